@@ -1,0 +1,67 @@
+// Package activities holds every side effect the workflows ask for: database
+// writes, notifications and, later, ERP calls. Each activity is idempotent,
+// because Temporal retries it; keys come from the workflow (deal ID, sequence).
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+)
+
+// ErrTypeRejectedByDatabase marks a write the database refused on its
+// constraints: retrying cannot help, so it is not retried.
+const ErrTypeRejectedByDatabase = "RejectedByDatabase"
+
+// Deals records deal transitions.
+type Deals struct {
+	DB  *database.DB
+	Log *slog.Logger
+}
+
+// SaveDealInput is one transition: the state reached, its history entry, and
+// whom to tell.
+type SaveDealInput struct {
+	Deal    deal.Deal
+	Entry   deal.HistoryEntry
+	Notices []deal.Notice
+}
+
+// SaveDeal writes the deal's new state, its history entry and the notices to
+// send, all or nothing. Replaying it with the same input changes nothing more.
+func (a *Deals) SaveDeal(ctx context.Context, in SaveDealInput) error {
+	notes := make([]database.Notification, len(in.Notices))
+	for i, n := range in.Notices {
+		notes[i] = database.Notification{
+			DedupeKey: fmt.Sprintf("deal/%s/%d/%s", in.Deal.ID, in.Entry.Seq, n.Recipient),
+			Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DealID: in.Deal.ID,
+		}
+	}
+	added, err := a.DB.DealSave(ctx, in.Deal, in.Entry, notes)
+	if err != nil {
+		return nonRetryableIfRejected(err)
+	}
+	// The dispatcher in `l2c serve` delivers them (internal/notify).
+	for _, n := range added {
+		a.Log.DebugContext(ctx, "notification queued", "to", n.Recipient, "subject", n.Subject, "deal", in.Deal.ID)
+	}
+	return nil
+}
+
+// nonRetryableIfRejected marks a write the database refused on a constraint as
+// not worth retrying; anything else (a lost connection, a timeout) is retried.
+func nonRetryableIfRejected(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "23") { // integrity constraint violation
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRejectedByDatabase, err)
+	}
+	return err
+}

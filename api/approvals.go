@@ -1,0 +1,455 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"go.temporal.io/sdk/client"
+
+	"github.com/l2c/l2c/activities"
+	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/workflows"
+)
+
+// approvals serves /api/v1/approvals: inboxes, case chains, decisions, the
+// stuck report and stage times; and /api/v1/approval-rules for admins.
+type approvals struct{ Deps }
+
+// overseers may look across everyone's reviews.
+var overseers = []identity.Role{identity.RoleSalesManager, identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
+
+func (h approvals) Routes() chi.Router {
+	r := chi.NewRouter()
+	r.Get("/inbox", handle(h.Log, h.inbox))
+	r.Get("/stuck", handle(h.Log, h.stuck))
+	r.Get("/stage-times", handle(h.Log, h.stageTimes))
+	r.Post("/preview", handle(h.Log, h.preview))
+	r.Get("/{id}", handle(h.Log, h.get))
+	r.Get("/{id}/live", handle(h.Log, h.live))
+	r.Post("/{id}/decide", handle(h.Log, h.decide))
+	r.Post("/{id}/delegate", handle(h.Log, h.delegate))
+	r.Post("/{id}/comments", handle(h.Log, h.comment))
+	r.Post("/{id}/withdraw", handle(h.Log, h.withdraw))
+	return r
+}
+
+func (h approvals) RulesRoutes() chi.Router {
+	r := chi.NewRouter()
+	r.Get("/{kind}", handle(h.Log, h.rules))
+	r.Put("/{kind}", handle(h.Log, h.saveRules))
+	return r
+}
+
+func (h approvals) DelegationRoutes() chi.Router {
+	r := chi.NewRouter()
+	r.Post("/", handle(h.Log, h.addDelegation))
+	return r
+}
+
+// inbox lists the steps waiting on the caller, including those of colleagues
+// who are away and delegated to them, oldest first.
+func (h approvals) inbox(w http.ResponseWriter, r *http.Request) error {
+	me := actor(r)
+	away, err := h.DB.DelegatorsOf(r.Context(), me.ID, h.Now())
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(r, 100, 500)
+	if err != nil {
+		return err
+	}
+	steps, err := h.DB.Inbox(r.Context(), me.ID, away, limit)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"steps": h.withWaiting(steps)})
+}
+
+// openStepView is an open step with how long it has waited and how overdue it is.
+type openStepView struct {
+	database.OpenStep
+	WaitingHours float64 `json:"waiting_hours"`
+	OverdueHours float64 `json:"overdue_hours"`
+}
+
+func (h approvals) withWaiting(steps []database.OpenStep) []openStepView {
+	now := h.Now()
+	out := make([]openStepView, len(steps))
+	for i, s := range steps {
+		out[i] = openStepView{OpenStep: s, WaitingHours: hours(now.Sub(s.EnteredAt))}
+		if s.DueAt != nil && now.After(*s.DueAt) {
+			out[i].OverdueHours = hours(now.Sub(*s.DueAt))
+		}
+	}
+	return out
+}
+
+func hours(d time.Duration) float64 { return float64(d.Round(time.Minute)) / float64(time.Hour) }
+
+// stuck is the report over all open reviews, most overdue first.
+func (h approvals) stuck(w http.ResponseWriter, r *http.Request) error {
+	if !actor(r).Has(overseers...) {
+		return problem(http.StatusForbidden, "forbidden", "the stuck report is for managers, finance and admins")
+	}
+	q := r.URL.Query()
+	f := database.StuckFilter{Kind: q.Get("kind"), Team: q.Get("team"), Requester: q.Get("owner"),
+		Holder: q.Get("holder"), Now: h.Now()}
+	if f.Kind != "" && !approval.Kind(f.Kind).Valid() {
+		return problem(http.StatusBadRequest, "invalid_query", "unknown kind of review",
+			deal.FieldError{Field: "kind", Message: fmt.Sprintf("%q: want one of %v", f.Kind, approval.Kinds)})
+	}
+	if s := q.Get("min_age_hours"); s != "" {
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil || n < 0 {
+			return problem(http.StatusBadRequest, "invalid_query", "bad age",
+				deal.FieldError{Field: "min_age_hours", Message: "want a number of hours, 0 or more"})
+		}
+		f.MinAge = time.Duration(n * float64(time.Hour))
+	}
+	var err error
+	if f.Limit, err = limitParam(r, 100, 1000); err != nil {
+		return err
+	}
+	steps, err := h.DB.Stuck(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"steps": h.withWaiting(steps)})
+}
+
+// stageTimes says where reviews lose their days: average and P90 per stage.
+func (h approvals) stageTimes(w http.ResponseWriter, r *http.Request) error {
+	if !actor(r).Has(overseers...) {
+		return problem(http.StatusForbidden, "forbidden", "stage times are for managers, finance and admins")
+	}
+	kind := r.URL.Query().Get("kind")
+	if kind != "" && !approval.Kind(kind).Valid() {
+		return problem(http.StatusBadRequest, "invalid_query", "unknown kind of review",
+			deal.FieldError{Field: "kind", Message: fmt.Sprintf("%q: want one of %v", kind, approval.Kinds)})
+	}
+	times, err := h.DB.StageTimes(r.Context(), kind)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"stages": times})
+}
+
+// caseView is a case's chain: each step with who holds it and for how long.
+type caseView struct {
+	approval.Case
+	Holders []string           `json:"holders"`
+	Waiting map[string]float64 `json:"waiting_hours"` // by step ID: open steps to now, decided ones to their decision
+}
+
+func (h approvals) get(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.find(r)
+	if err != nil {
+		return err
+	}
+	now := h.Now()
+	v := caseView{Case: c, Holders: c.Holders(), Waiting: map[string]float64{}}
+	for _, s := range c.Steps {
+		end := now
+		if s.DecidedAt != nil {
+			end = *s.DecidedAt
+		}
+		v.Waiting[s.ID] = hours(end.Sub(s.EnteredAt))
+	}
+	if v.Holders == nil {
+		v.Holders = []string{}
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+// live returns the case as its workflow holds it; it must agree with get.
+func (h approvals) live(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.find(r)
+	if err != nil {
+		return err
+	}
+	v, err := h.Temporal.QueryWorkflow(r.Context(), workflows.ApprovalWorkflowID(c.ID), "", workflows.ApprovalStatusQuery)
+	if err != nil {
+		return fmt.Errorf("query case %s: %w", c.ID, err)
+	}
+	var live approval.Case
+	if err := v.Get(&live); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, live)
+}
+
+// find reads the case named in the path, if the caller may see it: the
+// requester, anyone who holds or held a step, and overseers.
+func (h approvals) find(r *http.Request) (approval.Case, error) {
+	id := chi.URLParam(r, "id")
+	c, err := h.DB.CaseGet(r.Context(), id)
+	if errors.Is(err, database.ErrNotFound) {
+		return c, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no review case %q", id))
+	}
+	if err != nil {
+		return c, err
+	}
+	me := actor(r)
+	involved := me.ID == c.Requester || me.Has(overseers...) || slices.ContainsFunc(c.Steps, func(s approval.Step) bool {
+		return s.Approver == me.ID || s.OnBehalfOf == me.ID
+	})
+	if !involved {
+		// Not a leak: someone not involved learns nothing, not even that it exists.
+		return c, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no review case %q", id))
+	}
+	return c, nil
+}
+
+type decideRequest struct {
+	Approve *bool  `json:"approve"`
+	Note    string `json:"note,omitempty"`
+	// OnBehalfOf: decide a step held by a colleague who is away and delegated to you.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
+}
+
+func (h approvals) decide(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.find(r) // who may not see the case learns nothing, not even what is wrong with the request
+	if err != nil {
+		return err
+	}
+	var req decideRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.Approve == nil {
+		return problem(http.StatusUnprocessableEntity, "invalid", "say whether you approve",
+			deal.FieldError{Field: "approve", Message: "is required: true or false"})
+	}
+	if req.OnBehalfOf != "" {
+		away, err := h.DB.DelegatorsOf(r.Context(), actor(r).ID, h.Now())
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(away, req.OnBehalfOf) {
+			return problem(http.StatusForbidden, "forbidden", fmt.Sprintf("%s has not delegated to you", req.OnBehalfOf))
+		}
+	}
+	return h.update(w, r, c, workflows.ApprovalDecideUpdate,
+		workflows.DecideInput{Actor: actor(r), OnBehalfOf: req.OnBehalfOf, Approve: *req.Approve, Note: req.Note})
+}
+
+func (h approvals) delegate(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.find(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		To   string `json:"to"`
+		Note string `json:"note,omitempty"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.To != "" {
+		missing, err := h.DB.UsersMissing(r.Context(), []string{req.To})
+		if err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			return problem(http.StatusUnprocessableEntity, "invalid", "invalid input",
+				deal.FieldError{Field: "to", Message: fmt.Sprintf("no user %q", req.To)})
+		}
+	}
+	return h.update(w, r, c, workflows.ApprovalDelegateUpdate, workflows.DelegateInput{Actor: actor(r), To: req.To, Note: req.Note})
+}
+
+func (h approvals) comment(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.find(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		StepID string `json:"step_id,omitempty"`
+		Text   string `json:"text"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	return h.update(w, r, c, workflows.ApprovalCommentUpdate, workflows.CommentInput{Actor: actor(r), StepID: req.StepID, Text: req.Text})
+}
+
+func (h approvals) withdraw(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.find(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Note string `json:"note,omitempty"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	return h.update(w, r, c, workflows.ApprovalWithdrawUpdate, workflows.WithdrawInput{Actor: actor(r), Note: req.Note})
+}
+
+// update sends one person's request to the case's workflow, which checks it
+// before anything changes, and answers with the case as it now stands.
+func (h approvals) update(w http.ResponseWriter, r *http.Request, c approval.Case, name string, arg any) error {
+	defer h.queue.lock("case/" + c.ID)()
+	if c.Status.Done() {
+		return problem(http.StatusConflict, "wrong_stage", fmt.Sprintf("case %s is %s", c.ID, c.Status))
+	}
+	upd, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.ApprovalWorkflowID(c.ID),
+		UpdateID:     r.Header.Get("Idempotency-Key"),
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return fmt.Errorf("%s on case %s: %w", name, c.ID, err)
+	}
+	var now approval.Case
+	if err := upd.Get(r.Context(), &now); err != nil {
+		return fmt.Errorf("%s on case %s: %w", name, c.ID, err)
+	}
+	h.record(r, name, "approval_case", c.ID, arg)
+	return writeJSON(w, http.StatusOK, now)
+}
+
+// preview shows, before anything is submitted, the stages a case with these
+// facts would go through and who would approve each, as things stand now.
+func (h approvals) preview(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Kind  approval.Kind  `json:"kind"`
+		Facts approval.Facts `json:"facts"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if !req.Kind.Valid() {
+		return problem(http.StatusUnprocessableEntity, "invalid", "invalid input",
+			deal.FieldError{Field: "kind", Message: fmt.Sprintf("%q: want one of %v", req.Kind, approval.Kinds)})
+	}
+	a := activities.Approvals{DB: h.DB, Log: h.Log}
+	route, err := a.ChooseRoute(r.Context(), activities.ChooseRouteInput{Kind: req.Kind, Facts: req.Facts})
+	if err != nil {
+		return err
+	}
+	type stageView struct {
+		approval.Stage
+		Assignees []approval.Assignee `json:"assignees"`
+	}
+	out := make([]stageView, len(route.Route))
+	for i, st := range route.Route {
+		who, err := a.ResolveApprovers(r.Context(), activities.ResolveInput{Approvers: st.Approvers, Requester: actor(r).ID, At: h.Now()})
+		if err != nil {
+			who = nil // nobody yet: shown as an empty list, the case would go to the requester's manager or fail
+		}
+		out[i] = stageView{Stage: st, Assignees: who}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"kind": req.Kind, "rules_version": route.RulesVersion, "stages": out})
+}
+
+func (h approvals) rules(w http.ResponseWriter, r *http.Request) error {
+	kind := approval.Kind(chi.URLParam(r, "kind"))
+	if !kind.Valid() {
+		return problem(http.StatusNotFound, "not_found", fmt.Sprintf("no kind of review %q", kind))
+	}
+	rs, err := h.DB.ApprovalRulesLatest(r.Context(), kind)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rs)
+}
+
+// saveRules replaces a kind's routing with a new version, after checking it
+// whole: a rule set with any fault is refused and nothing is saved.
+func (h approvals) saveRules(w http.ResponseWriter, r *http.Request) error {
+	if !actor(r).Has(identity.RoleAdmin) {
+		return problem(http.StatusForbidden, "forbidden", "only admins edit routing rules")
+	}
+	var rs approval.RuleSet
+	if err := decodeJSON(w, r, &rs); err != nil {
+		return err
+	}
+	rs.Kind = approval.Kind(chi.URLParam(r, "kind"))
+	if err := rs.Validate(); err != nil {
+		return err
+	}
+	if ids := rs.Users(); len(ids) > 0 {
+		missing, err := h.DB.UsersMissing(r.Context(), ids)
+		if err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			return problem(http.StatusUnprocessableEntity, "invalid", "the rules name unknown users; nothing was saved",
+				deal.FieldError{Field: "stages", Message: fmt.Sprintf("no users %v", missing)})
+		}
+	}
+	v, err := h.DB.ApprovalRulesSave(r.Context(), rs, actor(r).ID)
+	if err != nil {
+		return err
+	}
+	rs.Version = v
+	h.record(r, "approval_rules.save", "approval_rules", string(rs.Kind), rs)
+	return writeJSON(w, http.StatusOK, rs)
+}
+
+// addDelegation records an out-of-office hand-over: the caller's (or, for an
+// admin, anyone's) new steps go to the delegate between the two times.
+func (h approvals) addDelegation(w http.ResponseWriter, r *http.Request) error {
+	var d database.Delegation
+	if err := decodeJSON(w, r, &d); err != nil {
+		return err
+	}
+	me := actor(r)
+	if d.User == "" {
+		d.User = me.ID
+	}
+	if d.User != me.ID && !me.Has(identity.RoleAdmin) {
+		return problem(http.StatusForbidden, "forbidden", "you can only delegate your own reviews")
+	}
+	var fe []deal.FieldError
+	if d.Delegate == "" || d.Delegate == d.User {
+		fe = append(fe, deal.FieldError{Field: "delegate", Message: "name someone other than the person away"})
+	}
+	if d.Starts.IsZero() || d.Ends.IsZero() || !d.Ends.After(d.Starts) {
+		fe = append(fe, deal.FieldError{Field: "ends_at", Message: "starts_at and ends_at are required, ends_at after starts_at"})
+	}
+	if len(fe) == 0 {
+		missing, err := h.DB.UsersMissing(r.Context(), []string{d.User, d.Delegate})
+		if err != nil {
+			return err
+		}
+		for _, m := range missing {
+			fe = append(fe, deal.FieldError{Field: "delegate", Message: fmt.Sprintf("no user %q", m)})
+		}
+	}
+	if len(fe) > 0 {
+		return problem(http.StatusUnprocessableEntity, "invalid", "invalid input", fe...)
+	}
+	id, err := h.DB.DelegationAdd(r.Context(), d)
+	if err != nil {
+		return err
+	}
+	d.ID = id
+	h.record(r, "delegation.add", "user", d.User, d)
+	return writeJSON(w, http.StatusCreated, d)
+}
+
+func limitParam(r *http.Request, def, max int) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, problem(http.StatusBadRequest, "invalid_query", "bad page size",
+			deal.FieldError{Field: "limit", Message: fmt.Sprintf("want a whole number from 1 to %d", max)})
+	}
+	return n, nil
+}

@@ -1,0 +1,209 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/l2c/l2c/api"
+	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/identity"
+)
+
+// One user per role. wang owns "the own deal" and reports to li; liu owns
+// "the other deal" and reports to nobody.
+var roleUsers = map[identity.Role]string{
+	identity.RoleSales: "wang", identity.RoleSalesAssistant: "zhao", identity.RoleSalesManager: "li",
+	identity.RoleMarketManager: "chen", identity.RoleFinance: "sun", identity.RoleDelivery: "zhou",
+	identity.RoleCollector: "wu", identity.RoleAdmin: "admin",
+}
+
+// access is who gets past authorization on an endpoint: for its "own" object
+// (wang's deal and case) and for "other" (liu's). A role not listed is refused
+// with 403 or 404 (an object it may not see does not exist for it).
+type access struct {
+	own, other []identity.Role
+	body       string
+}
+
+var (
+	everyone  = identity.Roles
+	overseers = []identity.Role{identity.RoleSalesManager, identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
+	seeAll    = []identity.Role{identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
+	admins    = []identity.Role{identity.RoleAdmin}
+	importers = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+)
+
+// matrix has a rule for every endpoint. TestAuthorizationMatrix walks the
+// router: an endpoint added without a rule here fails it.
+var matrix = map[string]access{
+	"GET /healthz": {own: everyone}, "GET /readyz": {own: everyone},
+	"GET /api/v1/me":      {own: everyone},
+	"GET /api/v1/deals/":  {own: everyone},
+	"POST /api/v1/deals/": {own: []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager}, body: `{"customer":{"name":"x"}}`},
+	// Deals: the owner, his manager, and those who see every deal.
+	"GET /api/v1/deals/{id}":          {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
+	"GET /api/v1/deals/{id}/live":     {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
+	"POST /api/v1/deals/{id}/actions": {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll, body: `{"action":"no_such_action"}`},
+	// Approval cases: the people involved and overseers.
+	"GET /api/v1/approvals/{id}":             {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers},
+	"GET /api/v1/approvals/{id}/live":        {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers},
+	"POST /api/v1/approvals/{id}/decide":     {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{}`},
+	"POST /api/v1/approvals/{id}/delegate":   {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{"to":"nobody-at-all"}`},
+	"POST /api/v1/approvals/{id}/comments":   {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{"text":""}`},
+	"POST /api/v1/approvals/{id}/withdraw":   {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{"note":"x"`},
+	"GET /api/v1/approvals/inbox":            {own: everyone},
+	"POST /api/v1/approvals/preview":         {own: everyone, body: `{"kind":"nope"}`},
+	"GET /api/v1/approvals/stuck":            {own: overseers},
+	"GET /api/v1/approvals/stage-times":      {own: overseers},
+	"GET /api/v1/approval-rules/{kind}":      {own: everyone},
+	"PUT /api/v1/approval-rules/{kind}":      {own: admins, body: `{"stages":[]}`},
+	"POST /api/v1/delegations/":              {own: everyone, body: `{}`},
+	"GET /api/v1/audit/":                     {own: admins},
+	"GET /api/v1/audit/verify":               {own: admins},
+	"GET /api/v1/calendars/{id}":             {own: everyone},
+	"PUT /api/v1/calendars/{id}":             {own: admins, body: `{}`},
+	"GET /api/v1/tokens/":                    {own: everyone},
+	"POST /api/v1/tokens/":                   {own: everyone, body: `{}`},
+	"DELETE /api/v1/tokens/{id}":             {own: everyone},
+	"GET /api/v1/sync/schedules":             {own: admins},
+	"PUT /api/v1/sync/schedules/{entity}":    {own: admins, body: `{}`},
+	"POST /api/v1/sync/{entity}/run":         {own: admins, body: `{}`},
+	"GET /api/v1/sync/runs":                  {own: admins},
+	"GET /api/v1/sync/runs/*":                {own: admins},
+	"GET /api/v1/imports/":                   {own: everyone},
+	"POST /api/v1/imports/customers":         {own: importers, body: `not a workbook`},
+	"GET /api/v1/imports/customers/template": {own: everyone},
+	"GET /api/v1/imports/{id}":               {own: everyone},
+	"GET /api/v1/imports/{id}/result":        {own: everyone},
+	"GET /api/v1/reports/":                   {own: everyone},
+	"GET /api/v1/reports/{name}":             {own: []identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleFinance, identity.RoleAdmin}},
+}
+
+// TestAuthorizationMatrix: every endpoint × every role × own and other's
+// object. Allowed means the request got past authorization (any answer but
+// 401, 403 and 404; the bodies are deliberately invalid, so nothing changes);
+// refused means 403 or 404.
+func TestAuthorizationMatrix(t *testing.T) {
+	s := setup(t)
+	own, ownCase := s.inContractReview(`"contract_no":"HT-AZ","amount":"100"`)
+	liu := s.do("POST", "/api/v1/deals", "tok-liu", `{"title":"Other","customer":{"name":"O"}}`)
+	require.Equal(t, 201, liu.status, liu.raw)
+	other := liu.body["id"].(string)
+	s.act(other, "liu", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"1"}],"valid_until":"`+future(5)+`"}`)
+	s.act(other, "liu", 200, `{"action":"accept_quote"}`)
+	r := s.act(other, "liu", 200, `{"action":"submit_contract","contract_no":"HT-AZ2","amount":"100"}`)
+	otherCase := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+	s.waitCase(otherCase, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
+
+	chain, _ := audit.NewChain([]byte("the api tests' audit key"))
+	router := api.NewRouter(api.Deps{DB: s.db, Temporal: s.tc, Location: shanghai, Audit: chain, Log: discard(),
+		Limits: api.NewLimits(1e6, 1e6)}).(chi.Routes)
+	var routes []string
+	require.NoError(t, chi.Walk(router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		routes = append(routes, method+" "+route)
+		return nil
+	}))
+	for _, rt := range routes {
+		if _, ok := matrix[rt]; !ok {
+			t.Errorf("endpoint %s has no rule in the authorization matrix", rt)
+		}
+	}
+	fill := func(route string, ownObject bool) string {
+		deal, cs := own, ownCase
+		if !ownObject {
+			deal, cs = other, otherCase
+		}
+		route = strings.ReplaceAll(route, "{kind}", "contract_review")
+		route = strings.ReplaceAll(route, "{entity}", "customers")
+		route = strings.ReplaceAll(route, "{name}", "pipeline")
+		route = strings.ReplaceAll(route, "/runs/*", "/runs/none")
+		switch {
+		case strings.HasPrefix(route, "/api/v1/deals/{id}"):
+			route = strings.Replace(route, "{id}", deal, 1)
+		case strings.HasPrefix(route, "/api/v1/approvals/{id}"):
+			route = strings.Replace(route, "{id}", cs, 1)
+		case strings.HasPrefix(route, "/api/v1/calendars/{id}"):
+			route = strings.Replace(route, "{id}", "default", 1)
+		}
+		return strings.ReplaceAll(route, "{id}", "999999")
+	}
+	_ = context.Background()
+	for _, rt := range routes {
+		rule := matrix[rt]
+		method, route, _ := strings.Cut(rt, " ")
+		objectScoped := strings.Contains(route, "/deals/{id}") || strings.Contains(route, "/approvals/{id}")
+		for role, user := range roleUsers {
+			for _, ownObject := range []bool{true, false} {
+				if !ownObject && !objectScoped {
+					continue
+				}
+				allowed := slices.Contains(rule.own, role)
+				if !ownObject {
+					allowed = slices.Contains(rule.other, role)
+				}
+				res := s.do(method, fill(route, ownObject), "tok-"+user, rule.body)
+				refused := res.status == 403 || res.status == 404
+				if allowed && (refused || res.status == 401) && !notFoundForMissingObject(route, res) {
+					t.Errorf("%s as %s (%s, own=%v): got %d, want access: %s", rt, user, role, ownObject, res.status, res.raw)
+				}
+				if !allowed && !refused {
+					t.Errorf("%s as %s (%s, own=%v): got %d, want 403 or 404: %s", rt, user, role, ownObject, res.status, res.raw)
+				}
+			}
+		}
+	}
+}
+
+// notFoundForMissingObject: an allowed caller asking for an object that does
+// not exist (the matrix uses 999999 for imports and tokens) gets 404 honestly.
+func notFoundForMissingObject(route string, res reply) bool {
+	return res.status == 404 && (strings.Contains(route, "/imports/{id}") || strings.Contains(route, "/tokens/{id}") ||
+		strings.Contains(route, "/sync/runs/*"))
+}
+
+// TestInjectionInFiltersChangesNothing sends SQL-injection attempts in every
+// filter parameter of the list endpoints: each is answered (200 or a 400 naming
+// the parameter), and no table changes.
+func TestInjectionInFiltersChangesNothing(t *testing.T) {
+	s := setup(t)
+	s.inContractReview(`"contract_no":"HT-INJ","amount":"100"`)
+	counts := func() []int64 {
+		var out []int64
+		for _, table := range []string{"deals", "deal_history", "approval_cases", "approval_steps", "users", "customers", "api_tokens"} {
+			var n int64
+			require.NoError(t, s.db.CountRows(context.Background(), table, &n))
+			out = append(out, n)
+		}
+		return out
+	}
+	before := counts()
+	attacks := []string{`' OR '1'='1`, `x'; DROP TABLE deals; --`, `1) OR (1=1`, `%' --`, `\'; DELETE FROM users; --`}
+	endpoints := map[string][]string{
+		"/api/v1/deals":                 {"stage", "owner", "after", "limit"},
+		"/api/v1/approvals/stuck":       {"kind", "team", "owner", "holder", "min_age_hours", "limit"},
+		"/api/v1/approvals/inbox":       {"limit"},
+		"/api/v1/approvals/stage-times": {"kind"},
+		"/api/v1/audit":                 {"after", "limit"},
+		"/api/v1/sync/runs":             {"entity", "limit"},
+		"/api/v1/imports":               {"by"},
+	}
+	for path, params := range endpoints {
+		for _, p := range params {
+			for _, a := range attacks {
+				r := s.do("GET", path+"?"+p+"="+url.QueryEscape(a), "tok-admin", "")
+				require.Contains(t, []int{200, 400, 422}, r.status, "%s?%s=%s: %s", path, p, a, r.raw)
+				if r.status != 200 {
+					require.Contains(t, r.raw, p, "the refusal names the parameter")
+				}
+			}
+		}
+	}
+	require.Equal(t, before, counts())
+}

@@ -1,0 +1,69 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/l2c/l2c/internal/calendar"
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
+)
+
+// calendars serves /api/v1/calendars: the working calendars approval SLAs are
+// counted on. Anyone may read one; only an admin may change one.
+type calendars struct{ Deps }
+
+func (h calendars) Routes() chi.Router {
+	r := chi.NewRouter()
+	r.Get("/{id}", handle(h.Log, h.get))
+	r.Put("/{id}", handle(h.Log, h.put))
+	return r
+}
+
+func (h calendars) get(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	c, err := h.DB.CalendarGet(r.Context(), id)
+	if errors.Is(err, database.ErrNotFound) {
+		return problem(http.StatusNotFound, "not_found", fmt.Sprintf("no calendar %q", id))
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+// put replaces the calendar with the body, a calendar.Spec: the whole calendar,
+// days included (GET it, change it, PUT it back). A bad body changes nothing.
+func (h calendars) put(w http.ResponseWriter, r *http.Request) error {
+	who := actor(r)
+	if !who.Has(identity.RoleAdmin) {
+		return problem(http.StatusForbidden, "forbidden", "only an admin may change a working calendar")
+	}
+	var s calendar.Spec
+	if err := decodeJSON(w, r, &s); err != nil {
+		return err
+	}
+	id := chi.URLParam(r, "id")
+	if s.ID != "" && s.ID != id {
+		return problem(http.StatusUnprocessableEntity, "invalid", "invalid calendar",
+			deal.FieldError{Field: "id", Message: fmt.Sprintf("is %q but the URL says %q; leave it out or make them agree", s.ID, id)})
+	}
+	s.ID = id
+	c, err := h.DB.CalendarSave(r.Context(), s, who.ID)
+	var invalid *calendar.ValidationError
+	if errors.As(err, &invalid) {
+		fields := make([]deal.FieldError, len(invalid.Fields))
+		for i, f := range invalid.Fields {
+			fields[i] = deal.FieldError{Field: f.Field, Message: f.Message}
+		}
+		return problem(http.StatusUnprocessableEntity, "invalid", "invalid calendar", fields...)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}

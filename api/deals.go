@@ -1,0 +1,336 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/money"
+	"github.com/l2c/l2c/workflows"
+)
+
+// deals serves /api/v1/deals: open, list, read and act on deals.
+type deals struct{ Deps }
+
+func (h deals) Routes() chi.Router {
+	r := chi.NewRouter()
+	r.Post("/", handle(h.Log, h.create))
+	r.Get("/", handle(h.Log, h.list))
+	r.Get("/{id}", handle(h.Log, h.get))
+	r.Get("/{id}/live", handle(h.Log, h.live))
+	r.Post("/{id}/actions", handle(h.Log, h.act))
+	return r
+}
+
+// dealView is a deal as the API shows it: its state and its history.
+type dealView struct {
+	deal.Deal
+	History []deal.HistoryEntry `json:"history"`
+}
+
+// dealSummary is a deal as a list shows it: who, where, since when; no stage data.
+type dealSummary struct {
+	ID             string        `json:"id"`
+	Title          string        `json:"title"`
+	Customer       deal.Customer `json:"customer"`
+	Tendered       bool          `json:"tendered"`
+	Currency       string        `json:"currency"`
+	ExpectedAmount money.Amount  `json:"expected_amount"`
+	Owners         deal.Owners   `json:"owners"`
+	Stage          deal.Stage    `json:"stage"`
+	StageEnteredAt time.Time     `json:"stage_entered_at"`
+	Holder         string        `json:"holder"`
+	LostReason     string        `json:"lost_reason,omitempty"`
+	CreatedAt      time.Time     `json:"created_at"`
+	ClosedAt       *time.Time    `json:"closed_at,omitempty"`
+	Version        int64         `json:"version"`
+}
+
+func summarize(d deal.Deal) dealSummary {
+	return dealSummary{ID: d.ID, Title: d.Title, Customer: d.Customer, Tendered: d.Tendered, Currency: d.Currency,
+		ExpectedAmount: d.ExpectedAmount, Owners: d.Owners, Stage: d.Stage, StageEnteredAt: d.StageEnteredAt,
+		Holder: d.Holder, LostReason: d.LostReason, CreatedAt: d.CreatedAt, ClosedAt: d.ClosedAt, Version: d.Version}
+}
+
+// create opens a deal and starts its workflow. It answers once the deal is
+// recorded, so the Location it returns can be read straight away.
+func (h deals) create(w http.ResponseWriter, r *http.Request) error {
+	var o deal.Opening
+	if err := decodeJSON(w, r, &o); err != nil {
+		return err
+	}
+	d, opened, err := deal.Open("", o, actor(r), h.Now().UTC())
+	if err != nil {
+		return err
+	}
+	if err := h.checkPeople(r, deal.Opening{Owners: d.Owners}.People()); err != nil {
+		return err
+	}
+	if d.ID, err = h.DB.DealNextID(r.Context()); err != nil {
+		return err
+	}
+	start := h.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       workflows.DealWorkflowID(d.ID),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.DealWorkflow, workflows.DealInput{Deal: d, Opened: opened})
+	upd, err := h.Temporal.UpdateWithStartWorkflow(r.Context(), client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			WorkflowID:   workflows.DealWorkflowID(d.ID),
+			UpdateName:   workflows.DealOpenedUpdate,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("start deal %s: %w", d.ID, err)
+	}
+	if err := upd.Get(r.Context(), nil); err != nil {
+		return fmt.Errorf("open deal %s: %w", d.ID, err)
+	}
+	h.record(r, "deal.open", "deal", d.ID, o)
+	w.Header().Set("Location", "/api/v1/deals/"+d.ID)
+	return h.render(w, r, http.StatusCreated, d.ID)
+}
+
+// list returns a page of deals, filtered by stage and by a person named on them.
+func (h deals) list(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := database.DealFilter{Viewer: viewer(actor(r)), Stage: deal.Stage(q.Get("stage")), Owner: q.Get("owner"),
+		After: q.Get("after"), Limit: 50}
+	if f.Stage != "" && !f.Stage.Valid() {
+		return problem(http.StatusBadRequest, "invalid_query", "unknown stage",
+			deal.FieldError{Field: "stage", Message: fmt.Sprintf("%q is not a stage; want one of %v", f.Stage, deal.Stages)})
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 200 {
+			return problem(http.StatusBadRequest, "invalid_query", "bad page size",
+				deal.FieldError{Field: "limit", Message: "want a whole number from 1 to 200"})
+		}
+		f.Limit = n
+	}
+	list, err := h.DB.DealList(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	page := struct {
+		Deals []dealSummary `json:"deals"`
+		Next  string        `json:"next,omitempty"` // pass as ?after= for the next page
+	}{Deals: make([]dealSummary, len(list))}
+	for i, d := range list {
+		page.Deals[i] = summarize(d)
+	}
+	if len(list) == f.Limit {
+		page.Next = list[len(list)-1].ID
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+func (h deals) get(w http.ResponseWriter, r *http.Request) error {
+	return h.render(w, r, http.StatusOK, chi.URLParam(r, "id"))
+}
+
+// live returns the deal as its workflow holds it right now; it must agree with get.
+func (h deals) live(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	if _, err := h.find(r, id); err != nil {
+		return err
+	}
+	v, err := h.Temporal.QueryWorkflow(r.Context(), workflows.DealWorkflowID(id), "", workflows.DealStatusQuery)
+	if err != nil {
+		return fmt.Errorf("query deal %s: %w", id, err)
+	}
+	var d deal.Deal
+	if err := v.Get(&d); err != nil {
+		return fmt.Errorf("decode deal %s status: %w", id, err)
+	}
+	return writeJSON(w, http.StatusOK, d)
+}
+
+// act sends one action to the deal's workflow, which checks it against the
+// deal's rules before anything changes, and answers with the deal as it now is.
+func (h deals) act(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	var a deal.Action
+	if err := decodeJSON(w, r, &a); err != nil {
+		return err
+	}
+	defer h.queue.lock("deal/" + id)()
+	current, err := h.find(r, id)
+	if err != nil {
+		return err
+	}
+	if a.Name == "" {
+		return problem(http.StatusBadRequest, "unknown_action", "say which action to take",
+			deal.FieldError{Field: "action", Message: "is required"})
+	}
+	if current.Stage.Terminal() {
+		return problem(http.StatusConflict, "wrong_stage",
+			fmt.Sprintf("deal %s is %s; no further action is possible", id, current.Stage))
+	}
+	if err := h.checkPeople(r, a.People()); err != nil {
+		return err
+	}
+	a.Resolve(h.Now(), h.Location)
+	a.CustomerMinDiscount = nil // only the customer master says what it is
+	if a.Name == deal.ActSubmitQuote && current.Customer.Code != "" {
+		bp, err := h.DB.CustomerMinDiscount(r.Context(), current.Customer.Code)
+		if err != nil {
+			return err
+		}
+		if bp != nil {
+			min := deal.Percent(*bp)
+			a.CustomerMinDiscount = &min
+		}
+	}
+	upd, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
+		WorkflowID: workflows.DealWorkflowID(id),
+		// A client retrying with the same Idempotency-Key gets the first outcome
+		// instead of acting twice.
+		UpdateID:     r.Header.Get("Idempotency-Key"),
+		UpdateName:   workflows.DealActUpdate,
+		Args:         []any{workflows.ActInput{Actor: actor(r), Action: a}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return fmt.Errorf("act on deal %s: %w", id, err)
+	}
+	if err := upd.Get(r.Context(), nil); err != nil {
+		return fmt.Errorf("act on deal %s: %w", id, err)
+	}
+	h.record(r, "deal."+string(a.Name), "deal", id, a)
+	if err := h.awaitReviewCase(r, id); err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, id)
+}
+
+// awaitReviewCase waits, when the action opened a review, until its approval
+// case is recorded (the case workflow writes it moments after it starts), so
+// the approvers' inboxes show it by the time the requester hears back.
+func (h deals) awaitReviewCase(r *http.Request, id string) error {
+	d, err := h.DB.DealGet(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	var caseID string
+	switch {
+	case d.Contract != nil && d.Contract.Review.Status == deal.ReviewPending:
+		caseID = d.Contract.Review.CaseID
+	case d.Order != nil && d.Order.Review.Status == deal.ReviewPending:
+		caseID = d.Order.Review.CaseID
+	case d.CurrentQuote() != nil && d.CurrentQuote().Review != nil && d.CurrentQuote().Review.Status == deal.ReviewPending:
+		caseID = d.CurrentQuote().Review.CaseID
+	}
+	if caseID == "" {
+		return nil
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		c, err := h.DB.CaseGet(r.Context(), caseID)
+		if err == nil && (c.Status.Done() || (c.Status == approval.StatusInReview && len(c.Pending()) > 0)) {
+			return nil
+		}
+		if err != nil && !errors.Is(err, database.ErrNotFound) {
+			return err
+		}
+		select {
+		case <-r.Context().Done():
+			return r.Context().Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil // still starting: the deal says which case, and the inbox will show it shortly
+}
+
+// find reads a deal's row, answering 404 when there is none.
+func (h deals) find(r *http.Request, id string) (deal.Deal, error) {
+	visible, err := h.DB.DealVisible(r.Context(), id, viewer(actor(r)))
+	if err != nil {
+		return deal.Deal{}, err
+	}
+	if !visible {
+		// Another's deal answers exactly like a missing one: nothing leaks.
+		return deal.Deal{}, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no deal %q", id))
+	}
+	d, err := h.DB.DealGet(r.Context(), id)
+	if err != nil {
+		if errors.Is(err, database.ErrNotFound) {
+			return d, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no deal %q", id))
+		}
+		return d, err
+	}
+	return d, nil
+}
+
+// render writes the deal with its history, as recorded in PostgreSQL.
+func (h deals) render(w http.ResponseWriter, r *http.Request, status int, id string) error {
+	d, err := h.find(r, id)
+	if err != nil {
+		return err
+	}
+	history, err := h.DB.DealHistory(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, dealView{Deal: d, History: history})
+}
+
+// checkPeople makes sure every person a request names is a user, so a typo in
+// an owner's ID is a clear 422 rather than a failed write later.
+func (h deals) checkPeople(r *http.Request, people map[string]string) error {
+	if len(people) == 0 {
+		return nil
+	}
+	fieldsByID := map[string][]string{}
+	var ids []string
+	for field, id := range people {
+		if _, seen := fieldsByID[id]; !seen {
+			ids = append(ids, id)
+		}
+		fieldsByID[id] = append(fieldsByID[id], field)
+	}
+	missing, err := h.DB.UsersMissing(r.Context(), ids)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	var fe []deal.FieldError
+	for _, id := range missing {
+		for _, f := range fieldsByID[id] {
+			fe = append(fe, deal.FieldError{Field: f, Message: fmt.Sprintf("no user %q", id)})
+		}
+	}
+	slices.SortFunc(fe, func(a, b deal.FieldError) int { return strings.Compare(a.Field, b.Field) })
+	return problem(http.StatusUnprocessableEntity, string(deal.ErrInvalid), "invalid input", fe...)
+}
+
+// viewer says which deals u may see: their own (any role named on the deal),
+// their team's for sales managers and assistants, their department's stages,
+// and all of them for finance, market management and admins.
+func viewer(u identity.User) database.Viewer {
+	v := database.Viewer{ID: u.ID, All: u.Has(identity.RoleFinance, identity.RoleMarketManager, identity.RoleAdmin)}
+	if u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant) {
+		v.Team = u.Team
+	}
+	v.Manager = u.Has(identity.RoleSalesManager)
+	if u.Has(identity.RoleDelivery) {
+		v.Stages = append(v.Stages, string(deal.StageOrder), string(deal.StageDelivery))
+	}
+	if u.Has(identity.RoleCollector) {
+		v.Stages = append(v.Stages, string(deal.StagePaymentCollection), string(deal.StageClosed))
+	}
+	return v
+}

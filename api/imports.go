@@ -1,0 +1,390 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/l2c/l2c/internal/customerimport"
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/workbook"
+)
+
+// imports serves /api/v1/imports: customer workbooks in, results and
+// templates out.
+type imports struct{ Deps }
+
+func (h imports) Routes() chi.Router {
+	r := chi.NewRouter()
+	r.Post("/customers", handle(h.Log, h.customers))
+	r.Get("/customers/template", handle(h.Log, h.template))
+	r.Get("/", handle(h.Log, h.list))
+	r.Get("/{id}", handle(h.Log, h.get))
+	r.Get("/{id}/result", handle(h.Log, h.result))
+	return r
+}
+
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// importView is an import as the API shows it: its report, and where to get
+// the annotated workbook.
+type importView struct {
+	*customerimport.Report
+	RowsRead  int    `json:"rows_read,omitempty"` // progress while running
+	ResultURL string `json:"result_url,omitempty"`
+}
+
+// customers imports an uploaded customer workbook: multipart/form-data with a
+// "file" part, or the file as the body with its own content type. mode,
+// dry_run and lang come as query parameters (or form fields). It answers 201
+// with the report whatever became of the rows (see status), and 422 when the
+// file as a whole cannot be used.
+func (h imports) customers(w http.ResponseWriter, r *http.Request) error {
+	u := actor(r)
+	if !customerimport.CanImport(u) {
+		return problem(http.StatusForbidden, "forbidden", customerimport.ErrForbidden.Error())
+	}
+	lim := workbook.DefaultLimits()
+	up, err := readUpload(w, r, lim.MaxFileBytes)
+	if err != nil {
+		return err
+	}
+	mode, err := customerimport.ParseMode(up.field("mode"))
+	if err != nil {
+		return problem(http.StatusBadRequest, "invalid_query", "unknown import mode",
+			deal.FieldError{Field: "mode", Message: "want all-or-nothing (the default) or accept-valid"})
+	}
+	dry, err := boolParam(up.field("dry_run"))
+	if err != nil {
+		return problem(http.StatusBadRequest, "invalid_query", "dry_run is true or false",
+			deal.FieldError{Field: "dry_run", Message: "want true or false"})
+	}
+	lang, explicit := requestLang(r, up.field("lang"))
+	if !explicit {
+		lang = "" // the result speaks the language of the file's header
+	}
+	im := customerimport.New(h.DB, h.Log, h.Location)
+	im.Now = h.Now
+	rep, err := im.Run(r.Context(), customerimport.Request{FileName: up.name, Data: up.data, Mode: mode, DryRun: dry, Lang: lang, Actor: u})
+	if rep != nil && rep.ID != 0 {
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/imports/%d", rep.ID))
+	}
+	var fe *workbook.FileError
+	if errors.As(err, &fe) {
+		shown, _ := requestLang(r, up.field("lang"))
+		status := http.StatusUnprocessableEntity
+		if fe.Kind == workbook.ErrTooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
+		return problem(status, string(fe.Kind), fe.Text.In(shown))
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, view(rep))
+}
+
+func view(rep *customerimport.Report) importView {
+	v := importView{Report: rep}
+	if rep.ResultName != "" {
+		v.ResultURL = fmt.Sprintf("/api/v1/imports/%d/result", rep.ID)
+	}
+	return v
+}
+
+// upload is a file sent to the API, with the form fields that came with it.
+type upload struct {
+	name   string
+	data   []byte
+	fields url.Values
+}
+
+// field is a form field, or else the query parameter of that name.
+func (u upload) field(name string) string { return u.fields.Get(name) }
+
+// readUpload reads the file from a multipart form or from the body, at most
+// max bytes of it. Query parameters count as form fields.
+func readUpload(w http.ResponseWriter, r *http.Request, max int64) (upload, error) {
+	up := upload{fields: r.URL.Query()}
+	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	// The form around the file is small; the file itself is counted below.
+	body := http.MaxBytesReader(w, r.Body, max+1<<20)
+	switch ct {
+	case "multipart/form-data":
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return up, uploadError(err, max)
+			}
+			if part.FormName() == "file" && part.FileName() != "" {
+				if up.data != nil {
+					return up, problem(http.StatusBadRequest, "invalid_upload", "send one file at a time")
+				}
+				up.name = path.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
+				if up.data, err = readMax(part, max); err != nil {
+					return up, uploadError(err, max)
+				}
+				continue
+			}
+			v, err := readMax(part, 1<<10)
+			if err != nil {
+				return up, problem(http.StatusBadRequest, "invalid_upload", "a form field is too long: "+part.FormName())
+			}
+			up.fields.Set(part.FormName(), string(v))
+		}
+		if up.data == nil {
+			return up, problem(http.StatusBadRequest, "invalid_upload", "the form has no file: send it in a part named \"file\"",
+				deal.FieldError{Field: "file", Message: "is required"})
+		}
+	case xlsxType, "text/csv", "application/csv", "application/vnd.ms-excel", "application/octet-stream", "text/plain":
+		var err error
+		if up.data, err = readMax(body, max); err != nil {
+			return up, uploadError(err, max)
+		}
+		up.name = up.fields.Get("filename")
+		if _, p, err := mime.ParseMediaType(r.Header.Get("Content-Disposition")); up.name == "" && err == nil {
+			up.name = path.Base(strings.ReplaceAll(p["filename"], `\`, "/"))
+		}
+		if up.name == "" || up.name == "." || up.name == "/" {
+			up.name = "upload.xlsx"
+			if strings.Contains(ct, "csv") || ct == "text/plain" {
+				up.name = "upload.csv"
+			}
+		}
+	default:
+		return up, problem(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"send the file as multipart/form-data (a part named \"file\"), or as the body with Content-Type "+xlsxType+" or text/csv")
+	}
+	if len(up.data) == 0 {
+		return up, problem(http.StatusBadRequest, "invalid_upload", "the file is empty")
+	}
+	return up, nil
+}
+
+var errOverLimit = errors.New("over the limit")
+
+// readMax reads all of r, failing once it passes max bytes.
+func readMax(r io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, errOverLimit
+	}
+	return b, nil
+}
+
+func uploadError(err error, max int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.Is(err, errOverLimit) || errors.As(err, &tooBig) {
+		return problem(http.StatusRequestEntityTooLarge, string(workbook.ErrTooLarge),
+			fmt.Sprintf("the file is larger than %d MB; split it into smaller files", max>>20))
+	}
+	return problem(http.StatusBadRequest, "invalid_upload", "the upload could not be read: "+err.Error())
+}
+
+func boolParam(s string) (bool, error) {
+	if s == "" {
+		return false, nil
+	}
+	return strconv.ParseBool(s)
+}
+
+// requestLang is the language asked for: a lang parameter, else the
+// Accept-Language header, else English. explicit says a lang was asked for.
+func requestLang(r *http.Request, param string) (lang workbook.Lang, explicit bool) {
+	if l, ok := workbook.ParseLang(param); ok {
+		return l, true
+	}
+	if l, ok := workbook.ParseLang(r.Header.Get("Accept-Language")); ok {
+		return l, true
+	}
+	return workbook.English, false
+}
+
+// template downloads the import template, in Chinese unless English is asked for.
+func (h imports) template(w http.ResponseWriter, r *http.Request) error {
+	lang, explicit := requestLang(r, r.URL.Query().Get("lang"))
+	if !explicit {
+		lang = workbook.Chinese
+	}
+	var buf bytes.Buffer
+	if err := customerimport.WriteTemplate(&buf, lang, workbook.DefaultLimits()); err != nil {
+		return err
+	}
+	return sendWorkbook(w, customerimport.TemplateName(lang), buf.Bytes())
+}
+
+// sendWorkbook answers with an .xlsx file to save.
+func sendWorkbook(w http.ResponseWriter, name string, data []byte) error {
+	h := w.Header()
+	h.Set("Content-Type", xlsxType)
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r >= 0x7f || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, url.PathEscape(name)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(data)
+	return err
+}
+
+// canSee reports whether u may see an import: their own, or anyone's for
+// sales managers and admins.
+func canSee(u identity.User, job database.ImportJob) bool {
+	return job.CreatedBy == u.ID || u.Has(identity.RoleSalesManager, identity.RoleAdmin)
+}
+
+func (h imports) find(r *http.Request) (database.ImportJob, error) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		return database.ImportJob{}, problem(http.StatusNotFound, "not_found", "no such import")
+	}
+	job, err := h.DB.ImportGet(r.Context(), id)
+	if errors.Is(err, database.ErrNotFound) || (err == nil && !canSee(actor(r), job)) {
+		// Someone else's import is as good as absent: its existence is not told.
+		return job, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no import %d of yours", id))
+	}
+	return job, err
+}
+
+// jobView turns a stored import into what the API shows.
+func jobView(job database.ImportJob) (importView, error) {
+	rep := &customerimport.Report{}
+	if len(job.Report) > 0 {
+		if err := json.Unmarshal(job.Report, rep); err != nil {
+			return importView{}, fmt.Errorf("import %d report: %w", job.ID, err)
+		}
+	} else {
+		rep = &customerimport.Report{ID: job.ID, Status: customerimport.Status(job.Status), Mode: customerimport.Mode(job.Mode),
+			DryRun: job.DryRun, CreatedBy: job.CreatedBy, StartedAt: job.CreatedAt, Message: job.Message,
+			File: customerimport.FileInfo{Name: job.FileName, Size: int(job.FileSize), SHA256: fmt.Sprintf("%x", job.FileSHA256)}}
+	}
+	v := view(rep)
+	if job.Status == string(customerimport.StatusRunning) {
+		v.RowsRead = job.RowsRead
+	}
+	if !job.HasResult {
+		v.ResultURL = ""
+	}
+	return v, nil
+}
+
+func (h imports) get(w http.ResponseWriter, r *http.Request) error {
+	job, err := h.find(r)
+	if err != nil {
+		return err
+	}
+	v, err := jobView(job)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+// result downloads an import's annotated workbook.
+func (h imports) result(w http.ResponseWriter, r *http.Request) error {
+	job, err := h.find(r)
+	if err != nil {
+		return err
+	}
+	name, data, err := h.DB.ImportResult(r.Context(), job.ID)
+	if errors.Is(err, database.ErrNotFound) {
+		return problem(http.StatusNotFound, "not_found", "this import has no result workbook: the file could not be read (see its message)")
+	}
+	if err != nil {
+		return err
+	}
+	return sendWorkbook(w, name, data)
+}
+
+// list returns imports newest first: the caller's own, or with ?by=all (or
+// ?by=<user>) anyone's for sales managers and admins. Pages go back with
+// ?before=<id> from "next".
+func (h imports) list(w http.ResponseWriter, r *http.Request) error {
+	u, q := actor(r), r.URL.Query()
+	by := u.ID
+	if who := q.Get("by"); who != "" && who != u.ID {
+		if !u.Has(identity.RoleSalesManager, identity.RoleAdmin) {
+			return problem(http.StatusForbidden, "forbidden", "only sales managers and admins see other people's imports")
+		}
+		by = who
+		if who == "all" {
+			by = ""
+		}
+	}
+	limit := 50
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 200 {
+			return problem(http.StatusBadRequest, "invalid_query", "bad page size",
+				deal.FieldError{Field: "limit", Message: "want a whole number from 1 to 200"})
+		}
+		limit = n
+	}
+	var before int64
+	if s := q.Get("before"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return problem(http.StatusBadRequest, "invalid_query", "bad page position",
+				deal.FieldError{Field: "before", Message: "want an import ID from next"})
+		}
+		before = n
+	}
+	jobs, err := h.DB.ImportList(r.Context(), by, before, limit)
+	if err != nil {
+		return err
+	}
+	type item struct {
+		ID         int64      `json:"id"`
+		Status     string     `json:"status"`
+		FileName   string     `json:"file_name"`
+		Mode       string     `json:"mode"`
+		DryRun     bool       `json:"dry_run"`
+		Rows       int        `json:"rows"`
+		Accepted   int        `json:"accepted"`
+		Rejected   int        `json:"rejected"`
+		Message    string     `json:"message,omitempty"`
+		CreatedBy  string     `json:"created_by"`
+		CreatedAt  time.Time  `json:"created_at"`
+		FinishedAt *time.Time `json:"finished_at,omitempty"`
+		URL        string     `json:"url"`
+	}
+	page := struct {
+		Imports []item `json:"imports"`
+		Next    string `json:"next,omitempty"`
+	}{Imports: make([]item, len(jobs))}
+	for i, j := range jobs {
+		page.Imports[i] = item{ID: j.ID, Status: j.Status, FileName: j.FileName, Mode: j.Mode, DryRun: j.DryRun,
+			Rows: max(j.RowsTotal, j.RowsRead), Accepted: j.Accepted, Rejected: j.Rejected, Message: j.Message,
+			CreatedBy: j.CreatedBy, CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt, URL: fmt.Sprintf("/api/v1/imports/%d", j.ID)}
+	}
+	if len(jobs) == limit {
+		page.Next = strconv.FormatInt(jobs[len(jobs)-1].ID, 10)
+	}
+	return writeJSON(w, http.StatusOK, page)
+}

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/workflows"
+)
+
+// Problem is an RFC 9457 problem detail. Errors become problems here, at the
+// edge, and nowhere else.
+type Problem struct {
+	Type     string            `json:"type"`
+	Title    string            `json:"title"`
+	Status   int               `json:"status"`
+	Detail   string            `json:"detail,omitempty"`
+	Instance string            `json:"instance,omitempty"`
+	Errors   []deal.FieldError `json:"errors,omitempty"`
+}
+
+func (p *Problem) Error() string { return p.Detail }
+
+// problem builds a problem of the given kind; the kind is the last part of its type URI.
+func problem(status int, kind, detail string, fields ...deal.FieldError) *Problem {
+	return &Problem{Type: "/problems/" + kind, Title: http.StatusText(status), Status: status,
+		Detail: detail, Errors: fields}
+}
+
+var dealErrorStatus = map[deal.ErrorKind]int{
+	deal.ErrInvalid:       http.StatusUnprocessableEntity,
+	deal.ErrWrongStage:    http.StatusConflict,
+	deal.ErrForbidden:     http.StatusForbidden,
+	deal.ErrUnknownAction: http.StatusBadRequest,
+}
+
+// asProblem maps an error from any layer to what the client sees. Errors it does
+// not know are logged in full and shown as a bare 500: no internals leak.
+func asProblem(err error, log *slog.Logger, r *http.Request) *Problem {
+	var p *Problem
+	var de *deal.Error
+	var appErr *temporal.ApplicationError
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &de):
+		return fromDealError(de)
+	case errors.As(err, &appErr) && strings.HasPrefix(appErr.Type(), workflows.ErrTypeRefusal):
+		de = &deal.Error{}
+		if appErr.HasDetails() && appErr.Details(de) == nil {
+			return fromDealError(de)
+		}
+		return problem(http.StatusConflict, "wrong_stage", appErr.Message())
+	case errors.Is(err, database.ErrNotFound):
+		return problem(http.StatusNotFound, "not_found", "not found")
+	case errors.As(err, &notFound):
+		return problem(http.StatusConflict, "wrong_stage", "the deal's process has ended; no further action is possible")
+	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
+		return problem(http.StatusServiceUnavailable, "timeout", "the request took too long; it may still complete, check the deal before retrying")
+	}
+	log.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
+	return problem(http.StatusInternalServerError, "internal", "something went wrong on our side; it has been logged")
+}
+
+func fromDealError(de *deal.Error) *Problem {
+	status, ok := dealErrorStatus[de.Kind]
+	if !ok {
+		status = http.StatusUnprocessableEntity
+	}
+	return problem(status, string(de.Kind), de.Message, de.Fields...)
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
+	p.Instance = r.URL.Path
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// maxBody bounds a JSON request body; a deal action is a few kilobytes at most.
+const maxBody = 1 << 20
+
+// decodeJSON reads exactly one JSON object into v, refusing unknown fields,
+// trailing data and oversized bodies, with a message that says where it broke.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return problem(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			fmt.Sprintf("send the body as application/json, not %s", ct))
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("unexpected data after the JSON object")
+	}
+	if err == nil {
+		return nil
+	}
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, io.EOF):
+		return problem(http.StatusBadRequest, "malformed_json", "the request body is empty; send a JSON object")
+	case errors.As(err, &syntax):
+		return problem(http.StatusBadRequest, "malformed_json",
+			fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return problem(http.StatusBadRequest, "malformed_json", "a field has the wrong type",
+			deal.FieldError{Field: field, Message: fmt.Sprintf("want %s, got JSON %s", typ.Type, typ.Value)})
+	case errors.As(err, &tooBig):
+		return problem(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is over %d bytes", maxBody))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return problem(http.StatusBadRequest, "malformed_json", "the body has a field l2c does not know",
+			deal.FieldError{Field: name, Message: "unknown field"})
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return problem(http.StatusBadRequest, "malformed_json", "the JSON body ends too early")
+	}
+	return problem(http.StatusBadRequest, "malformed_json", "invalid JSON: "+err.Error())
+}

@@ -1,0 +1,140 @@
+// Package api is l2c's HTTP interface: a JSON API under /api/v1 and health
+// probes. Handlers parse, check who is asking, call the workflow or the
+// database, and render; errors become RFC 9457 problem details in one place.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"go.temporal.io/sdk/client"
+
+	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/database"
+)
+
+// Deps is what the API needs from the rest of l2c.
+type Deps struct {
+	DB       *database.DB
+	Temporal client.Client
+	// Location is the company's time zone: dates in requests end at midnight here.
+	Location *time.Location
+	Log      *slog.Logger
+	// Now is the clock; tests may replace it. Defaults to time.Now.
+	Now func() time.Time
+	// Audit chains the audit trail's entries (keyed from L2C_AUDIT_KEY).
+	Audit audit.Chain
+	// Limits caps request rates; NewRouter fills in defaults.
+	Limits Limits
+	// queue serialises requests on one deal or case (see keyedLocks).
+	queue *keyedLocks
+}
+
+// Limits are the API's rate limits, in requests a second with a burst.
+type Limits struct {
+	PerIP, PerUser *limiter
+}
+
+// NewLimits makes the limits: perIP failed authentications a second from one
+// address, perUser requests a second from one user; each with bursts of 4×.
+func NewLimits(perIP, perUser float64) Limits {
+	return Limits{PerIP: newLimiter(perIP, 4*perIP, time.Now), PerUser: newLimiter(perUser, 4*perUser, time.Now)}
+}
+
+// NewRouter returns the whole HTTP surface.
+func NewRouter(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	d.queue = &keyedLocks{}
+	if d.Limits.PerIP == nil || d.Limits.PerUser == nil {
+		d.Limits = NewLimits(50, 20)
+	}
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, requestLog(d.Log), middleware.Recoverer, securityHeaders, middleware.Timeout(30*time.Second))
+
+	h := health{db: d.DB, temporal: d.Temporal}
+	r.Get("/healthz", h.live)
+	r.Get("/readyz", handle(d.Log, h.ready))
+
+	r.Route("/api/v1", func(r chi.Router) {
+		// Failed authentications are limited by address, so guessing tokens is
+		// slow; authenticated requests by user, so one client cannot starve the others.
+		r.Use(authenticate(d), rateLimit(d.Limits.PerUser, userKey))
+		r.Get("/me", handle(d.Log, me))
+		r.Mount("/deals", deals{d}.Routes())
+		r.Mount("/sync", syncAdmin{d}.Routes())
+		r.Mount("/imports", imports{d}.Routes())
+		r.Mount("/reports", reportsAPI{d}.Routes())
+		r.Mount("/calendars", calendars{d}.Routes())
+		r.Mount("/audit", auditTrail{d}.Routes())
+		r.Mount("/tokens", tokens{d}.Routes())
+		r.Mount("/approvals", approvals{d}.Routes())
+		r.Mount("/approval-rules", approvals{d}.RulesRoutes())
+		r.Mount("/delegations", approvals{d}.DelegationRoutes())
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, problem(http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, problem(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path))
+	})
+	return r
+}
+
+// handlerFunc is an HTTP handler that returns its error instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts a handlerFunc: a returned error becomes a problem response.
+func handle(log *slog.Logger, h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeProblem(w, r, asProblem(err, log, r))
+		}
+	}
+}
+
+// requestLog logs each request once it is done, with its status and duration.
+func requestLog(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", ww.Status()), slog.Duration("took", time.Since(start)),
+				slog.String("request_id", middleware.GetReqID(r.Context())))
+		})
+	}
+}
+
+type health struct {
+	db       *database.DB
+	temporal client.Client
+}
+
+// live answers as long as the process serves HTTP.
+func (health) live(w http.ResponseWriter, _ *http.Request) {
+	_ = writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// ready answers 200 only when PostgreSQL and Temporal both answer.
+func (h health) ready(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := h.db.Ping(ctx); err != nil {
+		return problem(http.StatusServiceUnavailable, "not_ready", "PostgreSQL does not answer")
+	}
+	if _, err := h.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return problem(http.StatusServiceUnavailable, "not_ready", "Temporal does not answer")
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

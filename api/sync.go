@@ -1,0 +1,170 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/scheduler"
+	"github.com/l2c/l2c/workflows"
+)
+
+// syncAdmin serves /api/v1/sync: the ERP sync's schedules and runs. Only
+// administrators may see or change them.
+//
+//	GET  /schedules            every entity's cron spec
+//	PUT  /schedules/{entity}   {"spec": "*/10 * * * *", "enabled": true}
+//	POST /{entity}/run         start a run now
+//	GET  /runs?entity=&limit=  newest runs first, with counts
+//	GET  /runs/{id}            one run, its progress and rejected rows
+type syncAdmin struct{ Deps }
+
+func (h syncAdmin) Routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(requireRole(identity.RoleAdmin))
+	r.Get("/schedules", handle(h.Log, h.schedules))
+	r.Put("/schedules/{entity}", handle(h.Log, h.saveSchedule))
+	r.Post("/{entity}/run", handle(h.Log, h.runNow))
+	r.Get("/runs", handle(h.Log, h.runs))
+	r.Get("/runs/*", handle(h.Log, h.run))
+	return r
+}
+
+// requireRole refuses a request from someone without any of roles.
+func requireRole(roles ...identity.Role) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !actor(r).Has(roles...) {
+				writeProblem(w, r, problem(http.StatusForbidden, "forbidden", "only an administrator may manage the ERP sync"))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func (h syncAdmin) schedules(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.DB.SyncScheduleList(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"schedules": s})
+}
+
+func (h syncAdmin) saveSchedule(w http.ResponseWriter, r *http.Request) error {
+	entity := chi.URLParam(r, "entity")
+	if !slices.Contains(workflows.SyncEntities, entity) {
+		return problem(http.StatusNotFound, "not_found", "no sync entity "+entity)
+	}
+	var in struct {
+		Spec    string `json:"spec"`
+		Enabled *bool  `json:"enabled"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if _, err := scheduler.ParseSpec(in.Spec); err != nil {
+		return problem(http.StatusUnprocessableEntity, "invalid", "the schedule is not valid",
+			deal.FieldError{Field: "spec", Message: err.Error()})
+	}
+	enabled := in.Enabled == nil || *in.Enabled
+	s, err := h.DB.SyncScheduleSave(r.Context(), entity, in.Spec, enabled, actor(r).ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, s)
+}
+
+func (h syncAdmin) runNow(w http.ResponseWriter, r *http.Request) error {
+	entity := chi.URLParam(r, "entity")
+	if !slices.Contains(workflows.SyncEntities, entity) {
+		return problem(http.StatusNotFound, "not_found", "no sync entity "+entity)
+	}
+	scheds, err := h.DB.SyncScheduleList(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, s := range scheds {
+		if s.Entity != entity || s.RunningRun == "" {
+			continue
+		}
+		// A run whose workflow ended without finishing (terminated by hand)
+		// still holds the entity; the new run takes over from it.
+		d, err := h.Temporal.DescribeWorkflowExecution(r.Context(), s.RunningRun, "")
+		var nf *serviceerror.NotFound
+		if err != nil && !errors.As(err, &nf) {
+			return err
+		}
+		if err == nil && d.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			return problem(http.StatusConflict, "sync_running", "run "+s.RunningRun+" of "+entity+
+				" is still going; see /api/v1/sync/runs/"+s.RunningRun)
+		}
+	}
+	bucket := "manual-" + workflows.SyncBucket(h.Now())
+	id, started, err := scheduler.StartRun(r.Context(), h.Temporal, entity, workflows.SyncTriggerManual, actor(r).ID, bucket)
+	if err != nil {
+		return err
+	}
+	if !started {
+		return problem(http.StatusConflict, "sync_running", "run "+id+" was just started; see /api/v1/sync/runs/"+id)
+	}
+	w.Header().Set("Location", "/api/v1/sync/runs/"+id)
+	return writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "entity": entity, "status": "running"})
+}
+
+func (h syncAdmin) runs(w http.ResponseWriter, r *http.Request) error {
+	limit := 50
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 500 {
+			return problem(http.StatusUnprocessableEntity, "invalid", "limit must be 1 to 500",
+				deal.FieldError{Field: "limit", Message: "want a number from 1 to 500"})
+		}
+		limit = n
+	}
+	entity := r.URL.Query().Get("entity")
+	if entity != "" && !slices.Contains(workflows.SyncEntities, entity) {
+		return problem(http.StatusUnprocessableEntity, "invalid", "no sync entity "+entity,
+			deal.FieldError{Field: "entity", Message: "want customers, invoices or payments"})
+	}
+	runs, err := h.DB.SyncRunList(r.Context(), entity, limit)
+	if err != nil {
+		return err
+	}
+	if runs == nil {
+		runs = []database.SyncRun{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+}
+
+// run shows one run. Run IDs contain slashes (sync/customers/…), hence the
+// wildcard route.
+func (h syncAdmin) run(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "*")
+	run, err := h.DB.SyncRunGet(r.Context(), id)
+	if errors.Is(err, database.ErrNotFound) {
+		return problem(http.StatusNotFound, "not_found", "no sync run "+id)
+	}
+	if err != nil {
+		return err
+	}
+	rejects, err := h.DB.SyncRejectsList(r.Context(), id, 100)
+	if err != nil {
+		return err
+	}
+	if rejects == nil {
+		rejects = []database.SyncReject{}
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		database.SyncRun
+		Rejects []database.SyncReject `json:"rejects"`
+	}{run, rejects})
+}

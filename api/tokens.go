@@ -1,0 +1,107 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
+)
+
+// tokens serves /api/v1/tokens: a person's API tokens for scripts and
+// machines, each scoped, expiring and revocable.
+type tokens struct{ Deps }
+
+func (h tokens) Routes() chi.Router {
+	r := chi.NewRouter()
+	r.Post("/", handle(h.Log, h.create))
+	r.Get("/", handle(h.Log, h.list))
+	r.Delete("/{id}", handle(h.Log, h.revoke))
+	return r
+}
+
+// maxTokenDays bounds a token's life: a forgotten token stops working on its own.
+const maxTokenDays = 365
+
+func (h tokens) create(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Name          string   `json:"name"`
+		Scopes        []string `json:"scopes"`
+		ExpiresInDays int      `json:"expires_in_days"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	var fe []deal.FieldError
+	if strings.TrimSpace(req.Name) == "" {
+		fe = append(fe, deal.FieldError{Field: "name", Message: "is required: say what the token is for"})
+	}
+	if len(req.Scopes) == 0 {
+		fe = append(fe, deal.FieldError{Field: "scopes", Message: `is required: ["read"] or ["read","write"]`})
+	}
+	for i, sc := range req.Scopes {
+		if sc != "read" && sc != "write" {
+			fe = append(fe, deal.FieldError{Field: fmt.Sprintf("scopes[%d]", i), Message: fmt.Sprintf("%q: want read or write", sc)})
+		}
+	}
+	if req.ExpiresInDays < 1 || req.ExpiresInDays > maxTokenDays {
+		fe = append(fe, deal.FieldError{Field: "expires_in_days", Message: fmt.Sprintf("want 1 to %d", maxTokenDays)})
+	}
+	if len(fe) > 0 {
+		return problem(http.StatusUnprocessableEntity, "invalid", "invalid input", fe...)
+	}
+	slices.Sort(req.Scopes)
+	req.Scopes = slices.Compact(req.Scopes)
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	token := "l2ct_" + base64.RawURLEncoding.EncodeToString(secret)
+	expires := h.Now().UTC().Add(time.Duration(req.ExpiresInDays) * 24 * time.Hour).Truncate(time.Microsecond)
+	t, err := h.DB.TokenCreate(r.Context(), actor(r).ID, strings.TrimSpace(req.Name), req.Scopes, token, expires)
+	if err != nil {
+		return err
+	}
+	h.record(r, "token.create", "api_token", strconv.FormatInt(t.ID, 10), t)
+	return writeJSON(w, http.StatusCreated, struct {
+		database.APIToken
+		Token string `json:"token"` // shown this once; only its digest is kept
+	}{t, token})
+}
+
+func (h tokens) list(w http.ResponseWriter, r *http.Request) error {
+	list, err := h.DB.TokenList(r.Context(), actor(r).ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"tokens": list})
+}
+
+// revoke ends a token at once: the caller's own, or anyone's for an admin.
+func (h tokens) revoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		return problem(http.StatusNotFound, "not_found", "no such token")
+	}
+	me := actor(r)
+	err = h.DB.TokenRevoke(r.Context(), id, me.ID, me.Has(identity.RoleAdmin), h.Now())
+	if errors.Is(err, database.ErrNotFound) {
+		return problem(http.StatusNotFound, "not_found", "no such token")
+	}
+	if err != nil {
+		return err
+	}
+	h.record(r, "token.revoke", "api_token", strconv.FormatInt(id, 10), nil)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

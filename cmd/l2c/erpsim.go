@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/l2c/l2c/connectors/erpsim"
+	"github.com/l2c/l2c/internal/config"
+)
+
+// runERPSim serves the ERP simulator until ctx is cancelled.
+func runERPSim(ctx context.Context, _ config.Config, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("erpsim", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: l2c erpsim [flags]\n\nServes an SAP S/4HANA OData v2 simulator (see connectors/erpsim). Flags:")
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", "127.0.0.1:8090", "listen address")
+	var o erpsim.Options
+	fs.IntVar(&o.Customers, "customers", 500, "customers to generate (1000000 is fine: rows are computed on demand)")
+	fs.IntVar(&o.Invoices, "invoices", 2000, "invoices to generate")
+	fs.Uint64Var(&o.Seed, "seed", 1, "generation seed")
+	fs.IntVar(&o.PageSize, "page-size", 1000, "server page size (at most 5000)")
+	fs.StringVar(&o.Username, "user", "L2C_COMM", "basic-auth user")
+	fs.StringVar(&o.Password, "password", "sim-secret", "basic-auth password (and OAuth client secret)")
+	fs.DurationVar(&o.Faults.Latency, "latency", 0, "latency added to every request")
+	fs.Float64Var(&o.Faults.SpikeRate, "spike-rate", 0, "share of requests delayed by -spike")
+	fs.DurationVar(&o.Faults.Spike, "spike", time.Second, "latency of a spike")
+	fs.Float64Var(&o.Faults.ErrorRate, "error-rate", 0, "share of requests answered 5xx")
+	fs.Float64Var(&o.Faults.RateLimitRate, "rate-limit-rate", 0, "share of requests answered 429")
+	fs.IntVar(&o.Faults.RetryAfter, "retry-after", 1, "Retry-After seconds of a 429")
+	fs.Float64Var(&o.Faults.DropRate, "drop-rate", 0, "share of connections dropped without an answer")
+	fs.Float64Var(&o.Faults.StaleETagRate, "stale-etag-rate", 0, "share of updates that find the record changed by someone else")
+	fs.Float64Var(&o.Faults.MalformedRate, "malformed-rate", 0, "share of generated rows served malformed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.ClientSecret = o.Password
+	o.Log = log
+	sim := erpsim.New(o)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("ERP simulator serving", "url", "http://"+ln.Addr().String(), "customers", o.Customers+3,
+		"invoices", o.Invoices, "user", o.Username, "faults", "/sim/faults")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/l2c/l2c/internal/config"
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/workflows"
+)
+
+// demoUsers is the demo company's staff. Each one's API token is "demo-<id>";
+// these tokens are for a laptop, never for a shared server.
+var demoUsers = []struct {
+	identity.User
+	manager string
+}{
+	{identity.User{ID: "li", Name: "Li Na (sales manager, East)", Team: "east", Roles: []identity.Role{identity.RoleSalesManager}}, ""},
+	{identity.User{ID: "he", Name: "He Jun (sales manager, North)", Team: "north", Roles: []identity.Role{identity.RoleSalesManager}}, ""},
+	{identity.User{ID: "wang", Name: "Wang Wei (sales rep)", Team: "east", Roles: []identity.Role{identity.RoleSales}}, "li"},
+	{identity.User{ID: "liu", Name: "Liu Yang (sales rep)", Team: "north", Roles: []identity.Role{identity.RoleSales}}, "he"},
+	{identity.User{ID: "zhao", Name: "Zhao Min (sales assistant)", Team: "east", Roles: []identity.Role{identity.RoleSalesAssistant}}, "li"},
+	{identity.User{ID: "chen", Name: "Chen Jing (market management)", Roles: []identity.Role{identity.RoleMarketManager}}, ""},
+	{identity.User{ID: "sun", Name: "Sun Li (finance)", Roles: []identity.Role{identity.RoleFinance}}, ""},
+	{identity.User{ID: "zhou", Name: "Zhou Qiang (delivery)", Roles: []identity.Role{identity.RoleDelivery}}, ""},
+	{identity.User{ID: "wu", Name: "Wu Fang (collections)", Roles: []identity.Role{identity.RoleCollector}}, ""},
+	{identity.User{ID: "admin", Name: "Administrator", Roles: []identity.Role{identity.RoleAdmin}}, ""},
+}
+
+// runSeed loads the demo staff and a few open deals. It is idempotent, so
+// `l2c dev` runs it on every start: users are upserted and demo deals have
+// fixed IDs whose workflows are started at most once.
+func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	db, tc, err := connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer tc.Close()
+	for _, u := range demoUsers {
+		if err := db.UserUpsert(ctx, u.User, u.manager, "demo-"+u.ID); err != nil {
+			return err
+		}
+	}
+	wang := demoUsers[2].User
+	openings := []deal.Opening{
+		{Title: "CNC spindles for Line 3", Customer: deal.Customer{Code: "C1001", Name: "Suzhou Precision Parts Co."},
+			ExpectedAmount: 48000000, PurchaseTimeframe: deal.Timeframe3Months},
+		{Title: "Hydraulic presses (tender)", Customer: deal.Customer{Code: "C1002", Name: "Ningbo Auto Components"},
+			Tendered: true, ExpectedAmount: 260000000, PurchaseTimeframe: deal.Timeframe6Months},
+		{Title: "Spare gearboxes", Customer: deal.Customer{Code: "C1003", Name: "Wuxi Textile Machinery"},
+			ExpectedAmount: 9500000, PurchaseTimeframe: deal.TimeframeNow,
+			Owners: deal.Owners{Sales: "wang", Delivery: "zhou", Payment: "wu"}},
+	}
+	for i, o := range openings {
+		d, opened, err := deal.Open(fmt.Sprintf("DEMO-%d", i+1), o, wang, time.Now().UTC())
+		if err != nil {
+			return fmt.Errorf("demo deal %d: %w", i+1, err)
+		}
+		_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: workflows.DealWorkflowID(d.ID), TaskQueue: workflows.TaskQueue,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		}, workflows.DealWorkflow, workflows.DealInput{Deal: d, Opened: opened})
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if err != nil && !errors.As(err, &started) {
+			return fmt.Errorf("start demo deal %s: %w", d.ID, err)
+		}
+	}
+	log.Info("demo data loaded", "users", len(demoUsers), "deals", len(openings))
+	return nil
+}
+
+// runUsers manages users from the command line: `l2c users add`.
+func runUsers(ctx context.Context, cfg config.Config, args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return errors.New("usage: l2c users add -id ID -name NAME -roles ROLE[,ROLE] [-team TEAM] [-manager ID]")
+	}
+	fs := flag.NewFlagSet("users add", flag.ContinueOnError)
+	id := fs.String("id", "", "user ID: lower-case letters, digits, dot, dash, underscore")
+	name := fs.String("name", "", "display name")
+	roles := fs.String("roles", "", "comma-separated roles: "+rolesList())
+	team := fs.String("team", "", "team (sales office)")
+	manager := fs.String("manager", "", "the user's manager's ID")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	u := identity.User{ID: *id, Name: *name, Team: *team}
+	for _, r := range strings.Split(*roles, ",") {
+		role := identity.Role(strings.TrimSpace(r))
+		if !role.Valid() {
+			return fmt.Errorf("-roles: %q is not a role; want %s", r, rolesList())
+		}
+		u.Roles = append(u.Roles, role)
+	}
+	if u.ID == "" || u.Name == "" {
+		return errors.New("-id and -name are required")
+	}
+	if cfg.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is not set")
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	token := "l2c_" + base64.RawURLEncoding.EncodeToString(secret)
+	if err := db.UserUpsert(ctx, u, *manager, token); err != nil {
+		return err
+	}
+	fmt.Printf("user %s saved; API token (shown once): %s\n", u.ID, token)
+	return nil
+}
+
+func rolesList() string {
+	names := make([]string, len(identity.Roles))
+	for i, r := range identity.Roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/l2c/l2c/activities"
+	"github.com/l2c/l2c/api"
+	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/calendar"
+	"github.com/l2c/l2c/internal/config"
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/notify"
+	"github.com/l2c/l2c/workflows"
+)
+
+// runServe runs the HTTP API until ctx is cancelled, then drains in-flight
+// requests for up to 15 seconds.
+func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	db, tc, err := connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer tc.Close()
+
+	key, set := audit.KeyFromEnv(os.Getenv)
+	if !set {
+		log.Warn("L2C_AUDIT_KEY is not set: the audit trail uses the development key, which proves nothing")
+	}
+	chain, err := audit.NewChain(key)
+	if err != nil {
+		return err
+	}
+
+	// Every replica delivers queued notifications; SKIP LOCKED shares the work.
+	ncfg, err := notify.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	dctx, stopDispatcher := context.WithCancel(ctx)
+	dispatcherDone := make(chan struct{})
+	go func() { defer close(dispatcherDone); _ = ncfg.Dispatcher(db, log).Run(dctx) }()
+	// Runs before db.Close (deferred earlier): the last batch commits first.
+	defer func() { stopDispatcher(); <-dispatcherDone }()
+
+	runScheduler(ctx, cfg, db, tc, log)
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: cfg.Location, Log: log, Audit: chain}),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("serving", "addr", cfg.HTTPAddr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// runWorker runs the Temporal worker until ctx is cancelled.
+func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	db, tc, err := connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer tc.Close()
+
+	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
+	sod, err := ruleEditWindow(os.Getenv("L2C_SOD_WINDOW"))
+	if err != nil {
+		return err
+	}
+	register(w, db, log, sod)
+	erp, err := erpActivities(cfg, db, tc, log)
+	if err != nil {
+		return err
+	}
+	w.RegisterActivity(erp)
+	log.Info("worker started", "task_queue", workflows.TaskQueue)
+	return w.Run(interruptOn(ctx))
+}
+
+// register puts every workflow and activity on a worker; tests use it too.
+func register(w worker.Registry, db *database.DB, log *slog.Logger, sod time.Duration) {
+	w.RegisterWorkflow(workflows.DealWorkflow)
+	w.RegisterWorkflow(workflows.SyncWorkflow)
+	w.RegisterWorkflow(workflows.ApprovalWorkflow)
+	w.RegisterActivity(&activities.Deals{DB: db, Log: log})
+	w.RegisterActivity(&activities.Approvals{DB: db, Log: log, Calendar: workingCalendar(db), RuleEditWindow: sod})
+}
+
+// workingCalendar reads the company calendar SLAs are counted on, falling back
+// to mainland China's when none is stored.
+func workingCalendar(db *database.DB) func(context.Context) (activities.WorkingTime, error) {
+	return func(ctx context.Context) (activities.WorkingTime, error) {
+		c, err := db.CalendarGet(ctx, calendar.DefaultID)
+		if errors.Is(err, database.ErrNotFound) {
+			return calendar.China(), nil
+		}
+		if err != nil {
+			return nil, err // not a nil *Calendar inside the interface
+		}
+		return c, nil
+	}
+}
+
+// ruleEditWindow reads L2C_SOD_WINDOW: how long an admin who edited a kind's
+// routing rules may not approve that kind ("0" turns the check off).
+func ruleEditWindow(s string) (time.Duration, error) {
+	if s == "" {
+		return activities.DefaultRuleEditWindow, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("L2C_SOD_WINDOW=%q: want a duration such as 168h, or 0", s)
+	}
+	return d, nil
+}
+
+// interruptOn adapts ctx to the worker's stop channel.
+func interruptOn(ctx context.Context) <-chan any {
+	ch := make(chan any)
+	go func() {
+		<-ctx.Done()
+		close(ch)
+	}()
+	return ch
+}
+
+// runMigrate applies pending migrations to cfg.DatabaseURL.
+func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	if cfg.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is not set")
+	}
+	applied, err := database.Migrate(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	log.Info("migrations applied", "versions", applied)
+	return nil
+}
+
+func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*database.DB, client.Client, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, nil, errors.New("DATABASE_URL is not set")
+	}
+	addr := cfg.TemporalAddress
+	if addr == "" {
+		addr = "127.0.0.1:7233"
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	tc, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: cfg.TemporalNamespace,
+		Logger: log.With("component", "temporal")})
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
+	}
+	return db, tc, nil
+}

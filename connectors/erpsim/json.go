@@ -1,0 +1,153 @@
+package erpsim
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/l2c/l2c/connectors/sap"
+)
+
+// jbuf writes JSON by appending, which is several times faster than
+// encoding/json for the simulator's fixed shapes: a million customers must be
+// served in seconds.
+type jbuf struct {
+	b     []byte
+	first bool
+}
+
+func (j *jbuf) open() {
+	j.b = append(j.b, '{')
+	j.first = true
+}
+
+func (j *jbuf) close() {
+	j.b = append(j.b, '}')
+	j.first = false
+}
+
+func (j *jbuf) openArr() {
+	j.b = append(j.b, '[')
+	j.first = true
+}
+
+func (j *jbuf) closeArr() {
+	j.b = append(j.b, ']')
+	j.first = false
+}
+
+// elem starts an array element.
+func (j *jbuf) elem() {
+	if !j.first {
+		j.b = append(j.b, ',')
+	}
+	j.first = false
+}
+
+func (j *jbuf) key(k string) {
+	if !j.first {
+		j.b = append(j.b, ',')
+	}
+	j.first = false
+	j.b = append(j.b, '"')
+	j.b = append(j.b, k...)
+	j.b = append(j.b, '"', ':')
+}
+
+func (j *jbuf) str(k, v string) {
+	j.key(k)
+	j.b = appendString(j.b, v)
+}
+
+func (j *jbuf) boolean(k string, v bool) {
+	j.key(k)
+	j.b = strconv.AppendBool(j.b, v)
+}
+
+func (j *jbuf) null(k string) {
+	j.key(k)
+	j.b = append(j.b, "null"...)
+}
+
+// date writes an Edm.DateTime, or null for the zero time.
+func (j *jbuf) date(k string, t time.Time) {
+	if t.IsZero() {
+		j.null(k)
+		return
+	}
+	j.str(k, sap.FormatDate(t))
+}
+
+func (j *jbuf) dateOffset(k string, t time.Time) {
+	if t.IsZero() {
+		j.null(k)
+		return
+	}
+	j.str(k, sap.FormatDateOffset(t))
+}
+
+func (j *jbuf) meta(uri, typ, etag string) {
+	j.key("__metadata")
+	j.open()
+	j.str("id", uri)
+	j.str("uri", uri)
+	j.str("type", typ)
+	if etag != "" {
+		j.str("etag", etag)
+	}
+	j.close()
+}
+
+func (j *jbuf) deferred(k, uri string) {
+	j.key(k)
+	j.open()
+	j.key("__deferred")
+	j.open()
+	j.str("uri", uri)
+	j.close()
+	j.close()
+}
+
+const hex = "0123456789abcdef"
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, s[start:i]...)
+				b = append(b, `\ufffd`...)
+				i += size
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

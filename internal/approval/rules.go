@@ -1,0 +1,207 @@
+// Package approval is the approval engine's domain: routing rules, the route a
+// case is given, and the pure rules for deciding, delegating, escalating,
+// withdrawing and resubmitting. The approval workflow runs these functions;
+// PostgreSQL keeps their results as the read model for inboxes and reports.
+package approval
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/money"
+	"github.com/l2c/l2c/internal/refusal"
+)
+
+// Kind is a kind of review. Each kind has its own routing rules.
+type Kind string
+
+const (
+	KindQuoteDiscount  Kind = "quote_discount"  // a discount below the customer's approved minimum
+	KindContractReview Kind = "contract_review" // 合同评审
+	KindCustomOrder    Kind = "custom_order"    // 定制订单 review before production
+)
+
+// Kinds lists every kind of review.
+var Kinds = []Kind{KindQuoteDiscount, KindContractReview, KindCustomOrder}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
+
+// Rule says how a stage with several approvers is decided.
+type Rule string
+
+const (
+	RuleAny Rule = "any" // the first approval decides the stage
+	RuleAll Rule = "all" // every approver must approve
+)
+
+// Facts are what routing rules look at.
+type Facts struct {
+	Amount                  money.Amount `json:"amount"`
+	CustomProducts          bool         `json:"custom_products"`
+	NonstandardPaymentTerms bool         `json:"nonstandard_payment_terms"`
+	NonTemplateContract     bool         `json:"non_template_contract"`
+	DiscountBelowMinimum    bool         `json:"discount_below_minimum"`
+}
+
+// Condition selects the cases a stage applies to: every condition that is set
+// must hold. An absent condition always holds.
+type Condition struct {
+	AmountAtLeast           *money.Amount `json:"amount_at_least,omitempty"`
+	AmountBelow             *money.Amount `json:"amount_below,omitempty"`
+	CustomProducts          *bool         `json:"custom_products,omitempty"`
+	NonstandardPaymentTerms *bool         `json:"nonstandard_payment_terms,omitempty"`
+	NonTemplateContract     *bool         `json:"non_template_contract,omitempty"`
+	DiscountBelowMinimum    *bool         `json:"discount_below_minimum,omitempty"`
+}
+
+// Holds reports whether f meets the condition.
+func (c *Condition) Holds(f Facts) bool {
+	if c == nil {
+		return true
+	}
+	is := func(want *bool, got bool) bool { return want == nil || *want == got }
+	return (c.AmountAtLeast == nil || f.Amount >= *c.AmountAtLeast) &&
+		(c.AmountBelow == nil || f.Amount < *c.AmountBelow) &&
+		is(c.CustomProducts, f.CustomProducts) && is(c.NonstandardPaymentTerms, f.NonstandardPaymentTerms) &&
+		is(c.NonTemplateContract, f.NonTemplateContract) && is(c.DiscountBelowMinimum, f.DiscountBelowMinimum)
+}
+
+func (c *Condition) empty() bool {
+	return c.AmountAtLeast == nil && c.AmountBelow == nil && c.CustomProducts == nil &&
+		c.NonstandardPaymentTerms == nil && c.NonTemplateContract == nil && c.DiscountBelowMinimum == nil
+}
+
+// Stage is one step of a route: who approves, how, and how fast.
+type Stage struct {
+	Name string `json:"name"`
+	// Approvers are "user:<id>", "role:<role>" (everyone holding it) or
+	// "manager" (the requester's manager), resolved when the stage is entered.
+	Approvers []string `json:"approvers"`
+	Rule      Rule     `json:"rule"`
+	// SLAHours is working time (on the company calendar) to decide the stage.
+	SLAHours int `json:"sla_hours"`
+	// RemindBeforeHours is how long before the SLA the approvers are reminded.
+	RemindBeforeHours int `json:"remind_before_hours,omitempty"`
+	// ReassignOnEscalation hands the step to the holder's manager at the SLA
+	// instead of only telling them.
+	ReassignOnEscalation bool `json:"reassign_on_escalation,omitempty"`
+	// Inputs are the subject fields this stage reviews: on resubmission, a
+	// stage whose inputs did not change keeps its approval. Empty means all.
+	Inputs []string `json:"inputs,omitempty"`
+}
+
+// StageRule is a stage and the condition under which a case gets it.
+type StageRule struct {
+	Stage
+	When *Condition `json:"when,omitempty"`
+}
+
+// RuleSet is the routing of one kind of review: its possible stages in order.
+type RuleSet struct {
+	Kind    Kind        `json:"kind"`
+	Version int         `json:"version"`
+	Stages  []StageRule `json:"stages"`
+}
+
+// Validate checks a rule set before it is saved, naming every bad field.
+func (rs RuleSet) Validate() error {
+	var fe refusal.Fields
+	add := fe.Add
+	if !rs.Kind.Valid() {
+		add("kind", "%q is not a kind of review; want one of %v", rs.Kind, Kinds)
+	}
+	if len(rs.Stages) == 0 {
+		add("stages", "at least one stage is required")
+	}
+	seen := map[string]bool{}
+	for i, s := range rs.Stages {
+		f := fmt.Sprintf("stages[%d]", i)
+		switch {
+		case strings.TrimSpace(s.Name) == "":
+			add(f+".name", "is required")
+		case seen[s.Name]:
+			add(f+".name", "%q is used by an earlier stage", s.Name)
+		}
+		seen[s.Name] = true
+		if len(s.Approvers) == 0 {
+			add(f+".approvers", "at least one approver is required")
+		}
+		for j, a := range s.Approvers {
+			if msg := checkApprover(a); msg != "" {
+				add(fmt.Sprintf("%s.approvers[%d]", f, j), "%s", msg)
+			}
+		}
+		if s.Rule != RuleAny && s.Rule != RuleAll {
+			add(f+".rule", "%q: want any or all", s.Rule)
+		}
+		if s.SLAHours < 1 || s.SLAHours > 2000 {
+			add(f+".sla_hours", "must be between 1 and 2000 working hours")
+		}
+		if s.RemindBeforeHours < 0 || (s.RemindBeforeHours >= s.SLAHours && s.SLAHours > 0) {
+			add(f+".remind_before_hours", "must be at least 0 and less than sla_hours")
+		}
+		if s.When != nil {
+			if s.When.empty() {
+				add(f+".when", "has no condition; leave it out to always apply the stage")
+			}
+			if s.When.AmountAtLeast != nil && s.When.AmountBelow != nil && *s.When.AmountAtLeast >= *s.When.AmountBelow {
+				add(f+".when", "amount_at_least must be below amount_below, or no case matches")
+			}
+			if (s.When.AmountAtLeast != nil && *s.When.AmountAtLeast < 0) || (s.When.AmountBelow != nil && *s.When.AmountBelow < 0) {
+				add(f+".when", "amounts must not be negative")
+			}
+		}
+	}
+	if err := fe.Err(); err != nil {
+		err.(*refusal.Error).Message = "the rules are not valid; nothing was saved"
+		return err
+	}
+	return nil
+}
+
+func checkApprover(a string) string {
+	switch kind, val, _ := strings.Cut(a, ":"); kind {
+	case "manager":
+		if val != "" {
+			return `"manager" takes no value`
+		}
+	case "user":
+		if val == "" {
+			return "user:<id> needs an ID"
+		}
+	case "role":
+		if !identity.Role(val).Valid() {
+			return fmt.Sprintf("%q is not a role", val)
+		}
+	default:
+		return fmt.Sprintf("%q: want user:<id>, role:<role> or manager", a)
+	}
+	return ""
+}
+
+// Route returns the stages a case with facts f goes through, in order.
+func (rs RuleSet) Route(f Facts) []Stage {
+	var out []Stage
+	for _, s := range rs.Stages {
+		if s.When.Holds(f) {
+			out = append(out, s.Stage)
+		}
+	}
+	return out
+}
+
+// Users returns the user IDs the rule set names, so a save can check they exist.
+func (rs RuleSet) Users() []string {
+	var ids []string
+	for _, s := range rs.Stages {
+		for _, a := range s.Approvers {
+			if id, ok := strings.CutPrefix(a, "user:"); ok && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}

@@ -1,0 +1,64 @@
+// Package config reads l2c's settings from environment variables. Every variable
+// read here is listed in the README; defaults suit one developer machine.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is everything the l2c binary needs to know about its surroundings.
+type Config struct {
+	// DatabaseURL is a libpq-style URL. Empty means "let `l2c dev` find or start one".
+	DatabaseURL string
+	// TemporalAddress is host:port of the Temporal frontend. Empty means "let
+	// `l2c dev` start the dev server"; serve and worker default to 127.0.0.1:7233.
+	TemporalAddress   string
+	TemporalNamespace string
+	// HTTPAddr is where `l2c serve` listens.
+	HTTPAddr string
+	// DataDir holds the private PostgreSQL cluster and Temporal's SQLite file in dev.
+	DataDir string
+	// Location is the business time zone: dates without a time ("valid until
+	// 2026-12-31") end at midnight here, and pages show times here.
+	Location *time.Location
+	LogLevel slog.Level
+	// ERP is which ERP l2c syncs with and writes back to (see connectors/).
+	ERP ERP
+}
+
+// FromEnv reads the configuration, failing on values that cannot be parsed rather
+// than silently falling back.
+func FromEnv() (Config, error) {
+	c := Config{
+		DatabaseURL:       os.Getenv("DATABASE_URL"),
+		TemporalAddress:   os.Getenv("TEMPORAL_ADDRESS"),
+		TemporalNamespace: envOr("TEMPORAL_NAMESPACE", "default"),
+		HTTPAddr:          envOr("L2C_HTTP_ADDR", "127.0.0.1:8080"),
+		DataDir:           envOr("L2C_DATA_DIR", ".data"),
+	}
+	tz := envOr("L2C_TIMEZONE", "Asia/Shanghai")
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return Config{}, fmt.Errorf("L2C_TIMEZONE=%q: %w", tz, err)
+	}
+	c.Location = loc
+	if err := c.ERP.fromEnv(); err != nil {
+		return Config{}, err
+	}
+	lvl := envOr("L2C_LOG_LEVEL", "info")
+	if err := c.LogLevel.UnmarshalText([]byte(strings.ToUpper(lvl))); err != nil {
+		return Config{}, fmt.Errorf("L2C_LOG_LEVEL=%q: want debug, info, warn or error", lvl)
+	}
+	return c, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

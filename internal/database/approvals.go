@@ -1,0 +1,376 @@
+package database
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/l2c/l2c/internal/approval"
+)
+
+// --- routing rules ---
+
+// ApprovalRulesLatest returns the newest rule set for kind.
+func (db *DB) ApprovalRulesLatest(ctx context.Context, kind approval.Kind) (approval.RuleSet, error) {
+	rs := approval.RuleSet{Kind: kind}
+	var stages []byte
+	err := db.pool.QueryRow(ctx, `SELECT version, stages FROM approval_rules WHERE kind = $1
+		ORDER BY version DESC LIMIT 1`, string(kind)).Scan(&rs.Version, &stages)
+	if err != nil {
+		return rs, fmt.Errorf("rules for %s: %w", kind, notFound(err))
+	}
+	if err := json.Unmarshal(stages, &rs.Stages); err != nil {
+		return rs, fmt.Errorf("rules for %s: %w", kind, err)
+	}
+	return rs, nil
+}
+
+// ApprovalRulesSave stores rs as the kind's next version and returns it. The
+// caller validates first; the table keeps every version, so a case's route can
+// always be traced to the rules that chose it.
+func (db *DB) ApprovalRulesSave(ctx context.Context, rs approval.RuleSet, by string) (int, error) {
+	stages, err := json.Marshal(rs.Stages)
+	if err != nil {
+		return 0, err
+	}
+	var v int
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		// Lock the kind's rows so two admins saving at once get consecutive versions.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('approval_rules/' || $1))`, string(rs.Kind)); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `INSERT INTO approval_rules (kind, version, stages, updated_by)
+			SELECT $1, coalesce(max(version), 0) + 1, $2, $3 FROM approval_rules WHERE kind = $1
+			RETURNING version`, string(rs.Kind), stages, by).Scan(&v)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("save rules for %s: %w", rs.Kind, err)
+	}
+	return v, nil
+}
+
+// ApprovalRuleEditors lists who saved kind's rules at or after since: separation
+// of duties keeps them from approving under rules they just wrote.
+func (db *DB) ApprovalRuleEditors(ctx context.Context, kind approval.Kind, since time.Time) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT updated_by FROM approval_rules
+		WHERE kind = $1 AND updated_at >= $2 ORDER BY updated_by`, string(kind), since)
+	if err != nil {
+		return nil, fmt.Errorf("rule editors of %s: %w", kind, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// --- people: roles, managers, out-of-office ---
+
+// UsersWithRole lists the users holding role, by ID.
+func (db *DB) UsersWithRole(ctx context.Context, role string) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id FROM users WHERE $1 = ANY(roles) ORDER BY id`, role)
+	if err != nil {
+		return nil, fmt.Errorf("users with role %s: %w", role, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// Managers maps each of ids that has a manager to that manager.
+func (db *DB) Managers(ctx context.Context, ids []string) (map[string]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, manager_id FROM users WHERE id = ANY($1) AND manager_id IS NOT NULL`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("managers: %w", err)
+	}
+	out := map[string]string{}
+	var id, m string
+	_, err = pgx.ForEachRow(rows, []any{&id, &m}, func() error { out[id] = m; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("managers: %w", err)
+	}
+	return out, nil
+}
+
+// Delegation is a time-boxed out-of-office hand-over.
+type Delegation struct {
+	ID       int64     `json:"id"`
+	User     string    `json:"user"`
+	Delegate string    `json:"delegate"`
+	Starts   time.Time `json:"starts_at"`
+	Ends     time.Time `json:"ends_at"`
+	Reason   string    `json:"reason,omitempty"`
+}
+
+// DelegationAdd records an out-of-office delegation.
+func (db *DB) DelegationAdd(ctx context.Context, d Delegation) (int64, error) {
+	err := db.pool.QueryRow(ctx, `INSERT INTO delegations (user_id, delegate_id, starts_at, ends_at, reason)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, d.User, d.Delegate, d.Starts, d.Ends, d.Reason).Scan(&d.ID)
+	if err != nil {
+		return 0, fmt.Errorf("add delegation: %w", err)
+	}
+	return d.ID, nil
+}
+
+// DelegationsActive maps each of users who is away at t to their delegate (the
+// most recent delegation wins).
+func (db *DB) DelegationsActive(ctx context.Context, users []string, t time.Time) (map[string]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT ON (user_id) user_id, delegate_id FROM delegations
+		WHERE user_id = ANY($1) AND starts_at <= $2 AND ends_at > $2 ORDER BY user_id, created_at DESC`, users, t)
+	if err != nil {
+		return nil, fmt.Errorf("active delegations: %w", err)
+	}
+	out := map[string]string{}
+	var u, d string
+	_, err = pgx.ForEachRow(rows, []any{&u, &d}, func() error { out[u] = d; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("active delegations: %w", err)
+	}
+	return out, nil
+}
+
+// DelegatorsOf lists who has delegated to user at t.
+func (db *DB) DelegatorsOf(ctx context.Context, user string, t time.Time) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT user_id FROM delegations
+		WHERE delegate_id = $1 AND starts_at <= $2 AND ends_at > $2 ORDER BY user_id`, user, t)
+	if err != nil {
+		return nil, fmt.Errorf("delegators of %s: %w", user, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// --- cases and steps ---
+
+// CaseSave records a case's state with the notifications it causes, ignoring a
+// state older than the one stored. It is one round trip: a batch that
+// PostgreSQL runs as one implicit transaction (a single Sync), in which the
+// steps are written only if the case row now holds this very version.
+func (db *DB) CaseSave(ctx context.Context, c approval.Case, notes []Notification) error {
+	route, _ := json.Marshal(c.Route)
+	subject, _ := json.Marshal(c.Subject)
+	previous, _ := json.Marshal(c.PreviousSubject)
+	facts, _ := json.Marshal(c.Facts)
+	comments, _ := json.Marshal(c.Comments)
+	b := &pgx.Batch{}
+	b.Queue(`
+		INSERT INTO approval_cases (id, kind, deal_id, title, requester, team, status, round, rules_version,
+			route, subject, facts, comments, opened_at, closed_at, version, previous_subject)
+		VALUES ($1,$2,NULLIF($3,''),$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+		ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, status = EXCLUDED.status,
+			round = EXCLUDED.round, rules_version = EXCLUDED.rules_version, route = EXCLUDED.route,
+			subject = EXCLUDED.subject, facts = EXCLUDED.facts, comments = EXCLUDED.comments,
+			closed_at = EXCLUDED.closed_at, version = EXCLUDED.version,
+			previous_subject = EXCLUDED.previous_subject
+		WHERE approval_cases.version < EXCLUDED.version`,
+		c.ID, string(c.Kind), c.DealID, c.Title, c.Requester, c.Team, string(c.Status), c.Round, c.RulesVersion,
+		route, subject, facts, comments, c.OpenedAt, c.ClosedAt, c.Version, previous)
+	for _, s := range c.Steps {
+		changes, _ := json.Marshal(s.Changes)
+		b.Queue(`INSERT INTO approval_steps (id, case_id, kind, team, requester, round, stage_index, stage,
+				approver, on_behalf_of, status, entered_at, remind_at, due_at, decided_at, decided_by, note,
+				changes, escalation_level)
+			SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19
+			WHERE EXISTS (SELECT 1 FROM approval_cases WHERE id = $2 AND version = $20)
+			ON CONFLICT (case_id, id) DO UPDATE SET approver = EXCLUDED.approver, on_behalf_of = EXCLUDED.on_behalf_of,
+				status = EXCLUDED.status, decided_at = EXCLUDED.decided_at, decided_by = EXCLUDED.decided_by,
+				note = EXCLUDED.note, escalation_level = EXCLUDED.escalation_level
+			WHERE (approval_steps.approver, approval_steps.on_behalf_of, approval_steps.status,
+				approval_steps.decided_at, approval_steps.note, approval_steps.escalation_level)
+				IS DISTINCT FROM (EXCLUDED.approver, EXCLUDED.on_behalf_of, EXCLUDED.status,
+				EXCLUDED.decided_at, EXCLUDED.note, EXCLUDED.escalation_level)`,
+			s.ID, c.ID, string(c.Kind), c.Team, c.Requester, s.Round, s.StageIndex, s.Stage, s.Approver,
+			s.OnBehalfOf, string(s.Status), s.EnteredAt, s.RemindAt, s.DueAt, s.DecidedAt, s.DecidedBy, s.Note,
+			changes, s.EscalationLevel, c.Version)
+	}
+	for _, n := range notes {
+		notificationQueue(b, n)
+	}
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("save case %s v%d: %w", c.ID, c.Version, err)
+	}
+	return nil
+}
+
+// CaseGet reads a case with all its steps, oldest first.
+func (db *DB) CaseGet(ctx context.Context, id string) (approval.Case, error) {
+	var c approval.Case
+	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error {
+			var route, subject, previous, facts, comments []byte
+			var dealID *string
+			err := tx.QueryRow(ctx, `SELECT id, kind, deal_id, title, requester, team, status, round, rules_version,
+					route, subject, previous_subject, facts, comments, opened_at, closed_at, version
+				FROM approval_cases WHERE id = $1`, id).Scan(&c.ID, &c.Kind, &dealID, &c.Title, &c.Requester,
+				&c.Team, &c.Status, &c.Round, &c.RulesVersion, &route, &subject, &previous, &facts, &comments, &c.OpenedAt,
+				&c.ClosedAt, &c.Version)
+			if err != nil {
+				return notFound(err)
+			}
+			if dealID != nil {
+				c.DealID = *dealID
+			}
+			for _, j := range []struct {
+				b []byte
+				v any
+			}{{route, &c.Route}, {subject, &c.Subject}, {previous, &c.PreviousSubject}, {facts, &c.Facts}, {comments, &c.Comments}} {
+				if err := json.Unmarshal(j.b, j.v); err != nil {
+					return err
+				}
+			}
+			c.Steps, err = collect(ctx, tx, `SELECT `+stepColumns+` FROM approval_steps WHERE case_id = $1
+				ORDER BY round, stage_index, entered_at, id`, id, scanStep)
+			return err
+		})
+	if err != nil {
+		return c, fmt.Errorf("get case %s: %w", id, err)
+	}
+	c.OpenedAt = c.OpenedAt.UTC()
+	c.ClosedAt = utcPtr(c.ClosedAt)
+	for i := range c.Comments {
+		c.Comments[i].At = c.Comments[i].At.UTC()
+	}
+	// The current stage is the newest round's last entered stage, or past the
+	// end once approved; the workflow holds the same.
+	c.Current = 0
+	for _, s := range c.Steps {
+		if s.Round == c.Round && s.StageIndex > c.Current {
+			c.Current = s.StageIndex
+		}
+	}
+	if c.Status == approval.StatusApproved {
+		c.Current = len(c.Route)
+	}
+	return c, nil
+}
+
+const stepColumns = `id, round, stage_index, stage, approver, on_behalf_of, status, entered_at, remind_at, due_at,
+	decided_at, decided_by, note, changes, escalation_level`
+
+func scanStep(r pgx.CollectableRow) (s approval.Step, err error) {
+	var changes []byte
+	err = r.Scan(&s.ID, &s.Round, &s.StageIndex, &s.Stage, &s.Approver, &s.OnBehalfOf, &s.Status, &s.EnteredAt,
+		&s.RemindAt, &s.DueAt, &s.DecidedAt, &s.DecidedBy, &s.Note, &changes, &s.EscalationLevel)
+	if err != nil {
+		return s, err
+	}
+	s.EnteredAt, s.RemindAt, s.DueAt, s.DecidedAt = s.EnteredAt.UTC(), utcPtr(s.RemindAt), utcPtr(s.DueAt), utcPtr(s.DecidedAt)
+	if err := json.Unmarshal(changes, &s.Changes); err != nil {
+		return s, err
+	}
+	if len(s.Changes) == 0 {
+		s.Changes = nil
+	}
+	return s, nil
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// OpenStep is a pending step as inboxes and reports show it.
+type OpenStep struct {
+	StepID     string     `json:"step_id"`
+	CaseID     string     `json:"case_id"`
+	Kind       string     `json:"kind"`
+	Title      string     `json:"title"`
+	DealID     string     `json:"deal_id,omitempty"`
+	Requester  string     `json:"requester"`
+	Team       string     `json:"team,omitempty"`
+	Stage      string     `json:"stage"`
+	Round      int        `json:"round"`
+	Holder     string     `json:"holder"`
+	OnBehalfOf string     `json:"on_behalf_of,omitempty"`
+	EnteredAt  time.Time  `json:"entered_at"`
+	DueAt      *time.Time `json:"due_at,omitempty"`
+	Escalated  int        `json:"escalation_level"`
+}
+
+const openStepSelect = `SELECT s.id, s.case_id, s.kind, c.title, coalesce(c.deal_id, ''), s.requester, s.team, s.stage,
+	s.round, s.approver, s.on_behalf_of, s.entered_at, s.due_at, s.escalation_level
+	FROM approval_steps s JOIN approval_cases c ON c.id = s.case_id`
+
+func scanOpenStep(r pgx.CollectableRow) (o OpenStep, err error) {
+	err = r.Scan(&o.StepID, &o.CaseID, &o.Kind, &o.Title, &o.DealID, &o.Requester, &o.Team, &o.Stage, &o.Round,
+		&o.Holder, &o.OnBehalfOf, &o.EnteredAt, &o.DueAt, &o.Escalated)
+	o.EnteredAt, o.DueAt = o.EnteredAt.UTC(), utcPtr(o.DueAt)
+	return o, err
+}
+
+// Inbox lists the pending steps held by user or by those who delegated to user
+// (out of office), oldest first.
+func (db *DB) Inbox(ctx context.Context, user string, holders []string, limit int) ([]OpenStep, error) {
+	rows, err := db.pool.Query(ctx, openStepSelect+`
+		WHERE s.status = 'pending' AND s.approver = ANY($1)
+		ORDER BY s.entered_at, s.id LIMIT $2`, append([]string{user}, holders...), limit)
+	if err != nil {
+		return nil, fmt.Errorf("inbox of %s: %w", user, err)
+	}
+	out, err := pgx.CollectRows(rows, scanOpenStep)
+	if err != nil {
+		return nil, fmt.Errorf("inbox of %s: %w", user, err)
+	}
+	return out, nil
+}
+
+// StuckFilter narrows the stuck report. Zero values match everything.
+type StuckFilter struct {
+	Kind      string
+	Team      string
+	Requester string // the owner of the request
+	Holder    string
+	MinAge    time.Duration // waiting at least this long
+	Now       time.Time
+	Limit     int
+}
+
+// Stuck lists open steps, most overdue first (those without a due time last).
+func (db *DB) Stuck(ctx context.Context, f StuckFilter) ([]OpenStep, error) {
+	rows, err := db.pool.Query(ctx, openStepSelect+`
+		WHERE s.status = 'pending'
+		  AND ($1 = '' OR s.kind = $1) AND ($2 = '' OR s.team = $2)
+		  AND ($3 = '' OR s.requester = $3) AND ($4 = '' OR s.approver = $4)
+		  AND s.entered_at <= $5
+		ORDER BY s.due_at ASC NULLS LAST, s.id LIMIT $6`,
+		f.Kind, f.Team, f.Requester, f.Holder, f.Now.Add(-f.MinAge), f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("stuck report: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanOpenStep)
+	if err != nil {
+		return nil, fmt.Errorf("stuck report: %w", err)
+	}
+	return out, nil
+}
+
+// StageTime is how long one stage of one kind of review takes to decide.
+type StageTime struct {
+	Kind      string  `json:"kind"`
+	Stage     string  `json:"stage"`
+	Decided   int64   `json:"decided"`
+	AvgHours  float64 `json:"avg_hours"`
+	P90Hours  float64 `json:"p90_hours"`
+	OpenSteps int64   `json:"open_steps"`
+}
+
+// StageTimes summarises, per kind and stage, the time from a step's entry to
+// its decision: where reviews lose their days.
+func (db *DB) StageTimes(ctx context.Context, kind string) ([]StageTime, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT kind, stage,
+			count(*) FILTER (WHERE status IN ('approved', 'rejected')),
+			coalesce(avg(extract(epoch FROM decided_at - entered_at)) FILTER (WHERE status IN ('approved', 'rejected')), 0) / 3600,
+			coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - entered_at))
+				FILTER (WHERE status IN ('approved', 'rejected')), 0) / 3600,
+			count(*) FILTER (WHERE status = 'pending')
+		FROM approval_steps WHERE ($1 = '' OR kind = $1)
+		GROUP BY kind, stage ORDER BY kind, min(stage_index), stage`, kind)
+	if err != nil {
+		return nil, fmt.Errorf("stage times: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[StageTime])
+	if err != nil {
+		return nil, fmt.Errorf("stage times: %w", err)
+	}
+	return out, nil
+}

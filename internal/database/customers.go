@@ -1,0 +1,179 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Customer is one row of the customer master. Optional terms are pointers: nil
+// means "not set", which differs from zero.
+type Customer struct {
+	Code          string
+	Name          string
+	TaxID         string
+	Address       string
+	ContactName   string
+	Phone         string
+	PaymentTerms  string
+	MinDiscountBP *int64 // share of list price, basis points
+	CreditLimit   *int64 // minor units
+	Currency      string
+	ValueClass    string
+	SalesOwner    string
+	Blocked       bool
+	Source        string // erp, import, manual
+	ERPChangedAt  *time.Time
+	ERPETag       string
+}
+
+// UpsertCounts says what a bulk upsert did with its rows.
+type UpsertCounts struct {
+	Inserted  int64
+	Updated   int64
+	Unchanged int64
+}
+
+// Checkpoint is a sync's position, saved with the batch it follows.
+type Checkpoint struct {
+	Entity   string
+	Position string
+}
+
+// keep is the value an upsert sets for a column that only l2c knows (the
+// sales owner, the value class, the contact): a source that leaves it empty
+// (the ERP has no such field) keeps what is stored.
+func keep(col string) string { return "coalesce(nullif(EXCLUDED." + col + ", ''), c." + col + ")" }
+
+var customerColumns = []string{"code", "name", "tax_id", "address", "contact_name", "phone", "payment_terms",
+	"min_discount_bp", "credit_limit", "currency", "value_class", "sales_owner", "blocked", "source",
+	"erp_changed_at", "erp_etag"}
+
+// CustomersUpsert writes rows in one transaction: COPY into a temporary staging
+// table, then one INSERT … ON CONFLICT that skips rows equal to what is stored.
+// When cp is not nil the checkpoint advances in the same transaction, so a
+// crash between batches never loses or repeats one. Codes must be unique
+// within rows.
+func (db *DB) CustomersUpsert(ctx context.Context, rows []Customer, cp *Checkpoint) (UpsertCounts, error) {
+	return db.stagedUpsert(ctx, "customers", customerColumns, len(rows), func(i int) ([]any, error) {
+		c := rows[i]
+		cur := c.Currency
+		if cur == "" {
+			cur = "CNY"
+		}
+		var owner *string
+		if c.SalesOwner != "" {
+			owner = &c.SalesOwner
+		}
+		return []any{c.Code, c.Name, c.TaxID, c.Address, c.ContactName, c.Phone, c.PaymentTerms,
+			c.MinDiscountBP, c.CreditLimit, cur, c.ValueClass, owner, c.Blocked, c.Source, c.ERPChangedAt, c.ERPETag}, nil
+	}, `				INSERT INTO customers AS c (code, name, tax_id, address, contact_name, phone, payment_terms,
+					min_discount_bp, credit_limit, currency, value_class, sales_owner, blocked, source,
+					erp_changed_at, erp_etag)
+				SELECT code, name, tax_id, address, contact_name, phone, payment_terms, min_discount_bp,
+					credit_limit, currency, value_class, sales_owner, blocked, source, erp_changed_at, erp_etag
+				FROM customers_stage
+				ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, tax_id = EXCLUDED.tax_id,
+					address = EXCLUDED.address, contact_name = `+keep("contact_name")+`, phone = EXCLUDED.phone,
+					payment_terms = EXCLUDED.payment_terms, min_discount_bp = EXCLUDED.min_discount_bp,
+					credit_limit = EXCLUDED.credit_limit, currency = EXCLUDED.currency,
+					value_class = `+keep("value_class")+`, sales_owner = `+keep("sales_owner")+`,
+					blocked = EXCLUDED.blocked, source = EXCLUDED.source,
+					erp_changed_at = EXCLUDED.erp_changed_at, erp_etag = EXCLUDED.erp_etag, updated_at = now()
+				WHERE (c.name, c.tax_id, c.address, c.contact_name, c.phone, c.payment_terms, c.min_discount_bp,
+					c.credit_limit, c.currency, c.value_class, c.sales_owner, c.blocked, c.erp_changed_at, c.erp_etag)
+					IS DISTINCT FROM
+					(EXCLUDED.name, EXCLUDED.tax_id, EXCLUDED.address, `+keep("contact_name")+`, EXCLUDED.phone,
+					EXCLUDED.payment_terms, EXCLUDED.min_discount_bp, EXCLUDED.credit_limit, EXCLUDED.currency,
+					`+keep("value_class")+`, `+keep("sales_owner")+`, EXCLUDED.blocked, EXCLUDED.erp_changed_at,
+					EXCLUDED.erp_etag)
+				RETURNING (xmax = 0) AS inserted`, cp)
+}
+
+// CustomerCodesExisting returns which of codes are already in the customer master.
+func (db *DB) CustomerCodesExisting(ctx context.Context, codes []string) (map[string]bool, error) {
+	rows, err := db.pool.Query(ctx, `SELECT code FROM customers WHERE code = ANY($1)`, codes)
+	if err != nil {
+		return nil, fmt.Errorf("existing customer codes: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("existing customer codes: %w", err)
+	}
+	out := make(map[string]bool, len(found))
+	for _, c := range found {
+		out[c] = true
+	}
+	return out, nil
+}
+
+// CheckpointGet returns a sync's saved position, or "" if it never ran.
+func (db *DB) CheckpointGet(ctx context.Context, entity string) (string, error) {
+	var pos string
+	err := db.pool.QueryRow(ctx, `SELECT position FROM sync_checkpoints WHERE entity = $1`, entity).Scan(&pos)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("checkpoint %s: %w", entity, err)
+	}
+	return pos, nil
+}
+
+func checkpointSave(ctx context.Context, tx pgx.Tx, cp Checkpoint) error {
+	_, err := tx.Exec(ctx, `INSERT INTO sync_checkpoints (entity, position) VALUES ($1, $2)
+		ON CONFLICT (entity) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`, cp.Entity, cp.Position)
+	if err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", cp.Entity, err)
+	}
+	return nil
+}
+
+// CustomerMinDiscount returns the approved minimum discount (basis points of
+// list price) of the customer with code, or nil when the customer is unknown or
+// has none: a quote for them needs no discount approval.
+func (db *DB) CustomerMinDiscount(ctx context.Context, code string) (*int64, error) {
+	var bp *int64
+	err := db.pool.QueryRow(ctx, `SELECT min_discount_bp FROM customers WHERE code = $1`, code).Scan(&bp)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("minimum discount of %s: %w", code, err)
+	}
+	return bp, nil
+}
+
+// stagedUpsert is the bulk write every sync and import uses: in one
+// transaction, COPY rows into a temporary copy of table, run upsert (one
+// INSERT … SELECT FROM <table>_stage … ON CONFLICT … RETURNING (xmax = 0) AS
+// inserted, wrapped to count inserted and updated rows), and, when cp is not
+// nil, advance the checkpoint with the batch. Rows the upsert skipped as
+// unchanged are the rest.
+func (db *DB) stagedUpsert(ctx context.Context, table string, columns []string, rows int,
+	row func(i int) ([]any, error), upsert string, cp *Checkpoint) (UpsertCounts, error) {
+	var n UpsertCounts
+	stage := table + "_stage"
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+stage+` (LIKE `+table+` INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+			return fmt.Errorf("staging table: %w", err)
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, columns, pgx.CopyFromSlice(rows, row)); err != nil {
+			return fmt.Errorf("copy %s: %w", table, err)
+		}
+		err := tx.QueryRow(ctx, `WITH up AS (`+upsert+`)
+			SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up`).Scan(&n.Inserted, &n.Updated)
+		if err != nil {
+			return fmt.Errorf("upsert %s: %w", table, err)
+		}
+		n.Unchanged = int64(rows) - n.Inserted - n.Updated
+		if cp != nil {
+			return checkpointSave(ctx, tx, *cp)
+		}
+		return nil
+	})
+	if err != nil {
+		return UpsertCounts{}, err
+	}
+	return n, nil
+}

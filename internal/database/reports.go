@@ -1,0 +1,207 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Report queries hand rows to a callback as PostgreSQL sends them, so an
+// export of 100,000 deals never holds them all: the workbook is written while
+// the rows arrive.
+
+// PipelineFilter narrows the pipeline report. Zero values match everything.
+type PipelineFilter struct {
+	Stage string
+	// Owner matches deals naming this person anywhere (discoverer, sales,
+	// delivery, payment).
+	Owner string
+	// SalesOwner matches deals this person owns as sales: what a sales rep
+	// may see.
+	SalesOwner string
+}
+
+// PipelineRow is one deal with its money so far.
+type PipelineRow struct {
+	ID, Title, CustomerCode, CustomerName string
+	Stage                                 string
+	StageEnteredAt                        time.Time
+	Holder                                string
+	Discoverer, SalesOwner                string
+	DeliveryOwner, PaymentOwner           string
+	Currency                              string
+	ExpectedAmount                        int64
+	ContractAmount                        *int64
+	Invoiced, Paid                        int64
+	PurchaseTimeframe                     string
+	Tendered                              bool
+	LostReason                            string
+	CreatedAt                             time.Time
+	ClosedAt                              *time.Time
+}
+
+// ReportPipeline streams deals in ID order.
+func (db *DB) ReportPipeline(ctx context.Context, f PipelineFilter, fn func(PipelineRow) error) error {
+	rows, err := db.pool.Query(ctx, `
+		SELECT d.id, d.title, d.customer_code, d.customer_name, d.stage, d.stage_entered_at, d.holder,
+			d.discoverer, d.sales_owner, coalesce(d.delivery_owner, ''), coalesce(d.payment_owner, ''),
+			d.currency, d.expected_amount, c.amount, coalesce(i.total, 0), coalesce(p.total, 0),
+			d.purchase_timeframe, d.tendered, d.lost_reason, d.created_at, d.closed_at
+		FROM deals d
+		LEFT JOIN deal_contracts c ON c.deal_id = d.id
+		LEFT JOIN (SELECT deal_id, sum(amount) AS total FROM deal_invoices GROUP BY deal_id) i ON i.deal_id = d.id
+		LEFT JOIN (SELECT deal_id, sum(amount) AS total FROM deal_payments GROUP BY deal_id) p ON p.deal_id = d.id
+		WHERE ($1 = '' OR d.stage = $1)
+		  AND ($2 = '' OR $2 IN (d.discoverer, d.sales_owner, d.delivery_owner, d.payment_owner))
+		  AND ($3 = '' OR d.sales_owner = $3)
+		ORDER BY d.id`, f.Stage, f.Owner, f.SalesOwner)
+	if err != nil {
+		return fmt.Errorf("pipeline report: %w", err)
+	}
+	defer rows.Close()
+	var r PipelineRow
+	for rows.Next() {
+		if err := rows.Scan(&r.ID, &r.Title, &r.CustomerCode, &r.CustomerName, &r.Stage, &r.StageEnteredAt, &r.Holder,
+			&r.Discoverer, &r.SalesOwner, &r.DeliveryOwner, &r.PaymentOwner, &r.Currency, &r.ExpectedAmount,
+			&r.ContractAmount, &r.Invoiced, &r.Paid, &r.PurchaseTimeframe, &r.Tendered, &r.LostReason,
+			&r.CreatedAt, &r.ClosedAt); err != nil {
+			return fmt.Errorf("pipeline report: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("pipeline report: %w", err)
+	}
+	return nil
+}
+
+// ReceivableRow is one invoice with money still owed on a given day.
+type ReceivableRow struct {
+	DealID, CustomerCode, CustomerName string
+	InvoiceNo                          string
+	IssuedOn, DueOn                    time.Time // calendar days, at UTC midnight
+	Currency                           string
+	Amount, Paid, Outstanding          int64
+	PaymentOwner, SalesOwner           string
+}
+
+// ReportReceivables streams the invoices not fully paid on asOf (a calendar
+// day), as that day saw them: invoices issued and payments received after it
+// do not count. A payment names its invoice or, when it names none (or one not
+// yet issued), pays the deal's invoices oldest due first. Rows come by
+// customer, then due day.
+func (db *DB) ReportReceivables(ctx context.Context, asOf time.Time, fn func(ReceivableRow) error) error {
+	rows, err := db.pool.Query(ctx, `
+		WITH day AS (SELECT $1::date AS d), inv AS (
+			SELECT i.deal_id, i.number, i.amount, i.issued_on, i.due_on,
+				coalesce((SELECT sum(p.amount) FROM deal_payments p WHERE p.deal_id = i.deal_id
+					AND p.invoice_no = i.number AND p.received_on <= (SELECT d FROM day)), 0) AS direct
+			FROM deal_invoices i WHERE i.issued_on <= (SELECT d FROM day)
+		), pool AS (
+			SELECT p.deal_id, sum(p.amount) AS amount FROM deal_payments p
+			WHERE p.received_on <= (SELECT d FROM day) AND NOT EXISTS (SELECT 1 FROM deal_invoices i
+				WHERE i.deal_id = p.deal_id AND i.number = p.invoice_no AND i.issued_on <= (SELECT d FROM day))
+			GROUP BY p.deal_id
+		), open AS (
+			SELECT inv.*, greatest(inv.amount - inv.direct, 0) AS rest,
+				coalesce(sum(greatest(inv.amount - inv.direct, 0)) OVER (PARTITION BY inv.deal_id
+					ORDER BY inv.due_on, inv.number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+			FROM inv
+		), owed AS (
+			SELECT o.*, o.rest - least(o.rest, greatest(coalesce(pool.amount, 0) - o.before, 0)) AS outstanding
+			FROM open o LEFT JOIN pool ON pool.deal_id = o.deal_id
+		)
+		SELECT d.id, d.customer_code, d.customer_name, owed.number, owed.issued_on, owed.due_on, d.currency,
+			owed.amount, owed.amount - owed.outstanding, owed.outstanding,
+			coalesce(d.payment_owner, ''), d.sales_owner
+		FROM owed JOIN deals d ON d.id = owed.deal_id
+		WHERE owed.outstanding > 0
+		ORDER BY d.customer_code, d.customer_name, owed.due_on, d.id, owed.number`, asOf.Format(time.DateOnly))
+	if err != nil {
+		return fmt.Errorf("receivables report: %w", err)
+	}
+	defer rows.Close()
+	var r ReceivableRow
+	for rows.Next() {
+		if err := rows.Scan(&r.DealID, &r.CustomerCode, &r.CustomerName, &r.InvoiceNo, &r.IssuedOn, &r.DueOn,
+			&r.Currency, &r.Amount, &r.Paid, &r.Outstanding, &r.PaymentOwner, &r.SalesOwner); err != nil {
+			return fmt.Errorf("receivables report: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("receivables report: %w", err)
+	}
+	return nil
+}
+
+// ReportStuckReviews streams every open review step, most overdue first
+// (steps without a due time last), as the stuck report in approvals.go lists
+// them but without its page limit.
+func (db *DB) ReportStuckReviews(ctx context.Context, kind string, fn func(OpenStep) error) error {
+	rows, err := db.pool.Query(ctx, openStepSelect+`
+		WHERE s.status = 'pending' AND ($1 = '' OR s.kind = $1)
+		ORDER BY s.due_at ASC NULLS LAST, s.entered_at, s.id`, kind)
+	if err != nil {
+		return fmt.Errorf("stuck reviews report: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanOpenStep(rows)
+		if err != nil {
+			return fmt.Errorf("stuck reviews report: %w", err)
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("stuck reviews report: %w", err)
+	}
+	return nil
+}
+
+// ReportSyncRuns streams the ERP sync runs started since since, newest first.
+func (db *DB) ReportSyncRuns(ctx context.Context, entity string, since time.Time, fn func(SyncRun) error) error {
+	rows, err := db.pool.Query(ctx, `SELECT `+syncRunCols+` FROM sync_runs
+		WHERE ($1 = '' OR entity = $1) AND started_at >= $2 ORDER BY started_at DESC, id DESC`, entity, since)
+	if err != nil {
+		return fmt.Errorf("sync runs report: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanSyncRun(rows)
+		if err != nil {
+			return fmt.Errorf("sync runs report: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sync runs report: %w", err)
+	}
+	return nil
+}
+
+// UserNames maps every user's ID to their name, for reports that show people.
+func (db *DB) UserNames(ctx context.Context) (map[string]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, name FROM users`)
+	if err != nil {
+		return nil, fmt.Errorf("user names: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("user names: %w", err)
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,282 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SyncSchedule is when one entity is synced from the ERP.
+type SyncSchedule struct {
+	Entity     string    `json:"entity"`
+	Spec       string    `json:"spec"` // a robfig/cron spec
+	Enabled    bool      `json:"enabled"`
+	RunningRun string    `json:"running_run,omitempty"`
+	UpdatedBy  string    `json:"updated_by"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// SyncCounts are what a run did with the ERP's rows.
+type SyncCounts struct {
+	Pages     int64 `json:"pages"`
+	Read      int64 `json:"rows_read"`
+	Inserted  int64 `json:"inserted"`
+	Updated   int64 `json:"updated"`
+	Unchanged int64 `json:"unchanged"`
+	Rejected  int64 `json:"rejected"`
+	Signalled int64 `json:"signalled"`
+}
+
+// Add returns c + d.
+func (c SyncCounts) Add(d SyncCounts) SyncCounts {
+	return SyncCounts{Pages: c.Pages + d.Pages, Read: c.Read + d.Read, Inserted: c.Inserted + d.Inserted,
+		Updated: c.Updated + d.Updated, Unchanged: c.Unchanged + d.Unchanged, Rejected: c.Rejected + d.Rejected,
+		Signalled: c.Signalled + d.Signalled}
+}
+
+// SyncRun is one run of an entity's sync, keyed by its workflow ID.
+type SyncRun struct {
+	ID          string     `json:"id"`
+	Entity      string     `json:"entity"`
+	Trigger     string     `json:"trigger"`
+	RequestedBy string     `json:"requested_by,omitempty"`
+	Status      string     `json:"status"`
+	StartedAt   time.Time  `json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
+	Since       *time.Time `json:"since,omitempty"`
+	SyncCounts
+	Error string `json:"error,omitempty"`
+}
+
+// SyncReject is a row of the ERP a run could not read.
+type SyncReject struct {
+	Key    string    `json:"erp_key"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// Sync run statuses.
+const (
+	SyncRunning   = "running"
+	SyncSucceeded = "succeeded"
+	SyncFailed    = "failed"
+	SyncSkipped   = "skipped"
+)
+
+// SyncScheduleList returns every entity's schedule.
+func (db *DB) SyncScheduleList(ctx context.Context) ([]SyncSchedule, error) {
+	rows, err := db.pool.Query(ctx, `SELECT entity, spec, enabled, COALESCE(running_run, ''), updated_by, updated_at
+		FROM sync_schedules ORDER BY entity`)
+	if err != nil {
+		return nil, fmt.Errorf("list sync schedules: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SyncSchedule])
+	if err != nil {
+		return nil, fmt.Errorf("list sync schedules: %w", err)
+	}
+	return out, nil
+}
+
+// SyncScheduleSave changes an entity's schedule; ErrNotFound for an unknown entity.
+func (db *DB) SyncScheduleSave(ctx context.Context, entity, spec string, enabled bool, by string) (SyncSchedule, error) {
+	var s SyncSchedule
+	err := db.pool.QueryRow(ctx, `UPDATE sync_schedules SET spec = $2, enabled = $3, updated_by = $4, updated_at = now()
+		WHERE entity = $1 RETURNING entity, spec, enabled, COALESCE(running_run, ''), updated_by, updated_at`,
+		entity, spec, enabled, by).Scan(&s.Entity, &s.Spec, &s.Enabled, &s.RunningRun, &s.UpdatedBy, &s.UpdatedAt)
+	if err != nil {
+		return s, fmt.Errorf("save sync schedule %s: %w", entity, notFound(err))
+	}
+	return s, nil
+}
+
+// SyncRunClaim records run r as running and makes it the entity's one running
+// run. If another run holds the entity it returns that run's ID and records
+// nothing. Claiming again with the same run is a no-op, so a retried activity
+// is safe.
+func (db *DB) SyncRunClaim(ctx context.Context, r SyncRun) (holder string, err error) {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		var cur *string
+		if err := tx.QueryRow(ctx, `SELECT running_run FROM sync_schedules WHERE entity = $1 FOR UPDATE`, r.Entity).
+			Scan(&cur); err != nil {
+			return fmt.Errorf("lock sync schedule %s: %w", r.Entity, notFound(err))
+		}
+		if cur != nil && *cur != r.ID {
+			holder = *cur
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sync_schedules SET running_run = $2 WHERE entity = $1`, r.Entity, r.ID); err != nil {
+			return fmt.Errorf("claim sync %s: %w", r.Entity, err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO sync_runs (id, entity, trigger, requested_by, status, since)
+			VALUES ($1, $2, $3, $4, 'running', $5) ON CONFLICT (id) DO NOTHING`,
+			r.ID, r.Entity, r.Trigger, r.RequestedBy, r.Since)
+		if err != nil {
+			return fmt.Errorf("record sync run %s: %w", r.ID, err)
+		}
+		return nil
+	})
+	return holder, err
+}
+
+// SyncRunAbandon releases the entity from a run that is no longer running
+// (its workflow ended without finishing the run), marking the run failed.
+func (db *DB) SyncRunAbandon(ctx context.Context, entity, runID, why string) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE sync_schedules SET running_run = NULL WHERE entity = $1 AND running_run = $2`,
+			entity, runID); err != nil {
+			return fmt.Errorf("release sync %s: %w", entity, err)
+		}
+		_, err := tx.Exec(ctx, `UPDATE sync_runs SET status = 'failed', error = $2, finished_at = now()
+			WHERE id = $1 AND status = 'running'`, runID, why)
+		if err != nil {
+			return fmt.Errorf("abandon sync run %s: %w", runID, err)
+		}
+		return nil
+	})
+}
+
+// SyncRunSkip records a run that did not start because another held the entity.
+func (db *DB) SyncRunSkip(ctx context.Context, r SyncRun, why string) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO sync_runs (id, entity, trigger, requested_by, status, finished_at, error)
+		VALUES ($1, $2, $3, $4, 'skipped', now(), $5) ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.Entity, r.Trigger, r.RequestedBy, why)
+	if err != nil {
+		return fmt.Errorf("record skipped sync run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// SyncRunProgress records a running run's counts so far.
+func (db *DB) SyncRunProgress(ctx context.Context, id string, since *time.Time, c SyncCounts) error {
+	_, err := db.pool.Exec(ctx, `UPDATE sync_runs SET pages = $2, rows_read = $3, inserted = $4, updated = $5,
+		unchanged = $6, rejected = $7, signalled = $8, since = COALESCE($9, since) WHERE id = $1 AND status = 'running'`,
+		id, c.Pages, c.Read, c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.Signalled, since)
+	if err != nil {
+		return fmt.Errorf("sync run %s progress: %w", id, err)
+	}
+	return nil
+}
+
+// SyncRunFinish records a run's outcome and releases its entity.
+func (db *DB) SyncRunFinish(ctx context.Context, r SyncRun) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE sync_runs SET status = $2, finished_at = COALESCE(finished_at, now()),
+			pages = $3, rows_read = $4, inserted = $5, updated = $6, unchanged = $7, rejected = $8, signalled = $9,
+			error = $10 WHERE id = $1`,
+			r.ID, r.Status, r.Pages, r.Read, r.Inserted, r.Updated, r.Unchanged, r.Rejected, r.Signalled, r.Error)
+		if err != nil {
+			return fmt.Errorf("finish sync run %s: %w", r.ID, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sync_schedules SET running_run = NULL WHERE entity = $1 AND running_run = $2`,
+			r.Entity, r.ID); err != nil {
+			return fmt.Errorf("release sync %s: %w", r.Entity, err)
+		}
+		return nil
+	})
+}
+
+const syncRunCols = `id, entity, trigger, requested_by, status, started_at, finished_at, since, pages, rows_read,
+	inserted, updated, unchanged, rejected, signalled, error`
+
+func scanSyncRun(row pgx.Row) (SyncRun, error) {
+	var r SyncRun
+	err := row.Scan(&r.ID, &r.Entity, &r.Trigger, &r.RequestedBy, &r.Status, &r.StartedAt, &r.FinishedAt, &r.Since,
+		&r.Pages, &r.Read, &r.Inserted, &r.Updated, &r.Unchanged, &r.Rejected, &r.Signalled, &r.Error)
+	return r, err
+}
+
+// SyncRunGet returns one run.
+func (db *DB) SyncRunGet(ctx context.Context, id string) (SyncRun, error) {
+	r, err := scanSyncRun(db.pool.QueryRow(ctx, `SELECT `+syncRunCols+` FROM sync_runs WHERE id = $1`, id))
+	if err != nil {
+		return r, fmt.Errorf("sync run %s: %w", id, notFound(err))
+	}
+	return r, nil
+}
+
+// SyncRunList returns the newest runs, of one entity if entity is not "".
+func (db *DB) SyncRunList(ctx context.Context, entity string, limit int) ([]SyncRun, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+syncRunCols+` FROM sync_runs
+		WHERE $1 = '' OR entity = $1 ORDER BY started_at DESC, id DESC LIMIT $2`, entity, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list sync runs: %w", err)
+	}
+	defer rows.Close()
+	var out []SyncRun
+	for rows.Next() {
+		r, err := scanSyncRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list sync runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SyncRejectsAdd records rows a run could not read; recording one twice keeps the first.
+func (db *DB) SyncRejectsAdd(ctx context.Context, runID string, rejects []SyncReject) error {
+	if len(rejects) == 0 {
+		return nil
+	}
+	keys := make([]string, len(rejects))
+	reasons := make([]string, len(rejects))
+	for i, r := range rejects {
+		keys[i], reasons[i] = r.Key, r.Reason
+	}
+	_, err := db.pool.Exec(ctx, `INSERT INTO sync_rejects (run_id, erp_key, reason)
+		SELECT $1, k, r FROM unnest($2::text[], $3::text[]) AS t(k, r) ON CONFLICT DO NOTHING`, runID, keys, reasons)
+	if err != nil {
+		return fmt.Errorf("record rejected rows of %s: %w", runID, err)
+	}
+	return nil
+}
+
+// SyncRejectsList returns up to limit rejected rows of a run.
+func (db *DB) SyncRejectsList(ctx context.Context, runID string, limit int) ([]SyncReject, error) {
+	rows, err := db.pool.Query(ctx, `SELECT erp_key, reason, at FROM sync_rejects WHERE run_id = $1
+		ORDER BY erp_key LIMIT $2`, runID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("rejected rows of %s: %w", runID, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SyncReject])
+	if err != nil {
+		return nil, fmt.Errorf("rejected rows of %s: %w", runID, err)
+	}
+	return out, nil
+}
+
+// SyncChecksum returns how many rows of an entity l2c holds from the ERP and an
+// MD5 over them in key order, to compare with what the ERP holds (the same
+// fields, formatted as ChecksumLine does).
+func (db *DB) SyncChecksum(ctx context.Context, entity string) (int64, string, error) {
+	var q string
+	switch entity {
+	case "customers":
+		q = `SELECT count(*), md5(COALESCE(string_agg(concat_ws('|', code, name, tax_id, address, phone, payment_terms,
+				COALESCE(min_discount_bp::text, ''), COALESCE(credit_limit::text, ''), currency, blocked::text,
+				COALESCE(extract(epoch FROM erp_changed_at)::bigint::text, ''), erp_etag), E'\n' ORDER BY code COLLATE "C"), ''))
+			FROM customers WHERE source = 'erp'`
+	case "invoices":
+		q = `SELECT count(*), md5(COALESCE(string_agg(concat_ws('|', number, customer_code, sales_order, amount::text,
+				currency, issued_on::text, due_on::text, cancelled::text, extract(epoch FROM erp_changed_at)::bigint::text),
+				E'\n' ORDER BY number COLLATE "C"), '')) FROM erp_invoices`
+	case "payments":
+		q = `SELECT count(*), md5(COALESCE(string_agg(concat_ws('|', reference, invoice_no, customer_code, amount::text,
+				currency, received_on::text), E'\n' ORDER BY reference COLLATE "C"), '')) FROM erp_payments`
+	default:
+		return 0, "", fmt.Errorf("checksum: unknown entity %q", entity)
+	}
+	var n int64
+	var sum string
+	if err := db.pool.QueryRow(ctx, q).Scan(&n, &sum); err != nil {
+		return 0, "", fmt.Errorf("checksum %s: %w", entity, err)
+	}
+	return n, sum, nil
+}
+
+// CheckpointSave sets a sync's position on its own, outside a batch.
+func (db *DB) CheckpointSave(ctx context.Context, cp Checkpoint) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error { return checkpointSave(ctx, tx, cp) })
+}

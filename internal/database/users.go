@@ -1,0 +1,58 @@
+package database
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/l2c/l2c/internal/identity"
+)
+
+// UserByToken finds the user an API token belongs to. Tokens are compared by
+// their SHA-256 digest, so the table never holds a usable token.
+func (db *DB) UserByToken(ctx context.Context, token string) (identity.User, error) {
+	sum := sha256.Sum256([]byte(token))
+	var u identity.User
+	err := db.pool.QueryRow(ctx, `SELECT id, name, team, roles FROM users WHERE token_sha256 = $1`, sum[:]).
+		Scan(&u.ID, &u.Name, &u.Team, &u.Roles)
+	if err != nil {
+		return identity.User{}, fmt.Errorf("user by token: %w", notFound(err))
+	}
+	return u, nil
+}
+
+// UserUpsert creates or updates a user; a non-empty token replaces their API token.
+func (db *DB) UserUpsert(ctx context.Context, u identity.User, managerID, token string) error {
+	var digest []byte
+	if token != "" {
+		sum := sha256.Sum256([]byte(token))
+		digest = sum[:]
+	}
+	_, err := db.pool.Exec(ctx, `
+		INSERT INTO users (id, name, team, manager_id, roles, token_sha256)
+		VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6)
+		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, team = EXCLUDED.team,
+			manager_id = EXCLUDED.manager_id, roles = EXCLUDED.roles,
+			token_sha256 = coalesce(EXCLUDED.token_sha256, users.token_sha256)`,
+		u.ID, u.Name, u.Team, managerID, u.Roles, digest)
+	if err != nil {
+		return fmt.Errorf("upsert user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// UsersMissing returns those of ids that name no user, in the order given.
+func (db *DB) UsersMissing(ctx context.Context, ids []string) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT want.id FROM unnest($1::text[]) WITH ORDINALITY AS want(id, n)
+		WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = want.id) ORDER BY want.n`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("check users: %w", err)
+	}
+	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("check users: %w", err)
+	}
+	return missing, nil
+}

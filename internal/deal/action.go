@@ -1,0 +1,105 @@
+package deal
+
+import (
+	"time"
+
+	"github.com/l2c/l2c/internal/money"
+)
+
+// ActionName names something a person does to a deal.
+type ActionName string
+
+const (
+	ActSubmitQuote     ActionName = "submit_quote"     // send a quote (or a revised one)
+	ActAcceptQuote     ActionName = "accept_quote"     // the customer accepted the open quote
+	ActRecordBid       ActionName = "record_bid"       // a tender was won or lost
+	ActSubmitContract  ActionName = "submit_contract"  // ask for contract review
+	ActApproveContract ActionName = "approve_contract" // reviewer approves the contract
+	ActRejectContract  ActionName = "reject_contract"  // reviewer sends it back, with a reason
+	ActPlaceOrder      ActionName = "place_order"      // stock or custom order, with the agreed delivery date
+	ActApproveOrder    ActionName = "approve_order"    // custom-order review approves
+	ActRejectOrder     ActionName = "reject_order"     // custom-order review sends it back
+	ActRecordShipment  ActionName = "record_shipment"  // goods left; final=true completes delivery
+	ActRecordInvoice   ActionName = "record_invoice"   // an invoice was issued
+	ActRecordPayment   ActionName = "record_payment"   // money arrived; paid in full closes the deal
+	ActMarkLost        ActionName = "mark_lost"        // lost before the order, with a reason
+	ActAssignOwners    ActionName = "assign_owners"    // name the delivery and/or payment owner
+)
+
+// ActionNames lists every action, in pipeline order.
+var ActionNames = []ActionName{ActSubmitQuote, ActAcceptQuote, ActRecordBid, ActSubmitContract,
+	ActApproveContract, ActRejectContract, ActPlaceOrder, ActApproveOrder, ActRejectOrder,
+	ActRecordShipment, ActRecordInvoice, ActRecordPayment, ActMarkLost, ActAssignOwners}
+
+// Action is one request to move or amend a deal. It is deliberately flat: each
+// action reads the fields it needs and rejects a request missing them.
+type Action struct {
+	Name   ActionName `json:"action"`
+	Reason string     `json:"reason,omitempty"` // why: required to lose or reject, optional otherwise
+
+	// submit_quote
+	Lines      []QuoteLine `json:"lines,omitempty"`
+	Discount   *Percent    `json:"discount,omitempty"` // share of list price charged; default 100
+	ValidUntil Date        `json:"valid_until,omitzero"`
+
+	// record_bid
+	Result BidResult `json:"result,omitempty"`
+	BidNo  string    `json:"bid_no,omitempty"`
+
+	// submit_contract; record_invoice and record_payment use Amount too
+	ContractNo       string        `json:"contract_no,omitempty"`
+	Amount           *money.Amount `json:"amount,omitempty"`
+	PaymentTerms     string        `json:"payment_terms,omitempty"`
+	NonstandardTerms bool          `json:"nonstandard_terms,omitempty"`
+	NonTemplate      bool          `json:"non_template,omitempty"`
+
+	// place_order
+	Kind        OrderKind `json:"kind,omitempty"`
+	DeliveryDue Date      `json:"delivery_due,omitzero"`
+	ERPOrderNo  string    `json:"erp_order_no,omitempty"`
+
+	// record_shipment
+	ShipmentNo string `json:"shipment_no,omitempty"`
+	ShippedOn  Date   `json:"shipped_on,omitzero"`
+	Carrier    string `json:"carrier,omitempty"`
+	Final      bool   `json:"final,omitempty"`
+
+	// record_invoice
+	InvoiceNo string `json:"invoice_no,omitempty"` // record_payment: the invoice paid, optional
+	IssuedOn  Date   `json:"issued_on,omitzero"`
+	DueOn     Date   `json:"due_on,omitzero"`
+
+	// record_payment
+	PaymentRef string `json:"payment_ref,omitempty"`
+	ReceivedOn Date   `json:"received_on,omitzero"`
+
+	// assign_owners
+	DeliveryOwner string `json:"delivery_owner,omitempty"`
+	PaymentOwner  string `json:"payment_owner,omitempty"`
+
+	// CustomerMinDiscount is the customer's approved minimum discount, looked up
+	// by the API from the customer master (never taken from the client).
+	CustomerMinDiscount *Percent `json:"customer_min_discount,omitempty"`
+
+	// Worked out by Resolve from the dates above; whatever a client sends here is overwritten.
+	DeadlineAt time.Time `json:"deadline_at,omitzero"` // end of valid_until or delivery_due
+	Today      Date      `json:"today,omitzero"`       // the company's calendar day when asked
+}
+
+// Resolve turns the action's calendar dates into instants in the company's time
+// zone. Workflows cannot load time zones deterministically, so the API does it
+// once, before the action is sent.
+func (a *Action) Resolve(now time.Time, loc *time.Location) {
+	a.Today = DateOf(now.In(loc))
+	a.DeadlineAt = time.Time{}
+	switch a.Name {
+	case ActSubmitQuote:
+		if !a.ValidUntil.IsZero() {
+			a.DeadlineAt = a.ValidUntil.End(loc)
+		}
+	case ActPlaceOrder:
+		if !a.DeliveryDue.IsZero() {
+			a.DeadlineAt = a.DeliveryDue.End(loc)
+		}
+	}
+}

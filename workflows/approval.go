@@ -1,0 +1,483 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/l2c/l2c/activities"
+	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/identity"
+)
+
+// --- the approval workflow's contract ---
+
+// ApprovalWorkflowID is the workflow ID of a review case.
+func ApprovalWorkflowID(caseID string) string { return "approval/" + caseID }
+
+const (
+	// ApprovalDecideUpdate approves or rejects the actor's step (DecideInput).
+	ApprovalDecideUpdate = "approval.decide"
+	// ApprovalDelegateUpdate hands the actor's step to someone else (DelegateInput).
+	ApprovalDelegateUpdate = "approval.delegate"
+	// ApprovalCommentUpdate adds a comment to the case or a step (CommentInput).
+	ApprovalCommentUpdate = "approval.comment"
+	// ApprovalWithdrawUpdate ends the case at the requester's wish (WithdrawInput).
+	ApprovalWithdrawUpdate = "approval.withdraw"
+	// ApprovalResubmitSignal carries the amended subject after a rejection
+	// (ResubmitInput); the process that asked for the review sends it.
+	ApprovalResubmitSignal = "approval.resubmit"
+	// ApprovalStatusQuery returns the case as the workflow holds it.
+	ApprovalStatusQuery = "approval.status"
+	// ReviewSignal tells the parent process where its review stands (ReviewNews).
+	ReviewSignal = "review.news"
+)
+
+// ApprovalInput opens a case: its identity, requester, subject and facts. The
+// route is chosen by the rules when the case starts.
+type ApprovalInput struct {
+	Case approval.Case
+	// Parent is the workflow ID to tell of the case's progress; empty for none.
+	Parent string
+}
+
+type (
+	DecideInput struct {
+		Actor identity.User
+		// OnBehalfOf is the approver whose step Actor decides as their
+		// out-of-office delegate; the API checks the delegation.
+		OnBehalfOf string
+		Approve    bool
+		Note       string
+	}
+	DelegateInput struct {
+		Actor identity.User
+		To    string
+		Note  string
+	}
+	CommentInput struct {
+		Actor  identity.User
+		StepID string
+		Text   string
+	}
+	WithdrawInput struct {
+		Actor identity.User
+		Note  string
+	}
+	ResubmitInput struct {
+		Actor   string
+		Title   string
+		Subject []approval.Field
+		Facts   approval.Facts
+	}
+	// ReviewNews is what the parent hears: the case was returned, approved or withdrawn.
+	ReviewNews struct {
+		CaseID string
+		Kind   approval.Kind
+		Status approval.Status
+		Round  int
+		By     string
+		Note   string
+	}
+)
+
+// approvalActivity: like saving a deal's transition, saving a case must
+// eventually succeed, and a person waits on it.
+var approvalActivity = saveOptions
+
+// ApprovalWorkflow runs one review case through its route: stage after stage,
+// each decided by its approvers (any one or all), with a reminder before each
+// stage's SLA and an escalation up the org chart at it and at every SLA after.
+// A rejection returns the case to the requester, who may resubmit (a new round)
+// or withdraw. The parent hears of each of these through ReviewSignal.
+func ApprovalWorkflow(ctx workflow.Context, in ApprovalInput) (approval.Case, error) {
+	p := &approvalProcess{c: in.Case, parent: in.Parent}
+	if err := p.setup(ctx); err != nil {
+		return p.c, err
+	}
+	return p.run(ctx)
+}
+
+type approvalProcess struct {
+	c      approval.Case
+	parent string
+	// saving serialises changes, as in the deal workflow; busy is true while one
+	// is being saved, when validators must not judge by the state about to change.
+	// With local activities (version 1) a save finishes inside the workflow task
+	// that makes it, so no request can see the database ahead of the workflow,
+	// and validators always judge: a refused request never becomes history.
+	saving workflow.Mutex
+	busy   bool
+	// local: activities run as local activities (LocalActivitiesChange).
+	local bool
+	// resubmissions holds amended subjects the parent sent, oldest first.
+	resubmissions []ResubmitInput
+	// per stage entry: whether the reminder went out, and when to escalate next
+	reminded     bool
+	nextEscalate time.Time
+	topReached   bool // the holders have no managers left to escalate to
+}
+
+// LocalActivitiesChange versions the approval workflow: from version 1 its
+// activities (short database reads and writes) run as local activities, in the
+// worker that runs the workflow, which saves the server round trips between a
+// decision and the next stage. Cases started before keep regular activities.
+const LocalActivitiesChange = "local-activities"
+
+var approvalLocalActivity = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    10 * time.Second,
+	ScheduleToCloseTimeout: 5 * time.Minute, // then the workflow task fails and Temporal retries it
+	RetryPolicy:            approvalActivity.RetryPolicy,
+}
+
+// exec runs one of the case's activities, locally from version 1.
+func (p *approvalProcess) exec(ctx workflow.Context, fn any, args ...any) workflow.Future {
+	if p.local {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, approvalLocalActivity), fn, args...)
+	}
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, approvalActivity), fn, args...)
+}
+
+func (p *approvalProcess) setup(ctx workflow.Context) error {
+	p.saving = workflow.NewMutex(ctx)
+	p.local = workflow.GetVersion(ctx, LocalActivitiesChange, workflow.DefaultVersion, 1) == 1
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, ApprovalResubmitSignal)
+		for {
+			var in ResubmitInput
+			if !ch.Receive(ctx, &in) {
+				return
+			}
+			p.resubmissions = append(p.resubmissions, in)
+		}
+	})
+	if err := workflow.SetQueryHandler(ctx, ApprovalStatusQuery, func() (approval.Case, error) { return p.c, nil }); err != nil {
+		return err
+	}
+	type handler struct {
+		name     string
+		fn       any
+		validate any
+	}
+	for _, h := range []handler{
+		{ApprovalDecideUpdate, p.decide, func(ctx workflow.Context, in DecideInput) error {
+			if p.busy && !p.local {
+				return nil // the handler decides, once the change in flight is saved
+			}
+			_, err := approval.Decide(p.c, in.Actor.ID, in.OnBehalfOf, in.Approve, in.Note, now(ctx))
+			return refusalError(err)
+		}},
+		{ApprovalDelegateUpdate, p.delegate, func(ctx workflow.Context, in DelegateInput) error {
+			if p.busy && !p.local {
+				return nil // the handler decides, once the change in flight is saved
+			}
+			_, err := approval.Delegate(p.c, in.Actor.ID, in.To, in.Note, now(ctx))
+			return refusalError(err)
+		}},
+		{ApprovalCommentUpdate, p.comment, func(ctx workflow.Context, in CommentInput) error {
+			if p.busy && !p.local {
+				return nil // the handler decides, once the change in flight is saved
+			}
+			_, err := approval.AddComment(p.c, in.Actor.ID, in.StepID, in.Text, now(ctx))
+			return refusalError(err)
+		}},
+		{ApprovalWithdrawUpdate, p.withdraw, func(ctx workflow.Context, in WithdrawInput) error {
+			if p.busy && !p.local {
+				return nil // the handler decides, once the change in flight is saved
+			}
+			_, err := approval.Withdraw(p.c, in.Actor.ID, in.Note, now(ctx))
+			return refusalError(err)
+		}},
+	} {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn,
+			workflow.UpdateHandlerOptions{Validator: h.validate}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// now is workflow time at the precision PostgreSQL keeps, so the case the
+// workflow holds and the one read back from the database are equal.
+func now(ctx workflow.Context) time.Time { return workflow.Now(ctx).UTC().Truncate(time.Microsecond) }
+
+func (p *approvalProcess) run(ctx workflow.Context) (approval.Case, error) {
+	ctx = workflow.WithActivityOptions(ctx, approvalActivity)
+	var a *activities.Approvals
+	var route activities.ChooseRouteResult
+	if err := p.exec(ctx, a.ChooseRoute, activities.ChooseRouteInput{Kind: p.c.Kind, Facts: p.c.Facts}).Get(ctx, &route); err != nil {
+		return p.c, err
+	}
+	p.c.Route, p.c.RulesVersion, p.c.Round, p.c.Status = route.Route, route.RulesVersion, 1, approval.StatusInReview
+	if p.c.Steps == nil {
+		p.c.Steps, p.c.Comments = []approval.Step{}, []approval.Comment{}
+	}
+	err := p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+		return p.enter(ctx, c, 0, t)
+	})
+	for err == nil && !p.c.Status.Done() {
+		switch p.c.Status {
+		case approval.StatusInReview:
+			err = p.awaitStage(ctx)
+		case approval.StatusReturned:
+			p.tellParent(ctx)
+			err = p.awaitResubmission(ctx)
+		}
+	}
+	if ctx.Err() != nil { // the parent went away (a lost deal): withdraw on its behalf
+		return p.c, p.cancelled(ctx)
+	}
+	if err != nil {
+		return p.c, err
+	}
+	p.tellParent(ctx)
+	return p.c, workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
+// awaitStage waits for the current stage to be decided, reminding and
+// escalating as its SLA comes and goes, then moves to the next stage.
+func (p *approvalProcess) awaitStage(ctx workflow.Context) error {
+	if p.c.StageDone() {
+		return p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+			next, i, more := approval.Advance(c, t)
+			if !more {
+				return next, approval.Notices(c, next, "approved"), nil
+			}
+			return p.enter(ctx, next, i, t)
+		})
+	}
+	version := p.c.Version
+	changed := func() bool { return p.c.Version != version }
+	at, fire := p.nextDeadline()
+	if at.IsZero() {
+		return workflow.Await(ctx, changed)
+	}
+	if wait := at.Sub(workflow.Now(ctx)); wait > 0 {
+		if ok, err := workflow.AwaitWithTimeout(ctx, wait, changed); err != nil || ok {
+			return err
+		}
+	}
+	return fire(ctx)
+}
+
+// nextDeadline is the next SLA event of the current stage: the reminder, then
+// the escalation, then one more escalation every SLA after that.
+func (p *approvalProcess) nextDeadline() (time.Time, func(workflow.Context) error) {
+	pending := p.c.Pending()
+	if len(pending) == 0 || pending[0].DueAt == nil {
+		return time.Time{}, nil
+	}
+	if !p.reminded && pending[0].RemindAt != nil && pending[0].RemindAt.Before(*pending[0].DueAt) {
+		return *pending[0].RemindAt, p.remind
+	}
+	if p.topReached {
+		return time.Time{}, nil
+	}
+	if p.nextEscalate.IsZero() {
+		p.nextEscalate = *pending[0].DueAt
+	}
+	return p.nextEscalate, p.escalate
+}
+
+func (p *approvalProcess) remind(ctx workflow.Context) error {
+	p.reminded = true
+	return p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+		return c, approval.Notices(c, c, "reminder"), nil
+	})
+}
+
+// escalate tells each open step's holder's manager, and hands the step to them
+// when the stage says so; the next escalation comes one SLA later.
+func (p *approvalProcess) escalate(ctx workflow.Context) error {
+	var a *activities.Approvals
+	var managers map[string]string
+	if err := p.exec(ctx, a.Managers, p.c.Holders()).Get(ctx, &managers); err != nil {
+		return err
+	}
+	if len(managers) == 0 {
+		// Nobody above the holders: stop climbing rather than escalate to no
+		// one every SLA for as long as the case stays open.
+		p.topReached = true
+		return nil
+	}
+	st := p.c.Route[p.c.Current]
+	err := p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+		next := approval.Escalate(c, managers, st.ReassignOnEscalation)
+		return next, approval.EscalationNotices(c, next, managers), nil
+	})
+	if err != nil {
+		return err
+	}
+	var sched activities.Schedule
+	err = p.exec(ctx, a.ScheduleStage, activities.ScheduleInput{From: p.nextEscalate, SLAHours: st.SLAHours}).Get(ctx, &sched)
+	p.nextEscalate = sched.DueAt
+	return err
+}
+
+// enter resolves stage i's approvers and opens its steps. Called under the lock.
+func (p *approvalProcess) enter(ctx workflow.Context, c approval.Case, i int, t time.Time) (approval.Case, []approval.Notice, error) {
+	if i >= len(c.Route) { // the rules gave no stages: nothing to review
+		next, _, _ := approval.Advance(c, t)
+		return next, approval.Notices(c, next, "approved"), nil
+	}
+	var a *activities.Approvals
+	st := c.Route[i]
+	var who []approval.Assignee
+	if _, carried := c.Carried(i); !carried {
+		in := activities.ResolveInput{Approvers: st.Approvers, Requester: c.Requester, At: t, Kind: c.Kind}
+		if err := p.exec(ctx, a.ResolveApprovers, in).Get(ctx, &who); err != nil {
+			return c, nil, err
+		}
+	}
+	var sched activities.Schedule
+	in := activities.ScheduleInput{From: t, SLAHours: st.SLAHours, RemindBeforeHours: st.RemindBeforeHours}
+	if err := p.exec(ctx, a.ScheduleStage, in).Get(ctx, &sched); err != nil {
+		return c, nil, err
+	}
+	p.reminded, p.nextEscalate, p.topReached = false, time.Time{}, false
+	next := approval.Enter(c, i, who, sched.RemindAt, sched.DueAt, t)
+	return next, approval.Notices(c, next, "entered"), nil
+}
+
+// awaitResubmission waits, after a rejection, for the amended subject or a withdrawal.
+func (p *approvalProcess) awaitResubmission(ctx workflow.Context) error {
+	version := p.c.Version
+	if err := workflow.Await(ctx, func() bool { return len(p.resubmissions) > 0 || p.c.Version != version }); err != nil {
+		return err
+	}
+	if len(p.resubmissions) == 0 {
+		return nil // withdrawn, or commented on: look again
+	}
+	in := p.resubmissions[0]
+	p.resubmissions = p.resubmissions[1:]
+	var a *activities.Approvals
+	var route activities.ChooseRouteResult
+	if err := p.exec(ctx, a.ChooseRoute, activities.ChooseRouteInput{Kind: p.c.Kind, Facts: in.Facts}).Get(ctx, &route); err != nil {
+		return err
+	}
+	return p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+		next, err := approval.Resubmit(c, in.Actor, in.Subject, in.Facts, route.Route, route.RulesVersion, t)
+		if err != nil {
+			workflow.GetLogger(ctx).Warn("resubmission refused", "case", c.ID, "error", err)
+			return c, nil, errNothingToDo
+		}
+		if in.Title != "" {
+			next.Title = in.Title
+		}
+		return p.enter(ctx, next, 0, t)
+	})
+}
+
+// cancelled withdraws the case because the process that asked for it ended.
+func (p *approvalProcess) cancelled(ctx workflow.Context) error {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	return p.change(dctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+		next, err := approval.Withdraw(c, c.Requester, "the deal no longer needs this review", t)
+		if err != nil {
+			return c, nil, errNothingToDo
+		}
+		return next, nil, nil
+	})
+}
+
+func (p *approvalProcess) decide(ctx workflow.Context, in DecideInput) (approval.Case, error) {
+	err := p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+		next, err := approval.Decide(c, in.Actor.ID, in.OnBehalfOf, in.Approve, in.Note, t)
+		switch {
+		case err != nil:
+			return next, nil, err
+		case next.Status == approval.StatusReturned:
+			return next, approval.Notices(c, next, "returned"), nil
+		case p.local && next.StageDone():
+			// The decision completes its stage: open the next one in the same
+			// save, so the decision and what follows land together.
+			adv, i, more := approval.Advance(next, t)
+			if !more {
+				return adv, approval.Notices(next, adv, "approved"), nil
+			}
+			return p.enter(ctx, adv, i, t)
+		}
+		return next, nil, nil
+	})
+	return p.c, refusalError(err)
+}
+
+func (p *approvalProcess) delegate(ctx workflow.Context, in DelegateInput) (approval.Case, error) {
+	err := p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+		next, err := approval.Delegate(c, in.Actor.ID, in.To, in.Note, t)
+		return next, approval.Notices(c, next, "delegated"), err
+	})
+	return p.c, refusalError(err)
+}
+
+func (p *approvalProcess) comment(ctx workflow.Context, in CommentInput) (approval.Case, error) {
+	err := p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+		next, err := approval.AddComment(c, in.Actor.ID, in.StepID, in.Text, t)
+		return next, nil, err
+	})
+	return p.c, refusalError(err)
+}
+
+func (p *approvalProcess) withdraw(ctx workflow.Context, in WithdrawInput) (approval.Case, error) {
+	err := p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+		next, err := approval.Withdraw(c, in.Actor.ID, in.Note, t)
+		return next, approval.Notices(c, next, "withdrawn"), err
+	})
+	return p.c, refusalError(err)
+}
+
+// change applies one step under the lock, saves the case with its notices, and
+// only then adopts it.
+func (p *approvalProcess) change(ctx workflow.Context, step func(approval.Case, time.Time) (approval.Case, []approval.Notice, error)) error {
+	if err := p.saving.Lock(ctx); err != nil {
+		return err
+	}
+	p.busy = true
+	defer func() { p.busy = false; p.saving.Unlock() }()
+	next, notices, err := step(p.c, now(ctx))
+	if errors.Is(err, errNothingToDo) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	next.Version = p.c.Version + 1
+	var a *activities.Approvals
+	if err := p.exec(ctx, a.SaveCase, activities.SaveCaseInput{Case: next, Notices: notices}).Get(ctx, nil); err != nil {
+		return err
+	}
+	p.c = next
+	return nil
+}
+
+// tellParent signals the parent when the case was returned, approved or
+// withdrawn. Each news is sent once: the signal's request ID is derived from
+// the case, its round and status.
+func (p *approvalProcess) tellParent(ctx workflow.Context) {
+	if p.parent == "" || p.c.Status == approval.StatusInReview {
+		return
+	}
+	news := ReviewNews{CaseID: p.c.ID, Kind: p.c.Kind, Status: p.c.Status, Round: p.c.Round}
+	if last := lastDecision(p.c); last != nil {
+		news.By, news.Note = last.DecidedBy, last.Note
+	}
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	err := workflow.SignalExternalWorkflow(dctx, p.parent, "", ReviewSignal, news).Get(dctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("could not tell the parent", "case", p.c.ID, "parent", p.parent, "error", err)
+	}
+}
+
+func lastDecision(c approval.Case) *approval.Step {
+	var last *approval.Step
+	for i := range c.Steps {
+		s := &c.Steps[i]
+		if s.Round == c.Round && s.DecidedAt != nil && (s.Status == approval.StepRejected || s.Status == approval.StepApproved) {
+			if last == nil || s.DecidedAt.After(*last.DecidedAt) {
+				last = s
+			}
+		}
+	}
+	return last
+}

@@ -1,0 +1,54 @@
+package workflows
+
+import (
+	"testing"
+
+	"go.temporal.io/sdk/worker"
+)
+
+// TestDealWorkflowReplay replays histories recorded from real runs on a Temporal
+// dev server through today's code. A change that would break deals already in
+// flight fails here; such a change needs workflow.GetVersion.
+func TestDealWorkflowReplay(t *testing.T) {
+	for _, file := range []string{
+		"testdata/deal_closed.json", // opportunity → … → paid in full, with refused actions in between
+		"testdata/deal_lost.json",   // three quote revisions, then lost
+		// v1 (review engine): contract review and custom-order review as child
+		// approval cases, the first returned once and resubmitted
+		"testdata/deal_reviewed.json",
+		// a custom-order review withdrawn and asked again
+		"testdata/deal_reviewed_withdrawn_order.json",
+	} {
+		t.Run(file, func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflow(DealWorkflow)
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
+				t.Fatalf("replay %s: %v", file, err)
+			}
+		})
+	}
+}
+
+// TestApprovalWorkflowReplay replays recorded approval cases: a contract review
+// rejected, resubmitted, commented on and approved through three stages; and a
+// two-stage custom-order review.
+func TestApprovalWorkflowReplay(t *testing.T) {
+	for _, file := range []string{
+		"testdata/approval_contract_resubmitted.json",
+		"testdata/approval_custom_order.json",
+		// v1 (local activities, next stage opened with the decision): a
+		// contract review returned, resubmitted, commented on, delegated and
+		// approved; a withdrawn case; a two-stage custom-order review
+		"testdata/approval_contract_delegated_local.json",
+		"testdata/approval_withdrawn_local.json",
+		"testdata/approval_custom_order_local.json",
+	} {
+		t.Run(file, func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflow(ApprovalWorkflow)
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
+				t.Fatalf("replay %s: %v", file, err)
+			}
+		})
+	}
+}

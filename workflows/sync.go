@@ -1,0 +1,194 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/l2c/l2c/activities"
+)
+
+// --- the ERP sync workflow's contract ---
+
+// SyncEntities are the entities synced from the ERP, in dependency order.
+var SyncEntities = []string{"customers", "invoices", "payments"}
+
+// SyncWorkflowID is the ID of one run of an entity's sync. Scheduled runs use
+// the tick's scheduled time as bucket, so every replica ticking for the same
+// moment asks for the same ID and only one run starts; manual runs use
+// "manual-" and the request time.
+func SyncWorkflowID(entity, bucket string) string { return "sync/" + entity + "/" + bucket }
+
+// SyncBucket formats a scheduled time for SyncWorkflowID (UTC, to the second).
+func SyncBucket(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+// SyncProgressQuery returns the run's SyncStatus.
+const SyncProgressQuery = "sync.progress"
+
+// Triggers of a run.
+const (
+	SyncTriggerSchedule = "schedule"
+	SyncTriggerManual   = "manual"
+)
+
+// SyncInput starts (or continues) a run.
+type SyncInput struct {
+	Entity      string
+	Trigger     string
+	RequestedBy string
+	// HeartbeatTimeout is how soon a chunk whose worker died is retried
+	// elsewhere (30 s by default); PagesPerChunk bounds one chunk (0: its time
+	// budget decides).
+	HeartbeatTimeout time.Duration
+	PagesPerChunk    int
+	// Carried over by continue-as-new.
+	StartedAt time.Time
+	Claimed   bool
+	Chunks    int
+}
+
+// SyncStatus is a run as it stands.
+type SyncStatus struct {
+	Entity    string
+	Status    string // running, succeeded, failed, skipped
+	HeldBy    string // for a skipped run: the run it did not overlap
+	Counts    activities.SyncCounts
+	StartedAt time.Time
+	Error     string
+}
+
+// chunksPerRun is how many chunks a run does before continuing as new, which
+// keeps its history short however large the sync.
+const chunksPerRun = 50
+
+// SyncWorkflow runs one sync of one entity: claim the entity (a run never
+// overlaps another), page through the ERP's changes since the checkpoint in
+// chunks, tell deals about their invoices and payments, and record the outcome.
+func SyncWorkflow(ctx workflow.Context, in SyncInput) (SyncStatus, error) {
+	r := &syncRun{in: in, status: SyncStatus{Entity: in.Entity, Status: "running"}}
+	if err := r.setup(ctx); err != nil {
+		return r.status, err
+	}
+	return r.run(ctx)
+}
+
+type syncRun struct {
+	in     SyncInput
+	id     string
+	status SyncStatus
+}
+
+func (r *syncRun) setup(ctx workflow.Context) error {
+	if !slices.Contains(SyncEntities, r.in.Entity) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown sync entity %q", r.in.Entity), "SyncInvalid", nil)
+	}
+	r.id = workflow.GetInfo(ctx).WorkflowExecution.ID
+	if r.in.StartedAt.IsZero() {
+		r.in.StartedAt = workflow.Now(ctx)
+	}
+	r.status.StartedAt = r.in.StartedAt
+	return workflow.SetQueryHandler(ctx, SyncProgressQuery, func() (SyncStatus, error) { return r.status, nil })
+}
+
+// shortOptions: bookkeeping activities (database only).
+var shortOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		NonRetryableErrorTypes: []string{activities.ErrTypeERPInvalid}},
+}
+
+func (r *syncRun) run(ctx workflow.Context) (SyncStatus, error) {
+	var a *activities.ERP
+	short := workflow.WithActivityOptions(ctx, shortOptions)
+	if !r.in.Claimed {
+		var begun activities.BeginSyncRunResult
+		err := workflow.ExecuteActivity(short, a.BeginSyncRun, activities.BeginSyncRunInput{RunID: r.id,
+			Entity: r.in.Entity, Trigger: r.in.Trigger, RequestedBy: r.in.RequestedBy}).Get(ctx, &begun)
+		if err != nil {
+			r.status.Status, r.status.Error = "failed", err.Error()
+			return r.status, err
+		}
+		if begun.Skipped {
+			r.status.Status, r.status.HeldBy = "skipped", begun.HeldBy
+			return r.status, nil
+		}
+		r.in.Claimed = true
+	}
+
+	hb := r.in.HeartbeatTimeout
+	if hb <= 0 {
+		hb = 30 * time.Second
+	}
+	chunkCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		HeartbeatTimeout:    hb,
+		// An ERP that is down is waited for, with backoff, for up to two
+		// hours; then the run fails and the next tick starts over from the
+		// checkpoint.
+		ScheduleToCloseTimeout: 2 * time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 2 * time.Minute, NonRetryableErrorTypes: []string{activities.ErrTypeERPInvalid}},
+	})
+	for {
+		var res activities.SyncChunkResult
+		err := workflow.ExecuteActivity(chunkCtx, a.SyncChunk, activities.SyncChunkInput{RunID: r.id, Entity: r.in.Entity,
+			StartedAt: r.in.StartedAt, MaxPages: r.in.PagesPerChunk}).Get(ctx, &res)
+		if err != nil {
+			return r.finish(ctx, err)
+		}
+		r.status.Counts = res.Counts
+		r.in.Chunks++
+		if res.Done {
+			break
+		}
+		if r.in.Chunks%chunksPerRun == 0 || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			next := r.in
+			return r.status, workflow.NewContinueAsNewError(ctx, SyncWorkflow, next)
+		}
+	}
+
+	var signalled int64
+	if r.in.Entity != "customers" {
+		signalCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 10 * time.Minute, HeartbeatTimeout: time.Minute,
+			RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		})
+		var sent activities.SignalDealsResult
+		err := workflow.ExecuteActivity(signalCtx, a.SignalDeals, activities.SignalDealsInput{Kind: r.in.Entity,
+			WorkflowID: DealWorkflowID("%s"), Signal: DealERPSignal}).Get(ctx, &sent)
+		if err != nil {
+			return r.finish(ctx, err)
+		}
+		signalled = sent.Sent
+	}
+	r.status.Counts.Signalled = signalled
+	return r.finish(ctx, nil)
+}
+
+// finish records the outcome; a failed run returns its error so the workflow
+// shows as failed too.
+func (r *syncRun) finish(ctx workflow.Context, runErr error) (SyncStatus, error) {
+	var a *activities.ERP
+	in := activities.FinishSyncRunInput{RunID: r.id, Entity: r.in.Entity, Signalled: r.status.Counts.Signalled}
+	if runErr != nil {
+		in.Error = runErr.Error()
+	}
+	// Recording the outcome must happen even if the run was cancelled.
+	fctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	var counts activities.SyncCounts
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(fctx, shortOptions), a.FinishSyncRun, in).Get(fctx, &counts); err != nil {
+		return r.status, err
+	}
+	r.status.Counts = counts
+	r.status.Counts.Signalled = in.Signalled
+	if runErr != nil {
+		r.status.Status, r.status.Error = "failed", runErr.Error()
+		return r.status, runErr
+	}
+	r.status.Status = "succeeded"
+	return r.status, nil
+}
