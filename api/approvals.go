@@ -189,7 +189,10 @@ func (h approvals) live(w http.ResponseWriter, r *http.Request) error {
 // find reads the case named in the path, if the caller may see it: the
 // requester, anyone who holds or held a step, and overseers.
 func (h approvals) find(r *http.Request) (approval.Case, error) {
-	id := chi.URLParam(r, "id")
+	return h.findCase(r, chi.URLParam(r, "id"))
+}
+
+func (h approvals) findCase(r *http.Request, id string) (approval.Case, error) {
 	c, err := h.DB.CaseGet(r.Context(), id)
 	if errors.Is(err, database.ErrNotFound) {
 		return c, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no review case %q", id))
@@ -224,20 +227,29 @@ func (h approvals) decide(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
+	now, err := h.decideOn(r, c, req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, now)
+}
+
+// decideOn decides the caller's step on case c; the API and the inbox page both come here.
+func (h approvals) decideOn(r *http.Request, c approval.Case, req decideRequest) (approval.Case, error) {
 	if req.Approve == nil {
-		return problem(http.StatusUnprocessableEntity, "invalid", "say whether you approve",
+		return c, problem(http.StatusUnprocessableEntity, "invalid", "say whether you approve",
 			deal.FieldError{Field: "approve", Message: "is required: true or false"})
 	}
 	if req.OnBehalfOf != "" {
 		away, err := h.DB.DelegatorsOf(r.Context(), actor(r).ID, h.Now())
 		if err != nil {
-			return err
+			return c, err
 		}
 		if !slices.Contains(away, req.OnBehalfOf) {
-			return problem(http.StatusForbidden, "forbidden", fmt.Sprintf("%s has not delegated to you", req.OnBehalfOf))
+			return c, problem(http.StatusForbidden, "forbidden", fmt.Sprintf("%s has not delegated to you", req.OnBehalfOf))
 		}
 	}
-	return h.update(w, r, c, workflows.ApprovalDecideUpdate,
+	return h.send(r, c, workflows.ApprovalDecideUpdate,
 		workflows.DecideInput{Actor: actor(r), OnBehalfOf: req.OnBehalfOf, Approve: *req.Approve, Note: req.Note})
 }
 
@@ -298,9 +310,17 @@ func (h approvals) withdraw(w http.ResponseWriter, r *http.Request) error {
 // update sends one person's request to the case's workflow, which checks it
 // before anything changes, and answers with the case as it now stands.
 func (h approvals) update(w http.ResponseWriter, r *http.Request, c approval.Case, name string, arg any) error {
+	now, err := h.send(r, c, name, arg)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, now)
+}
+
+func (h approvals) send(r *http.Request, c approval.Case, name string, arg any) (approval.Case, error) {
 	defer h.queue.lock("case/" + c.ID)()
 	if c.Status.Done() {
-		return problem(http.StatusConflict, "wrong_stage", fmt.Sprintf("case %s is %s", c.ID, c.Status))
+		return c, problem(http.StatusConflict, "wrong_stage", fmt.Sprintf("case %s is %s", c.ID, c.Status))
 	}
 	upd, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.ApprovalWorkflowID(c.ID),
@@ -310,14 +330,14 @@ func (h approvals) update(w http.ResponseWriter, r *http.Request, c approval.Cas
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return fmt.Errorf("%s on case %s: %w", name, c.ID, err)
+		return c, fmt.Errorf("%s on case %s: %w", name, c.ID, err)
 	}
 	var now approval.Case
 	if err := upd.Get(r.Context(), &now); err != nil {
-		return fmt.Errorf("%s on case %s: %w", name, c.ID, err)
+		return c, fmt.Errorf("%s on case %s: %w", name, c.ID, err)
 	}
 	h.record(r, name, "approval_case", c.ID, arg)
-	return writeJSON(w, http.StatusOK, now)
+	return now, nil
 }
 
 // preview shows, before anything is submitted, the stages a case with these

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 )
@@ -47,12 +48,14 @@ func (h auditTrail) list(w http.ResponseWriter, r *http.Request) error {
 		}
 		after = n
 	}
+	f := database.AuditFilter{After: after, Actor: q.Get("actor"), Action: q.Get("action"),
+		ObjectType: q.Get("object_type"), ObjectID: q.Get("object_id")}
 	if q.Get("format") == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="l2c-audit.csv"`)
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"seq", "at", "actor", "action", "object_type", "object_id", "detail", "mac"})
-		err := h.DB.AuditEach(r.Context(), after, 0, func(e audit.Entry) error {
+		err := h.DB.AuditEach(r.Context(), f, func(e audit.Entry) error {
 			return cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339Nano), e.Actor, e.Action,
 				e.ObjectType, e.ObjectID, string(e.Detail), hex.EncodeToString(e.MAC)})
 		})
@@ -64,7 +67,8 @@ func (h auditTrail) list(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	entries := []audit.Entry{}
-	if err := h.DB.AuditEach(r.Context(), after, limit, func(e audit.Entry) error {
+	f.Limit = limit
+	if err := h.DB.AuditEach(r.Context(), f, func(e audit.Entry) error {
 		entries = append(entries, e)
 		return nil
 	}); err != nil {
@@ -92,11 +96,17 @@ func (h auditTrail) verify(w http.ResponseWriter, r *http.Request) error {
 // records has already happened, so a failure to record is logged loudly rather
 // than reported to the caller as if the change had failed.
 func (d Deps) record(r *http.Request, action, objectType, objectID string, detail any) {
+	d.recordAs(r, actor(r).ID, action, objectType, objectID, detail)
+}
+
+// recordAs appends an entry for a request made as who: for logins, before
+// anyone is authenticated.
+func (d Deps) recordAs(r *http.Request, who, action, objectType, objectID string, detail any) {
 	var raw []byte
 	if detail != nil {
 		raw, _ = json.Marshal(detail)
 	}
-	e := audit.Entry{At: d.Now(), Actor: actor(r).ID, Action: action, ObjectType: objectType, ObjectID: objectID, Detail: raw}
+	e := audit.Entry{At: d.Now(), Actor: who, Action: action, ObjectType: objectType, ObjectID: objectID, Detail: raw}
 	if _, err := d.DB.AuditAppend(r.Context(), d.Audit, e); err != nil {
 		d.Log.ErrorContext(r.Context(), "audit entry lost", "action", action, "object", objectType+"/"+objectID, "err", err)
 	}

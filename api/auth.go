@@ -12,8 +12,9 @@ import (
 )
 
 // authenticate makes every API request name its user: an API token in
-// "Authorization: Bearer <token>". Nobody acts anonymously. Sessions for pages
-// and scoped machine tokens come with the access model.
+// "Authorization: Bearer <token>" (machines, scripts), or the session cookie a
+// login opened (pages), in which case changes also need the CSRF token.
+// Nobody acts anonymously.
 func authenticate(d Deps) func(http.Handler) http.Handler {
 	db, log := d.DB, d.Log
 	uses := tokenUses{last: map[string]time.Time{}}
@@ -25,12 +26,28 @@ func authenticate(d Deps) func(http.Handler) http.Handler {
 				return
 			}
 			failed := func() { d.Limits.PerIP.take(ip) }
-			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			header := r.Header.Get("Authorization")
+			if header == "" {
+				u, csrf, ok, err := d.sessionUser(r)
+				if err != nil {
+					writeProblem(w, r, asProblem(err, log, r))
+					return
+				}
+				if ok {
+					if err := checkCSRF(r, csrf); err != nil {
+						writeProblem(w, r, asProblem(err, log, r))
+						return
+					}
+					next.ServeHTTP(w, r.WithContext(identity.WithUser(r.Context(), u)))
+					return
+				}
+			}
+			token, ok := strings.CutPrefix(header, "Bearer ")
 			if !ok || strings.TrimSpace(token) == "" {
 				failed()
 				w.Header().Set("WWW-Authenticate", `Bearer realm="l2c"`)
 				writeProblem(w, r, problem(http.StatusUnauthorized, "unauthenticated",
-					"send your API token as 'Authorization: Bearer <token>'"))
+					"send your API token as 'Authorization: Bearer <token>', or log in"))
 				return
 			}
 			cred, err := db.CredentialByToken(r.Context(), strings.TrimSpace(token), d.Now())
@@ -46,7 +63,7 @@ func authenticate(d Deps) func(http.Handler) http.Handler {
 				writeProblem(w, r, asProblem(err, log, r))
 				return
 			}
-			if r.Method != http.MethodGet && r.Method != http.MethodHead && !cred.CanWrite() {
+			if !safeMethod(r.Method) && !cred.CanWrite() {
 				writeProblem(w, r, problem(http.StatusForbidden, "forbidden", "this token may only read"))
 				return
 			}

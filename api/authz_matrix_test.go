@@ -2,17 +2,20 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/api"
 	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 )
 
@@ -27,9 +30,16 @@ var roleUsers = map[identity.Role]string{
 // access is who gets past authorization on an endpoint: for its "own" object
 // (wang's deal and case) and for "other" (liu's). A role not listed is refused
 // with 403 or 404 (an object it may not see does not exist for it).
+//
+// Pages and logins sit outside /api/v1: public ones (public is the status an
+// anonymous request gets) and those that need a session (session: requests
+// come from each role's browser session, forms with its CSRF token, and
+// "{case}" in the body names the own or other case).
 type access struct {
 	own, other []identity.Role
 	body       string
+	public     int
+	session    bool
 }
 
 var (
@@ -84,6 +94,22 @@ var matrix = map[string]access{
 	"GET /api/v1/imports/{id}/result":        {own: everyone},
 	"GET /api/v1/reports/":                   {own: everyone},
 	"GET /api/v1/reports/{name}":             {own: []identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleFinance, identity.RoleAdmin}},
+	// Customers: wang owns "the own customer" (zhou delivers and wu collects a
+	// deal of it), liu "the other". The owner, his manager and those who see
+	// every customer; the deal's delivery and payment owners see the customer,
+	// and only the payment owner its receivables.
+	"GET /api/v1/customers/":                   {own: everyone},
+	"GET /api/v1/customers/{code}":             {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleDelivery, identity.RoleCollector}, seeAll...), other: seeAll},
+	"GET /api/v1/customers/{code}/receivables": {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleCollector}, seeAll...), other: seeAll},
+	// Logging in is open to anyone; what it opens is checked like a token.
+	"GET /": {public: 303}, "GET /static/l2c.css": {public: 200}, "GET /login": {public: 200},
+	"POST /login":       {public: 403, body: "user=wang&password=guess"}, // without the login form's token
+	"POST /auth/login":  {public: 401, body: `{"user":"wang","password":"guess"}`},
+	"POST /auth/logout": {public: 204}, // no session, nothing to end
+	"POST /logout":      {own: everyone, session: true},
+	"GET /inbox":        {own: everyone, session: true},
+	"POST /inbox/decide": {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, session: true,
+		body: "case={case}&approve=maybe"},
 }
 
 // TestAuthorizationMatrix: every endpoint × every role × own and other's
@@ -101,6 +127,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 	r := s.act(other, "liu", 200, `{"action":"submit_contract","contract_no":"HT-AZ2","amount":"100"}`)
 	otherCase := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	s.waitCase(otherCase, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
+	ownCustomer, otherCustomer := "AZ-OWN", "AZ-OTHER"
+	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{
+		{Code: ownCustomer, Name: "Own Customer", SalesOwner: "wang", Source: "manual"},
+		{Code: otherCustomer, Name: "Other Customer", SalesOwner: "liu", Source: "manual"}}, nil)
+	require.NoError(t, err)
+	s.open(`{"title":"Own customer's deal","customer":{"code":"` + ownCustomer + `","name":"Own Customer"},"owners":{"delivery":"zhou","payment":"wu"}}`)
 
 	chain, _ := audit.NewChain([]byte("the api tests' audit key"))
 	router := api.NewRouter(api.Deps{DB: s.db, Temporal: s.tc, Location: shanghai, Audit: chain, Log: discard(),
@@ -116,10 +148,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 	fill := func(route string, ownObject bool) string {
-		deal, cs := own, ownCase
+		deal, cs, customer := own, ownCase, ownCustomer
 		if !ownObject {
-			deal, cs = other, otherCase
+			deal, cs, customer = other, otherCase, otherCustomer
 		}
+		route = strings.ReplaceAll(route, "{code}", customer)
 		route = strings.ReplaceAll(route, "{kind}", "contract_review")
 		route = strings.ReplaceAll(route, "{entity}", "customers")
 		route = strings.ReplaceAll(route, "{name}", "pipeline")
@@ -138,7 +171,20 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, rt := range routes {
 		rule := matrix[rt]
 		method, route, _ := strings.Cut(rt, " ")
-		objectScoped := strings.Contains(route, "/deals/{id}") || strings.Contains(route, "/approvals/{id}")
+		if rule.public != 0 {
+			b := newBrowser(t, s.url)
+			res := b.do(method, route, contentTypeOf(rule.body), rule.body)
+			if res.status != rule.public {
+				t.Errorf("%s, anonymous: got %d, want %d: %s", rt, res.status, rule.public, res.body)
+			}
+			continue
+		}
+		if rule.session {
+			sessionMatrix(t, s, rt, rule, ownCase, otherCase)
+			continue
+		}
+		objectScoped := strings.Contains(route, "/deals/{id}") || strings.Contains(route, "/approvals/{id}") ||
+			strings.Contains(route, "/customers/{code}")
 		for role, user := range roleUsers {
 			for _, ownObject := range []bool{true, false} {
 				if !ownObject && !objectScoped {
@@ -159,6 +205,53 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sessionMatrix checks a page route for every role, logged in with a session
+// (opened directly, to keep password hashing and login limits out of it).
+func sessionMatrix(t *testing.T, s *stack, rt string, rule access, ownCase, otherCase string) {
+	method, route, _ := strings.Cut(rt, " ")
+	for role, user := range roleUsers {
+		for _, ownObject := range []bool{true, false} {
+			if !ownObject && !strings.Contains(rule.body, "{case}") {
+				continue
+			}
+			b := newBrowser(t, s.url)
+			secret := "matrix-" + user + "-" + strings.ReplaceAll(rt, " ", "") + fmt.Sprint(ownObject)
+			_, err := s.db.SessionCreate(context.Background(), user, secret, "password", "", "", time.Now(), time.Now().Add(time.Hour))
+			require.NoError(t, err)
+			b.cookies["__Host-l2c_session"] = secret
+			inbox := b.do("GET", "/inbox", "", "")
+			m := csrfInput.FindStringSubmatch(inbox.body)
+			require.Len(t, m, 2, "inbox page for %s: %s", user, inbox.body)
+			cs, allowed := ownCase, slices.Contains(rule.own, role)
+			if !ownObject {
+				cs, allowed = otherCase, slices.Contains(rule.other, role)
+			}
+			body := strings.ReplaceAll(rule.body, "{case}", cs)
+			if method == "POST" {
+				if body != "" {
+					body += "&"
+				}
+				body += "csrf_token=" + m[1]
+			}
+			res := b.do(method, route, contentTypeOf(body), body)
+			refused := res.status == 401 || res.status == 403 || res.status == 404
+			if allowed == refused {
+				t.Errorf("%s as %s (%s, own=%v): got %d, allowed=%v: %s", rt, user, role, ownObject, res.status, allowed, res.body)
+			}
+		}
+	}
+}
+
+func contentTypeOf(body string) string {
+	switch {
+	case body == "":
+		return ""
+	case strings.HasPrefix(body, "{"):
+		return "application/json"
+	}
+	return "application/x-www-form-urlencoded"
 }
 
 // notFoundForMissingObject: an allowed caller asking for an object that does
@@ -187,6 +280,7 @@ func TestInjectionInFiltersChangesNothing(t *testing.T) {
 	attacks := []string{`' OR '1'='1`, `x'; DROP TABLE deals; --`, `1) OR (1=1`, `%' --`, `\'; DELETE FROM users; --`}
 	endpoints := map[string][]string{
 		"/api/v1/deals":                 {"stage", "owner", "after", "limit"},
+		"/api/v1/customers":             {"owner", "q", "class", "blocked", "after", "limit"},
 		"/api/v1/approvals/stuck":       {"kind", "team", "owner", "holder", "min_age_hours", "limit"},
 		"/api/v1/approvals/inbox":       {"limit"},
 		"/api/v1/approvals/stage-times": {"kind"},

@@ -319,13 +319,15 @@ func (h deals) checkPeople(r *http.Request, people map[string]string) error {
 
 // viewer says which deals u may see: their own (any role named on the deal),
 // their team's for sales managers and assistants, their department's stages,
-// and all of them for finance, market management and admins.
+// and all of them for finance, market management and admins. Customer reads
+// use the same viewer (internal/database/customers_read.go).
 func viewer(u identity.User) database.Viewer {
 	v := database.Viewer{ID: u.ID, All: u.Has(identity.RoleFinance, identity.RoleMarketManager, identity.RoleAdmin)}
 	if u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant) {
 		v.Team = u.Team
 	}
 	v.Manager = u.Has(identity.RoleSalesManager)
+	v.Unowned = u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant)
 	if u.Has(identity.RoleDelivery) {
 		v.Stages = append(v.Stages, string(deal.StageOrder), string(deal.StageDelivery))
 	}

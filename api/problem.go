@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
@@ -26,6 +29,8 @@ type Problem struct {
 	Detail   string            `json:"detail,omitempty"`
 	Instance string            `json:"instance,omitempty"`
 	Errors   []deal.FieldError `json:"errors,omitempty"`
+
+	retryAfter time.Duration // sent as Retry-After when set
 }
 
 func (p *Problem) Error() string { return p.Detail }
@@ -82,10 +87,16 @@ func fromDealError(de *deal.Error) *Problem {
 
 func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 	p.Instance = r.URL.Path
+	if p.retryAfter > 0 {
+		w.Header().Set("Retry-After", retryAfterValue(p.retryAfter))
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }
+
+// retryAfterValue is a Retry-After header's value: whole seconds, rounded up.
+func retryAfterValue(d time.Duration) string { return strconv.Itoa(int(math.Ceil(d.Seconds()))) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json")

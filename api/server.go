@@ -30,6 +30,8 @@ type Deps struct {
 	Audit audit.Chain
 	// Limits caps request rates; NewRouter fills in defaults.
 	Limits Limits
+	// Sessions configures logins to the pages; NewRouter fills in defaults.
+	Sessions Sessions
 	// queue serialises requests on one deal or case (see keyedLocks).
 	queue *keyedLocks
 }
@@ -37,12 +39,18 @@ type Deps struct {
 // Limits are the API's rate limits, in requests a second with a burst.
 type Limits struct {
 	PerIP, PerUser *limiter
+	// Failed password logins, by address and by user name: a guesser gets a
+	// few tries, then one every few seconds, whichever account they try.
+	LoginPerIP, LoginPerUser *limiter
 }
 
 // NewLimits makes the limits: perIP failed authentications a second from one
 // address, perUser requests a second from one user; each with bursts of 4×.
+// Failed logins are limited to 30 from one address (then one every 2 s) and 5
+// for one user name (then one every 12 s).
 func NewLimits(perIP, perUser float64) Limits {
-	return Limits{PerIP: newLimiter(perIP, 4*perIP, time.Now), PerUser: newLimiter(perUser, 4*perUser, time.Now)}
+	return Limits{PerIP: newLimiter(perIP, 4*perIP, time.Now), PerUser: newLimiter(perUser, 4*perUser, time.Now),
+		LoginPerIP: newLimiter(0.5, 30, time.Now), LoginPerUser: newLimiter(1.0/12, 5, time.Now)}
 }
 
 // NewRouter returns the whole HTTP surface.
@@ -57,6 +65,7 @@ func NewRouter(d Deps) http.Handler {
 	if d.Limits.PerIP == nil || d.Limits.PerUser == nil {
 		d.Limits = NewLimits(50, 20)
 	}
+	d.Sessions.defaults()
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, requestLog(d.Log), middleware.Recoverer, securityHeaders, middleware.Timeout(30*time.Second))
 
@@ -64,12 +73,15 @@ func NewRouter(d Deps) http.Handler {
 	r.Get("/healthz", h.live)
 	r.Get("/readyz", handle(d.Log, h.ready))
 
+	pages{d}.Routes(r)
+	r.Mount("/auth", d.authRoutes())
 	r.Route("/api/v1", func(r chi.Router) {
 		// Failed authentications are limited by address, so guessing tokens is
 		// slow; authenticated requests by user, so one client cannot starve the others.
 		r.Use(authenticate(d), rateLimit(d.Limits.PerUser, userKey))
 		r.Get("/me", handle(d.Log, me))
 		r.Mount("/deals", deals{d}.Routes())
+		r.Mount("/customers", customers{d}.Routes())
 		r.Mount("/sync", syncAdmin{d}.Routes())
 		r.Mount("/imports", imports{d}.Routes())
 		r.Mount("/reports", reportsAPI{d}.Routes())

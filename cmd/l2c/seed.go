@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -19,11 +21,15 @@ import (
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/password"
 	"github.com/l2c/l2c/workflows"
 )
 
-// demoUsers is the demo company's staff. Each one's API token is "demo-<id>";
-// these tokens are for a laptop, never for a shared server.
+// demoUsers is the demo company's staff. Each one's API token is "demo-<id>"
+// and, until changed, their password is demoPassword; both are for a laptop,
+// never for a shared server.
+const demoPassword = "l2c-demo-password"
+
 var demoUsers = []struct {
 	identity.User
 	manager string
@@ -50,8 +56,15 @@ func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer db.Close()
 	defer tc.Close()
+	demoHash, err := password.Hash(demoPassword, password.Default)
+	if err != nil {
+		return err
+	}
 	for _, u := range demoUsers {
 		if err := db.UserUpsert(ctx, u.User, u.manager, "demo-"+u.ID); err != nil {
+			return err
+		}
+		if err := db.UserSetDemoPassword(ctx, u.ID, demoHash); err != nil {
 			return err
 		}
 	}
@@ -84,9 +97,21 @@ func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 }
 
 // runUsers manages users from the command line: `l2c users add`.
+const usersUsage = `usage:
+  l2c users add -id ID -name NAME -roles ROLE[,ROLE] [-team TEAM] [-manager ID] [-email EMAIL]
+  l2c users password -id ID     (reads the new password from the first line of standard input)
+  l2c users disable -id ID | l2c users enable -id ID`
+
 func runUsers(ctx context.Context, cfg config.Config, args []string) error {
-	if len(args) == 0 || args[0] != "add" {
-		return errors.New("usage: l2c users add -id ID -name NAME -roles ROLE[,ROLE] [-team TEAM] [-manager ID]")
+	if len(args) == 0 {
+		return errors.New(usersUsage)
+	}
+	switch args[0] {
+	case "add":
+	case "password", "disable", "enable":
+		return runUserAccount(ctx, cfg, args)
+	default:
+		return errors.New(usersUsage)
 	}
 	fs := flag.NewFlagSet("users add", flag.ContinueOnError)
 	id := fs.String("id", "", "user ID: lower-case letters, digits, dot, dash, underscore")
@@ -94,6 +119,7 @@ func runUsers(ctx context.Context, cfg config.Config, args []string) error {
 	roles := fs.String("roles", "", "comma-separated roles: "+rolesList())
 	team := fs.String("team", "", "team (sales office)")
 	manager := fs.String("manager", "", "the user's manager's ID")
+	email := fs.String("email", "", "email address, for single sign-on (matched only when the provider verified it)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -124,7 +150,59 @@ func runUsers(ctx context.Context, cfg config.Config, args []string) error {
 	if err := db.UserUpsert(ctx, u, *manager, token); err != nil {
 		return err
 	}
+	if *email != "" {
+		if err := db.UserEmailSet(ctx, u.ID, *email); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("user %s saved; API token (shown once): %s\n", u.ID, token)
+	return nil
+}
+
+// runUserAccount sets a user's password or disables or enables them. Either
+// ends the sessions they have open; disabling also stops their API tokens.
+func runUserAccount(ctx context.Context, cfg config.Config, args []string) error {
+	fs := flag.NewFlagSet("users "+args[0], flag.ContinueOnError)
+	id := fs.String("id", "", "user ID")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *id == "" {
+		return errors.New("-id is required")
+	}
+	if cfg.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is not set")
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	now := time.Now()
+	switch args[0] {
+	case "password":
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return errors.New("give the new password on standard input")
+		}
+		pw := strings.TrimRight(line, "\r\n")
+		if err := password.Check(pw, *id); err != nil {
+			return fmt.Errorf("the password %w", err)
+		}
+		hash, err := password.Hash(pw, password.Default)
+		if err != nil {
+			return err
+		}
+		if err := db.UserSetPassword(ctx, *id, hash, true, now); err != nil {
+			return err
+		}
+		fmt.Printf("password of %s set; their open sessions are ended\n", *id)
+	default:
+		if err := db.UserSetDisabled(ctx, *id, args[0] == "disable", now); err != nil {
+			return err
+		}
+		fmt.Printf("%s %sd\n", *id, args[0])
+	}
 	return nil
 }
 

@@ -23,6 +23,15 @@ import (
 	"github.com/l2c/l2c/workflows"
 )
 
+// sessions configures logins to the pages, with SSO when an issuer is set.
+func sessions(cfg config.Config) api.Sessions {
+	s := api.Sessions{TTL: cfg.SessionTTL, Idle: cfg.SessionIdle}
+	if o := cfg.OIDC; o.Issuer != "" {
+		s.OIDC = &api.OIDC{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RedirectURL: o.RedirectURL}
+	}
+	return s
+}
+
 // runServe runs the HTTP API until ctx is cancelled, then drains in-flight
 // requests for up to 15 seconds.
 func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -55,8 +64,9 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	runScheduler(ctx, cfg, db, tc, log)
 	srv := &http.Server{
-		Addr:              cfg.HTTPAddr,
-		Handler:           api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: cfg.Location, Log: log, Audit: chain}),
+		Addr: cfg.HTTPAddr,
+		Handler: api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: cfg.Location, Log: log, Audit: chain,
+			Sessions: sessions(cfg)}),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

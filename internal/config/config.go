@@ -28,6 +28,16 @@ type Config struct {
 	LogLevel slog.Level
 	// ERP is which ERP l2c syncs with and writes back to (see connectors/).
 	ERP ERP
+	// SessionTTL and SessionIdle bound a login session: its whole life, and
+	// how long it survives unused.
+	SessionTTL, SessionIdle time.Duration
+	// OIDC is the company's single sign-on, if L2C_OIDC_ISSUER is set.
+	OIDC OIDC
+}
+
+// OIDC is an OpenID Connect provider l2c signs people in with.
+type OIDC struct {
+	Issuer, ClientID, ClientSecret, RedirectURL string
 }
 
 // FromEnv reads the configuration, failing on values that cannot be parsed rather
@@ -48,6 +58,21 @@ func FromEnv() (Config, error) {
 	c.Location = loc
 	if err := c.ERP.fromEnv(); err != nil {
 		return Config{}, err
+	}
+	for _, d := range []struct {
+		name, def string
+		to        *time.Duration
+	}{{"L2C_SESSION_TTL", "12h", &c.SessionTTL}, {"L2C_SESSION_IDLE", "30m", &c.SessionIdle}} {
+		v, err := time.ParseDuration(envOr(d.name, d.def))
+		if err != nil || v <= 0 {
+			return Config{}, fmt.Errorf("%s=%q: want a positive duration such as %s", d.name, os.Getenv(d.name), d.def)
+		}
+		*d.to = v
+	}
+	c.OIDC = OIDC{Issuer: os.Getenv("L2C_OIDC_ISSUER"), ClientID: os.Getenv("L2C_OIDC_CLIENT_ID"),
+		ClientSecret: os.Getenv("L2C_OIDC_CLIENT_SECRET"), RedirectURL: os.Getenv("L2C_OIDC_REDIRECT_URL")}
+	if c.OIDC.Issuer != "" && (c.OIDC.ClientID == "" || c.OIDC.RedirectURL == "") {
+		return Config{}, fmt.Errorf("L2C_OIDC_ISSUER is set: L2C_OIDC_CLIENT_ID and L2C_OIDC_REDIRECT_URL are needed too")
 	}
 	lvl := envOr("L2C_LOG_LEVEL", "info")
 	if err := c.LogLevel.UnmarshalText([]byte(strings.ToUpper(lvl))); err != nil {

@@ -45,14 +45,27 @@ func (db *DB) AuditAppend(ctx context.Context, chain audit.Chain, e audit.Entry)
 	return e, nil
 }
 
+// AuditFilter picks audit entries: after an entry number, up to Limit (0:
+// all), and where set, by who, what and which object.
+type AuditFilter struct {
+	After                               int64
+	Limit                               int
+	Actor, Action, ObjectType, ObjectID string
+}
+
 // AuditEach streams the trail in sequence order from after, calling fn for each
 // entry; it stops early if fn returns an error.
-func (db *DB) AuditEach(ctx context.Context, after int64, limit int, fn func(audit.Entry) error) error {
+func (db *DB) AuditEach(ctx context.Context, f AuditFilter, fn func(audit.Entry) error) error {
+	limit := f.Limit
 	if limit <= 0 {
 		limit = -1
 	}
 	rows, err := db.pool.Query(ctx, `SELECT seq, at, actor, action, object_type, object_id, detail,
-		prev_mac, mac FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT CASE WHEN $2 < 0 THEN NULL ELSE $2 END`, after, limit)
+		prev_mac, mac FROM audit_log WHERE seq > $1
+		AND ($3 = '' OR actor = $3) AND ($4 = '' OR action = $4)
+		AND ($5 = '' OR object_type = $5) AND ($6 = '' OR object_id = $6)
+		ORDER BY seq LIMIT CASE WHEN $2 < 0 THEN NULL ELSE $2 END`,
+		f.After, limit, f.Actor, f.Action, f.ObjectType, f.ObjectID)
 	if err != nil {
 		return fmt.Errorf("read audit: %w", err)
 	}

@@ -325,6 +325,10 @@ type Viewer struct {
 	// Stages: a department sees every deal in the stages it works on
 	// (delivery: order and delivery; collections: payment collection).
 	Stages []string
+	// Unowned: sales managers and assistants assign owners to customers, so
+	// they also see the customers nobody owns yet. A deal always has an owner;
+	// only the customer queries (customers_read.go) read this.
+	Unowned bool
 }
 
 // dealVisible is the SQL predicate for Viewer, on table alias d, with the

@@ -30,7 +30,7 @@ func (c Credential) CanWrite() bool { return slices.Contains(c.Scopes, "write") 
 func (db *DB) CredentialByToken(ctx context.Context, token string, now time.Time) (Credential, error) {
 	sum := sha256.Sum256([]byte(token))
 	var c Credential
-	err := db.pool.QueryRow(ctx, `SELECT id, name, team, roles FROM users WHERE token_sha256 = $1`, sum[:]).
+	err := db.pool.QueryRow(ctx, `SELECT id, name, team, roles FROM users WHERE token_sha256 = $1 AND NOT disabled`, sum[:]).
 		Scan(&c.User.ID, &c.User.Name, &c.User.Team, &c.User.Roles)
 	if err == nil {
 		c.Scopes = []string{"read", "write"}
@@ -42,7 +42,7 @@ func (db *DB) CredentialByToken(ctx context.Context, token string, now time.Time
 	err = db.pool.QueryRow(ctx, `
 		UPDATE api_tokens t SET last_used_at = $2
 		FROM users u
-		WHERE t.token_sha256 = $1 AND u.id = t.user_id AND t.revoked_at IS NULL AND t.expires_at > $2
+		WHERE t.token_sha256 = $1 AND u.id = t.user_id AND NOT u.disabled AND t.revoked_at IS NULL AND t.expires_at > $2
 		RETURNING t.id, t.scopes, u.id, u.name, u.team, u.roles`, sum[:], now).
 		Scan(&c.TokenID, &c.Scopes, &c.User.ID, &c.User.Name, &c.User.Team, &c.User.Roles)
 	if err != nil {

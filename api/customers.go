@@ -1,0 +1,114 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+)
+
+// customers serves /api/v1/customers: the customer master, read-only, as the
+// caller may see it. Who sees which customer, and whether with its commercial
+// terms, is decided in SQL (internal/database/customers_read.go).
+type customers struct{ Deps }
+
+func (h customers) Routes() chi.Router {
+	r := chi.NewRouter()
+	r.Get("/", handle(h.Log, h.list))
+	r.Get("/{code}", handle(h.Log, h.get))
+	r.Get("/{code}/receivables", handle(h.Log, h.receivables))
+	return r
+}
+
+// customerOwnerShape is the shape of a user's ID (the users table checks the same).
+var customerOwnerShape = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+const (
+	customersPageDefault = 100
+	customersPageMax     = 500
+	customerQueryMax     = 100 // characters
+)
+
+func customerFilterProblem(field, detail, want string) error {
+	return problem(http.StatusBadRequest, "invalid_query", detail, deal.FieldError{Field: field, Message: want})
+}
+
+// list returns a page of customers in code order, filtered by owner, a
+// substring of name or code, value class and blocked.
+func (h customers) list(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := database.CustomerFilter{Viewer: viewer(actor(r)), Owner: q.Get("owner"), Query: q.Get("q"),
+		Class: q.Get("class"), After: q.Get("after"), Limit: customersPageDefault}
+	if f.Owner != "" && !customerOwnerShape.MatchString(f.Owner) {
+		return customerFilterProblem("owner", "bad owner", "want a user ID")
+	}
+	if utf8.RuneCountInString(f.Query) > customerQueryMax {
+		return customerFilterProblem("q", "search text too long", fmt.Sprintf("want at most %d characters", customerQueryMax))
+	}
+	switch f.Class {
+	case "", "A", "B", "C":
+	default:
+		return customerFilterProblem("class", "unknown value class", "want A, B or C")
+	}
+	switch s := q.Get("blocked"); s {
+	case "":
+	case "true", "false":
+		b := s == "true"
+		f.Blocked = &b
+	default:
+		return customerFilterProblem("blocked", "bad blocked filter", "want true or false")
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > customersPageMax {
+			return customerFilterProblem("limit", "bad page size", fmt.Sprintf("want a whole number from 1 to %d", customersPageMax))
+		}
+		f.Limit = n
+	}
+	list, err := h.DB.CustomerList(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	page := struct {
+		Customers []database.CustomerView `json:"customers"`
+		Next      string                  `json:"next,omitempty"` // pass as ?after= for the next page
+	}{Customers: list}
+	if len(list) == f.Limit {
+		page.Next = list[len(list)-1].Code
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+// get returns one customer; one the caller may not see answers 404, like a missing one.
+func (h customers) get(w http.ResponseWriter, r *http.Request) error {
+	code := chi.URLParam(r, "code")
+	c, err := h.DB.CustomerGet(r.Context(), code, viewer(actor(r)))
+	if err != nil {
+		return customerProblem(err, code)
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+// receivables returns the customer's ERP invoices with what is paid and open.
+func (h customers) receivables(w http.ResponseWriter, r *http.Request) error {
+	code := chi.URLParam(r, "code")
+	rec, err := h.DB.CustomerReceivables(r.Context(), code, viewer(actor(r)))
+	if err != nil {
+		return customerProblem(err, code)
+	}
+	return writeJSON(w, http.StatusOK, rec)
+}
+
+func customerProblem(err error, code string) error {
+	if errors.Is(err, database.ErrNotFound) {
+		return problem(http.StatusNotFound, "not_found", fmt.Sprintf("no customer %q", code))
+	}
+	return err
+}

@@ -1,0 +1,257 @@
+package api
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/password"
+)
+
+// People log in to the pages with a password (or the company's SSO, see
+// oidc.go); the login opens a session kept server-side and named by a random
+// cookie. Machines keep using API tokens (auth.go).
+//
+// The cookie is __Host- prefixed (Secure, Path=/, no Domain: no subdomain can
+// plant or read it), HttpOnly and SameSite=Lax. Requests that change anything
+// under a session must also carry its CSRF token (the X-CSRF-Token header, or
+// the csrf_token field of a page's form) and, when the browser says where they
+// come from, come from this origin.
+const (
+	sessionCookie = "__Host-l2c_session"
+	csrfHeader    = "X-CSRF-Token"
+	csrfField     = "csrf_token"
+)
+
+// Sessions configures login sessions.
+type Sessions struct {
+	// TTL is how long a session lasts at most; Idle how long it survives unused.
+	TTL, Idle time.Duration
+	// Password are the argon2id costs for new hashes (password.Default if zero).
+	Password password.Params
+	// OIDC, when set, offers single sign-on with the company's identity provider.
+	OIDC *OIDC
+}
+
+func (s *Sessions) defaults() {
+	if s.TTL <= 0 {
+		s.TTL = 12 * time.Hour
+	}
+	if s.Idle <= 0 {
+		s.Idle = 30 * time.Minute
+	}
+	if s.Password == (password.Params{}) {
+		s.Password = password.Default
+	}
+}
+
+// hashing bounds how many argon2id hashes run at once (each takes its memory cost).
+var hashing = make(chan struct{}, 4)
+
+// dummyHash is verified against when a login names no user with a password,
+// so the answer takes as long as for a real user and does not tell which exist.
+var dummyHash, _ = password.Hash("no such user, no such password", password.Default)
+
+// errBadLogin is the one answer to every failed login: it does not say whether
+// the user exists, has a password, or is disabled.
+var errBadLogin = problem(http.StatusUnauthorized, "unauthenticated", "the user name or password is wrong")
+
+// passwordLogin checks a user name and password, limited by address and by
+// user, and records the attempt in the audit trail either way.
+func (d Deps) passwordLogin(r *http.Request, userID, pw string) (identity.User, error) {
+	ip := clientIP(r)
+	userID = strings.TrimSpace(userID)
+	if len(userID) > 64 {
+		userID = userID[:64]
+	}
+	for _, key := range []string{"ip:" + ip, "user:" + userID} {
+		l := d.Limits.LoginPerIP
+		if strings.HasPrefix(key, "user:") {
+			l = d.Limits.LoginPerUser
+		}
+		if ok, wait := l.left(key); !ok {
+			return identity.User{}, tooManyLogins(wait)
+		}
+	}
+	login, err := d.DB.LoginByUser(r.Context(), userID)
+	if err != nil && !errors.Is(err, database.ErrNotFound) {
+		return identity.User{}, err
+	}
+	stored := login.PasswordHash
+	if stored == "" {
+		stored = dummyHash
+	}
+	hashing <- struct{}{}
+	ok, stale, verr := password.Verify(stored, pw, d.Sessions.Password)
+	<-hashing
+	ok = ok && verr == nil && login.PasswordHash != "" && !login.Disabled
+	if !ok {
+		d.Limits.LoginPerIP.take("ip:" + ip)
+		d.Limits.LoginPerUser.take("user:" + userID)
+		d.recordAs(r, "anonymous", "login.failed", "user", userID, map[string]string{"ip": ip})
+		return identity.User{}, errBadLogin
+	}
+	if stale { // the costs went up since this hash was made: store a stronger one now we can
+		if h, err := password.Hash(pw, d.Sessions.Password); err == nil {
+			_ = d.DB.UserSetPassword(r.Context(), userID, h, false, d.Now())
+		}
+	}
+	return login.User, nil
+}
+
+func tooManyLogins(wait time.Duration) *Problem {
+	p := problem(http.StatusTooManyRequests, "rate_limited", "too many failed logins; try again later")
+	p.retryAfter = wait
+	return p
+}
+
+// openSession starts a session for u and sets its cookie; it returns the
+// session's CSRF token.
+func (d Deps) openSession(w http.ResponseWriter, r *http.Request, u identity.User, method string) (string, time.Time, error) {
+	token := randomSecret()
+	now := d.Now()
+	expires := now.Add(d.Sessions.TTL)
+	if _, err := d.DB.SessionCreate(r.Context(), u.ID, token, method, clientIP(r), r.UserAgent(), now, expires); err != nil {
+		return "", time.Time{}, err
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", Expires: expires,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	d.recordAs(r, u.ID, "login", "user", u.ID, map[string]string{"ip": clientIP(r), "method": method})
+	return csrfToken(token), expires, nil
+}
+
+// closeSession ends the request's session, if any, and clears its cookie.
+func (d Deps) closeSession(w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := d.DB.SessionRevoke(r.Context(), c.Value, d.Now()); err != nil {
+			return err
+		}
+		if u, ok := identity.FromContext(r.Context()); ok {
+			d.recordAs(r, u.ID, "logout", "user", u.ID, nil)
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	return nil
+}
+
+// sessionUser finds the user of the request's session cookie; ok is false
+// when there is no live session.
+func (d Deps) sessionUser(r *http.Request) (u identity.User, csrf string, ok bool, err error) {
+	c, cerr := r.Cookie(sessionCookie)
+	if cerr != nil || c.Value == "" {
+		return u, "", false, nil
+	}
+	s, err := d.DB.SessionByToken(r.Context(), c.Value, d.Now(), d.Sessions.Idle)
+	if errors.Is(err, database.ErrNotFound) {
+		return u, "", false, nil
+	}
+	if err != nil {
+		return u, "", false, err
+	}
+	return s.User, csrfToken(c.Value), true, nil
+}
+
+// csrfToken derives a session's CSRF token from its secret: nothing to store,
+// and knowing the token does not reveal the session.
+func csrfToken(session string) string {
+	sum := sha256.Sum256([]byte("l2c csrf\x00" + session))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// checkCSRF refuses a state-changing request made with a session unless it
+// carries the session's CSRF token and, if the browser names its origin, comes
+// from this site.
+func checkCSRF(r *http.Request, want string) error {
+	if safeMethod(r.Method) {
+		return nil
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		if u, err := url.Parse(origin); err != nil || u.Host != r.Host {
+			return problem(http.StatusForbidden, "csrf", "the request comes from another site")
+		}
+	}
+	got := r.Header.Get(csrfHeader)
+	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		got = r.PostFormValue(csrfField)
+	}
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return problem(http.StatusForbidden, "csrf", "missing or wrong CSRF token: send the session's token in "+csrfHeader)
+	}
+	return nil
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+func randomSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// authRoutes serves /auth: logging in and out for scripts and single-page
+// clients, and single sign-on. The pages post to /login and /logout instead.
+func (d Deps) authRoutes() http.Handler {
+	r := chi.NewRouter()
+	r.Post("/login", handle(d.Log, d.login))
+	r.Post("/logout", handle(d.Log, d.logout))
+	if d.Sessions.OIDC != nil {
+		r.Get("/oidc/login", handle(d.Log, d.Sessions.OIDC.start(d)))
+		r.Get("/oidc/callback", handle(d.Log, d.Sessions.OIDC.callback(d)))
+	}
+	return r
+}
+
+func (d Deps) login(w http.ResponseWriter, r *http.Request) error {
+	// Only JSON: a cross-site form cannot send it without the browser asking
+	// first (CORS), which is what keeps someone else's page from logging you in.
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		return problem(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
+	}
+	var req struct {
+		User     string `json:"user"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	u, err := d.passwordLogin(r, req.User, req.Password)
+	if err != nil {
+		return err
+	}
+	csrf, expires, err := d.openSession(w, r, u, "password")
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"user": u, "csrf_token": csrf, "expires_at": expires})
+}
+
+func (d Deps) logout(w http.ResponseWriter, r *http.Request) error {
+	u, csrf, ok, err := d.sessionUser(r)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if err := checkCSRF(r, csrf); err != nil {
+			return err
+		}
+		r = r.WithContext(identity.WithUser(r.Context(), u))
+	}
+	if err := d.closeSession(w, r); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,161 @@
+package database
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/l2c/l2c/internal/identity"
+)
+
+// Login is what a password login needs to know about a user.
+type Login struct {
+	User         identity.User
+	PasswordHash string // empty: the user has no password (SSO or tokens only)
+	Disabled     bool
+}
+
+// LoginByUser reads user id's login; ErrNotFound when there is no such user.
+func (db *DB) LoginByUser(ctx context.Context, id string) (Login, error) {
+	var l Login
+	err := db.pool.QueryRow(ctx, `SELECT id, name, team, roles, coalesce(password_hash, ''), disabled FROM users WHERE id = $1`, id).
+		Scan(&l.User.ID, &l.User.Name, &l.User.Team, &l.User.Roles, &l.PasswordHash, &l.Disabled)
+	if err != nil {
+		return Login{}, fmt.Errorf("login %s: %w", id, notFound(err))
+	}
+	return l, nil
+}
+
+// UserSetPassword stores a new password hash for user id. With endSessions, it
+// also ends every session the user has open, so a password changed because it
+// leaked locks the thief out.
+func (db *DB) UserSetPassword(ctx context.Context, id, hash string, endSessions bool, now time.Time) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		if endSessions {
+			_, err = tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set password for %s: %w", id, err)
+	}
+	return nil
+}
+
+// UserBySSO finds the active user an SSO identity belongs to: by the subject
+// linked earlier, else by a verified email that exactly one user has, which it
+// then links, so a later change of address at the provider cannot move the
+// login to someone else.
+func (db *DB) UserBySSO(ctx context.Context, subject, verifiedEmail string) (identity.User, error) {
+	var u identity.User
+	err := db.pool.QueryRow(ctx, `
+		WITH linked AS (
+			SELECT id FROM users WHERE sso_subject = $1
+		), by_email AS (
+			UPDATE users SET sso_subject = $1
+			WHERE NOT EXISTS (SELECT 1 FROM linked) AND $2 <> '' AND lower(email) = lower($2) AND sso_subject IS NULL
+			  AND (SELECT count(*) FROM users WHERE lower(email) = lower($2)) = 1
+			RETURNING id
+		)
+		SELECT u.id, u.name, u.team, u.roles FROM users u
+		WHERE u.id IN (SELECT id FROM linked UNION ALL SELECT id FROM by_email) AND NOT u.disabled`,
+		subject, verifiedEmail).Scan(&u.ID, &u.Name, &u.Team, &u.Roles)
+	if err != nil {
+		return identity.User{}, fmt.Errorf("user by SSO identity: %w", notFound(err))
+	}
+	return u, nil
+}
+
+// Session is an open login session.
+type Session struct {
+	ID        int64
+	User      identity.User
+	Method    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// SessionCreate opens a session for user, known from now on by token's digest.
+func (db *DB) SessionCreate(ctx context.Context, user, token, method, ip, userAgent string, now, expires time.Time) (int64, error) {
+	sum := sha256.Sum256([]byte(token))
+	var id int64
+	err := db.pool.QueryRow(ctx, `INSERT INTO sessions (user_id, token_sha256, method, ip, user_agent, created_at, last_seen_at, expires_at)
+		VALUES ($1, $2, $3, $4, left($5, 256), $6, $6, $7) RETURNING id`, user, sum[:], method, ip, userAgent, now, expires).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("open session for %s: %w", user, err)
+	}
+	return id, nil
+}
+
+// SessionByToken finds the live session a cookie names: not revoked, not
+// expired, used within idle, its user not disabled. It stamps the use (at
+// most once a minute, to spare the writes).
+func (db *DB) SessionByToken(ctx context.Context, token string, now time.Time, idle time.Duration) (Session, error) {
+	sum := sha256.Sum256([]byte(token))
+	var s Session
+	err := db.pool.QueryRow(ctx, `
+		WITH live AS (
+			SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
+			WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+			  AND s.last_seen_at > $2 - $3::interval AND NOT u.disabled
+		), touched AS (
+			UPDATE sessions SET last_seen_at = $2
+			WHERE id IN (SELECT id FROM live) AND last_seen_at < $2 - interval '1 minute'
+		)
+		SELECT s.id, s.method, s.created_at, s.expires_at, u.id, u.name, u.team, u.roles
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id IN (SELECT id FROM live)`,
+		sum[:], now, idle.String()).Scan(&s.ID, &s.Method, &s.CreatedAt, &s.ExpiresAt, &s.User.ID, &s.User.Name, &s.User.Team, &s.User.Roles)
+	if err != nil {
+		return Session{}, fmt.Errorf("session: %w", notFound(err))
+	}
+	return s, nil
+}
+
+// SessionRevoke ends the session a cookie names; ending it twice is harmless.
+func (db *DB) SessionRevoke(ctx context.Context, token string, now time.Time) error {
+	sum := sha256.Sum256([]byte(token))
+	if _, err := db.pool.Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, $2) WHERE token_sha256 = $1`, sum[:], now); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// UserSetDemoPassword gives user id a password if they have none; the demo
+// data uses it so a password changed on a laptop survives the next start.
+func (db *DB) UserSetDemoPassword(ctx context.Context, id, hash string) error {
+	if _, err := db.pool.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash IS NULL`, id, hash); err != nil {
+		return fmt.Errorf("demo password for %s: %w", id, err)
+	}
+	return nil
+}
+
+// UserSetDisabled disables or re-enables user id. A disabled user cannot log
+// in, their sessions end and their tokens stop working (they are checked on
+// every request), and a re-enabled one starts with no session.
+func (db *DB) UserSetDisabled(ctx context.Context, id string, disabled bool, now time.Time) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET disabled = $2 WHERE id = $1`, id, disabled)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("disable %s: %w", id, err)
+	}
+	return nil
+}
