@@ -78,6 +78,16 @@ func (h deals) create(w http.ResponseWriter, r *http.Request) error {
 	if err := h.checkPeople(r, deal.Opening{Owners: d.Owners}.People()); err != nil {
 		return err
 	}
+	if me := actor(r); d.Owners.Sales != me.ID {
+		ok, err := h.DB.SalesOwnerInReach(r.Context(), me.ID, me.Team, d.Owners.Sales)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return problem(http.StatusForbidden, "forbidden", "you may hand deals only to sales reps of your team",
+				deal.FieldError{Field: "owners.sales", Message: fmt.Sprintf("%s is not a sales rep in your team", d.Owners.Sales)})
+		}
+	}
 	if d.ID, err = h.DB.DealNextID(r.Context()); err != nil {
 		return err
 	}
@@ -166,8 +176,12 @@ func (h deals) live(w http.ResponseWriter, r *http.Request) error {
 func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
 	var a deal.Action
-	if err := decodeJSON(w, r, &a); err != nil {
+	sent, err := decodeJSONFields(w, r, &a)
+	if err != nil {
 		return err
+	}
+	if bad := deal.UnexpectedFields(a.Name, sent); len(bad) > 0 {
+		return problem(http.StatusBadRequest, "unexpected_field", fmt.Sprintf("%s does not take these fields", a.Name), bad...)
 	}
 	defer h.queue.lock("deal/" + id)()
 	current, err := h.find(r, id)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +95,29 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// decodeJSONFields is decodeJSON that also returns the names of the fields the
+// client sent, for endpoints that accept only some of them per request.
+func decodeJSONFields(w http.ResponseWriter, r *http.Request, v any) ([]string, error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return nil, problem(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request body is over %d bytes", maxBody))
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if err := decodeJSON(w, r, v); err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, problem(http.StatusBadRequest, "malformed_json", "send a JSON object")
+	}
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names, nil
 }
 
 // retryAfterValue is a Retry-After header's value: whole seconds, rounded up.

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/config"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
@@ -178,7 +179,22 @@ func runUserAccount(ctx context.Context, cfg config.Config, args []string) error
 		return err
 	}
 	defer db.Close()
+	key, _ := audit.KeyFromEnv(os.Getenv)
+	chain, err := audit.NewChain(key)
+	if err != nil {
+		return err
+	}
 	now := time.Now()
+	// Account changes from the command line are in the audit trail like any
+	// other; the actor is the operating-system user who ran the command.
+	who := "cli"
+	if u := os.Getenv("USER"); u != "" {
+		who = "cli:" + u
+	}
+	record := func(action string) error {
+		_, err := db.AuditAppend(ctx, chain, audit.Entry{At: now, Actor: who, Action: action, ObjectType: "user", ObjectID: *id})
+		return err
+	}
 	switch args[0] {
 	case "password":
 		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
@@ -196,9 +212,15 @@ func runUserAccount(ctx context.Context, cfg config.Config, args []string) error
 		if err := db.UserSetPassword(ctx, *id, hash, true, now); err != nil {
 			return err
 		}
+		if err := record("user.password_set"); err != nil {
+			return err
+		}
 		fmt.Printf("password of %s set; their open sessions are ended\n", *id)
 	default:
 		if err := db.UserSetDisabled(ctx, *id, args[0] == "disable", now); err != nil {
+			return err
+		}
+		if err := record("user." + args[0] + "d"); err != nil {
 			return err
 		}
 		fmt.Printf("%s %sd\n", *id, args[0])

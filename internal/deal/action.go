@@ -1,6 +1,7 @@
 package deal
 
 import (
+	"slices"
 	"time"
 
 	"github.com/l2c/l2c/internal/money"
@@ -102,4 +103,47 @@ func (a *Action) Resolve(now time.Time, loc *time.Location) {
 			a.DeadlineAt = a.DeliveryDue.End(loc)
 		}
 	}
+}
+
+// actionFields are the fields a client may send with each action, besides
+// "action" and "reason". Anything else is refused, not ignored: a field that
+// belongs to another action, or one l2c works out itself (the customer's
+// minimum discount, deadlines), cannot be slipped in (no mass assignment).
+var actionFields = map[ActionName][]string{
+	ActSubmitQuote:     {"lines", "discount", "valid_until"},
+	ActAcceptQuote:     {},
+	ActRecordBid:       {"result", "bid_no"},
+	ActSubmitContract:  {"contract_no", "amount", "payment_terms", "nonstandard_terms", "non_template"},
+	ActApproveContract: {},
+	ActRejectContract:  {},
+	ActPlaceOrder:      {"kind", "delivery_due", "erp_order_no"},
+	ActApproveOrder:    {},
+	ActRejectOrder:     {},
+	ActRecordShipment:  {"shipment_no", "shipped_on", "carrier", "final"},
+	ActRecordInvoice:   {"invoice_no", "amount", "issued_on", "due_on"},
+	ActRecordPayment:   {"payment_ref", "amount", "received_on", "invoice_no"},
+	ActMarkLost:        {},
+	ActAssignOwners:    {"delivery_owner", "payment_owner"},
+}
+
+// UnexpectedFields returns, for each of sent (the JSON fields of a request)
+// that action name does not take, why it is refused. An unknown action has
+// no fields to check; the rules refuse it by name.
+func UnexpectedFields(name ActionName, sent []string) []FieldError {
+	allowed, known := actionFields[name]
+	if !known {
+		return nil
+	}
+	var out []FieldError
+	for _, f := range sent {
+		if f == "action" || f == "reason" || slices.Contains(allowed, f) {
+			continue
+		}
+		msg := "is not a field of " + string(name)
+		if f == "customer_min_discount" || f == "deadline_at" || f == "today" {
+			msg = "is worked out by l2c and cannot be sent"
+		}
+		out = append(out, FieldError{Field: f, Message: msg})
+	}
+	return out
 }

@@ -36,6 +36,13 @@ func Open(id string, o Opening, by identity.User, now time.Time) (Deal, HistoryE
 	if o.Owners.Sales == "" && by.Has(identity.RoleSales) {
 		o.Owners.Sales = by.ID
 	}
+	// A rep opens deals for themselves; handing a deal to another rep is for
+	// the assistants and managers who assign accounts (the API checks the
+	// rep is theirs).
+	if o.Owners.Sales != by.ID && !by.Has(identity.RoleSalesAssistant, identity.RoleSalesManager) {
+		return Deal{}, HistoryEntry{}, &Error{Kind: ErrForbidden, Message: "a sales rep opens deals they own",
+			Fields: []FieldError{{Field: "owners.sales", Message: "must be you, " + by.ID}}}
+	}
 	if o.Owners.Discoverer == "" {
 		o.Owners.Discoverer = o.Owners.Sales
 	}

@@ -83,11 +83,33 @@ func TestOpen(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, ErrForbidden, de.Kind)
 
+	// A rep opens deals for themselves only; an assistant may name the rep.
+	_, _, err = Open("D-1", Opening{Title: "T", Customer: Customer{Name: "C"}, Owners: Owners{Sales: "liu"}}, rep, t0)
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, ErrForbidden, de.Kind)
+	require.Equal(t, []string{"owners.sales"}, fields(de))
+	_, _, err = Open("D-1", Opening{Title: "T", Customer: Customer{Name: "C"}, Owners: Owners{Sales: "wang"}}, asst, t0)
+	require.NoError(t, err)
+
 	d := opened(t, Opening{Title: " T ", Customer: Customer{Name: "C"}})
 	require.Equal(t, Owners{Discoverer: "wang", Sales: "wang"}, d.Owners)
 	require.Equal(t, "CNY", d.Currency)
 	require.Equal(t, "T", d.Title)
 	require.Equal(t, "wang", d.Holder)
+}
+
+func TestUnexpectedFields(t *testing.T) {
+	require.Empty(t, UnexpectedFields(ActSubmitQuote, []string{"action", "reason", "lines", "discount", "valid_until"}))
+	require.Equal(t, []FieldError{{Field: "amount", Message: "is not a field of accept_quote"}},
+		UnexpectedFields(ActAcceptQuote, []string{"action", "amount"}))
+	require.Equal(t, []FieldError{{Field: "customer_min_discount", Message: "is worked out by l2c and cannot be sent"}},
+		UnexpectedFields(ActSubmitQuote, []string{"action", "lines", "customer_min_discount"}))
+	require.Empty(t, UnexpectedFields("no_such_action", []string{"anything"}))
+	// Every action has its list, so none is left open by mistake.
+	for _, name := range ActionNames {
+		_, ok := actionFields[name]
+		require.True(t, ok, name)
+	}
 }
 
 func TestQuotePricing(t *testing.T) {
