@@ -142,12 +142,13 @@ func printBanner(cfg config.Config, temporal *devstack.TemporalServer) {
 	}
 	fmt.Fprintf(os.Stdout, `
 l2c is running. Ctrl-C stops it.
-  API          %s
+  API          %s/api/v1
+  Approvals    %s/inbox  (log in as li, wang, ...: password %s)
   Temporal UI  %s
   Postgres     %s
   demo tokens: see README (e.g. Authorization: Bearer demo-wang)
 
-`, apiURL(cfg.HTTPAddr), ui, devstack.Redact(cfg.DatabaseURL))
+`, apiURL(cfg.HTTPAddr), apiURL(cfg.HTTPAddr), demoPassword, ui, devstack.Redact(cfg.DatabaseURL))
 }
 
 func stopLogged(log *slog.Logger, what string, stop func() error) {
