@@ -80,6 +80,7 @@ func NewRouter(d Deps) http.Handler {
 		// slow; authenticated requests by user, so one client cannot starve the others.
 		r.Use(authenticate(d), rateLimit(d.Limits.PerUser, userKey))
 		r.Get("/me", handle(d.Log, me))
+		r.Post("/me/password", handle(d.Log, d.changePassword))
 		r.Mount("/deals", deals{d}.Routes())
 		r.Mount("/customers", customers{d}.Routes())
 		r.Mount("/sync", syncAdmin{d}.Routes())

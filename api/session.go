@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/password"
 )
@@ -62,9 +63,11 @@ var hashing = make(chan struct{}, 4)
 // so the answer takes as long as for a real user and does not tell which exist.
 var dummyHash, _ = password.Hash("no such user, no such password", password.Default)
 
-// errBadLogin is the one answer to every failed login: it does not say whether
+// badLogin is the one answer to every failed login: it does not say whether
 // the user exists, has a password, or is disabled.
-var errBadLogin = problem(http.StatusUnauthorized, "unauthenticated", "the user name or password is wrong")
+func badLogin() *Problem {
+	return problem(http.StatusUnauthorized, "unauthenticated", "the user name or password is wrong")
+}
 
 // passwordLogin checks a user name and password, limited by address and by
 // user, and records the attempt in the audit trail either way.
@@ -99,7 +102,7 @@ func (d Deps) passwordLogin(r *http.Request, userID, pw string) (identity.User, 
 		d.Limits.LoginPerIP.take("ip:" + ip)
 		d.Limits.LoginPerUser.take("user:" + userID)
 		d.recordAs(r, "anonymous", "login.failed", "user", userID, map[string]string{"ip": ip})
-		return identity.User{}, errBadLogin
+		return identity.User{}, badLogin()
 	}
 	if stale { // the costs went up since this hash was made: store a stronger one now we can
 		if h, err := password.Hash(pw, d.Sessions.Password); err == nil {
@@ -252,6 +255,43 @@ func (d Deps) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := d.closeSession(w, r); err != nil {
 		return err
 	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// changePassword lets the caller change their own password: they prove the
+// current one (counted like a login attempt), the new one must pass the
+// password rules, and every session they have ends, this one included.
+func (d Deps) changePassword(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Current string `json:"current"`
+		New     string `json:"new"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	me := actor(r)
+	if err := password.Check(req.New, me.ID); err != nil {
+		return problem(http.StatusUnprocessableEntity, "invalid", "choose another password",
+			deal.FieldError{Field: "new", Message: err.Error()})
+	}
+	if _, err := d.passwordLogin(r, me.ID, req.Current); err != nil {
+		if p, ok := err.(*Problem); ok && p.Status == http.StatusUnauthorized {
+			return problem(http.StatusForbidden, "forbidden", "the current password is wrong",
+				deal.FieldError{Field: "current", Message: "is wrong"})
+		}
+		return err
+	}
+	hashing <- struct{}{}
+	h, err := password.Hash(req.New, d.Sessions.Password)
+	<-hashing
+	if err != nil {
+		return err
+	}
+	if err := d.DB.UserSetPassword(r.Context(), me.ID, h, true, d.Now()); err != nil {
+		return err
+	}
+	d.record(r, "user.password_changed", "user", me.ID, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -299,3 +299,30 @@ func TestLoginPageAndDecidingFromTheInbox(t *testing.T) {
 	require.Equal(t, 303, r.status)
 	require.Equal(t, 303, b.do("GET", "/inbox", "", "").status)
 }
+
+func TestChangingOwnPassword(t *testing.T) {
+	s := setup(t)
+	setPassword(t, s, "he", "he's long passphrase")
+	b := newBrowser(t, s.url)
+	csrf := b.loginJSON("he", "he's long passphrase")
+	other := newBrowser(t, s.url)
+	other.loginJSON("he", "he's long passphrase")
+
+	for body, field := range map[string]string{
+		`{"current":"he's long passphrase","new":"short"}`:            "new",
+		`{"current":"he's long passphrase","new":"hhhhhhhhhhhhhhhh"}`: "new",
+		`{"current":"not my password","new":"a fine new passphrase"}`: "current",
+	} {
+		r := b.do("POST", "/api/v1/me/password", "application/json", body, "X-CSRF-Token", csrf)
+		require.Contains(t, []int{403, 422}, r.status, r.body)
+		require.Equal(t, field, r.json["errors"].([]any)[0].(map[string]any)["field"], body)
+	}
+	require.Equal(t, 200, other.do("GET", "/api/v1/me", "", "").status, "refused changes end nothing")
+
+	r := b.do("POST", "/api/v1/me/password", "application/json", `{"current":"he's long passphrase","new":"a fine new passphrase"}`, "X-CSRF-Token", csrf)
+	require.Equal(t, 204, r.status, r.body)
+	require.Equal(t, 401, other.do("GET", "/api/v1/me", "", "").status, "every session ends")
+	require.Equal(t, 401, b.do("POST", "/auth/login", "application/json", `{"user":"he","password":"he's long passphrase"}`).status)
+	b.loginJSON("he", "a fine new passphrase")
+	require.Contains(t, auditActions(t, s, "he"), "user.password_changed")
+}

@@ -61,6 +61,7 @@ func TestCheck(t *testing.T) {
 	require.ErrorContains(t, Check("short", "wang"), "too short")
 	require.ErrorContains(t, Check(strings.Repeat("x", 129)+"y", "wang"), "too long")
 	require.ErrorContains(t, Check("my name is WANG really", "wang"), "user name")
+	require.NoError(t, Check("reliable long passphrase", "li"))
 	require.ErrorContains(t, Check("aaaaaaaaaaaaaaaa", "wang"), "repeated")
 	require.ErrorContains(t, Check("abc\xffdefghijklmn", "wang"), "UTF-8")
 }
