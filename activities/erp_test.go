@@ -19,12 +19,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/connectors/erpsim"
@@ -188,7 +186,7 @@ func TestFullSyncThenDelta(t *testing.T) {
 	require.Equal(t, int64(2003), st.Counts.Inserted)
 	require.Equal(t, int64(5), st.Counts.Pages)
 	require.Equal(t, int64(2003), e.requireInStep("customers"))
-	recordHistory(t, e.tc, workflows.SyncWorkflowID("customers", "full"), "sync_customers.json")
+	testenv.RecordHistory(t, e.tc, workflows.SyncWorkflowID("customers", "full"), "sync_customers.json")
 
 	run, err := e.db.SyncRunGet(context.Background(), workflows.SyncWorkflowID("customers", "full"))
 	require.NoError(t, err)
@@ -507,23 +505,4 @@ func TestExchangeFolderSync(t *testing.T) {
 	require.Len(t, done, 1, "the file is moved aside once stored")
 	st = e.sync("customers", "exchange-again", workflows.SyncInput{})
 	require.Zero(t, st.Counts.Read, "a file is never read twice")
-}
-
-// recordHistory writes the workflow's history to workflows/testdata for the
-// replay test, when L2C_RECORD_HISTORY is set.
-func recordHistory(t *testing.T, tc client.Client, id, file string) {
-	if os.Getenv("L2C_RECORD_HISTORY") == "" {
-		return
-	}
-	ctx := context.Background()
-	iter := tc.GetWorkflowHistory(ctx, id, "", false, 0)
-	var h historypb.History
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		require.NoError(t, err)
-		h.Events = append(h.Events, ev)
-	}
-	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(&h)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join("..", "workflows", "testdata", file), b, 0o644))
 }

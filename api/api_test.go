@@ -22,6 +22,8 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/api"
+	"github.com/l2c/l2c/connectors/erpsim"
+	"github.com/l2c/l2c/connectors/sap"
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
@@ -55,6 +57,7 @@ type stack struct {
 	url string
 	tc  client.Client
 	db  *database.DB
+	erp *sap.Client // the ERP simulator, as the worker reaches it
 }
 
 var (
@@ -93,12 +96,20 @@ func setup(t testing.TB) *stack {
 		w.RegisterWorkflow(workflows.ApprovalWorkflow)
 		w.RegisterActivity(&activities.Deals{DB: db, Log: log})
 		w.RegisterActivity(&activities.Approvals{DB: db, Log: log, RuleEditWindow: activities.DefaultRuleEditWindow})
-		require.NoError(t, w.Start())
 		chain, err := audit.NewChain([]byte("the api tests' audit key"))
 		require.NoError(t, err)
+		// Changes of terms are written to the ERP simulator.
+		sim := httptest.NewServer(erpsim.New(erpsim.Options{Log: log}).Handler())
+		erp, err := sap.New(sap.Config{BaseURL: sim.URL, Username: "L2C_COMM", Password: "sim-secret",
+			MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField, Log: log})
+		require.NoError(t, err)
+		w.RegisterWorkflow(workflows.TermsChangeWorkflow)
+		w.RegisterActivity(&activities.Terms{DB: db, Audit: chain, Log: log})
+		w.RegisterActivity(&activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log})
+		require.NoError(t, w.Start())
 		srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: shanghai, Log: log, Audit: chain,
 			Limits: api.NewLimits(1e6, 1e6)})) // the tests' own pace; TestRateLimits checks the limits
-		shared = &stack{url: srv.URL, tc: tc, db: db}
+		shared = &stack{url: srv.URL, tc: tc, db: db, erp: erp}
 	})
 	require.NotNil(t, shared, "setup failed in an earlier test")
 	s := *shared

@@ -99,9 +99,11 @@ var matrix = map[string]access{
 	// deal of it), liu "the other". The owner, his manager and those who see
 	// every customer; the deal's delivery and payment owners see the customer,
 	// and only the payment owner its receivables.
-	"GET /api/v1/customers/":                   {own: everyone},
-	"GET /api/v1/customers/{code}":             {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleDelivery, identity.RoleCollector}, seeAll...), other: seeAll},
-	"GET /api/v1/customers/{code}/receivables": {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleCollector}, seeAll...), other: seeAll},
+	"GET /api/v1/customers/":                      {own: everyone},
+	"GET /api/v1/customers/{code}":                {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleDelivery, identity.RoleCollector}, seeAll...), other: seeAll},
+	"GET /api/v1/customers/{code}/terms-changes":  {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
+	"POST /api/v1/customers/{code}/terms-changes": {own: []identity.Role{identity.RoleSales, identity.RoleSalesManager}, body: `{"reason":""}`},
+	"GET /api/v1/customers/{code}/receivables":    {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleCollector}, seeAll...), other: seeAll},
 	// Logging in is open to anyone; what it opens is checked like a token.
 	"GET /": {public: 303}, "GET /static/l2c.css": {public: 200}, "GET /login": {public: 200},
 	"POST /login":       {public: 403, body: "user=wang&password=guess"}, // without the login form's token

@@ -24,6 +24,8 @@ func (h customers) Routes() chi.Router {
 	r.Get("/", handle(h.Log, h.list))
 	r.Get("/{code}", handle(h.Log, h.get))
 	r.Get("/{code}/receivables", handle(h.Log, h.receivables))
+	r.Get("/{code}/terms-changes", handle(h.Log, h.termsChanges))
+	r.Post("/{code}/terms-changes", handle(h.Log, h.requestTermsChange))
 	return r
 }
 

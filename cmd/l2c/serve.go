@@ -100,7 +100,15 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	register(w, db, log, sod)
+	key, set := audit.KeyFromEnv(os.Getenv)
+	if !set {
+		log.Warn("L2C_AUDIT_KEY is not set: the audit trail uses the development key, which proves nothing")
+	}
+	chain, err := audit.NewChain(key)
+	if err != nil {
+		return err
+	}
+	register(w, db, log, sod, chain)
 	erp, err := erpActivities(cfg, db, tc, log)
 	if err != nil {
 		return err
@@ -111,10 +119,12 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 }
 
 // register puts every workflow and activity on a worker; tests use it too.
-func register(w worker.Registry, db *database.DB, log *slog.Logger, sod time.Duration) {
+func register(w worker.Registry, db *database.DB, log *slog.Logger, sod time.Duration, chain audit.Chain) {
 	w.RegisterWorkflow(workflows.DealWorkflow)
 	w.RegisterWorkflow(workflows.SyncWorkflow)
 	w.RegisterWorkflow(workflows.ApprovalWorkflow)
+	w.RegisterWorkflow(workflows.TermsChangeWorkflow)
+	w.RegisterActivity(&activities.Terms{DB: db, Audit: chain, Log: log})
 	w.RegisterActivity(&activities.Deals{DB: db, Log: log})
 	w.RegisterActivity(&activities.Approvals{DB: db, Log: log, Calendar: workingCalendar(db), RuleEditWindow: sod})
 }

@@ -21,10 +21,11 @@ const (
 	KindQuoteDiscount  Kind = "quote_discount"  // a discount below the customer's approved minimum
 	KindContractReview Kind = "contract_review" // 合同评审
 	KindCustomOrder    Kind = "custom_order"    // 定制订单 review before production
+	KindTermsChange    Kind = "terms_change"    // a customer's minimum discount, payment terms or credit limit
 )
 
 // Kinds lists every kind of review.
-var Kinds = []Kind{KindQuoteDiscount, KindContractReview, KindCustomOrder}
+var Kinds = []Kind{KindQuoteDiscount, KindContractReview, KindCustomOrder, KindTermsChange}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }

@@ -15,34 +15,41 @@ import (
 // turns (an advisory lock) because each entry links to the one before.
 func (db *DB) AuditAppend(ctx context.Context, chain audit.Chain, e audit.Entry) (audit.Entry, error) {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('audit_log'))`); err != nil {
-			return err
-		}
-		var last int64
-		var prev []byte
-		err := tx.QueryRow(ctx, `SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&last, &prev)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		if prev == nil {
-			prev = []byte{}
-		}
-		e.Seq, e.Prev = last+1, prev
-		e.At = e.At.UTC().Truncate(time.Microsecond)
-		e.MAC = chain.MAC(prev, e)
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, detail, prev_mac, mac)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			e.Seq, e.At, e.Actor, e.Action, e.ObjectType, e.ObjectID, string(e.Detail), e.Prev, e.MAC); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO audit_head (id, seq, mac) VALUES (true, $1, $2)
-			ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, mac = EXCLUDED.mac`, e.Seq, chain.HeadMAC(e.Seq, e.MAC))
+		var err error
+		e, err = auditAppend(ctx, tx, chain, e)
 		return err
 	})
 	if err != nil {
 		return e, fmt.Errorf("append audit %s: %w", e.Action, err)
 	}
 	return e, nil
+}
+
+// auditAppend appends within tx, so a change and its entry commit together.
+func auditAppend(ctx context.Context, tx pgx.Tx, chain audit.Chain, e audit.Entry) (audit.Entry, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('audit_log'))`); err != nil {
+		return e, err
+	}
+	var last int64
+	var prev []byte
+	err := tx.QueryRow(ctx, `SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&last, &prev)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return e, err
+	}
+	if prev == nil {
+		prev = []byte{}
+	}
+	e.Seq, e.Prev = last+1, prev
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	e.MAC = chain.MAC(prev, e)
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, detail, prev_mac, mac)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		e.Seq, e.At, e.Actor, e.Action, e.ObjectType, e.ObjectID, string(e.Detail), e.Prev, e.MAC); err != nil {
+		return e, err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO audit_head (id, seq, mac) VALUES (true, $1, $2)
+		ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, mac = EXCLUDED.mac`, e.Seq, chain.HeadMAC(e.Seq, e.MAC))
+	return e, err
 }
 
 // AuditFilter picks audit entries: after an entry number, up to Limit (0:

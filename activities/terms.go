@@ -1,0 +1,42 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/database"
+)
+
+// Terms records what became of changes of customer terms (workflows/terms.go).
+type Terms struct {
+	DB    *database.DB
+	Audit audit.Chain
+	Log   *slog.Logger
+}
+
+// TermsOutcome is a change of terms reaching a status.
+type TermsOutcome struct {
+	ID       int64
+	Customer string
+	CaseID   string
+	Status   string // database.Terms*
+	Detail   string
+	Before   CustomerTerms
+	After    CustomerTerms
+	At       time.Time
+}
+
+// RecordTermsOutcome moves the change to its status and appends it to the
+// audit trail, once: a retry finds the status already set and records nothing.
+func (a *Terms) RecordTermsOutcome(ctx context.Context, o TermsOutcome) error {
+	action := "customer.terms_change." + o.Status
+	if o.Status == database.TermsWritten {
+		action = "customer.terms_changed" // the change of terms itself, now in the ERP
+	}
+	detail, _ := json.Marshal(map[string]any{"change": o.ID, "case": o.CaseID, "before": o.Before, "after": o.After, "detail": o.Detail})
+	return a.DB.TermsChangeFinish(ctx, o.ID, o.Status, o.Detail, a.Audit, audit.Entry{At: o.At, Actor: "system",
+		Action: action, ObjectType: "customer", ObjectID: o.Customer, Detail: detail})
+}

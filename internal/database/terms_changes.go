@@ -1,0 +1,115 @@
+package database
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/l2c/l2c/internal/audit"
+)
+
+// TermsChange is a request to change a customer's commercial terms, and what
+// became of it.
+type TermsChange struct {
+	ID          int64           `json:"id"`
+	Customer    string          `json:"customer"`
+	RequestedBy string          `json:"requested_by"`
+	Reason      string          `json:"reason"`
+	Before      json.RawMessage `json:"before"`
+	After       json.RawMessage `json:"after"`
+	ERPETag     string          `json:"-"`
+	CaseID      string          `json:"case_id,omitempty"`
+	Status      string          `json:"status"`
+	Detail      string          `json:"detail,omitempty"`
+	RequestedAt time.Time       `json:"requested_at"`
+	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
+}
+
+// Statuses of a terms change. In review and approved are open: a customer has
+// at most one open change.
+const (
+	TermsInReview  = "in_review"
+	TermsApproved  = "approved"
+	TermsWritten   = "written"
+	TermsRejected  = "rejected"
+	TermsWithdrawn = "withdrawn"
+	TermsConflict  = "conflict"
+	TermsFailed    = "failed"
+)
+
+// ErrTermsChangeOpen means the customer already has a change of terms open.
+var ErrTermsChangeOpen = errors.New("a change of terms is already open for this customer")
+
+// TermsChangeCreate records a new request, with the ERP version of the
+// customer it is made against. The case ID is derived from the new ID by
+// caseID. ErrTermsChangeOpen if one is open already.
+func (db *DB) TermsChangeCreate(ctx context.Context, t TermsChange, caseID func(id int64) string) (TermsChange, error) {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO terms_changes (customer_code, requested_by, reason, before, after, erp_etag, status, requested_at)
+			SELECT c.code, $2, $3, $4, $5, c.erp_etag, 'in_review', $6 FROM customers c WHERE c.code = $1
+			RETURNING id, erp_etag`, t.Customer, t.RequestedBy, t.Reason, t.Before, t.After, t.RequestedAt).Scan(&t.ID, &t.ERPETag)
+		if err != nil {
+			return notFound(err)
+		}
+		t.CaseID, t.Status = caseID(t.ID), TermsInReview
+		_, err = tx.Exec(ctx, `UPDATE terms_changes SET case_id = $2 WHERE id = $1`, t.ID, t.CaseID)
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.ConstraintName == "terms_changes_open_idx" {
+		return t, ErrTermsChangeOpen
+	}
+	if err != nil {
+		return t, fmt.Errorf("request terms change for %s: %w", t.Customer, err)
+	}
+	return t, nil
+}
+
+// TermsChangeFinish moves a change to status (with detail) and appends entry
+// to the audit trail, in one transaction, unless it is there already: a retry
+// changes and records nothing twice.
+func (db *DB) TermsChangeFinish(ctx context.Context, id int64, status, detail string, chain audit.Chain, entry audit.Entry) error {
+	var finished *time.Time
+	if status != TermsApproved {
+		finished = &entry.At
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE terms_changes SET status = $2, detail = $3, finished_at = $4
+			WHERE id = $1 AND status <> $2 AND status IN ('in_review', 'approved')`, id, status, detail, finished)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		_, err = auditAppend(ctx, tx, chain, entry)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("terms change %d to %s: %w", id, status, err)
+	}
+	return nil
+}
+
+// TermsChangeList lists a customer's changes of terms, newest first.
+func (db *DB) TermsChangeList(ctx context.Context, customer string) ([]TermsChange, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, customer_code, requested_by, reason, before, after, erp_etag,
+		coalesce(case_id, ''), status, detail, requested_at, finished_at
+		FROM terms_changes WHERE customer_code = $1 ORDER BY id DESC LIMIT 200`, customer)
+	if err != nil {
+		return nil, fmt.Errorf("terms changes of %s: %w", customer, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TermsChange])
+	if err != nil {
+		return nil, fmt.Errorf("terms changes of %s: %w", customer, err)
+	}
+	for i := range out {
+		out[i].RequestedAt = out[i].RequestedAt.UTC()
+	}
+	if out == nil {
+		out = []TermsChange{}
+	}
+	return out, nil
+}
