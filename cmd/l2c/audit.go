@@ -9,7 +9,6 @@ import (
 
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/config"
-	"github.com/l2c/l2c/internal/database"
 )
 
 // errTampered makes `l2c audit verify` exit non-zero when the trail was tampered with.
@@ -21,9 +20,6 @@ func runAudit(ctx context.Context, cfg config.Config, args []string) error {
 	if len(args) != 1 || args[0] != "verify" {
 		return errors.New("usage: l2c audit verify")
 	}
-	if cfg.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is not set")
-	}
 	key, set := audit.KeyFromEnv(os.Getenv)
 	if !set {
 		fmt.Fprintln(os.Stderr, "l2c audit: L2C_AUDIT_KEY is not set; verifying with the development key")
@@ -32,7 +28,7 @@ func runAudit(ctx context.Context, cfg config.Config, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL)
+	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

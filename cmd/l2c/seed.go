@@ -19,7 +19,6 @@ import (
 
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/config"
-	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/password"
@@ -135,10 +134,7 @@ func runUsers(ctx context.Context, cfg config.Config, args []string) error {
 	if u.ID == "" || u.Name == "" {
 		return errors.New("-id and -name are required")
 	}
-	if cfg.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is not set")
-	}
-	db, err := database.Open(ctx, cfg.DatabaseURL)
+	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -171,16 +167,12 @@ func runUserAccount(ctx context.Context, cfg config.Config, args []string) error
 	if *id == "" {
 		return errors.New("-id is required")
 	}
-	if cfg.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is not set")
-	}
-	db, err := database.Open(ctx, cfg.DatabaseURL)
+	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	key, _ := audit.KeyFromEnv(os.Getenv)
-	chain, err := audit.NewChain(key)
+	chain, err := auditChain(nil)
 	if err != nil {
 		return err
 	}

@@ -42,11 +42,7 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer db.Close()
 	defer tc.Close()
 
-	key, set := audit.KeyFromEnv(os.Getenv)
-	if !set {
-		log.Warn("L2C_AUDIT_KEY is not set: the audit trail uses the development key, which proves nothing")
-	}
-	chain, err := audit.NewChain(key)
+	chain, err := auditChain(log)
 	if err != nil {
 		return err
 	}
@@ -100,11 +96,7 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	key, set := audit.KeyFromEnv(os.Getenv)
-	if !set {
-		log.Warn("L2C_AUDIT_KEY is not set: the audit trail uses the development key, which proves nothing")
-	}
-	chain, err := audit.NewChain(key)
+	chain, err := auditChain(log)
 	if err != nil {
 		return err
 	}
@@ -116,6 +108,16 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	w.RegisterActivity(erp)
 	log.Info("worker started", "task_queue", workflows.TaskQueue)
 	return w.Run(interruptOn(ctx))
+}
+
+// auditChain keys the audit trail from L2C_AUDIT_KEY, warning when the
+// development key stands in for it.
+func auditChain(log *slog.Logger) (audit.Chain, error) {
+	key, set := audit.KeyFromEnv(os.Getenv)
+	if !set && log != nil {
+		log.Warn("L2C_AUDIT_KEY is not set: the audit trail uses the development key, which proves nothing")
+	}
+	return audit.NewChain(key)
 }
 
 // register puts every workflow and activity on a worker; tests use it too.
