@@ -2,13 +2,11 @@ package customerimport_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,10 +19,8 @@ import (
 	"github.com/l2c/l2c/internal/workbook/workbooktest"
 )
 
-// Peak memory is measured in a child process, the test binary run again for
-// TestBenchChild alone: its VmHWM (the most resident memory it ever had, from
-// /proc/self/status) covers everything the import touched, including memory
-// Go has since given back, and nothing the parent did to prepare the file.
+// Peak memory is measured in a child process (testenv.RunChild): TestBenchChild
+// alone, so nothing the parent did to prepare the file counts.
 
 const benchRows = 100_000
 
@@ -49,7 +45,7 @@ func BenchmarkImport100k(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		res := runChild(b, "import", file, url)
+		res := testenv.RunChild(b, "TestBenchChild", "L2C_BENCH_CHILD=import", "L2C_BENCH_FILE="+file, "L2C_BENCH_DATABASE_URL="+url)
 		if res["status"] != string(customerimport.StatusImported) || res["inserted"] != strconv.Itoa(benchRows) {
 			b.Fatalf("import did not take every row: %v", res)
 		}
@@ -106,29 +102,6 @@ func uscc(i int) string {
 }
 
 // runChild runs TestBenchChild in a new process and returns what it reported.
-func runChild(b *testing.B, what, file, url string) map[string]string {
-	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "L2C_BENCH_CHILD="+what, "L2C_BENCH_FILE="+file, "L2C_BENCH_DATABASE_URL="+url)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		b.Fatalf("bench child: %v\n%s", err, out.String())
-	}
-	for _, line := range strings.Split(out.String(), "\n") {
-		if rest, ok := strings.CutPrefix(line, "CHILD "); ok {
-			res := map[string]string{}
-			for _, kv := range strings.Fields(rest) {
-				k, v, _ := strings.Cut(kv, "=")
-				res[k] = v
-			}
-			return res
-		}
-	}
-	b.Fatalf("bench child reported nothing:\n%s", out.String())
-	return nil
-}
-
 // TestBenchChild is the measured side of BenchmarkImport100k; it does nothing
 // in a normal test run.
 func TestBenchChild(t *testing.T) {
@@ -156,25 +129,6 @@ func TestBenchChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
-	fmt.Printf("CHILD status=%s inserted=%d seconds=%.2f peak_mb=%.0f result_bytes=%d\n", rep.Status, rep.Rows.Inserted,
-		took.Seconds(), float64(vmHWM(t))/1024, len(rep.Result))
-}
-
-// vmHWM is the process's peak resident set size in KiB.
-func vmHWM(t *testing.T) int64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb
-		}
-	}
-	t.Fatal("no VmHWM in /proc/self/status")
-	return 0
+	testenv.Report(t, "status=%s inserted=%d seconds=%.2f result_bytes=%d", rep.Status, rep.Rows.Inserted,
+		took.Seconds(), len(rep.Result))
 }

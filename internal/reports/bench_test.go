@@ -2,14 +2,10 @@ package reports_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -46,24 +42,9 @@ func BenchmarkExport100k(b *testing.B) {
 	out := filepath.Join(b.TempDir(), "pipeline.xlsx")
 	b.ResetTimer()
 	for range b.N {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestExportChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "L2C_BENCH_EXPORT="+out, "L2C_BENCH_DATABASE_URL="+url)
-		var buf bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &buf, &buf
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("child: %v\n%s", err, buf.String())
-		}
-		res := map[string]string{}
-		for _, line := range strings.Split(buf.String(), "\n") {
-			if rest, ok := strings.CutPrefix(line, "CHILD "); ok {
-				for _, kv := range strings.Fields(rest) {
-					k, v, _ := strings.Cut(kv, "=")
-					res[k] = v
-				}
-			}
-		}
+		res := testenv.RunChild(b, "TestExportChild", "L2C_BENCH_EXPORT="+out, "L2C_BENCH_DATABASE_URL="+url)
 		if res["rows"] != "100000" {
-			b.Fatalf("export did not write every deal:\n%s", buf.String())
+			b.Fatalf("export did not write every deal: %v", res)
 		}
 		fmt.Printf("BENCH export_100k_s %s s\n", res["seconds"])
 		fmt.Printf("BENCH export_100k_peak_mb %s MB\n", res["peak_mb"])
@@ -127,23 +108,5 @@ func TestExportChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
-	fmt.Printf("CHILD rows=%d seconds=%.2f peak_mb=%.0f\n", res.Rows, took.Seconds(), float64(vmHWM(t))/1024)
-}
-
-func vmHWM(t *testing.T) int64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb
-		}
-	}
-	t.Fatal("no VmHWM")
-	return 0
+	testenv.Report(t, "rows=%d seconds=%.2f", res.Rows, took.Seconds())
 }

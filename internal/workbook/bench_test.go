@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/internal/workbook"
 	"github.com/l2c/l2c/internal/workbook/workbooktest"
 )
@@ -61,7 +61,7 @@ func TestZipBombChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := procStatus(t, "VmRSS")
+	before := testenv.ProcStatusKB(t, "VmRSS")
 	start := time.Now()
 	_, err = workbook.Open(data, "bomb.xlsx", workbook.DefaultLimits())
 	took := time.Since(start)
@@ -69,25 +69,8 @@ func TestZipBombChild(t *testing.T) {
 	if !errors.As(err, &fe) {
 		t.Fatalf("want a FileError, got %v", err)
 	}
-	extra := procStatus(t, "VmHWM") - before
+	extra := testenv.ProcStatusKB(t, "VmHWM") - before
 	fmt.Printf("CHILD kind=%s ms=%.1f extra_mb=%.1f\n", fe.Kind, float64(took.Microseconds())/1000, float64(max(extra, 0))/1024)
 }
 
 // procStatus reads a kB figure from /proc/self/status.
-func procStatus(t *testing.T, field string) int64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb
-		}
-	}
-	t.Fatalf("no %s in /proc/self/status", field)
-	return 0
-}
