@@ -77,14 +77,11 @@ func (d Deps) passwordLogin(r *http.Request, userID, pw string) (identity.User, 
 	if len(userID) > 64 {
 		userID = userID[:64]
 	}
-	for _, key := range []string{"ip:" + ip, "user:" + userID} {
-		l := d.Limits.LoginPerIP
-		if strings.HasPrefix(key, "user:") {
-			l = d.Limits.LoginPerUser
-		}
-		if ok, wait := l.left(key); !ok {
-			return identity.User{}, tooManyLogins(wait)
-		}
+	if ok, wait := d.Limits.LoginPerIP.left(ip); !ok {
+		return identity.User{}, tooManyLogins(wait)
+	}
+	if ok, wait := d.Limits.LoginPerUser.left(userID); !ok {
+		return identity.User{}, tooManyLogins(wait)
 	}
 	login, err := d.DB.LoginByUser(r.Context(), userID)
 	if err != nil && !errors.Is(err, database.ErrNotFound) {
@@ -99,8 +96,8 @@ func (d Deps) passwordLogin(r *http.Request, userID, pw string) (identity.User, 
 	<-hashing
 	ok = ok && verr == nil && login.PasswordHash != "" && !login.Disabled
 	if !ok {
-		d.Limits.LoginPerIP.take("ip:" + ip)
-		d.Limits.LoginPerUser.take("user:" + userID)
+		d.Limits.LoginPerIP.take(ip)
+		d.Limits.LoginPerUser.take(userID)
 		d.recordAs(r, "anonymous", "login.failed", "user", userID, map[string]string{"ip": ip})
 		return identity.User{}, badLogin()
 	}
