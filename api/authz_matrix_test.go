@@ -56,8 +56,11 @@ var matrix = map[string]access{
 	"GET /healthz": {own: everyone}, "GET /readyz": {own: everyone},
 	"GET /api/v1/me":           {own: everyone},
 	"POST /api/v1/me/password": {own: everyone, body: `{"current":"x","new":"short"}`},
-	"GET /api/v1/deals/":       {own: everyone},
-	"POST /api/v1/deals/":      {own: []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager}, body: `{"customer":{"name":"x"}}`},
+	"GET /api/v1/me/sessions":  {own: everyone},
+	// Sessions are each user's own: 999999 is nobody's, so 404 for all.
+	"DELETE /api/v1/me/sessions/{id}": {own: everyone},
+	"GET /api/v1/deals/":              {own: everyone},
+	"POST /api/v1/deals/":             {own: []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager}, body: `{"customer":{"name":"x"}}`},
 	// Deals: the owner, his manager, and those who see every deal.
 	"GET /api/v1/deals/{id}":          {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
 	"GET /api/v1/deals/{id}/live":     {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
@@ -261,7 +264,7 @@ func contentTypeOf(body string) string {
 // not exist (the matrix uses 999999 for imports and tokens) gets 404 honestly.
 func notFoundForMissingObject(route string, res reply) bool {
 	return res.status == 404 && (strings.Contains(route, "/imports/{id}") || strings.Contains(route, "/tokens/{id}") ||
-		strings.Contains(route, "/sync/runs/*"))
+		strings.Contains(route, "/sync/runs/*") || strings.Contains(route, "/me/sessions/{id}"))
 }
 
 // TestInjectionInFiltersChangesNothing sends SQL-injection attempts in every

@@ -81,6 +81,8 @@ func NewRouter(d Deps) http.Handler {
 		r.Use(authenticate(d), rateLimit(d.Limits.PerUser, userKey))
 		r.Get("/me", handle(d.Log, me))
 		r.Post("/me/password", handle(d.Log, d.changePassword))
+		r.Get("/me/sessions", handle(d.Log, d.sessions))
+		r.Delete("/me/sessions/{id}", handle(d.Log, d.endSession))
 		r.Mount("/deals", deals{d}.Routes())
 		r.Mount("/customers", customers{d}.Routes())
 		r.Mount("/sync", syncAdmin{d}.Routes())

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -289,6 +290,38 @@ func (d Deps) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.record(r, "user.password_changed", "user", me.ID, nil)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// sessions lists the caller's open sessions, so they can spot one they do not
+// recognise and end it.
+func (d Deps) sessions(w http.ResponseWriter, r *http.Request) error {
+	token := ""
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		token = c.Value
+	}
+	list, err := d.DB.SessionsLive(r.Context(), actor(r).ID, token, d.Now(), d.Sessions.Idle)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"sessions": list})
+}
+
+// endSession ends one of the caller's sessions; another's is a 404.
+func (d Deps) endSession(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		return problem(http.StatusNotFound, "not_found", "no such session")
+	}
+	err = d.DB.SessionEnd(r.Context(), id, actor(r).ID, d.Now())
+	if errors.Is(err, database.ErrNotFound) {
+		return problem(http.StatusNotFound, "not_found", "no such session")
+	}
+	if err != nil {
+		return err
+	}
+	d.record(r, "session.end", "user", actor(r).ID, map[string]int64{"session": id})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -325,4 +326,35 @@ func TestChangingOwnPassword(t *testing.T) {
 	require.Equal(t, 401, b.do("POST", "/auth/login", "application/json", `{"user":"he","password":"he's long passphrase"}`).status)
 	b.loginJSON("he", "a fine new passphrase")
 	require.Contains(t, auditActions(t, s, "he"), "user.password_changed")
+}
+
+func TestSeeingAndEndingOwnSessions(t *testing.T) {
+	s := setup(t)
+	setPassword(t, s, "wu", "wu's long passphrase")
+	laptop, phone := newBrowser(t, s.url), newBrowser(t, s.url)
+	csrf := laptop.loginJSON("wu", "wu's long passphrase")
+	phone.loginJSON("wu", "wu's long passphrase")
+
+	list := laptop.do("GET", "/api/v1/me/sessions", "", "")
+	require.Equal(t, 200, list.status, list.body)
+	sessions := list.json["sessions"].([]any)
+	require.Len(t, sessions, 2)
+	var other float64
+	for _, x := range sessions {
+		m := x.(map[string]any)
+		require.NotContains(t, m, "token_sha256")
+		if m["current"] == false {
+			other = m["id"].(float64)
+		}
+	}
+	require.NotZero(t, other)
+
+	// Nobody else can end it, not even knowing its number.
+	require.Equal(t, 404, s.do("DELETE", "/api/v1/me/sessions/"+strconv.Itoa(int(other)), "tok-sun", "").status)
+	require.Equal(t, 200, phone.do("GET", "/api/v1/me", "", "").status)
+
+	r := laptop.do("DELETE", "/api/v1/me/sessions/"+strconv.Itoa(int(other)), "", "", "X-CSRF-Token", csrf)
+	require.Equal(t, 204, r.status, r.body)
+	require.Equal(t, 401, phone.do("GET", "/api/v1/me", "", "").status, "the phone's session is over")
+	require.Equal(t, 200, laptop.do("GET", "/api/v1/me", "", "").status, "the laptop's is not")
 }

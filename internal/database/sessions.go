@@ -159,3 +159,47 @@ func (db *DB) UserSetDisabled(ctx context.Context, id string, disabled bool, now
 	}
 	return nil
 }
+
+// SessionView is a live session as its user sees it: never the secret.
+type SessionView struct {
+	ID         int64     `json:"id"`
+	Method     string    `json:"method"`
+	IP         string    `json:"ip"`
+	UserAgent  string    `json:"user_agent"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Current    bool      `json:"current"`
+}
+
+// SessionsLive lists user's live sessions, newest first; current marks the
+// one named by the token the request came with (if any).
+func (db *DB) SessionsLive(ctx context.Context, user, token string, now time.Time, idle time.Duration) ([]SessionView, error) {
+	sum := sha256.Sum256([]byte(token))
+	rows, err := db.pool.Query(ctx, `SELECT id, method, ip, user_agent, created_at, last_seen_at, expires_at, token_sha256 = $2
+		FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $3 AND last_seen_at > $3 - $4::interval
+		ORDER BY created_at DESC, id DESC`, user, sum[:], now, idle.String())
+	if err != nil {
+		return nil, fmt.Errorf("sessions of %s: %w", user, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SessionView])
+	if err != nil {
+		return nil, fmt.Errorf("sessions of %s: %w", user, err)
+	}
+	if out == nil {
+		out = []SessionView{}
+	}
+	return out, nil
+}
+
+// SessionEnd ends session id if it is user's; ErrNotFound otherwise.
+func (db *DB) SessionEnd(ctx context.Context, id int64, user string, now time.Time) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND user_id = $2`, id, user, now)
+	if err != nil {
+		return fmt.Errorf("end session %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
