@@ -260,6 +260,10 @@ func orCNY(c string) string {
 	return c
 }
 
+// readAhead is how many pages the reader may hold ready beyond the one it is
+// reading: two pages of 5,000 rows are a few megabytes.
+const readAhead = 2
+
 type fetched[T any] struct {
 	page connectors.Page[T]
 	err  error
@@ -297,11 +301,28 @@ func syncChunk[T, R any](ctx context.Context, a *ERP, in SyncChunkInput,
 	deadline := time.Now().Add(budget)
 	fetchCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Pages are read ahead of the writer by a goroutine of their own, so the
+	// ERP (and parsing its answers) and PostgreSQL work at the same time and
+	// a slow page on either side is absorbed by the queue rather than stalling
+	// the other. Pages read ahead and not written are simply read again by
+	// the next chunk: only what is written moves the checkpoint.
+	since := p.RunSince
 	fetch := func(cursor string) <-chan fetched[T] {
-		ch := make(chan fetched[T], 1)
+		ch := make(chan fetched[T], readAhead)
 		go func() {
-			pg, err := read(fetchCtx, p.RunSince, cursor)
-			ch <- fetched[T]{pg, err}
+			defer close(ch)
+			for {
+				pg, err := read(fetchCtx, since, cursor)
+				select {
+				case ch <- fetched[T]{pg, err}:
+				case <-fetchCtx.Done():
+					return
+				}
+				if err != nil || pg.Next == "" {
+					return
+				}
+				cursor = pg.Next
+			}
 		}()
 		return ch
 	}
@@ -309,7 +330,10 @@ func syncChunk[T, R any](ctx context.Context, a *ERP, in SyncChunkInput,
 	restarted := false
 	for pages := 0; ; pages++ {
 		waited := time.Now()
-		f := <-pending
+		f, ok := <-pending
+		if !ok {
+			return SyncChunkResult{Counts: p.Counts, Since: p.RunSince}, ctx.Err()
+		}
 		fetchWait := time.Since(waited)
 		if f.err != nil && p.Next != "" && !restarted && errors.Is(f.err, connectors.ErrInvalid) {
 			// The ERP no longer knows the cursor (it expired while the run was
@@ -324,9 +348,6 @@ func syncChunk[T, R any](ctx context.Context, a *ERP, in SyncChunkInput,
 			return SyncChunkResult{Counts: p.Counts, Since: p.RunSince}, erpError(fmt.Errorf("sync %s: %w", in.Entity, f.err))
 		}
 		more := f.page.Next != "" && (in.MaxPages == 0 || pages+1 < in.MaxPages) && time.Now().Before(deadline)
-		if more {
-			pending = fetch(f.page.Next)
-		}
 		// Later rows win within a page: the upsert needs unique keys.
 		rows := make([]R, 0, len(f.page.Rows))
 		at := make(map[string]int, len(f.page.Rows))

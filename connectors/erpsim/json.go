@@ -110,9 +110,37 @@ func (j *jbuf) deferred(k, uri string) {
 
 const hex = "0123456789abcdef"
 
+// plain reports whether s is written into JSON as it is: ASCII with no
+// control character, quote or backslash. It looks at eight bytes at a time;
+// most of what the simulator writes is plain.
+func plain(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		quote, slash := x^(ones*'"'), x^(ones*'\\')
+		// A byte below 0x20, a zero byte of quote or slash (that is, a '"' or
+		// a '\\'), or a byte of 0x80 or more: not plain.
+		if ((x-ones*0x20)|(quote-ones)|(slash-ones)|x)&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // appendString appends s as a JSON string.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	if plain(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]

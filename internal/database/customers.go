@@ -52,8 +52,9 @@ var customerColumns = []string{"code", "name", "tax_id", "address", "contact_nam
 	"min_discount_bp", "credit_limit", "currency", "value_class", "sales_owner", "blocked", "source",
 	"erp_changed_at", "erp_etag"}
 
-// CustomersUpsert writes rows in one transaction: COPY into a temporary staging
-// table, then one INSERT … ON CONFLICT that skips rows equal to what is stored.
+// CustomersUpsert writes rows in one transaction: new customers are copied
+// straight in, the others COPYed into a temporary staging table and merged by
+// one INSERT … ON CONFLICT that skips rows equal to what is stored.
 // When cp is not nil the checkpoint advances in the same transaction, so a
 // crash between batches never loses or repeats one. Codes must be unique
 // within rows.
@@ -70,7 +71,7 @@ func (db *DB) CustomersUpsert(ctx context.Context, rows []Customer, cp *Checkpoi
 		}
 		return []any{c.Code, c.Name, c.TaxID, c.Address, c.ContactName, c.Phone, c.PaymentTerms,
 			c.MinDiscountBP, c.CreditLimit, cur, c.ValueClass, owner, c.Blocked, c.Source, c.ERPChangedAt, c.ERPETag}, nil
-	}, `				INSERT INTO customers AS c (code, name, tax_id, address, contact_name, phone, payment_terms,
+	}, func(i int) string { return rows[i].Code }, countInserted(`				INSERT INTO customers AS c (code, name, tax_id, address, contact_name, phone, payment_terms,
 					min_discount_bp, credit_limit, currency, value_class, sales_owner, blocked, source,
 					erp_changed_at, erp_etag)
 				SELECT code, name, tax_id, address, contact_name, phone, payment_terms, min_discount_bp,
@@ -90,7 +91,7 @@ func (db *DB) CustomersUpsert(ctx context.Context, rows []Customer, cp *Checkpoi
 					EXCLUDED.payment_terms, EXCLUDED.min_discount_bp, EXCLUDED.credit_limit, EXCLUDED.currency,
 					`+keep("value_class")+`, `+keep("sales_owner")+`, EXCLUDED.blocked, EXCLUDED.erp_changed_at,
 					EXCLUDED.erp_etag)
-				RETURNING (xmax = 0) AS inserted`, cp)
+				RETURNING (xmax = 0) AS inserted`), cp)
 }
 
 // CustomerCodesExisting returns which of codes are already in the customer master.
@@ -144,27 +145,76 @@ func (db *DB) CustomerMinDiscount(ctx context.Context, code string) (*int64, err
 	return bp, nil
 }
 
+// countInserted wraps an INSERT … ON CONFLICT … RETURNING (xmax = 0) AS
+// inserted into the statement stagedUpsert runs: one row of the numbers of
+// rows inserted and updated.
+func countInserted(upsert string) string {
+	return `WITH up AS (` + upsert + `)
+		SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up`
+}
+
 // stagedUpsert is the bulk write every sync and import uses: in one
-// transaction, COPY rows into a temporary copy of table, run upsert (one
-// INSERT … SELECT FROM <table>_stage … ON CONFLICT … RETURNING (xmax = 0) AS
-// inserted, wrapped to count inserted and updated rows), and, when cp is not
-// nil, advance the checkpoint with the batch. Rows the upsert skipped as
-// unchanged are the rest.
+// transaction, COPY rows into a temporary copy of table, run upsert (a
+// statement reading <table>_stage that answers one row: the numbers of rows
+// inserted and updated), and, when cp is not nil, advance the checkpoint with
+// the batch. Rows the upsert skipped as unchanged are the rest.
+//
+// With key (the value of the table's first column, its primary key), rows
+// whose key the table does not hold yet are COPYed straight into it instead:
+// a plain COPY is the fastest way in, and on a first sync every row is new.
+// Someone inserting one of those keys at the same moment fails the batch on
+// the primary key; the retry finds the row and merges it.
 func (db *DB) stagedUpsert(ctx context.Context, table string, columns []string, rows int,
-	row func(i int) ([]any, error), upsert string, cp *Checkpoint) (UpsertCounts, error) {
+	row func(i int) ([]any, error), key func(i int) string, upsert string, cp *Checkpoint) (UpsertCounts, error) {
 	var n UpsertCounts
 	stage := table + "_stage"
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+stage+` (LIKE `+table+` INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
-			return fmt.Errorf("staging table: %w", err)
+		// A batch need not wait for its WAL to reach the disk: if the server
+		// crashes first, the batch and the checkpoint saved with it are lost
+		// together, and the next run reads those rows again.
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit TO off`); err != nil {
+			return err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, columns, pgx.CopyFromSlice(rows, row)); err != nil {
-			return fmt.Errorf("copy %s: %w", table, err)
+		merge := make([]int, 0, rows) // indexes of the rows to merge
+		if key == nil {
+			for i := range rows {
+				merge = append(merge, i)
+			}
+		} else {
+			fresh, err := freshRows(ctx, tx, table, columns[0], rows, key)
+			if err != nil {
+				return err
+			}
+			var direct []int
+			for i := range rows {
+				if fresh[i] {
+					direct = append(direct, i)
+				} else {
+					merge = append(merge, i)
+				}
+			}
+			if len(direct) > 0 {
+				copied, err := tx.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromSlice(len(direct),
+					func(i int) ([]any, error) { return row(direct[i]) }))
+				if err != nil {
+					return fmt.Errorf("copy new rows into %s: %w", table, err)
+				}
+				n.Inserted = copied
+			}
 		}
-		err := tx.QueryRow(ctx, `WITH up AS (`+upsert+`)
-			SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up`).Scan(&n.Inserted, &n.Updated)
-		if err != nil {
-			return fmt.Errorf("upsert %s: %w", table, err)
+		if len(merge) > 0 {
+			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+stage+` (LIKE `+table+` INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+				return fmt.Errorf("staging table: %w", err)
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, columns, pgx.CopyFromSlice(len(merge),
+				func(i int) ([]any, error) { return row(merge[i]) })); err != nil {
+				return fmt.Errorf("copy %s: %w", table, err)
+			}
+			var ins, upd int64
+			if err := tx.QueryRow(ctx, upsert).Scan(&ins, &upd); err != nil {
+				return fmt.Errorf("upsert %s: %w", table, err)
+			}
+			n.Inserted, n.Updated = n.Inserted+ins, upd
 		}
 		n.Unchanged = int64(rows) - n.Inserted - n.Updated
 		if cp != nil {
@@ -176,4 +226,32 @@ func (db *DB) stagedUpsert(ctx context.Context, table string, columns []string, 
 		return UpsertCounts{}, err
 	}
 	return n, nil
+}
+
+// freshRows reports, for each of n rows, whether table holds no row with its
+// key in keyColumn (nor does an earlier row of the batch).
+func freshRows(ctx context.Context, tx pgx.Tx, table, keyColumn string, n int, key func(i int) string) ([]bool, error) {
+	keys := make([]string, n)
+	for i := range n {
+		keys[i] = key(i)
+	}
+	rows, err := tx.Query(ctx, `SELECT `+pgx.Identifier{keyColumn}.Sanitize()+` FROM `+pgx.Identifier{table}.Sanitize()+
+		` WHERE `+pgx.Identifier{keyColumn}.Sanitize()+` = ANY($1)`, keys)
+	if err != nil {
+		return nil, fmt.Errorf("existing keys in %s: %w", table, err)
+	}
+	held, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("existing keys in %s: %w", table, err)
+	}
+	seen := make(map[string]bool, len(held)+n)
+	for _, k := range held {
+		seen[k] = true
+	}
+	fresh := make([]bool, n)
+	for i, k := range keys {
+		fresh[i] = !seen[k]
+		seen[k] = true
+	}
+	return fresh, nil
 }

@@ -45,7 +45,7 @@ func (db *DB) InvoicesUpsert(ctx context.Context, rows []ERPInvoice, cp *Checkpo
 		r := rows[i]
 		return []any{r.Number, r.CustomerCode, r.SalesOrder, r.Amount, r.Currency, pgDay(r.IssuedOn), pgDay(r.DueOn),
 			r.Cancelled, r.ERPChangedAt}, nil
-	}, `				INSERT INTO erp_invoices AS i (number, customer_code, sales_order, amount, currency, issued_on, due_on,
+	}, nil, countInserted(`				INSERT INTO erp_invoices AS i (number, customer_code, sales_order, amount, currency, issued_on, due_on,
 					cancelled, erp_changed_at, deal_id, signal_pending)
 				SELECT s.number, s.customer_code, s.sales_order, s.amount, s.currency, s.issued_on, s.due_on,
 					s.cancelled, s.erp_changed_at, o.deal_id, o.deal_id IS NOT NULL AND NOT s.cancelled
@@ -61,7 +61,7 @@ func (db *DB) InvoicesUpsert(ctx context.Context, rows []ERPInvoice, cp *Checkpo
 				WHERE (i.customer_code, i.sales_order, i.amount, i.currency, i.issued_on, i.due_on, i.cancelled,
 					i.erp_changed_at) IS DISTINCT FROM (EXCLUDED.customer_code, EXCLUDED.sales_order, EXCLUDED.amount,
 					EXCLUDED.currency, EXCLUDED.issued_on, EXCLUDED.due_on, EXCLUDED.cancelled, EXCLUDED.erp_changed_at)
-				RETURNING (xmax = 0) AS inserted`, cp)
+				RETURNING (xmax = 0) AS inserted`), cp)
 }
 
 var paymentColumns = []string{"reference", "invoice_no", "customer_code", "amount", "currency", "received_on", "erp_changed_at"}
@@ -73,7 +73,7 @@ func (db *DB) PaymentsUpsert(ctx context.Context, rows []ERPPayment, cp *Checkpo
 	return db.stagedUpsert(ctx, "erp_payments", paymentColumns, len(rows), func(i int) ([]any, error) {
 		r := rows[i]
 		return []any{r.Reference, r.InvoiceNo, r.CustomerCode, r.Amount, r.Currency, pgDay(r.ReceivedOn), r.ERPChangedAt}, nil
-	}, `				INSERT INTO erp_payments AS p (reference, invoice_no, customer_code, amount, currency, received_on,
+	}, nil, countInserted(`				INSERT INTO erp_payments AS p (reference, invoice_no, customer_code, amount, currency, received_on,
 					erp_changed_at, deal_id, signal_pending)
 				SELECT s.reference, s.invoice_no, s.customer_code, s.amount, s.currency, s.received_on, s.erp_changed_at,
 					i.deal_id, i.deal_id IS NOT NULL
@@ -86,7 +86,7 @@ func (db *DB) PaymentsUpsert(ctx context.Context, rows []ERPPayment, cp *Checkpo
 				WHERE (p.invoice_no, p.customer_code, p.amount, p.currency, p.received_on, p.erp_changed_at)
 					IS DISTINCT FROM (EXCLUDED.invoice_no, EXCLUDED.customer_code, EXCLUDED.amount, EXCLUDED.currency,
 					EXCLUDED.received_on, EXCLUDED.erp_changed_at)
-				RETURNING (xmax = 0) AS inserted`, cp)
+				RETURNING (xmax = 0) AS inserted`), cp)
 }
 
 // pgDay stores a calendar day (held as midnight UTC) as a date.
