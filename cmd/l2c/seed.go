@@ -68,6 +68,14 @@ func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return err
 		}
 	}
+	// The simulator's three demo customers belong to wang and liu, so their
+	// terms and changes of terms can be tried; the ERP sync fills in the rest.
+	for _, c := range []struct{ code, name, owner string }{{"C1001", "Suzhou Precision Parts Co.", "wang"},
+		{"C1002", "Ningbo Auto Components", "wang"}, {"C1003", "Wuxi Textile Machinery", "liu"}} {
+		if err := db.CustomerOwnerDefault(ctx, c.code, c.name, c.owner); err != nil {
+			return err
+		}
+	}
 	wang := demoUsers[2].User
 	openings := []deal.Opening{
 		{Title: "CNC spindles for Line 3", Customer: deal.Customer{Code: "C1001", Name: "Suzhou Precision Parts Co."},

@@ -255,3 +255,15 @@ func freshRows(ctx context.Context, tx pgx.Tx, table, keyColumn string, n int, k
 	}
 	return fresh, nil
 }
+
+// CustomerOwnerDefault makes owner the sales owner of customer code if it has
+// none, adding the customer (as the ERP's, to be filled in by the next sync)
+// if l2c does not know it yet. The demo data uses it.
+func (db *DB) CustomerOwnerDefault(ctx context.Context, code, name, owner string) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO customers (code, name, sales_owner, source) VALUES ($1, $2, $3, 'erp')
+		ON CONFLICT (code) DO UPDATE SET sales_owner = coalesce(customers.sales_owner, EXCLUDED.sales_owner)`, code, name, owner)
+	if err != nil {
+		return fmt.Errorf("owner of customer %s: %w", code, err)
+	}
+	return nil
+}
