@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"time"
 
 	"github.com/l2c/l2c/internal/audit"
@@ -14,7 +13,6 @@ import (
 type Terms struct {
 	DB    *database.DB
 	Audit audit.Chain
-	Log   *slog.Logger
 }
 
 // TermsOutcome is a change of terms reaching a status.

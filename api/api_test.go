@@ -104,7 +104,7 @@ func setup(t testing.TB) *stack {
 			MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField, Log: log})
 		require.NoError(t, err)
 		w.RegisterWorkflow(workflows.TermsChangeWorkflow)
-		w.RegisterActivity(&activities.Terms{DB: db, Audit: chain, Log: log})
+		w.RegisterActivity(&activities.Terms{DB: db, Audit: chain})
 		w.RegisterActivity(&activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log})
 		require.NoError(t, w.Start())
 		srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: shanghai, Log: log, Audit: chain,

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -62,7 +63,12 @@ var hashing = make(chan struct{}, 4)
 
 // dummyHash is verified against when a login names no user with a password,
 // so the answer takes as long as for a real user and does not tell which exist.
-var dummyHash, _ = password.Hash("no such user, no such password", password.Default)
+// It is made at the first login, not when a command that never logs anyone in
+// starts.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := password.Hash("no such user, no such password", password.Default)
+	return h
+})
 
 // badLogin is the one answer to every failed login: it does not say whether
 // the user exists, has a password, or is disabled.
@@ -90,7 +96,7 @@ func (d Deps) passwordLogin(r *http.Request, userID, pw string) (identity.User, 
 	}
 	stored := login.PasswordHash
 	if stored == "" {
-		stored = dummyHash
+		stored = dummyHash()
 	}
 	hashing <- struct{}{}
 	ok, stale, verr := password.Verify(stored, pw, d.Sessions.Password)
