@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 )
 
@@ -34,6 +37,9 @@ type Approvals struct {
 	// RuleEditWindow: an admin who saved a kind's routing rules is not an
 	// approver of that kind for this long afterwards (separation of duties).
 	RuleEditWindow time.Duration
+	// Audit seals the entries of decisions, comments, delegations and
+	// withdrawals, appended in the transaction that saves the case.
+	Audit audit.Chain
 }
 
 // DefaultRuleEditWindow is the separation-of-duties window unless configured.
@@ -47,6 +53,8 @@ type ChooseRouteInput struct {
 type ChooseRouteResult struct {
 	Route        []approval.Stage
 	RulesVersion int
+	// DistinctApprovers: the rule set keeps four eyes.
+	DistinctApprovers bool
 }
 
 // ChooseRoute applies the kind's current rules to the case's facts.
@@ -55,7 +63,7 @@ func (a *Approvals) ChooseRoute(ctx context.Context, in ChooseRouteInput) (Choos
 	if err != nil {
 		return ChooseRouteResult{}, err
 	}
-	return ChooseRouteResult{Route: rs.Route(in.Facts), RulesVersion: rs.Version}, nil
+	return ChooseRouteResult{Route: rs.Route(in.Facts), RulesVersion: rs.Version, DistinctApprovers: rs.Distinct()}, nil
 }
 
 type ResolveInput struct {
@@ -64,40 +72,65 @@ type ResolveInput struct {
 	At        time.Time
 	// Kind lets separation of duties keep out whoever edited its rules lately.
 	Kind approval.Kind
+	// Excluded may not hold the stage (approval.Case.Barred): the people the
+	// subject names and, under four eyes, who decided another stage.
+	Excluded []string
 }
 
+// maxClimb bounds a walk up the org chart (a cycle in it ends the walk too).
+const maxClimb = 16
+
 // ResolveApprovers turns a stage's approvers (users, roles, "manager") into
-// people: never the requester, never someone who edited this kind's routing
-// rules within the separation-of-duties window, each once, and someone away on
-// a time-boxed delegation replaced by their delegate, on the record. With
-// nobody left, the requester's manager decides.
+// people: never the requester, nor anyone excluded from the case, nor someone
+// who edited this kind's routing rules within the separation-of-duties window,
+// each once; someone away on a time-boxed delegation is replaced by their
+// delegate, on the record, unless the delegate is excluded too (then the step
+// stays with the approver). "manager" is the requester's manager, or the first
+// one up the chain who is not excluded; with nobody left, the same climb from
+// the requester decides.
 func (a *Approvals) ResolveApprovers(ctx context.Context, in ResolveInput) ([]approval.Assignee, error) {
-	var excluded []string
+	excluded := slices.Clone(in.Excluded)
 	if in.Kind != "" && a.RuleEditWindow > 0 {
 		editors, err := a.DB.ApprovalRuleEditors(ctx, in.Kind, in.At.Add(-a.RuleEditWindow))
 		if err != nil {
 			return nil, err
 		}
-		excluded = editors
+		excluded = append(excluded, editors...)
 	}
+	barred := func(id string) bool { return id == "" || id == in.Requester || slices.Contains(excluded, id) }
 	var users []string
 	add := func(ids ...string) {
 		for _, id := range ids {
-			if id != "" && id != in.Requester && !slices.Contains(excluded, id) && !slices.Contains(users, id) {
+			if !barred(id) && !slices.Contains(users, id) {
 				users = append(users, id)
 			}
 		}
 	}
-	var managers map[string]string
+	// manager climbs from the requester to the first manager who is not barred.
+	var climbed *string
 	manager := func() (string, error) { // looked up only when a stage needs it
-		if managers == nil {
-			m, err := a.DB.Managers(ctx, []string{in.Requester})
+		if climbed != nil {
+			return *climbed, nil
+		}
+		at, seen := in.Requester, []string{in.Requester}
+		found := ""
+		for range maxClimb {
+			m, err := a.DB.Managers(ctx, []string{at})
 			if err != nil {
 				return "", err
 			}
-			managers = m
+			next := m[at]
+			if next == "" || slices.Contains(seen, next) {
+				break
+			}
+			if !barred(next) {
+				found = next
+				break
+			}
+			seen, at = append(seen, next), next
 		}
-		return managers[in.Requester], nil
+		climbed = &found
+		return found, nil
 	}
 	for _, ap := range in.Approvers {
 		kind, val, _ := strings.Cut(ap, ":")
@@ -127,8 +160,8 @@ func (a *Approvals) ResolveApprovers(ctx context.Context, in ResolveInput) ([]ap
 	}
 	if len(users) == 0 {
 		return nil, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("nobody but the requester can approve %v, and %s has no manager", in.Approvers, in.Requester),
-			ErrTypeNoApprover, nil)
+			fmt.Sprintf("nobody but the requester or people excluded from the case can approve %v, and no manager above %s is eligible",
+				in.Approvers, in.Requester), ErrTypeNoApprover, nil)
 	}
 	away, err := a.DB.DelegationsActive(ctx, users, in.At)
 	if err != nil {
@@ -137,12 +170,29 @@ func (a *Approvals) ResolveApprovers(ctx context.Context, in ResolveInput) ([]ap
 	out := make([]approval.Assignee, 0, len(users))
 	for _, u := range users {
 		as := approval.Assignee{User: u}
-		if d, ok := away[u]; ok && d != in.Requester && !slices.Contains(users, d) {
+		if d, ok := away[u]; ok && !barred(d) && !slices.Contains(users, d) {
 			as = approval.Assignee{User: d, OnBehalfOf: u}
+		} else if ok && a.Log != nil {
+			a.Log.InfoContext(ctx, "delegate passed over: excluded from the case", "approver", u, "delegate", d)
 		}
 		out = append(out, as)
 	}
 	return out, nil
+}
+
+type RuleEditorsInput struct {
+	Kind approval.Kind
+	At   time.Time
+}
+
+// RecentRuleEditors lists who saved the kind's routing rules within the
+// separation-of-duties window before At: at the moment of deciding they may
+// not decide a case of that kind, not even as someone's delegate.
+func (a *Approvals) RecentRuleEditors(ctx context.Context, in RuleEditorsInput) ([]string, error) {
+	if a.RuleEditWindow <= 0 {
+		return nil, nil
+	}
+	return a.DB.ApprovalRuleEditors(ctx, in.Kind, in.At.Add(-a.RuleEditWindow))
 }
 
 type ScheduleInput struct {
@@ -185,9 +235,20 @@ func (a *Approvals) Managers(ctx context.Context, users []string) (map[string]st
 type SaveCaseInput struct {
 	Case    approval.Case
 	Notices []approval.Notice
+	// Audit are the entries of the change, appended in the same transaction,
+	// once per case version however often the activity is retried.
+	Audit []AuditRecord
 }
 
-// SaveCase writes the case's state and its notices in one transaction.
+// AuditRecord is one audited act on a case, as the workflow saw it.
+type AuditRecord struct {
+	At     time.Time
+	Actor  string
+	Action string
+	Detail any
+}
+
+// SaveCase writes the case's state, its notices and its audit entries in one transaction.
 func (a *Approvals) SaveCase(ctx context.Context, in SaveCaseInput) error {
 	notes := make([]database.Notification, len(in.Notices))
 	for i, n := range in.Notices {
@@ -196,5 +257,34 @@ func (a *Approvals) SaveCase(ctx context.Context, in SaveCaseInput) error {
 			Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DealID: in.Case.DealID,
 		}
 	}
-	return nonRetryableIfRejected(a.DB.CaseSave(ctx, in.Case, notes))
+	entries := make([]audit.Entry, len(in.Audit))
+	for i, r := range in.Audit {
+		detail, err := json.Marshal(r.Detail)
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError("audit detail: "+err.Error(), ErrTypeRejectedByDatabase, err)
+		}
+		entries[i] = audit.Entry{At: r.At, Actor: r.Actor, Action: r.Action, ObjectType: "approval_case",
+			ObjectID: in.Case.ID, Detail: detail}
+	}
+	return nonRetryableIfRejected(a.DB.CaseSave(ctx, in.Case, notes, a.Audit, entries))
+}
+
+// CaseOutcome is where a case stands as its workflow saved it.
+type CaseOutcome struct {
+	Found  bool
+	Status approval.Status
+	Round  int
+}
+
+// CaseOutcome reads the case row the approval workflow saved, so a parent can
+// check news it hears against what the case itself recorded.
+func (a *Approvals) CaseOutcome(ctx context.Context, caseID string) (CaseOutcome, error) {
+	st, round, err := a.DB.CaseStatus(ctx, caseID)
+	if errors.Is(err, database.ErrNotFound) {
+		return CaseOutcome{}, nil
+	}
+	if err != nil {
+		return CaseOutcome{}, err
+	}
+	return CaseOutcome{Found: true, Status: st, Round: round}, nil
 }

@@ -95,9 +95,9 @@ func setup(t testing.TB) *stack {
 		w.RegisterWorkflow(workflows.DealWorkflow)
 		w.RegisterWorkflow(workflows.ApprovalWorkflow)
 		w.RegisterActivity(&activities.Deals{DB: db, Log: log})
-		w.RegisterActivity(&activities.Approvals{DB: db, Log: log, RuleEditWindow: activities.DefaultRuleEditWindow})
 		chain, err := audit.NewChain([]byte("the api tests' audit key"))
 		require.NoError(t, err)
+		w.RegisterActivity(&activities.Approvals{DB: db, Log: log, RuleEditWindow: activities.DefaultRuleEditWindow, Audit: chain})
 		// Changes of terms are written to the ERP simulator.
 		sim := httptest.NewServer(erpsim.New(erpsim.Options{Log: log}).Handler())
 		erp, err := sap.New(sap.Config{BaseURL: sim.URL, Username: "L2C_COMM", Password: "sim-secret",

@@ -13,6 +13,7 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
@@ -51,6 +52,7 @@ func (h approvals) RulesRoutes() chi.Router {
 func (h approvals) DelegationRoutes() chi.Router {
 	r := chi.NewRouter()
 	r.Post("/", handle(h.Log, h.addDelegation))
+	r.Delete("/{id}", handle(h.Log, h.endDelegation))
 	return r
 }
 
@@ -101,7 +103,7 @@ func (h approvals) stuck(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	f := database.StuckFilter{Kind: q.Get("kind"), Team: q.Get("team"), Requester: q.Get("owner"),
-		Holder: q.Get("holder"), Now: h.Now()}
+		Holder: q.Get("holder"), Now: h.Now(), Viewer: viewer(actor(r))}
 	if f.Kind != "" && !approval.Kind(f.Kind).Valid() {
 		return problem(http.StatusBadRequest, "invalid_query", "unknown kind of review",
 			deal.FieldError{Field: "kind", Message: fmt.Sprintf("%q: want one of %v", f.Kind, approval.Kinds)})
@@ -135,7 +137,7 @@ func (h approvals) stageTimes(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusBadRequest, "invalid_query", "unknown kind of review",
 			deal.FieldError{Field: "kind", Message: fmt.Sprintf("%q: want one of %v", kind, approval.Kinds)})
 	}
-	times, err := h.DB.StageTimes(r.Context(), kind)
+	times, err := h.DB.StageTimes(r.Context(), kind, viewer(actor(r)), h.Now())
 	if err != nil {
 		return err
 	}
@@ -186,8 +188,10 @@ func (h approvals) live(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, live)
 }
 
-// find reads the case named in the path, if the caller may see it: the
-// requester, anyone who holds or held a step, and overseers.
+// find reads the case named in the path, if the caller may see it: by the
+// same rule as deals and customers (database.CaseVisible): the requester,
+// anyone who holds or held a step (or is a holder's delegate now), and whoever
+// may see the case's deal or customer.
 func (h approvals) find(r *http.Request) (approval.Case, error) {
 	return h.findCase(r, chi.URLParam(r, "id"))
 }
@@ -200,11 +204,11 @@ func (h approvals) findCase(r *http.Request, id string) (approval.Case, error) {
 	if err != nil {
 		return c, err
 	}
-	me := actor(r)
-	involved := me.ID == c.Requester || me.Has(overseers...) || slices.ContainsFunc(c.Steps, func(s approval.Step) bool {
-		return s.Approver == me.ID || s.OnBehalfOf == me.ID
-	})
-	if !involved {
+	visible, err := h.DB.CaseVisible(r.Context(), id, viewer(actor(r)), h.Now())
+	if err != nil {
+		return c, err
+	}
+	if !visible {
 		// Not a leak: someone not involved learns nothing, not even that it exists.
 		return c, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no review case %q", id))
 	}
@@ -336,7 +340,7 @@ func (h approvals) send(r *http.Request, c approval.Case, name string, arg any) 
 	if err := upd.Get(r.Context(), &now); err != nil {
 		return c, fmt.Errorf("%s on case %s: %w", name, c.ID, err)
 	}
-	h.record(r, name, "approval_case", c.ID, arg)
+	// The workflow audited the act in the transaction that saved it (SaveCase).
 	return now, nil
 }
 
@@ -410,17 +414,23 @@ func (h approvals) saveRules(w http.ResponseWriter, r *http.Request) error {
 				deal.FieldError{Field: "stages", Message: fmt.Sprintf("no users %v", missing)})
 		}
 	}
-	v, err := h.DB.ApprovalRulesSave(r.Context(), rs, actor(r).ID)
+	e := audit.Entry{At: h.Now(), Actor: actor(r).ID, Action: "approval_rules.save", ObjectType: "approval_rules",
+		ObjectID: string(rs.Kind)}
+	v, err := h.DB.ApprovalRulesSave(r.Context(), rs, actor(r).ID, h.Audit, e)
 	if err != nil {
 		return err
 	}
 	rs.Version = v
-	h.record(r, "approval_rules.save", "approval_rules", string(rs.Kind), rs)
+	distinct := rs.Distinct()
+	rs.DistinctApprovers = &distinct
 	return writeJSON(w, http.StatusOK, rs)
 }
 
-// addDelegation records an out-of-office hand-over: the caller's (or, for an
-// admin, anyone's) new steps go to the delegate between the two times.
+// addDelegation records an out-of-office hand-over: the new steps of the
+// person away go to the delegate between the two times. A person delegates
+// their own reviews, or their manager does it for them; nobody else, admins
+// included: an admin is not a super-approver. The delegation and its audit
+// entry commit together.
 func (h approvals) addDelegation(w http.ResponseWriter, r *http.Request) error {
 	var d database.Delegation
 	if err := decodeJSON(w, r, &d); err != nil {
@@ -430,8 +440,15 @@ func (h approvals) addDelegation(w http.ResponseWriter, r *http.Request) error {
 	if d.User == "" {
 		d.User = me.ID
 	}
-	if d.User != me.ID && !me.Has(identity.RoleAdmin) {
-		return problem(http.StatusForbidden, "forbidden", "you can only delegate your own reviews")
+	if d.User != me.ID {
+		m, err := h.DB.Managers(r.Context(), []string{d.User})
+		if err != nil {
+			return err
+		}
+		if m[d.User] != me.ID {
+			return problem(http.StatusForbidden, "forbidden", "you can only delegate your own reviews, or those of someone who reports to you",
+				deal.FieldError{Field: "user", Message: fmt.Sprintf("%s does not report to you", d.User)})
+		}
 	}
 	var fe []deal.FieldError
 	if d.Delegate == "" || d.Delegate == d.User {
@@ -452,13 +469,50 @@ func (h approvals) addDelegation(w http.ResponseWriter, r *http.Request) error {
 	if len(fe) > 0 {
 		return problem(http.StatusUnprocessableEntity, "invalid", "invalid input", fe...)
 	}
-	id, err := h.DB.DelegationAdd(r.Context(), d)
+	d.CreatedBy, d.EndedAt, d.EndedBy = me.ID, nil, ""
+	e := audit.Entry{At: h.Now(), Actor: me.ID, Action: "delegation.add", ObjectType: "delegation"}
+	id, err := h.DB.DelegationAdd(r.Context(), d, h.Audit, e)
 	if err != nil {
 		return err
 	}
 	d.ID = id
-	h.record(r, "delegation.add", "user", d.User, d)
 	return writeJSON(w, http.StatusCreated, d)
+}
+
+// endDelegation ends a delegation now: the person away, their manager, or the
+// delegate (who may hand it back) may; the end and its audit entry commit
+// together. Steps already routed to the delegate stay theirs, on the record.
+func (h approvals) endDelegation(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id < 1 {
+		return problem(http.StatusNotFound, "not_found", fmt.Sprintf("no delegation %q", chi.URLParam(r, "id")))
+	}
+	d, err := h.DB.DelegationGet(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	me := actor(r)
+	may := me.ID == d.User || me.ID == d.Delegate
+	if !may {
+		m, err := h.DB.Managers(r.Context(), []string{d.User})
+		if err != nil {
+			return err
+		}
+		may = m[d.User] == me.ID
+	}
+	if !may {
+		// Not a leak: someone not involved learns nothing about it.
+		return problem(http.StatusNotFound, "not_found", fmt.Sprintf("no delegation %d", id))
+	}
+	e := audit.Entry{At: h.Now(), Actor: me.ID, Action: "delegation.end", ObjectType: "delegation", ObjectID: fmt.Sprint(id)}
+	d, err = h.DB.DelegationEnd(r.Context(), id, me.ID, h.Now(), h.Audit, e)
+	if errors.Is(err, database.ErrDelegationEnded) {
+		return problem(http.StatusConflict, "wrong_stage", fmt.Sprintf("delegation %d has already ended", id))
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, d)
 }
 
 func limitParam(r *http.Request, def, max int) (int, error) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/workflows"
 )
@@ -112,11 +113,14 @@ func BenchmarkApprovalDecisions(b *testing.B) {
 		{Stage: approval.Stage{Name: "two", Approvers: []string{"user:ba2"}, Rule: approval.RuleAny, SLAHours: 8}},
 		{Stage: approval.Stage{Name: "three", Approvers: []string{"user:ba3"}, Rule: approval.RuleAny, SLAHours: 8}},
 	}}
-	_, err = s.db.ApprovalRulesSave(ctx, rules, "admin")
+	chain, err := audit.NewChain([]byte("the api tests' audit key"))
+	require.NoError(b, err)
+	_, err = s.db.ApprovalRulesSave(ctx, rules, "admin", chain, audit.Entry{At: time.Now(), Actor: "admin",
+		Action: "approval_rules.save", ObjectType: "approval_rules", ObjectID: string(rules.Kind)})
 	require.NoError(b, err)
 
 	const queue = "bench"
-	timed := &timedApprovals{Approvals: &activities.Approvals{DB: s.db, Log: discard()}, started: map[string][]time.Time{}}
+	timed := &timedApprovals{Approvals: &activities.Approvals{DB: s.db, Log: discard(), Audit: chain}, started: map[string][]time.Time{}}
 	w := worker.New(s.tc, queue, worker.Options{})
 	w.RegisterWorkflow(workflows.ApprovalWorkflow)
 	w.RegisterActivity(timed)

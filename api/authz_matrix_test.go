@@ -65,7 +65,8 @@ var matrix = map[string]access{
 	"GET /api/v1/deals/{id}":          {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
 	"GET /api/v1/deals/{id}/live":     {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
 	"POST /api/v1/deals/{id}/actions": {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll, body: `{"action":"no_such_action"}`},
-	// Approval cases: the people involved and overseers.
+	// Approval cases: the people involved (li and he hold steps of both) and
+	// whoever may see the case's deal.
 	"GET /api/v1/approvals/{id}":             {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers},
 	"GET /api/v1/approvals/{id}/live":        {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers},
 	"POST /api/v1/approvals/{id}/decide":     {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{}`},
@@ -79,6 +80,7 @@ var matrix = map[string]access{
 	"GET /api/v1/approval-rules/{kind}":      {own: everyone},
 	"PUT /api/v1/approval-rules/{kind}":      {own: admins, body: `{"stages":[]}`},
 	"POST /api/v1/delegations/":              {own: everyone, body: `{}`},
+	"DELETE /api/v1/delegations/{id}":        {own: everyone}, // 999999 is nobody's: 404 for all
 	"GET /api/v1/audit/":                     {own: admins},
 	"GET /api/v1/audit/verify":               {own: admins},
 	"GET /api/v1/calendars/{id}":             {own: everyone},
@@ -264,7 +266,8 @@ func contentTypeOf(body string) string {
 // not exist (the matrix uses 999999 for imports and tokens) gets 404 honestly.
 func notFoundForMissingObject(route string, res reply) bool {
 	return res.status == 404 && (strings.Contains(route, "/imports/{id}") || strings.Contains(route, "/tokens/{id}") ||
-		strings.Contains(route, "/sync/runs/*") || strings.Contains(route, "/me/sessions/{id}"))
+		strings.Contains(route, "/sync/runs/*") || strings.Contains(route, "/me/sessions/{id}") ||
+		strings.Contains(route, "/delegations/{id}"))
 }
 
 // TestInjectionInFiltersChangesNothing sends SQL-injection attempts in every

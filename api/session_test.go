@@ -288,10 +288,11 @@ func TestLoginPageAndDecidingFromTheInbox(t *testing.T) {
 	require.GreaterOrEqual(t, r.status, 400)
 	require.Contains(t, r.body, `class="error"`)
 
-	// Someone not involved cannot even learn the case exists.
-	setPassword(t, s, "zhou", "zhou's long passphrase")
+	// Someone not involved, who may not see the deal, cannot even learn the
+	// case exists (zhou, delivery, now sees the ordered deal and so its review).
+	setPassword(t, s, "liu", "liu's long passphrase")
 	other := newBrowser(t, s.url)
-	csrf := other.loginJSON("zhou", "zhou's long passphrase")
+	csrf := other.loginJSON("liu", "liu's long passphrase")
 	r = other.form("/inbox/decide", url.Values{"case": {caseID}, "approve": {"true"}, "csrf_token": {csrf}})
 	require.Equal(t, 404, r.status)
 

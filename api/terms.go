@@ -73,7 +73,8 @@ func (h customers) requestTermsChange(w http.ResponseWriter, r *http.Request) er
 	}
 	_, err = h.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{ID: workflows.TermsChangeWorkflowID(t.ID),
 		TaskQueue: workflows.TaskQueue}, workflows.TermsChangeWorkflow, workflows.TermsChangeInput{ID: t.ID, Customer: code,
-		Name: c.Name, Requester: me, Reason: t.Reason, ERPETag: t.ERPETag, Before: before, After: after, RequestedAt: t.RequestedAt})
+		Name: c.Name, Requester: me, Reason: t.Reason, ERPETag: t.ERPETag, Before: before, After: after, RequestedAt: t.RequestedAt,
+		SalesOwner: c.SalesOwner})
 	if err != nil {
 		// Without its workflow the request would block the customer's next one.
 		_ = h.DB.TermsChangeFinish(r.Context(), t.ID, database.TermsFailed, "could not start: "+err.Error(), h.Audit,

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -9,6 +10,7 @@ import (
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/refusal"
 )
 
 // --- the approval workflow's contract ---
@@ -139,9 +141,19 @@ func (p *approvalProcess) exec(ctx workflow.Context, fn any, args ...any) workfl
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, approvalActivity), fn, args...)
 }
 
+// ControlsChange versions the approval workflow: from version 1 a case runs
+// under approval.ControlsV1 (people named on the subject excluded, four eyes,
+// rejections that must be answered by the stage that made them). Cases
+// started before keep the rules they started with.
+const ControlsChange = "approval-controls"
+
 func (p *approvalProcess) setup(ctx workflow.Context) error {
 	p.saving = workflow.NewMutex(ctx)
 	p.local = workflow.GetVersion(ctx, LocalActivitiesChange, workflow.DefaultVersion, 1) == 1
+	p.c.Controls = 0
+	if workflow.GetVersion(ctx, ControlsChange, workflow.DefaultVersion, 1) == 1 {
+		p.c.Controls = approval.ControlsV1
+	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, ApprovalResubmitSignal)
 		for {
@@ -210,6 +222,7 @@ func (p *approvalProcess) run(ctx workflow.Context) (approval.Case, error) {
 		return p.c, err
 	}
 	p.c.Route, p.c.RulesVersion, p.c.Round, p.c.Status = route.Route, route.RulesVersion, 1, approval.StatusInReview
+	p.c.DistinctApprovers = route.DistinctApprovers && p.c.Controls >= approval.ControlsV1
 	if p.c.Steps == nil {
 		p.c.Steps, p.c.Comments = []approval.Step{}, []approval.Comment{}
 	}
@@ -325,7 +338,8 @@ func (p *approvalProcess) enter(ctx workflow.Context, c approval.Case, i int, t 
 	st := c.Route[i]
 	var who []approval.Assignee
 	if _, carried := c.Carried(i); !carried {
-		in := activities.ResolveInput{Approvers: st.Approvers, Requester: c.Requester, At: t, Kind: c.Kind}
+		in := activities.ResolveInput{Approvers: st.Approvers, Requester: c.Requester, At: t, Kind: c.Kind,
+			Excluded: c.Barred(st.Name)}
 		if err := p.exec(ctx, a.ResolveApprovers, in).Get(ctx, &who); err != nil {
 			return c, nil, err
 		}
@@ -382,7 +396,21 @@ func (p *approvalProcess) cancelled(ctx workflow.Context) error {
 }
 
 func (p *approvalProcess) decide(ctx workflow.Context, in DecideInput) (approval.Case, error) {
-	err := p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+	rec := activities.AuditRecord{Actor: in.Actor.ID, Action: ApprovalDecideUpdate,
+		Detail: map[string]any{"approve": in.Approve, "note": in.Note, "on_behalf_of": in.OnBehalfOf}}
+	err := p.changeAudited(ctx, &rec, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+		if c.Controls >= approval.ControlsV1 {
+			// Separation of duties at the moment of deciding: who edited this
+			// kind's rules lately decides none of its cases, as approver or delegate.
+			var a *activities.Approvals
+			var editors []string
+			if err := p.exec(ctx, a.RecentRuleEditors, activities.RuleEditorsInput{Kind: c.Kind, At: t}).Get(ctx, &editors); err != nil {
+				return c, nil, err
+			}
+			if slices.Contains(editors, in.Actor.ID) {
+				return c, nil, refusal.Deny("%s edited the %s routing rules lately and may not decide its cases", in.Actor.ID, c.Kind)
+			}
+		}
 		next, err := approval.Decide(c, in.Actor.ID, in.OnBehalfOf, in.Approve, in.Note, t)
 		switch {
 		case err != nil:
@@ -404,7 +432,9 @@ func (p *approvalProcess) decide(ctx workflow.Context, in DecideInput) (approval
 }
 
 func (p *approvalProcess) delegate(ctx workflow.Context, in DelegateInput) (approval.Case, error) {
-	err := p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+	rec := activities.AuditRecord{Actor: in.Actor.ID, Action: ApprovalDelegateUpdate,
+		Detail: map[string]any{"to": in.To, "note": in.Note}}
+	err := p.changeAudited(ctx, &rec, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
 		next, err := approval.Delegate(c, in.Actor.ID, in.To, in.Note, t)
 		return next, approval.Notices(c, next, "delegated"), err
 	})
@@ -412,7 +442,9 @@ func (p *approvalProcess) delegate(ctx workflow.Context, in DelegateInput) (appr
 }
 
 func (p *approvalProcess) comment(ctx workflow.Context, in CommentInput) (approval.Case, error) {
-	err := p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+	rec := activities.AuditRecord{Actor: in.Actor.ID, Action: ApprovalCommentUpdate,
+		Detail: map[string]any{"step_id": in.StepID, "text": in.Text}}
+	err := p.changeAudited(ctx, &rec, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
 		next, err := approval.AddComment(c, in.Actor.ID, in.StepID, in.Text, t)
 		return next, nil, err
 	})
@@ -420,7 +452,8 @@ func (p *approvalProcess) comment(ctx workflow.Context, in CommentInput) (approv
 }
 
 func (p *approvalProcess) withdraw(ctx workflow.Context, in WithdrawInput) (approval.Case, error) {
-	err := p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
+	rec := activities.AuditRecord{Actor: in.Actor.ID, Action: ApprovalWithdrawUpdate, Detail: map[string]any{"note": in.Note}}
+	err := p.changeAudited(ctx, &rec, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
 		next, err := approval.Withdraw(c, in.Actor.ID, in.Note, t)
 		return next, approval.Notices(c, next, "withdrawn"), err
 	})
@@ -430,6 +463,13 @@ func (p *approvalProcess) withdraw(ctx workflow.Context, in WithdrawInput) (appr
 // change applies one step under the lock, saves the case with its notices, and
 // only then adopts it.
 func (p *approvalProcess) change(ctx workflow.Context, step func(approval.Case, time.Time) (approval.Case, []approval.Notice, error)) error {
+	return p.changeAudited(ctx, nil, step)
+}
+
+// changeAudited is change for a person's act: its audit entry rec is saved
+// with the case, in the same transaction.
+func (p *approvalProcess) changeAudited(ctx workflow.Context, rec *activities.AuditRecord,
+	step func(approval.Case, time.Time) (approval.Case, []approval.Notice, error)) error {
 	if err := p.saving.Lock(ctx); err != nil {
 		return err
 	}
@@ -444,7 +484,13 @@ func (p *approvalProcess) change(ctx workflow.Context, step func(approval.Case, 
 	}
 	next.Version = p.c.Version + 1
 	var a *activities.Approvals
-	if err := p.exec(ctx, a.SaveCase, activities.SaveCaseInput{Case: next, Notices: notices}).Get(ctx, nil); err != nil {
+	in := activities.SaveCaseInput{Case: next, Notices: notices}
+	if rec != nil {
+		r := *rec
+		r.At = now(ctx)
+		in.Audit = []activities.AuditRecord{r}
+	}
+	if err := p.exec(ctx, a.SaveCase, in).Get(ctx, nil); err != nil {
 		return err
 	}
 	p.c = next

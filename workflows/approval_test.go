@@ -94,6 +94,7 @@ func newApprovalTest(t *testing.T, facts approval.Facts, subject ...approval.Fie
 			}
 			return out, nil
 		})
+	at.env.OnActivity(a.RecentRuleEditors, mock.Anything, mock.Anything).Return([]string(nil), nil)
 	at.env.OnActivity(a.SaveCase, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SaveCaseInput) error {
 			at.saved = append(at.saved, in)

@@ -7,6 +7,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -204,7 +205,7 @@ func (p *dealProcess) requestReview(ctx workflow.Context, by identity.User) erro
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
 	})
 	c := approval.Case{ID: r.CaseID, Kind: kind, Title: title, DealID: p.deal.ID, Requester: r.RequestedBy,
-		Team: by.Team, Subject: subject, Facts: facts, OpenedAt: r.RequestedAt}
+		Team: by.Team, Subject: subject, Facts: facts, OpenedAt: r.RequestedAt, Excluded: p.subjectPeople()}
 	child := workflow.ExecuteChildWorkflow(cctx, ApprovalWorkflow, ApprovalInput{Case: c, Parent: workflow.GetInfo(ctx).WorkflowExecution.ID})
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		return err
@@ -221,6 +222,18 @@ func (p *dealProcess) requestReview(ctx workflow.Context, by identity.User) erro
 		}
 	})
 	return nil
+}
+
+// subjectPeople are the people the deal names who sell it (sales owner and
+// discoverer): never approvers of its reviews.
+func (p *dealProcess) subjectPeople() []string {
+	var out []string
+	for _, id := range []string{p.deal.Owners.Sales, p.deal.Owners.Discoverer} {
+		if id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // receiveERPRecords records each invoice and payment the ERP sync reports, one

@@ -41,6 +41,9 @@ type TermsChangeInput struct {
 	// fields change.
 	Before, After activities.CustomerTerms
 	RequestedAt   time.Time
+	// SalesOwner is the customer's sales owner: named on the subject, never
+	// one of its approvers.
+	SalesOwner string
 }
 
 // TermsChangeStatus is what the workflow's query returns.
@@ -75,6 +78,9 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL})
 	c := approval.Case{ID: st.CaseID, Kind: approval.KindTermsChange, Title: "Terms of " + in.Name + " (" + in.Customer + ")",
 		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: termsSubject(in), OpenedAt: in.RequestedAt}
+	if in.SalesOwner != "" {
+		c.Excluded = []string{in.SalesOwner}
+	}
 	if in.After.CreditLimit != nil {
 		c.Facts.Amount = money.Amount(*in.After.CreditLimit)
 	}

@@ -128,7 +128,7 @@ func register(w worker.Registry, db *database.DB, log *slog.Logger, sod time.Dur
 	w.RegisterWorkflow(workflows.TermsChangeWorkflow)
 	w.RegisterActivity(&activities.Terms{DB: db, Audit: chain})
 	w.RegisterActivity(&activities.Deals{DB: db, Log: log})
-	w.RegisterActivity(&activities.Approvals{DB: db, Log: log, Calendar: workingCalendar(db), RuleEditWindow: sod})
+	w.RegisterActivity(&activities.Approvals{DB: db, Log: log, Calendar: workingCalendar(db), RuleEditWindow: sod, Audit: chain})
 }
 
 // workingCalendar reads the company calendar SLAs are counted on, falling back

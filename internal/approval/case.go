@@ -97,6 +97,17 @@ type Case struct {
 	Steps    []Step    `json:"steps"`
 	Comments []Comment `json:"comments"`
 
+	// Excluded are the people the subject names (a deal's sales owner and
+	// discoverer, a customer's sales owner): like the requester, they never
+	// approve it, not as an approver, a delegate or by escalation.
+	Excluded []string `json:"excluded,omitempty"`
+	// DistinctApprovers (four eyes, from the rule set): a person decides at
+	// most one stage of the case.
+	DistinctApprovers bool `json:"distinct_approvers"`
+	// Controls is the version of the controls the case runs under: 0 for cases
+	// started before ControlsV1, which keep the rules they started with.
+	Controls int `json:"controls"`
+
 	OpenedAt time.Time  `json:"opened_at"`
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
 	// Version counts saved changes; it guards the read model against stale writes.
@@ -137,6 +148,7 @@ func (c Case) clone() Case {
 	n.PreviousSubject = slices.Clone(c.PreviousSubject)
 	n.Steps = slices.Clone(c.Steps)
 	n.Comments = slices.Clone(c.Comments)
+	n.Excluded = slices.Clone(c.Excluded)
 	return n
 }
 
@@ -147,8 +159,15 @@ func stepID(round, stage int, user string) string {
 // idOf returns the approver a step ID names.
 func idOf(stepID string) string { return strings.SplitN(stepID, ".", 3)[2] }
 
+// ControlsV1 is the first version of the controls: excluded people, four
+// eyes, and rejections that cannot be carried or routed away.
+const ControlsV1 = 1
+
 // Carried returns the approvals of stage i from the previous round when the
 // stage keeps them: it was approved then and none of its inputs changed since.
+// Under the controls, also: the stage never rejected in any earlier round (a
+// stage that said no says yes again itself), and every stage before it in
+// this round is carried or approved again.
 func (c *Case) Carried(i int) ([]Step, bool) {
 	if c.Round < 2 || c.PreviousSubject == nil {
 		return nil, false
@@ -157,6 +176,16 @@ func (c *Case) Carried(i int) ([]Step, bool) {
 	if len(c.diff(st.Inputs)) > 0 {
 		return nil, false
 	}
+	if c.Controls >= ControlsV1 {
+		if c.rejected(st.Name) {
+			return nil, false
+		}
+		for j := 0; j < i; j++ {
+			if !c.stageApproved(c.Round, j) {
+				return nil, false
+			}
+		}
+	}
 	var kept []Step
 	for _, s := range c.Steps {
 		if s.Round == c.Round-1 && s.Stage == st.Name && (s.Status == StepApproved || s.Status == StepCarried) {
@@ -164,6 +193,62 @@ func (c *Case) Carried(i int) ([]Step, bool) {
 		}
 	}
 	return kept, len(kept) > 0
+}
+
+// rejected reports whether stage name rejected in any round.
+func (c *Case) rejected(name string) bool {
+	return slices.ContainsFunc(c.Steps, func(s Step) bool { return s.Stage == name && s.Status == StepRejected })
+}
+
+// stageApproved reports whether stage index i of round is approved or carried.
+func (c *Case) stageApproved(round, i int) bool {
+	return slices.ContainsFunc(c.Steps, func(s Step) bool {
+		return s.Round == round && s.StageIndex == i && (s.Status == StepApproved || s.Status == StepCarried)
+	})
+}
+
+// Ineligible says why user may not decide stage (by name) of the case, or ""
+// when they may: the requester never; under the controls, nor anyone the
+// subject names, nor (four eyes) anyone who decided another stage of it.
+func (c *Case) Ineligible(user, stage string) string {
+	switch {
+	case user == c.Requester:
+		return user + " requested this review and cannot decide it"
+	case c.Controls < ControlsV1:
+		return ""
+	case slices.Contains(c.Excluded, user):
+		return user + " is named on what is reviewed (sales owner or discoverer) and cannot decide it"
+	}
+	if c.DistinctApprovers {
+		for _, s := range c.Steps {
+			if s.Stage != stage && s.DecidedBy == user &&
+				(s.Status == StepApproved || s.Status == StepRejected || s.Status == StepCarried) {
+				return fmt.Sprintf("%s decided stage %s of this case; a person decides one stage at most (four eyes)", user, s.Stage)
+			}
+		}
+	}
+	return ""
+}
+
+// Barred lists who may not hold a step of stage: the requester, the people
+// the subject names, and (four eyes) who decided another stage. Resolution
+// passes them over and climbs to the next manager up instead.
+func (c *Case) Barred(stage string) []string {
+	out := []string{c.Requester}
+	if c.Controls < ControlsV1 {
+		return out
+	}
+	for _, u := range c.Excluded {
+		if !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	for _, s := range c.Steps {
+		if s.DecidedBy != "" && !slices.Contains(out, s.DecidedBy) && c.Ineligible(s.DecidedBy, stage) != "" {
+			out = append(out, s.DecidedBy)
+		}
+	}
+	return out
 }
 
 // diff lists the fields among names (all when empty) that changed since the previous round.
@@ -256,8 +341,8 @@ func Decide(c Case, actor, onBehalfOf string, approve bool, note string, now tim
 	if c.Status != StatusInReview {
 		return c, refusal.Conflict("case %s is %s; there is nothing to decide", c.ID, c.Status)
 	}
-	if actor == c.Requester {
-		return c, refusal.Deny("%s requested this review and cannot decide it", actor)
+	if why := c.Ineligible(actor, c.Route[c.Current].Name); why != "" {
+		return c, refusal.Deny("%s", why)
 	}
 	holder := actor
 	if onBehalfOf != "" {
@@ -330,8 +415,9 @@ func Delegate(c Case, actor, to, note string, now time.Time) (Case, error) {
 		return c, refusal.Field("to", "is required: whom to delegate to")
 	case actor:
 		return c, refusal.Field("to", "cannot delegate to yourself")
-	case c.Requester:
-		return c, refusal.Field("to", "%s requested this review and cannot decide it", to)
+	}
+	if why := c.Ineligible(to, c.Route[c.Current].Name); why != "" {
+		return c, refusal.Field("to", "%s", why)
 	}
 	i := slices.IndexFunc(c.Steps, func(s Step) bool { return s.Status == StepPending && s.Approver == actor })
 	if i < 0 {
@@ -366,7 +452,7 @@ func Escalate(c Case, managers map[string]string, reassign bool) Case {
 		}
 		s.EscalationLevel++
 		m, ok := managers[s.Approver]
-		if !reassign || !ok || m == "" || m == n.Requester || n.hasStep(m) {
+		if !reassign || !ok || m == "" || n.Ineligible(m, s.Stage) != "" || n.hasStep(m) {
 			continue
 		}
 		if s.OnBehalfOf == "" {
@@ -417,11 +503,35 @@ func Resubmit(c Case, actor string, subject []Field, facts Facts, route []Stage,
 	}
 	n := c.clone()
 	n.PreviousSubject, n.Subject, n.Facts = c.Subject, slices.Clone(subject), facts
+	if c.Controls >= ControlsV1 {
+		route = c.keepRejecting(route)
+	}
 	n.Route, n.RulesVersion = slices.Clone(route), rulesVersion
 	n.Round++
 	n.Current = 0
 	n.Status = StatusInReview
 	return n, nil
+}
+
+// keepRejecting returns route with every stage that rejected in an earlier
+// round put back where it stood, if the new facts dropped it: a rejection is
+// answered by the stage that made it, never by editing a fact away.
+func (c *Case) keepRejecting(route []Stage) []Stage {
+	out := slices.Clone(route)
+	for k, st := range c.Route {
+		if !c.rejected(st.Name) || slices.ContainsFunc(out, func(s Stage) bool { return s.Name == st.Name }) {
+			continue
+		}
+		// After the last stage of out that came before it in the old route.
+		at := 0
+		for i, s := range out {
+			if slices.ContainsFunc(c.Route[:k], func(p Stage) bool { return p.Name == s.Name }) {
+				at = i + 1
+			}
+		}
+		out = slices.Insert(out, at, st)
+	}
+	return out
 }
 
 // AddComment lets anyone involved (the requester or an approver of any round)

@@ -105,7 +105,13 @@ type RuleSet struct {
 	Kind    Kind        `json:"kind"`
 	Version int         `json:"version"`
 	Stages  []StageRule `json:"stages"`
+	// DistinctApprovers (four eyes): a person decides at most one stage of a
+	// case. Left out, it is on; turning it off is a recorded rule edit.
+	DistinctApprovers *bool `json:"distinct_approvers"`
 }
+
+// Distinct reports whether the rule set keeps four eyes (the default).
+func (rs RuleSet) Distinct() bool { return rs.DistinctApprovers == nil || *rs.DistinctApprovers }
 
 // Validate checks a rule set before it is saved, naming every bad field.
 func (rs RuleSet) Validate() error {

@@ -3,12 +3,17 @@ package database
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/audit"
 )
 
 // --- routing rules ---
@@ -17,21 +22,25 @@ import (
 func (db *DB) ApprovalRulesLatest(ctx context.Context, kind approval.Kind) (approval.RuleSet, error) {
 	rs := approval.RuleSet{Kind: kind}
 	var stages []byte
-	err := db.pool.QueryRow(ctx, `SELECT version, stages FROM approval_rules WHERE kind = $1
-		ORDER BY version DESC LIMIT 1`, string(kind)).Scan(&rs.Version, &stages)
+	distinct := true
+	err := db.pool.QueryRow(ctx, `SELECT version, stages, distinct_approvers FROM approval_rules WHERE kind = $1
+		ORDER BY version DESC LIMIT 1`, string(kind)).Scan(&rs.Version, &stages, &distinct)
 	if err != nil {
 		return rs, fmt.Errorf("rules for %s: %w", kind, notFound(err))
 	}
+	rs.DistinctApprovers = &distinct
 	if err := json.Unmarshal(stages, &rs.Stages); err != nil {
 		return rs, fmt.Errorf("rules for %s: %w", kind, err)
 	}
 	return rs, nil
 }
 
-// ApprovalRulesSave stores rs as the kind's next version and returns it. The
-// caller validates first; the table keeps every version, so a case's route can
-// always be traced to the rules that chose it.
-func (db *DB) ApprovalRulesSave(ctx context.Context, rs approval.RuleSet, by string) (int, error) {
+// ApprovalRulesSave stores rs as the kind's next version and returns it, with
+// its audit entry e (the saved rule set as its detail) in the same
+// transaction: a rule edit is never without its record. The caller validates
+// first; the table keeps every version, so a case's route can always be traced
+// to the rules that chose it.
+func (db *DB) ApprovalRulesSave(ctx context.Context, rs approval.RuleSet, by string, chain audit.Chain, e audit.Entry) (int, error) {
 	stages, err := json.Marshal(rs.Stages)
 	if err != nil {
 		return 0, err
@@ -42,9 +51,18 @@ func (db *DB) ApprovalRulesSave(ctx context.Context, rs approval.RuleSet, by str
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('approval_rules/' || $1))`, string(rs.Kind)); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `INSERT INTO approval_rules (kind, version, stages, updated_by)
-			SELECT $1, coalesce(max(version), 0) + 1, $2, $3 FROM approval_rules WHERE kind = $1
-			RETURNING version`, string(rs.Kind), stages, by).Scan(&v)
+		err := tx.QueryRow(ctx, `INSERT INTO approval_rules (kind, version, stages, updated_by, distinct_approvers)
+			SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4 FROM approval_rules WHERE kind = $1
+			RETURNING version`, string(rs.Kind), stages, by, rs.Distinct()).Scan(&v)
+		if err != nil {
+			return err
+		}
+		rs.Version = v
+		distinct := rs.Distinct()
+		rs.DistinctApprovers = &distinct
+		e.Detail, _ = json.Marshal(rs)
+		_, err = auditAppend(ctx, tx, chain, e)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("save rules for %s: %w", rs.Kind, err)
@@ -91,29 +109,94 @@ func (db *DB) Managers(ctx context.Context, ids []string) (map[string]string, er
 
 // Delegation is a time-boxed out-of-office hand-over.
 type Delegation struct {
-	ID       int64     `json:"id"`
-	User     string    `json:"user"`
-	Delegate string    `json:"delegate"`
-	Starts   time.Time `json:"starts_at"`
-	Ends     time.Time `json:"ends_at"`
-	Reason   string    `json:"reason,omitempty"`
+	ID        int64      `json:"id"`
+	User      string     `json:"user"`
+	Delegate  string     `json:"delegate"`
+	Starts    time.Time  `json:"starts_at"`
+	Ends      time.Time  `json:"ends_at"`
+	Reason    string     `json:"reason,omitempty"`
+	CreatedBy string     `json:"created_by,omitempty"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	EndedBy   string     `json:"ended_by,omitempty"`
 }
 
-// DelegationAdd records an out-of-office delegation.
-func (db *DB) DelegationAdd(ctx context.Context, d Delegation) (int64, error) {
-	err := db.pool.QueryRow(ctx, `INSERT INTO delegations (user_id, delegate_id, starts_at, ends_at, reason)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, d.User, d.Delegate, d.Starts, d.Ends, d.Reason).Scan(&d.ID)
+// delegationActive is the predicate of a delegation in force at $t, on alias-free delegations.
+const delegationActive = `starts_at <= %[1]s AND ends_at > %[1]s AND (ended_at IS NULL OR ended_at > %[1]s)`
+
+func activeAt(param string) string { return fmt.Sprintf(delegationActive, param) }
+
+// DelegationAdd records an out-of-office delegation and its audit entry e (the
+// delegation as its detail) in one transaction.
+func (db *DB) DelegationAdd(ctx context.Context, d Delegation, chain audit.Chain, e audit.Entry) (int64, error) {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO delegations (user_id, delegate_id, starts_at, ends_at, reason, created_by)
+			VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')) RETURNING id`, d.User, d.Delegate, d.Starts, d.Ends, d.Reason, d.CreatedBy).Scan(&d.ID)
+		if err != nil {
+			return err
+		}
+		e.ObjectID = fmt.Sprint(d.ID)
+		e.Detail, _ = json.Marshal(d)
+		_, err = auditAppend(ctx, tx, chain, e)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("add delegation: %w", err)
 	}
 	return d.ID, nil
 }
 
+// DelegationGet reads one delegation.
+func (db *DB) DelegationGet(ctx context.Context, id int64) (Delegation, error) {
+	var d Delegation
+	var createdBy, endedBy *string
+	err := db.pool.QueryRow(ctx, `SELECT id, user_id, delegate_id, starts_at, ends_at, reason, created_by, ended_at, ended_by
+		FROM delegations WHERE id = $1`, id).Scan(&d.ID, &d.User, &d.Delegate, &d.Starts, &d.Ends, &d.Reason,
+		&createdBy, &d.EndedAt, &endedBy)
+	if err != nil {
+		return d, fmt.Errorf("delegation %d: %w", id, notFound(err))
+	}
+	if createdBy != nil {
+		d.CreatedBy = *createdBy
+	}
+	if endedBy != nil {
+		d.EndedBy = *endedBy
+	}
+	d.Starts, d.Ends, d.EndedAt = d.Starts.UTC(), d.Ends.UTC(), utcPtr(d.EndedAt)
+	return d, nil
+}
+
+// ErrDelegationEnded: the delegation is already over.
+var ErrDelegationEnded = errors.New("the delegation has already ended")
+
+// DelegationEnd ends delegation id at t, by who, with its audit entry e in the
+// same transaction. Ending one already ended (or past its end) is a conflict
+// and records nothing.
+func (db *DB) DelegationEnd(ctx context.Context, id int64, who string, t time.Time, chain audit.Chain, e audit.Entry) (Delegation, error) {
+	var d Delegation
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE delegations SET ended_at = $2, ended_by = $3
+			WHERE id = $1 AND ended_at IS NULL AND ends_at > $2`, id, t, who)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrDelegationEnded
+		}
+		e.Detail, _ = json.Marshal(map[string]any{"delegation": id, "ended_at": t})
+		_, err = auditAppend(ctx, tx, chain, e)
+		return err
+	})
+	if err != nil {
+		return d, fmt.Errorf("end delegation %d: %w", id, err)
+	}
+	return db.DelegationGet(ctx, id)
+}
+
 // DelegationsActive maps each of users who is away at t to their delegate (the
 // most recent delegation wins).
 func (db *DB) DelegationsActive(ctx context.Context, users []string, t time.Time) (map[string]string, error) {
 	rows, err := db.pool.Query(ctx, `SELECT DISTINCT ON (user_id) user_id, delegate_id FROM delegations
-		WHERE user_id = ANY($1) AND starts_at <= $2 AND ends_at > $2 ORDER BY user_id, created_at DESC`, users, t)
+		WHERE user_id = ANY($1) AND `+activeAt("$2")+` ORDER BY user_id, created_at DESC`, users, t)
 	if err != nil {
 		return nil, fmt.Errorf("active delegations: %w", err)
 	}
@@ -129,7 +212,7 @@ func (db *DB) DelegationsActive(ctx context.Context, users []string, t time.Time
 // DelegatorsOf lists who has delegated to user at t.
 func (db *DB) DelegatorsOf(ctx context.Context, user string, t time.Time) ([]string, error) {
 	rows, err := db.pool.Query(ctx, `SELECT DISTINCT user_id FROM delegations
-		WHERE delegate_id = $1 AND starts_at <= $2 AND ends_at > $2 ORDER BY user_id`, user, t)
+		WHERE delegate_id = $1 AND `+activeAt("$2")+` ORDER BY user_id`, user, t)
 	if err != nil {
 		return nil, fmt.Errorf("delegators of %s: %w", user, err)
 	}
@@ -142,7 +225,50 @@ func (db *DB) DelegatorsOf(ctx context.Context, user string, t time.Time) ([]str
 // state older than the one stored. It is one round trip: a batch that
 // PostgreSQL runs as one implicit transaction (a single Sync), in which the
 // steps are written only if the case row now holds this very version.
-func (db *DB) CaseSave(ctx context.Context, c approval.Case, notes []Notification) error {
+//
+// entries are the audit entries of the change (a decision, a comment, a
+// withdrawal): with any, the batch runs in a transaction that appends them
+// too, and only when this save stored the version, so a retried save (the
+// version is already there) records nothing twice.
+func (db *DB) CaseSave(ctx context.Context, c approval.Case, notes []Notification, chain audit.Chain, entries []audit.Entry) error {
+	b := caseBatch(c, notes)
+	if len(entries) == 0 {
+		if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("save case %s v%d: %w", c.ID, c.Version, err)
+		}
+		return nil
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		br := tx.SendBatch(ctx, b)
+		tag, err := br.Exec()
+		if err != nil {
+			br.Close()
+			return err
+		}
+		if err := br.Close(); err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return nil // this version (or a newer one) was saved before: its entries with it
+		}
+		for _, e := range entries {
+			if _, err := auditAppend(ctx, tx, chain, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save case %s v%d: %w", c.ID, c.Version, err)
+	}
+	return nil
+}
+
+func caseBatch(c approval.Case, notes []Notification) *pgx.Batch {
+	excluded, _ := json.Marshal(c.Excluded)
+	if c.Excluded == nil {
+		excluded = []byte("[]")
+	}
 	route, _ := json.Marshal(c.Route)
 	subject, _ := json.Marshal(c.Subject)
 	previous, _ := json.Marshal(c.PreviousSubject)
@@ -151,16 +277,20 @@ func (db *DB) CaseSave(ctx context.Context, c approval.Case, notes []Notificatio
 	b := &pgx.Batch{}
 	b.Queue(`
 		INSERT INTO approval_cases (id, kind, deal_id, title, requester, team, status, round, rules_version,
-			route, subject, facts, comments, opened_at, closed_at, version, previous_subject)
-		VALUES ($1,$2,NULLIF($3,''),$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+			route, subject, facts, comments, opened_at, closed_at, version, previous_subject,
+			excluded, distinct_approvers, controls)
+		VALUES ($1,$2,NULLIF($3,''),$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)
 		ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, status = EXCLUDED.status,
+			excluded = EXCLUDED.excluded, distinct_approvers = EXCLUDED.distinct_approvers,
+			controls = EXCLUDED.controls,
 			round = EXCLUDED.round, rules_version = EXCLUDED.rules_version, route = EXCLUDED.route,
 			subject = EXCLUDED.subject, facts = EXCLUDED.facts, comments = EXCLUDED.comments,
 			closed_at = EXCLUDED.closed_at, version = EXCLUDED.version,
 			previous_subject = EXCLUDED.previous_subject
 		WHERE approval_cases.version < EXCLUDED.version`,
 		c.ID, string(c.Kind), c.DealID, c.Title, c.Requester, c.Team, string(c.Status), c.Round, c.RulesVersion,
-		route, subject, facts, comments, c.OpenedAt, c.ClosedAt, c.Version, previous)
+		route, subject, facts, comments, c.OpenedAt, c.ClosedAt, c.Version, previous,
+		excluded, c.DistinctApprovers, c.Controls)
 	for _, s := range c.Steps {
 		changes, _ := json.Marshal(s.Changes)
 		b.Queue(`INSERT INTO approval_steps (id, case_id, kind, team, requester, round, stage_index, stage,
@@ -182,10 +312,18 @@ func (db *DB) CaseSave(ctx context.Context, c approval.Case, notes []Notificatio
 	for _, n := range notes {
 		notificationQueue(b, n)
 	}
-	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("save case %s v%d: %w", c.ID, c.Version, err)
+	return b
+}
+
+// CaseStatus reads a case's status and round.
+func (db *DB) CaseStatus(ctx context.Context, id string) (approval.Status, int, error) {
+	var st approval.Status
+	var round int
+	err := db.pool.QueryRow(ctx, `SELECT status, round FROM approval_cases WHERE id = $1`, id).Scan(&st, &round)
+	if err != nil {
+		return st, 0, fmt.Errorf("case %s status: %w", id, notFound(err))
 	}
-	return nil
+	return st, round, nil
 }
 
 // CaseGet reads a case with all its steps, oldest first.
@@ -193,13 +331,14 @@ func (db *DB) CaseGet(ctx context.Context, id string) (approval.Case, error) {
 	var c approval.Case
 	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
 		func(tx pgx.Tx) error {
-			var route, subject, previous, facts, comments []byte
+			var route, subject, previous, facts, comments, excluded []byte
 			var dealID *string
 			err := tx.QueryRow(ctx, `SELECT id, kind, deal_id, title, requester, team, status, round, rules_version,
-					route, subject, previous_subject, facts, comments, opened_at, closed_at, version
+					route, subject, previous_subject, facts, comments, opened_at, closed_at, version,
+					excluded, distinct_approvers, controls
 				FROM approval_cases WHERE id = $1`, id).Scan(&c.ID, &c.Kind, &dealID, &c.Title, &c.Requester,
 				&c.Team, &c.Status, &c.Round, &c.RulesVersion, &route, &subject, &previous, &facts, &comments, &c.OpenedAt,
-				&c.ClosedAt, &c.Version)
+				&c.ClosedAt, &c.Version, &excluded, &c.DistinctApprovers, &c.Controls)
 			if err != nil {
 				return notFound(err)
 			}
@@ -209,7 +348,7 @@ func (db *DB) CaseGet(ctx context.Context, id string) (approval.Case, error) {
 			for _, j := range []struct {
 				b []byte
 				v any
-			}{{route, &c.Route}, {subject, &c.Subject}, {previous, &c.PreviousSubject}, {facts, &c.Facts}, {comments, &c.Comments}} {
+			}{{route, &c.Route}, {subject, &c.Subject}, {previous, &c.PreviousSubject}, {facts, &c.Facts}, {comments, &c.Comments}, {excluded, &c.Excluded}} {
 				if err := json.Unmarshal(j.b, j.v); err != nil {
 					return err
 				}
@@ -223,6 +362,9 @@ func (db *DB) CaseGet(ctx context.Context, id string) (approval.Case, error) {
 	}
 	c.OpenedAt = c.OpenedAt.UTC()
 	c.ClosedAt = utcPtr(c.ClosedAt)
+	if len(c.Excluded) == 0 {
+		c.Excluded = nil
+	}
 	for i := range c.Comments {
 		c.Comments[i].At = c.Comments[i].At.UTC()
 	}
@@ -313,8 +455,49 @@ func (db *DB) Inbox(ctx context.Context, user string, holders []string, limit in
 	return out, nil
 }
 
+// caseVisible is the SQL predicate of a case (alias k) the viewer may see, the
+// same rule as for deals and customers: they asked for it; they hold or held
+// one of its steps, for themselves, for someone away, or as the delegate of a
+// holder away now; or they may see its subject (the deal by dealVisible, the
+// customer of a terms change by customerEntitled). The viewer is $1..$7
+// (caseArgs), shifted by the caller to where its parameters start.
+var caseVisible = `(k.requester = $1
+	OR EXISTS (SELECT 1 FROM approval_steps vs WHERE vs.case_id = k.id AND (vs.approver = $1 OR vs.on_behalf_of = $1
+		OR vs.approver IN (SELECT user_id FROM delegations WHERE delegate_id = $1 AND ` + activeAt("$7") + `)))
+	OR EXISTS (SELECT 1 FROM deals d WHERE d.id = k.deal_id AND ` + dealVisible + `)
+	OR EXISTS (SELECT 1 FROM terms_changes t JOIN customers c ON c.code = t.customer_code
+		WHERE t.case_id = k.id AND ` + strings.ReplaceAll(customerEntitled, "$5", "$6") + `))`
+
+func (v Viewer) caseArgs(now time.Time) []any {
+	return append(v.args(), v.Unowned, now)
+}
+
+var placeholder = regexp.MustCompile(`\$(\d+)`)
+
+// shift renumbers the placeholders of sql by n, to embed it after n parameters.
+func shift(sql string, n int) string {
+	return placeholder.ReplaceAllStringFunc(sql, func(p string) string {
+		i, _ := strconv.Atoi(p[1:])
+		return "$" + strconv.Itoa(i+n)
+	})
+}
+
+// CaseVisible reports whether v may see case id at now; a case v may not see
+// is, to v, a case that does not exist.
+func (db *DB) CaseVisible(ctx context.Context, id string, v Viewer, now time.Time) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = $8 AND `+caseVisible+`)`,
+		append(v.caseArgs(now), id)...).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("case %s visible: %w", id, err)
+	}
+	return ok, nil
+}
+
 // StuckFilter narrows the stuck report. Zero values match everything.
 type StuckFilter struct {
+	// Viewer is who is asking; the report holds only the cases they may see.
+	Viewer    Viewer
 	Kind      string
 	Team      string
 	Requester string // the owner of the request
@@ -331,8 +514,9 @@ func (db *DB) Stuck(ctx context.Context, f StuckFilter) ([]OpenStep, error) {
 		  AND ($1 = '' OR s.kind = $1) AND ($2 = '' OR s.team = $2)
 		  AND ($3 = '' OR s.requester = $3) AND ($4 = '' OR s.approver = $4)
 		  AND s.entered_at <= $5
+		  AND EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = s.case_id AND `+shift(caseVisible, 6)+`)
 		ORDER BY s.due_at ASC NULLS LAST, s.id LIMIT $6`,
-		f.Kind, f.Team, f.Requester, f.Holder, f.Now.Add(-f.MinAge), f.Limit)
+		append([]any{f.Kind, f.Team, f.Requester, f.Holder, f.Now.Add(-f.MinAge), f.Limit}, f.Viewer.caseArgs(f.Now)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("stuck report: %w", err)
 	}
@@ -354,8 +538,8 @@ type StageTime struct {
 }
 
 // StageTimes summarises, per kind and stage, the time from a step's entry to
-// its decision: where reviews lose their days.
-func (db *DB) StageTimes(ctx context.Context, kind string) ([]StageTime, error) {
+// its decision: where reviews lose their days. Only the cases v may see count.
+func (db *DB) StageTimes(ctx context.Context, kind string, v Viewer, now time.Time) ([]StageTime, error) {
 	rows, err := db.pool.Query(ctx, `
 		SELECT kind, stage,
 			count(*) FILTER (WHERE status IN ('approved', 'rejected')),
@@ -364,7 +548,8 @@ func (db *DB) StageTimes(ctx context.Context, kind string) ([]StageTime, error) 
 				FILTER (WHERE status IN ('approved', 'rejected')), 0) / 3600,
 			count(*) FILTER (WHERE status = 'pending')
 		FROM approval_steps WHERE ($1 = '' OR kind = $1)
-		GROUP BY kind, stage ORDER BY kind, min(stage_index), stage`, kind)
+		  AND case_id IN (SELECT k.id FROM approval_cases k WHERE `+shift(caseVisible, 1)+`)
+		GROUP BY kind, stage ORDER BY kind, min(stage_index), stage`, append([]any{kind}, v.caseArgs(now)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("stage times: %w", err)
 	}

@@ -1,0 +1,259 @@
+package api_test
+
+// Attack tests for the approval engine's controls (issue 10, items 2, 3, 4, 5,
+// 8, 9 and 16): each tries to get around a control and checks both that it
+// was refused and that nothing changed.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/identity"
+)
+
+// apprUser upserts a test user of this stream and restores them when the test ends.
+func apprUser(t *testing.T, s *stack, u identity.User, manager string) {
+	t.Helper()
+	require.NoError(t, s.db.UserUpsert(context.Background(), u, manager, "tok-"+u.ID))
+}
+
+// apprRestoreStaff puts a shared test user back as setup made them.
+func apprRestoreStaff(t *testing.T, s *stack, id string) {
+	t.Cleanup(func() {
+		for _, u := range staff {
+			if u.ID == id {
+				require.NoError(t, s.db.UserUpsert(context.Background(), u, managers[id], ""))
+			}
+		}
+	})
+}
+
+// apprSteps is the case's steps, to compare before and after a refused request.
+func apprSteps(c map[string]any) []any { return c["steps"].([]any) }
+
+func apprCount(t *testing.T, s *stack, table string) int64 {
+	t.Helper()
+	var n int64
+	require.NoError(t, s.db.CountRows(context.Background(), table, &n))
+	return n
+}
+
+func apprStages(c map[string]any) []string {
+	var out []string
+	for _, st := range c["route"].([]any) {
+		out = append(out, st.(map[string]any)["name"].(string))
+	}
+	return out
+}
+
+// apprReviewStatus is the deal's contract review status.
+func apprReviewStatus(s *stack, id string) string {
+	return s.get(id)["contract"].(map[string]any)["review"].(map[string]any)["status"].(string)
+}
+
+// Item 2: finance rejected a contract on NT180 terms; the rep resubmits it
+// unchanged but declares nonstandard_terms false. Finance drops out of the
+// route by the new facts, yet it rejected: it must decide again, and the case
+// is not approved without it.
+func TestApprovalControlRejectionNotUndoneByAFlag(t *testing.T) {
+	s := setup(t)
+	contract := `"contract_no":"HT-NT180","amount":"5000","payment_terms":"NT180"`
+	id, caseID := s.inContractReview(contract + `,"nonstandard_terms":true`)
+	c := s.waitCase(caseID, func(map[string]any) bool { return true })
+	require.Equal(t, []string{"sales_manager", "finance"}, apprStages(c))
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	s.waitCase(caseID, func(c map[string]any) bool { return strings.Join(holders(c), ",") == "sun" })
+	s.decide(caseID, "sun", 200, `{"approve":false,"note":"NT180 is not acceptable"}`)
+	require.Eventually(t, func() bool { return apprReviewStatus(s, id) == "rejected" }, 10*time.Second, 20*time.Millisecond)
+
+	s.act(id, "wang", 200, `{"action":"submit_contract",`+contract+`,"nonstandard_terms":false}`)
+	c = s.waitCase(caseID, func(c map[string]any) bool {
+		return c["round"] == float64(2) && (len(holders(c)) > 0 || c["status"] != "in_review")
+	})
+	require.Equal(t, "in_review", c["status"], "not approved without a new finance decision: %v", c)
+	require.Equal(t, []string{"sales_manager", "finance"}, apprStages(c), "the stage that rejected stays in the route")
+	require.Equal(t, []string{"sun"}, holders(c), "finance decides again")
+	time.Sleep(300 * time.Millisecond) // anything still in flight would show now
+	require.Equal(t, "contract_review", s.get(id)["stage"])
+	require.Equal(t, "in_review", apprReviewStatus(s, id))
+
+	s.decide(caseID, "sun", 200, `{"approve":true,"note":"agreed with the customer"}`)
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+}
+
+// Item 3: for 1,000,000 or more, li approves the sales manager stage and then,
+// as wang's manager, would approve the general manager stage: one person, two
+// stages. Four eyes sends the second stage up to li's own manager instead.
+func TestApprovalControlFourEyes(t *testing.T) {
+	s := setup(t)
+	rules := s.do("GET", "/api/v1/approval-rules/contract_review", "tok-li", "")
+	require.Equal(t, 200, rules.status, rules.raw)
+	require.Equal(t, true, rules.body["distinct_approvers"], "four eyes is on by default and shown: %s", rules.raw)
+	bad := s.do("PUT", "/api/v1/approval-rules/contract_review", "tok-admin", `{"stages":[],"distinct_approvers":"yes"}`)
+	require.Equal(t, 400, bad.status, bad.raw)
+	require.Contains(t, bad.raw, `distinct_approvers`)
+
+	apprUser(t, s, identity.User{ID: "appr-gm", Name: "General Manager", Roles: []identity.Role{identity.RoleSales}}, "")
+	apprRestoreStaff(t, s, "li")
+	apprUser(t, s, staff[2], "appr-gm") // li reports to appr-gm
+
+	id, caseID := s.inContractReview(`"contract_no":"HT-4EYES","amount":"1500000"`)
+	c := s.waitCase(caseID, func(map[string]any) bool { return true })
+	require.Equal(t, []string{"sales_manager", "general_manager"}, apprStages(c))
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	c = s.waitCase(caseID, func(c map[string]any) bool { return c["current"] == float64(1) && len(holders(c)) > 0 })
+	require.Equal(t, []string{"appr-gm"}, holders(c), "not li again, who decided the sales manager stage")
+
+	before := apprSteps(c)
+	p := s.decide(caseID, "li", 403, `{"approve":true,"note":"as wang's manager"}`)
+	require.Contains(t, p.body["detail"], "li")
+	time.Sleep(200 * time.Millisecond)
+	c = s.waitCase(caseID, func(map[string]any) bool { return true })
+	require.Equal(t, before, apprSteps(c), "nothing changed")
+	require.Equal(t, "in_review", c["status"])
+	require.Equal(t, "contract_review", s.get(id)["stage"])
+
+	s.decide(caseID, "appr-gm", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+}
+
+// Item 4: li opens a deal as its sales owner, his assistant zhao submits the
+// contract, and li would approve it. The people the deal names are never its
+// approvers: the step goes to someone else and li's decision is refused.
+func TestApprovalControlOwnDealThroughAnAssistant(t *testing.T) {
+	s := setup(t)
+	apprRestoreStaff(t, s, "li")
+	apprRestoreStaff(t, s, "zhao")
+	li, zhao := staff[2], staff[9]
+	li.Team, zhao.Team = "appr-east", "appr-east"
+	apprUser(t, s, li, "")
+	apprUser(t, s, zhao, "")
+
+	r := s.do("POST", "/api/v1/deals", "tok-li", `{"title":"Li's own","customer":{"name":"Own Co."},"owners":{"sales":"li"}}`)
+	require.Equal(t, 201, r.status, r.raw)
+	id := r.body["id"].(string)
+	s.act(id, "zhao", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
+	s.act(id, "zhao", 200, `{"action":"accept_quote"}`)
+	r = s.act(id, "zhao", 200, `{"action":"submit_contract","contract_no":"HT-OWN","amount":"100"}`)
+	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+	c := s.waitCase(caseID, func(c map[string]any) bool { return len(holders(c)) > 0 })
+	require.Equal(t, "zhao", c["requester"])
+	require.NotContains(t, holders(c), "li", "the sales owner is not an approver of his own deal")
+	require.Equal(t, []string{"he"}, holders(c))
+
+	before := apprSteps(c)
+	p := s.decide(caseID, "li", 403, `{"approve":true}`)
+	require.NotEmpty(t, p.body["detail"])
+	time.Sleep(200 * time.Millisecond)
+	require.Equal(t, before, apprSteps(s.waitCase(caseID, func(map[string]any) bool { return true })), "nothing changed")
+	require.Equal(t, "contract_review", s.do("GET", "/api/v1/deals/"+id, "tok-li", "").body["stage"])
+}
+
+// Item 5: delegations. An admin cannot make himself anyone's delegate; a
+// delegate passes the same exclusions as an approver, when steps are routed
+// and when deciding; creating and ending a delegation is audited.
+func TestApprovalControlDelegations(t *testing.T) {
+	s := setup(t)
+	window := fmt.Sprintf(`"starts_at":"%s","ends_at":"%s"`, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339),
+		time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339))
+
+	// An admin delegates li's reviews to himself: refused, no row, no entry.
+	rows, entries := apprCount(t, s, "delegations"), apprCount(t, s, "audit_log")
+	r := s.do("POST", "/api/v1/delegations", "tok-admin", `{"user":"li","delegate":"admin",`+window+`}`)
+	require.Equal(t, 403, r.status, r.raw)
+	require.Contains(t, r.raw, `"field":"user"`)
+	require.Equal(t, rows, apprCount(t, s, "delegations"), "no delegation row")
+	require.Equal(t, entries, apprCount(t, s, "audit_log"), "nothing recorded")
+	// Nor may a colleague who is not their manager; the manager may.
+	require.Equal(t, 403, s.do("POST", "/api/v1/delegations", "tok-he", `{"user":"wang","delegate":"liu",`+window+`}`).status)
+	r = s.do("POST", "/api/v1/delegations", "tok-li", `{"user":"wang","delegate":"liu",`+window+`}`)
+	require.Equal(t, 201, r.status, r.raw)
+	byManager := fmt.Sprintf("%.0f", r.body["id"].(float64))
+	require.Equal(t, 200, s.do("DELETE", "/api/v1/delegations/"+byManager, "tok-li", "").status)
+
+	// li is away and delegates to liu, the discoverer of wang's next deal.
+	r = s.do("POST", "/api/v1/delegations", "tok-li", `{"delegate":"liu","reason":"trade fair",`+window+`}`)
+	require.Equal(t, 201, r.status, r.raw)
+	delegation := fmt.Sprintf("%.0f", r.body["id"].(float64))
+	ended := false
+	end := func() {
+		if !ended {
+			ended = true
+			r := s.do("DELETE", "/api/v1/delegations/"+delegation, "tok-li", "")
+			require.Equal(t, 200, r.status, r.raw)
+		}
+	}
+	t.Cleanup(end)
+
+	id := s.open(`{"title":"Found by liu","customer":{"name":"Suzhou Parts"},"owners":{"discoverer":"liu"}}`)
+	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
+	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
+	r = s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-DELEG","amount":"100"}`)
+	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+	c := s.waitCase(caseID, func(c map[string]any) bool { return len(holders(c)) > 0 })
+	require.NotContains(t, holders(c), "liu", "the discoverer is not routed li's step as his delegate")
+	require.ElementsMatch(t, []string{"he", "li"}, holders(c))
+
+	before := apprSteps(c)
+	p := s.decide(caseID, "liu", 403, `{"approve":true,"on_behalf_of":"li"}`)
+	require.Contains(t, p.body["detail"], "liu")
+	// wang, the requester, made li's delegate, cannot decide his own case either.
+	r = s.do("POST", "/api/v1/delegations", "tok-li", `{"delegate":"wang",`+window+`}`)
+	require.Equal(t, 201, r.status, r.raw)
+	toWang := fmt.Sprintf("%.0f", r.body["id"].(float64))
+	p = s.decide(caseID, "wang", 403, `{"approve":true,"on_behalf_of":"li"}`)
+	require.Contains(t, p.body["detail"], "requested this review")
+	require.Equal(t, 200, s.do("DELETE", "/api/v1/delegations/"+toWang, "tok-wang", "").status, "the delegate hands it back")
+	time.Sleep(200 * time.Millisecond)
+	require.Equal(t, before, apprSteps(s.waitCase(caseID, func(map[string]any) bool { return true })), "nothing changed")
+	require.Equal(t, "contract_review", s.get(id)["stage"])
+
+	// Creating and ending are on the record, once each.
+	end()
+	require.Equal(t, 409, s.do("DELETE", "/api/v1/delegations/"+delegation, "tok-li", "").status, "already ended")
+	require.Equal(t, 404, s.do("DELETE", "/api/v1/delegations/"+delegation, "tok-he", "").status, "not his")
+	log := s.do("GET", "/api/v1/audit?object_type=delegation&object_id="+delegation, "tok-admin", "")
+	require.Equal(t, 200, log.status, log.raw)
+	var actions []string
+	for _, e := range log.body["entries"].([]any) {
+		actions = append(actions, e.(map[string]any)["action"].(string))
+	}
+	require.Equal(t, []string{"delegation.add", "delegation.end"}, actions)
+}
+
+// Item 8: he, a sales manager who is neither wang's manager nor involved in
+// the case, gets 404 for a review on wang's deal, and the stuck report he
+// reads does not hold it; li, wang's manager, sees both.
+func TestApprovalControlCaseVisibility(t *testing.T) {
+	s := setup(t)
+	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: "APPR-C1", Name: "Visible Co.",
+		MinDiscountBP: ptr(int64(8500)), SalesOwner: "wang", Source: "manual"}}, nil)
+	require.NoError(t, err)
+	id := s.open(`{"title":"Seen by few","customer":{"code":"APPR-C1","name":"Visible Co."}}`)
+	r := s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":10,"unit_price":"100"}],"valid_until":"`+future(10)+`","discount":80}`)
+	caseID := r.body["quotes"].([]any)[0].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+	s.waitCase(caseID, func(c map[string]any) bool { return strings.Join(holders(c), ",") == "chen" })
+
+	for _, path := range []string{"", "/live"} {
+		got := s.do("GET", "/api/v1/approvals/"+caseID+path, "tok-he", "")
+		require.Equal(t, 404, got.status, path+": "+got.raw)
+		require.NotContains(t, got.raw, "Seen by few")
+	}
+	require.Equal(t, 404, s.do("POST", "/api/v1/approvals/"+caseID+"/comments", "tok-he", `{"text":"hm"}`).status)
+	stuck := s.do("GET", "/api/v1/approvals/stuck?limit=1000", "tok-he", "")
+	require.Equal(t, 200, stuck.status, stuck.raw)
+	require.NotContains(t, stuck.raw, caseID)
+	require.NotContains(t, stuck.raw, id)
+
+	require.Equal(t, 200, s.do("GET", "/api/v1/approvals/"+caseID, "tok-li", "").status, "wang's manager sees it")
+	require.Contains(t, s.do("GET", "/api/v1/approvals/stuck?limit=1000", "tok-li", "").raw, caseID)
+	require.Contains(t, s.do("GET", "/api/v1/approvals/stuck?limit=1000", "tok-sun", "").raw, caseID, "finance sees every deal")
+	require.Equal(t, 200, s.do("GET", "/api/v1/approvals/"+caseID, "tok-wang", "").status, "the requester")
+	require.Equal(t, 200, s.do("GET", "/api/v1/approvals/"+caseID, "tok-chen", "").status, "the holder")
+}
