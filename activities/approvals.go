@@ -269,22 +269,46 @@ func (a *Approvals) SaveCase(ctx context.Context, in SaveCaseInput) error {
 	return nonRetryableIfRejected(a.DB.CaseSave(ctx, in.Case, notes, a.Audit, entries))
 }
 
-// CaseOutcome is where a case stands as its workflow saved it.
-type CaseOutcome struct {
-	Found  bool
+// NewsInput is what a parent heard from (or in the name of) a case.
+type NewsInput struct {
+	Parent string // the workflow that heard it
+	CaseID string
 	Status approval.Status
 	Round  int
 }
 
-// CaseOutcome reads the case row the approval workflow saved, so a parent can
-// check news it hears against what the case itself recorded.
-func (a *Approvals) CaseOutcome(ctx context.Context, caseID string) (CaseOutcome, error) {
-	st, round, err := a.DB.CaseStatus(ctx, caseID)
-	if errors.Is(err, database.ErrNotFound) {
-		return CaseOutcome{}, nil
+// NewsCheck is the case as it recorded itself, and whether the news agrees.
+type NewsCheck struct {
+	Agrees bool
+	Status approval.Status
+	Round  int
+	By     string
+	Note   string
+}
+
+// ConfirmNews checks news a parent heard against the case row its approval
+// workflow saved (the case saves before it tells): a message anyone can send
+// moves nothing unless the case itself recorded the same outcome. News that
+// disagrees is refused on the audit trail. The parent takes who decided and
+// why from the record, not from the message.
+func (a *Approvals) ConfirmNews(ctx context.Context, in NewsInput) (NewsCheck, error) {
+	o, err := a.DB.CaseOutcome(ctx, in.CaseID)
+	if err != nil && !errors.Is(err, database.ErrNotFound) {
+		return NewsCheck{}, err
 	}
-	if err != nil {
-		return CaseOutcome{}, err
+	check := NewsCheck{Status: o.Status, Round: o.Round, By: o.By, Note: o.Note}
+	check.Agrees = err == nil && o.Status == in.Status && o.Round == in.Round
+	if check.Agrees {
+		return check, nil
 	}
-	return CaseOutcome{Found: true, Status: st, Round: round}, nil
+	detail, _ := json.Marshal(map[string]any{"parent": in.Parent, "heard": in, "recorded": o})
+	if _, err := a.DB.AuditAppend(ctx, a.Audit, audit.Entry{At: time.Now(), Actor: "system", Action: "review.news_refused",
+		ObjectType: "approval_case", ObjectID: in.CaseID, Detail: detail}); err != nil {
+		return NewsCheck{}, err
+	}
+	if a.Log != nil {
+		a.Log.WarnContext(ctx, "review news refused: the case recorded otherwise", "parent", in.Parent, "case", in.CaseID,
+			"heard", in.Status, "recorded", o.Status)
+	}
+	return check, nil
 }

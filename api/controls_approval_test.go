@@ -13,8 +13,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/workflows"
 )
 
 // apprUser upserts a test user of this stream and restores them when the test ends.
@@ -256,4 +258,28 @@ func TestApprovalControlCaseVisibility(t *testing.T) {
 	require.Contains(t, s.do("GET", "/api/v1/approvals/stuck?limit=1000", "tok-sun", "").raw, caseID, "finance sees every deal")
 	require.Equal(t, 200, s.do("GET", "/api/v1/approvals/"+caseID, "tok-wang", "").status, "the requester")
 	require.Equal(t, 200, s.do("GET", "/api/v1/approvals/"+caseID, "tok-chen", "").status, "the holder")
+}
+
+// Item 16 (news): "approved" news for a deal's case, signalled straight to
+// the deal through Temporal, does not move it: the deal checks the case's own
+// record, refuses the news and the refusal is on the audit trail.
+func TestApprovalControlForgedReviewNews(t *testing.T) {
+	s := setup(t)
+	id, caseID := s.inContractReview(`"contract_no":"HT-FORGED","amount":"100"`)
+	before := s.get(id)
+	err := s.tc.SignalWorkflow(context.Background(), workflows.DealWorkflowID(id), "", workflows.ReviewSignal,
+		workflows.ReviewNews{CaseID: caseID, Kind: approval.KindContractReview, Status: approval.StatusApproved, Round: 1, By: "li"})
+	require.NoError(t, err)
+	var refused reply
+	require.Eventually(t, func() bool {
+		refused = s.do("GET", "/api/v1/audit?action=review.news_refused&object_id="+caseID, "tok-admin", "")
+		return refused.status == 200 && len(refused.body["entries"].([]any)) == 1
+	}, 10*time.Second, 50*time.Millisecond, "the refusal is recorded")
+	require.Contains(t, refused.raw, `deal/`+id)
+	require.Equal(t, before, s.get(id), "the deal did not move")
+	require.Equal(t, "in_review", s.waitCase(caseID, func(map[string]any) bool { return true })["status"])
+
+	// The case's own decision still goes through.
+	s.decide(caseID, "he", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
 }

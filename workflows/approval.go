@@ -515,6 +515,34 @@ func (p *approvalProcess) tellParent(ctx workflow.Context) {
 	}
 }
 
+// NewsCheckChange versions the deal and terms-change workflows: from version
+// 1 they believe a case's news (ReviewSignal, which anyone who reaches
+// Temporal can send) only when the case's own record agrees (ConfirmNews),
+// and take who decided and why from that record. Runs started before keep
+// taking the news as it came.
+const NewsCheckChange = "review-news-check"
+
+// confirmNews checks news heard by parent against the case's record; it
+// returns the news as recorded, or false (refused, on the audit trail) when
+// the record disagrees or cannot be read.
+func confirmNews(ctx workflow.Context, parent string, news ReviewNews) (ReviewNews, bool) {
+	var a *activities.Approvals
+	var check activities.NewsCheck
+	actx := workflow.WithActivityOptions(ctx, saveOptions)
+	in := activities.NewsInput{Parent: parent, CaseID: news.CaseID, Status: news.Status, Round: news.Round}
+	if err := workflow.ExecuteActivity(actx, a.ConfirmNews, in).Get(ctx, &check); err != nil {
+		workflow.GetLogger(ctx).Error("review news not checked; ignored", "parent", parent, "case", news.CaseID, "error", err)
+		return news, false
+	}
+	if !check.Agrees {
+		workflow.GetLogger(ctx).Warn("review news refused: the case recorded otherwise", "parent", parent,
+			"case", news.CaseID, "heard", news.Status, "recorded", check.Status)
+		return news, false
+	}
+	news.By, news.Note = check.By, check.Note
+	return news, true
+}
+
 func lastDecision(c approval.Case) *approval.Step {
 	var last *approval.Step
 	for i := range c.Steps {

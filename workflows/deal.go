@@ -131,12 +131,22 @@ func (p *dealProcess) setup(ctx workflow.Context) error {
 
 // receiveReviewNews applies what the deal's approval cases report: approved,
 // returned to the requester, or withdrawn.
+//
+// From NewsCheckChange the news is believed only when the case's own record
+// agrees: a signal anyone can send moves nothing by itself.
 func (p *dealProcess) receiveReviewNews(ctx workflow.Context) {
+	check := workflow.GetVersion(ctx, NewsCheckChange, workflow.DefaultVersion, 1) == 1
 	ch := workflow.GetSignalChannel(ctx, ReviewSignal)
 	for {
 		var news ReviewNews
 		if !ch.Receive(ctx, &news) {
 			return
+		}
+		if check {
+			var ok bool
+			if news, ok = confirmNews(ctx, workflow.GetInfo(ctx).WorkflowExecution.ID, news); !ok {
+				continue
+			}
 		}
 		err := p.transition(ctx, func(d deal.Deal, now time.Time) (deal.Deal, deal.HistoryEntry, error) {
 			return deal.ReviewNews(d, news.CaseID, string(news.Status), news.By, news.Note, now)

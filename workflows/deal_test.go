@@ -42,6 +42,8 @@ type dealTest struct {
 	saved []activities.SaveDealInput
 	in    DealInput
 	cases []ApprovalInput // approval cases the deal started
+	// records stands in for the cases' rows, which review news is checked against.
+	records *apprRecords
 }
 
 func newDealTest(t *testing.T, o deal.Opening) *dealTest {
@@ -57,6 +59,7 @@ func newDealTest(t *testing.T, o deal.Opening) *dealTest {
 		})
 	// Reviews run as child approval cases; here the child is a stand-in and the
 	// test plays its news (dt.review) to the deal.
+	dt.records = apprConfirmNews(dt.env)
 	dt.env.RegisterWorkflow(ApprovalWorkflow)
 	dt.env.OnWorkflow(ApprovalWorkflow, mock.Anything, mock.Anything).Return(
 		func(_ workflow.Context, in ApprovalInput) (approval.Case, error) {
@@ -72,6 +75,7 @@ func newDealTest(t *testing.T, o deal.Opening) *dealTest {
 // review plays an approval case's news to the deal, delay after the start.
 func (dt *dealTest) review(delay time.Duration, caseID string, status approval.Status, by string) {
 	dt.env.RegisterDelayedCallback(func() {
+		dt.records.played(ReviewNews{CaseID: caseID, Status: status, By: by})
 		dt.env.SignalWorkflow(ReviewSignal, ReviewNews{CaseID: caseID, Status: status, By: by})
 	}, delay)
 }

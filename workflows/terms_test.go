@@ -25,6 +25,7 @@ type termsTest struct {
 	cases    []ApprovalInput
 	outcomes []activities.TermsOutcome
 	writes   []activities.WriteCustomerTermsInput
+	records  *apprRecords // the case's row, which its news is checked against
 }
 
 var nt60, bp8000 = "NT60", int64(8000)
@@ -52,6 +53,7 @@ func newTermsTest(t *testing.T, writeErr error) *termsTest {
 			tt.writes = append(tt.writes, in)
 			return activities.WriteCustomerTermsResult{ETag: "W/\"etag-2\""}, writeErr
 		})
+	tt.records = apprConfirmNews(tt.env)
 	tt.env.RegisterWorkflow(ApprovalWorkflow)
 	// The case stays open for a day unless the test's news ends it first.
 	tt.env.OnWorkflow(ApprovalWorkflow, mock.Anything, mock.Anything).Return(func(ctx workflow.Context, in ApprovalInput) (approval.Case, error) {
@@ -63,6 +65,7 @@ func newTermsTest(t *testing.T, writeErr error) *termsTest {
 
 func (tt *termsTest) news(after time.Duration, status approval.Status, by, note string) {
 	tt.env.RegisterDelayedCallback(func() {
+		tt.records.played(ReviewNews{CaseID: TermsChangeCaseID("C1001", 7), Status: status, By: by, Note: note})
 		tt.env.SignalWorkflow(ReviewSignal, ReviewNews{CaseID: TermsChangeCaseID("C1001", 7), Status: status, By: by, Note: note})
 	}, after)
 }

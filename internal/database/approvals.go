@@ -315,15 +315,27 @@ func caseBatch(c approval.Case, notes []Notification) *pgx.Batch {
 	return b
 }
 
-// CaseStatus reads a case's status and round.
-func (db *DB) CaseStatus(ctx context.Context, id string) (approval.Status, int, error) {
-	var st approval.Status
-	var round int
-	err := db.pool.QueryRow(ctx, `SELECT status, round FROM approval_cases WHERE id = $1`, id).Scan(&st, &round)
+// CaseOutcome is where a case stands as its workflow saved it, with the last
+// decision of its round (as the workflow tells its parent).
+type CaseOutcome struct {
+	Status approval.Status
+	Round  int
+	By     string
+	Note   string
+}
+
+// CaseOutcome reads the case's recorded outcome.
+func (db *DB) CaseOutcome(ctx context.Context, id string) (CaseOutcome, error) {
+	var o CaseOutcome
+	err := db.pool.QueryRow(ctx, `SELECT c.status, c.round, coalesce(s.decided_by, ''), coalesce(s.note, '')
+		FROM approval_cases c LEFT JOIN LATERAL (SELECT decided_by, note FROM approval_steps
+			WHERE case_id = c.id AND round = c.round AND status IN ('approved', 'rejected')
+			ORDER BY decided_at DESC LIMIT 1) s ON true
+		WHERE c.id = $1`, id).Scan(&o.Status, &o.Round, &o.By, &o.Note)
 	if err != nil {
-		return st, 0, fmt.Errorf("case %s status: %w", id, notFound(err))
+		return o, fmt.Errorf("case %s outcome: %w", id, notFound(err))
 	}
-	return st, round, nil
+	return o, nil
 }
 
 // CaseGet reads a case with all its steps, oldest first.

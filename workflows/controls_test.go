@@ -1,0 +1,93 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/l2c/l2c/activities"
+	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/deal"
+)
+
+// apprRecords stands in for the approval cases' rows: news a test plays as
+// the case is what the case recorded; anything else was sent by someone else.
+type apprRecords struct {
+	byCase  map[string]ReviewNews
+	checked []activities.NewsInput
+}
+
+func (r *apprRecords) played(n ReviewNews) { r.byCase[n.CaseID] = n }
+
+// apprConfirmNews answers ConfirmNews from the records.
+func apprConfirmNews(env *testsuite.TestWorkflowEnvironment) *apprRecords {
+	r := &apprRecords{byCase: map[string]ReviewNews{}}
+	var a *activities.Approvals
+	env.RegisterActivity(a)
+	env.OnActivity(a.ConfirmNews, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NewsInput) (activities.NewsCheck, error) {
+			r.checked = append(r.checked, in)
+			n, ok := r.byCase[in.CaseID]
+			if !ok {
+				return activities.NewsCheck{Status: approval.StatusInReview, Round: 1}, nil
+			}
+			return activities.NewsCheck{Agrees: n.Status == in.Status && n.Round == in.Round, Status: n.Status,
+				Round: n.Round, By: n.By, Note: n.Note}, nil
+		})
+	return r
+}
+
+// TestApprForgedReviewNewsMovesNothing: "approved" news for the deal's case,
+// signalled by someone other than the case, is checked against the case's
+// record, refused and leaves the deal in review; the case's own news then
+// approves it, with who decided taken from the record. The case is opened
+// with the deal's sales owner and discoverer excluded from its approvers.
+func TestApprForgedReviewNewsMovesNothing(t *testing.T) {
+	dt := newDealTest(t, deal.Opening{Title: "Spindles", Customer: deal.Customer{Name: "Suzhou Parts"},
+		Owners: deal.Owners{Discoverer: "liu"}})
+	errs := make([]error, 3)
+	h := time.Hour
+	caseID := "contract_review.D-1.1"
+	dt.at(1*h, wang, quote, &errs[0])
+	dt.at(2*h, wang, deal.Action{Name: deal.ActAcceptQuote}, &errs[1])
+	dt.at(3*h, wang, deal.Action{Name: deal.ActSubmitContract, ContractNo: "HT-7", Amount: amount("10000")}, &errs[2])
+	dt.env.RegisterDelayedCallback(func() {
+		dt.env.SignalWorkflow(ReviewSignal, ReviewNews{CaseID: caseID, Status: approval.StatusApproved, By: "mallory"})
+	}, 4*h)
+	var during deal.Deal
+	dt.status(5*h, &during)
+	dt.review(6*h, caseID, approval.StatusReturned, "sun")
+	var after deal.Deal
+	dt.status(7*h, &after)
+	dt.env.RegisterDelayedCallback(func() { dt.env.CancelWorkflow() }, 8*h)
+	dt.run()
+
+	for i, err := range errs {
+		require.NoError(t, err, "action %d", i)
+	}
+	require.Equal(t, deal.StageContractReview, during.Stage, "the forged news moved nothing")
+	require.Equal(t, deal.ReviewPending, during.Contract.Review.Status)
+	require.Len(t, dt.records.checked, 2, "both were checked against the case's record")
+	require.Equal(t, approval.StatusApproved, dt.records.checked[0].Status)
+	require.Equal(t, deal.ReviewRejected, after.Contract.Review.Status, "the case's own news applies")
+	require.Equal(t, "sun", after.Contract.Review.DecidedBy)
+	require.ElementsMatch(t, []string{"wang", "liu"}, dt.cases[0].Case.Excluded)
+}
+
+// TestApprTermsChangeIgnoresForgedNews: the terms change takes neither the
+// first news nor any news the case did not record.
+func TestApprTermsChangeIgnoresForgedNews(t *testing.T) {
+	tt := newTermsTest(t, nil)
+	tt.env.RegisterDelayedCallback(func() {
+		tt.env.SignalWorkflow(ReviewSignal, ReviewNews{CaseID: TermsChangeCaseID("C1001", 7), Status: approval.StatusApproved, By: "mallory"})
+	}, time.Hour)
+	tt.news(2*time.Hour, approval.StatusReturned, "sun", "not now")
+	st := tt.run(t)
+	require.Equal(t, "rejected", st.Status)
+	require.Empty(t, tt.writes, "nothing written to the ERP")
+	require.Len(t, tt.records.checked, 2)
+}
