@@ -92,11 +92,10 @@ func setup(t testing.TB) *stack {
 		// server can lose a speculative (update) task on that path ("premature
 		// end of stream"). A longer wait keeps tasks on the worker that has them.
 		w := worker.New(tc, workflows.TaskQueue, worker.Options{StickyScheduleToStartTimeout: time.Minute})
-		w.RegisterWorkflow(workflows.DealWorkflow)
-		w.RegisterWorkflow(workflows.ApprovalWorkflow)
-		w.RegisterActivity(&activities.Deals{DB: db, Log: log})
 		chain, err := audit.NewChain([]byte("the api tests' audit key"))
 		require.NoError(t, err)
+		(&workflows.Workflows{Key: workflows.UpdateKeyFrom(chain)}).Register(w)
+		w.RegisterActivity(&activities.Deals{DB: db, Log: log})
 		w.RegisterActivity(&activities.Approvals{DB: db, Log: log, RuleEditWindow: activities.DefaultRuleEditWindow, Audit: chain})
 		// Changes of terms are written to the ERP simulator.
 		sim := httptest.NewServer(erpsim.New(erpsim.Options{Log: log}).Handler())

@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/workflows"
 )
@@ -281,5 +283,38 @@ func TestApprovalControlForgedReviewNews(t *testing.T) {
 
 	// The case's own decision still goes through.
 	s.decide(caseID, "he", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+}
+
+// Item 16 (Updates): an Update sent to Temporal directly, in someone else's
+// name, is refused by the workflow's validator ("unauthenticated update"),
+// unsigned or with a made-up signature, and nothing changes; the same action
+// through the API, which signs it, goes through.
+func TestApprovalControlForgedUpdates(t *testing.T) {
+	s := setup(t)
+	id, caseID := s.inContractReview(`"contract_no":"HT-FORGE-UPD","amount":"100"`)
+	before, beforeCase := s.get(id), s.waitCase(caseID, func(map[string]any) bool { return true })
+	li := staff[2]
+	for _, sig := range [][]byte{nil, []byte("made up")} {
+		send := func(wid, name string, arg any) error {
+			h, err := s.tc.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: wid, UpdateName: name,
+				Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+			if err != nil {
+				return err
+			}
+			return h.Get(context.Background(), nil)
+		}
+		err := send(workflows.ApprovalWorkflowID(caseID), workflows.ApprovalDecideUpdate,
+			workflows.DecideInput{Actor: li, Approve: true, Note: "forged", Sig: sig})
+		require.ErrorContains(t, err, "unauthenticated update")
+		err = send(workflows.DealWorkflowID(id), workflows.DealActUpdate,
+			workflows.ActInput{Actor: staff[0], Action: deal.Action{Name: deal.ActMarkLost, Reason: "forged"}, Sig: sig})
+		require.ErrorContains(t, err, "unauthenticated update")
+	}
+	time.Sleep(200 * time.Millisecond)
+	require.Equal(t, before, s.get(id), "the deal is unchanged")
+	require.Equal(t, apprSteps(beforeCase), apprSteps(s.waitCase(caseID, func(map[string]any) bool { return true })), "so is the case")
+
+	s.decide(caseID, "li", 200, `{"approve":true}`)
 	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
 }

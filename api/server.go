@@ -62,6 +62,7 @@ func NewRouter(d Deps) http.Handler {
 		d.Log = slog.Default()
 	}
 	d.queue = &keyedLocks{}
+	d.Temporal = signing(d.Temporal, d.Audit)
 	if d.Limits.PerIP == nil || d.Limits.PerUser == nil {
 		d.Limits = NewLimits(50, 20)
 	}

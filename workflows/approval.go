@@ -52,20 +52,25 @@ type (
 		OnBehalfOf string
 		Approve    bool
 		Note       string
+		// Sig is the API's signature over the rest (SignUpdate), as on each input here.
+		Sig []byte `json:",omitempty"`
 	}
 	DelegateInput struct {
 		Actor identity.User
 		To    string
 		Note  string
+		Sig   []byte `json:",omitempty"`
 	}
 	CommentInput struct {
 		Actor  identity.User
 		StepID string
 		Text   string
+		Sig    []byte `json:",omitempty"`
 	}
 	WithdrawInput struct {
 		Actor identity.User
 		Note  string
+		Sig   []byte `json:",omitempty"`
 	}
 	ResubmitInput struct {
 		Actor   string
@@ -94,7 +99,12 @@ var approvalActivity = saveOptions
 // A rejection returns the case to the requester, who may resubmit (a new round)
 // or withdraw. The parent hears of each of these through ReviewSignal.
 func ApprovalWorkflow(ctx workflow.Context, in ApprovalInput) (approval.Case, error) {
-	p := &approvalProcess{c: in.Case, parent: in.Parent}
+	return runApproval(ctx, in, nil)
+}
+
+// runApproval runs a case whose Updates are checked against key (nil: unchecked).
+func runApproval(ctx workflow.Context, in ApprovalInput, key *UpdateKey) (approval.Case, error) {
+	p := &approvalProcess{c: in.Case, parent: in.Parent, updates: key}
 	if err := p.setup(ctx); err != nil {
 		return p.c, err
 	}
@@ -104,6 +114,8 @@ func ApprovalWorkflow(ctx workflow.Context, in ApprovalInput) (approval.Case, er
 type approvalProcess struct {
 	c      approval.Case
 	parent string
+	// updates checks the API's signature on Updates (nil: unchecked).
+	updates *UpdateKey
 	// saving serialises changes, as in the deal workflow; busy is true while one
 	// is being saved, when validators must not judge by the state about to change.
 	// With local activities (version 1) a save finishes inside the workflow task
@@ -174,6 +186,9 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 	}
 	for _, h := range []handler{
 		{ApprovalDecideUpdate, p.decide, func(ctx workflow.Context, in DecideInput) error {
+			if err := authenticate(ctx, p.updates, ApprovalDecideUpdate, in); err != nil {
+				return err
+			}
 			if p.busy && !p.local {
 				return nil // the handler decides, once the change in flight is saved
 			}
@@ -181,6 +196,9 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 			return refusalError(err)
 		}},
 		{ApprovalDelegateUpdate, p.delegate, func(ctx workflow.Context, in DelegateInput) error {
+			if err := authenticate(ctx, p.updates, ApprovalDelegateUpdate, in); err != nil {
+				return err
+			}
 			if p.busy && !p.local {
 				return nil // the handler decides, once the change in flight is saved
 			}
@@ -188,6 +206,9 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 			return refusalError(err)
 		}},
 		{ApprovalCommentUpdate, p.comment, func(ctx workflow.Context, in CommentInput) error {
+			if err := authenticate(ctx, p.updates, ApprovalCommentUpdate, in); err != nil {
+				return err
+			}
 			if p.busy && !p.local {
 				return nil // the handler decides, once the change in flight is saved
 			}
@@ -195,6 +216,9 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 			return refusalError(err)
 		}},
 		{ApprovalWithdrawUpdate, p.withdraw, func(ctx workflow.Context, in WithdrawInput) error {
+			if err := authenticate(ctx, p.updates, ApprovalWithdrawUpdate, in); err != nil {
+				return err
+			}
 			if p.busy && !p.local {
 				return nil // the handler decides, once the change in flight is saved
 			}

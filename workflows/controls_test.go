@@ -2,12 +2,14 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
@@ -90,4 +92,56 @@ func TestApprTermsChangeIgnoresForgedNews(t *testing.T) {
 	require.Equal(t, "rejected", st.Status)
 	require.Empty(t, tt.writes, "nothing written to the ERP")
 	require.Len(t, tt.records.checked, 2)
+}
+
+// TestApprKeyedWorkflowRefusesUnsignedUpdates: the workflows a worker runs
+// refuse an Update input that is unsigned, signed for another workflow or
+// with another key, and take the one the API signed.
+func TestApprKeyedWorkflowRefusesUnsignedUpdates(t *testing.T) {
+	at := newApprovalTest(t, approval.Facts{Amount: 500000})
+	key := UpdateKey("the worker's update key, 32 bytes")
+	at.env.RegisterWorkflowWithOptions((&Workflows{Key: key}).ApprovalWorkflow, workflow.RegisterOptions{Name: "ApprovalWorkflow"})
+	const wid = "default-test-workflow-id"
+	in := DecideInput{Actor: u("li"), Approve: true}
+	otherWorkflow, _ := SignUpdate(key, "approval/another", ApprovalDecideUpdate, in)
+	otherKey, _ := SignUpdate(UpdateKey("someone else's key"), wid, ApprovalDecideUpdate, in)
+	signed, _ := SignUpdate(key, wid, ApprovalDecideUpdate, in)
+	errs := make([]error, 4)
+	at.send(time.Hour, ApprovalDecideUpdate, in, &errs[0])
+	at.send(2*time.Hour, ApprovalDecideUpdate, otherWorkflow, &errs[1])
+	at.send(3*time.Hour, ApprovalDecideUpdate, otherKey, &errs[2])
+	at.send(4*time.Hour, ApprovalDecideUpdate, signed, &errs[3])
+	at.env.ExecuteWorkflow("ApprovalWorkflow", at.in)
+	require.True(t, at.env.IsWorkflowCompleted())
+	require.NoError(t, at.env.GetWorkflowError())
+	for i := range 3 {
+		require.ErrorContains(t, errs[i], "unauthenticated update", "update %d", i)
+	}
+	require.NoError(t, errs[3])
+	var c approval.Case
+	require.NoError(t, at.env.GetWorkflowResult(&c))
+	require.Equal(t, approval.StatusApproved, c.Status)
+	require.Equal(t, "li", c.Steps[len(c.Steps)-1].DecidedBy)
+}
+
+// TestApprSignatureSurvivesTheTrip: what the API signs is what the workflow,
+// having decoded the payload, checks: the canonical JSON of a deal action
+// with dates, amounts and a percentage is the same on both sides.
+func TestApprSignatureSurvivesTheTrip(t *testing.T) {
+	key := UpdateKey("k")
+	min := deal.Percent(8500)
+	in := ActInput{Actor: wang, Action: deal.Action{Name: deal.ActSubmitQuote, Lines: []deal.QuoteLine{{SKU: "A", Quantity: 2, UnitPrice: 12345}},
+		ValidUntil: deal.Date{Year: 2026, Month: 12, Day: 31}, Amount: amount("10.05"), CustomerMinDiscount: &min}}
+	signed, err := SignUpdate(key, "deal/D-1", DealActUpdate, in)
+	require.NoError(t, err)
+	raw, err := json.Marshal(signed)
+	require.NoError(t, err)
+	var got ActInput
+	require.NoError(t, json.Unmarshal(raw, &got))
+	want, err := key.mac("deal/D-1", DealActUpdate, got)
+	require.NoError(t, err)
+	require.Equal(t, want, got.Sig)
+	got.Action.Reason = "tampered"
+	tampered, _ := key.mac("deal/D-1", DealActUpdate, got)
+	require.NotEqual(t, tampered, got.Sig)
 }

@@ -59,6 +59,8 @@ type DealInput struct {
 type ActInput struct {
 	Actor  identity.User
 	Action deal.Action
+	// Sig is the API's signature over the rest (SignUpdate).
+	Sig []byte `json:",omitempty"`
 }
 
 // ErrTypeRefusal prefixes the application error type of a request a business
@@ -81,8 +83,11 @@ var saveOptions = workflow.ActivityOptions{
 // DealWorkflow carries one deal from opportunity to closed (paid in full) or
 // lost. People move it with DealActUpdate; the workflow itself expires quotes
 // nobody answered and flags deliveries that are late.
-func DealWorkflow(ctx workflow.Context, in DealInput) (deal.Deal, error) {
-	p := &dealProcess{deal: in.Deal}
+func DealWorkflow(ctx workflow.Context, in DealInput) (deal.Deal, error) { return runDeal(ctx, in, nil) }
+
+// runDeal runs a deal whose Updates are checked against key (nil: unchecked).
+func runDeal(ctx workflow.Context, in DealInput, key *UpdateKey) (deal.Deal, error) {
+	p := &dealProcess{deal: in.Deal, updates: key}
 	if err := p.setup(ctx); err != nil {
 		return in.Deal, err
 	}
@@ -98,6 +103,8 @@ type dealProcess struct {
 	busy   bool
 	// cases are the approval cases this run started, by ID (looked up, never iterated).
 	cases map[string]bool
+	// updates checks the API's signature on Updates (nil: unchecked).
+	updates *UpdateKey
 }
 
 // ReviewEngineChange versions the deal workflow: from version 1, contract and
@@ -355,6 +362,11 @@ func lapsed(f func(deal.Deal, time.Time) (deal.Deal, deal.HistoryEntry, bool)) s
 // validateAct refuses, before anything is recorded, an action the deal's rules
 // do not allow now. A refused update never enters the workflow's history.
 func (p *dealProcess) validateAct(ctx workflow.Context, in ActInput) error {
+	// First, and even while busy: only the API, which authenticated the
+	// actor, may speak for them.
+	if err := authenticate(ctx, p.updates, DealActUpdate, in); err != nil {
+		return err
+	}
 	if p.busy {
 		// A transition is being saved and the state is about to change; the
 		// handler checks the action against the new state instead.

@@ -122,9 +122,9 @@ func auditChain(log *slog.Logger) (audit.Chain, error) {
 
 // register puts every workflow and activity on a worker; tests use it too.
 func register(w worker.Registry, db *database.DB, log *slog.Logger, sod time.Duration, chain audit.Chain) {
-	w.RegisterWorkflow(workflows.DealWorkflow)
+	// Deals and cases refuse Updates the API did not sign (workflows/auth.go).
+	(&workflows.Workflows{Key: workflows.UpdateKeyFrom(chain)}).Register(w)
 	w.RegisterWorkflow(workflows.SyncWorkflow)
-	w.RegisterWorkflow(workflows.ApprovalWorkflow)
 	w.RegisterWorkflow(workflows.TermsChangeWorkflow)
 	w.RegisterActivity(&activities.Terms{DB: db, Audit: chain})
 	w.RegisterActivity(&activities.Deals{DB: db, Log: log})
