@@ -83,7 +83,9 @@ var saveOptions = workflow.ActivityOptions{
 // DealWorkflow carries one deal from opportunity to closed (paid in full) or
 // lost. People move it with DealActUpdate; the workflow itself expires quotes
 // nobody answered and flags deliveries that are late.
-func DealWorkflow(ctx workflow.Context, in DealInput) (deal.Deal, error) { return runDeal(ctx, in, nil) }
+func DealWorkflow(ctx workflow.Context, in DealInput) (deal.Deal, error) {
+	return runDeal(ctx, in, nil)
+}
 
 // runDeal runs a deal whose Updates are checked against key (nil: unchecked).
 func runDeal(ctx workflow.Context, in DealInput, key *UpdateKey) (deal.Deal, error) {
