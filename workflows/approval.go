@@ -77,6 +77,9 @@ type (
 		Title   string
 		Subject []approval.Field
 		Facts   approval.Facts
+		// Sig: the deal workflow signs what it resubmits (SignUpdate), so a
+		// signal from anyone else cannot start a round with made-up facts.
+		Sig []byte `json:",omitempty"`
 	}
 	// ReviewNews is what the parent hears: the case was returned, approved or withdrawn.
 	ReviewNews struct {
@@ -381,14 +384,21 @@ func (p *approvalProcess) enter(ctx workflow.Context, c approval.Case, i int, t 
 // awaitResubmission waits, after a rejection, for the amended subject or a withdrawal.
 func (p *approvalProcess) awaitResubmission(ctx workflow.Context) error {
 	version := p.c.Version
-	if err := workflow.Await(ctx, func() bool { return len(p.resubmissions) > 0 || p.c.Version != version }); err != nil {
-		return err
+	var in ResubmitInput
+	for {
+		if err := workflow.Await(ctx, func() bool { return len(p.resubmissions) > 0 || p.c.Version != version }); err != nil {
+			return err
+		}
+		if len(p.resubmissions) == 0 {
+			return nil // withdrawn, or commented on: look again
+		}
+		in = p.resubmissions[0]
+		p.resubmissions = p.resubmissions[1:]
+		if p.c.Controls < approval.ControlsV1 || authenticate(ctx, p.updates, ApprovalResubmitSignal, in) == nil {
+			break
+		}
+		// Refused and logged: not from the parent. The case waits for its own.
 	}
-	if len(p.resubmissions) == 0 {
-		return nil // withdrawn, or commented on: look again
-	}
-	in := p.resubmissions[0]
-	p.resubmissions = p.resubmissions[1:]
 	var a *activities.Approvals
 	var route activities.ChooseRouteResult
 	if err := p.exec(ctx, a.ChooseRoute, activities.ChooseRouteInput{Kind: p.c.Kind, Facts: in.Facts}).Get(ctx, &route); err != nil {

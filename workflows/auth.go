@@ -46,6 +46,7 @@ func (in DecideInput) unsigned() (any, []byte)   { s := in.Sig; in.Sig = nil; re
 func (in DelegateInput) unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
 func (in CommentInput) unsigned() (any, []byte)  { s := in.Sig; in.Sig = nil; return in, s }
 func (in WithdrawInput) unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
+func (in ResubmitInput) unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
 
 type signable interface{ unsigned() (any, []byte) }
 
@@ -92,6 +93,9 @@ func SignUpdate(k UpdateKey, workflowID, update string, arg any) (any, error) {
 		in.Sig = sig
 		return in, nil
 	case WithdrawInput:
+		in.Sig = sig
+		return in, nil
+	case ResubmitInput:
 		in.Sig = sig
 		return in, nil
 	}

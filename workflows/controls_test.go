@@ -145,3 +145,40 @@ func TestApprSignatureSurvivesTheTrip(t *testing.T) {
 	tampered, _ := key.mac("deal/D-1", DealActUpdate, got)
 	require.NotEqual(t, tampered, got.Sig)
 }
+
+// TestApprForgedResubmissionIgnored: after a rejection, a resubmission the
+// parent did not sign (anyone's signal, with made-up facts) starts no round;
+// the parent's signed one does.
+func TestApprForgedResubmissionIgnored(t *testing.T) {
+	at := newApprovalTest(t, approval.Facts{Amount: 500000}, approval.Field{Name: "amount", Value: "5000"})
+	key := UpdateKey("the worker's update key, 32 bytes")
+	at.env.RegisterWorkflowWithOptions((&Workflows{Key: key}).ApprovalWorkflow, workflow.RegisterOptions{Name: "ApprovalWorkflow"})
+	const wid = "default-test-workflow-id"
+	sign := func(in any) any { s, _ := SignUpdate(key, wid, ApprovalDecideUpdate, in); return s }
+	errs := make([]error, 2)
+	at.send(time.Hour, ApprovalDecideUpdate, sign(DecideInput{Actor: u("li"), Approve: false, Note: "too low"}), &errs[0])
+	forged := ResubmitInput{Actor: "wang", Subject: []approval.Field{{Name: "amount", Value: "1"}}}
+	at.env.RegisterDelayedCallback(func() { at.env.SignalWorkflow(ApprovalResubmitSignal, forged) }, 2*time.Hour)
+	var during approval.Case
+	at.env.RegisterDelayedCallback(func() {
+		v, err := at.env.QueryWorkflow(ApprovalStatusQuery)
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&during))
+	}, 3*time.Hour)
+	real := ResubmitInput{Actor: "wang", Subject: []approval.Field{{Name: "amount", Value: "6000"}}, Facts: approval.Facts{Amount: 600000}}
+	signed, _ := SignUpdate(key, wid, ApprovalResubmitSignal, real)
+	at.env.RegisterDelayedCallback(func() { at.env.SignalWorkflow(ApprovalResubmitSignal, signed) }, 4*time.Hour)
+	at.send(5*time.Hour, ApprovalDecideUpdate, sign(DecideInput{Actor: u("he"), Approve: true}), &errs[1])
+	at.env.ExecuteWorkflow("ApprovalWorkflow", at.in)
+	require.True(t, at.env.IsWorkflowCompleted())
+	require.NoError(t, at.env.GetWorkflowError())
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+	require.Equal(t, approval.StatusReturned, during.Status, "the forged resubmission started nothing")
+	require.Equal(t, 1, during.Round)
+	var c approval.Case
+	require.NoError(t, at.env.GetWorkflowResult(&c))
+	require.Equal(t, approval.StatusApproved, c.Status)
+	require.Equal(t, 2, c.Round)
+	require.Equal(t, "6000", c.Subject[0].Value)
+}

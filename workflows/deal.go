@@ -214,7 +214,13 @@ func (p *dealProcess) requestReview(ctx workflow.Context, by identity.User) erro
 	}
 	title := fmt.Sprintf("%s: %s for %s", kind, p.deal.Title, p.deal.Customer.Name)
 	if p.cases[r.CaseID] {
-		in := ResubmitInput{Actor: r.RequestedBy, Title: title, Subject: subject, Facts: facts}
+		var in any = ResubmitInput{Actor: r.RequestedBy, Title: title, Subject: subject, Facts: facts}
+		if p.updates != nil { // the case checks that its parent sent it
+			var err error
+			if in, err = SignUpdate(*p.updates, ApprovalWorkflowID(r.CaseID), ApprovalResubmitSignal, in); err != nil {
+				return err
+			}
+		}
 		return workflow.SignalExternalWorkflow(ctx, ApprovalWorkflowID(r.CaseID), "", ApprovalResubmitSignal, in).Get(ctx, nil)
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
