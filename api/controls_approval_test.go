@@ -318,3 +318,59 @@ func TestApprovalControlForgedUpdates(t *testing.T) {
 	s.decide(caseID, "li", 200, `{"approve":true}`)
 	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
 }
+
+// Item 5 (separation of duties): admin, who has just saved the contract
+// review rules, is made li's out-of-office delegate by li himself. The step
+// is not routed to him, and he cannot decide it on li's behalf either.
+func TestApprovalControlDelegateInRuleEditWindow(t *testing.T) {
+	s := setup(t)
+	current := s.do("GET", "/api/v1/approval-rules/contract_review", "tok-admin", "")
+	require.Equal(t, 200, current.status)
+	body := `{"stages":` + current.raw[strings.Index(current.raw, `"stages":`)+len(`"stages":`):strings.LastIndex(current.raw, "}")] + "}"
+	r := s.do("PUT", "/api/v1/approval-rules/contract_review", "tok-admin", body)
+	require.Equal(t, 200, r.status, r.raw)
+	edits := s.do("GET", "/api/v1/audit?action=approval_rules.save&object_id=contract_review", "tok-admin", "")
+	require.Contains(t, edits.raw, fmt.Sprintf(`"version":%.0f`, r.body["version"].(float64)), "the edit is on the record with its version")
+
+	window := fmt.Sprintf(`"starts_at":"%s","ends_at":"%s"`, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339),
+		time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339))
+	r = s.do("POST", "/api/v1/delegations", "tok-li", `{"delegate":"admin",`+window+`}`)
+	require.Equal(t, 201, r.status, r.raw)
+	delegation := fmt.Sprintf("%.0f", r.body["id"].(float64))
+	t.Cleanup(func() { s.do("DELETE", "/api/v1/delegations/"+delegation, "tok-li", "") })
+
+	id, caseID := s.inContractReview(`"contract_no":"HT-SOD-DELEG","amount":"100"`)
+	c := s.waitCase(caseID, func(map[string]any) bool { return true })
+	require.ElementsMatch(t, []string{"he", "li"}, holders(c), "not routed to admin, who edited the rules")
+	before := apprSteps(c)
+	p := s.decide(caseID, "admin", 403, `{"approve":true,"on_behalf_of":"li"}`)
+	require.Contains(t, p.body["detail"], "rules")
+	time.Sleep(200 * time.Millisecond)
+	require.Equal(t, before, apprSteps(s.waitCase(caseID, func(map[string]any) bool { return true })), "nothing changed")
+	require.Equal(t, "contract_review", s.get(id)["stage"])
+}
+
+// Item 8 (terms changes): a terms-change case is seen by whoever may see the
+// customer: wang's manager li, finance; not he.
+func TestApprovalControlTermsCaseVisibility(t *testing.T) {
+	s := setup(t)
+	ctx := context.Background()
+	erpNow, err := s.erp.Customer(ctx, "C1002")
+	require.NoError(t, err)
+	_, err = s.db.CustomersUpsert(ctx, []database.Customer{{Code: "C1002", Name: erpNow.Name, PaymentTerms: erpNow.PaymentTerms,
+		MinDiscountBP: erpNow.MinDiscountBP, CreditLimit: erpNow.CreditLimit, SalesOwner: "wang", Source: "erp",
+		ERPETag: erpNow.ETag}}, nil)
+	require.NoError(t, err)
+	r := s.do("POST", "/api/v1/customers/C1002/terms-changes", "tok-wang", `{"payment_terms":"NT90","reason":"appr visibility"}`)
+	require.Equal(t, 202, r.status, r.raw)
+	caseID := r.body["case_id"].(string)
+	c := s.waitCase(caseID, func(c map[string]any) bool { return len(holders(c)) > 0 })
+	require.Equal(t, []any{"wang"}, c["excluded"], "the customer's sales owner is excluded from its approvers")
+
+	require.Equal(t, 404, s.do("GET", "/api/v1/approvals/"+caseID, "tok-he", "").status)
+	require.NotContains(t, s.do("GET", "/api/v1/approvals/stuck?limit=1000", "tok-he", "").raw, caseID)
+	require.Equal(t, 200, s.do("GET", "/api/v1/approvals/"+caseID, "tok-li", "").status)
+	require.Contains(t, s.do("GET", "/api/v1/approvals/stuck?limit=1000", "tok-sun", "").raw, caseID)
+	w := s.do("POST", "/api/v1/approvals/"+caseID+"/withdraw", "tok-wang", `{"note":"done testing"}`)
+	require.Equal(t, 200, w.status, w.raw)
+}
