@@ -374,3 +374,25 @@ func TestApprovalControlTermsCaseVisibility(t *testing.T) {
 	w := s.do("POST", "/api/v1/approvals/"+caseID+"/withdraw", "tok-wang", `{"note":"done testing"}`)
 	require.Equal(t, 200, w.status, w.raw)
 }
+
+// Item 3, when nobody is left: li decided the sales manager stage and has no
+// manager, so nobody may decide the general manager stage. li's decision is
+// kept (200, not a 500), the case fails visibly and the deal's review is
+// withdrawn with the reason, for the owner to fix and ask again; li never
+// decides the second stage.
+func TestApprovalControlFourEyesNobodyLeft(t *testing.T) {
+	s := setup(t)
+	id, caseID := s.inContractReview(`"contract_no":"HT-4EYES-NONE","amount":"1500000"`)
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return apprReviewStatus(s, id) == "withdrawn" }, 10*time.Second, 20*time.Millisecond)
+	review := s.get(id)["contract"].(map[string]any)["review"].(map[string]any)
+	require.Contains(t, review["note"], "no manager above wang is eligible")
+	c := s.waitCase(caseID, func(map[string]any) bool { return true })
+	for _, st := range apprSteps(c) {
+		step := st.(map[string]any)
+		if step["stage"] == "general_manager" {
+			t.Fatalf("a general manager step was opened: %v", step)
+		}
+	}
+	require.Equal(t, "contract_review", s.get(id)["stage"])
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/activities"
@@ -458,7 +459,14 @@ func (p *approvalProcess) decide(ctx workflow.Context, in DecideInput) (approval
 			if !more {
 				return adv, approval.Notices(next, adv, "approved"), nil
 			}
-			return p.enter(ctx, adv, i, t)
+			entered, notices, err := p.enter(ctx, adv, i, t)
+			var appErr *temporal.ApplicationError
+			if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNoApprover {
+				// Nobody may decide the next stage: the decision stands on
+				// its own, and the case then fails visibly (awaitStage).
+				return next, nil, nil
+			}
+			return entered, notices, err
 		}
 		return next, nil, nil
 	})
