@@ -18,6 +18,7 @@ import (
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -89,6 +90,7 @@ func TestApprovalControlRejectionNotUndoneByAFlag(t *testing.T) {
 
 	s.decide(caseID, "sun", 200, `{"approve":true,"note":"agreed with the customer"}`)
 	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+	testenv.RecordHistory(t, s.tc, workflows.ApprovalWorkflowID(caseID), "approval_controls_rejected_again.json")
 }
 
 // Item 3: for 1,000,000 or more, li approves the sales manager stage and then,
@@ -125,6 +127,7 @@ func TestApprovalControlFourEyes(t *testing.T) {
 
 	s.decide(caseID, "appr-gm", 200, `{"approve":true}`)
 	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+	testenv.RecordHistory(t, s.tc, workflows.ApprovalWorkflowID(caseID), "approval_controls_four_eyes.json")
 }
 
 // Item 4: li opens a deal as its sales owner, his assistant zhao submits the
@@ -284,6 +287,7 @@ func TestApprovalControlForgedReviewNews(t *testing.T) {
 	// The case's own decision still goes through.
 	s.decide(caseID, "he", 200, `{"approve":true}`)
 	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+	testenv.RecordHistory(t, s.tc, workflows.DealWorkflowID(id), "deal_controls_forged_news.json")
 }
 
 // Item 16 (Updates): an Update sent to Temporal directly, in someone else's

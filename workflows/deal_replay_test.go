@@ -18,6 +18,9 @@ func TestDealWorkflowReplay(t *testing.T) {
 		"testdata/deal_reviewed.json",
 		// a custom-order review withdrawn and asked again
 		"testdata/deal_reviewed_withdrawn_order.json",
+		// review-news-check: forged "approved" news refused by the case's
+		// record, then the case's own news
+		"testdata/deal_controls_forged_news.json",
 	} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
@@ -42,6 +45,10 @@ func TestApprovalWorkflowReplay(t *testing.T) {
 		"testdata/approval_contract_delegated_local.json",
 		"testdata/approval_withdrawn_local.json",
 		"testdata/approval_custom_order_local.json",
+		// approval-controls: a rejecting stage deciding again after the flag
+		// that routed it was declared away; four eyes sending a stage up
+		"testdata/approval_controls_rejected_again.json",
+		"testdata/approval_controls_four_eyes.json",
 	} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
