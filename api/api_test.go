@@ -94,10 +94,10 @@ func setup(t testing.TB) *stack {
 		w := worker.New(tc, workflows.TaskQueue, worker.Options{StickyScheduleToStartTimeout: time.Minute})
 		w.RegisterWorkflow(workflows.DealWorkflow)
 		w.RegisterWorkflow(workflows.ApprovalWorkflow)
-		w.RegisterActivity(&activities.Deals{DB: db, Log: log})
-		w.RegisterActivity(&activities.Approvals{DB: db, Log: log, RuleEditWindow: activities.DefaultRuleEditWindow})
 		chain, err := audit.NewChain([]byte("the api tests' audit key"))
 		require.NoError(t, err)
+		w.RegisterActivity(&activities.Deals{DB: db, Log: log, Audit: chain})
+		w.RegisterActivity(&activities.Approvals{DB: db, Log: log, RuleEditWindow: activities.DefaultRuleEditWindow})
 		// Changes of terms are written to the ERP simulator.
 		sim := httptest.NewServer(erpsim.New(erpsim.Options{Log: log}).Handler())
 		erp, err := sap.New(sap.Config{BaseURL: sim.URL, Username: "L2C_COMM", Password: "sim-secret",
@@ -167,6 +167,7 @@ func (s *stack) act(id, user string, status int, body string) reply {
 
 func (s *stack) open(body string) string {
 	s.t.Helper()
+	body = s.dealKnownCustomer(body, "wang") // a deal names a customer l2c knows
 	r := s.do("POST", "/api/v1/deals", "tok-wang", body)
 	require.Equal(s.t, http.StatusCreated, r.status, r.raw)
 	id := r.body["id"].(string)
@@ -207,7 +208,7 @@ func TestFullDealFromOpportunityToPaid(t *testing.T) {
 
 	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"SP-1","quantity":4,"unit_price":"12000"}],"discount":"90%","valid_until":"`+future(30)+`"}`)
 	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
-	s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-2026-001","amount":"43200.00"}`)
+	s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-2026-001","amount":"43200.00","template_id":"TPL-STD"}`)
 	contract := s.get(id)["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	s.waitCase(contract, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
 	s.decide(contract, "li", 200, `{"approve":true,"note":"terms standard"}`)
@@ -316,7 +317,7 @@ func TestNobodyApprovesTheirOwnRequest(t *testing.T) {
 	id := s.open(`{"title":"Own","customer":{"name":"O"}}`)
 	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
 	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
-	r := s.act(id, "li", 200, `{"action":"submit_contract","contract_no":"C-9","amount":"100"}`)
+	r := s.act(id, "li", 200, `{"action":"submit_contract","contract_no":"C-9","amount":"100","template_id":"TPL-STD"}`)
 	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	c := s.waitCase(caseID, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
 	require.Equal(t, []string{"he"}, holders(c), "li requested it, so only he reviews")
@@ -384,7 +385,7 @@ func TestLiveViewAgreesWithDatabase(t *testing.T) {
 	id := s.open(`{"title":"Agree","customer":{"name":"A"},"owners":{"delivery":"zhou"}}`)
 	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":3,"unit_price":"10.10"}],"discount":85,"valid_until":"`+future(5)+`"}`)
 	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
-	s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"C-1","amount":"25.75"}`)
+	s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"C-1","amount":"25.75","template_id":"TPL-STD"}`)
 	recorded := s.get(id)
 	delete(recorded, "history")
 	live := s.do("GET", "/api/v1/deals/"+id+"/live", "tok-wang", "")
@@ -395,7 +396,7 @@ func TestLiveViewAgreesWithDatabase(t *testing.T) {
 func TestListFiltersByStageAndOwner(t *testing.T) {
 	s := setup(t)
 	mine := s.open(`{"title":"Mine","customer":{"name":"M"},"owners":{"payment":"wu"}}`)
-	theirs := s.do("POST", "/api/v1/deals", "tok-liu", `{"title":"Theirs","customer":{"name":"T"}}`)
+	theirs := s.do("POST", "/api/v1/deals", "tok-liu", s.dealKnownCustomer(`{"title":"Theirs","customer":{"name":"T"}}`, "liu"))
 	require.Equal(t, 201, theirs.status, theirs.raw)
 	s.act(mine, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"1"}],"valid_until":"`+future(5)+`"}`)
 

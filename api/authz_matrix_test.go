@@ -125,12 +125,12 @@ var matrix = map[string]access{
 func TestAuthorizationMatrix(t *testing.T) {
 	s := setup(t)
 	own, ownCase := s.inContractReview(`"contract_no":"HT-AZ","amount":"100"`)
-	liu := s.do("POST", "/api/v1/deals", "tok-liu", `{"title":"Other","customer":{"name":"O"}}`)
+	liu := s.do("POST", "/api/v1/deals", "tok-liu", s.dealKnownCustomer(`{"title":"Other","customer":{"name":"O"}}`, "liu"))
 	require.Equal(t, 201, liu.status, liu.raw)
 	other := liu.body["id"].(string)
 	s.act(other, "liu", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"1"}],"valid_until":"`+future(5)+`"}`)
 	s.act(other, "liu", 200, `{"action":"accept_quote"}`)
-	r := s.act(other, "liu", 200, `{"action":"submit_contract","contract_no":"HT-AZ2","amount":"100"}`)
+	r := s.act(other, "liu", 200, `{"action":"submit_contract","contract_no":"HT-AZ2","amount":"100","template_id":"TPL-STD"}`)
 	otherCase := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	s.waitCase(otherCase, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
 	ownCustomer, otherCustomer := "AZ-OWN", "AZ-OTHER"

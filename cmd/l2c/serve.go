@@ -127,7 +127,7 @@ func register(w worker.Registry, db *database.DB, log *slog.Logger, sod time.Dur
 	w.RegisterWorkflow(workflows.ApprovalWorkflow)
 	w.RegisterWorkflow(workflows.TermsChangeWorkflow)
 	w.RegisterActivity(&activities.Terms{DB: db, Audit: chain})
-	w.RegisterActivity(&activities.Deals{DB: db, Log: log})
+	w.RegisterActivity(&activities.Deals{DB: db, Log: log, Audit: chain})
 	w.RegisterActivity(&activities.Approvals{DB: db, Log: log, Calendar: workingCalendar(db), RuleEditWindow: sod})
 }
 
