@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
@@ -400,4 +402,78 @@ func TestDealControlAuditWithTheTransition(t *testing.T) {
 	for _, e := range page.Entries {
 		require.NotContains(t, v.raw, fmt.Sprintf("entry %d ", e.Seq), "entry %d of %s verifies", e.Seq, id)
 	}
+}
+
+// dealReportText downloads report name as user and returns the text of its
+// first sheet's cells, one row a line.
+func (s *stack) dealReportText(name, user string) string {
+	s.t.Helper()
+	r := s.do("GET", "/api/v1/reports/"+name+"?lang=en", "tok-"+user, "")
+	require.Equal(s.t, 200, r.status, "%s as %s: %s", name, user, r.raw)
+	f, err := excelize.OpenReader(bytes.NewReader([]byte(r.raw)))
+	require.NoError(s.t, err)
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetList()[0])
+	require.NoError(s.t, err)
+	var b strings.Builder
+	for _, row := range rows {
+		b.WriteString(strings.Join(row, "\t") + "\n")
+	}
+	return b.String()
+}
+
+// TestDealControlReportsFollowVisibility (item 8): an export holds only what
+// its viewer may see in the API.
+func TestDealControlReportsFollowVisibility(t *testing.T) {
+	s := setup(t)
+	ctx := context.Background()
+	id := s.open(`{"title":"Reported","customer":{"name":"Reported Co"}}`)
+	require.Equal(t, 404, s.do("GET", "/api/v1/deals/"+id, "tok-he", "").status)
+
+	require.NotContains(t, s.dealReportText("pipeline", "he"), id, "he may not see wang's deal")
+	require.Contains(t, s.dealReportText("pipeline", "li"), id, "li manages wang")
+	require.Contains(t, s.dealReportText("pipeline", "sun"), id, "finance sees every deal")
+	require.NotContains(t, s.dealReportText("pipeline", "liu"), id, "nor another rep")
+
+	// An invoice owed on a deal of wang's customer.
+	code := "T-Receivable-Co-wang"
+	s.dealKnownCustomer(`{"customer":{"code":"`+code+`","name":"Receivable Co"}}`, "wang")
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	owed, err := s.db.DealNextID(ctx)
+	require.NoError(t, err)
+	contract := &deal.Contract{Number: "HT-" + owed, Amount: 500000, Review: deal.Review{Status: deal.ReviewApproved, Round: 1,
+		RequestedBy: "wang", RequestedAt: now}}
+	d := deal.Deal{ID: owed, Title: "Owed", Customer: deal.Customer{Code: code, Name: "Receivable Co"}, Currency: "CNY",
+		Owners: deal.Owners{Discoverer: "wang", Sales: "wang", Delivery: "zhou", Payment: "wu"},
+		Stage:  deal.StagePaymentCollection, StageEnteredAt: now, Holder: "wu", CreatedBy: "wang", CreatedAt: now, Version: 1,
+		Contract: contract, Quotes: []deal.Quote{}, Shipments: []deal.Shipment{}, Payments: []deal.Payment{},
+		Invoices: []deal.Invoice{{Number: "INV-" + owed, Amount: 500000, IssuedOn: deal.DateOf(now.AddDate(0, 0, -40)),
+			DueOn: deal.DateOf(now.AddDate(0, 0, -10)), RecordedBy: "sun", RecordedAt: now}}}
+	_, err = s.db.DealSave(ctx, d, deal.HistoryEntry{Seq: 1, Action: "open", Actor: "wang", To: d.Stage, At: now}, nil)
+	require.NoError(t, err)
+	for user, sees := range map[string]bool{"he": false, "li": true, "sun": true, "wu": true} {
+		text := s.dealReportText("receivables-ageing", user)
+		if sees {
+			require.Contains(t, text, code, user)
+			require.Contains(t, text, owed, user)
+		} else {
+			require.NotContains(t, text, code, user)
+			require.NotContains(t, text, owed, user)
+		}
+	}
+
+	// A step held by finance on wang's deal: he neither sees the deal nor holds it.
+	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
+	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
+	r := s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-`+id+`","amount":"100","payment_terms":"NT180","template_id":"TPL-STD"}`)
+	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+	s.waitCase(caseID, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	s.waitCase(caseID, func(c map[string]any) bool { return strings.Join(holders(c), ",") == "sun" })
+	require.NotContains(t, s.dealReportText("stuck-reviews", "he"), caseID)
+	require.Contains(t, s.dealReportText("stuck-reviews", "sun"), caseID)
+
+	// The sync runs are the sync's administrators' (as in the API).
+	require.Equal(t, 403, s.do("GET", "/api/v1/reports/sync-runs", "tok-he", "").status)
+	require.Equal(t, 403, s.do("GET", "/api/v1/sync/runs", "tok-he", "").status)
 }

@@ -384,25 +384,9 @@ func (h deals) checkPeople(r *http.Request, people map[string]string) error {
 	return problem(http.StatusUnprocessableEntity, string(deal.ErrInvalid), "invalid input", fe...)
 }
 
-// viewer says which deals u may see: their own (any role named on the deal),
-// their team's for sales managers and assistants, their department's stages,
-// and all of them for finance, market management and admins. Customer reads
-// use the same viewer (internal/database/customers_read.go).
-func viewer(u identity.User) database.Viewer {
-	v := database.Viewer{ID: u.ID, All: u.Has(identity.RoleFinance, identity.RoleMarketManager, identity.RoleAdmin)}
-	if u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant) {
-		v.Team = u.Team
-	}
-	v.Manager = u.Has(identity.RoleSalesManager)
-	v.Unowned = u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant)
-	if u.Has(identity.RoleDelivery) {
-		v.Stages = append(v.Stages, string(deal.StageOrder), string(deal.StageDelivery))
-	}
-	if u.Has(identity.RoleCollector) {
-		v.Stages = append(v.Stages, string(deal.StagePaymentCollection), string(deal.StageClosed))
-	}
-	return v
-}
+// viewer says which deals (and customers) u may see: database.ViewerOf, which
+// the reports use too, so every read path has the same predicate.
+func viewer(u identity.User) database.Viewer { return database.ViewerOf(u) }
 
 // controls puts on a what only l2c may say about it (never the client):
 // the customer's approved minimum discount and payment terms from the

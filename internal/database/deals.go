@@ -353,6 +353,26 @@ type Viewer struct {
 	Unowned bool
 }
 
+// ViewerOf says which deals u may see: their own (any role named on the deal),
+// their team's for sales managers and assistants, their department's stages,
+// and all of them for finance, market management and admins. Customer reads
+// (customers_read.go), the API's lists and the reports all use it.
+func ViewerOf(u identity.User) Viewer {
+	v := Viewer{ID: u.ID, All: u.Has(identity.RoleFinance, identity.RoleMarketManager, identity.RoleAdmin)}
+	if u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant) {
+		v.Team = u.Team
+	}
+	v.Manager = u.Has(identity.RoleSalesManager)
+	v.Unowned = u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant)
+	if u.Has(identity.RoleDelivery) {
+		v.Stages = append(v.Stages, string(deal.StageOrder), string(deal.StageDelivery))
+	}
+	if u.Has(identity.RoleCollector) {
+		v.Stages = append(v.Stages, string(deal.StagePaymentCollection), string(deal.StageClosed))
+	}
+	return v
+}
+
 // dealVisible is the SQL predicate for Viewer, on table alias d, with the
 // viewer's fields as parameters $1..$5.
 const dealVisible = `($2 OR d.sales_owner = $1 OR d.discoverer = $1 OR d.delivery_owner = $1

@@ -88,7 +88,7 @@ func TestCheckSegregation(t *testing.T) {
 		{StagePaymentCollection, ActRecordPayment, fin, true},
 		{StagePaymentCollection, ActRecordPayment, sellerWithRoles, false},
 		{StagePaymentCollection, ActRecordPayment, other, false}, // the discoverer
-		{StageQuote, ActRecordShipment, rep, true},                // the stage refuses it, not this
+		{StageQuote, ActRecordShipment, rep, true},               // the stage refuses it, not this
 	} {
 		d.Stage = c.stage
 		err := CheckSegregation(c.action, &d, c.by)
