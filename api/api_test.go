@@ -108,7 +108,8 @@ func setup(t testing.TB) *stack {
 		w.RegisterActivity(&activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log})
 		require.NoError(t, w.Start())
 		srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: shanghai, Log: log, Audit: chain,
-			Limits: api.NewLimits(1e6, 1e6)})) // the tests' own pace; TestRateLimits checks the limits
+			Limits: api.NewLimits(1e6, 1e6), // the tests' own pace; TestRateLimits checks the limits
+			Orders: erp}))                   // order numbers are checked against the simulator
 		shared = &stack{url: srv.URL, tc: tc, db: db, erp: erp}
 	})
 	require.NotNil(t, shared, "setup failed in an earlier test")
@@ -203,7 +204,7 @@ func today() string { return time.Now().In(shanghai).Format(time.DateOnly) }
 
 func TestFullDealFromOpportunityToPaid(t *testing.T) {
 	s := setup(t)
-	id := s.open(`{"title":"CNC spindles","customer":{"code":"C1","name":"Suzhou Parts"},"expected_amount":"48000"}`)
+	id := s.open(`{"title":"CNC spindles","customer":{"code":"` + s.dealERPCustomer("Suzhou Parts") + `","name":"Suzhou Parts"},"expected_amount":"48000"}`)
 	require.Equal(t, "opportunity", s.get(id)["stage"])
 
 	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"SP-1","quantity":4,"unit_price":"12000"}],"discount":"90%","valid_until":"`+future(30)+`"}`)
@@ -214,7 +215,7 @@ func TestFullDealFromOpportunityToPaid(t *testing.T) {
 	s.decide(contract, "li", 200, `{"approve":true,"note":"terms standard"}`)
 	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
 	s.act(id, "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
-	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`","erp_order_no":"SO-1"}`)
+	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`","erp_order_no":"`+s.dealERPOrder(s.get(id)["customer"].(map[string]any)["code"].(string))+`"}`)
 	s.act(id, "zhou", 200, `{"action":"record_shipment","shipment_no":"S-1","shipped_on":"`+today()+`","final":true}`)
 	s.act(id, "sun", 200, `{"action":"record_invoice","invoice_no":"INV-1","amount":"43200","issued_on":"`+today()+`","due_on":"`+future(30)+`"}`)
 	s.act(id, "wu", 200, `{"action":"record_payment","payment_ref":"BANK-1","amount":"20000","received_on":"`+today()+`"}`)

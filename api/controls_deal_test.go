@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,6 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/l2c/l2c/api"
+	"github.com/l2c/l2c/connectors"
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/workflows"
@@ -70,7 +74,17 @@ func (s *stack) dealKnownCustomer(body, owner string) string {
 // and takes it to the order stage: quote, acceptance, contract approved by li.
 func (s *stack) dealToOrder(title string) string {
 	s.t.Helper()
-	id := s.open(`{"title":"` + title + `","customer":{"name":"` + title + ` Co"}}`)
+	return s.dealToOrderOpened(s.open(`{"title":"` + title + `","customer":{"name":"` + title + ` Co"}}`))
+}
+
+// dealToOrderFor is dealToOrder for a deal on the customer with code.
+func (s *stack) dealToOrderFor(code string) string {
+	s.t.Helper()
+	return s.dealToOrderOpened(s.open(`{"title":"For ` + code + `","customer":{"code":"` + code + `","name":"` + code + `"}}`))
+}
+
+func (s *stack) dealToOrderOpened(id string) string {
+	s.t.Helper()
 	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"1000"}],"valid_until":"`+future(5)+`"}`)
 	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
 	r := s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-`+id+`","amount":"1000","template_id":"TPL-STD"}`)
@@ -154,7 +168,7 @@ func TestDealControlSegregationOfDuties(t *testing.T) {
 	require.Contains(t, r.raw, `"field":"owner_roles"`)
 
 	s.act(id, "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
-	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`","erp_order_no":"SO-`+id+`"}`)
+	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`"}`)
 
 	before = s.dealSnapshot(id)
 	for _, who := range []string{"wang", "li"} {
@@ -371,7 +385,7 @@ func TestDealControlAuditWithTheTransition(t *testing.T) {
 	s := setup(t)
 	id := s.dealToOrder("Audited")
 	s.act(id, "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
-	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`","erp_order_no":"SO-`+id+`"}`)
+	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`"}`)
 	inv := &deal.Invoice{Number: "ERP-INV-" + id, Amount: 100000, IssuedOn: deal.DateOf(time.Now()), DueOn: deal.DateOf(time.Now().AddDate(0, 0, 30))}
 	require.NoError(t, s.tc.SignalWorkflow(context.Background(), workflows.DealWorkflowID(id), "", workflows.DealERPSignal,
 		workflows.ERPRecord{Invoice: inv}))
@@ -476,4 +490,91 @@ func TestDealControlReportsFollowVisibility(t *testing.T) {
 	// The sync runs are the sync's administrators' (as in the API).
 	require.Equal(t, 403, s.do("GET", "/api/v1/reports/sync-runs", "tok-he", "").status)
 	require.Equal(t, 403, s.do("GET", "/api/v1/sync/runs", "tok-he", "").status)
+}
+
+// dealERPCustomer creates a customer in the ERP simulator and the same one in
+// l2c's customer master, owned by wang, and returns its code.
+func (s *stack) dealERPCustomer(name string) string {
+	s.t.Helper()
+	ctx := context.Background()
+	c, err := s.erp.CreateCustomer(ctx, connectors.Idempotency{Key: "deal-test/" + name + "/" + time.Now().Format(time.RFC3339Nano),
+		FirstSent: time.Now()}, connectors.NewCustomer{Name: name, City: "Suzhou", Currency: "CNY", PaymentTerms: dealTestTerms})
+	require.NoError(s.t, err)
+	_, err = s.db.CustomersUpsert(ctx, []database.Customer{{Code: c.Code, Name: name, SalesOwner: "wang",
+		PaymentTerms: dealTestTerms, MinDiscountBP: &dealTestMinDiscount, Source: "erp"}}, nil)
+	require.NoError(s.t, err)
+	return c.Code
+}
+
+// dealERPOrder places an order for customer in the ERP simulator and returns its number.
+func (s *stack) dealERPOrder(customer string) string {
+	s.t.Helper()
+	ref := fmt.Sprintf("PO-%d", time.Now().UnixNano()%1e9)
+	o, err := s.erp.CreateSalesOrder(context.Background(), connectors.Idempotency{Key: "deal-test/" + ref, FirstSent: time.Now()},
+		connectors.NewSalesOrder{Customer: customer, CustomerRef: ref, Currency: "CNY", Items: []connectors.OrderItem{{Material: "M", Quantity: 1}}})
+	require.NoError(s.t, err)
+	return o.Number
+}
+
+// dealOrdersDown is an ERP that cannot be reached.
+type dealOrdersDown struct{}
+
+func (dealOrdersDown) ReadSalesOrder(context.Context, string) (connectors.SalesOrder, error) {
+	return connectors.SalesOrder{}, &connectors.Error{Kind: connectors.ErrUnavailable, Op: "read sales order", Status: 503}
+}
+
+// TestDealControlERPOrderNumberIsChecked (item 14): an order number a person
+// types must be an ERP order of the deal's customer, and no other deal's.
+func TestDealControlERPOrderNumberIsChecked(t *testing.T) {
+	s := setup(t)
+	mine, theirs := s.dealERPCustomer("Order Check Co"), s.dealERPCustomer("Someone Else Co")
+	id := s.open(`{"title":"Order check","customer":{"code":"` + mine + `","name":"Order Check Co"}}`)
+	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
+	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
+	r := s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-`+id+`","amount":"100","template_id":"TPL-STD"}`)
+	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+	s.waitCase(caseID, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+	s.act(id, "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
+	before := s.dealSnapshot(id)
+	order := func(no string) string {
+		return `{"action":"place_order","kind":"stock","delivery_due":"` + future(14) + `","erp_order_no":"` + no + `"}`
+	}
+	for _, no := range []string{"9999999999", s.dealERPOrder(theirs), "../x"} {
+		r := s.act(id, "wang", 422, order(no))
+		require.Contains(t, r.raw, `"field":"erp_order_no"`)
+	}
+	require.Equal(t, before, s.dealSnapshot(id), "nothing changed")
+
+	// The ERP down: 503, nothing changed.
+	down := httptest.NewServer(api.NewRouter(api.Deps{DB: s.db, Temporal: s.tc, Location: shanghai, Log: discard(),
+		Audit: s.dealChain(), Limits: api.NewLimits(1e6, 1e6), Orders: dealOrdersDown{}}))
+	defer down.Close()
+	req, _ := http.NewRequest("POST", down.URL+"/api/v1/deals/"+id+"/actions", strings.NewReader(order(s.dealERPOrder(mine))))
+	req.Header.Set("Authorization", "Bearer tok-wang")
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, 503, res.StatusCode, string(raw))
+	require.Contains(t, string(raw), `"field":"erp_order_no"`)
+	require.Equal(t, before, s.dealSnapshot(id), "nothing changed")
+
+	no := s.dealERPOrder(mine)
+	r = s.act(id, "wang", 200, order(no))
+	require.Equal(t, no, r.body["order"].(map[string]any)["erp_number"])
+
+	// The same order on a second deal of the customer is refused.
+	id2 := s.dealToOrderFor(mine)
+	s.act(id2, "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
+	r = s.act(id2, "wang", 422, order(no))
+	require.Contains(t, r.raw, "another deal")
+}
+
+func (s *stack) dealChain() audit.Chain {
+	chain, err := audit.NewChain([]byte("the api tests' audit key"))
+	require.NoError(s.t, err)
+	return chain
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
@@ -443,6 +445,54 @@ func (h deals) controls(r *http.Request, current deal.Deal, a *deal.Action) erro
 			return err
 		}
 		a.OwnerRoles = roles
+	case deal.ActPlaceOrder:
+		a.ERPOrderNo = strings.TrimSpace(a.ERPOrderNo)
+		if a.ERPOrderNo != "" && current.Stage == deal.StageOrder {
+			return h.checkERPOrder(r, current, a.ERPOrderNo)
+		}
+	}
+	return nil
+}
+
+// erpOrderShape is what an ERP sales order number looks like.
+var erpOrderShape = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$`)
+
+// checkERPOrder makes sure an order number typed by a person names an order
+// the ERP holds for this deal's customer, and no other deal's: the ERP's
+// invoices and payments for that order are applied to the deal from then on.
+func (h deals) checkERPOrder(r *http.Request, d deal.Deal, no string) error {
+	bad := func(msg string, args ...any) error {
+		return problem(http.StatusUnprocessableEntity, string(deal.ErrInvalid), "invalid input",
+			deal.FieldError{Field: "erp_order_no", Message: fmt.Sprintf(msg, args...)})
+	}
+	if !erpOrderShape.MatchString(no) {
+		return bad("%q is not an ERP order number", no)
+	}
+	if h.Orders == nil {
+		return problem(http.StatusServiceUnavailable, "erp_unavailable",
+			"no ERP that can look up sales orders is configured, so an order number cannot be checked; leave erp_order_no out",
+			deal.FieldError{Field: "erp_order_no", Message: "cannot be checked against the ERP"})
+	}
+	o, err := h.Orders.ReadSalesOrder(r.Context(), no)
+	switch {
+	case errors.Is(err, connectors.ErrNotFound):
+		return bad("the ERP has no sales order %s", no)
+	case err != nil:
+		h.Log.WarnContext(r.Context(), "sales order check failed", "order", no, "deal", d.ID, "err", err)
+		p := problem(http.StatusServiceUnavailable, "erp_unavailable",
+			"the ERP could not be asked about this sales order; nothing was changed, try again later",
+			deal.FieldError{Field: "erp_order_no", Message: "could not be checked against the ERP"})
+		p.retryAfter = 30 * time.Second
+		return p
+	case o.Customer != d.Customer.Code:
+		return bad("sales order %s is not an order of this deal's customer", no)
+	}
+	other, err := h.DB.DealWithERPOrder(r.Context(), no, d.ID)
+	if err != nil {
+		return err
+	}
+	if other != "" {
+		return bad("sales order %s is already another deal's", no)
 	}
 	return nil
 }

@@ -59,10 +59,14 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer func() { stopDispatcher(); <-dispatcherDone }()
 
 	runScheduler(ctx, cfg, db, tc, log)
+	orders, err := orderChecker(cfg, log)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Addr: cfg.HTTPAddr,
 		Handler: api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: cfg.Location, Log: log, Audit: chain,
-			Sessions: sessions(cfg)}),
+			Sessions: sessions(cfg), Orders: orders}),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -506,4 +507,19 @@ func (db *DB) DealIdempotencyClaim(ctx context.Context, id, key, actor string, d
 		return false, fmt.Errorf("idempotency key on deal %s: %w", id, err)
 	}
 	return same, nil
+}
+
+// DealWithERPOrder returns the deal other than except whose order is the ERP's
+// sales order no, or "" when there is none.
+func (db *DB) DealWithERPOrder(ctx context.Context, no, except string) (string, error) {
+	var id string
+	err := db.pool.QueryRow(ctx, `SELECT deal_id FROM deal_orders WHERE erp_number = $1 AND deal_id <> $2
+		ORDER BY deal_id LIMIT 1`, no, except).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("deal with ERP order %s: %w", no, err)
+	}
+	return id, nil
 }
