@@ -337,23 +337,15 @@ func (h deals) render(w http.ResponseWriter, r *http.Request, status int, id str
 // recorded (the approved minimum discount) unless the viewer may see the
 // customer's terms: seeing a deal (delivering it, say) is not seeing them.
 func (h deals) hideTerms(r *http.Request, d *deal.Deal) error {
-	shown := -1
-	for i, q := range d.Quotes {
-		if q.MinDiscount == nil {
-			continue
-		}
-		if shown < 0 {
-			ok, err := h.DB.CustomerTermsVisible(r.Context(), d.Customer.Code, viewer(actor(r)))
-			if err != nil {
-				return err
-			}
-			if shown = 0; ok {
-				shown = 1
-			}
-		}
-		if shown == 0 {
-			d.Quotes[i].MinDiscount = nil
-		}
+	if !slices.ContainsFunc(d.Quotes, func(q deal.Quote) bool { return q.MinDiscount != nil }) {
+		return nil
+	}
+	ok, err := h.DB.CustomerTermsVisible(r.Context(), d.Customer.Code, viewer(actor(r)))
+	if err != nil || ok {
+		return err
+	}
+	for i := range d.Quotes {
+		d.Quotes[i].MinDiscount = nil
 	}
 	return nil
 }
@@ -455,7 +447,7 @@ func (h deals) controls(r *http.Request, current deal.Deal, a *deal.Action) erro
 }
 
 // erpOrderShape is what an ERP sales order number looks like.
-var erpOrderShape = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$`)
+var erpOrderShape = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$`)
 
 // checkERPOrder makes sure an order number typed by a person names an order
 // the ERP holds for this deal's customer, and no other deal's: the ERP's
