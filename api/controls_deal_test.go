@@ -15,12 +15,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/l2c/l2c/api"
 	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -192,6 +194,9 @@ func TestDealControlSegregationOfDuties(t *testing.T) {
 	require.Equal(t, before, s.dealSnapshot(id), "payments by hand come from finance or a collector")
 	last := s.act(id, "wu", 200, payment)
 	require.Equal(t, "closed", last.body["stage"])
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, s.workflowStatus(id))
+	// A deal under the controls version, for the workflows' replay tests.
+	testenv.RecordHistory(t, s.tc, workflows.DealWorkflowID(id), "deal_controls.json")
 }
 
 // dealRoute waits for the case and returns its route's stage names.

@@ -18,6 +18,9 @@ func TestDealWorkflowReplay(t *testing.T) {
 		"testdata/deal_reviewed.json",
 		// a custom-order review withdrawn and asked again
 		"testdata/deal_reviewed_withdrawn_order.json",
+		// v2 (controls): owners checked against their roles, shipment, invoice
+		// and payment by others than the seller, paid in full
+		"testdata/deal_controls.json",
 	} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
