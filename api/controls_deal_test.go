@@ -268,6 +268,11 @@ func TestDealControlKnownCustomerAndDiscounts(t *testing.T) {
 	require.Equal(t, "No Minimum", s.get(id)["customer"].(map[string]any)["name"], "the master's name")
 	r := s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"discount":90,"valid_until":"`+future(5)+`"}`)
 	require.Equal(t, "pending_approval", r.body["quotes"].([]any)[0].(map[string]any)["status"])
+	// The history, which everyone seeing the deal reads, does not give the minimum away.
+	history := r.body["history"].([]any)
+	reason := history[len(history)-1].(map[string]any)["reason"].(string)
+	require.Contains(t, reason, "below the customer's minimum")
+	require.NotContains(t, reason, "100%")
 
 	// A contract far below the accepted quote: a further discount.
 	id = s.open(`{"title":"Undercut","customer":{"name":"Undercut Co"}}`)
@@ -327,7 +332,8 @@ func TestDealControlNamingACustomerRevealsNothing(t *testing.T) {
 	require.Equal(t, 200, list.status)
 	require.NotContains(t, list.raw, "DC-LIU")
 
-	// The delivery owner sees the deal, not the customer's minimum discount.
+	// The delivery owner sees the deal, not the customer's minimum discount
+	// (neither on the quote nor in the history of a quote that needed approval).
 	id := s.dealToOrder("MinHidden")
 	d := s.get(id)
 	require.NotNil(t, d["quotes"].([]any)[0].(map[string]any)["min_discount"], "wang owns the customer")

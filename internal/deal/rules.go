@@ -236,8 +236,9 @@ func submitQuote(next *Deal, by identity.User, a Action, now time.Time) (string,
 		q.Status = QuotePendingApproval
 		q.Review = &Review{Status: ReviewPending, Round: rev, RequestedBy: by.ID, RequestedAt: now,
 			CaseID: caseForReview(next, prevReview, "quote_discount", rev)}
-		reason += fmt.Sprintf("; discount %s%% is below the customer's minimum %s%%: awaiting approval",
-			discount, *a.CustomerMinDiscount)
+		// The history is read by everyone who sees the deal; the minimum is
+		// one of the customer's terms, which not all of them may see.
+		reason += fmt.Sprintf("; discount %s%% is below the customer's minimum: awaiting approval", discount)
 	}
 	next.Quotes = append(next.Quotes, q)
 	next.Stage = StageQuote
