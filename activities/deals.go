@@ -5,6 +5,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 )
@@ -25,6 +27,9 @@ const ErrTypeRejectedByDatabase = "RejectedByDatabase"
 type Deals struct {
 	DB  *database.DB
 	Log *slog.Logger
+	// Audit chains the audit entry each transition appends, in the same
+	// transaction as the transition itself.
+	Audit audit.Chain
 }
 
 // SaveDealInput is one transition: the state reached, its history entry, and
@@ -33,6 +38,9 @@ type SaveDealInput struct {
 	Deal    deal.Deal
 	Entry   deal.HistoryEntry
 	Notices []deal.Notice
+	// Action is what the person asked for, when a person moved the deal; it
+	// is the audit entry's detail.
+	Action *deal.Action `json:",omitempty"`
 }
 
 // SaveDeal writes the deal's new state, its history entry and the notices to
@@ -45,7 +53,7 @@ func (a *Deals) SaveDeal(ctx context.Context, in SaveDealInput) error {
 			Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DealID: in.Deal.ID,
 		}
 	}
-	added, err := a.DB.DealSave(ctx, in.Deal, in.Entry, notes)
+	added, err := a.DB.DealSaveAudited(ctx, in.Deal, in.Entry, notes, a.Audit, auditEntry(in))
 	if err != nil {
 		return nonRetryableIfRejected(err)
 	}
@@ -54,6 +62,29 @@ func (a *Deals) SaveDeal(ctx context.Context, in SaveDealInput) error {
 		a.Log.DebugContext(ctx, "notification queued", "to", n.Recipient, "subject", n.Subject, "deal", in.Deal.ID)
 	}
 	return nil
+}
+
+// auditEntry is the audit trail's record of a transition: who (the ERP's
+// records, a quote expiring and the like are the system's), what, and the
+// request or the history entry as detail.
+func auditEntry(in SaveDealInput) *audit.Entry {
+	h := in.Entry
+	actor := h.Actor
+	if actor == deal.ERPActor || actor == "" {
+		actor = deal.SystemActor
+	}
+	detail := struct {
+		Seq    int64        `json:"seq"`
+		From   deal.Stage   `json:"from,omitempty"`
+		To     deal.Stage   `json:"to"`
+		Reason string       `json:"reason,omitempty"`
+		Action *deal.Action `json:"request,omitempty"`
+	}{h.Seq, h.From, h.To, h.Reason, in.Action}
+	raw, err := json.Marshal(detail)
+	if err != nil {
+		raw = nil // a detail that cannot be written still leaves who did what
+	}
+	return &audit.Entry{At: h.At, Actor: actor, Action: "deal." + h.Action, ObjectType: "deal", ObjectID: in.Deal.ID, Detail: raw}
 }
 
 // nonRetryableIfRejected marks a write the database refused on a constraint as

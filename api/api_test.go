@@ -95,7 +95,7 @@ func setup(t testing.TB) *stack {
 		chain, err := audit.NewChain([]byte("the api tests' audit key"))
 		require.NoError(t, err)
 		(&workflows.Workflows{Key: workflows.UpdateKeyFrom(chain)}).Register(w)
-		w.RegisterActivity(&activities.Deals{DB: db, Log: log})
+		w.RegisterActivity(&activities.Deals{DB: db, Log: log, Audit: chain})
 		w.RegisterActivity(&activities.Approvals{DB: db, Log: log, RuleEditWindow: activities.DefaultRuleEditWindow, Audit: chain})
 		// Changes of terms are written to the ERP simulator.
 		sim := httptest.NewServer(erpsim.New(erpsim.Options{Log: log}).Handler())
@@ -107,7 +107,8 @@ func setup(t testing.TB) *stack {
 		w.RegisterActivity(&activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log})
 		require.NoError(t, w.Start())
 		srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: shanghai, Log: log, Audit: chain,
-			Limits: api.NewLimits(1e6, 1e6)})) // the tests' own pace; TestRateLimits checks the limits
+			Limits: api.NewLimits(1e6, 1e6), // the tests' own pace; TestRateLimits checks the limits
+			Orders: erp}))                   // order numbers are checked against the simulator
 		shared = &stack{url: srv.URL, tc: tc, db: db, erp: erp}
 	})
 	require.NotNil(t, shared, "setup failed in an earlier test")
@@ -166,6 +167,7 @@ func (s *stack) act(id, user string, status int, body string) reply {
 
 func (s *stack) open(body string) string {
 	s.t.Helper()
+	body = s.dealKnownCustomer(body, "wang") // a deal names a customer l2c knows
 	r := s.do("POST", "/api/v1/deals", "tok-wang", body)
 	require.Equal(s.t, http.StatusCreated, r.status, r.raw)
 	id := r.body["id"].(string)
@@ -201,18 +203,18 @@ func today() string { return time.Now().In(shanghai).Format(time.DateOnly) }
 
 func TestFullDealFromOpportunityToPaid(t *testing.T) {
 	s := setup(t)
-	id := s.open(`{"title":"CNC spindles","customer":{"code":"C1","name":"Suzhou Parts"},"expected_amount":"48000"}`)
+	id := s.open(`{"title":"CNC spindles","customer":{"code":"` + s.dealERPCustomer("Suzhou Parts") + `","name":"Suzhou Parts"},"expected_amount":"48000"}`)
 	require.Equal(t, "opportunity", s.get(id)["stage"])
 
 	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"SP-1","quantity":4,"unit_price":"12000"}],"discount":"90%","valid_until":"`+future(30)+`"}`)
 	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
-	s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-2026-001","amount":"43200.00"}`)
+	s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-2026-001","amount":"43200.00","template_id":"TPL-STD"}`)
 	contract := s.get(id)["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	s.waitCase(contract, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
 	s.decide(contract, "li", 200, `{"approve":true,"note":"terms standard"}`)
 	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
 	s.act(id, "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
-	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`","erp_order_no":"SO-1"}`)
+	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`","erp_order_no":"`+s.dealERPOrder(s.get(id)["customer"].(map[string]any)["code"].(string))+`"}`)
 	s.act(id, "zhou", 200, `{"action":"record_shipment","shipment_no":"S-1","shipped_on":"`+today()+`","final":true}`)
 	s.act(id, "sun", 200, `{"action":"record_invoice","invoice_no":"INV-1","amount":"43200","issued_on":"`+today()+`","due_on":"`+future(30)+`"}`)
 	s.act(id, "wu", 200, `{"action":"record_payment","payment_ref":"BANK-1","amount":"20000","received_on":"`+today()+`"}`)
@@ -315,7 +317,7 @@ func TestNobodyApprovesTheirOwnRequest(t *testing.T) {
 	id := s.open(`{"title":"Own","customer":{"name":"O"}}`)
 	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
 	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
-	r := s.act(id, "li", 200, `{"action":"submit_contract","contract_no":"C-9","amount":"100"}`)
+	r := s.act(id, "li", 200, `{"action":"submit_contract","contract_no":"C-9","amount":"100","template_id":"TPL-STD"}`)
 	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	c := s.waitCase(caseID, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
 	require.Equal(t, []string{"he"}, holders(c), "li requested it, so only he reviews")
@@ -383,7 +385,7 @@ func TestLiveViewAgreesWithDatabase(t *testing.T) {
 	id := s.open(`{"title":"Agree","customer":{"name":"A"},"owners":{"delivery":"zhou"}}`)
 	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":3,"unit_price":"10.10"}],"discount":85,"valid_until":"`+future(5)+`"}`)
 	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
-	s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"C-1","amount":"25.75"}`)
+	s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"C-1","amount":"25.75","template_id":"TPL-STD"}`)
 	recorded := s.get(id)
 	delete(recorded, "history")
 	live := s.do("GET", "/api/v1/deals/"+id+"/live", "tok-wang", "")
@@ -394,7 +396,7 @@ func TestLiveViewAgreesWithDatabase(t *testing.T) {
 func TestListFiltersByStageAndOwner(t *testing.T) {
 	s := setup(t)
 	mine := s.open(`{"title":"Mine","customer":{"name":"M"},"owners":{"payment":"wu"}}`)
-	theirs := s.do("POST", "/api/v1/deals", "tok-liu", `{"title":"Theirs","customer":{"name":"T"}}`)
+	theirs := s.do("POST", "/api/v1/deals", "tok-liu", s.dealKnownCustomer(`{"title":"Theirs","customer":{"name":"T"}}`, "liu"))
 	require.Equal(t, 201, theirs.status, theirs.raw)
 	s.act(mine, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"1"}],"valid_until":"`+future(5)+`"}`)
 

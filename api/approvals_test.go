@@ -21,6 +21,9 @@ func (s *stack) inContractReview(contract string) (string, string) {
 	id := s.open(`{"title":"Review me","customer":{"name":"Suzhou Parts"}}`)
 	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
 	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
+	if !strings.Contains(contract, `"template_id"`) {
+		contract += `,"template_id":"TPL-STD"` // on the standard template unless the test says otherwise
+	}
 	r := s.act(id, "wang", 200, `{"action":"submit_contract",`+contract+`}`)
 	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	require.Equal(s.t, "contract_review."+id+".1", caseID)
@@ -68,7 +71,7 @@ func holders(c map[string]any) []string {
 // moves to the order once the case is approved.
 func TestContractReviewRoutedByRules(t *testing.T) {
 	s := setup(t)
-	id, caseID := s.inContractReview(`"contract_no":"HT-9","amount":"1500000","payment_terms":"90 days","nonstandard_terms":true`)
+	id, caseID := s.inContractReview(`"contract_no":"HT-9","amount":"1500000","payment_terms":"90 days"`)
 
 	c := s.waitCase(caseID, func(map[string]any) bool { return true })
 	var stages []string
@@ -118,7 +121,7 @@ func TestRejectAmendResubmitApprove(t *testing.T) {
 		return d["contract"].(map[string]any)["review"].(map[string]any)["status"] == "rejected" && d["holder"] == "wang"
 	}, 10*time.Second, 20*time.Millisecond)
 
-	s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-10b","amount":"5000"}`)
+	s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-10b","amount":"5000","template_id":"TPL-STD"}`)
 	c := s.waitCase(caseID, func(c map[string]any) bool { return c["round"] == float64(2) && len(holders(c)) > 0 })
 	require.Equal(t, "in_review", c["status"])
 	s.decide(caseID, "li", 200, `{"approve":true}`)
@@ -249,7 +252,7 @@ func TestStuckReportAndStageTimes(t *testing.T) {
 func TestQuoteDiscountApproval(t *testing.T) {
 	s := setup(t)
 	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: "Q-C1", Name: "Minimum Co.",
-		MinDiscountBP: ptr(int64(8500)), Source: "manual"}}, nil)
+		MinDiscountBP: ptr(int64(8500)), SalesOwner: "wang", Source: "manual"}}, nil)
 	require.NoError(t, err)
 	id := s.open(`{"title":"Discount","customer":{"code":"Q-C1","name":"Minimum Co."}}`)
 	quote := `{"action":"submit_quote","lines":[{"sku":"A","quantity":10,"unit_price":"100"}],"valid_until":"` + future(10) + `","discount":%d}`
@@ -305,7 +308,7 @@ func TestRuleEditorCannotApproveUnderTheirRules(t *testing.T) {
 	r := s.do("PUT", "/api/v1/approval-rules/contract_review", "tok-admin", body)
 	require.Equal(t, 200, r.status, r.raw)
 
-	_, caseID := s.inContractReview(`"contract_no":"HT-SOD","amount":"5000","non_template":true`)
+	_, caseID := s.inContractReview(`"contract_no":"HT-SOD","amount":"5000","template_id":""`)
 	s.decide(caseID, "he", 200, `{"approve":true}`)
 	c := s.waitCase(caseID, func(c map[string]any) bool { return c["current"] == float64(1) && len(holders(c)) > 0 })
 	require.Equal(t, "legal", c["route"].([]any)[1].(map[string]any)["name"])
@@ -321,7 +324,7 @@ func TestAPITokens(t *testing.T) {
 	stolen := r.body["token"].(string)
 	id := fmt.Sprintf("%.0f", r.body["id"].(float64))
 	require.Equal(t, 200, s.do("GET", "/api/v1/me", stolen, "").status)
-	require.Equal(t, 201, s.do("POST", "/api/v1/deals", stolen, `{"title":"via token","customer":{"name":"T"}}`).status)
+	require.Equal(t, 201, s.do("POST", "/api/v1/deals", stolen, s.dealKnownCustomer(`{"title":"via token","customer":{"name":"T"}}`, "wang")).status)
 	list := s.do("GET", "/api/v1/tokens", "tok-wang", "")
 	require.NotContains(t, list.raw, stolen, "the secret is shown once, never listed")
 	require.Equal(t, 404, s.do("DELETE", "/api/v1/tokens/"+id, "tok-liu", "").status, "not liu's token")

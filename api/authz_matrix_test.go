@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/l2c/l2c/api"
 	"github.com/l2c/l2c/internal/audit"
@@ -127,12 +128,12 @@ var matrix = map[string]access{
 func TestAuthorizationMatrix(t *testing.T) {
 	s := setup(t)
 	own, ownCase := s.inContractReview(`"contract_no":"HT-AZ","amount":"100"`)
-	liu := s.do("POST", "/api/v1/deals", "tok-liu", `{"title":"Other","customer":{"name":"O"}}`)
+	liu := s.do("POST", "/api/v1/deals", "tok-liu", s.dealKnownCustomer(`{"title":"Other","customer":{"name":"O"}}`, "liu"))
 	require.Equal(t, 201, liu.status, liu.raw)
 	other := liu.body["id"].(string)
 	s.act(other, "liu", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"1"}],"valid_until":"`+future(5)+`"}`)
 	s.act(other, "liu", 200, `{"action":"accept_quote"}`)
-	r := s.act(other, "liu", 200, `{"action":"submit_contract","contract_no":"HT-AZ2","amount":"100"}`)
+	r := s.act(other, "liu", 200, `{"action":"submit_contract","contract_no":"HT-AZ2","amount":"100","template_id":"TPL-STD"}`)
 	otherCase := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	s.waitCase(otherCase, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
 	ownCustomer, otherCustomer := "AZ-OWN", "AZ-OTHER"
@@ -203,6 +204,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 					allowed = slices.Contains(rule.other, role)
 				}
 				res := s.do(method, fill(route, ownObject), "tok-"+user, rule.body)
+				if res.status >= 500 {
+					// A crash is a failure, never a way of being "allowed".
+					t.Errorf("%s as %s (%s, own=%v): got %d: %s", rt, user, role, ownObject, res.status, res.raw)
+					continue
+				}
 				refused := res.status == 403 || res.status == 404
 				if allowed && (refused || res.status == 401) && !notFoundForMissingObject(route, res) {
 					t.Errorf("%s as %s (%s, own=%v): got %d, want access: %s", rt, user, role, ownObject, res.status, res.raw)
@@ -213,6 +219,82 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 	}
+	dealMatrixContent(t, s, map[string]string{own: "GET /api/v1/deals/{id}", other: "GET /api/v1/deals/{id}"},
+		map[string]bool{own: true, other: false}, map[string]bool{ownCustomer: true, otherCustomer: false})
+}
+
+// dealMatrixContent checks what lists and reports hold, role by role: an
+// object the role may not read on its own (by the matrix's rule for reading
+// it) never appears in a list or an export, and no list fails.
+func dealMatrixContent(t *testing.T, s *stack, deals map[string]string, ownDeal, ownCustomer map[string]bool) {
+	may := func(route string, role identity.Role, own bool) bool {
+		if own {
+			return slices.Contains(matrix[route].own, role)
+		}
+		return slices.Contains(matrix[route].other, role)
+	}
+	reportRule := matrix["GET /api/v1/reports/{name}"]
+	for role, user := range roleUsers {
+		texts := map[string]string{}
+		for _, path := range []string{"/api/v1/deals/?limit=200", "/api/v1/customers/?limit=500"} {
+			res := s.do("GET", path, "tok-"+user, "")
+			if res.status != 200 {
+				t.Errorf("GET %s as %s: got %d: %s", path, user, res.status, res.raw)
+			}
+			texts[path] = res.raw
+		}
+		if slices.Contains(reportRule.own, role) {
+			for _, name := range []string{"pipeline", "receivables-ageing", "stuck-reviews"} {
+				res := s.do("GET", "/api/v1/reports/"+name+"?lang=en", "tok-"+user, "")
+				switch {
+				case res.status >= 500:
+					t.Errorf("report %s as %s: got %d: %s", name, user, res.status, res.raw)
+				case res.status == 200:
+					texts["report "+name] = dealXLSXText(t, res.raw)
+				}
+			}
+		}
+		for id, route := range deals {
+			for where, text := range texts {
+				// A review step names its deal; whoever may read the case
+				// (its approvers among them) sees that much.
+				rule := route
+				if where == "report stuck-reviews" {
+					rule = "GET /api/v1/approvals/{id}"
+				}
+				if !may(rule, role, ownDeal[id]) && strings.Contains(text, id) {
+					t.Errorf("%s (%s) may not read deal %s but %s holds it", user, role, id, where)
+				}
+			}
+		}
+		for code, own := range ownCustomer {
+			if may("GET /api/v1/customers/{code}", role, own) {
+				continue
+			}
+			for where, text := range texts {
+				if strings.Contains(text, code) {
+					t.Errorf("%s (%s) may not read customer %s but %s holds it", user, role, code, where)
+				}
+			}
+		}
+	}
+}
+
+// dealXLSXText is the text of every cell of every sheet of an .xlsx.
+func dealXLSXText(t *testing.T, raw string) string {
+	t.Helper()
+	f, err := excelize.OpenReader(strings.NewReader(raw))
+	require.NoError(t, err)
+	defer f.Close()
+	var b strings.Builder
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		require.NoError(t, err)
+		for _, row := range rows {
+			b.WriteString(strings.Join(row, "\t") + "\n")
+		}
+	}
+	return b.String()
 }
 
 // sessionMatrix checks a page route for every role, logged in with a session
@@ -244,6 +326,10 @@ func sessionMatrix(t *testing.T, s *stack, rt string, rule access, ownCase, othe
 				body += "csrf_token=" + m[1]
 			}
 			res := b.do(method, route, contentTypeOf(body), body)
+			if res.status >= 500 {
+				t.Errorf("%s as %s (%s, own=%v): got %d: %s", rt, user, role, ownObject, res.status, res.body)
+				continue
+			}
 			refused := res.status == 401 || res.status == 403 || res.status == 404
 			if allowed == refused {
 				t.Errorf("%s as %s (%s, own=%v): got %d, allowed=%v: %s", rt, user, role, ownObject, res.status, allowed, res.body)

@@ -69,7 +69,9 @@ func apprReviewStatus(s *stack, id string) string {
 func TestApprovalControlRejectionNotUndoneByAFlag(t *testing.T) {
 	s := setup(t)
 	contract := `"contract_no":"HT-NT180","amount":"5000","payment_terms":"NT180"`
-	id, caseID := s.inContractReview(contract + `,"nonstandard_terms":true`)
+	// NT180 differs from the customer's approved terms (dealTestTerms), so l2c
+	// itself routes the contract to finance; the requester declares nothing.
+	id, caseID := s.inContractReview(contract)
 	c := s.waitCase(caseID, func(map[string]any) bool { return true })
 	require.Equal(t, []string{"sales_manager", "finance"}, apprStages(c))
 	s.decide(caseID, "li", 200, `{"approve":true}`)
@@ -77,7 +79,13 @@ func TestApprovalControlRejectionNotUndoneByAFlag(t *testing.T) {
 	s.decide(caseID, "sun", 200, `{"approve":false,"note":"NT180 is not acceptable"}`)
 	require.Eventually(t, func() bool { return apprReviewStatus(s, id) == "rejected" }, 10*time.Second, 20*time.Millisecond)
 
-	s.act(id, "wang", 200, `{"action":"submit_contract",`+contract+`,"nonstandard_terms":false}`)
+	// The flag that once dropped finance from the route cannot be sent any more...
+	before := s.get(id)
+	flagged := s.act(id, "wang", 400, `{"action":"submit_contract",`+contract+`,"template_id":"TPL-STD","nonstandard_terms":false}`)
+	require.Contains(t, flagged.raw, "nonstandard_terms")
+	require.Equal(t, before, s.get(id), "a refused resubmission changes nothing")
+	// ...and resubmitted unchanged, finance (which rejected) must decide again.
+	s.act(id, "wang", 200, `{"action":"submit_contract",`+contract+`,"template_id":"TPL-STD"}`)
 	c = s.waitCase(caseID, func(c map[string]any) bool {
 		return c["round"] == float64(2) && (len(holders(c)) > 0 || c["status"] != "in_review")
 	})
@@ -142,12 +150,12 @@ func TestApprovalControlOwnDealThroughAnAssistant(t *testing.T) {
 	apprUser(t, s, li, "")
 	apprUser(t, s, zhao, "")
 
-	r := s.do("POST", "/api/v1/deals", "tok-li", `{"title":"Li's own","customer":{"name":"Own Co."},"owners":{"sales":"li"}}`)
+	r := s.do("POST", "/api/v1/deals", "tok-li", s.dealKnownCustomer(`{"title":"Li's own","customer":{"name":"Own Co."},"owners":{"sales":"li"}}`, "li"))
 	require.Equal(t, 201, r.status, r.raw)
 	id := r.body["id"].(string)
 	s.act(id, "zhao", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
 	s.act(id, "zhao", 200, `{"action":"accept_quote"}`)
-	r = s.act(id, "zhao", 200, `{"action":"submit_contract","contract_no":"HT-OWN","amount":"100"}`)
+	r = s.act(id, "zhao", 200, `{"action":"submit_contract","contract_no":"HT-OWN","amount":"100","template_id":"TPL-STD"}`)
 	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	c := s.waitCase(caseID, func(c map[string]any) bool { return len(holders(c)) > 0 })
 	require.Equal(t, "zhao", c["requester"])

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
@@ -78,6 +82,9 @@ func (h deals) create(w http.ResponseWriter, r *http.Request) error {
 	if err := h.checkPeople(r, deal.Opening{Owners: d.Owners}.People()); err != nil {
 		return err
 	}
+	if err := h.checkOwners(r, d.Owners, map[string]string{"delivery": "owners.delivery", "payment": "owners.payment"}); err != nil {
+		return err
+	}
 	if me := actor(r); d.Owners.Sales != me.ID {
 		ok, err := h.DB.SalesOwnerInReach(r.Context(), me.ID, me.Team, d.Owners.Sales)
 		if err != nil {
@@ -88,6 +95,24 @@ func (h deals) create(w http.ResponseWriter, r *http.Request) error {
 				deal.FieldError{Field: "owners.sales", Message: fmt.Sprintf("%s is not a sales rep in your team", d.Owners.Sales)})
 		}
 	}
+	// The customer must be one l2c knows and the opener may see whole: a
+	// made-up code would escape the minimum-discount gate, and naming another
+	// rep's customer would open it to them. Both answer alike.
+	code := strings.TrimSpace(d.Customer.Code)
+	if code == "" {
+		return problem(http.StatusUnprocessableEntity, string(deal.ErrInvalid), "invalid input",
+			deal.FieldError{Field: "customer.code", Message: "is required: name a customer from the customer master"})
+	}
+	c, err := h.DB.CustomerForDeal(r.Context(), code, viewer(actor(r)))
+	if errors.Is(err, database.ErrNotFound) {
+		return problem(http.StatusUnprocessableEntity, string(deal.ErrInvalid), "invalid input",
+			deal.FieldError{Field: "customer.code", Message: fmt.Sprintf("no customer %q that you may open deals for", code)})
+	}
+	if err != nil {
+		return err
+	}
+	d.Customer = deal.Customer{Code: c.Code, Name: c.Name} // the master's name, not the one typed
+	opened.Reason = "opened for " + c.Name
 	if d.ID, err = h.DB.DealNextID(r.Context()); err != nil {
 		return err
 	}
@@ -111,7 +136,7 @@ func (h deals) create(w http.ResponseWriter, r *http.Request) error {
 	if err := upd.Get(r.Context(), nil); err != nil {
 		return fmt.Errorf("open deal %s: %w", d.ID, err)
 	}
-	h.record(r, "deal.open", "deal", d.ID, o)
+	// The audit entry was written with the opening (activities.Deals.SaveDeal).
 	w.Header().Set("Location", "/api/v1/deals/"+d.ID)
 	return h.render(w, r, http.StatusCreated, d.ID)
 }
@@ -168,6 +193,9 @@ func (h deals) live(w http.ResponseWriter, r *http.Request) error {
 	if err := v.Get(&d); err != nil {
 		return fmt.Errorf("decode deal %s status: %w", id, err)
 	}
+	if err := h.hideTerms(r, &d); err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusOK, d)
 }
 
@@ -199,23 +227,22 @@ func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 	if err := h.checkPeople(r, a.People()); err != nil {
 		return err
 	}
-	a.Resolve(h.Now(), h.Location)
-	a.CustomerMinDiscount = nil // only the customer master says what it is
-	if a.Name == deal.ActSubmitQuote && current.Customer.Code != "" {
-		bp, err := h.DB.CustomerMinDiscount(r.Context(), current.Customer.Code)
-		if err != nil {
+	// What the client sent, before l2c adds what it works out: a key reused
+	// for anything else is refused rather than answered with another outcome.
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" {
+		if err := h.claimKey(r, id, key, a); err != nil {
 			return err
 		}
-		if bp != nil {
-			min := deal.Percent(*bp)
-			a.CustomerMinDiscount = &min
-		}
+	}
+	if err := h.controls(r, current, &a); err != nil {
+		return err
 	}
 	upd, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
 		WorkflowID: workflows.DealWorkflowID(id),
 		// A client retrying with the same Idempotency-Key gets the first outcome
-		// instead of acting twice.
-		UpdateID:     r.Header.Get("Idempotency-Key"),
+		// instead of acting twice; the workflow saves (and audits) it once.
+		UpdateID:     key,
 		UpdateName:   workflows.DealActUpdate,
 		Args:         []any{workflows.ActInput{Actor: actor(r), Action: a}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -226,7 +253,7 @@ func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 	if err := upd.Get(r.Context(), nil); err != nil {
 		return fmt.Errorf("act on deal %s: %w", id, err)
 	}
-	h.record(r, "deal."+string(a.Name), "deal", id, a)
+	// The audit entry was written with the transition (activities.Deals.SaveDeal).
 	if err := h.awaitReviewCase(r, id); err != nil {
 		return err
 	}
@@ -300,7 +327,27 @@ func (h deals) render(w http.ResponseWriter, r *http.Request, status int, id str
 	if err != nil {
 		return err
 	}
+	if err := h.hideTerms(r, &d); err != nil {
+		return err
+	}
 	return writeJSON(w, status, dealView{Deal: d, History: history})
+}
+
+// hideTerms leaves out of d the customer's commercial terms its quotes
+// recorded (the approved minimum discount) unless the viewer may see the
+// customer's terms: seeing a deal (delivering it, say) is not seeing them.
+func (h deals) hideTerms(r *http.Request, d *deal.Deal) error {
+	if !slices.ContainsFunc(d.Quotes, func(q deal.Quote) bool { return q.MinDiscount != nil }) {
+		return nil
+	}
+	ok, err := h.DB.CustomerTermsVisible(r.Context(), d.Customer.Code, viewer(actor(r)))
+	if err != nil || ok {
+		return err
+	}
+	for i := range d.Quotes {
+		d.Quotes[i].MinDiscount = nil
+	}
+	return nil
 }
 
 // checkPeople makes sure every person a request names is a user, so a typo in
@@ -331,22 +378,156 @@ func (h deals) checkPeople(r *http.Request, people map[string]string) error {
 	return problem(http.StatusUnprocessableEntity, string(deal.ErrInvalid), "invalid input", fe...)
 }
 
-// viewer says which deals u may see: their own (any role named on the deal),
-// their team's for sales managers and assistants, their department's stages,
-// and all of them for finance, market management and admins. Customer reads
-// use the same viewer (internal/database/customers_read.go).
-func viewer(u identity.User) database.Viewer {
-	v := database.Viewer{ID: u.ID, All: u.Has(identity.RoleFinance, identity.RoleMarketManager, identity.RoleAdmin)}
-	if u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant) {
-		v.Team = u.Team
+// viewer says which deals (and customers) u may see: database.ViewerOf, which
+// the reports use too, so every read path has the same predicate.
+func viewer(u identity.User) database.Viewer { return database.ViewerOf(u) }
+
+// controls puts on a what only l2c may say about it (never the client):
+// the customer's approved minimum discount and payment terms from the
+// customer master, the facts that route a contract, and the roles of the
+// owners it names. It also refuses up front what the segregation of duties
+// forbids, so deals whose workflow predates the controls are held to them too.
+func (h deals) controls(r *http.Request, current deal.Deal, a *deal.Action) error {
+	a.Resolve(h.Now(), h.Location)
+	a.CustomerMinDiscount, a.CustomerPaymentTerms, a.OwnerRoles = nil, nil, nil
+	a.NonstandardTerms, a.NonTemplate = false, false
+	if err := deal.CheckSegregation(a.Name, &current, actor(r)); err != nil {
+		return err
 	}
-	v.Manager = u.Has(identity.RoleSalesManager)
-	v.Unowned = u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant)
-	if u.Has(identity.RoleDelivery) {
-		v.Stages = append(v.Stages, string(deal.StageOrder), string(deal.StageDelivery))
+	var terms database.DealCustomer
+	if a.Name == deal.ActSubmitQuote || a.Name == deal.ActSubmitContract {
+		var err error
+		if terms, err = h.DB.CustomerTermsOf(r.Context(), current.Customer.Code); err != nil && !errors.Is(err, database.ErrNotFound) {
+			return err
+		}
+		// A deal from before customers had to be known has none: no terms
+		// approved, so every discount and every term needs review.
 	}
-	if u.Has(identity.RoleCollector) {
-		v.Stages = append(v.Stages, string(deal.StagePaymentCollection), string(deal.StageClosed))
+	switch a.Name {
+	case deal.ActSubmitQuote:
+		min := deal.Hundred // no minimum recorded: none was approved
+		if terms.MinDiscountBP != nil {
+			min = deal.Percent(*terms.MinDiscountBP)
+		}
+		a.CustomerMinDiscount = &min
+	case deal.ActSubmitContract:
+		pt := terms.PaymentTerms
+		a.CustomerPaymentTerms = &pt
+		a.NonstandardTerms, a.NonTemplate = deal.ContractFacts(a.PaymentTerms, pt, a.TemplateID)
+	case deal.ActAssignOwners:
+		next := current.Owners
+		check := map[string]string{}
+		var ids []string
+		if a.DeliveryOwner != "" {
+			next.Delivery, check["delivery"] = a.DeliveryOwner, "delivery_owner"
+			ids = append(ids, a.DeliveryOwner)
+		}
+		if a.PaymentOwner != "" {
+			next.Payment, check["payment"] = a.PaymentOwner, "payment_owner"
+			ids = append(ids, a.PaymentOwner)
+		}
+		if len(ids) == 0 {
+			return nil // the rules say what is missing
+		}
+		roles, err := h.DB.UserRoles(r.Context(), ids)
+		if err != nil {
+			return err
+		}
+		if err := deal.SegregationOfDuties(next, roles, check); err != nil {
+			return err
+		}
+		a.OwnerRoles = roles
+	case deal.ActPlaceOrder:
+		a.ERPOrderNo = strings.TrimSpace(a.ERPOrderNo)
+		if a.ERPOrderNo != "" && current.Stage == deal.StageOrder {
+			return h.checkERPOrder(r, current, a.ERPOrderNo)
+		}
 	}
-	return v
+	return nil
+}
+
+// erpOrderShape is what an ERP sales order number looks like.
+var erpOrderShape = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$`)
+
+// checkERPOrder makes sure an order number typed by a person names an order
+// the ERP holds for this deal's customer, and no other deal's: the ERP's
+// invoices and payments for that order are applied to the deal from then on.
+func (h deals) checkERPOrder(r *http.Request, d deal.Deal, no string) error {
+	bad := func(msg string, args ...any) error {
+		return problem(http.StatusUnprocessableEntity, string(deal.ErrInvalid), "invalid input",
+			deal.FieldError{Field: "erp_order_no", Message: fmt.Sprintf(msg, args...)})
+	}
+	if !erpOrderShape.MatchString(no) {
+		return bad("%q is not an ERP order number", no)
+	}
+	if h.Orders == nil {
+		return problem(http.StatusServiceUnavailable, "erp_unavailable",
+			"no ERP that can look up sales orders is configured, so an order number cannot be checked; leave erp_order_no out",
+			deal.FieldError{Field: "erp_order_no", Message: "cannot be checked against the ERP"})
+	}
+	o, err := h.Orders.ReadSalesOrder(r.Context(), no)
+	switch {
+	case errors.Is(err, connectors.ErrNotFound):
+		return bad("the ERP has no sales order %s", no)
+	case err != nil:
+		h.Log.WarnContext(r.Context(), "sales order check failed", "order", no, "deal", d.ID, "err", err)
+		p := problem(http.StatusServiceUnavailable, "erp_unavailable",
+			"the ERP could not be asked about this sales order; nothing was changed, try again later",
+			deal.FieldError{Field: "erp_order_no", Message: "could not be checked against the ERP"})
+		p.retryAfter = 30 * time.Second
+		return p
+	case o.Customer != d.Customer.Code:
+		return bad("sales order %s is not an order of this deal's customer", no)
+	}
+	other, err := h.DB.DealWithERPOrder(r.Context(), no, d.ID)
+	if err != nil {
+		return err
+	}
+	if other != "" {
+		return bad("sales order %s is already another deal's", no)
+	}
+	return nil
+}
+
+// checkOwners applies the segregation of duties to the owners of a new deal.
+func (h deals) checkOwners(r *http.Request, o deal.Owners, check map[string]string) error {
+	var ids []string
+	for _, id := range []string{o.Delivery, o.Payment} {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	roles, err := h.DB.UserRoles(r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	return deal.SegregationOfDuties(o, roles, check)
+}
+
+// claimKey ties an Idempotency-Key to the request first sent with it (by whom,
+// and what): the same request again goes on to get the first outcome, any
+// other is refused.
+func (h deals) claimKey(r *http.Request, id, key string, a deal.Action) error {
+	if len(key) > 200 {
+		return problem(http.StatusBadRequest, "invalid_header", "Idempotency-Key is too long",
+			deal.FieldError{Field: "Idempotency-Key", Message: "want at most 200 characters"})
+	}
+	body, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("digest action: %w", err)
+	}
+	digest := sha256.Sum256(body)
+	same, err := h.DB.DealIdempotencyClaim(r.Context(), id, key, actor(r).ID, digest[:])
+	if err != nil {
+		return err
+	}
+	if !same {
+		return problem(http.StatusUnprocessableEntity, "idempotency_key_reused",
+			"this Idempotency-Key was used for a different request; use a new key for a new request",
+			deal.FieldError{Field: "Idempotency-Key", Message: fmt.Sprintf("%q was sent before with another action or body", key)})
+	}
+	return nil
 }

@@ -47,7 +47,7 @@ func TestNoMassAssignment(t *testing.T) {
 		require.Equal(t, "owners.sales", r.body["errors"].([]any)[0].(map[string]any)["field"])
 	}
 	require.Equal(t, n, deals())
-	r := s.do("POST", "/api/v1/deals", "tok-li", `{"title":"For Wang","customer":{"name":"X"},"owners":{"sales":"wang"}}`)
+	r := s.do("POST", "/api/v1/deals", "tok-li", s.dealKnownCustomer(`{"title":"For Wang","customer":{"name":"X"},"owners":{"sales":"wang"}}`, "wang"))
 	require.Equal(t, 201, r.status, r.raw) // wang reports to li
 	require.Equal(t, "wang", r.body["owners"].(map[string]any)["sales"])
 }

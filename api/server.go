@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"go.temporal.io/sdk/client"
 
+	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 )
@@ -28,12 +29,21 @@ type Deps struct {
 	Now func() time.Time
 	// Audit chains the audit trail's entries (keyed from L2C_AUDIT_KEY).
 	Audit audit.Chain
+	// Orders looks up the sales orders a person names (place_order's
+	// erp_order_no) in the ERP; nil when no ERP that can is configured, and
+	// then such an order number is refused, since it cannot be checked.
+	Orders OrderChecker
 	// Limits caps request rates; NewRouter fills in defaults.
 	Limits Limits
 	// Sessions configures logins to the pages; NewRouter fills in defaults.
 	Sessions Sessions
 	// queue serialises requests on one deal or case (see keyedLocks).
 	queue *keyedLocks
+}
+
+// OrderChecker reads a sales order from the ERP (connectors.OrderReader).
+type OrderChecker interface {
+	ReadSalesOrder(ctx context.Context, number string) (connectors.SalesOrder, error)
 }
 
 // Limits are the API's rate limits, in requests a second with a burst.

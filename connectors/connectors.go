@@ -75,6 +75,16 @@ type OrderWriter interface {
 	Shipments(ctx context.Context, salesOrder string) ([]Shipment, error)
 }
 
+// OrderReader reads one sales order by its number: how l2c checks an order
+// number a person typed before it trusts the ERP's records for that order.
+// Connectors that cannot look orders up (the exchange folder) do not
+// implement it.
+type OrderReader interface {
+	// ReadSalesOrder reads the order with number as the ERP holds it, or
+	// returns ErrNotFound.
+	ReadSalesOrder(ctx context.Context, number string) (SalesOrder, error)
+}
+
 // Idempotency identifies one logical create across retries. Key is stable
 // (derived from the workflow and step); FirstSent is when the first attempt was
 // made and stays the same on every retry.

@@ -157,17 +157,17 @@ func (p *approvalProcess) exec(ctx workflow.Context, fn any, args ...any) workfl
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, approvalActivity), fn, args...)
 }
 
-// ControlsChange versions the approval workflow: from version 1 a case runs
+// ApprovalControlsChange versions the approval workflow: from version 1 a case runs
 // under approval.ControlsV1 (people named on the subject excluded, four eyes,
 // rejections that must be answered by the stage that made them). Cases
 // started before keep the rules they started with.
-const ControlsChange = "approval-controls"
+const ApprovalControlsChange = "approval-controls"
 
 func (p *approvalProcess) setup(ctx workflow.Context) error {
 	p.saving = workflow.NewMutex(ctx)
 	p.local = workflow.GetVersion(ctx, LocalActivitiesChange, workflow.DefaultVersion, 1) == 1
 	p.c.Controls = 0
-	if workflow.GetVersion(ctx, ControlsChange, workflow.DefaultVersion, 1) == 1 {
+	if workflow.GetVersion(ctx, ApprovalControlsChange, workflow.DefaultVersion, 1) == 1 {
 		p.c.Controls = approval.ControlsV1
 	}
 	workflow.Go(ctx, func(ctx workflow.Context) {

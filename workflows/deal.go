@@ -114,9 +114,17 @@ type dealProcess struct {
 // the deal. Deals started before keep deciding on the deal.
 const ReviewEngineChange = "review-engine"
 
+// DealControlsChange versions the deal workflow again: from version 1 the deal
+// runs issue 10's controls (deal.Deal.Controls: segregation of duties,
+// contract routing facts derived from the customer master, a contract below
+// its quote reviewed as a further discount). Deals started before keep the
+// rules their history was made with.
+const DealControlsChange = "controls"
+
 func (p *dealProcess) setup(ctx workflow.Context) error {
 	p.saving = workflow.NewMutex(ctx)
 	p.deal.ReviewEngine = workflow.GetVersion(ctx, ReviewEngineChange, workflow.DefaultVersion, 1) == 1
+	p.deal.Controls = workflow.GetVersion(ctx, DealControlsChange, workflow.DefaultVersion, 1) == 1
 	p.cases = map[string]bool{}
 	if err := workflow.SetQueryHandler(ctx, DealStatusQuery, func() (deal.Deal, error) {
 		return p.deal, nil
@@ -187,10 +195,23 @@ func (p *dealProcess) pendingReview() (*deal.Review, approval.Kind, []approval.F
 		if c.NonTemplate {
 			template = "non-standard"
 		}
-		return &c.Review, approval.KindContractReview, []approval.Field{
-				{Name: "contract_no", Value: c.Number}, {Name: "amount", Value: c.Amount.String() + " " + d.Currency},
-				{Name: "payment_terms", Value: c.PaymentTerms}, {Name: "template", Value: template}},
-			approval.Facts{Amount: c.Amount, NonstandardPaymentTerms: c.NonstandardTerms, NonTemplateContract: c.NonTemplate}
+		subject := []approval.Field{
+			{Name: "contract_no", Value: c.Number}, {Name: "amount", Value: c.Amount.String() + " " + d.Currency},
+			{Name: "payment_terms", Value: c.PaymentTerms}, {Name: "template", Value: template}}
+		// Only contracts submitted under the controls carry these; older
+		// subjects stay as they were.
+		if c.TemplateID != "" {
+			subject = append(subject, approval.Field{Name: "template_id", Value: c.TemplateID})
+		}
+		if c.QuoteTotal != nil {
+			subject = append(subject, approval.Field{Name: "quote_total", Value: c.QuoteTotal.String() + " " + d.Currency})
+			if e := d.EffectiveDiscount(); e != nil {
+				subject = append(subject, approval.Field{Name: "effective_discount", Value: e.String() + "%"})
+			}
+		}
+		return &c.Review, approval.KindContractReview, subject,
+			approval.Facts{Amount: c.Amount, NonstandardPaymentTerms: c.NonstandardTerms, NonTemplateContract: c.NonTemplate,
+				DiscountBelowMinimum: c.BelowQuote}
 	case d.Stage == deal.StageOrder && d.Order != nil && d.Order.Review.Status == deal.ReviewPending:
 		o := d.Order
 		var amount money.Amount
@@ -393,9 +414,9 @@ func (p *dealProcess) act(ctx workflow.Context, in ActInput) (deal.Deal, error) 
 		copied := *r
 		before = &copied
 	}
-	err := p.transition(ctx, func(d deal.Deal, now time.Time) (deal.Deal, deal.HistoryEntry, error) {
+	err := p.transitionFor(ctx, func(d deal.Deal, now time.Time) (deal.Deal, deal.HistoryEntry, error) {
 		return deal.Apply(d, in.Actor, in.Action, now)
-	})
+	}, &in.Action)
 	if err != nil {
 		return p.deal, refusalError(err)
 	}
@@ -411,6 +432,11 @@ func (p *dealProcess) act(ctx workflow.Context, in ActInput) (deal.Deal, error) 
 // transition applies one step under the lock, saves it, and only then makes it
 // the workflow's state, so a failed save leaves the deal as it was.
 func (p *dealProcess) transition(ctx workflow.Context, s step) error {
+	return p.transitionFor(ctx, s, nil)
+}
+
+// transitionFor is transition for a person's action, which the audit entry records.
+func (p *dealProcess) transitionFor(ctx workflow.Context, s step, a *deal.Action) error {
 	if err := p.saving.Lock(ctx); err != nil {
 		return err
 	}
@@ -420,7 +446,7 @@ func (p *dealProcess) transition(ctx workflow.Context, s step) error {
 	if err != nil {
 		return err
 	}
-	if err := p.save(ctx, p.deal, next, entry); err != nil {
+	if err := p.saveFor(ctx, p.deal, next, entry, a); err != nil {
 		return err
 	}
 	p.deal = next
@@ -428,9 +454,13 @@ func (p *dealProcess) transition(ctx workflow.Context, s step) error {
 }
 
 func (p *dealProcess) save(ctx workflow.Context, prev, next deal.Deal, entry deal.HistoryEntry) error {
+	return p.saveFor(ctx, prev, next, entry, nil)
+}
+
+func (p *dealProcess) saveFor(ctx workflow.Context, prev, next deal.Deal, entry deal.HistoryEntry, action *deal.Action) error {
 	ctx = workflow.WithActivityOptions(ctx, saveOptions)
 	var a *activities.Deals
-	in := activities.SaveDealInput{Deal: next, Entry: entry, Notices: deal.Notices(prev, next, entry)}
+	in := activities.SaveDealInput{Deal: next, Entry: entry, Notices: deal.Notices(prev, next, entry), Action: action}
 	return workflow.ExecuteActivity(ctx, a.SaveDeal, in).Get(ctx, nil)
 }
 

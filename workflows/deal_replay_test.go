@@ -21,6 +21,9 @@ func TestDealWorkflowReplay(t *testing.T) {
 		// review-news-check: forged "approved" news refused by the case's
 		// record, then the case's own news
 		"testdata/deal_controls_forged_news.json",
+		// v2 (controls): owners checked against their roles, shipment, invoice
+		// and payment by others than the seller, paid in full
+		"testdata/deal_controls.json",
 	} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/l2c/l2c/activities"
+	"github.com/l2c/l2c/api"
 	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/exchange"
@@ -41,6 +42,21 @@ func erpConnector(cfg config.Config, log *slog.Logger) (connectors.ERP, error) {
 		return exchange.New(exchange.Config{Dir: e.ExchangeDir, Log: log.With("component", "exchange")})
 	}
 	return nil, fmt.Errorf("unknown ERP kind %q", e.Kind)
+}
+
+// orderChecker is how the API checks an order number a person typed: the
+// configured ERP, from the same configuration as the worker's, when it can
+// look orders up; nil otherwise, and then the API refuses such numbers.
+func orderChecker(cfg config.Config, log *slog.Logger) (api.OrderChecker, error) {
+	conn, err := erpConnector(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := conn.(connectors.OrderReader); ok {
+		return r, nil
+	}
+	log.Warn("the ERP cannot look up sales orders: place_order refuses an erp_order_no it cannot check")
+	return nil, nil
 }
 
 // erpActivities are the ERP sync and write-back activities for a worker.

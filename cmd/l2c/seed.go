@@ -82,7 +82,8 @@ func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			ExpectedAmount: 48000000, PurchaseTimeframe: deal.Timeframe3Months},
 		{Title: "Hydraulic presses (tender)", Customer: deal.Customer{Code: "C1002", Name: "Ningbo Auto Components"},
 			Tendered: true, ExpectedAmount: 260000000, PurchaseTimeframe: deal.Timeframe6Months},
-		{Title: "Spare gearboxes", Customer: deal.Customer{Code: "C1003", Name: "Wuxi Textile Machinery"},
+		// wang's own customer: a deal may name only a customer its opener sees.
+		{Title: "Spare gearboxes", Customer: deal.Customer{Code: "C1001", Name: "Suzhou Precision Parts Co."},
 			ExpectedAmount: 9500000, PurchaseTimeframe: deal.TimeframeNow,
 			Owners: deal.Owners{Sales: "wang", Delivery: "zhou", Payment: "wu"}},
 	}

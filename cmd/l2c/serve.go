@@ -59,10 +59,14 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer func() { stopDispatcher(); <-dispatcherDone }()
 
 	runScheduler(ctx, cfg, db, tc, log)
+	orders, err := orderChecker(cfg, log)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Addr: cfg.HTTPAddr,
 		Handler: api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: cfg.Location, Log: log, Audit: chain,
-			Sessions: sessions(cfg)}),
+			Sessions: sessions(cfg), Orders: orders}),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -127,7 +131,7 @@ func register(w worker.Registry, db *database.DB, log *slog.Logger, sod time.Dur
 	w.RegisterWorkflow(workflows.SyncWorkflow)
 	w.RegisterWorkflow(workflows.TermsChangeWorkflow)
 	w.RegisterActivity(&activities.Terms{DB: db, Audit: chain})
-	w.RegisterActivity(&activities.Deals{DB: db, Log: log})
+	w.RegisterActivity(&activities.Deals{DB: db, Log: log, Audit: chain})
 	w.RegisterActivity(&activities.Approvals{DB: db, Log: log, Calendar: workingCalendar(db), RuleEditWindow: sod, Audit: chain})
 }
 

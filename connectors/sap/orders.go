@@ -79,6 +79,26 @@ func (c *Client) FindSalesOrder(ctx context.Context, customer, customerRef strin
 	return c.toSalesOrder(op, page.D.Results[0])
 }
 
+// ReadSalesOrder implements connectors.OrderReader: the order by its key.
+func (c *Client) ReadSalesOrder(ctx context.Context, number string) (connectors.SalesOrder, error) {
+	op := "read sales order " + number
+	q := url.Values{"$select": {"SalesOrder,SoldToParty,PurchaseOrderByCustomer,TransactionCurrency,TotalNetAmount"}}
+	res, err := c.get(ctx, op, c.serviceURL(ServiceSalesOrder, "/A_SalesOrder("+StringLit(number)+")", q))
+	if err != nil {
+		return connectors.SalesOrder{}, err
+	}
+	so, err := decodeEntity[SalesOrder](op, res)
+	if err != nil {
+		return connectors.SalesOrder{}, err
+	}
+	if so.SalesOrder != number {
+		return connectors.SalesOrder{}, &connectors.Error{Kind: connectors.ErrInvalid, Op: op, Message: "the answer names another sales order"}
+	}
+	return c.toSalesOrder(op, so)
+}
+
+var _ connectors.OrderReader = (*Client)(nil)
+
 // CreateSalesOrder places a standard order with its items in one deep insert,
 // made repeatable by Repeatability-Request-ID.
 func (c *Client) CreateSalesOrder(ctx context.Context, idem connectors.Idempotency, o connectors.NewSalesOrder) (connectors.SalesOrder, error) {

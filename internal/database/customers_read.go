@@ -26,6 +26,11 @@ import (
 //   - the receivables: everyone who sees the terms, and the payment owners of
 //     the customer's deals.
 //
+// Sight never follows from a deal its viewer created, owns as sales or
+// discovered: naming oneself delivery or payment owner on one's own deal must
+// not open someone else's customer (deal.SegregationOfDuties refuses that
+// too, but deals from before may carry it).
+//
 // The predicates take the viewer as $1..$5 (customerArgs) and read the
 // customer as alias c. Team and deal membership are uncorrelated IN
 // subqueries: PostgreSQL computes each once per query, not once per row.
@@ -36,10 +41,12 @@ const customerEntitled = `(($2 OR c.sales_owner = $1 OR ($5 AND c.sales_owner IS
 	IS TRUE)`
 
 // customerNamed: the viewer delivers or collects one of the customer's deals.
-const customerNamed = `(c.code IN (SELECT d.customer_code FROM deals d WHERE d.delivery_owner = $1 OR d.payment_owner = $1))`
+const customerNamed = `(c.code IN (SELECT d.customer_code FROM deals d WHERE (d.delivery_owner = $1 OR d.payment_owner = $1)
+	AND d.created_by <> $1 AND d.sales_owner <> $1 AND d.discoverer <> $1))`
 
 // customerCollects: the viewer collects one of the customer's deals.
-const customerCollects = `(c.code IN (SELECT d.customer_code FROM deals d WHERE d.payment_owner = $1))`
+const customerCollects = `(c.code IN (SELECT d.customer_code FROM deals d WHERE d.payment_owner = $1
+	AND d.created_by <> $1 AND d.sales_owner <> $1 AND d.discoverer <> $1))`
 
 func (v Viewer) customerArgs() []any { return []any{v.ID, v.All, v.Team, v.Manager, v.Unowned} }
 
@@ -286,4 +293,52 @@ func (db *DB) CustomerReceivables(ctx context.Context, code string, v Viewer) (R
 		return Receivables{}, fmt.Errorf("receivables of customer %s: %w", code, err)
 	}
 	return out, nil
+}
+
+// DealCustomer is what a deal needs of its customer from l2c's customer master.
+type DealCustomer struct {
+	Code, Name   string
+	PaymentTerms string
+	// MinDiscountBP is the approved minimum discount; nil when none is recorded.
+	MinDiscountBP *int64
+}
+
+// CustomerForDeal reads the customer a new deal names, as v may use it: only a
+// customer whose whole record (terms included) v may see. There being no
+// such customer and v not seeing it are the same ErrNotFound, so naming a
+// customer reveals nothing about it.
+func (db *DB) CustomerForDeal(ctx context.Context, code string, v Viewer) (DealCustomer, error) {
+	var c DealCustomer
+	err := db.pool.QueryRow(ctx, `SELECT c.code, c.name, c.payment_terms, c.min_discount_bp FROM customers c
+		WHERE c.code = $6 AND `+customerEntitled, append(v.customerArgs(), code)...).
+		Scan(&c.Code, &c.Name, &c.PaymentTerms, &c.MinDiscountBP)
+	if err != nil {
+		return DealCustomer{}, fmt.Errorf("customer %s for a deal: %w", code, notFound(err))
+	}
+	return c, nil
+}
+
+// CustomerTermsOf reads the approved terms of the customer with code, for the
+// rules of a deal on it (the deal's visibility was checked already):
+// ErrNotFound when l2c does not know the customer.
+func (db *DB) CustomerTermsOf(ctx context.Context, code string) (DealCustomer, error) {
+	var c DealCustomer
+	err := db.pool.QueryRow(ctx, `SELECT code, name, payment_terms, min_discount_bp FROM customers WHERE code = $1`, code).
+		Scan(&c.Code, &c.Name, &c.PaymentTerms, &c.MinDiscountBP)
+	if err != nil {
+		return DealCustomer{}, fmt.Errorf("terms of customer %s: %w", code, notFound(err))
+	}
+	return c, nil
+}
+
+// CustomerTermsVisible reports whether v may see the commercial terms of the
+// customer with code (the minimum discount a quote records is one of them).
+func (db *DB) CustomerTermsVisible(ctx context.Context, code string, v Viewer) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customers c WHERE c.code = $6 AND `+customerEntitled+`)`,
+		append(v.customerArgs(), code)...).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("terms of customer %s visible: %w", code, err)
+	}
+	return ok, nil
 }

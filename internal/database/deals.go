@@ -3,12 +3,15 @@ package database
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
 )
 
@@ -29,6 +32,15 @@ func (db *DB) DealNextID(ctx context.Context) (string, error) {
 // once per sequence number, and a notification once per key. It returns the
 // notifications newly queued.
 func (db *DB) DealSave(ctx context.Context, d deal.Deal, h deal.HistoryEntry, notes []Notification) ([]Notification, error) {
+	return db.DealSaveAudited(ctx, d, h, notes, audit.Chain{}, nil)
+}
+
+// DealSaveAudited is DealSave that also appends e to the audit trail, in the
+// same transaction, when the history entry is newly written: a transition and
+// its audit entry commit together or not at all, and a retried save (the
+// entry already there) appends nothing more. e nil audits nothing.
+func (db *DB) DealSaveAudited(ctx context.Context, d deal.Deal, h deal.HistoryEntry, notes []Notification,
+	chain audit.Chain, e *audit.Entry) ([]Notification, error) {
 	var added []Notification
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		added = added[:0]
@@ -57,12 +69,17 @@ func (db *DB) DealSave(ctx context.Context, d deal.Deal, h deal.HistoryEntry, no
 				return err
 			}
 		}
-		_, err = tx.Exec(ctx, `
+		tag, err = tx.Exec(ctx, `
 			INSERT INTO deal_history (deal_id, seq, action, actor, from_stage, to_stage, reason, at)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (deal_id, seq) DO NOTHING`,
 			d.ID, h.Seq, h.Action, h.Actor, string(h.From), string(h.To), h.Reason, h.At)
 		if err != nil {
 			return fmt.Errorf("insert history: %w", err)
+		}
+		if e != nil && tag.RowsAffected() == 1 {
+			if _, err := auditAppend(ctx, tx, chain, *e); err != nil {
+				return fmt.Errorf("audit: %w", err)
+			}
 		}
 		for _, n := range notes {
 			ok, err := notificationAdd(ctx, tx, n)
@@ -114,10 +131,10 @@ func saveStageData(ctx context.Context, tx pgx.Tx, d deal.Deal) error {
 		r := c.Review
 		b.Queue(`INSERT INTO deal_contracts (deal_id, number, amount, review_status, review_round,
 				requested_by, requested_at, decided_by, decided_at, note, payment_terms, nonstandard_terms,
-				non_template, case_id)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`, d.ID, c.Number, int64(c.Amount), string(r.Status),
-			r.Round, r.RequestedBy, r.RequestedAt, r.DecidedBy, r.DecidedAt, r.Note, c.PaymentTerms, c.NonstandardTerms,
-			c.NonTemplate, r.CaseID)
+				non_template, case_id, template_id, quote_total, below_quote)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`, d.ID, c.Number, int64(c.Amount),
+			string(r.Status), r.Round, r.RequestedBy, r.RequestedAt, r.DecidedBy, r.DecidedAt, r.Note, c.PaymentTerms,
+			c.NonstandardTerms, c.NonTemplate, r.CaseID, c.TemplateID, (*int64)(c.QuoteTotal), c.BelowQuote)
 	}
 	if o := d.Order; o != nil {
 		r := o.Review
@@ -223,14 +240,20 @@ func readStageData(ctx context.Context, tx pgx.Tx, d *deal.Deal) error {
 		d.Bid = &bids[0]
 	}
 	contracts, err := collect(ctx, tx, `SELECT number, amount, review_status, review_round, requested_by,
-			requested_at, decided_by, decided_at, note, payment_terms, nonstandard_terms, non_template, case_id
+			requested_at, decided_by, decided_at, note, payment_terms, nonstandard_terms, non_template, case_id,
+			template_id, quote_total, below_quote
 			FROM deal_contracts WHERE deal_id = $1`,
 		d.ID, func(r pgx.CollectableRow) (c deal.Contract, err error) {
 			var amount int64
+			var quoteTotal *int64
 			err = r.Scan(&c.Number, &amount, &c.Review.Status, &c.Review.Round, &c.Review.RequestedBy,
 				&c.Review.RequestedAt, &c.Review.DecidedBy, &c.Review.DecidedAt, &c.Review.Note, &c.PaymentTerms,
-				&c.NonstandardTerms, &c.NonTemplate, &c.Review.CaseID)
+				&c.NonstandardTerms, &c.NonTemplate, &c.Review.CaseID, &c.TemplateID, &quoteTotal, &c.BelowQuote)
 			c.Amount = money.Amount(amount)
+			if quoteTotal != nil {
+				t := money.Amount(*quoteTotal)
+				c.QuoteTotal = &t
+			}
 			utcReview(&c.Review)
 			return c, err
 		})
@@ -331,6 +354,26 @@ type Viewer struct {
 	Unowned bool
 }
 
+// ViewerOf says which deals u may see: their own (any role named on the deal),
+// their team's for sales managers and assistants, their department's stages,
+// and all of them for finance, market management and admins. Customer reads
+// (customers_read.go), the API's lists and the reports all use it.
+func ViewerOf(u identity.User) Viewer {
+	v := Viewer{ID: u.ID, All: u.Has(identity.RoleFinance, identity.RoleMarketManager, identity.RoleAdmin)}
+	if u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant) {
+		v.Team = u.Team
+	}
+	v.Manager = u.Has(identity.RoleSalesManager)
+	v.Unowned = u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant)
+	if u.Has(identity.RoleDelivery) {
+		v.Stages = append(v.Stages, string(deal.StageOrder), string(deal.StageDelivery))
+	}
+	if u.Has(identity.RoleCollector) {
+		v.Stages = append(v.Stages, string(deal.StagePaymentCollection), string(deal.StageClosed))
+	}
+	return v
+}
+
 // dealVisible is the SQL predicate for Viewer, on table alias d, with the
 // viewer's fields as parameters $1..$5.
 const dealVisible = `($2 OR d.sales_owner = $1 OR d.discoverer = $1 OR d.delivery_owner = $1
@@ -424,3 +467,59 @@ func utcReview(r *deal.Review) {
 func pgDate(d deal.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
 
 func dateOf(t time.Time) deal.Date { return deal.DateOf(t.UTC()) }
+
+// UserRoles returns the roles of each of ids that names a user.
+func (db *DB) UserRoles(ctx context.Context, ids []string) (map[string][]identity.Role, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, roles FROM users WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("roles of users: %w", err)
+	}
+	out := map[string][]identity.Role{}
+	for rows.Next() {
+		var id string
+		var roles []identity.Role
+		if err := rows.Scan(&id, &roles); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("roles of users: %w", err)
+		}
+		out[id] = roles
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("roles of users: %w", err)
+	}
+	return out, nil
+}
+
+// DealIdempotencyClaim records that actor sent the request with digest under
+// Idempotency-Key key on deal id, or, when the key was used before, reports
+// whether it was for the same request by the same person.
+func (db *DB) DealIdempotencyClaim(ctx context.Context, id, key, actor string, digest []byte) (bool, error) {
+	var same bool
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO deal_idempotency (deal_id, key, actor, digest) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (deal_id, key) DO NOTHING`, id, key, actor, digest); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT actor = $3 AND digest = $4 FROM deal_idempotency WHERE deal_id = $1 AND key = $2`,
+			id, key, actor, digest).Scan(&same)
+	})
+	if err != nil {
+		return false, fmt.Errorf("idempotency key on deal %s: %w", id, err)
+	}
+	return same, nil
+}
+
+// DealWithERPOrder returns the deal other than except whose order is the ERP's
+// sales order no, or "" when there is none.
+func (db *DB) DealWithERPOrder(ctx context.Context, no, except string) (string, error) {
+	var id string
+	err := db.pool.QueryRow(ctx, `SELECT deal_id FROM deal_orders WHERE erp_number = $1 AND deal_id <> $2
+		ORDER BY deal_id LIMIT 1`, no, except).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("deal with ERP order %s: %w", no, err)
+	}
+	return id, nil
+}

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -10,9 +11,25 @@ import (
 // export of 100,000 deals never holds them all: the workbook is written while
 // the rows arrive.
 
+// Every report is read as its viewer may see it, with the same predicates as
+// the API's lists (dealVisible, customerEntitled): an export never holds a deal
+// or a customer its viewer would get 404 for.
+
+// reportCustomerVisible is the customer predicate on table alias d's
+// customer, with the viewer as $1..$4 and Unowned as $6 ($5 is the deal
+// predicate's stages): a deal whose customer l2c does not know (from before
+// customers had to be known) is shown as its deal is.
+var reportCustomerVisible = `(NOT EXISTS (SELECT 1 FROM customers c WHERE c.code = d.customer_code)
+	OR EXISTS (SELECT 1 FROM customers c WHERE c.code = d.customer_code AND (` +
+	strings.ReplaceAll(customerEntitled, "$5", "$6") + ` OR ` + customerCollects + `)))`
+
+func (v Viewer) reportArgs() []any { return append(v.args(), v.Unowned) }
+
 // PipelineFilter narrows the pipeline report. Zero values match everything.
 type PipelineFilter struct {
-	Stage string
+	// Viewer is who exports it; the report holds only the deals they may see.
+	Viewer Viewer
+	Stage  string
 	// Owner matches deals naming this person anywhere (discoverer, sales,
 	// delivery, payment).
 	Owner string
@@ -51,10 +68,11 @@ func (db *DB) ReportPipeline(ctx context.Context, f PipelineFilter, fn func(Pipe
 		LEFT JOIN deal_contracts c ON c.deal_id = d.id
 		LEFT JOIN (SELECT deal_id, sum(amount) AS total FROM deal_invoices GROUP BY deal_id) i ON i.deal_id = d.id
 		LEFT JOIN (SELECT deal_id, sum(amount) AS total FROM deal_payments GROUP BY deal_id) p ON p.deal_id = d.id
-		WHERE ($1 = '' OR d.stage = $1)
-		  AND ($2 = '' OR $2 IN (d.discoverer, d.sales_owner, d.delivery_owner, d.payment_owner))
-		  AND ($3 = '' OR d.sales_owner = $3)
-		ORDER BY d.id`, f.Stage, f.Owner, f.SalesOwner)
+		WHERE `+dealVisible+` AND `+reportCustomerVisible+`
+		  AND ($7 = '' OR d.stage = $7)
+		  AND ($8 = '' OR $8 IN (d.discoverer, d.sales_owner, d.delivery_owner, d.payment_owner))
+		  AND ($9 = '' OR d.sales_owner = $9)
+		ORDER BY d.id`, append(f.Viewer.reportArgs(), f.Stage, f.Owner, f.SalesOwner)...)
 	if err != nil {
 		return fmt.Errorf("pipeline report: %w", err)
 	}
@@ -92,9 +110,10 @@ type ReceivableRow struct {
 // do not count. A payment names its invoice or, when it names none (or one not
 // yet issued), pays the deal's invoices oldest due first. Rows come by
 // customer, then due day.
-func (db *DB) ReportReceivables(ctx context.Context, asOf time.Time, fn func(ReceivableRow) error) error {
+// Only the invoices of deals (and customers) v may see are read.
+func (db *DB) ReportReceivables(ctx context.Context, asOf time.Time, v Viewer, fn func(ReceivableRow) error) error {
 	rows, err := db.pool.Query(ctx, `
-		WITH day AS (SELECT $1::date AS d), inv AS (
+		WITH day AS (SELECT $7::date AS d), inv AS (
 			SELECT i.deal_id, i.number, i.amount, i.issued_on, i.due_on,
 				coalesce((SELECT sum(p.amount) FROM deal_payments p WHERE p.deal_id = i.deal_id
 					AND p.invoice_no = i.number AND p.received_on <= (SELECT d FROM day)), 0) AS direct
@@ -117,8 +136,9 @@ func (db *DB) ReportReceivables(ctx context.Context, asOf time.Time, fn func(Rec
 			owed.amount, owed.amount - owed.outstanding, owed.outstanding,
 			coalesce(d.payment_owner, ''), d.sales_owner
 		FROM owed JOIN deals d ON d.id = owed.deal_id
-		WHERE owed.outstanding > 0
-		ORDER BY d.customer_code, d.customer_name, owed.due_on, d.id, owed.number`, asOf.Format(time.DateOnly))
+		WHERE owed.outstanding > 0 AND `+dealVisible+` AND `+reportCustomerVisible+`
+		ORDER BY d.customer_code, d.customer_name, owed.due_on, d.id, owed.number`,
+		append(v.reportArgs(), asOf.Format(time.DateOnly))...)
 	if err != nil {
 		return fmt.Errorf("receivables report: %w", err)
 	}
@@ -141,11 +161,15 @@ func (db *DB) ReportReceivables(ctx context.Context, asOf time.Time, fn func(Rec
 
 // ReportStuckReviews streams every open review step, most overdue first
 // (steps without a due time last), as the stuck report in approvals.go lists
-// them but without its page limit.
-func (db *DB) ReportStuckReviews(ctx context.Context, kind string, fn func(OpenStep) error) error {
+// them but without its page limit. A step on a deal is listed when v may see
+// the deal or holds the step; cases without a deal (terms changes) follow the
+// approval cases' own visibility.
+func (db *DB) ReportStuckReviews(ctx context.Context, kind string, v Viewer, fn func(OpenStep) error) error {
 	rows, err := db.pool.Query(ctx, openStepSelect+`
-		WHERE s.status = 'pending' AND ($1 = '' OR s.kind = $1)
-		ORDER BY s.due_at ASC NULLS LAST, s.entered_at, s.id`, kind)
+		WHERE s.status = 'pending' AND ($6 = '' OR s.kind = $6)
+		  AND (c.deal_id IS NULL OR s.approver = $1
+			OR EXISTS (SELECT 1 FROM deals d WHERE d.id = c.deal_id AND `+dealVisible+`))
+		ORDER BY s.due_at ASC NULLS LAST, s.entered_at, s.id`, append(v.args(), kind)...)
 	if err != nil {
 		return fmt.Errorf("stuck reviews report: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
 )
 
@@ -48,11 +49,14 @@ type Action struct {
 	BidNo  string    `json:"bid_no,omitempty"`
 
 	// submit_contract; record_invoice and record_payment use Amount too
-	ContractNo       string        `json:"contract_no,omitempty"`
-	Amount           *money.Amount `json:"amount,omitempty"`
-	PaymentTerms     string        `json:"payment_terms,omitempty"`
-	NonstandardTerms bool          `json:"nonstandard_terms,omitempty"`
-	NonTemplate      bool          `json:"non_template,omitempty"`
+	ContractNo   string        `json:"contract_no,omitempty"`
+	Amount       *money.Amount `json:"amount,omitempty"`
+	PaymentTerms string        `json:"payment_terms,omitempty"`
+	// NonstandardTerms and NonTemplate are worked out by the API (ContractFacts),
+	// never taken from the client; histories from before carry the client's.
+	NonstandardTerms bool   `json:"nonstandard_terms,omitempty"`
+	NonTemplate      bool   `json:"non_template,omitempty"`
+	TemplateID       string `json:"template_id,omitempty"`
 
 	// place_order
 	Kind        OrderKind `json:"kind,omitempty"`
@@ -81,6 +85,12 @@ type Action struct {
 	// CustomerMinDiscount is the customer's approved minimum discount, looked up
 	// by the API from the customer master (never taken from the client).
 	CustomerMinDiscount *Percent `json:"customer_min_discount,omitempty"`
+	// CustomerPaymentTerms are the customer's approved payment terms, looked
+	// up by the API for submit_contract (never taken from the client).
+	CustomerPaymentTerms *string `json:"customer_payment_terms,omitempty"`
+	// OwnerRoles are the roles of the people assign_owners names, looked up by
+	// the API (never taken from the client), keyed by user ID.
+	OwnerRoles map[string][]identity.Role `json:"owner_roles,omitempty"`
 
 	// Worked out by Resolve from the dates above; whatever a client sends here is overwritten.
 	DeadlineAt time.Time `json:"deadline_at,omitzero"` // end of valid_until or delivery_due
@@ -113,7 +123,7 @@ var actionFields = map[ActionName][]string{
 	ActSubmitQuote:     {"lines", "discount", "valid_until"},
 	ActAcceptQuote:     {},
 	ActRecordBid:       {"result", "bid_no"},
-	ActSubmitContract:  {"contract_no", "amount", "payment_terms", "nonstandard_terms", "non_template"},
+	ActSubmitContract:  {"contract_no", "amount", "payment_terms", "template_id"},
 	ActApproveContract: {},
 	ActRejectContract:  {},
 	ActPlaceOrder:      {"kind", "delivery_due", "erp_order_no"},
@@ -140,7 +150,7 @@ func UnexpectedFields(name ActionName, sent []string) []FieldError {
 			continue
 		}
 		msg := "is not a field of " + string(name)
-		if f == "customer_min_discount" || f == "deadline_at" || f == "today" {
+		if isServerField(f) {
 			msg = "is worked out by l2c and cannot be sent"
 		}
 		out = append(out, FieldError{Field: f, Message: msg})

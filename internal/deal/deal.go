@@ -112,6 +112,10 @@ type Deal struct {
 	// the approvers' inboxes) rather than as one decision on the deal. The
 	// workflow sets it from its version; it is not stored.
 	ReviewEngine bool `json:"-"`
+	// Controls says the deal runs issue 10's controls (segregation of duties,
+	// routing facts derived from data; controls.go). The workflow sets it from
+	// its version; it is not stored.
+	Controls bool `json:"-"`
 }
 
 // QuoteStatus is where one quote revision stands.
@@ -210,7 +214,14 @@ type Contract struct {
 	PaymentTerms     string `json:"payment_terms,omitempty"`
 	NonstandardTerms bool   `json:"nonstandard_terms,omitempty"`
 	NonTemplate      bool   `json:"non_template,omitempty"`
-	Review           Review `json:"review"`
+	// TemplateID names the contract template used; none makes it non-template.
+	TemplateID string `json:"template_id,omitempty"`
+	// QuoteTotal is the accepted quote's net total when the contract was
+	// submitted; BelowQuote says the contract undercuts it beyond rounding,
+	// a further discount that is reviewed as one below the customer's minimum.
+	QuoteTotal *money.Amount `json:"quote_total,omitempty"`
+	BelowQuote bool          `json:"below_quote,omitempty"`
+	Review     Review        `json:"review"`
 }
 
 // OrderKind tells a stock order from a custom one.
@@ -352,6 +363,10 @@ func (d Deal) clone() Deal {
 	}
 	if d.Contract != nil {
 		k := *d.Contract
+		if k.QuoteTotal != nil {
+			t := *k.QuoteTotal
+			k.QuoteTotal = &t
+		}
 		c.Contract = &k
 	}
 	if d.Order != nil {

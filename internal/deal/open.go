@@ -51,7 +51,9 @@ func Open(id string, o Opening, by identity.User, now time.Time) (Deal, HistoryE
 	}
 	var fe fieldErrors
 	fe.Required("title", o.Title)
-	fe.Required("customer.name", o.Customer.Name)
+	if o.Customer.Code == "" { // a known customer's name comes from the master
+		fe.Required("customer.name", o.Customer.Name)
+	}
 	fe.Required("owners.sales", o.Owners.Sales)
 	if !money.ValidCurrency(o.Currency) {
 		fe.Add("currency", "%q is not a supported currency (CNY, USD, EUR, HKD, GBP)", o.Currency)

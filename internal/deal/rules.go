@@ -62,6 +62,9 @@ func Apply(d Deal, by identity.User, a Action, now time.Time) (Deal, HistoryEntr
 	if err := r.may(&d, by); err != nil {
 		return d, HistoryEntry{}, err
 	}
+	if err := controlledMay(a.Name, &d, by); err != nil {
+		return d, HistoryEntry{}, err
+	}
 	next := d.clone()
 	reason, err := r.apply(&next, by, a, now)
 	if err != nil {
@@ -216,6 +219,12 @@ func submitQuote(next *Deal, by identity.User, a Action, now time.Time) (string,
 			q.Status = QuoteSuperseded
 		}
 	}
+	if next.Controls && a.CustomerMinDiscount == nil {
+		// No minimum recorded means none was ever approved: every discount
+		// below list price needs approval.
+		full := Hundred
+		a.CustomerMinDiscount = &full
+	}
 	rev := len(next.Quotes) + 1
 	q := Quote{Revision: rev, Lines: lines, Discount: discount, ListTotal: list,
 		NetTotal: net, ValidUntil: a.ValidUntil, ExpiresAt: a.DeadlineAt, Status: QuoteOpen,
@@ -227,8 +236,9 @@ func submitQuote(next *Deal, by identity.User, a Action, now time.Time) (string,
 		q.Status = QuotePendingApproval
 		q.Review = &Review{Status: ReviewPending, Round: rev, RequestedBy: by.ID, RequestedAt: now,
 			CaseID: caseForReview(next, prevReview, "quote_discount", rev)}
-		reason += fmt.Sprintf("; discount %s%% is below the customer's minimum %s%%: awaiting approval",
-			discount, *a.CustomerMinDiscount)
+		// The history is read by everyone who sees the deal; the minimum is
+		// one of the customer's terms, which not all of them may see.
+		reason += fmt.Sprintf("; discount %s%% is below the customer's minimum: awaiting approval", discount)
 	}
 	next.Quotes = append(next.Quotes, q)
 	next.Stage = StageQuote
@@ -303,8 +313,17 @@ func submitContract(next *Deal, by identity.User, a Action, now time.Time) (stri
 		PaymentTerms: a.PaymentTerms, NonstandardTerms: a.NonstandardTerms, NonTemplate: a.NonTemplate,
 		Review: Review{Status: ReviewPending, Round: round, RequestedBy: by.ID, RequestedAt: now,
 			CaseID: caseFor(next, d.Contract, "contract_review", round)}}
-	return orDefault(a.Reason, fmt.Sprintf("contract %s (%s %s) submitted for review, round %d",
-		next.Contract.Number, a.Amount, next.Currency, round)), nil
+	reason := fmt.Sprintf("contract %s (%s %s) submitted for review, round %d",
+		next.Contract.Number, a.Amount, next.Currency, round)
+	if next.Controls {
+		next.Contract.TemplateID = strings.TrimSpace(a.TemplateID)
+		deriveContractFacts(next, next.Contract, a)
+		if c := next.Contract; c.BelowQuote {
+			reason += fmt.Sprintf("; %s is below the accepted quote's %s: reviewed as a further discount",
+				c.Amount, *c.QuoteTotal)
+		}
+	}
+	return orDefault(a.Reason, reason), nil
 }
 
 func decideContract(approve bool) func(*Deal, identity.User, Action, time.Time) (string, error) {
@@ -608,6 +627,9 @@ func assignOwners(next *Deal, _ identity.User, a Action, _ time.Time) (string, e
 	if a.PaymentOwner != "" {
 		next.Owners.Payment = a.PaymentOwner
 		changes = append(changes, "payment owner "+a.PaymentOwner)
+	}
+	if err := checkAssignedOwners(next, a); err != nil {
+		return "", err
 	}
 	return orDefault(a.Reason, strings.Join(changes, ", ")), nil
 }

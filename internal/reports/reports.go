@@ -56,10 +56,11 @@ var (
 			Description: workbook.Text{EN: "Every open review step: who holds it, since when, when it was due, and how far it has escalated.",
 				ZH: "所有未完成的审批步骤：当前处理人、等待时长、到期时间和升级级别。"},
 			roles: append([]identity.Role{identity.RoleMarketManager}, managers...)},
+		// Sync runs are read by those who manage the sync, as in the API (api/sync.go).
 		{Name: SyncRuns, Title: workbook.Text{EN: "ERP sync runs", ZH: "ERP 同步记录"},
 			Description: workbook.Text{EN: "Runs of the ERP sync: when, how long, what was read, written and rejected, and errors.",
 				ZH: "ERP 同步运行记录：时间、耗时、读取、写入和拒绝的行数，以及错误。"},
-			roles: managers},
+			roles: []identity.Role{identity.RoleAdmin}},
 	}
 	aliases = map[string]Name{"receivables": Receivables, "ageing": Receivables, "aging": Receivables,
 		"receivables-aging": Receivables, "stuck": StuckReviews, "sync": SyncRuns, "syncs": SyncRuns}
@@ -134,8 +135,9 @@ type Result struct {
 	Rows     int
 }
 
-// Export writes report name as .xlsx to out, as viewer may see it. A sales
-// rep's pipeline holds only the deals they own as sales.
+// Export writes report name as .xlsx to out, as viewer may see it: the deals,
+// customers and review steps the API would show them (database.ViewerOf). A
+// sales rep's pipeline holds only the deals they own as sales.
 func (r *Reporter) Export(ctx context.Context, out io.Writer, name Name, p Params, viewer identity.User) (Result, error) {
 	info, ok := Lookup(string(name))
 	if !ok {

@@ -58,6 +58,11 @@ func setup(t testing.TB) *env {
 		for _, u := range staff {
 			require.NoError(t, db.UserUpsert(ctx, u, "", ""))
 		}
+		// li manages both reps, so li's exports hold their deals (reports
+		// follow the same visibility as the API).
+		for _, u := range []identity.User{wang, liu} {
+			require.NoError(t, db.UserUpsert(ctx, u, "li", ""))
+		}
 		pool, err := pgxpool.New(ctx, url)
 		require.NoError(t, err)
 		r := reports.New(db, shanghai)
@@ -230,7 +235,9 @@ func TestStuckReviewsAndSyncRuns(t *testing.T) {
 		       ('sync/invoices/1', 'invoices', 'manual', 'failed', $1, $2, 0, 0, 0),
 		       ('sync/invoices/0', 'invoices', 'schedule', 'succeeded', $3, $3, 0, 0, 0)`,
 		now.Add(-time.Hour), now.Add(-time.Hour+42*time.Second), now.AddDate(0, 0, -40))
-	data, res, err = e.rep.ExportBytes(ctx, reports.SyncRuns, reports.Params{Lang: workbook.Chinese}, sun)
+	_, _, err = e.rep.ExportBytes(ctx, reports.SyncRuns, reports.Params{}, sun)
+	require.ErrorIs(t, err, reports.ErrForbidden, "sync runs are the sync administrators', as in the API")
+	data, res, err = e.rep.ExportBytes(ctx, reports.SyncRuns, reports.Params{Lang: workbook.Chinese}, admin)
 	require.NoError(t, err)
 	require.Equal(t, 2, res.Rows, "runs of the last 30 days")
 	rows = rowsOf(t, open(t, data), "同步记录")

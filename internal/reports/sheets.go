@@ -41,7 +41,7 @@ func label(m map[string]workbook.Text, key string, lang workbook.Lang) string {
 }
 
 func (x *export) pipeline(ctx context.Context) error {
-	f := database.PipelineFilter{Stage: x.p.Stage, Owner: x.p.Owner, SalesOwner: x.salesOwner}
+	f := database.PipelineFilter{Viewer: database.ViewerOf(x.viewer), Stage: x.p.Stage, Owner: x.p.Owner, SalesOwner: x.salesOwner}
 	if f.Stage != "" {
 		if !deal.Stage(f.Stage).Valid() {
 			return &ParamError{Field: "stage", Message: fmt.Sprintf("%q is not a stage; want one of %v", f.Stage, deal.Stages)}
@@ -153,7 +153,7 @@ func (x *export) receivables(ctx context.Context) error {
 	type key struct{ code, name, currency string }
 	totals := map[key]*[numBuckets + 1]int64{}
 	var order []key
-	err = x.r.DB.ReportReceivables(ctx, day, func(r database.ReceivableRow) error {
+	err = x.r.DB.ReportReceivables(ctx, day, database.ViewerOf(x.viewer), func(r database.ReceivableRow) error {
 		overdue := int64(day.Sub(r.DueOn).Hours() / 24)
 		b := bucketOf(overdue)
 		k := key{r.CustomerCode, r.CustomerName, r.Currency}
@@ -234,7 +234,7 @@ func (x *export) stuckReviews(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = x.r.DB.ReportStuckReviews(ctx, x.p.Kind, func(o database.OpenStep) error {
+	err = x.r.DB.ReportStuckReviews(ctx, x.p.Kind, database.ViewerOf(x.viewer), func(o database.OpenStep) error {
 		due, overdue := workbook.Cell{}, workbook.Cell{}
 		if o.DueAt != nil {
 			due = workbook.DateTime(*o.DueAt, x.loc)
