@@ -136,7 +136,7 @@ func TestAuthLoginRedirectStaysOnSite(t *testing.T) {
 	authUser(t, s, "auth-redirect", "", "", identity.RoleSales)
 	setPassword(t, s, "auth-redirect", "auth-redirect's passphrase")
 	for next, want := range map[string]string{
-		"/\t/evil.example/": "/inbox",
+		"/\t/evil.example/":  "/inbox",
 		"/%09/evil.example/": "/inbox",
 		"//evil":             "/inbox",
 		"/\\evil":            "/inbox",

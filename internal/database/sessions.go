@@ -150,7 +150,7 @@ func (db *DB) UserSetDemoPassword(ctx context.Context, id, hash string) error {
 // in, their sessions end and their tokens stop working (they are checked on
 // every request), and a re-enabled one starts with no session.
 func (db *DB) UserSetDisabled(ctx context.Context, id string, disabled bool, now time.Time) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.txIn(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE users SET disabled = $2 WHERE id = $1`, id, disabled)
 		if err != nil {
 			return err
