@@ -27,6 +27,7 @@ import (
 
 	"github.com/l2c/l2c/api"
 	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/testenv"
 )
@@ -369,6 +370,36 @@ func TestAuthChangesFailWithoutTheirAuditEntry(t *testing.T) {
 	require.Equal(t, schedules.raw, s.do("GET", "/api/v1/sync/schedules", "tok-admin", "").raw)
 	require.Equal(t, 200, newBrowser(t, s.url).do("POST", "/auth/login", "application/json",
 		`{"user":"auth-broken","password":"auth-broken's passphrase"}`).status, "the password is unchanged")
+}
+
+// Item 9: a request to change terms, and an import, whose entries cannot be
+// written leave no request, no workflow and no import behind.
+func TestAuthTermsChangeAndImportFailWithoutTheirAuditEntry(t *testing.T) {
+	s := setup(t)
+	ctx := context.Background()
+	authUser(t, s, "auth-broken-rep", "", "", identity.RoleSales, identity.RoleSalesManager)
+	_, err := s.db.CustomersUpsert(ctx, []database.Customer{{Code: "AUTH-T1", Name: "Auth Terms Ltd", PaymentTerms: "NT30",
+		SalesOwner: "auth-broken-rep", Source: "manual"}}, nil)
+	require.NoError(t, err)
+	changes := func() int64 { return authCount(t, s, `SELECT count(*) FROM terms_changes WHERE customer_code = 'AUTH-T1'`) }
+	jobs := func() int64 { return authCount(t, s, `SELECT count(*) FROM import_jobs WHERE created_by = 'auth-broken-rep'`) }
+	entries := authCount(t, s, `SELECT count(*) FROM audit_log`)
+
+	authBroken(t, "auth-broken-rep")
+	r := s.do("POST", "/api/v1/customers/AUTH-T1/terms-changes", "tok-auth-broken-rep", `{"payment_terms":"NT60","reason":"a big order"}`)
+	require.Equal(t, 500, r.status, r.raw)
+	require.Zero(t, changes(), "no request recorded, so no workflow was started for one")
+	status, _, raw := s.upload("POST", "/api/v1/imports/customers", "auth-broken-rep", "text/csv", strings.NewReader("客户编码,客户名称\nAUTH-T2,x\n"))
+	require.Equal(t, 500, status, string(raw))
+	require.Zero(t, jobs(), "no import recorded")
+	require.Equal(t, 0, int(authCount(t, s, `SELECT count(*) FROM customers WHERE code = 'AUTH-T2'`)), "nothing imported")
+	require.Equal(t, entries, authCount(t, s, `SELECT count(*) FROM audit_log`))
+
+	// With the audit trail back, the same requests go through and are recorded.
+	authExec(t, `DROP TRIGGER IF EXISTS auth_test_refuse_audit ON audit_log`)
+	r = s.do("POST", "/api/v1/customers/AUTH-T1/terms-changes", "tok-auth-broken-rep", `{"payment_terms":"NT60","reason":"a big order"}`)
+	require.Equal(t, 202, r.status, r.raw)
+	require.Equal(t, int64(1), changes())
 }
 
 // Item 9: administrative changes are audited: calendars, sync schedules, imports.
