@@ -381,8 +381,12 @@ func TestAuthTermsChangeAndImportFailWithoutTheirAuditEntry(t *testing.T) {
 	_, err := s.db.CustomersUpsert(ctx, []database.Customer{{Code: "AUTH-T1", Name: "Auth Terms Ltd", PaymentTerms: "NT30",
 		SalesOwner: "auth-broken-rep", Source: "manual"}}, nil)
 	require.NoError(t, err)
-	changes := func() int64 { return authCount(t, s, `SELECT count(*) FROM terms_changes WHERE customer_code = 'AUTH-T1'`) }
-	jobs := func() int64 { return authCount(t, s, `SELECT count(*) FROM import_jobs WHERE created_by = 'auth-broken-rep'`) }
+	changes := func() int64 {
+		return authCount(t, s, `SELECT count(*) FROM terms_changes WHERE customer_code = 'AUTH-T1'`)
+	}
+	jobs := func() int64 {
+		return authCount(t, s, `SELECT count(*) FROM import_jobs WHERE created_by = 'auth-broken-rep'`)
+	}
 	entries := authCount(t, s, `SELECT count(*) FROM audit_log`)
 
 	authBroken(t, "auth-broken-rep")
