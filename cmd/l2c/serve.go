@@ -74,7 +74,8 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	srv := &http.Server{
 		Addr: cfg.HTTPAddr,
 		Handler: api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: cfg.Location, Log: log, Audit: chain,
-			AuditCheckpoints: cfg.AuditCheckpointFile, Sessions: sessions(cfg)}),
+			AuditCheckpoints: cfg.AuditCheckpointFile, Sessions: sessions(cfg),
+			Limits: api.Limits{Imports: cfg.ImportsAtOnce}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

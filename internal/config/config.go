@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -46,6 +47,9 @@ type Config struct {
 	// are PEM files, TEMPORAL_API_KEY an API key (Temporal Cloud). Unset:
 	// plain gRPC, for a frontend reachable only on a private network.
 	TemporalTLSCert, TemporalTLSKey, TemporalTLSCA, TemporalAPIKey string
+	// ImportsAtOnce is how many workbook imports one serve replica runs at
+	// once (L2C_IMPORTS_AT_ONCE, 2); the next is answered 429.
+	ImportsAtOnce int
 }
 
 // OIDC is an OpenID Connect provider l2c signs people in with.
@@ -87,6 +91,14 @@ func FromEnv() (Config, error) {
 		ClientSecret: os.Getenv("L2C_OIDC_CLIENT_SECRET"), RedirectURL: os.Getenv("L2C_OIDC_REDIRECT_URL")}
 	if c.OIDC.Issuer != "" && (c.OIDC.ClientID == "" || c.OIDC.RedirectURL == "") {
 		return Config{}, fmt.Errorf("L2C_OIDC_ISSUER is set: L2C_OIDC_CLIENT_ID and L2C_OIDC_REDIRECT_URL are needed too")
+	}
+	c.ImportsAtOnce = 2
+	if v := os.Getenv("L2C_IMPORTS_AT_ONCE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return Config{}, fmt.Errorf("L2C_IMPORTS_AT_ONCE=%q: want a whole number from 1 to 64", v)
+		}
+		c.ImportsAtOnce = n
 	}
 	c.AuditCheckpointFile = os.Getenv("L2C_AUDIT_CHECKPOINT_FILE")
 	c.TemporalTLSCert, c.TemporalTLSKey = os.Getenv("TEMPORAL_TLS_CERT"), os.Getenv("TEMPORAL_TLS_KEY")
