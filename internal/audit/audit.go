@@ -84,6 +84,9 @@ type Report struct {
 	LastSeq int64    `json:"last_seq"`
 	OK      bool     `json:"ok"`
 	Faults  []string `json:"faults,omitempty"`
+	// Checkpoints is how many checkpoints the trail was held against (see
+	// Verifier.Against); 0 says an emptied or restored trail would pass.
+	Checkpoints int `json:"checkpoints"`
 }
 
 // Verifier checks entries one at a time, in sequence order, without holding

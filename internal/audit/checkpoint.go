@@ -111,6 +111,7 @@ func ReadCheckpointFile(path string) ([]Checkpoint, error) {
 // there and end the chain as the checkpoint says.
 func (v *Verifier) Against(cps []Checkpoint) {
 	v.want = map[int64][]Checkpoint{}
+	v.report.Checkpoints = len(cps)
 	for i, cp := range cps {
 		if !v.chain.Signed(cp) {
 			v.fault("checkpoint %d (entry %d, %s) is not signed with this key", i+1, cp.Seq, cp.At.Format(time.RFC3339))
