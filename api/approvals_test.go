@@ -319,7 +319,8 @@ func TestRuleEditorCannotApproveUnderTheirRules(t *testing.T) {
 // token is useless once revoked; a read token cannot write.
 func TestAPITokens(t *testing.T) {
 	s := setup(t)
-	r := s.do("POST", "/api/v1/tokens", "tok-wang", `{"name":"nightly export","scopes":["read","write"],"expires_in_days":30}`)
+	setPassword(t, s, "wang", "wang's long passphrase") // making a token asks for it
+	r := s.do("POST", "/api/v1/tokens", "tok-wang", `{"name":"nightly export","scopes":["read","write"],"expires_in_days":30,"password":"wang's long passphrase"}`)
 	require.Equal(t, 201, r.status, r.raw)
 	stolen := r.body["token"].(string)
 	id := fmt.Sprintf("%.0f", r.body["id"].(float64))
@@ -333,7 +334,7 @@ func TestAPITokens(t *testing.T) {
 	require.Equal(t, 401, after.status, "a revoked token is refused")
 	require.Contains(t, after.raw, "revoked")
 
-	r = s.do("POST", "/api/v1/tokens", "tok-wang", `{"name":"dashboard","scopes":["read"],"expires_in_days":1}`)
+	r = s.do("POST", "/api/v1/tokens", "tok-wang", `{"name":"dashboard","scopes":["read"],"expires_in_days":1,"password":"wang's long passphrase"}`)
 	require.Equal(t, 201, r.status, r.raw)
 	reader := r.body["token"].(string)
 	require.Equal(t, 200, s.do("GET", "/api/v1/deals", reader, "").status)

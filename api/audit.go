@@ -14,6 +14,7 @@ import (
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/workbook"
 )
 
 // auditTrail serves /api/v1/audit to admins: the trail as JSON pages, or whole
@@ -55,9 +56,15 @@ func (h auditTrail) list(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Disposition", `attachment; filename="l2c-audit.csv"`)
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"seq", "at", "actor", "action", "object_type", "object_id", "detail", "mac"})
+		// Actors and object IDs can be typed by anyone (a failed login's user
+		// name): every cell is neutralised before a spreadsheet sees it.
 		err := h.DB.AuditEach(r.Context(), f, func(e audit.Entry) error {
-			return cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339Nano), e.Actor, e.Action,
-				e.ObjectType, e.ObjectID, string(e.Detail), hex.EncodeToString(e.MAC)})
+			row := []string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339Nano), e.Actor, e.Action,
+				e.ObjectType, e.ObjectID, string(e.Detail), hex.EncodeToString(e.MAC)}
+			for i := range row {
+				row[i] = workbook.CSVCell(row[i])
+			}
+			return cw.Write(row)
 		})
 		cw.Flush()
 		return err
@@ -85,16 +92,43 @@ func (h auditTrail) verify(w http.ResponseWriter, r *http.Request) error {
 	if err := h.admin(r); err != nil {
 		return err
 	}
-	report, err := h.DB.AuditVerify(r.Context(), h.Audit)
+	// Held against the checkpoints kept outside the database, when there are
+	// any: a trail emptied or put back to an older copy verifies otherwise.
+	var cps []audit.Checkpoint
+	if h.AuditCheckpoints != "" {
+		var err error
+		if cps, err = audit.ReadCheckpointFile(h.AuditCheckpoints); err != nil {
+			return err
+		}
+	}
+	report, err := h.DB.AuditVerifyAgainst(r.Context(), h.Audit, cps)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, report)
 }
 
-// record appends an audit entry for what the caller just did. The change it
-// records has already happened, so a failure to record is logged loudly rather
-// than reported to the caller as if the change had failed.
+// entry is the audit entry for a change the caller makes: append it in the
+// change's own transaction (database.InTxAudited), so the change and its
+// record commit together or not at all.
+func (d Deps) entry(r *http.Request, action, objectType, objectID string, detail any) audit.Entry {
+	return d.entryAs(actor(r).ID, action, objectType, objectID, detail)
+}
+
+func (d Deps) entryAs(who, action, objectType, objectID string, detail any) audit.Entry {
+	var raw []byte
+	if detail != nil {
+		raw, _ = json.Marshal(detail)
+	}
+	return audit.Entry{At: d.Now(), Actor: who, Action: action, ObjectType: objectType, ObjectID: objectID, Detail: raw}
+}
+
+// record appends an audit entry for what the caller just did, in a
+// transaction of its own. The change it records has already happened, so a
+// failure to record is logged loudly rather than reported to the caller as if
+// the change had failed. That is right only for events that change nothing
+// (logins, failed logins, a token's use); a change is recorded with entry, in
+// its own transaction.
 func (d Deps) record(r *http.Request, action, objectType, objectID string, detail any) {
 	d.recordAs(r, actor(r).ID, action, objectType, objectID, detail)
 }
@@ -102,11 +136,7 @@ func (d Deps) record(r *http.Request, action, objectType, objectID string, detai
 // recordAs appends an entry for a request made as who: for logins, before
 // anyone is authenticated.
 func (d Deps) recordAs(r *http.Request, who, action, objectType, objectID string, detail any) {
-	var raw []byte
-	if detail != nil {
-		raw, _ = json.Marshal(detail)
-	}
-	e := audit.Entry{At: d.Now(), Actor: who, Action: action, ObjectType: objectType, ObjectID: objectID, Detail: raw}
+	e := d.entryAs(who, action, objectType, objectID, detail)
 	if _, err := d.DB.AuditAppend(r.Context(), d.Audit, e); err != nil {
 		d.Log.ErrorContext(r.Context(), "audit entry lost", "action", action, "object", objectType+"/"+objectID, "err", err)
 	}

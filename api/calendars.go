@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
@@ -53,7 +55,15 @@ func (h calendars) put(w http.ResponseWriter, r *http.Request) error {
 			deal.FieldError{Field: "id", Message: fmt.Sprintf("is %q but the URL says %q; leave it out or make them agree", s.ID, id)})
 	}
 	s.ID = id
-	c, err := h.DB.CalendarSave(r.Context(), s, who.ID)
+	// An administrative change: saved and audited in one transaction.
+	var c *calendar.Calendar
+	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
+		var err error
+		if c, err = h.DB.CalendarSave(ctx, s, who.ID); err != nil {
+			return audit.Entry{}, err
+		}
+		return h.entry(r, "calendar.save", "calendar", id, c.Spec()), nil
+	})
 	var invalid *calendar.ValidationError
 	if errors.As(err, &invalid) {
 		fields := make([]deal.FieldError, len(invalid.Fields))

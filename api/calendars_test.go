@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/api"
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/testenv"
@@ -29,7 +30,10 @@ func TestCalendarsAPI(t *testing.T) {
 		Roles: []identity.Role{identity.RoleAdmin}}, "", "tok-cal-admin"))
 	require.NoError(t, db.UserUpsert(ctx, identity.User{ID: "cal-rep", Name: "Rep",
 		Roles: []identity.Role{identity.RoleSales}}, "", "tok-cal-rep"))
-	srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	// Calendar edits are audited: with the key of the package's one trail.
+	chain, err := audit.NewChain([]byte("the api tests' audit key"))
+	require.NoError(t, err)
+	srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Audit: chain, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	t.Cleanup(srv.Close)
 
 	call := func(method, path, token, body string) (int, map[string]any) {

@@ -53,10 +53,25 @@ type importView struct {
 // dry_run and lang come as query parameters (or form fields). It answers 201
 // with the report whatever became of the rows (see status), and 422 when the
 // file as a whole cannot be used.
+//
+// Each import holds up to 50 MB of file and more of work, so a replica runs
+// only Limits.Imports of them at once; the next is told to come back (429,
+// Retry-After) before a byte of its upload is read.
 func (h imports) customers(w http.ResponseWriter, r *http.Request) error {
 	u := actor(r)
 	if !customerimport.CanImport(u) {
 		return problem(http.StatusForbidden, "forbidden", customerimport.ErrForbidden.Error())
+	}
+	select {
+	case h.importing <- struct{}{}:
+		defer func() { <-h.importing }()
+	default:
+		// Without reading the body, the connection cannot be reused: close it
+		// rather than let the server drain up to 50 MB.
+		w.Header().Set("Connection", "close")
+		p := problem(http.StatusTooManyRequests, "busy", fmt.Sprintf("%d imports are running here already; try again shortly", cap(h.importing)))
+		p.retryAfter = 10 * time.Second
+		return p
 	}
 	lim := workbook.DefaultLimits()
 	up, err := readUpload(w, r, lim.MaxFileBytes)
@@ -79,7 +94,9 @@ func (h imports) customers(w http.ResponseWriter, r *http.Request) error {
 	}
 	im := customerimport.New(h.DB, h.Log, h.Location)
 	im.Now = h.Now
-	rep, err := im.Run(r.Context(), customerimport.Request{FileName: up.name, Data: up.data, Mode: mode, DryRun: dry, Lang: lang, Actor: u})
+	// The import's start and end are audited with its job row (database.WithAudit).
+	ctx := database.WithAudit(r.Context(), h.Audit, h.Now)
+	rep, err := im.Run(ctx, customerimport.Request{FileName: up.name, Data: up.data, Mode: mode, DryRun: dry, Lang: lang, Actor: u})
 	if rep != nil && rep.ID != 0 {
 		w.Header().Set("Location", fmt.Sprintf("/api/v1/imports/%d", rep.ID))
 	}
@@ -253,19 +270,17 @@ func sendWorkbook(w http.ResponseWriter, name string, data []byte) error {
 	return err
 }
 
-// canSee reports whether u may see an import: their own, or anyone's for
-// sales managers and admins.
-func canSee(u identity.User, job database.ImportJob) bool {
-	return job.CreatedBy == u.ID || u.Has(identity.RoleSalesManager, identity.RoleAdmin)
-}
+// Who sees an import is decided by the database with the viewer of every
+// other read (viewer in deals.go): your own, your team's or direct reports'
+// for a sales manager or assistant, everyone's for those who see every deal.
 
 func (h imports) find(r *http.Request) (database.ImportJob, error) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
 		return database.ImportJob{}, problem(http.StatusNotFound, "not_found", "no such import")
 	}
-	job, err := h.DB.ImportGet(r.Context(), id)
-	if errors.Is(err, database.ErrNotFound) || (err == nil && !canSee(actor(r), job)) {
+	job, err := h.DB.ImportGetFor(r.Context(), id, viewer(actor(r)))
+	if errors.Is(err, database.ErrNotFound) {
 		// Someone else's import is as good as absent: its existence is not told.
 		return job, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no import %d of yours", id))
 	}
@@ -323,8 +338,8 @@ func (h imports) result(w http.ResponseWriter, r *http.Request) error {
 }
 
 // list returns imports newest first: the caller's own, or with ?by=all (or
-// ?by=<user>) anyone's for sales managers and admins. Pages go back with
-// ?before=<id> from "next".
+// ?by=<user>), for sales managers and admins, everyone's they may see. Pages
+// go back with ?before=<id> from "next".
 func (h imports) list(w http.ResponseWriter, r *http.Request) error {
 	u, q := actor(r), r.URL.Query()
 	by := u.ID
@@ -355,7 +370,7 @@ func (h imports) list(w http.ResponseWriter, r *http.Request) error {
 		}
 		before = n
 	}
-	jobs, err := h.DB.ImportList(r.Context(), by, before, limit)
+	jobs, err := h.DB.ImportListFor(r.Context(), viewer(u), by, before, limit)
 	if err != nil {
 		return err
 	}

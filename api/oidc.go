@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -140,11 +141,30 @@ func (o *OIDC) callback(d Deps) handlerFunc {
 	}
 }
 
-// localPath keeps redirects after login on this site: a path, not "//host"
-// or "/\host" (which browsers read as another site), else the inbox.
+// localPath keeps redirects after login (the login form's next, the SSO
+// state's) on this site: a path that starts with one "/", not "//" or "/\"
+// (which browsers read as another host), with no control characters, else
+// the inbox. Browsers drop tabs and newlines from URLs and some decode before
+// they look, so "/\t/evil", "/%09/evil" and "/%2F%2Fevil" are checked as they
+// would read them too: every decoding must pass.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
-		return "/inbox"
+	const home = "/inbox"
+	for form := p; ; {
+		if !strings.HasPrefix(form, "/") || len(form) > 1 && (form[1] == '/' || form[1] == '\\') {
+			return home
+		}
+		for _, c := range form {
+			if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) {
+				return home
+			}
+		}
+		decoded, err := url.PathUnescape(form)
+		if err != nil {
+			return home
+		}
+		if decoded == form {
+			return p
+		}
+		form = decoded
 	}
-	return p
 }

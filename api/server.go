@@ -37,8 +37,14 @@ type Deps struct {
 	Limits Limits
 	// Sessions configures logins to the pages; NewRouter fills in defaults.
 	Sessions Sessions
+	// AuditCheckpoints is the file of signed checkpoints of the audit trail
+	// (L2C_AUDIT_CHECKPOINT_FILE); GET /api/v1/audit/verify holds the trail
+	// against it when set.
+	AuditCheckpoints string
 	// queue serialises requests on one deal or case (see keyedLocks).
 	queue *keyedLocks
+	// importing holds a slot per import running on this replica.
+	importing chan struct{}
 }
 
 // OrderChecker reads a sales order from the ERP (connectors.OrderReader).
@@ -49,18 +55,52 @@ type OrderChecker interface {
 // Limits are the API's rate limits, in requests a second with a burst.
 type Limits struct {
 	PerIP, PerUser *limiter
-	// Failed password logins, by address and by user name: a guesser gets a
-	// few tries, then one every few seconds, whichever account they try.
-	LoginPerIP, LoginPerUser *limiter
+	// Logins limits password attempts, in PostgreSQL for all replicas (see
+	// passwordLogin).
+	Logins LoginLimits
+	// Imports is how many imports one replica runs at once; the next is told
+	// to retry (429) before its upload is read. 0: 2.
+	Imports int
+}
+
+// LoginLimits are the buckets a password attempt spends from, each Burst
+// attempts refilled one every Every.
+type LoginLimits struct {
+	// PerAddress: from one address, whichever users it tries.
+	PerAddress Rate
+	// PerUserAddress: for one user from one address, the limit someone
+	// guessing from elsewhere cannot use up for the user.
+	PerUserAddress Rate
+	// PerUser: the ceiling for one user from browsers they have not logged in
+	// from before, across every address.
+	PerUser Rate
+	// PerDevice: for one user from a browser they logged in from before (it
+	// holds a signed device cookie), instead of the two above.
+	PerDevice Rate
+}
+
+// Rate is a token bucket: Burst at once, then one every Every.
+type Rate struct {
+	Burst float64
+	Every time.Duration
+}
+
+// DefaultLoginLimits: 30 attempts from an address then one every 2 s; 5 for a
+// user from an address (or from a known browser) then one every 12 s; 50 for a
+// user from unknown browsers overall, then one every 12 s.
+var DefaultLoginLimits = LoginLimits{
+	PerAddress:     Rate{Burst: 30, Every: 2 * time.Second},
+	PerUserAddress: Rate{Burst: 5, Every: 12 * time.Second},
+	PerUser:        Rate{Burst: 50, Every: 12 * time.Second},
+	PerDevice:      Rate{Burst: 5, Every: 12 * time.Second},
 }
 
 // NewLimits makes the limits: perIP failed authentications a second from one
 // address, perUser requests a second from one user; each with bursts of 4×.
-// Failed logins are limited to 30 from one address (then one every 2 s) and 5
-// for one user name (then one every 12 s).
+// Password attempts are limited by DefaultLoginLimits.
 func NewLimits(perIP, perUser float64) Limits {
 	return Limits{PerIP: newLimiter(perIP, 4*perIP, time.Now), PerUser: newLimiter(perUser, 4*perUser, time.Now),
-		LoginPerIP: newLimiter(0.5, 30, time.Now), LoginPerUser: newLimiter(1.0/12, 5, time.Now)}
+		Logins: DefaultLoginLimits}
 }
 
 // NewRouter returns the whole HTTP surface.
@@ -74,8 +114,20 @@ func NewRouter(d Deps) http.Handler {
 	d.queue = &keyedLocks{}
 	d.Temporal = signing(d.Temporal, d.Audit)
 	if d.Limits.PerIP == nil || d.Limits.PerUser == nil {
+		logins, imports := d.Limits.Logins, d.Limits.Imports
 		d.Limits = NewLimits(50, 20)
+		d.Limits.Imports = imports
+		if logins != (LoginLimits{}) {
+			d.Limits.Logins = logins
+		}
 	}
+	if d.Limits.Logins == (LoginLimits{}) {
+		d.Limits.Logins = DefaultLoginLimits
+	}
+	if d.Limits.Imports <= 0 {
+		d.Limits.Imports = 2
+	}
+	d.importing = make(chan struct{}, d.Limits.Imports)
 	d.Sessions.defaults()
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, requestLog(d.Log), middleware.Recoverer, securityHeaders, middleware.Timeout(30*time.Second))

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
@@ -77,17 +80,42 @@ func badLogin() *Problem {
 }
 
 // passwordLogin checks a user name and password, limited by address and by
-// user, and records the attempt in the audit trail either way.
+// user, and records a failed attempt in the audit trail.
+//
+// The attempt is counted before the password is looked at, in PostgreSQL,
+// atomically (database.LoginTake): thirty guesses sent at once to any number
+// of replicas cannot all be checked while the first are still hashing; a
+// right password gives its attempt back. The limits follow OWASP's advice
+// for lockouts an attacker cannot turn against the user ("device cookies"):
+//
+//   - From a browser the user logged in from before, which holds a device
+//     cookie signed for them, attempts count against that browser only (and
+//     its address): guessing elsewhere never locks it out.
+//   - From any other browser, attempts count per user and address (so a
+//     guesser at one address does not lock the user out at another) and,
+//     with a higher ceiling, per user across all addresses (so a guesser
+//     with many addresses gets no more than that): while an account is under
+//     such an attack, only its known browsers get in.
+//   - Every attempt also counts per address, whichever user it names.
 func (d Deps) passwordLogin(r *http.Request, userID, pw string) (identity.User, error) {
 	ip := clientIP(r)
-	userID = strings.TrimSpace(userID)
+	// Whatever was typed is looked up, counted and recorded as text PostgreSQL takes.
+	userID = strings.ToValidUTF8(strings.ReplaceAll(strings.TrimSpace(userID), "\x00", ""), "\uFFFD")
 	if len(userID) > 64 {
-		userID = userID[:64]
+		userID = strings.ToValidUTF8(userID[:64], "")
 	}
-	if ok, wait := d.Limits.LoginPerIP.left(ip); !ok {
-		return identity.User{}, tooManyLogins(wait)
+	lim := d.Limits.Logins
+	buckets := []database.LoginBucket{loginBucket("ip:"+ip, lim.PerAddress)}
+	if device, ok := d.deviceOf(r, userID); ok {
+		buckets = append(buckets, loginBucket("device:"+device, lim.PerDevice))
+	} else {
+		buckets = append(buckets, loginBucket("user+ip:"+ip+" "+userID, lim.PerUserAddress), loginBucket("user:"+userID, lim.PerUser))
 	}
-	if ok, wait := d.Limits.LoginPerUser.left(userID); !ok {
+	ok, wait, err := d.DB.LoginTake(r.Context(), d.Now(), buckets)
+	if err != nil {
+		return identity.User{}, err
+	}
+	if !ok {
 		return identity.User{}, tooManyLogins(wait)
 	}
 	login, err := d.DB.LoginByUser(r.Context(), userID)
@@ -103,10 +131,16 @@ func (d Deps) passwordLogin(r *http.Request, userID, pw string) (identity.User, 
 	<-hashing
 	ok = ok && verr == nil && login.PasswordHash != "" && !login.Disabled
 	if !ok {
-		d.Limits.LoginPerIP.take(ip)
-		d.Limits.LoginPerUser.take(userID)
+		// Best effort, like every login entry: a failed login changes nothing.
 		d.recordAs(r, "anonymous", "login.failed", "user", userID, map[string]string{"ip": ip})
 		return identity.User{}, badLogin()
+	}
+	keys := make([]string, len(buckets))
+	for i, b := range buckets {
+		keys[i] = b.Key
+	}
+	if err := d.DB.LoginRefund(r.Context(), keys); err != nil {
+		d.Log.WarnContext(r.Context(), "login attempt not given back", "err", err)
 	}
 	if stale { // the costs went up since this hash was made: store a stronger one now we can
 		if h, err := password.Hash(pw, d.Sessions.Password); err == nil {
@@ -114,6 +148,54 @@ func (d Deps) passwordLogin(r *http.Request, userID, pw string) (identity.User, 
 		}
 	}
 	return login.User, nil
+}
+
+func loginBucket(key string, r Rate) database.LoginBucket {
+	return database.LoginBucket{Key: key, Burst: r.Burst, Rate: 1 / r.Every.Seconds()}
+}
+
+// deviceCookie marks a browser its user logged in from before: user, a
+// random nonce and a signature (with a key derived from the audit key). It
+// proves nothing by itself, it only lets login attempts from that browser
+// count against a limit of their own (see passwordLogin). It lasts a year and
+// is renewed at each login.
+const deviceCookie = "__Host-l2c_device"
+
+func (d Deps) deviceKey() []byte { return d.Audit.Derive("login device cookie") }
+
+func (d Deps) deviceSig(user, nonce string) string {
+	m := hmac.New(sha256.New, d.deviceKey())
+	m.Write([]byte(user + "\x00" + nonce))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// deviceOf returns the nonce of the request's device cookie if it was issued
+// to user.
+func (d Deps) deviceOf(r *http.Request, user string) (string, bool) {
+	c, err := r.Cookie(deviceCookie)
+	if err != nil {
+		return "", false
+	}
+	parts := strings.Split(c.Value, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	who, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil || string(who) != user {
+		return "", false
+	}
+	if subtle.ConstantTimeCompare([]byte(parts[2]), []byte(d.deviceSig(user, parts[1]))) != 1 {
+		return "", false
+	}
+	return parts[1], true
+}
+
+// setDevice gives the browser a fresh device cookie for user.
+func (d Deps) setDevice(w http.ResponseWriter, user string) {
+	nonce := randomSecret()
+	v := base64.RawURLEncoding.EncodeToString([]byte(user)) + "." + nonce + "." + d.deviceSig(user, nonce)
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: v, Path: "/", MaxAge: 365 * 24 * 3600,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
 func tooManyLogins(wait time.Duration) *Problem {
@@ -133,6 +215,9 @@ func (d Deps) openSession(w http.ResponseWriter, r *http.Request, u identity.Use
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", Expires: expires,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	d.setDevice(w, u.ID)
+	// Best effort: the session is open either way, and a login changes no
+	// business data (a lost entry is logged loudly).
 	d.recordAs(r, u.ID, "login", "user", u.ID, map[string]string{"ip": clientIP(r), "method": method})
 	return csrfToken(token), expires, nil
 }
@@ -140,11 +225,17 @@ func (d Deps) openSession(w http.ResponseWriter, r *http.Request, u identity.Use
 // closeSession ends the request's session, if any, and clears its cookie.
 func (d Deps) closeSession(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		if err := d.DB.SessionRevoke(r.Context(), c.Value, d.Now()); err != nil {
+		err := d.DB.InTxAudited(r.Context(), d.Audit, func(ctx context.Context) (audit.Entry, error) {
+			if err := d.DB.SessionRevoke(ctx, c.Value, d.Now()); err != nil {
+				return audit.Entry{}, err
+			}
+			if u, ok := identity.FromContext(r.Context()); ok {
+				return d.entryAs(u.ID, "logout", "user", u.ID, nil), nil
+			}
+			return audit.Entry{}, nil // a cookie of no live session: nothing to record
+		})
+		if err != nil {
 			return err
-		}
-		if u, ok := identity.FromContext(r.Context()); ok {
-			d.recordAs(r, u.ID, "logout", "user", u.ID, nil)
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
@@ -292,10 +383,16 @@ func (d Deps) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := d.DB.UserSetPassword(r.Context(), me.ID, h, true, d.Now()); err != nil {
+	// The new password, the end of every session and token, and the entry: one transaction.
+	err = d.DB.InTxAudited(r.Context(), d.Audit, func(ctx context.Context) (audit.Entry, error) {
+		if err := d.DB.UserSetPassword(ctx, me.ID, h, true, d.Now()); err != nil {
+			return audit.Entry{}, err
+		}
+		return d.entry(r, "user.password_changed", "user", me.ID, map[string]bool{"sessions_ended": true, "tokens_revoked": true}), nil
+	})
+	if err != nil {
 		return err
 	}
-	d.record(r, "user.password_changed", "user", me.ID, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -320,14 +417,18 @@ func (d Deps) endSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return problem(http.StatusNotFound, "not_found", "no such session")
 	}
-	err = d.DB.SessionEnd(r.Context(), id, actor(r).ID, d.Now())
+	err = d.DB.InTxAudited(r.Context(), d.Audit, func(ctx context.Context) (audit.Entry, error) {
+		if err := d.DB.SessionEnd(ctx, id, actor(r).ID, d.Now()); err != nil {
+			return audit.Entry{}, err
+		}
+		return d.entry(r, "session.end", "user", actor(r).ID, map[string]int64{"session": id}), nil
+	})
 	if errors.Is(err, database.ErrNotFound) {
 		return problem(http.StatusNotFound, "not_found", "no such session")
 	}
 	if err != nil {
 		return err
 	}
-	d.record(r, "session.end", "user", actor(r).ID, map[string]int64{"session": id})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

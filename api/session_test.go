@@ -151,7 +151,7 @@ func TestPasswordLoginSessionAndCSRF(t *testing.T) {
 		return n
 	}
 	before := tokens()
-	body := `{"name":"script","scopes":["read"],"expires_in_days":1}`
+	body := `{"name":"script","scopes":["read"],"expires_in_days":1,"password":"zhao's long passphrase"}`
 	for _, c := range []struct {
 		name   string
 		header []string

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
@@ -76,7 +78,15 @@ func (h syncAdmin) saveSchedule(w http.ResponseWriter, r *http.Request) error {
 			deal.FieldError{Field: "spec", Message: err.Error()})
 	}
 	enabled := in.Enabled == nil || *in.Enabled
-	s, err := h.DB.SyncScheduleSave(r.Context(), entity, in.Spec, enabled, actor(r).ID)
+	// An administrative change: saved and audited in one transaction.
+	var s database.SyncSchedule
+	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
+		var err error
+		if s, err = h.DB.SyncScheduleSave(ctx, entity, in.Spec, enabled, actor(r).ID); err != nil {
+			return audit.Entry{}, err
+		}
+		return h.entry(r, "sync.schedule.save", "sync_schedule", entity, map[string]any{"spec": in.Spec, "enabled": enabled}), nil
+	})
 	if err != nil {
 		return err
 	}

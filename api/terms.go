@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,9 +62,20 @@ func (h customers) requestTermsChange(w http.ResponseWriter, r *http.Request) er
 	}
 	beforeJSON, _ := json.Marshal(before)
 	afterJSON, _ := json.Marshal(after)
-	t, err := h.DB.TermsChangeCreate(r.Context(), database.TermsChange{Customer: code, RequestedBy: me.ID,
-		Reason: strings.TrimSpace(req.Reason), Before: beforeJSON, After: afterJSON, RequestedAt: h.Now().UTC()},
-		func(id int64) string { return workflows.TermsChangeCaseID(code, id) })
+	// The request and its entry commit together; if its workflow then cannot
+	// start, TermsChangeFinish records that it failed.
+	var t database.TermsChange
+	err = h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
+		var err error
+		t, err = h.DB.TermsChangeCreate(ctx, database.TermsChange{Customer: code, RequestedBy: me.ID,
+			Reason: strings.TrimSpace(req.Reason), Before: beforeJSON, After: afterJSON, RequestedAt: h.Now().UTC()},
+			func(id int64) string { return workflows.TermsChangeCaseID(code, id) })
+		if err != nil {
+			return audit.Entry{}, err
+		}
+		return h.entry(r, "customer.terms_change.requested", "customer", code,
+			map[string]any{"change": t.ID, "before": before, "after": after, "reason": t.Reason}), nil
+	})
 	if errors.Is(err, database.ErrTermsChangeOpen) {
 		return problem(http.StatusConflict, "terms_change_open",
 			fmt.Sprintf("a change of terms for %s is already in review; wait for it or withdraw it", code))
@@ -81,7 +93,6 @@ func (h customers) requestTermsChange(w http.ResponseWriter, r *http.Request) er
 			audit.Entry{At: h.Now(), Actor: me.ID, Action: "customer.terms_change.failed", ObjectType: "customer", ObjectID: code})
 		return fmt.Errorf("start terms change %d: %w", t.ID, err)
 	}
-	h.record(r, "customer.terms_change.requested", "customer", code, map[string]any{"change": t.ID, "before": before, "after": after, "reason": t.Reason})
 	w.Header().Set("Location", "/api/v1/customers/"+code+"/terms-changes")
 	return writeJSON(w, http.StatusAccepted, t)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
@@ -33,11 +35,16 @@ func (h tokens) Routes() chi.Router {
 // maxTokenDays bounds a token's life: a forgotten token stops working on its own.
 const maxTokenDays = 365
 
+// create makes a token. It asks for the caller's password again, whether
+// they come with a session or a token: a stolen session cookie (or a
+// short-lived token) must not turn into a year-long write token. The check
+// counts as a login attempt, limits included.
 func (h tokens) create(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Name          string   `json:"name"`
 		Scopes        []string `json:"scopes"`
 		ExpiresInDays int      `json:"expires_in_days"`
+		Password      string   `json:"password"`
 	}
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
@@ -57,8 +64,19 @@ func (h tokens) create(w http.ResponseWriter, r *http.Request) error {
 	if req.ExpiresInDays < 1 || req.ExpiresInDays > maxTokenDays {
 		fe = append(fe, deal.FieldError{Field: "expires_in_days", Message: fmt.Sprintf("want 1 to %d", maxTokenDays)})
 	}
+	if req.Password == "" {
+		fe = append(fe, deal.FieldError{Field: "password", Message: "is required: give your password again to make a token"})
+	}
 	if len(fe) > 0 {
 		return problem(http.StatusUnprocessableEntity, "invalid", "invalid input", fe...)
+	}
+	me := actor(r)
+	if _, err := h.passwordLogin(r, me.ID, req.Password); err != nil {
+		if p, ok := err.(*Problem); ok && p.Status == http.StatusUnauthorized {
+			return problem(http.StatusForbidden, "forbidden", "the password is wrong (a user without a password asks an admin for a token)",
+				deal.FieldError{Field: "password", Message: "is wrong"})
+		}
+		return err
 	}
 	slices.Sort(req.Scopes)
 	req.Scopes = slices.Compact(req.Scopes)
@@ -68,11 +86,17 @@ func (h tokens) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	token := "l2ct_" + base64.RawURLEncoding.EncodeToString(secret)
 	expires := h.Now().UTC().Add(time.Duration(req.ExpiresInDays) * 24 * time.Hour).Truncate(time.Microsecond)
-	t, err := h.DB.TokenCreate(r.Context(), actor(r).ID, strings.TrimSpace(req.Name), req.Scopes, token, expires)
+	var t database.APIToken
+	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
+		var err error
+		if t, err = h.DB.TokenCreate(ctx, me.ID, strings.TrimSpace(req.Name), req.Scopes, token, expires); err != nil {
+			return audit.Entry{}, err
+		}
+		return h.entry(r, "token.create", "api_token", strconv.FormatInt(t.ID, 10), t), nil
+	})
 	if err != nil {
 		return err
 	}
-	h.record(r, "token.create", "api_token", strconv.FormatInt(t.ID, 10), t)
 	return writeJSON(w, http.StatusCreated, struct {
 		database.APIToken
 		Token string `json:"token"` // shown this once; only its digest is kept
@@ -94,14 +118,18 @@ func (h tokens) revoke(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusNotFound, "not_found", "no such token")
 	}
 	me := actor(r)
-	err = h.DB.TokenRevoke(r.Context(), id, me.ID, me.Has(identity.RoleAdmin), h.Now())
+	err = h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
+		if err := h.DB.TokenRevoke(ctx, id, me.ID, me.Has(identity.RoleAdmin), h.Now()); err != nil {
+			return audit.Entry{}, err
+		}
+		return h.entry(r, "token.revoke", "api_token", strconv.FormatInt(id, 10), nil), nil
+	})
 	if errors.Is(err, database.ErrNotFound) {
 		return problem(http.StatusNotFound, "not_found", "no such token")
 	}
 	if err != nil {
 		return err
 	}
-	h.record(r, "token.revoke", "api_token", strconv.FormatInt(id, 10), nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -33,6 +33,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 
+	cfg.Dev = true // the development audit key may stand in (auditChainFor)
 	pg, err := devstack.Postgres(ctx, cfg.DataDir, log)
 	if err != nil {
 		return err

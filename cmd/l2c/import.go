@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/l2c/l2c/internal/config"
 	"github.com/l2c/l2c/internal/customerimport"
@@ -73,6 +74,12 @@ func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	if err != nil {
 		return err
 	}
+	// An import from the command line is audited like one over HTTP.
+	chain, err := auditChainFor(cfg, log)
+	if err != nil {
+		return err
+	}
+	ctx = database.WithAudit(ctx, chain, time.Now)
 	im := customerimport.New(db, log, cfg.Location)
 	im.Limits = lim
 	rep, err := im.Run(ctx, customerimport.Request{FileName: filepath.Base(file), Data: data, Mode: mode, DryRun: *dry, Lang: lang, Actor: actor})

@@ -6,7 +6,8 @@
 //	l2c migrate   apply database migrations
 //	l2c seed      load demo users and deals
 //	l2c users add create a user and print their API token
-//	l2c audit verify  check the audit trail's chain
+//	l2c audit verify  check the audit trail's chain (and its checkpoints)
+//	l2c audit checkpoint  write a signed checkpoint of the trail's head now
 //	l2c erpsim    serve the ERP simulator (SAP S/4HANA OData v2)
 package main
 
@@ -31,7 +32,8 @@ commands:
   migrate     apply database migrations
   seed        load demo users and deals
   users add   create a user and print their API token
-  audit verify  check that no audit entry was edited or removed
+  audit verify  check that no audit entry was edited or removed (held against L2C_AUDIT_CHECKPOINT_FILE)
+  audit checkpoint  write a signed checkpoint of the audit trail's head to the log and L2C_AUDIT_CHECKPOINT_FILE
   erpsim      serve the ERP simulator (SAP S/4HANA OData v2) for development and tests
   import      import customers from a workbook: import customers FILE [-mode accept-valid] [-dry-run] [-as USER]
   export      export a report as .xlsx: export REPORT [-o FILE] (pipeline, receivables-ageing, stuck-reviews, sync-runs, customer-template)
@@ -68,7 +70,7 @@ func main() {
 	case "users":
 		err = runUsers(ctx, cfg, args)
 	case "audit":
-		err = runAudit(ctx, cfg, args)
+		err = runAudit(ctx, cfg, log, args)
 	case "erpsim":
 		err = runERPSim(ctx, cfg, log, args)
 	case "import":

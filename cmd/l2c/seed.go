@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -153,11 +154,33 @@ func runUsers(ctx context.Context, cfg config.Config, args []string) error {
 		return err
 	}
 	token := "l2c_" + base64.RawURLEncoding.EncodeToString(secret)
-	if err := db.UserUpsert(ctx, u, *manager, token); err != nil {
+	chain, err := auditChainFor(cfg, nil)
+	if err != nil {
+		return err
+	}
+	who, now := cliActor(), time.Now()
+	// The user and its entry commit together; the token is not in the entry.
+	err = db.InTxAudited(ctx, chain, func(ctx context.Context) (audit.Entry, error) {
+		if err := db.UserUpsert(ctx, u, *manager, token); err != nil {
+			return audit.Entry{}, err
+		}
+		detail, _ := json.Marshal(map[string]any{"name": u.Name, "team": u.Team, "roles": u.Roles, "manager": *manager, "new_token": true})
+		return audit.Entry{At: now, Actor: who, Action: "user.save", ObjectType: "user", ObjectID: u.ID, Detail: detail}, nil
+	})
+	if err != nil {
 		return err
 	}
 	if *email != "" {
-		if err := db.UserEmailSet(ctx, u.ID, *email); err != nil {
+		// UserEmailSet runs on its own connection: the entry is appended only
+		// once the address is set.
+		err := db.InTxAudited(ctx, chain, func(ctx context.Context) (audit.Entry, error) {
+			if err := db.UserEmailSet(ctx, u.ID, *email); err != nil {
+				return audit.Entry{}, err
+			}
+			detail, _ := json.Marshal(map[string]string{"email": *email})
+			return audit.Entry{At: now, Actor: who, Action: "user.email_set", ObjectType: "user", ObjectID: u.ID, Detail: detail}, nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -181,20 +204,21 @@ func runUserAccount(ctx context.Context, cfg config.Config, args []string) error
 		return err
 	}
 	defer db.Close()
-	chain, err := auditChain(nil)
+	chain, err := auditChainFor(cfg, nil)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
-	// Account changes from the command line are in the audit trail like any
-	// other; the actor is the operating-system user who ran the command.
-	who := "cli"
-	if u := os.Getenv("USER"); u != "" {
-		who = "cli:" + u
-	}
-	record := func(action string) error {
-		_, err := db.AuditAppend(ctx, chain, audit.Entry{At: now, Actor: who, Action: action, ObjectType: "user", ObjectID: *id})
-		return err
+	who := cliActor()
+	// The change and its entry commit together (InTxAudited): no change
+	// without its record.
+	audited := func(action string, change func(context.Context) error) error {
+		return db.InTxAudited(ctx, chain, func(ctx context.Context) (audit.Entry, error) {
+			if err := change(ctx); err != nil {
+				return audit.Entry{}, err
+			}
+			return audit.Entry{At: now, Actor: who, Action: action, ObjectType: "user", ObjectID: *id}, nil
+		})
 	}
 	switch args[0] {
 	case "password":
@@ -210,18 +234,17 @@ func runUserAccount(ctx context.Context, cfg config.Config, args []string) error
 		if err != nil {
 			return err
 		}
-		if err := db.UserSetPassword(ctx, *id, hash, true, now); err != nil {
+		// As when a user changes it: sessions end and API tokens are revoked.
+		if err := audited("user.password_set", func(ctx context.Context) error {
+			return db.UserSetPassword(ctx, *id, hash, true, now)
+		}); err != nil {
 			return err
 		}
-		if err := record("user.password_set"); err != nil {
-			return err
-		}
-		fmt.Printf("password of %s set; their open sessions are ended\n", *id)
+		fmt.Printf("password of %s set; their open sessions are ended and their API tokens revoked\n", *id)
 	default:
-		if err := db.UserSetDisabled(ctx, *id, args[0] == "disable", now); err != nil {
-			return err
-		}
-		if err := record("user." + args[0] + "d"); err != nil {
+		if err := audited("user."+args[0]+"d", func(ctx context.Context) error {
+			return db.UserSetDisabled(ctx, *id, args[0] == "disable", now)
+		}); err != nil {
 			return err
 		}
 		fmt.Printf("%s %sd\n", *id, args[0])
@@ -235,4 +258,13 @@ func rolesList() string {
 		names[i] = string(r)
 	}
 	return strings.Join(names, ", ")
+}
+
+// cliActor is who account changes from the command line are recorded as in
+// the audit trail: the operating-system user who ran the command.
+func cliActor() string {
+	if u := os.Getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
 }

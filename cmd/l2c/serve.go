@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +37,11 @@ func sessions(cfg config.Config) api.Sessions {
 // runServe runs the HTTP API until ctx is cancelled, then drains in-flight
 // requests for up to 15 seconds.
 func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// The key first: without one fit for production nothing starts.
+	chain, err := auditChainFor(cfg, log)
+	if err != nil {
+		return err
+	}
 	db, tc, err := connect(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -42,10 +49,15 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer db.Close()
 	defer tc.Close()
 
-	chain, err := auditChain(log)
-	if err != nil {
-		return err
+	// Checkpoints of the audit trail's head, outside the database; the last
+	// one at shutdown, before db.Close.
+	if cfg.AuditCheckpointFile == "" && !cfg.Dev {
+		log.Warn("L2C_AUDIT_CHECKPOINT_FILE is not set: audit checkpoints go to the log only")
 	}
+	cctx, stopCheckpoints := context.WithCancel(ctx)
+	checkpointsDone := make(chan struct{})
+	go func() { defer close(checkpointsDone); checkpointEvery(cctx, cfg, db, chain, log) }()
+	defer func() { stopCheckpoints(); <-checkpointsDone }()
 
 	// Every replica delivers queued notifications; SKIP LOCKED shares the work.
 	ncfg, err := notify.ConfigFromEnv(os.Getenv)
@@ -66,7 +78,8 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	srv := &http.Server{
 		Addr: cfg.HTTPAddr,
 		Handler: api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: cfg.Location, Log: log, Audit: chain,
-			Sessions: sessions(cfg), Orders: orders}),
+			AuditCheckpoints: cfg.AuditCheckpointFile, Sessions: sessions(cfg), Orders: orders,
+			Limits: api.Limits{Imports: cfg.ImportsAtOnce}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -88,6 +101,11 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 // runWorker runs the Temporal worker until ctx is cancelled.
 func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// The worker's activities append to the audit trail too: same key, same rules.
+	chain, err := auditChainFor(cfg, log)
+	if err != nil {
+		return err
+	}
 	db, tc, err := connect(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -100,10 +118,6 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	chain, err := auditChain(log)
-	if err != nil {
-		return err
-	}
 	register(w, db, log, sod, chain)
 	erp, err := erpActivities(cfg, db, tc, log)
 	if err != nil {
@@ -112,16 +126,6 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	w.RegisterActivity(erp)
 	log.Info("worker started", "task_queue", workflows.TaskQueue)
 	return w.Run(interruptOn(ctx))
-}
-
-// auditChain keys the audit trail from L2C_AUDIT_KEY, warning when the
-// development key stands in for it.
-func auditChain(log *slog.Logger) (audit.Chain, error) {
-	key, set := audit.KeyFromEnv(os.Getenv)
-	if !set && log != nil {
-		log.Warn("L2C_AUDIT_KEY is not set: the audit trail uses the development key, which proves nothing")
-	}
-	return audit.NewChain(key)
 }
 
 // register puts every workflow and activity on a worker; tests use it too.
@@ -198,11 +202,49 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*databas
 	if err != nil {
 		return nil, nil, err
 	}
-	tc, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: cfg.TemporalNamespace,
-		Logger: log.With("component", "temporal")})
+	opts := client.Options{HostPort: addr, Namespace: cfg.TemporalNamespace, Logger: log.With("component", "temporal")}
+	if err := temporalTLS(cfg, &opts); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
 	}
 	return db, tc, nil
+}
+
+// temporalTLS sets up the connection to a Temporal frontend that is not on a
+// private network: mutual TLS with TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY (and
+// TEMPORAL_TLS_CA for a private CA), or an API key (TEMPORAL_API_KEY, over
+// TLS). Without any of them the connection is plain gRPC.
+func temporalTLS(cfg config.Config, opts *client.Options) error {
+	if cfg.TemporalTLSCert == "" && cfg.TemporalTLSCA == "" && cfg.TemporalAPIKey == "" {
+		return nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.TemporalTLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TemporalTLSCert, cfg.TemporalTLSKey)
+		if err != nil {
+			return fmt.Errorf("TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	if cfg.TemporalTLSCA != "" {
+		pem, err := os.ReadFile(cfg.TemporalTLSCA)
+		if err != nil {
+			return fmt.Errorf("TEMPORAL_TLS_CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("TEMPORAL_TLS_CA=%s: no PEM certificate in it", cfg.TemporalTLSCA)
+		}
+		tc.RootCAs = pool
+	}
+	opts.ConnectionOptions.TLS = tc
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	}
+	return nil
 }

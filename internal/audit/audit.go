@@ -11,9 +11,13 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -80,6 +84,9 @@ type Report struct {
 	LastSeq int64    `json:"last_seq"`
 	OK      bool     `json:"ok"`
 	Faults  []string `json:"faults,omitempty"`
+	// Checkpoints is how many checkpoints the trail was held against (see
+	// Verifier.Against); 0 says an emptied or restored trail would pass.
+	Checkpoints int `json:"checkpoints"`
 }
 
 // Verifier checks entries one at a time, in sequence order, without holding
@@ -89,6 +96,10 @@ type Verifier struct {
 	prev    []byte
 	lastSeq int64
 	report  Report
+	// checkpoints to hold the trail against (see Against)
+	want      map[int64][]Checkpoint
+	maxWant   int64
+	maxWantAt time.Time
 }
 
 // NewVerifier starts checking a trail from its beginning.
@@ -114,12 +125,20 @@ func (v *Verifier) Add(e Entry) {
 	if !hmac.Equal(e.MAC, v.chain.MAC(e.Prev, e)) {
 		v.fault("entry %d was changed after it was written", e.Seq)
 	}
+	v.checkAt(e)
 	v.prev, v.lastSeq = e.MAC, e.Seq
 }
 
-// Done checks the end of the trail against its sealed head and returns the report.
+// Done checks the end of the trail against its sealed head and returns the
+// report. headMAC nil means there is no head row: fine for a trail that never
+// had an entry, a fault once it has any. (A trail emptied along with its head
+// looks like one that never had an entry; only a checkpoint, see Against,
+// tells them apart.)
 func (v *Verifier) Done(headSeq int64, headMAC []byte) Report {
-	if headSeq != v.lastSeq {
+	v.checkEnd()
+	if headMAC == nil && v.lastSeq > 0 {
+		v.fault("the trail has %d entries but no seal: the head row was removed", v.report.Entries)
+	} else if headSeq != v.lastSeq {
 		v.fault("the trail ends at entry %d but its seal says %d: entries were removed or the seal is stale", v.lastSeq, headSeq)
 	} else if !hmac.Equal(headMAC, v.chain.HeadMAC(headSeq, v.prev)) && headSeq > 0 {
 		v.fault("the seal on entry %d does not match", headSeq)
@@ -129,9 +148,12 @@ func (v *Verifier) Done(headSeq int64, headMAC []byte) Report {
 	return v.report
 }
 
-// devKey is the key used when L2C_AUDIT_KEY is not set: fine on a laptop,
-// worthless in production, and `l2c serve` says so at start.
-const devKey = "l2c-development-audit-key-not-secret"
+// DevKey is the key `l2c dev` uses when L2C_AUDIT_KEY is not set: fine on a
+// laptop, worthless anywhere else, and refused by serve and worker outside dev.
+const DevKey = "l2c-development-audit-key-not-secret"
+
+// devKey is kept for the code that knew it by this name.
+const devKey = DevKey
 
 // KeyFromEnv returns the MAC key from L2C_AUDIT_KEY, or the development key and
 // false when it is unset.
@@ -140,4 +162,62 @@ func KeyFromEnv(getenv func(string) string) ([]byte, bool) {
 		return []byte(k), true
 	}
 	return []byte(devKey), false
+}
+
+// MinKeyBytes is how much randomness a production key must carry.
+const MinKeyBytes = 32
+
+// placeholders are keys that are public: shipped in l2c's files or its
+// documentation, or what people type when asked for a secret.
+var placeholders = []string{DevKey, "replace-with-a-long-random-secret", "changeme", "change-me", "secret",
+	"password", "l2c", "audit", "example", "test", "dev", "xxxx", "todo", "placeholder", "insecure", "default"}
+
+// KeyHelp says how to make a key; errors about the key end with it.
+const KeyHelp = "make one with `openssl rand -hex 32` (or `head -c32 /dev/urandom | base64`) and set L2C_AUDIT_KEY to it"
+
+// CheckKey decides whether raw (L2C_AUDIT_KEY as given) is fit for
+// production and returns the key bytes to use. A key written as hex or base64
+// counts by the bytes it decodes to, so "32 random bytes" means what it says;
+// the text itself is the key, so existing trails keep verifying. A key that is,
+// or is made of, a known placeholder, or that repeats a few characters, is
+// refused: it is public or guessable, and a trail keyed with it proves nothing.
+func CheckKey(raw string) ([]byte, error) {
+	k := strings.TrimSpace(raw)
+	if k == "" {
+		return nil, errors.New("L2C_AUDIT_KEY is not set; " + KeyHelp)
+	}
+	lower := strings.ToLower(k)
+	for _, p := range placeholders {
+		if lower == p || (len(p) >= 8 && strings.Contains(lower, p)) {
+			return nil, fmt.Errorf("L2C_AUDIT_KEY is a published placeholder (%q), not a secret; %s", p, KeyHelp)
+		}
+	}
+	n := len(k)
+	if b, err := hex.DecodeString(k); err == nil {
+		n = len(b)
+	} else if b, err := base64.StdEncoding.DecodeString(k); err == nil {
+		n = len(b)
+	} else if b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(k, "=")); err == nil {
+		n = len(b)
+	}
+	if n < MinKeyBytes {
+		return nil, fmt.Errorf("L2C_AUDIT_KEY carries %d bytes, want at least %d; %s", n, MinKeyBytes, KeyHelp)
+	}
+	distinct := map[rune]bool{}
+	for _, r := range k {
+		distinct[r] = true
+	}
+	if len(distinct) < 8 {
+		return nil, fmt.Errorf("L2C_AUDIT_KEY repeats %d characters: it is not random; %s", len(distinct), KeyHelp)
+	}
+	return []byte(k), nil
+}
+
+// Derive returns a key for another purpose (signing device cookies, say),
+// derived from the chain's key: one secret to manage, and knowing a derived
+// key tells nothing about the chain's.
+func (c Chain) Derive(purpose string) []byte {
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte("l2c derive\x00" + purpose))
+	return m.Sum(nil)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -33,6 +34,22 @@ type Config struct {
 	SessionTTL, SessionIdle time.Duration
 	// OIDC is the company's single sign-on, if L2C_OIDC_ISSUER is set.
 	OIDC OIDC
+	// Dev is set by `l2c dev`: only there may L2C_AUDIT_KEY be missing (the
+	// development key stands in). Never read from the environment.
+	Dev bool
+	// AuditCheckpointFile is where signed checkpoints of the audit trail's
+	// head are appended (L2C_AUDIT_CHECKPOINT_FILE; empty: to the log only),
+	// every AuditCheckpointEvery (L2C_AUDIT_CHECKPOINT_EVERY, 15m) by serve.
+	AuditCheckpointFile  string
+	AuditCheckpointEvery time.Duration
+	// Temporal's TLS (mTLS with a client certificate, or server TLS with
+	// an API key): TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY and TEMPORAL_TLS_CA
+	// are PEM files, TEMPORAL_API_KEY an API key (Temporal Cloud). Unset:
+	// plain gRPC, for a frontend reachable only on a private network.
+	TemporalTLSCert, TemporalTLSKey, TemporalTLSCA, TemporalAPIKey string
+	// ImportsAtOnce is how many workbook imports one serve replica runs at
+	// once (L2C_IMPORTS_AT_ONCE, 2); the next is answered 429.
+	ImportsAtOnce int
 }
 
 // OIDC is an OpenID Connect provider l2c signs people in with.
@@ -62,7 +79,8 @@ func FromEnv() (Config, error) {
 	for _, d := range []struct {
 		name, def string
 		to        *time.Duration
-	}{{"L2C_SESSION_TTL", "12h", &c.SessionTTL}, {"L2C_SESSION_IDLE", "30m", &c.SessionIdle}} {
+	}{{"L2C_SESSION_TTL", "12h", &c.SessionTTL}, {"L2C_SESSION_IDLE", "30m", &c.SessionIdle},
+		{"L2C_AUDIT_CHECKPOINT_EVERY", "15m", &c.AuditCheckpointEvery}} {
 		v, err := time.ParseDuration(envOr(d.name, d.def))
 		if err != nil || v <= 0 {
 			return Config{}, fmt.Errorf("%s=%q: want a positive duration such as %s", d.name, os.Getenv(d.name), d.def)
@@ -73,6 +91,20 @@ func FromEnv() (Config, error) {
 		ClientSecret: os.Getenv("L2C_OIDC_CLIENT_SECRET"), RedirectURL: os.Getenv("L2C_OIDC_REDIRECT_URL")}
 	if c.OIDC.Issuer != "" && (c.OIDC.ClientID == "" || c.OIDC.RedirectURL == "") {
 		return Config{}, fmt.Errorf("L2C_OIDC_ISSUER is set: L2C_OIDC_CLIENT_ID and L2C_OIDC_REDIRECT_URL are needed too")
+	}
+	c.ImportsAtOnce = 2
+	if v := os.Getenv("L2C_IMPORTS_AT_ONCE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return Config{}, fmt.Errorf("L2C_IMPORTS_AT_ONCE=%q: want a whole number from 1 to 64", v)
+		}
+		c.ImportsAtOnce = n
+	}
+	c.AuditCheckpointFile = os.Getenv("L2C_AUDIT_CHECKPOINT_FILE")
+	c.TemporalTLSCert, c.TemporalTLSKey = os.Getenv("TEMPORAL_TLS_CERT"), os.Getenv("TEMPORAL_TLS_KEY")
+	c.TemporalTLSCA, c.TemporalAPIKey = os.Getenv("TEMPORAL_TLS_CA"), os.Getenv("TEMPORAL_API_KEY")
+	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
+		return Config{}, fmt.Errorf("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither")
 	}
 	lvl := envOr("L2C_LOG_LEVEL", "info")
 	if err := c.LogLevel.UnmarshalText([]byte(strings.ToUpper(lvl))); err != nil {

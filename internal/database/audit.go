@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/l2c/l2c/internal/audit"
 )
@@ -108,6 +109,13 @@ func (db *DB) AuditHead(ctx context.Context) (int64, []byte, error) {
 // AuditVerify checks the whole trail against chain. Reading the head first
 // means entries appended while it runs are checked up to the head it saw.
 func (db *DB) AuditVerify(ctx context.Context, chain audit.Chain) (audit.Report, error) {
+	return db.AuditVerifyAgainst(ctx, chain, nil)
+}
+
+// AuditVerifyAgainst is AuditVerify that also holds the trail against
+// checkpoints taken earlier (audit.Verifier.Against): a database restored to
+// an older copy, or emptied, fails.
+func (db *DB) AuditVerifyAgainst(ctx context.Context, chain audit.Chain, cps []audit.Checkpoint) (audit.Report, error) {
 	var report audit.Report
 	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var seq int64
@@ -116,6 +124,7 @@ func (db *DB) AuditVerify(ctx context.Context, chain audit.Chain) (audit.Report,
 			return err
 		}
 		v := audit.NewVerifier(chain)
+		v.Against(cps)
 		rows, err := tx.Query(ctx, `SELECT seq, at, actor, action, object_type, object_id, detail,
 			prev_mac, mac FROM audit_log ORDER BY seq`)
 		if err != nil {
@@ -144,4 +153,85 @@ func (db *DB) AuditVerify(ctx context.Context, chain audit.Chain) (audit.Report,
 		return report, fmt.Errorf("verify audit: %w", err)
 	}
 	return report, nil
+}
+
+// AuditCheckpoint signs the trail's head as it is now, for keeping outside
+// the database (audit.Checkpoint).
+func (db *DB) AuditCheckpoint(ctx context.Context, chain audit.Chain, now time.Time) (audit.Checkpoint, error) {
+	seq, mac, err := db.AuditHead(ctx)
+	if err != nil {
+		return audit.Checkpoint{}, fmt.Errorf("audit checkpoint: %w", err)
+	}
+	return chain.Checkpoint(seq, mac, now), nil
+}
+
+// auditQuerier is what both the pool and a transaction run queries on.
+type auditQuerier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+type txKey struct{}
+
+// q is where a query of an audited change runs: in the transaction
+// InTxAudited opened, when ctx carries one, else on the pool.
+func (db *DB) q(ctx context.Context) auditQuerier {
+	if tx, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
+		return tx
+	}
+	return db.pool
+}
+
+// txIn is inTx that joins the transaction of InTxAudited (as a savepoint)
+// when ctx carries one.
+func (db *DB) txIn(ctx context.Context, fn func(pgx.Tx) error) error {
+	if tx, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
+		return pgx.BeginFunc(ctx, tx, fn)
+	}
+	return db.inTx(ctx, fn)
+}
+
+// InTxAudited runs fn in one transaction and appends the audit entry fn
+// returns in that same transaction: the change and its record commit
+// together or not at all. If the entry cannot be appended, the change is
+// rolled back and the error returned. fn makes its changes with the ctx it is
+// given, through the methods that take part (those that use q or txIn:
+// tokens, sessions, passwords, calendars, sync schedules, terms changes); an
+// entry with no Action records nothing (fn found nothing to change). fn must
+// not use ctx from other goroutines: a transaction is one connection.
+func (db *DB) InTxAudited(ctx context.Context, chain audit.Chain, fn func(ctx context.Context) (audit.Entry, error)) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		e, err := fn(context.WithValue(ctx, txKey{}, tx))
+		if err != nil || e.Action == "" {
+			return err
+		}
+		if _, err := auditAppend(ctx, tx, chain, e); err != nil {
+			return fmt.Errorf("append audit %s: %w", e.Action, err)
+		}
+		return nil
+	})
+}
+
+type auditCtxKey struct{}
+
+type auditCtx struct {
+	chain audit.Chain
+	now   func() time.Time
+}
+
+// WithAudit makes the changes below ctx that record their own entries (an
+// import's start and finish) append them, in their own transaction, keyed
+// with chain and stamped by now.
+func WithAudit(ctx context.Context, chain audit.Chain, now func() time.Time) context.Context {
+	if now == nil {
+		now = time.Now
+	}
+	return context.WithValue(ctx, auditCtxKey{}, auditCtx{chain: chain, now: now})
+}
+
+// auditFrom returns what WithAudit put in ctx.
+func auditFrom(ctx context.Context) (auditCtx, bool) {
+	a, ok := ctx.Value(auditCtxKey{}).(auditCtx)
+	return a, ok
 }

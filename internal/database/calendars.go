@@ -70,7 +70,7 @@ func (db *DB) CalendarSave(ctx context.Context, spec calendar.Spec, by string) (
 	for i, d := range s.Days {
 		days[i], kinds[i], names[i] = d.Date, string(d.Kind), d.Name
 	}
-	err = db.inTx(ctx, func(tx pgx.Tx) error {
+	err = db.txIn(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO calendars (id, name, time_zone, weekdays, hours, updated_by, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, now())

@@ -2,12 +2,15 @@ package database
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/identity"
 )
 
@@ -41,13 +44,29 @@ type ImportJob struct {
 	FinishedAt *time.Time
 }
 
-// ImportStart records an import as running and returns its ID.
+// ImportStart records an import as running and returns its ID. Under
+// WithAudit, the start is audited ("import.started", with the file's name,
+// size and digest) in the same transaction.
 func (db *DB) ImportStart(ctx context.Context, j ImportJob) (int64, error) {
 	var id int64
-	err := db.pool.QueryRow(ctx, `
-		INSERT INTO import_jobs (kind, file_name, file_size, file_sha256, file_format, mode, dry_run, status, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8) RETURNING id`,
-		j.Kind, j.FileName, j.FileSize, j.FileSHA256, j.FileFormat, j.Mode, j.DryRun, j.CreatedBy).Scan(&id)
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			INSERT INTO import_jobs (kind, file_name, file_size, file_sha256, file_format, mode, dry_run, status, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8) RETURNING id`,
+			j.Kind, j.FileName, j.FileSize, j.FileSHA256, j.FileFormat, j.Mode, j.DryRun, j.CreatedBy).Scan(&id)
+		if err != nil {
+			return err
+		}
+		a, ok := auditFrom(ctx)
+		if !ok {
+			return nil
+		}
+		detail, _ := json.Marshal(map[string]any{"kind": j.Kind, "file": j.FileName, "bytes": j.FileSize,
+			"sha256": fmt.Sprintf("%x", j.FileSHA256), "mode": j.Mode, "dry_run": j.DryRun})
+		_, err = auditAppend(ctx, tx, a.chain, audit.Entry{At: a.now(), Actor: j.CreatedBy, Action: "import.started",
+			ObjectType: "import", ObjectID: strconv.FormatInt(id, 10), Detail: detail})
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("start import: %w", err)
 	}
@@ -64,14 +83,32 @@ func (db *DB) ImportProgress(ctx context.Context, id int64, rowsRead int) error 
 }
 
 // ImportFinish records how an import ended, with its annotated workbook if any.
+// Under WithAudit, the end is audited ("import.finished", with the status and
+// the counts of rows) in the same transaction.
 func (db *DB) ImportFinish(ctx context.Context, j ImportJob, result []byte) error {
-	_, err := db.pool.Exec(ctx, `
-		UPDATE import_jobs SET status = $2, file_format = $3, rows_read = $4, rows_total = $5, accepted = $6,
-			rejected = $7, inserted = $8, updated = $9, unchanged = $10, error_kind = $11, message = $12,
-			report = $13, result_name = $14, result = $15, finished_at = now()
-		WHERE id = $1`,
-		j.ID, j.Status, j.FileFormat, j.RowsRead, j.RowsTotal, j.Accepted, j.Rejected, j.Inserted, j.Updated,
-		j.Unchanged, j.ErrorKind, j.Message, nullJSON(j.Report), j.ResultName, result)
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var by string
+		err := tx.QueryRow(ctx, `
+			UPDATE import_jobs SET status = $2, file_format = $3, rows_read = $4, rows_total = $5, accepted = $6,
+				rejected = $7, inserted = $8, updated = $9, unchanged = $10, error_kind = $11, message = $12,
+				report = $13, result_name = $14, result = $15, finished_at = now()
+			WHERE id = $1 RETURNING created_by`,
+			j.ID, j.Status, j.FileFormat, j.RowsRead, j.RowsTotal, j.Accepted, j.Rejected, j.Inserted, j.Updated,
+			j.Unchanged, j.ErrorKind, j.Message, nullJSON(j.Report), j.ResultName, result).Scan(&by)
+		if err != nil {
+			return notFound(err)
+		}
+		a, ok := auditFrom(ctx)
+		if !ok {
+			return nil
+		}
+		detail, _ := json.Marshal(map[string]any{"status": j.Status, "rows": j.RowsTotal, "accepted": j.Accepted,
+			"rejected": j.Rejected, "inserted": j.Inserted, "updated": j.Updated, "unchanged": j.Unchanged,
+			"error_kind": j.ErrorKind})
+		_, err = auditAppend(ctx, tx, a.chain, audit.Entry{At: a.now(), Actor: by, Action: "import.finished",
+			ObjectType: "import", ObjectID: strconv.FormatInt(j.ID, 10), Detail: detail})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("finish import %d: %w", j.ID, err)
 	}
@@ -255,4 +292,37 @@ func (db *DB) CustomerImportLock(ctx context.Context) (func(), error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// importVisible is the visibility of import jobs (alias j) to a Viewer, with
+// the viewer's ID, All, Team and Manager as $1..$4: the same rule as for deals
+// and customers. Your own; everyone's for those who see every deal; a sales
+// manager's or assistant's team's; a manager's direct reports'.
+const importVisible = `($2 OR j.created_by = $1 OR EXISTS (SELECT 1 FROM users o WHERE o.id = j.created_by
+	AND (($3 <> '' AND o.team = $3) OR ($4 AND o.manager_id = $1))))`
+
+// ImportGetFor reads one import that v may see, without its result workbook;
+// one v may not see is ErrNotFound, like one that does not exist.
+func (db *DB) ImportGetFor(ctx context.Context, id int64, v Viewer) (ImportJob, error) {
+	j, err := scanImport(db.pool.QueryRow(ctx, `SELECT `+importColumns+` FROM import_jobs j WHERE `+importVisible+` AND j.id = $5`,
+		v.ID, v.All, v.Team, v.Manager, id))
+	if err != nil {
+		return ImportJob{}, fmt.Errorf("import %d: %w", id, notFound(err))
+	}
+	return j, nil
+}
+
+// ImportListFor is ImportList limited to the imports v may see.
+func (db *DB) ImportListFor(ctx context.Context, v Viewer, createdBy string, before int64, limit int) ([]ImportJob, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+importColumns+` FROM import_jobs j WHERE `+importVisible+`
+		AND ($5 = '' OR j.created_by = $5) AND ($6 = 0 OR j.id < $6) ORDER BY j.id DESC LIMIT $7`,
+		v.ID, v.All, v.Team, v.Manager, createdBy, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list imports: %w", err)
+	}
+	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ImportJob, error) { return scanImport(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list imports: %w", err)
+	}
+	return jobs, nil
 }

@@ -3,7 +3,9 @@ package database
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,10 +32,12 @@ func (db *DB) LoginByUser(ctx context.Context, id string) (Login, error) {
 }
 
 // UserSetPassword stores a new password hash for user id. With endSessions, it
-// also ends every session the user has open, so a password changed because it
-// leaked locks the thief out.
+// also ends every session the user has open and revokes every API token they
+// made, so a password changed because it leaked locks the thief out, whatever
+// they minted with it. (The personal token an administrator issues with `l2c
+// users add` is not made with the password and stays.)
 func (db *DB) UserSetPassword(ctx context.Context, id, hash string, endSessions bool, now time.Time) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.txIn(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
 		if err != nil {
 			return err
@@ -42,7 +46,10 @@ func (db *DB) UserSetPassword(ctx context.Context, id, hash string, endSessions 
 			return ErrNotFound
 		}
 		if endSessions {
-			_, err = tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now)
+			if _, err = tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now)
 		}
 		return err
 	})
@@ -124,7 +131,7 @@ func (db *DB) SessionByToken(ctx context.Context, token string, now time.Time, i
 // SessionRevoke ends the session a cookie names; ending it twice is harmless.
 func (db *DB) SessionRevoke(ctx context.Context, token string, now time.Time) error {
 	sum := sha256.Sum256([]byte(token))
-	if _, err := db.pool.Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, $2) WHERE token_sha256 = $1`, sum[:], now); err != nil {
+	if _, err := db.q(ctx).Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, $2) WHERE token_sha256 = $1`, sum[:], now); err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
@@ -143,7 +150,7 @@ func (db *DB) UserSetDemoPassword(ctx context.Context, id, hash string) error {
 // in, their sessions end and their tokens stop working (they are checked on
 // every request), and a re-enabled one starts with no session.
 func (db *DB) UserSetDisabled(ctx context.Context, id string, disabled bool, now time.Time) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.txIn(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE users SET disabled = $2 WHERE id = $1`, id, disabled)
 		if err != nil {
 			return err
@@ -194,12 +201,85 @@ func (db *DB) SessionsLive(ctx context.Context, user, token string, now time.Tim
 
 // SessionEnd ends session id if it is user's; ErrNotFound otherwise.
 func (db *DB) SessionEnd(ctx context.Context, id int64, user string, now time.Time) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND user_id = $2`, id, user, now)
+	tag, err := db.q(ctx).Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND user_id = $2`, id, user, now)
 	if err != nil {
 		return fmt.Errorf("end session %d: %w", id, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return ErrNotFound
+	}
+	return nil
+}
+
+// LoginBucket is one limit on login attempts: Key's bucket holds up to Burst
+// attempts and refills at Rate a second.
+type LoginBucket struct {
+	Key         string
+	Rate, Burst float64
+}
+
+// LoginTake spends one attempt from each of buckets, atomically and for every
+// replica at once: either every bucket has an attempt left and each is spent,
+// or none is spent and wait says how long until all would have one. Buckets
+// are taken in key order, so two attempts never wait on each other in a
+// circle. Calling it before the password is checked is what keeps parallel
+// guesses from all getting through while the first ones are being checked.
+func (db *DB) LoginTake(ctx context.Context, now time.Time, buckets []LoginBucket) (ok bool, wait time.Duration, err error) {
+	keys := make([]string, len(buckets))
+	rates := make([]float64, len(buckets))
+	bursts := make([]float64, len(buckets))
+	for i, b := range buckets {
+		keys[i], rates[i], bursts[i] = b.Key, b.Rate, b.Burst
+	}
+	errDenied := errors.New("denied")
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			INSERT INTO login_buckets AS b (key, tokens, rate, burst, at)
+			SELECT w.key, w.burst - 1, w.rate, w.burst, $4 FROM unnest($1::text[], $2::float8[], $3::float8[]) AS w(key, rate, burst)
+			ORDER BY w.key
+			ON CONFLICT (key) DO UPDATE SET
+				tokens = least(EXCLUDED.burst, b.tokens + greatest(0, extract(epoch FROM EXCLUDED.at - b.at)) * EXCLUDED.rate) - 1,
+				rate = EXCLUDED.rate, burst = EXCLUDED.burst, at = greatest(b.at, EXCLUDED.at)
+			RETURNING tokens, rate`, keys, rates, bursts, now)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var tokens, rate float64
+			if err := rows.Scan(&tokens, &rate); err != nil {
+				return err
+			}
+			if tokens < 0 {
+				wait = max(wait, time.Duration(-tokens/rate*float64(time.Second)))
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if wait > 0 {
+			return errDenied // nothing spent
+		}
+		// Buckets untouched for a day are full again: now and then, forget them.
+		if rand.IntN(100) == 0 {
+			_, err = tx.Exec(ctx, `DELETE FROM login_buckets WHERE at < $1::timestamptz - interval '1 day'`, now)
+		}
+		return err
+	})
+	if errors.Is(err, errDenied) {
+		return false, max(wait, time.Second), nil
+	}
+	if err != nil {
+		return false, 0, fmt.Errorf("login limits: %w", err)
+	}
+	return true, 0, nil
+}
+
+// LoginRefund gives back the attempts a login that turned out right took:
+// only wrong passwords use up a limit.
+func (db *DB) LoginRefund(ctx context.Context, keys []string) error {
+	if _, err := db.pool.Exec(ctx, `UPDATE login_buckets SET tokens = least(burst, tokens + 1) WHERE key = ANY($1)`, keys); err != nil {
+		return fmt.Errorf("login limits: %w", err)
 	}
 	return nil
 }

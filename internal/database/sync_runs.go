@@ -82,7 +82,7 @@ func (db *DB) SyncScheduleList(ctx context.Context) ([]SyncSchedule, error) {
 // SyncScheduleSave changes an entity's schedule; ErrNotFound for an unknown entity.
 func (db *DB) SyncScheduleSave(ctx context.Context, entity, spec string, enabled bool, by string) (SyncSchedule, error) {
 	var s SyncSchedule
-	err := db.pool.QueryRow(ctx, `UPDATE sync_schedules SET spec = $2, enabled = $3, updated_by = $4, updated_at = now()
+	err := db.q(ctx).QueryRow(ctx, `UPDATE sync_schedules SET spec = $2, enabled = $3, updated_by = $4, updated_at = now()
 		WHERE entity = $1 RETURNING entity, spec, enabled, COALESCE(running_run, ''), updated_by, updated_at`,
 		entity, spec, enabled, by).Scan(&s.Entity, &s.Spec, &s.Enabled, &s.RunningRun, &s.UpdatedBy, &s.UpdatedAt)
 	if err != nil {

@@ -49,7 +49,7 @@ var ErrTermsChangeOpen = errors.New("a change of terms is already open for this 
 // customer it is made against. The case ID is derived from the new ID by
 // caseID. ErrTermsChangeOpen if one is open already.
 func (db *DB) TermsChangeCreate(ctx context.Context, t TermsChange, caseID func(id int64) string) (TermsChange, error) {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.txIn(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO terms_changes (customer_code, requested_by, reason, before, after, erp_etag, status, requested_at)
 			SELECT c.code, $2, $3, $4, $5, c.erp_etag, 'in_review', $6 FROM customers c WHERE c.code = $1
 			RETURNING id, erp_etag`, t.Customer, t.RequestedBy, t.Reason, t.Before, t.After, t.RequestedAt).Scan(&t.ID, &t.ERPETag)

@@ -67,7 +67,7 @@ type APIToken struct {
 func (db *DB) TokenCreate(ctx context.Context, user, name string, scopes []string, secret string, expires time.Time) (APIToken, error) {
 	sum := sha256.Sum256([]byte(secret))
 	t := APIToken{User: user, Name: name, Scopes: scopes, ExpiresAt: expires}
-	err := db.pool.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, token_sha256, scopes, expires_at)
+	err := db.q(ctx).QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, token_sha256, scopes, expires_at)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at`, user, name, sum[:], scopes, expires).Scan(&t.ID, &t.CreatedAt)
 	if err != nil {
 		return t, fmt.Errorf("create token: %w", err)
@@ -96,7 +96,7 @@ func (db *DB) TokenList(ctx context.Context, user string) ([]APIToken, error) {
 // admin); revoking twice is harmless. ErrNotFound when there is no such token
 // for this caller.
 func (db *DB) TokenRevoke(ctx context.Context, id int64, user string, admin bool, now time.Time) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $3)
+	tag, err := db.q(ctx).Exec(ctx, `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $3)
 		WHERE id = $1 AND ($2 OR user_id = $4)`, id, admin, now, user)
 	if err != nil {
 		return fmt.Errorf("revoke token %d: %w", id, err)

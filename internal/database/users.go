@@ -30,7 +30,7 @@ func (db *DB) UserUpsert(ctx context.Context, u identity.User, managerID, token 
 		sum := sha256.Sum256([]byte(token))
 		digest = sum[:]
 	}
-	_, err := db.pool.Exec(ctx, `
+	_, err := db.q(ctx).Exec(ctx, `
 		INSERT INTO users (id, name, team, manager_id, roles, token_sha256)
 		VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6)
 		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, team = EXCLUDED.team,

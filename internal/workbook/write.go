@@ -354,6 +354,17 @@ func Risky(s string) bool {
 	return r == '＝' || r == '＋' || r == '－' || r == '＠'
 }
 
+// CSVCell is s made safe for a CSV cell: text a spreadsheet would take for a
+// formula (Risky) gets a leading apostrophe, so it opens as the text it is,
+// like the quote prefix the workbook writer gives such cells. CSV exports
+// pass every cell through it.
+func CSVCell(s string) string {
+	if Risky(s) {
+		return "'" + s
+	}
+	return s
+}
+
 type styleKey struct {
 	kind     Kind
 	mark     Mark
