@@ -388,6 +388,21 @@ func TestDealControlIdempotencyKeys(t *testing.T) {
 	require.Equal(t, 200, r.status, r.raw)
 	require.Equal(t, before, s.dealSnapshot(id), "the first outcome, not a second quote")
 	require.Equal(t, 1, audited(), "a replay is not audited again")
+
+	// The request that ends the deal, retried once the deal is lost: the first
+	// outcome again, not "no further action is possible"; and its key still
+	// refuses any other request.
+	lose := `{"action":"mark_lost","reason":"budget cut"}`
+	lostKey := "lost-" + id
+	require.Equal(t, 200, send("tok-wang", lostKey, lose).status)
+	lost := s.dealSnapshot(id)
+	r = send("tok-wang", lostKey, lose)
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, "lost", r.body["stage"])
+	dealRefused(t, send("tok-wang", lostKey, `{"action":"mark_lost","reason":"other"}`), 422, "Idempotency-Key")
+	require.Equal(t, lost, s.dealSnapshot(id), "nothing changed")
+	r = s.do("GET", "/api/v1/audit?limit=1000&object_type=deal&object_id="+id, "tok-admin", "")
+	require.Equal(t, 1, strings.Count(r.raw, `"action":"deal.mark_lost"`), "a replay is not audited again")
 }
 
 // TestDealControlAuditWithTheTransition (item 9): each transition's audit

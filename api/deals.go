@@ -220,20 +220,26 @@ func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusBadRequest, "unknown_action", "say which action to take",
 			deal.FieldError{Field: "action", Message: "is required"})
 	}
+	// What the client sent, before l2c adds what it works out: a key reused
+	// for anything else is refused rather than answered with another outcome.
+	key := r.Header.Get("Idempotency-Key")
+	replay := false
+	if key != "" {
+		if replay, err = h.claimKey(r, id, key, a); err != nil {
+			return err
+		}
+	}
 	if current.Stage.Terminal() {
+		if replay {
+			// The retry of the request that closed or lost the deal: its
+			// outcome is the deal as it stands, which nothing can change now.
+			return h.render(w, r, http.StatusOK, id)
+		}
 		return problem(http.StatusConflict, "wrong_stage",
 			fmt.Sprintf("deal %s is %s; no further action is possible", id, current.Stage))
 	}
 	if err := h.checkPeople(r, a.People()); err != nil {
 		return err
-	}
-	// What the client sent, before l2c adds what it works out: a key reused
-	// for anything else is refused rather than answered with another outcome.
-	key := r.Header.Get("Idempotency-Key")
-	if key != "" {
-		if err := h.claimKey(r, id, key, a); err != nil {
-			return err
-		}
 	}
 	if err := h.controls(r, current, &a); err != nil {
 		return err
@@ -508,26 +514,26 @@ func (h deals) checkOwners(r *http.Request, o deal.Owners, check map[string]stri
 }
 
 // claimKey ties an Idempotency-Key to the request first sent with it (by whom,
-// and what): the same request again goes on to get the first outcome, any
-// other is refused.
-func (h deals) claimKey(r *http.Request, id, key string, a deal.Action) error {
+// and what): the same request again goes on to get the first outcome (replay
+// is true), any other is refused.
+func (h deals) claimKey(r *http.Request, id, key string, a deal.Action) (replay bool, err error) {
 	if len(key) > 200 {
-		return problem(http.StatusBadRequest, "invalid_header", "Idempotency-Key is too long",
+		return false, problem(http.StatusBadRequest, "invalid_header", "Idempotency-Key is too long",
 			deal.FieldError{Field: "Idempotency-Key", Message: "want at most 200 characters"})
 	}
 	body, err := json.Marshal(a)
 	if err != nil {
-		return fmt.Errorf("digest action: %w", err)
+		return false, fmt.Errorf("digest action: %w", err)
 	}
 	digest := sha256.Sum256(body)
-	same, err := h.DB.DealIdempotencyClaim(r.Context(), id, key, actor(r).ID, digest[:])
+	same, replay, err := h.DB.DealIdempotencyClaim(r.Context(), id, key, actor(r).ID, digest[:])
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !same {
-		return problem(http.StatusUnprocessableEntity, "idempotency_key_reused",
+		return false, problem(http.StatusUnprocessableEntity, "idempotency_key_reused",
 			"this Idempotency-Key was used for a different request; use a new key for a new request",
 			deal.FieldError{Field: "Idempotency-Key", Message: fmt.Sprintf("%q was sent before with another action or body", key)})
 	}
-	return nil
+	return replay, nil
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/l2c/l2c/internal/config"
 	"github.com/l2c/l2c/internal/devstack"
+	"github.com/l2c/l2c/internal/scheduler"
+	"github.com/l2c/l2c/workflows"
 )
 
 // runDev runs the whole system on one machine: it finds or starts PostgreSQL and
@@ -74,6 +76,7 @@ func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 		if err := waitHTTPReady(gctx, log, cfg.HTTPAddr); err != nil {
 			return nil // cancelled: the other two report why
 		}
+		syncDemoCustomers(gctx, cfg, log)
 		printBanner(cfg, temporal)
 		return nil
 	})
@@ -156,4 +159,32 @@ func stopLogged(log *slog.Logger, what string, stop func() error) {
 	if err := stop(); err != nil {
 		log.Error("dev: stop "+what, "err", err)
 	}
+}
+
+// syncDemoCustomers reads the simulator's customers once before the banner is
+// printed. A deal names a customer from l2c's copy of the customer master, and
+// quotes and contracts are judged against its terms (minimum discount, payment
+// terms), so the README's walkthrough needs them there from the first minute,
+// not after the first scheduled sync. A failure is only logged: the scheduled
+// sync tries again.
+func syncDemoCustomers(ctx context.Context, cfg config.Config, log *slog.Logger) {
+	db, tc, err := connect(ctx, cfg, log)
+	if err != nil {
+		log.Warn("dev: no first customer sync", "err", err)
+		return
+	}
+	defer db.Close()
+	defer tc.Close()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	id, _, err := scheduler.StartRun(ctx, tc, "customers", workflows.SyncTriggerManual, "system",
+		"dev-"+workflows.SyncBucket(time.Now()))
+	if err == nil {
+		err = tc.GetWorkflow(ctx, id, "").Get(ctx, nil)
+	}
+	if err != nil {
+		log.Warn("dev: the first customer sync did not finish", "run", id, "err", err)
+		return
+	}
+	log.Info("dev: customers read from the ERP simulator", "run", id)
 }

@@ -492,21 +492,23 @@ func (db *DB) UserRoles(ctx context.Context, ids []string) (map[string][]identit
 
 // DealIdempotencyClaim records that actor sent the request with digest under
 // Idempotency-Key key on deal id, or, when the key was used before, reports
-// whether it was for the same request by the same person.
-func (db *DB) DealIdempotencyClaim(ctx context.Context, id, key, actor string, digest []byte) (bool, error) {
-	var same bool
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO deal_idempotency (deal_id, key, actor, digest) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (deal_id, key) DO NOTHING`, id, key, actor, digest); err != nil {
+// whether it was for the same request by the same person (same), and whether
+// this is that request again (replay).
+func (db *DB) DealIdempotencyClaim(ctx context.Context, id, key, actor string, digest []byte) (same, replay bool, err error) {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO deal_idempotency (deal_id, key, actor, digest) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (deal_id, key) DO NOTHING`, id, key, actor, digest)
+		if err != nil {
 			return err
 		}
+		replay = tag.RowsAffected() == 0
 		return tx.QueryRow(ctx, `SELECT actor = $3 AND digest = $4 FROM deal_idempotency WHERE deal_id = $1 AND key = $2`,
 			id, key, actor, digest).Scan(&same)
 	})
 	if err != nil {
-		return false, fmt.Errorf("idempotency key on deal %s: %w", id, err)
+		return false, false, fmt.Errorf("idempotency key on deal %s: %w", id, err)
 	}
-	return same, nil
+	return same, replay && same, nil
 }
 
 // DealWithERPOrder returns the deal other than except whose order is the ERP's
