@@ -16,7 +16,6 @@ import (
 	"github.com/l2c/l2c/internal/testenv"
 )
 
-
 // TestAuthServeAndWorkerRefuseAPublicKey: outside `l2c dev`, the key serve,
 // worker and the CLI load must be a real secret; in dev the development key
 // stands in.
