@@ -6,13 +6,18 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/database"
@@ -399,4 +404,106 @@ func TestApprovalControlFourEyesNobodyLeft(t *testing.T) {
 		}
 	}
 	require.Equal(t, "contract_review", s.get(id)["stage"])
+}
+
+// apprCaptured reads a workflow's history as anyone who reaches Temporal can
+// and returns the last accepted Update named name: its ID and its input,
+// decoded into in (signature included).
+func apprCaptured(t *testing.T, s *stack, wid, name string, in any) string {
+	t.Helper()
+	it := s.tc.GetWorkflowHistory(context.Background(), wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var id string
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes()
+		if a == nil || a.GetAcceptedRequest().GetInput().GetName() != name {
+			continue
+		}
+		id = a.GetAcceptedRequest().GetMeta().GetUpdateId()
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(a.GetAcceptedRequest().GetInput().GetArgs(), in))
+	}
+	require.NotEmpty(t, id, "no %s in %s's history", name, wid)
+	return id
+}
+
+// apprDoKey is stack.do with an Idempotency-Key.
+func apprDoKey(t *testing.T, s *stack, method, path, token, key, body string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	r := reply{status: res.StatusCode, header: res.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+// apprSend sends an Update to Temporal directly, under updateID.
+func apprSend(s *stack, wid, updateID, name string, arg any) error {
+	h, err := s.tc.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: wid, UpdateID: updateID,
+		UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err != nil {
+		return err
+	}
+	return h.Get(context.Background(), nil)
+}
+
+// Replay of a signed Update: a quote wang sent and a comment li made, read
+// from the workflows' histories with their signatures, are sent again under
+// new Update IDs. The signature covers the Update ID the API chose, so both
+// are refused ("unauthenticated update") and nothing changes; sent again
+// under their own IDs, Temporal answers with the first outcome and acts not
+// again.
+func TestApprovalControlReplayedUpdate(t *testing.T) {
+	s := setup(t)
+	id := s.open(`{"title":"Replay me","customer":{"name":"Suzhou Parts"}}`)
+	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
+	before := s.get(id)
+	var act workflows.ActInput
+	actID := apprCaptured(t, s, workflows.DealWorkflowID(id), workflows.DealActUpdate, &act)
+	require.NotEmpty(t, act.Sig, "the API signed it")
+	require.Equal(t, deal.ActSubmitQuote, act.Action.Name)
+
+	err := apprSend(s, workflows.DealWorkflowID(id), "replayed-"+actID, workflows.DealActUpdate, act)
+	require.ErrorContains(t, err, "unauthenticated update", "a captured quote under a new Update ID")
+	require.NoError(t, apprSend(s, workflows.DealWorkflowID(id), actID, workflows.DealActUpdate, act), "its own ID: the first outcome")
+	time.Sleep(200 * time.Millisecond)
+	after := s.get(id)
+	require.Equal(t, before, after, "the deal is unchanged")
+	require.Len(t, after["quotes"], 1, "no second quote")
+
+	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
+	r := s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-REPLAY","amount":"100"}`)
+	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+	s.waitCase(caseID, func(c map[string]any) bool { return len(holders(c)) > 0 })
+	// li's client sends the comment twice with one Idempotency-Key: one comment.
+	for range 2 {
+		c := apprDoKey(t, s, "POST", "/api/v1/approvals/"+caseID+"/comments", "tok-li", "appr-replay-comment", `{"text":"looks fine"}`)
+		require.Equal(t, 200, c.status, c.raw)
+	}
+	beforeCase := s.waitCase(caseID, func(map[string]any) bool { return true })
+	require.Len(t, beforeCase["comments"], 1)
+	var comment workflows.CommentInput
+	commentID := apprCaptured(t, s, workflows.ApprovalWorkflowID(caseID), workflows.ApprovalCommentUpdate, &comment)
+	require.Equal(t, "looks fine", comment.Text)
+	require.Equal(t, "appr-replay-comment", commentID, "the Idempotency-Key is the Update ID")
+
+	err = apprSend(s, workflows.ApprovalWorkflowID(caseID), "replayed-"+commentID, workflows.ApprovalCommentUpdate, comment)
+	require.ErrorContains(t, err, "unauthenticated update", "a captured comment under a new Update ID")
+	require.NoError(t, apprSend(s, workflows.ApprovalWorkflowID(caseID), commentID, workflows.ApprovalCommentUpdate, comment))
+	time.Sleep(200 * time.Millisecond)
+	afterCase := s.waitCase(caseID, func(map[string]any) bool { return true })
+	require.Equal(t, beforeCase["comments"], afterCase["comments"], "li commented once")
+	require.Equal(t, apprSteps(beforeCase), apprSteps(afterCase))
+
+	// Through the API, without an Idempotency-Key, it still works.
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
 }

@@ -190,7 +190,7 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 	}
 	for _, h := range []handler{
 		{ApprovalDecideUpdate, p.decide, func(ctx workflow.Context, in DecideInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalDecideUpdate, in); err != nil {
+			if err := authenticate(ctx, p.updates, ApprovalDecideUpdate, currentUpdateID(ctx), in); err != nil {
 				return err
 			}
 			if p.busy && !p.local {
@@ -200,7 +200,7 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 			return refusalError(err)
 		}},
 		{ApprovalDelegateUpdate, p.delegate, func(ctx workflow.Context, in DelegateInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalDelegateUpdate, in); err != nil {
+			if err := authenticate(ctx, p.updates, ApprovalDelegateUpdate, currentUpdateID(ctx), in); err != nil {
 				return err
 			}
 			if p.busy && !p.local {
@@ -210,7 +210,7 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 			return refusalError(err)
 		}},
 		{ApprovalCommentUpdate, p.comment, func(ctx workflow.Context, in CommentInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalCommentUpdate, in); err != nil {
+			if err := authenticate(ctx, p.updates, ApprovalCommentUpdate, currentUpdateID(ctx), in); err != nil {
 				return err
 			}
 			if p.busy && !p.local {
@@ -220,7 +220,7 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 			return refusalError(err)
 		}},
 		{ApprovalWithdrawUpdate, p.withdraw, func(ctx workflow.Context, in WithdrawInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalWithdrawUpdate, in); err != nil {
+			if err := authenticate(ctx, p.updates, ApprovalWithdrawUpdate, currentUpdateID(ctx), in); err != nil {
 				return err
 			}
 			if p.busy && !p.local {
@@ -395,7 +395,7 @@ func (p *approvalProcess) awaitResubmission(ctx workflow.Context) error {
 		}
 		in = p.resubmissions[0]
 		p.resubmissions = p.resubmissions[1:]
-		if p.c.Controls < approval.ControlsV1 || authenticate(ctx, p.updates, ApprovalResubmitSignal, in) == nil {
+		if p.c.Controls < approval.ControlsV1 || authenticate(ctx, p.updates, ApprovalResubmitSignal, "", in) == nil {
 			break
 		}
 		// Refused and logged: not from the parent. The case waits for its own.

@@ -217,7 +217,7 @@ func (p *dealProcess) requestReview(ctx workflow.Context, by identity.User) erro
 		var in any = ResubmitInput{Actor: r.RequestedBy, Title: title, Subject: subject, Facts: facts}
 		if p.updates != nil { // the case checks that its parent sent it
 			var err error
-			if in, err = SignUpdate(*p.updates, ApprovalWorkflowID(r.CaseID), ApprovalResubmitSignal, in); err != nil {
+			if in, err = SignUpdate(*p.updates, ApprovalWorkflowID(r.CaseID), ApprovalResubmitSignal, "", in); err != nil {
 				return err
 			}
 		}
@@ -372,7 +372,7 @@ func lapsed(f func(deal.Deal, time.Time) (deal.Deal, deal.HistoryEntry, bool)) s
 func (p *dealProcess) validateAct(ctx workflow.Context, in ActInput) error {
 	// First, and even while busy: only the API, which authenticated the
 	// actor, may speak for them.
-	if err := authenticate(ctx, p.updates, DealActUpdate, in); err != nil {
+	if err := authenticate(ctx, p.updates, DealActUpdate, currentUpdateID(ctx), in); err != nil {
 		return err
 	}
 	if p.busy {
