@@ -507,3 +507,85 @@ func TestApprovalControlReplayedUpdate(t *testing.T) {
 	s.decide(caseID, "li", 200, `{"approve":true}`)
 	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
 }
+
+// apprInPaymentCollection takes a deal through contract review, an order
+// with ERP number so and its final shipment to payment collection, with a
+// contract of 100.00; it returns the deal's ID.
+func apprInPaymentCollection(t *testing.T, s *stack, so string) string {
+	t.Helper()
+	id, caseID := s.inContractReview(`"contract_no":"HT-` + so + `","amount":"100"`)
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+	s.act(id, "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
+	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`","erp_order_no":"`+so+`"}`)
+	s.act(id, "zhou", 200, `{"action":"record_shipment","shipment_no":"S-`+so+`","shipped_on":"`+today()+`","final":true}`)
+	require.Equal(t, "payment_collection", s.get(id)["stage"])
+	return id
+}
+
+// apprERPRefusals is the deal's deal.erp_record_refused entries.
+func apprERPRefusals(s *stack, id string) []any {
+	r := s.do("GET", "/api/v1/audit?action=deal.erp_record_refused&object_id="+id, "tok-admin", "")
+	if r.status != 200 {
+		return nil
+	}
+	entries, _ := r.body["entries"].([]any)
+	return entries
+}
+
+// ERP records signalled to a deal straight through Temporal: a payment the
+// ERP never sent that would pay the deal in full, an invoice nobody issued,
+// and a real payment with its amount raised. The deal checks each against
+// l2c's copy of the ERP's data and refuses all three, on the audit trail
+// (actor system), and nothing changes: not its stage, not what is paid, not
+// its history. The real payment as the ERP holds it is then recorded and
+// closes the deal.
+func TestApprovalControlFakeERPRecords(t *testing.T) {
+	s := setup(t)
+	ctx := context.Background()
+	id := apprInPaymentCollection(t, s, "SO-APPR-ERP")
+	wid := workflows.DealWorkflowID(id)
+	day := func(v string) time.Time { d, _ := time.Parse(time.DateOnly, v); return d }
+	_, err := s.db.InvoicesUpsert(ctx, []database.ERPInvoice{{Number: "INV-APPR-ERP", CustomerCode: "C1", SalesOrder: "SO-APPR-ERP",
+		Amount: 10000, Currency: "CNY", IssuedOn: day("2026-11-02"), DueOn: day("2026-12-02"), ERPChangedAt: time.Now()}}, nil)
+	require.NoError(t, err)
+	_, err = s.db.PaymentsUpsert(ctx, []database.ERPPayment{{Reference: "PAY-APPR-ERP", InvoiceNo: "INV-APPR-ERP", CustomerCode: "C1",
+		Amount: 4000, Currency: "CNY", ReceivedOn: day("2026-11-20"), ERPChangedAt: time.Now()}}, nil)
+	require.NoError(t, err)
+	before := s.get(id)
+
+	fakes := []workflows.ERPRecord{
+		{Payment: &deal.Payment{Reference: "PAY-FAKE", Amount: 10000, ReceivedOn: deal.Date{Year: 2026, Month: 11, Day: 20}, InvoiceNo: "INV-APPR-ERP"}},
+		{Invoice: &deal.Invoice{Number: "INV-FAKE", Amount: 10000, IssuedOn: deal.Date{Year: 2026, Month: 11, Day: 2}, DueOn: deal.Date{Year: 2026, Month: 12, Day: 2}}},
+		{Payment: &deal.Payment{Reference: "PAY-APPR-ERP", Amount: 10000, ReceivedOn: deal.Date{Year: 2026, Month: 11, Day: 20}, InvoiceNo: "INV-APPR-ERP"}},
+	}
+	for _, rec := range fakes {
+		require.NoError(t, s.tc.SignalWorkflow(ctx, wid, "", workflows.DealERPSignal, rec))
+	}
+	require.Eventually(t, func() bool { return len(apprERPRefusals(s, id)) == len(fakes) }, 10*time.Second, 50*time.Millisecond,
+		"each refusal is recorded")
+	for _, e := range apprERPRefusals(s, id) {
+		require.Equal(t, "system", e.(map[string]any)["actor"])
+	}
+	after := s.get(id)
+	require.Equal(t, before, after, "the deal is unchanged")
+	require.Equal(t, "payment_collection", after["stage"])
+	require.Empty(t, after["payments"])
+	require.Len(t, after["history"], len(before["history"].([]any)))
+
+	// What the ERP holds goes through: the invoice, then both payments of it.
+	_, err = s.db.PaymentsUpsert(ctx, []database.ERPPayment{{Reference: "PAY-APPR-ERP-2", InvoiceNo: "INV-APPR-ERP", CustomerCode: "C1",
+		Amount: 6000, Currency: "CNY", ReceivedOn: day("2026-11-21"), ERPChangedAt: time.Now()}}, nil)
+	require.NoError(t, err)
+	for _, rec := range []workflows.ERPRecord{
+		{Invoice: &deal.Invoice{Number: "INV-APPR-ERP", Amount: 10000, IssuedOn: deal.Date{Year: 2026, Month: 11, Day: 2}, DueOn: deal.Date{Year: 2026, Month: 12, Day: 2}}},
+		{Payment: &deal.Payment{Reference: "PAY-APPR-ERP", Amount: 4000, ReceivedOn: deal.Date{Year: 2026, Month: 11, Day: 20}, InvoiceNo: "INV-APPR-ERP"}},
+		{Payment: &deal.Payment{Reference: "PAY-APPR-ERP-2", Amount: 6000, ReceivedOn: deal.Date{Year: 2026, Month: 11, Day: 21}, InvoiceNo: "INV-APPR-ERP"}},
+	} {
+		require.NoError(t, s.tc.SignalWorkflow(ctx, wid, "", workflows.DealERPSignal, rec))
+	}
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "closed" }, 10*time.Second, 20*time.Millisecond)
+	require.Len(t, s.get(id)["payments"], 2)
+	require.Len(t, apprERPRefusals(s, id), len(fakes), "nothing more refused")
+	testenv.RecordHistory(t, s.tc, wid, "deal_controls_erp_confirmed.json")
+}

@@ -21,15 +21,28 @@ import (
 type apprRecords struct {
 	byCase  map[string]ReviewNews
 	checked []activities.NewsInput
+	// notInERP are invoice numbers and payment references the ERP's data
+	// does not hold; every other ERP record is held as heard.
+	notInERP   map[string]bool
+	erpChecked []activities.ConfirmERPRecordInput
 }
 
 func (r *apprRecords) played(n ReviewNews) { r.byCase[n.CaseID] = n }
 
-// apprConfirmNews answers ConfirmNews from the records.
+// apprConfirmNews answers ConfirmNews and ConfirmERPRecord from the records.
 func apprConfirmNews(env *testsuite.TestWorkflowEnvironment) *apprRecords {
-	r := &apprRecords{byCase: map[string]ReviewNews{}}
+	r := &apprRecords{byCase: map[string]ReviewNews{}, notInERP: map[string]bool{}}
 	var a *activities.Approvals
 	env.RegisterActivity(a)
+	env.OnActivity(a.ConfirmERPRecord, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ConfirmERPRecordInput) (activities.ERPRecordCheck, error) {
+			r.erpChecked = append(r.erpChecked, in)
+			if (in.Record.Invoice != nil && r.notInERP[in.Record.Invoice.Number]) ||
+				(in.Record.Payment != nil && r.notInERP[in.Record.Payment.Reference]) {
+				return activities.ERPRecordCheck{Reason: "the ERP holds no such record"}, nil
+			}
+			return activities.ERPRecordCheck{Held: true}, nil
+		})
 	env.OnActivity(a.ConfirmNews, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NewsInput) (activities.NewsCheck, error) {
 			r.checked = append(r.checked, in)
@@ -231,4 +244,42 @@ func TestApprForgedResubmissionIgnored(t *testing.T) {
 	require.Equal(t, approval.StatusApproved, c.Status)
 	require.Equal(t, 2, c.Round)
 	require.Equal(t, "6000", c.Subject[0].Value)
+}
+
+// TestApprFakeERPPaymentMovesNothing: a payment the ERP does not hold,
+// signalled to a deal in payment collection, would pay it in full; the deal
+// checks it, refuses it and stays as it was. The ERP's own payment then
+// closes it.
+func TestApprFakeERPPaymentMovesNothing(t *testing.T) {
+	dt := newDealTest(t, deal.Opening{Title: "Gearboxes", Customer: deal.Customer{Name: "Wuxi"},
+		Owners: deal.Owners{Delivery: "zhou", Payment: "wu"}})
+	dt.records.notInERP["FAKE-1"] = true
+	errs := make([]error, 5)
+	dt.at(1*time.Minute, wang, quote, &errs[0])
+	dt.at(2*time.Minute, wang, deal.Action{Name: deal.ActAcceptQuote}, &errs[1])
+	dt.at(3*time.Minute, wang, deal.Action{Name: deal.ActSubmitContract, ContractNo: "HT-9", Amount: amount("500")}, &errs[2])
+	dt.review(4*time.Minute, "contract_review.D-1.1", approval.StatusApproved, "li")
+	dt.at(5*time.Minute, wang, deal.Action{Name: deal.ActPlaceOrder, Kind: deal.OrderStock, DeliveryDue: deal.Date{Year: 2026, Month: 11, Day: 20}}, &errs[3])
+	dt.at(6*time.Minute, zhou, deal.Action{Name: deal.ActRecordShipment, ShipmentNo: "S-1", ShippedOn: deal.Date{Year: 2026, Month: 11, Day: 2}, Final: true}, &errs[4])
+	var before, during deal.Deal
+	dt.status(7*time.Minute, &before)
+	fake := deal.Payment{Reference: "FAKE-1", Amount: 50000, ReceivedOn: deal.Date{Year: 2026, Month: 11, Day: 2}}
+	dt.env.RegisterDelayedCallback(func() { dt.env.SignalWorkflow(DealERPSignal, ERPRecord{Payment: &fake}) }, 8*time.Minute)
+	dt.status(9*time.Minute, &during)
+	real := deal.Payment{Reference: "1400000007", Amount: 50000, ReceivedOn: deal.Date{Year: 2026, Month: 11, Day: 2}}
+	dt.env.RegisterDelayedCallback(func() { dt.env.SignalWorkflow(DealERPSignal, ERPRecord{Payment: &real}) }, 10*time.Minute)
+	dt.run()
+
+	for i, err := range errs {
+		require.NoError(t, err, "action %d", i)
+	}
+	require.Equal(t, deal.StagePaymentCollection, before.Stage)
+	require.Equal(t, before, during, "the fake payment moved nothing")
+	require.Len(t, dt.records.erpChecked, 2, "both were checked")
+	require.Equal(t, "D-1", dt.records.erpChecked[0].DealID)
+	var final deal.Deal
+	require.NoError(t, dt.env.GetWorkflowResult(&final))
+	require.Equal(t, deal.StageClosed, final.Stage)
+	require.Len(t, final.Payments, 1)
+	require.Equal(t, "1400000007", final.Payments[0].Reference)
 }

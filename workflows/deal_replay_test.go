@@ -21,6 +21,10 @@ func TestDealWorkflowReplay(t *testing.T) {
 		// review-news-check: forged "approved" news refused by the case's
 		// record, then the case's own news
 		"testdata/deal_controls_forged_news.json",
+		// erp-record-check: a fake payment, a fake invoice and a real
+		// payment with its amount raised refused against the ERP's data,
+		// then the ERP's own invoice and payments closing the deal
+		"testdata/deal_controls_erp_confirmed.json",
 	} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
