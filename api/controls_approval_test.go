@@ -589,3 +589,80 @@ func TestApprovalControlFakeERPRecords(t *testing.T) {
 	require.Len(t, apprERPRefusals(s, id), len(fakes), "nothing more refused")
 	testenv.RecordHistory(t, s.tc, wid, "deal_controls_erp_confirmed.json")
 }
+
+// apprStageRow is the row of stage-times for kind and stage as user reads
+// it (zeros if absent).
+func apprStageRow(t *testing.T, s *stack, user, kind, stage string) map[string]any {
+	t.Helper()
+	r := s.do("GET", "/api/v1/approvals/stage-times?kind="+kind, "tok-"+user, "")
+	require.Equal(t, 200, r.status, r.raw)
+	for _, st := range r.body["stages"].([]any) {
+		if row := st.(map[string]any); row["stage"] == stage {
+			return row
+		}
+	}
+	return map[string]any{"kind": kind, "stage": stage, "decided": float64(0), "open_steps": float64(0),
+		"avg_hours": float64(0), "p90_hours": float64(0)}
+}
+
+// apprQuoteReview opens a deal as user for customer code and sends a quote
+// below its minimum discount, returning the discount review's case ID once
+// chen (market management) holds it.
+func apprQuoteReview(t *testing.T, s *stack, user, code string) string {
+	t.Helper()
+	r := s.do("POST", "/api/v1/deals", "tok-"+user, `{"title":"Stage times","customer":{"code":"`+code+`","name":"Stage Co."}}`)
+	require.Equal(t, 201, r.status, r.raw)
+	r = s.act(r.body["id"].(string), user, 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":10,"unit_price":"100"}],"valid_until":"`+future(10)+`","discount":80}`)
+	caseID := r.body["quotes"].([]any)[0].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+	s.waitCase(caseID, func(c map[string]any) bool { return strings.Join(holders(c), ",") == "chen" })
+	return caseID
+}
+
+// Item 8 (stage times): the figures he reads are computed only from cases he
+// may see. A discount review on wang's deal (he is not wang's manager, nor
+// one of its approvers), open and then decided by chen, moves the figures
+// admin reads and leaves his exactly as they were; the same review on the
+// deal of a rep of his moves both.
+func TestApprovalControlStageTimesVisibility(t *testing.T) {
+	s := setup(t)
+	apprUser(t, s, identity.User{ID: "appr-he-rep", Name: "He's rep", Roles: []identity.Role{identity.RoleSales}}, "he")
+	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{
+		{Code: "APPR-ST-W", Name: "Stage Co.", MinDiscountBP: ptr(int64(8500)), SalesOwner: "wang", Source: "manual"},
+		{Code: "APPR-ST-H", Name: "Stage Co.", MinDiscountBP: ptr(int64(8500)), SalesOwner: "appr-he-rep", Source: "manual"},
+	}, nil)
+	require.NoError(t, err)
+	const kind = "quote_discount"
+	all := func(user string) string {
+		r := s.do("GET", "/api/v1/approvals/stage-times?kind="+kind, "tok-"+user, "")
+		require.Equal(t, 200, r.status, r.raw)
+		return r.raw
+	}
+	heFirst, adminFirst := all("he"), all("admin")
+	caseID := apprQuoteReview(t, s, "wang", "APPR-ST-W")
+	stage := apprStages(s.waitCase(caseID, func(map[string]any) bool { return true }))[0]
+	require.Equal(t, 404, s.do("GET", "/api/v1/approvals/"+caseID, "tok-he", "").status, "he may not see wang's review")
+	require.Equal(t, heFirst, all("he"), "wang's open review is not in his figures")
+	require.NotEqual(t, adminFirst, all("admin"), "admin's count it")
+	row := func(user string) map[string]any { return apprStageRow(t, s, user, kind, stage) }
+	heBefore, adminBefore := row("he"), row("admin")
+	require.GreaterOrEqual(t, adminBefore["open_steps"].(float64), float64(1))
+
+	s.decide(caseID, "chen", 200, `{"approve":true}`)
+	s.waitCase(caseID, func(c map[string]any) bool { return len(apprSteps(c)) > 1 })
+	he, admin := row("he"), row("admin")
+	require.Equal(t, heFirst, all("he"), "nor chen's decision of it, nor its next stage")
+	require.Equal(t, heBefore, he)
+	require.Equal(t, adminBefore["decided"].(float64)+1, admin["decided"], "admin's count it")
+	require.Equal(t, adminBefore["open_steps"].(float64)-1, admin["open_steps"])
+
+	// A review he may see counts in his figures too.
+	mine := apprQuoteReview(t, s, "appr-he-rep", "APPR-ST-H")
+	require.Equal(t, 200, s.do("GET", "/api/v1/approvals/"+mine, "tok-he", "").status, "he sees his rep's review")
+	require.Equal(t, heBefore["open_steps"].(float64)+1, row("he")["open_steps"])
+	s.decide(mine, "chen", 200, `{"approve":true}`)
+	s.waitCase(mine, func(c map[string]any) bool { return len(apprSteps(c)) > 1 })
+	he, admin = row("he"), row("admin")
+	require.Equal(t, heBefore["decided"].(float64)+1, he["decided"])
+	require.Equal(t, heBefore["open_steps"], he["open_steps"])
+	require.Equal(t, adminBefore["decided"].(float64)+2, admin["decided"])
+}
