@@ -666,3 +666,59 @@ func TestApprovalControlStageTimesVisibility(t *testing.T) {
 	require.Equal(t, heBefore["open_steps"], he["open_steps"])
 	require.Equal(t, adminBefore["decided"].(float64)+2, admin["decided"])
 }
+
+// apprCapturedSignal reads the last signal named name from a workflow's
+// history, as anyone who reaches Temporal can, into in.
+func apprCapturedSignal(t *testing.T, s *stack, wid, name string, in any) {
+	t.Helper()
+	it := s.tc.GetWorkflowHistory(context.Background(), wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	found := false
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		a := e.GetWorkflowExecutionSignaledEventAttributes()
+		if a == nil || a.GetSignalName() != name {
+			continue
+		}
+		found = true
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), in))
+	}
+	require.True(t, found, "no %s in %s's history", name, wid)
+}
+
+// Replay of a signed resubmission: the deal's signed resubmission of round 2,
+// read from the case's history, is signalled again after round 2 was
+// rejected too. It would start a round 3 on the old subject that the deal
+// never asked for; the case ignores it (a resubmission is taken once, in the
+// order the deal made them), stays returned at round 2, and the deal is
+// unchanged. The deal's own next resubmission then starts round 3.
+func TestApprovalControlReplayedResubmission(t *testing.T) {
+	s := setup(t)
+	contract := `"contract_no":"HT-APPR-RESUB","amount":"5000"`
+	id, caseID := s.inContractReview(contract)
+	s.decide(caseID, "li", 200, `{"approve":false,"note":"round 1: no"}`)
+	require.Eventually(t, func() bool { return apprReviewStatus(s, id) == "rejected" }, 10*time.Second, 20*time.Millisecond)
+	s.act(id, "wang", 200, `{"action":"submit_contract",`+contract+`,"reason":"round 2"}`)
+	s.waitCase(caseID, func(c map[string]any) bool { return c["round"] == float64(2) && len(holders(c)) > 0 })
+	var resubmit workflows.ResubmitInput
+	apprCapturedSignal(t, s, workflows.ApprovalWorkflowID(caseID), workflows.ApprovalResubmitSignal, &resubmit)
+	require.NotEmpty(t, resubmit.Sig, "the deal signed it")
+	s.decide(caseID, "li", 200, `{"approve":false,"note":"round 2: no"}`)
+	require.Eventually(t, func() bool { return apprReviewStatus(s, id) == "rejected" }, 10*time.Second, 20*time.Millisecond)
+	before, beforeCase := s.get(id), s.waitCase(caseID, func(c map[string]any) bool { return c["status"] == "returned" })
+
+	require.NoError(t, s.tc.SignalWorkflow(context.Background(), workflows.ApprovalWorkflowID(caseID), "",
+		workflows.ApprovalResubmitSignal, resubmit))
+	time.Sleep(500 * time.Millisecond) // a round started by it would show now
+	afterCase := s.waitCase(caseID, func(map[string]any) bool { return true })
+	require.Equal(t, "returned", afterCase["status"], "no round 3 from the replay")
+	require.Equal(t, float64(2), afterCase["round"])
+	require.Equal(t, apprSteps(beforeCase), apprSteps(afterCase))
+	require.Equal(t, before, s.get(id), "the deal is unchanged")
+
+	s.act(id, "wang", 200, `{"action":"submit_contract",`+contract+`,"reason":"round 3"}`)
+	s.waitCase(caseID, func(c map[string]any) bool { return c["round"] == float64(3) && len(holders(c)) > 0 })
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+	testenv.RecordHistory(t, s.tc, workflows.ApprovalWorkflowID(caseID), "approval_controls_resubmission_replayed.json")
+}

@@ -78,6 +78,12 @@ type (
 		Title   string
 		Subject []approval.Field
 		Facts   approval.Facts
+		// Seq is the parent's round of the review it resubmits (the deal's
+		// review round), rising with every resubmission: from
+		// ResubmitSeqChange a case takes a resubmission only above the last
+		// it took, so a signed one read from history and sent again starts
+		// nothing.
+		Seq int64 `json:",omitempty"`
 		// Sig: the deal workflow signs what it resubmits (SignUpdate), so a
 		// signal from anyone else cannot start a round with made-up facts.
 		Sig []byte `json:",omitempty"`
@@ -108,7 +114,7 @@ func ApprovalWorkflow(ctx workflow.Context, in ApprovalInput) (approval.Case, er
 
 // runApproval runs a case whose Updates are checked against key (nil: unchecked).
 func runApproval(ctx workflow.Context, in ApprovalInput, key *UpdateKey) (approval.Case, error) {
-	p := &approvalProcess{c: in.Case, parent: in.Parent, updates: key}
+	p := &approvalProcess{c: in.Case, parent: in.Parent, updates: key, lastSeq: -1}
 	if err := p.setup(ctx); err != nil {
 		return p.c, err
 	}
@@ -129,8 +135,10 @@ type approvalProcess struct {
 	busy   bool
 	// local: activities run as local activities (LocalActivitiesChange).
 	local bool
-	// resubmissions holds amended subjects the parent sent, oldest first.
+	// resubmissions holds amended subjects the parent sent, oldest first;
+	// lastSeq is the Seq of the last one taken (-1: none yet).
 	resubmissions []ResubmitInput
+	lastSeq       int64
 	// per stage entry: whether the reminder went out, and when to escalate next
 	reminded     bool
 	nextEscalate time.Time
@@ -162,6 +170,13 @@ func (p *approvalProcess) exec(ctx workflow.Context, fn any, args ...any) workfl
 // rejections that must be answered by the stage that made them). Cases
 // started before keep the rules they started with.
 const ControlsChange = "approval-controls"
+
+// ResubmitSeqChange versions the approval workflow: from version 1 a case
+// takes a resubmission only when its Seq is above the last one's, so the
+// parent's signed resubmission, sent again by someone who read it from
+// history, does not start another round on an old subject. The version is
+// taken at the first resubmission a run considers.
+const ResubmitSeqChange = "resubmit-seq"
 
 func (p *approvalProcess) setup(ctx workflow.Context) error {
 	p.saving = workflow.NewMutex(ctx)
@@ -395,10 +410,18 @@ func (p *approvalProcess) awaitResubmission(ctx workflow.Context) error {
 		}
 		in = p.resubmissions[0]
 		p.resubmissions = p.resubmissions[1:]
-		if p.c.Controls < approval.ControlsV1 || authenticate(ctx, p.updates, ApprovalResubmitSignal, "", in) == nil {
-			break
+		if p.c.Controls >= approval.ControlsV1 && authenticate(ctx, p.updates, ApprovalResubmitSignal, "", in) != nil {
+			continue // refused and logged: not from the parent; the case waits for its own
 		}
-		// Refused and logged: not from the parent. The case waits for its own.
+		if workflow.GetVersion(ctx, ResubmitSeqChange, workflow.DefaultVersion, 1) == 1 {
+			if in.Seq <= p.lastSeq {
+				workflow.GetLogger(ctx).Warn("resubmission refused: taken before", "case", p.c.ID, "seq", in.Seq,
+					"last", p.lastSeq)
+				continue
+			}
+			p.lastSeq = in.Seq
+		}
+		break
 	}
 	var a *activities.Approvals
 	var route activities.ChooseRouteResult

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -282,4 +283,49 @@ func TestApprFakeERPPaymentMovesNothing(t *testing.T) {
 	require.Equal(t, deal.StageClosed, final.Stage)
 	require.Len(t, final.Payments, 1)
 	require.Equal(t, "1400000007", final.Payments[0].Reference)
+}
+
+// TestApprReplayedResubmissionIgnored: the parent's signed resubmission of
+// round 2, signalled again after round 2 was rejected, starts no round 3;
+// the parent's next one (a higher Seq) does.
+func TestApprReplayedResubmissionIgnored(t *testing.T) {
+	at := newApprovalTest(t, approval.Facts{Amount: 500000}, approval.Field{Name: "amount", Value: "5000"})
+	key := UpdateKey("the worker's update key, 32 bytes")
+	at.env.RegisterWorkflowWithOptions((&Workflows{Key: key}).ApprovalWorkflow, workflow.RegisterOptions{Name: "ApprovalWorkflow"})
+	const wid = "default-test-workflow-id"
+	decide := func(delay time.Duration, id string, approve bool, out *error) {
+		in, _ := SignUpdate(key, wid, ApprovalDecideUpdate, id, DecideInput{Actor: u("li"), Approve: approve, Note: id})
+		at.apprSendID(delay, ApprovalDecideUpdate, id, in, out)
+	}
+	resubmit := func(delay time.Duration, seq int64) {
+		in, _ := SignUpdate(key, wid, ApprovalResubmitSignal, "", ResubmitInput{Actor: "wang", Seq: seq,
+			Subject: []approval.Field{{Name: "amount", Value: fmt.Sprint(5000 + seq)}}, Facts: approval.Facts{Amount: 500000}})
+		at.env.RegisterDelayedCallback(func() { at.env.SignalWorkflow(ApprovalResubmitSignal, in) }, delay)
+	}
+	errs := make([]error, 3)
+	decide(time.Hour, "api-1", false, &errs[0])
+	resubmit(2*time.Hour, 2)
+	decide(3*time.Hour, "api-2", false, &errs[1])
+	resubmit(4*time.Hour, 2) // read from history and sent again
+	var during approval.Case
+	at.env.RegisterDelayedCallback(func() {
+		v, err := at.env.QueryWorkflow(ApprovalStatusQuery)
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&during))
+	}, 5*time.Hour)
+	resubmit(6*time.Hour, 3)
+	decide(7*time.Hour, "api-3", true, &errs[2])
+	at.env.ExecuteWorkflow("ApprovalWorkflow", at.in)
+	require.True(t, at.env.IsWorkflowCompleted())
+	require.NoError(t, at.env.GetWorkflowError())
+	for i, err := range errs {
+		require.NoError(t, err, "decision %d", i)
+	}
+	require.Equal(t, approval.StatusReturned, during.Status, "the replayed resubmission started nothing")
+	require.Equal(t, 2, during.Round)
+	var c approval.Case
+	require.NoError(t, at.env.GetWorkflowResult(&c))
+	require.Equal(t, approval.StatusApproved, c.Status)
+	require.Equal(t, 3, c.Round)
+	require.Equal(t, "5003", c.Subject[0].Value, "round 3 is the parent's third submission")
 }

@@ -214,7 +214,7 @@ func (p *dealProcess) requestReview(ctx workflow.Context, by identity.User) erro
 	}
 	title := fmt.Sprintf("%s: %s for %s", kind, p.deal.Title, p.deal.Customer.Name)
 	if p.cases[r.CaseID] {
-		var in any = ResubmitInput{Actor: r.RequestedBy, Title: title, Subject: subject, Facts: facts}
+		var in any = ResubmitInput{Actor: r.RequestedBy, Title: title, Subject: subject, Facts: facts, Seq: int64(r.Round)}
 		if p.updates != nil { // the case checks that its parent sent it
 			var err error
 			if in, err = SignUpdate(*p.updates, ApprovalWorkflowID(r.CaseID), ApprovalResubmitSignal, "", in); err != nil {

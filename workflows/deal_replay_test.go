@@ -53,6 +53,9 @@ func TestApprovalWorkflowReplay(t *testing.T) {
 		// that routed it was declared away; four eyes sending a stage up
 		"testdata/approval_controls_rejected_again.json",
 		"testdata/approval_controls_four_eyes.json",
+		// resubmit-seq: rejected twice, the deal's round-2 resubmission
+		// signalled again and ignored, then the deal's round 3 approved
+		"testdata/approval_controls_resubmission_replayed.json",
 	} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
