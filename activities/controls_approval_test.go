@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/testenv"
 )
@@ -54,6 +56,63 @@ func TestApprSaveCaseAuditsOnce(t *testing.T) {
 	require.NoError(t, a.SaveCase(ctx, in), "a retry succeeds")
 	require.Equal(t, 1, entries(), "and records nothing twice")
 
+	report, err := db.AuditVerify(ctx, chain)
+	require.NoError(t, err)
+	require.True(t, report.OK, "%+v", report)
+}
+
+// TestApprERPRecordRefusedOnce: ConfirmERPRecord refuses a payment the ERP's
+// data does not hold and an invoice it holds for no deal, each with a reason
+// and an audit entry (actor system); a refusal recorded again under the same
+// check key (a retried activity) appends nothing; the trail verifies.
+func TestApprERPRecordRefusedOnce(t *testing.T) {
+	ctx := context.Background()
+	db, err := database.Open(ctx, testenv.DatabaseURL(t))
+	require.NoError(t, err)
+	t.Cleanup(db.Close)
+	chain, err := audit.NewChain([]byte("the activities tests' audit key"))
+	require.NoError(t, err)
+	a := &activities.Approvals{DB: db, Audit: chain}
+	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	_, err = db.InvoicesUpsert(ctx, []database.ERPInvoice{{Number: "INV-APPR-C1", CustomerCode: "C1", Amount: 10000,
+		Currency: "CNY", IssuedOn: day, DueOn: day.AddDate(0, 1, 0), ERPChangedAt: time.Now()}}, nil)
+	require.NoError(t, err)
+
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	check := func(rec deal.ERPRecord) activities.ERPRecordCheck {
+		v, err := env.ExecuteActivity(a.ConfirmERPRecord, activities.ConfirmERPRecordInput{DealID: "D-APPR-C1", Record: rec})
+		require.NoError(t, err)
+		var c activities.ERPRecordCheck
+		require.NoError(t, v.Get(&c))
+		return c
+	}
+	c := check(deal.ERPRecord{Payment: &deal.Payment{Reference: "PAY-NONE", Amount: 10000, ReceivedOn: deal.DateOf(day)}})
+	require.False(t, c.Held)
+	require.Contains(t, c.Reason, "holds no payment PAY-NONE")
+	c = check(deal.ERPRecord{Invoice: &deal.Invoice{Number: "INV-APPR-C1", Amount: 10000, IssuedOn: deal.DateOf(day),
+		DueOn: deal.DateOf(day.AddDate(0, 1, 0))}})
+	require.False(t, c.Held)
+	require.Contains(t, c.Reason, "does not bill deal D-APPR-C1")
+	c = check(deal.ERPRecord{})
+	require.False(t, c.Held, "neither an invoice nor a payment")
+
+	entries := func() int {
+		n := 0
+		require.NoError(t, db.AuditEach(ctx, database.AuditFilter{ObjectType: "deal", ObjectID: "D-APPR-C1"}, func(e audit.Entry) error {
+			require.Equal(t, "deal.erp_record_refused", e.Action)
+			require.Equal(t, "system", e.Actor)
+			n++
+			return nil
+		}))
+		return n
+	}
+	require.Equal(t, 3, entries())
+	e := audit.Entry{At: time.Now(), Actor: "system", Action: "deal.erp_record_refused", ObjectType: "deal", ObjectID: "D-APPR-C1"}
+	require.NoError(t, db.ERPRecordRefused(ctx, chain, "run/7", "D-APPR-C1", "PAY-X", "test", e))
+	require.NoError(t, db.ERPRecordRefused(ctx, chain, "run/7", "D-APPR-C1", "PAY-X", "test", e), "a retry succeeds")
+	require.Equal(t, 4, entries(), "and records nothing twice")
 	report, err := db.AuditVerify(ctx, chain)
 	require.NoError(t, err)
 	require.True(t, report.OK, "%+v", report)

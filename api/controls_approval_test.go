@@ -6,13 +6,18 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/database"
@@ -407,4 +412,329 @@ func TestApprovalControlFourEyesNobodyLeft(t *testing.T) {
 		}
 	}
 	require.Equal(t, "contract_review", s.get(id)["stage"])
+}
+
+// apprCaptured reads a workflow's history as anyone who reaches Temporal can
+// and returns the last accepted Update named name: its ID and its input,
+// decoded into in (signature included).
+func apprCaptured(t *testing.T, s *stack, wid, name string, in any) string {
+	t.Helper()
+	it := s.tc.GetWorkflowHistory(context.Background(), wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var id string
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes()
+		if a == nil || a.GetAcceptedRequest().GetInput().GetName() != name {
+			continue
+		}
+		id = a.GetAcceptedRequest().GetMeta().GetUpdateId()
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(a.GetAcceptedRequest().GetInput().GetArgs(), in))
+	}
+	require.NotEmpty(t, id, "no %s in %s's history", name, wid)
+	return id
+}
+
+// apprDoKey is stack.do with an Idempotency-Key.
+func apprDoKey(t *testing.T, s *stack, method, path, token, key, body string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	r := reply{status: res.StatusCode, header: res.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+// apprSend sends an Update to Temporal directly, under updateID.
+func apprSend(s *stack, wid, updateID, name string, arg any) error {
+	h, err := s.tc.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: wid, UpdateID: updateID,
+		UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err != nil {
+		return err
+	}
+	return h.Get(context.Background(), nil)
+}
+
+// Replay of a signed Update: a quote wang sent and a comment li made, read
+// from the workflows' histories with their signatures, are sent again under
+// new Update IDs. The signature covers the Update ID the API chose, so both
+// are refused ("unauthenticated update") and nothing changes; sent again
+// under their own IDs, Temporal answers with the first outcome and acts not
+// again.
+func TestApprovalControlReplayedUpdate(t *testing.T) {
+	s := setup(t)
+	id := s.open(`{"title":"Replay me","customer":{"name":"Suzhou Parts"}}`)
+	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
+	before := s.get(id)
+	var act workflows.ActInput
+	actID := apprCaptured(t, s, workflows.DealWorkflowID(id), workflows.DealActUpdate, &act)
+	require.NotEmpty(t, act.Sig, "the API signed it")
+	require.Equal(t, deal.ActSubmitQuote, act.Action.Name)
+
+	err := apprSend(s, workflows.DealWorkflowID(id), "replayed-"+actID, workflows.DealActUpdate, act)
+	require.ErrorContains(t, err, "unauthenticated update", "a captured quote under a new Update ID")
+	require.NoError(t, apprSend(s, workflows.DealWorkflowID(id), actID, workflows.DealActUpdate, act), "its own ID: the first outcome")
+	time.Sleep(200 * time.Millisecond)
+	after := s.get(id)
+	require.Equal(t, before, after, "the deal is unchanged")
+	require.Len(t, after["quotes"], 1, "no second quote")
+
+	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
+	r := s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-REPLAY","amount":"100","template_id":"TPL-STD"}`)
+	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+	s.waitCase(caseID, func(c map[string]any) bool { return len(holders(c)) > 0 })
+	// li's client sends the comment twice with one Idempotency-Key: one comment.
+	for range 2 {
+		c := apprDoKey(t, s, "POST", "/api/v1/approvals/"+caseID+"/comments", "tok-li", "appr-replay-comment", `{"text":"looks fine"}`)
+		require.Equal(t, 200, c.status, c.raw)
+	}
+	beforeCase := s.waitCase(caseID, func(map[string]any) bool { return true })
+	require.Len(t, beforeCase["comments"], 1)
+	var comment workflows.CommentInput
+	commentID := apprCaptured(t, s, workflows.ApprovalWorkflowID(caseID), workflows.ApprovalCommentUpdate, &comment)
+	require.Equal(t, "looks fine", comment.Text)
+	require.Equal(t, "appr-replay-comment", commentID, "the Idempotency-Key is the Update ID")
+
+	err = apprSend(s, workflows.ApprovalWorkflowID(caseID), "replayed-"+commentID, workflows.ApprovalCommentUpdate, comment)
+	require.ErrorContains(t, err, "unauthenticated update", "a captured comment under a new Update ID")
+	require.NoError(t, apprSend(s, workflows.ApprovalWorkflowID(caseID), commentID, workflows.ApprovalCommentUpdate, comment))
+	time.Sleep(200 * time.Millisecond)
+	afterCase := s.waitCase(caseID, func(map[string]any) bool { return true })
+	require.Equal(t, beforeCase["comments"], afterCase["comments"], "li commented once")
+	require.Equal(t, apprSteps(beforeCase), apprSteps(afterCase))
+
+	// Through the API, without an Idempotency-Key, it still works.
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+}
+
+// apprInPaymentCollection takes a deal on a customer of the ERP simulator
+// through contract review, an order the ERP holds and its final shipment to
+// payment collection, with a contract of 100.00; it returns the deal's ID and
+// the ERP's number of its sales order.
+func apprInPaymentCollection(t *testing.T, s *stack, name string) (string, string) {
+	t.Helper()
+	customer := s.dealERPCustomer(name)
+	so := s.dealERPOrder(customer)
+	id := s.open(`{"title":"` + name + `","customer":{"code":"` + customer + `"}}`)
+	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
+	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
+	r := s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-`+id+`","amount":"100","template_id":"TPL-STD"}`)
+	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+	s.waitCase(caseID, func(c map[string]any) bool { return len(holders(c)) > 0 })
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+	s.act(id, "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
+	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`","erp_order_no":"`+so+`"}`)
+	s.act(id, "zhou", 200, `{"action":"record_shipment","shipment_no":"S-`+so+`","shipped_on":"`+today()+`","final":true}`)
+	require.Equal(t, "payment_collection", s.get(id)["stage"])
+	return id, so
+}
+
+// apprERPRefusals is the deal's deal.erp_record_refused entries.
+func apprERPRefusals(s *stack, id string) []any {
+	r := s.do("GET", "/api/v1/audit?action=deal.erp_record_refused&object_id="+id, "tok-admin", "")
+	if r.status != 200 {
+		return nil
+	}
+	entries, _ := r.body["entries"].([]any)
+	return entries
+}
+
+// ERP records signalled to a deal straight through Temporal: a payment the
+// ERP never sent that would pay the deal in full, an invoice nobody issued,
+// and a real payment with its amount raised. The deal checks each against
+// l2c's copy of the ERP's data and refuses all three, on the audit trail
+// (actor system), and nothing changes: not its stage, not what is paid, not
+// its history. The real payment as the ERP holds it is then recorded and
+// closes the deal.
+func TestApprovalControlFakeERPRecords(t *testing.T) {
+	s := setup(t)
+	ctx := context.Background()
+	id, so := apprInPaymentCollection(t, s, "Appr ERP Records Co")
+	wid := workflows.DealWorkflowID(id)
+	day := func(v string) time.Time { d, _ := time.Parse(time.DateOnly, v); return d }
+	_, err := s.db.InvoicesUpsert(ctx, []database.ERPInvoice{{Number: "INV-APPR-ERP", CustomerCode: "C1", SalesOrder: so,
+		Amount: 10000, Currency: "CNY", IssuedOn: day("2026-11-02"), DueOn: day("2026-12-02"), ERPChangedAt: time.Now()}}, nil)
+	require.NoError(t, err)
+	_, err = s.db.PaymentsUpsert(ctx, []database.ERPPayment{{Reference: "PAY-APPR-ERP", InvoiceNo: "INV-APPR-ERP", CustomerCode: "C1",
+		Amount: 4000, Currency: "CNY", ReceivedOn: day("2026-11-20"), ERPChangedAt: time.Now()}}, nil)
+	require.NoError(t, err)
+	before := s.get(id)
+
+	fakes := []workflows.ERPRecord{
+		{Payment: &deal.Payment{Reference: "PAY-FAKE", Amount: 10000, ReceivedOn: deal.Date{Year: 2026, Month: 11, Day: 20}, InvoiceNo: "INV-APPR-ERP"}},
+		{Invoice: &deal.Invoice{Number: "INV-FAKE", Amount: 10000, IssuedOn: deal.Date{Year: 2026, Month: 11, Day: 2}, DueOn: deal.Date{Year: 2026, Month: 12, Day: 2}}},
+		{Payment: &deal.Payment{Reference: "PAY-APPR-ERP", Amount: 10000, ReceivedOn: deal.Date{Year: 2026, Month: 11, Day: 20}, InvoiceNo: "INV-APPR-ERP"}},
+	}
+	for _, rec := range fakes {
+		require.NoError(t, s.tc.SignalWorkflow(ctx, wid, "", workflows.DealERPSignal, rec))
+	}
+	require.Eventually(t, func() bool { return len(apprERPRefusals(s, id)) == len(fakes) }, 10*time.Second, 50*time.Millisecond,
+		"each refusal is recorded")
+	for _, e := range apprERPRefusals(s, id) {
+		require.Equal(t, "system", e.(map[string]any)["actor"])
+	}
+	after := s.get(id)
+	require.Equal(t, before, after, "the deal is unchanged")
+	require.Equal(t, "payment_collection", after["stage"])
+	require.Empty(t, after["payments"])
+	require.Len(t, after["history"], len(before["history"].([]any)))
+
+	// What the ERP holds goes through: the invoice, then both payments of it.
+	_, err = s.db.PaymentsUpsert(ctx, []database.ERPPayment{{Reference: "PAY-APPR-ERP-2", InvoiceNo: "INV-APPR-ERP", CustomerCode: "C1",
+		Amount: 6000, Currency: "CNY", ReceivedOn: day("2026-11-21"), ERPChangedAt: time.Now()}}, nil)
+	require.NoError(t, err)
+	for _, rec := range []workflows.ERPRecord{
+		{Invoice: &deal.Invoice{Number: "INV-APPR-ERP", Amount: 10000, IssuedOn: deal.Date{Year: 2026, Month: 11, Day: 2}, DueOn: deal.Date{Year: 2026, Month: 12, Day: 2}}},
+		{Payment: &deal.Payment{Reference: "PAY-APPR-ERP", Amount: 4000, ReceivedOn: deal.Date{Year: 2026, Month: 11, Day: 20}, InvoiceNo: "INV-APPR-ERP"}},
+		{Payment: &deal.Payment{Reference: "PAY-APPR-ERP-2", Amount: 6000, ReceivedOn: deal.Date{Year: 2026, Month: 11, Day: 21}, InvoiceNo: "INV-APPR-ERP"}},
+	} {
+		require.NoError(t, s.tc.SignalWorkflow(ctx, wid, "", workflows.DealERPSignal, rec))
+	}
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "closed" }, 10*time.Second, 20*time.Millisecond)
+	require.Len(t, s.get(id)["payments"], 2)
+	require.Len(t, apprERPRefusals(s, id), len(fakes), "nothing more refused")
+	testenv.RecordHistory(t, s.tc, wid, "deal_controls_erp_confirmed.json")
+}
+
+// apprStageRow is the row of stage-times for kind and stage as user reads
+// it (zeros if absent).
+func apprStageRow(t *testing.T, s *stack, user, kind, stage string) map[string]any {
+	t.Helper()
+	r := s.do("GET", "/api/v1/approvals/stage-times?kind="+kind, "tok-"+user, "")
+	require.Equal(t, 200, r.status, r.raw)
+	for _, st := range r.body["stages"].([]any) {
+		if row := st.(map[string]any); row["stage"] == stage {
+			return row
+		}
+	}
+	return map[string]any{"kind": kind, "stage": stage, "decided": float64(0), "open_steps": float64(0),
+		"avg_hours": float64(0), "p90_hours": float64(0)}
+}
+
+// apprQuoteReview opens a deal as user for customer code and sends a quote
+// below its minimum discount, returning the discount review's case ID once
+// chen (market management) holds it.
+func apprQuoteReview(t *testing.T, s *stack, user, code string) string {
+	t.Helper()
+	r := s.do("POST", "/api/v1/deals", "tok-"+user, `{"title":"Stage times","customer":{"code":"`+code+`","name":"Stage Co."}}`)
+	require.Equal(t, 201, r.status, r.raw)
+	r = s.act(r.body["id"].(string), user, 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":10,"unit_price":"100"}],"valid_until":"`+future(10)+`","discount":80}`)
+	caseID := r.body["quotes"].([]any)[0].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+	s.waitCase(caseID, func(c map[string]any) bool { return strings.Join(holders(c), ",") == "chen" })
+	return caseID
+}
+
+// Item 8 (stage times): the figures he reads are computed only from cases he
+// may see. A discount review on wang's deal (he is not wang's manager, nor
+// one of its approvers), open and then decided by chen, moves the figures
+// admin reads and leaves his exactly as they were; the same review on the
+// deal of a rep of his moves both.
+func TestApprovalControlStageTimesVisibility(t *testing.T) {
+	s := setup(t)
+	apprUser(t, s, identity.User{ID: "appr-he-rep", Name: "He's rep", Roles: []identity.Role{identity.RoleSales}}, "he")
+	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{
+		{Code: "APPR-ST-W", Name: "Stage Co.", MinDiscountBP: ptr(int64(8500)), SalesOwner: "wang", Source: "manual"},
+		{Code: "APPR-ST-H", Name: "Stage Co.", MinDiscountBP: ptr(int64(8500)), SalesOwner: "appr-he-rep", Source: "manual"},
+	}, nil)
+	require.NoError(t, err)
+	const kind = "quote_discount"
+	all := func(user string) string {
+		r := s.do("GET", "/api/v1/approvals/stage-times?kind="+kind, "tok-"+user, "")
+		require.Equal(t, 200, r.status, r.raw)
+		return r.raw
+	}
+	heFirst, adminFirst := all("he"), all("admin")
+	caseID := apprQuoteReview(t, s, "wang", "APPR-ST-W")
+	stage := apprStages(s.waitCase(caseID, func(map[string]any) bool { return true }))[0]
+	require.Equal(t, 404, s.do("GET", "/api/v1/approvals/"+caseID, "tok-he", "").status, "he may not see wang's review")
+	require.Equal(t, heFirst, all("he"), "wang's open review is not in his figures")
+	require.NotEqual(t, adminFirst, all("admin"), "admin's count it")
+	row := func(user string) map[string]any { return apprStageRow(t, s, user, kind, stage) }
+	heBefore, adminBefore := row("he"), row("admin")
+	require.GreaterOrEqual(t, adminBefore["open_steps"].(float64), float64(1))
+
+	s.decide(caseID, "chen", 200, `{"approve":true}`)
+	s.waitCase(caseID, func(c map[string]any) bool { return len(apprSteps(c)) > 1 })
+	he, admin := row("he"), row("admin")
+	require.Equal(t, heFirst, all("he"), "nor chen's decision of it, nor its next stage")
+	require.Equal(t, heBefore, he)
+	require.Equal(t, adminBefore["decided"].(float64)+1, admin["decided"], "admin's count it")
+	require.Equal(t, adminBefore["open_steps"].(float64)-1, admin["open_steps"])
+
+	// A review he may see counts in his figures too.
+	mine := apprQuoteReview(t, s, "appr-he-rep", "APPR-ST-H")
+	require.Equal(t, 200, s.do("GET", "/api/v1/approvals/"+mine, "tok-he", "").status, "he sees his rep's review")
+	require.Equal(t, heBefore["open_steps"].(float64)+1, row("he")["open_steps"])
+	s.decide(mine, "chen", 200, `{"approve":true}`)
+	s.waitCase(mine, func(c map[string]any) bool { return len(apprSteps(c)) > 1 })
+	he, admin = row("he"), row("admin")
+	require.Equal(t, heBefore["decided"].(float64)+1, he["decided"])
+	require.Equal(t, heBefore["open_steps"], he["open_steps"])
+	require.Equal(t, adminBefore["decided"].(float64)+2, admin["decided"])
+}
+
+// apprCapturedSignal reads the last signal named name from a workflow's
+// history, as anyone who reaches Temporal can, into in.
+func apprCapturedSignal(t *testing.T, s *stack, wid, name string, in any) {
+	t.Helper()
+	it := s.tc.GetWorkflowHistory(context.Background(), wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	found := false
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		a := e.GetWorkflowExecutionSignaledEventAttributes()
+		if a == nil || a.GetSignalName() != name {
+			continue
+		}
+		found = true
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), in))
+	}
+	require.True(t, found, "no %s in %s's history", name, wid)
+}
+
+// Replay of a signed resubmission: the deal's signed resubmission of round 2,
+// read from the case's history, is signalled again after round 2 was
+// rejected too. It would start a round 3 on the old subject that the deal
+// never asked for; the case ignores it (a resubmission is taken once, in the
+// order the deal made them), stays returned at round 2, and the deal is
+// unchanged. The deal's own next resubmission then starts round 3.
+func TestApprovalControlReplayedResubmission(t *testing.T) {
+	s := setup(t)
+	contract := `"contract_no":"HT-APPR-RESUB","amount":"5000","template_id":"TPL-STD"`
+	id, caseID := s.inContractReview(contract)
+	s.decide(caseID, "li", 200, `{"approve":false,"note":"round 1: no"}`)
+	require.Eventually(t, func() bool { return apprReviewStatus(s, id) == "rejected" }, 10*time.Second, 20*time.Millisecond)
+	s.act(id, "wang", 200, `{"action":"submit_contract",`+contract+`,"reason":"round 2"}`)
+	s.waitCase(caseID, func(c map[string]any) bool { return c["round"] == float64(2) && len(holders(c)) > 0 })
+	var resubmit workflows.ResubmitInput
+	apprCapturedSignal(t, s, workflows.ApprovalWorkflowID(caseID), workflows.ApprovalResubmitSignal, &resubmit)
+	require.NotEmpty(t, resubmit.Sig, "the deal signed it")
+	s.decide(caseID, "li", 200, `{"approve":false,"note":"round 2: no"}`)
+	require.Eventually(t, func() bool { return apprReviewStatus(s, id) == "rejected" }, 10*time.Second, 20*time.Millisecond)
+	before, beforeCase := s.get(id), s.waitCase(caseID, func(c map[string]any) bool { return c["status"] == "returned" })
+
+	require.NoError(t, s.tc.SignalWorkflow(context.Background(), workflows.ApprovalWorkflowID(caseID), "",
+		workflows.ApprovalResubmitSignal, resubmit))
+	time.Sleep(500 * time.Millisecond) // a round started by it would show now
+	afterCase := s.waitCase(caseID, func(map[string]any) bool { return true })
+	require.Equal(t, "returned", afterCase["status"], "no round 3 from the replay")
+	require.Equal(t, float64(2), afterCase["round"])
+	require.Equal(t, apprSteps(beforeCase), apprSteps(afterCase))
+	require.Equal(t, before, s.get(id), "the deal is unchanged")
+
+	s.act(id, "wang", 200, `{"action":"submit_contract",`+contract+`,"reason":"round 3"}`)
+	s.waitCase(caseID, func(c map[string]any) bool { return c["round"] == float64(3) && len(holders(c)) > 0 })
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+	testenv.RecordHistory(t, s.tc, workflows.ApprovalWorkflowID(caseID), "approval_controls_resubmission_replayed.json")
 }

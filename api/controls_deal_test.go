@@ -409,10 +409,17 @@ func TestDealControlIdempotencyKeys(t *testing.T) {
 // entry is written with it, including the ERP's, as the system.
 func TestDealControlAuditWithTheTransition(t *testing.T) {
 	s := setup(t)
-	id := s.dealToOrder("Audited")
+	customer := s.dealERPCustomer("Audited Co")
+	so := s.dealERPOrder(customer)
+	id := s.dealToOrderFor(customer)
 	s.act(id, "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
-	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`"}`)
+	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`","erp_order_no":"`+so+`"}`)
 	inv := &deal.Invoice{Number: "ERP-INV-" + id, Amount: 100000, IssuedOn: deal.DateOf(time.Now()), DueOn: deal.DateOf(time.Now().AddDate(0, 0, 30))}
+	// The deal takes an invoice only as l2c's copy of the ERP's data holds it.
+	_, err := s.db.InvoicesUpsert(context.Background(), []database.ERPInvoice{{Number: inv.Number, CustomerCode: customer,
+		SalesOrder: so, Amount: int64(inv.Amount), Currency: "CNY", IssuedOn: time.Date(inv.IssuedOn.Year, time.Month(inv.IssuedOn.Month), inv.IssuedOn.Day, 0, 0, 0, 0, time.UTC),
+		DueOn: time.Date(inv.DueOn.Year, time.Month(inv.DueOn.Month), inv.DueOn.Day, 0, 0, 0, 0, time.UTC), ERPChangedAt: time.Now()}}, nil)
+	require.NoError(t, err)
 	require.NoError(t, s.tc.SignalWorkflow(context.Background(), workflows.DealWorkflowID(id), "", workflows.DealERPSignal,
 		workflows.ERPRecord{Invoice: inv}))
 	require.Eventually(t, func() bool { return len(s.get(id)["invoices"].([]any)) == 1 }, 10*time.Second, 20*time.Millisecond)

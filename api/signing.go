@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 
 	"go.temporal.io/sdk/client"
@@ -32,10 +33,18 @@ func signing(tc client.Client, chain audit.Chain) client.Client {
 	return signingClient{Client: tc, key: workflows.UpdateKeyFrom(chain)}
 }
 
+// UpdateWorkflow signs the Update's input for its Update ID, which the API
+// chooses: the caller's (the request's Idempotency-Key, so a retry is the
+// same Update and Temporal answers it with the first outcome) or else a fresh
+// random one. A signed input read from history and sent under another ID is
+// refused.
 func (c signingClient) UpdateWorkflow(ctx context.Context, opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	if opts.UpdateID == "" {
+		opts.UpdateID = "api-" + rand.Text()
+	}
 	args := make([]any, len(opts.Args))
 	for i, a := range opts.Args {
-		signed, err := workflows.SignUpdate(c.key, opts.WorkflowID, opts.UpdateName, a)
+		signed, err := workflows.SignUpdate(c.key, opts.WorkflowID, opts.UpdateName, opts.UpdateID, a)
 		if err != nil {
 			return nil, fmt.Errorf("sign %s: %w", opts.UpdateName, err)
 		}

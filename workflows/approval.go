@@ -78,6 +78,12 @@ type (
 		Title   string
 		Subject []approval.Field
 		Facts   approval.Facts
+		// Seq is the parent's round of the review it resubmits (the deal's
+		// review round), rising with every resubmission: from
+		// ResubmitSeqChange a case takes a resubmission only above the last
+		// it took, so a signed one read from history and sent again starts
+		// nothing.
+		Seq int64 `json:",omitempty"`
 		// Sig: the deal workflow signs what it resubmits (SignUpdate), so a
 		// signal from anyone else cannot start a round with made-up facts.
 		Sig []byte `json:",omitempty"`
@@ -108,7 +114,7 @@ func ApprovalWorkflow(ctx workflow.Context, in ApprovalInput) (approval.Case, er
 
 // runApproval runs a case whose Updates are checked against key (nil: unchecked).
 func runApproval(ctx workflow.Context, in ApprovalInput, key *UpdateKey) (approval.Case, error) {
-	p := &approvalProcess{c: in.Case, parent: in.Parent, updates: key}
+	p := &approvalProcess{c: in.Case, parent: in.Parent, updates: key, lastSeq: -1}
 	if err := p.setup(ctx); err != nil {
 		return p.c, err
 	}
@@ -129,8 +135,10 @@ type approvalProcess struct {
 	busy   bool
 	// local: activities run as local activities (LocalActivitiesChange).
 	local bool
-	// resubmissions holds amended subjects the parent sent, oldest first.
+	// resubmissions holds amended subjects the parent sent, oldest first;
+	// lastSeq is the Seq of the last one taken (-1: none yet).
 	resubmissions []ResubmitInput
+	lastSeq       int64
 	// per stage entry: whether the reminder went out, and when to escalate next
 	reminded     bool
 	nextEscalate time.Time
@@ -163,6 +171,13 @@ func (p *approvalProcess) exec(ctx workflow.Context, fn any, args ...any) workfl
 // started before keep the rules they started with.
 const ApprovalControlsChange = "approval-controls"
 
+// ResubmitSeqChange versions the approval workflow: from version 1 a case
+// takes a resubmission only when its Seq is above the last one's, so the
+// parent's signed resubmission, sent again by someone who read it from
+// history, does not start another round on an old subject. The version is
+// taken at the first resubmission a run considers.
+const ResubmitSeqChange = "resubmit-seq"
+
 func (p *approvalProcess) setup(ctx workflow.Context) error {
 	p.saving = workflow.NewMutex(ctx)
 	p.local = workflow.GetVersion(ctx, LocalActivitiesChange, workflow.DefaultVersion, 1) == 1
@@ -190,7 +205,7 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 	}
 	for _, h := range []handler{
 		{ApprovalDecideUpdate, p.decide, func(ctx workflow.Context, in DecideInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalDecideUpdate, in); err != nil {
+			if err := authenticate(ctx, p.updates, ApprovalDecideUpdate, currentUpdateID(ctx), in); err != nil {
 				return err
 			}
 			if p.busy && !p.local {
@@ -200,7 +215,7 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 			return refusalError(err)
 		}},
 		{ApprovalDelegateUpdate, p.delegate, func(ctx workflow.Context, in DelegateInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalDelegateUpdate, in); err != nil {
+			if err := authenticate(ctx, p.updates, ApprovalDelegateUpdate, currentUpdateID(ctx), in); err != nil {
 				return err
 			}
 			if p.busy && !p.local {
@@ -210,7 +225,7 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 			return refusalError(err)
 		}},
 		{ApprovalCommentUpdate, p.comment, func(ctx workflow.Context, in CommentInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalCommentUpdate, in); err != nil {
+			if err := authenticate(ctx, p.updates, ApprovalCommentUpdate, currentUpdateID(ctx), in); err != nil {
 				return err
 			}
 			if p.busy && !p.local {
@@ -220,7 +235,7 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 			return refusalError(err)
 		}},
 		{ApprovalWithdrawUpdate, p.withdraw, func(ctx workflow.Context, in WithdrawInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalWithdrawUpdate, in); err != nil {
+			if err := authenticate(ctx, p.updates, ApprovalWithdrawUpdate, currentUpdateID(ctx), in); err != nil {
 				return err
 			}
 			if p.busy && !p.local {
@@ -395,10 +410,18 @@ func (p *approvalProcess) awaitResubmission(ctx workflow.Context) error {
 		}
 		in = p.resubmissions[0]
 		p.resubmissions = p.resubmissions[1:]
-		if p.c.Controls < approval.ControlsV1 || authenticate(ctx, p.updates, ApprovalResubmitSignal, in) == nil {
-			break
+		if p.c.Controls >= approval.ControlsV1 && authenticate(ctx, p.updates, ApprovalResubmitSignal, "", in) != nil {
+			continue // refused and logged: not from the parent; the case waits for its own
 		}
-		// Refused and logged: not from the parent. The case waits for its own.
+		if workflow.GetVersion(ctx, ResubmitSeqChange, workflow.DefaultVersion, 1) == 1 {
+			if in.Seq <= p.lastSeq {
+				workflow.GetLogger(ctx).Warn("resubmission refused: taken before", "case", p.c.ID, "seq", in.Seq,
+					"last", p.lastSeq)
+				continue
+			}
+			p.lastSeq = in.Seq
+		}
+		break
 	}
 	var a *activities.Approvals
 	var route activities.ChooseRouteResult

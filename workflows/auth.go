@@ -19,11 +19,18 @@ import (
 
 // Updates carry an Actor, and anyone who can reach Temporal could send one in
 // anybody's name. So the API signs each Update's input (HMAC-SHA256 over the
-// workflow ID, the Update's name and the input's canonical JSON without its
-// signature) and the workers' validators refuse an input that is unsigned or
-// badly signed before it becomes history. The key is derived from the audit
-// key, which serve and worker both hold, under a label of its own; it lives
-// in the worker's Workflows, never in a workflow's input or history.
+// workflow ID, the Update's name, the Update ID and the input's canonical
+// JSON without its signature) and the workers' validators refuse an input
+// that is unsigned or badly signed before it becomes history. The key is
+// derived from the audit key, which serve and worker both hold, under a label
+// of its own; it lives in the worker's Workflows, never in a workflow's input
+// or history.
+//
+// A signed input is in the workflow's history for anyone to read, so the
+// signature names the Update ID the API chose: sent again under another ID it
+// no longer verifies, and under its own ID Temporal, which deduplicates
+// Update IDs within a run, answers with the first outcome instead of running
+// it again. Signals have no ID; theirs is signed with an empty one.
 
 // UpdateKey signs and checks Update inputs.
 type UpdateKey []byte
@@ -50,7 +57,7 @@ func (in ResubmitInput) unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; re
 
 type signable interface{ unsigned() (any, []byte) }
 
-func (k UpdateKey) mac(workflowID, update string, in signable) ([]byte, error) {
+func (k UpdateKey) mac(workflowID, update, updateID string, in signable) ([]byte, error) {
 	bare, _ := in.unsigned()
 	// encoding/json is deterministic for these plain structs (fields in
 	// order, map keys sorted); workflowcheck only sees its type cache.
@@ -60,7 +67,7 @@ func (k UpdateKey) mac(workflowID, update string, in signable) ([]byte, error) {
 	}
 	m := hmac.New(sha256.New, k)
 	var n [8]byte
-	for _, b := range [][]byte{[]byte(workflowID), []byte(update), payload} {
+	for _, b := range [][]byte{[]byte(workflowID), []byte(update), []byte(updateID), payload} {
 		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
 		m.Write(n[:])
 		m.Write(b)
@@ -68,14 +75,15 @@ func (k UpdateKey) mac(workflowID, update string, in signable) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
-// SignUpdate returns arg signed for Update update on workflow workflowID; an
-// argument of a kind that is not signed is returned as it is.
-func SignUpdate(k UpdateKey, workflowID, update string, arg any) (any, error) {
+// SignUpdate returns arg signed for Update update with ID updateID on
+// workflow workflowID (for a signal, update is its name and updateID empty);
+// an argument of a kind that is not signed is returned as it is.
+func SignUpdate(k UpdateKey, workflowID, update, updateID string, arg any) (any, error) {
 	s, ok := arg.(signable)
 	if !ok {
 		return arg, nil
 	}
-	sig, err := k.mac(workflowID, update, s)
+	sig, err := k.mac(workflowID, update, updateID, s)
 	if err != nil {
 		return nil, err
 	}
@@ -107,19 +115,31 @@ func errUnauthenticated(update string) error {
 	return refusalError(refusal.Deny("unauthenticated update: %s was not signed by l2c's API", update))
 }
 
-// authenticate is the validators' first check. A nil checker (the bare
-// workflow functions, for the SDK's test environment and replay) checks
-// nothing; a Workflows without a key refuses everything.
-func authenticate(ctx workflow.Context, key *UpdateKey, update string, in signable) error {
+// currentUpdateID is the ID of the Update whose validator or handler ctx is
+// (what Temporal deduplicates on); empty outside an Update.
+func currentUpdateID(ctx workflow.Context) string {
+	if u := workflow.GetCurrentUpdateInfo(ctx); u != nil {
+		return u.ID
+	}
+	return ""
+}
+
+// authenticate is the validators' first check: in must be signed for this
+// workflow, this Update and updateID (currentUpdateID for an Update, empty
+// for a signal). A nil checker (the bare workflow functions, for the SDK's
+// test environment and replay) checks nothing; a Workflows without a key
+// refuses everything. Validators do not run on replay, so this check may
+// change without a workflow version.
+func authenticate(ctx workflow.Context, key *UpdateKey, update, updateID string, in signable) error {
 	if key == nil {
 		return nil
 	}
 	_, sig := in.unsigned()
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
-	want, err := key.mac(id, update, in)
+	want, err := key.mac(id, update, updateID, in)
 	if len(*key) == 0 || err != nil || len(sig) == 0 || !hmac.Equal(sig, want) {
 		workflow.GetLogger(ctx).Warn("unauthenticated update refused", "workflow", id, "update", update,
-			"signed", len(sig) > 0)
+			"update_id", updateID, "signed", len(sig) > 0)
 		return errUnauthenticated(update)
 	}
 	return nil

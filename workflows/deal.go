@@ -235,10 +235,10 @@ func (p *dealProcess) requestReview(ctx workflow.Context, by identity.User) erro
 	}
 	title := fmt.Sprintf("%s: %s for %s", kind, p.deal.Title, p.deal.Customer.Name)
 	if p.cases[r.CaseID] {
-		var in any = ResubmitInput{Actor: r.RequestedBy, Title: title, Subject: subject, Facts: facts}
+		var in any = ResubmitInput{Actor: r.RequestedBy, Title: title, Subject: subject, Facts: facts, Seq: int64(r.Round)}
 		if p.updates != nil { // the case checks that its parent sent it
 			var err error
-			if in, err = SignUpdate(*p.updates, ApprovalWorkflowID(r.CaseID), ApprovalResubmitSignal, in); err != nil {
+			if in, err = SignUpdate(*p.updates, ApprovalWorkflowID(r.CaseID), ApprovalResubmitSignal, "", in); err != nil {
 				return err
 			}
 		}
@@ -282,9 +282,18 @@ func (p *dealProcess) subjectPeople() []string {
 	return out
 }
 
+// ERPRecordCheckChange versions the deal workflow: from version 1 an ERP
+// record signalled to the deal (DealERPSignal, which anyone who reaches
+// Temporal can send) is applied only when l2c's copy of the ERP's data holds
+// it for this deal as heard (ConfirmERPRecord); otherwise it is refused on
+// the audit trail. The version is taken at the first record a run receives,
+// so a deal that received records before keeps taking them as they come.
+const ERPRecordCheckChange = "erp-record-check"
+
 // receiveERPRecords records each invoice and payment the ERP sync reports, one
 // at a time, like any other transition. A record the deal already has, or one
-// for a deal not yet ordered or already finished, is noted in the log and dropped.
+// for a deal not yet ordered or already finished, is noted in the log and
+// dropped; from ERPRecordCheckChange, so is one the ERP's data does not hold.
 func (p *dealProcess) receiveERPRecords(ctx workflow.Context) {
 	ch := workflow.GetSignalChannel(ctx, DealERPSignal)
 	for {
@@ -294,6 +303,9 @@ func (p *dealProcess) receiveERPRecords(ctx workflow.Context) {
 		}
 		if err := workflow.Await(ctx, func() bool { return p.opened }); err != nil {
 			return
+		}
+		if workflow.GetVersion(ctx, ERPRecordCheckChange, workflow.DefaultVersion, 1) == 1 && !p.confirmERPRecord(ctx, rec) {
+			continue
 		}
 		err := p.transition(ctx, func(d deal.Deal, now time.Time) (deal.Deal, deal.HistoryEntry, error) {
 			return deal.RecordFromERP(d, rec.Invoice, rec.Payment, now)
@@ -305,6 +317,23 @@ func (p *dealProcess) receiveERPRecords(ctx workflow.Context) {
 			workflow.GetLogger(ctx).Error("ERP record failed", "deal", p.deal.ID, "error", err)
 		}
 	}
+}
+
+// confirmERPRecord checks rec against the ERP's data l2c holds; false when
+// it is refused (on the audit trail) or cannot be checked.
+func (p *dealProcess) confirmERPRecord(ctx workflow.Context, rec ERPRecord) bool {
+	var a *activities.Approvals
+	var check activities.ERPRecordCheck
+	actx := workflow.WithActivityOptions(ctx, saveOptions)
+	in := activities.ConfirmERPRecordInput{DealID: p.deal.ID, Record: rec}
+	if err := workflow.ExecuteActivity(actx, a.ConfirmERPRecord, in).Get(ctx, &check); err != nil {
+		workflow.GetLogger(ctx).Error("ERP record not checked; ignored", "deal", p.deal.ID, "error", err)
+		return false
+	}
+	if !check.Held {
+		workflow.GetLogger(ctx).Warn("ERP record refused", "deal", p.deal.ID, "reason", check.Reason)
+	}
+	return check.Held
 }
 
 // run records the opening, then follows the deal stage by stage. Most stages
@@ -393,7 +422,7 @@ func lapsed(f func(deal.Deal, time.Time) (deal.Deal, deal.HistoryEntry, bool)) s
 func (p *dealProcess) validateAct(ctx workflow.Context, in ActInput) error {
 	// First, and even while busy: only the API, which authenticated the
 	// actor, may speak for them.
-	if err := authenticate(ctx, p.updates, DealActUpdate, in); err != nil {
+	if err := authenticate(ctx, p.updates, DealActUpdate, currentUpdateID(ctx), in); err != nil {
 		return err
 	}
 	if p.busy {

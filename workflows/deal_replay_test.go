@@ -24,6 +24,10 @@ func TestDealWorkflowReplay(t *testing.T) {
 		// v2 (controls): owners checked against their roles, shipment, invoice
 		// and payment by others than the seller, paid in full
 		"testdata/deal_controls.json",
+		// erp-record-check: a fake payment, a fake invoice and a real
+		// payment with its amount raised refused against the ERP's data,
+		// then the ERP's own invoice and payments closing the deal
+		"testdata/deal_controls_erp_confirmed.json",
 	} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
@@ -52,6 +56,9 @@ func TestApprovalWorkflowReplay(t *testing.T) {
 		// that routed it was declared away; four eyes sending a stage up
 		"testdata/approval_controls_rejected_again.json",
 		"testdata/approval_controls_four_eyes.json",
+		// resubmit-seq: rejected twice, the deal's round-2 resubmission
+		// signalled again and ignored, then the deal's round 3 approved
+		"testdata/approval_controls_resubmission_replayed.json",
 	} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
