@@ -1,10 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -203,13 +206,9 @@ func (h deals) live(w http.ResponseWriter, r *http.Request) error {
 // deal's rules before anything changes, and answers with the deal as it now is.
 func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
-	var a deal.Action
-	sent, err := decodeJSONFields(w, r, &a)
+	a, err := decodeAction(w, r)
 	if err != nil {
 		return err
-	}
-	if bad := deal.UnexpectedFields(a.Name, sent); len(bad) > 0 {
-		return problem(http.StatusBadRequest, "unexpected_field", fmt.Sprintf("%s does not take these fields", a.Name), bad...)
 	}
 	defer h.queue.lock("deal/" + id)()
 	current, err := h.find(r, id)
@@ -258,6 +257,71 @@ func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return h.render(w, r, http.StatusOK, id)
+}
+
+// decodeAction reads an action request: its name, its reason and the action's
+// payload, decoded strictly into the payload type its registry row names (the
+// type is the allow-list), and turns it into the flat deal.Action the workflow
+// carries. A field of another action, or one l2c works out itself, is refused
+// by name. A request for no known action is decoded as the flat action, for
+// the rules to refuse by name.
+func decodeAction(w http.ResponseWriter, r *http.Request) (deal.Action, error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return deal.Action{}, problem(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request body is over %d bytes", maxBody))
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	var head struct {
+		Name deal.ActionName `json:"action"`
+	}
+	_ = json.Unmarshal(raw, &head) // a body that is no object is answered below, as any other
+	spec, known := deal.LookupAction(head.Name)
+	var sent []string
+	if !known || spec.Flat() {
+		// The flat action holds every field of the older actions: what it
+		// does not know, no action takes ("unknown field").
+		var a deal.Action
+		if sent, err = decodeJSONFields(w, r, &a); err != nil || !known {
+			return a, err
+		}
+	} else if err := decodeJSON(w, r, &map[string]json.RawMessage{}); err != nil {
+		return deal.Action{}, err
+	}
+	fields := map[string]json.RawMessage{}
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return deal.Action{}, problem(http.StatusBadRequest, "malformed_json", "send a JSON object")
+	}
+	if sent == nil {
+		sent = slices.Sorted(maps.Keys(fields))
+	}
+	if bad := deal.UnexpectedFields(spec.Name, sent); len(bad) > 0 {
+		return deal.Action{}, problem(http.StatusBadRequest, "unexpected_field", fmt.Sprintf("%s does not take these fields", spec.Name), bad...)
+	}
+	var common struct {
+		Name   deal.ActionName `json:"action"`
+		Reason string          `json:"reason"`
+	}
+	envelope := map[string]json.RawMessage{}
+	for _, k := range []string{"action", "reason"} {
+		if v, ok := fields[k]; ok {
+			envelope[k] = v
+			delete(fields, k)
+		}
+	}
+	payload := spec.NewPayload()
+	for _, part := range []struct {
+		into any
+		from map[string]json.RawMessage
+	}{{&common, envelope}, {payload, fields}} {
+		b, err := json.Marshal(part.from)
+		if err != nil {
+			return deal.Action{}, fmt.Errorf("re-encode %s request: %w", spec.Name, err)
+		}
+		if err := decodeStrict(bytes.NewReader(b), part.into); err != nil {
+			return deal.Action{}, err
+		}
+	}
+	return spec.Action(payload, common.Reason)
 }
 
 // awaitReviewCase waits, when the action opened a review, until its approval

@@ -122,7 +122,7 @@ func controlledMay(action ActionName, d *Deal, by identity.User) error {
 // from finance or a collector. The API applies it to every deal; the rules to
 // deals that run the controls.
 func CheckSegregation(action ActionName, d *Deal, by identity.User) error {
-	if r, ok := rules[action]; !ok || !slices.Contains(r.stages, d.Stage) {
+	if s, ok := LookupAction(action); !ok || !slices.Contains(s.Stages, d.Stage) {
 		return nil // the stage refuses it first, with its own answer
 	}
 	switch action {
@@ -171,9 +171,3 @@ func checkAssignedOwners(next *Deal, a Action) error {
 	}
 	return SegregationOfDuties(next.Owners, a.OwnerRoles, check)
 }
-
-// worked out by l2c, never taken from a client (see UnexpectedFields).
-var serverFields = []string{"customer_min_discount", "customer_payment_terms", "owner_roles", "deadline_at", "today",
-	"nonstandard_terms", "non_template"}
-
-func isServerField(f string) bool { return slices.Contains(serverFields, f) }

@@ -10,63 +10,31 @@ import (
 	"github.com/l2c/l2c/internal/money"
 )
 
-// rule says when an action is allowed and what it does.
-type rule struct {
-	stages []Stage
-	// may reports why by may not take this action on d, or nil.
-	may func(d *Deal, by identity.User) error
-	// apply checks the action's fields and changes next accordingly. It returns
-	// the reason to record in history.
-	apply func(next *Deal, by identity.User, a Action, now time.Time) (string, error)
-}
-
-var rules = map[ActionName]rule{
-	ActSubmitQuote:     {[]Stage{StageOpportunity, StageQuote}, salesTeam, submitQuote},
-	ActAcceptQuote:     {[]Stage{StageQuote}, salesTeam, acceptQuote},
-	ActRecordBid:       {[]Stage{StageBid}, salesTeam, recordBid},
-	ActSubmitContract:  {[]Stage{StageContractReview}, salesTeam, submitContract},
-	ActApproveContract: {[]Stage{StageContractReview}, contractReviewer, decideContract(true)},
-	ActRejectContract:  {[]Stage{StageContractReview}, contractReviewer, decideContract(false)},
-	ActPlaceOrder:      {[]Stage{StageOrder}, salesTeam, placeOrder},
-	ActApproveOrder:    {[]Stage{StageOrder}, orderReviewer, decideOrder(true)},
-	ActRejectOrder:     {[]Stage{StageOrder}, orderReviewer, decideOrder(false)},
-	ActRecordShipment:  {[]Stage{StageDelivery}, deliveryTeam, recordShipment},
-	ActRecordInvoice:   {[]Stage{StagePaymentCollection}, invoicing, recordInvoice},
-	ActRecordPayment:   {[]Stage{StagePaymentCollection}, collecting, recordPayment},
-	ActMarkLost:        {[]Stage{StageOpportunity, StageQuote, StageBid, StageContractReview}, salesTeam, markLost},
-	ActAssignOwners: {[]Stage{StageOpportunity, StageQuote, StageBid, StageContractReview, StageOrder,
-		StageDelivery, StagePaymentCollection}, salesTeam, assignOwners},
-}
-
 // Apply runs action a by user by on deal d at time now. It returns the next
 // state and the history entry for the transition, or an *Error saying why not;
 // d itself is never changed, so a refused action changes nothing.
 func Apply(d Deal, by identity.User, a Action, now time.Time) (Deal, HistoryEntry, error) {
 	now = storable(now)
-	r, ok := rules[a.Name]
+	r, ok := LookupAction(a.Name)
 	if !ok {
-		names := make([]string, len(ActionNames))
-		for i, n := range ActionNames {
-			names[i] = string(n)
-		}
 		return d, HistoryEntry{}, &Error{Kind: ErrUnknownAction,
-			Message: fmt.Sprintf("unknown action %q; known actions: %s", a.Name, strings.Join(names, ", "))}
+			Message: fmt.Sprintf("unknown action %q; known actions: %s", a.Name, knownActions())}
 	}
 	if d.Stage.Terminal() {
 		return d, HistoryEntry{}, wrongStage("deal %s is %s; no further action is possible", d.ID, d.Stage)
 	}
-	if !slices.Contains(r.stages, d.Stage) {
+	if !slices.Contains(r.Stages, d.Stage) {
 		return d, HistoryEntry{}, wrongStage("%s is not possible while the deal is in stage %s (only in %s)",
-			a.Name, d.Stage, joinStages(r.stages))
+			a.Name, d.Stage, joinStages(r.Stages))
 	}
-	if err := r.may(&d, by); err != nil {
+	if err := r.May(&d, by); err != nil {
 		return d, HistoryEntry{}, err
 	}
 	if err := controlledMay(a.Name, &d, by); err != nil {
 		return d, HistoryEntry{}, err
 	}
 	next := d.clone()
-	reason, err := r.apply(&next, by, a, now)
+	reason, err := r.Apply(&next, by, a, now)
 	if err != nil {
 		return d, HistoryEntry{}, err
 	}
