@@ -332,18 +332,11 @@ func (h deals) awaitReviewCase(r *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
-	var caseID string
-	switch {
-	case d.Contract != nil && d.Contract.Review.Status == deal.ReviewPending:
-		caseID = d.Contract.Review.CaseID
-	case d.Order != nil && d.Order.Review.Status == deal.ReviewPending:
-		caseID = d.Order.Review.CaseID
-	case d.CurrentQuote() != nil && d.CurrentQuote().Review != nil && d.CurrentQuote().Review.Status == deal.ReviewPending:
-		caseID = d.CurrentQuote().Review.CaseID
-	}
-	if caseID == "" {
+	review, _ := d.PendingReview()
+	if review == nil || review.CaseID == "" {
 		return nil
 	}
+	caseID := review.CaseID
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
 		c, err := h.DB.CaseGet(r.Context(), caseID)
 		if err == nil && (c.Status.Done() || (c.Status == approval.StatusInReview && len(c.Pending()) > 0)) {

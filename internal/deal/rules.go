@@ -203,7 +203,7 @@ func submitQuote(next *Deal, by identity.User, a Action, now time.Time) (string,
 	if next.ReviewEngine && a.CustomerMinDiscount != nil && discount < *a.CustomerMinDiscount {
 		q.Status = QuotePendingApproval
 		q.Review = &Review{Status: ReviewPending, Round: rev, RequestedBy: by.ID, RequestedAt: now,
-			CaseID: caseForReview(next, prevReview, "quote_discount", rev)}
+			CaseID: caseFor(next, StageQuote, prevReview, rev)}
 		// The history is read by everyone who sees the deal; the minimum is
 		// one of the customer's terms, which not all of them may see.
 		reason += fmt.Sprintf("; discount %s%% is below the customer's minimum: awaiting approval", discount)
@@ -280,7 +280,7 @@ func submitContract(next *Deal, by identity.User, a Action, now time.Time) (stri
 	next.Contract = &Contract{Number: strings.TrimSpace(a.ContractNo), Amount: *a.Amount,
 		PaymentTerms: a.PaymentTerms, NonstandardTerms: a.NonstandardTerms, NonTemplate: a.NonTemplate,
 		Review: Review{Status: ReviewPending, Round: round, RequestedBy: by.ID, RequestedAt: now,
-			CaseID: caseFor(next, d.Contract, "contract_review", round)}}
+			CaseID: caseFor(next, StageContractReview, contractReview(&d), round)}}
 	reason := fmt.Sprintf("contract %s (%s %s) submitted for review, round %d",
 		next.Contract.Number, a.Amount, next.Currency, round)
 	if next.Controls {
@@ -350,7 +350,7 @@ func placeOrder(next *Deal, by identity.User, a Action, now time.Time) (string, 
 	o := &Order{Kind: a.Kind, ERPNumber: a.ERPOrderNo, DeliveryDue: a.DeliveryDue, DueAt: a.DeadlineAt,
 		Review: Review{Round: round, RequestedBy: by.ID, RequestedAt: now}}
 	if a.Kind == OrderCustom {
-		o.Review.CaseID = caseForReview(next, prev, "custom_order", round)
+		o.Review.CaseID = caseFor(next, StageOrder, prev, round)
 	}
 	next.Order = o
 	if a.Kind == OrderStock {
@@ -378,27 +378,6 @@ func decideOrder(approve bool) func(*Deal, identity.User, Action, time.Time) (st
 	}
 }
 
-// caseFor names the approval case for a contract review when the engine runs
-// reviews: a resubmission after a rejection continues the returned case (a new
-// round in it); otherwise a new case starts.
-func caseFor(d *Deal, prev *Contract, kind string, round int) string {
-	var r *Review
-	if prev != nil {
-		r = &prev.Review
-	}
-	return caseForReview(d, r, kind, round)
-}
-
-func caseForReview(d *Deal, prev *Review, kind string, round int) string {
-	if !d.ReviewEngine {
-		return ""
-	}
-	if prev != nil && prev.CaseID != "" && prev.Status == ReviewRejected {
-		return prev.CaseID
-	}
-	return fmt.Sprintf("%s.%s.%d", kind, d.ID, round)
-}
-
 // ReviewNews applies what an approval case reports about the deal's review:
 // approved moves the deal on, returned puts it back with the requester, and
 // withdrawn leaves the stage open for a new request. News about a case that is
@@ -407,16 +386,11 @@ func ReviewNews(d Deal, caseID string, status string, by, note string, now time.
 	now = storable(now)
 	next := d.clone()
 	var r *Review
-	var onApproval Stage
-	q := next.CurrentQuote()
-	switch {
-	case d.Stage == StageQuote && q != nil && q.Review != nil && q.Review.CaseID == caseID:
-		r, onApproval = q.Review, StageQuote
-	case d.Stage == StageContractReview && next.Contract != nil && next.Contract.Review.CaseID == caseID:
-		r, onApproval = &next.Contract.Review, StageOrder
-	case d.Stage == StageOrder && next.Order != nil && next.Order.Review.CaseID == caseID:
-		r, onApproval = &next.Order.Review, StageDelivery
-	default:
+	p := reviewPointAt(d.Stage)
+	if p != nil {
+		r = p.Review(&next)
+	}
+	if r == nil || r.CaseID != caseID {
 		return d, HistoryEntry{}, wrongStage("case %s is not the deal's current review", caseID)
 	}
 	if r.Status != ReviewPending {
@@ -424,15 +398,11 @@ func ReviewNews(d Deal, caseID string, status string, by, note string, now time.
 	}
 	t := now
 	r.DecidedBy, r.DecidedAt, r.Note = by, &t, note
-	// A discount approval decides whether the quote goes out; the deal stays in
-	// the quote stage either way.
-	quoteStatus := QuoteRejected
 	var reason string
 	switch status {
 	case "approved":
 		r.Status = ReviewApproved
-		next.Stage = onApproval
-		quoteStatus = QuoteOpen
+		next.Stage = p.OnApproval
 		reason = "approval case " + caseID + " approved"
 	case "returned":
 		r.Status = ReviewRejected
@@ -443,8 +413,8 @@ func ReviewNews(d Deal, caseID string, status string, by, note string, now time.
 	default:
 		return d, HistoryEntry{}, wrongStage("case %s reports %q", caseID, status)
 	}
-	if onApproval == StageQuote {
-		q.Status = quoteStatus
+	if p.Settled != nil {
+		p.Settled(&next, status == "approved")
 	}
 	actor := by
 	if actor == "" {
