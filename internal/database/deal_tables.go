@@ -87,6 +87,14 @@ func reviewColumns[T any](f func(*T) *deal.Review) []column[T] {
 	}
 }
 
+// recorded stores who recorded a row and when.
+func recorded[T any](f func(*T) (*string, *time.Time)) []column[T] {
+	return []column[T]{
+		col("recorded_by", func(t *T) *string { by, _ := f(t); return by }),
+		instant("recorded_at", func(t *T) *time.Time { _, at := f(t); return at }),
+	}
+}
+
 // table is one of a deal's tables.
 type table[T any] struct {
 	name  string
@@ -279,13 +287,11 @@ var quotesTable = table[deal.Quote]{name: "deal_quotes", order: "revision", cols
 	jsonb("review", true, func(q *deal.Quote) **deal.Review { return &q.Review }),
 }}
 
-var bidsTable = table[deal.Bid]{name: "deal_bids", cols: []column[deal.Bid]{
+var bidsTable = table[deal.Bid]{name: "deal_bids", cols: append([]column[deal.Bid]{
 	col("number", func(b *deal.Bid) *string { return &b.Number }),
 	col("result", func(b *deal.Bid) *deal.BidResult { return &b.Result }),
 	col("note", func(b *deal.Bid) *string { return &b.Note }),
-	col("recorded_by", func(b *deal.Bid) *string { return &b.RecordedBy }),
-	instant("recorded_at", func(b *deal.Bid) *time.Time { return &b.RecordedAt }),
-}}
+}, recorded(func(b *deal.Bid) (*string, *time.Time) { return &b.RecordedBy, &b.RecordedAt })...)}
 
 var contractsTable = table[deal.Contract]{name: "deal_contracts", cols: append([]column[deal.Contract]{
 	col("number", func(c *deal.Contract) *string { return &c.Number }),
@@ -306,32 +312,26 @@ var ordersTable = table[deal.Order]{name: "deal_orders", cols: append([]column[d
 	maybeInstant("overdue_notified_at", func(o *deal.Order) **time.Time { return &o.OverdueNotified }),
 }, reviewColumns(func(o *deal.Order) *deal.Review { return &o.Review })...)}
 
-var shipmentsTable = table[deal.Shipment]{name: "deal_shipments", order: "recorded_at, number", cols: []column[deal.Shipment]{
+var shipmentsTable = table[deal.Shipment]{name: "deal_shipments", order: "recorded_at, number", cols: append([]column[deal.Shipment]{
 	col("number", func(s *deal.Shipment) *string { return &s.Number }),
 	day("shipped_on", func(s *deal.Shipment) *deal.Date { return &s.ShippedOn }),
 	col("carrier", func(s *deal.Shipment) *string { return &s.Carrier }),
 	col("final", func(s *deal.Shipment) *bool { return &s.Final }),
-	col("recorded_by", func(s *deal.Shipment) *string { return &s.RecordedBy }),
-	instant("recorded_at", func(s *deal.Shipment) *time.Time { return &s.RecordedAt }),
-}}
+}, recorded(func(s *deal.Shipment) (*string, *time.Time) { return &s.RecordedBy, &s.RecordedAt })...)}
 
-var invoicesTable = table[deal.Invoice]{name: "deal_invoices", order: "recorded_at, number", cols: []column[deal.Invoice]{
+var invoicesTable = table[deal.Invoice]{name: "deal_invoices", order: "recorded_at, number", cols: append([]column[deal.Invoice]{
 	col("number", func(i *deal.Invoice) *string { return &i.Number }),
 	col("amount", func(i *deal.Invoice) *money.Amount { return &i.Amount }),
 	day("issued_on", func(i *deal.Invoice) *deal.Date { return &i.IssuedOn }),
 	day("due_on", func(i *deal.Invoice) *deal.Date { return &i.DueOn }),
-	col("recorded_by", func(i *deal.Invoice) *string { return &i.RecordedBy }),
-	instant("recorded_at", func(i *deal.Invoice) *time.Time { return &i.RecordedAt }),
-}}
+}, recorded(func(i *deal.Invoice) (*string, *time.Time) { return &i.RecordedBy, &i.RecordedAt })...)}
 
-var paymentsTable = table[deal.Payment]{name: "deal_payments", order: "recorded_at, reference", cols: []column[deal.Payment]{
+var paymentsTable = table[deal.Payment]{name: "deal_payments", order: "recorded_at, reference", cols: append([]column[deal.Payment]{
 	col("reference", func(p *deal.Payment) *string { return &p.Reference }),
 	col("amount", func(p *deal.Payment) *money.Amount { return &p.Amount }),
 	day("received_on", func(p *deal.Payment) *deal.Date { return &p.ReceivedOn }),
 	col("invoice_no", func(p *deal.Payment) *string { return &p.InvoiceNo }),
-	col("recorded_by", func(p *deal.Payment) *string { return &p.RecordedBy }),
-	instant("recorded_at", func(p *deal.Payment) *time.Time { return &p.RecordedAt }),
-}}
+}, recorded(func(p *deal.Payment) (*string, *time.Time) { return &p.RecordedBy, &p.RecordedAt })...)}
 
 // stageTables are the tables of a deal's stage data, rewritten on each save.
 var stageTables = []string{quotesTable.name, bidsTable.name, contractsTable.name, ordersTable.name,

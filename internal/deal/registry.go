@@ -32,7 +32,7 @@ type ActionSpec struct {
 	// Apply checks the action's fields and changes next accordingly. It returns
 	// the reason to record in history. It reads the flat Action (PayloadOf
 	// gives the typed payload back).
-	Apply func(next *Deal, by identity.User, a Action, now time.Time) (string, error)
+	Apply applyFunc
 
 	payload reflect.Type
 	fields  []string // the payload's JSON field names
@@ -41,6 +41,9 @@ type ActionSpec struct {
 	// Newer actions travel in Action.Payload.
 	flat bool
 }
+
+// applyFunc is what an action does: see ActionSpec.Apply.
+type applyFunc = func(next *Deal, by identity.User, a Action, now time.Time) (string, error)
 
 // NoPayload is the payload of an action that takes nothing but its reason.
 type NoPayload struct{}
@@ -111,11 +114,11 @@ var actionTable = []ActionSpec{
 	{Name: ActAcceptQuote, Payload: NoPayload{}, Stages: []Stage{StageQuote}, May: salesTeam, Apply: acceptQuote},
 	{Name: ActRecordBid, Payload: RecordBidPayload{}, Stages: []Stage{StageBid}, May: salesTeam, Apply: recordBid},
 	{Name: ActSubmitContract, Payload: SubmitContractPayload{}, Stages: []Stage{StageContractReview}, May: salesTeam, Apply: submitContract},
-	{Name: ActApproveContract, Payload: NoPayload{}, Stages: []Stage{StageContractReview}, May: contractReviewer, Apply: decideContract(true)},
-	{Name: ActRejectContract, Payload: NoPayload{}, Stages: []Stage{StageContractReview}, May: contractReviewer, Apply: decideContract(false)},
+	{Name: ActApproveContract, Payload: NoPayload{}, Stages: []Stage{StageContractReview}, May: stageReviewer, Apply: decideContract(true)},
+	{Name: ActRejectContract, Payload: NoPayload{}, Stages: []Stage{StageContractReview}, May: stageReviewer, Apply: decideContract(false)},
 	{Name: ActPlaceOrder, Payload: PlaceOrderPayload{}, Stages: []Stage{StageOrder}, May: salesTeam, Apply: placeOrder},
-	{Name: ActApproveOrder, Payload: NoPayload{}, Stages: []Stage{StageOrder}, May: orderReviewer, Apply: decideOrder(true)},
-	{Name: ActRejectOrder, Payload: NoPayload{}, Stages: []Stage{StageOrder}, May: orderReviewer, Apply: decideOrder(false)},
+	{Name: ActApproveOrder, Payload: NoPayload{}, Stages: []Stage{StageOrder}, May: stageReviewer, Apply: decideOrder(true)},
+	{Name: ActRejectOrder, Payload: NoPayload{}, Stages: []Stage{StageOrder}, May: stageReviewer, Apply: decideOrder(false)},
 	{Name: ActRecordShipment, Payload: RecordShipmentPayload{}, Stages: []Stage{StageDelivery}, May: deliveryTeam, Apply: recordShipment},
 	{Name: ActRecordInvoice, Payload: RecordInvoicePayload{}, Stages: []Stage{StagePaymentCollection}, May: invoicing, Apply: recordInvoice},
 	{Name: ActRecordPayment, Payload: RecordPaymentPayload{}, Stages: []Stage{StagePaymentCollection}, May: collecting, Apply: recordPayment},

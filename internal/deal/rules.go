@@ -92,18 +92,11 @@ func reviewer(d *Deal, r *Review, by identity.User) error {
 	return nil
 }
 
-func contractReviewer(d *Deal, by identity.User) error {
+// stageReviewer: a reviewer of the review in the deal's stage.
+func stageReviewer(d *Deal, by identity.User) error {
 	var r *Review
-	if d.Contract != nil {
-		r = &d.Contract.Review
-	}
-	return reviewer(d, r, by)
-}
-
-func orderReviewer(d *Deal, by identity.User) error {
-	var r *Review
-	if d.Order != nil {
-		r = &d.Order.Review
+	if p := reviewPointAt(d.Stage); p != nil {
+		r = p.Review(d)
 	}
 	return reviewer(d, r, by)
 }
@@ -294,19 +287,31 @@ func submitContract(next *Deal, by identity.User, a Action, now time.Time) (stri
 	return orDefault(a.Reason, reason), nil
 }
 
-func decideContract(approve bool) func(*Deal, identity.User, Action, time.Time) (string, error) {
-	return func(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
-		if next.Contract == nil || next.Contract.Review.Status != ReviewPending {
-			return "", wrongStage("no contract is waiting for review")
+// decideContract and decideOrder decide, as one reviewer, the review of a
+// deal from before the review engine.
+var (
+	decideContract = decideReview("contract", func(d *Deal) string { return "contract " + d.Contract.Number + " approved" })
+	decideOrder    = decideReview("custom order", func(*Deal) string { return "custom order approved" })
+)
+
+// decideReview decides the review pending in the deal's stage (what names its
+// subject); approval moves the deal on as its review point says.
+func decideReview(what string, approved func(*Deal) string) func(approve bool) applyFunc {
+	return func(approve bool) applyFunc {
+		return func(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
+			r, point := next.PendingReview()
+			if r == nil {
+				return "", wrongStage("no %s is waiting for review", what)
+			}
+			if err := decide(r, approve, by, a, now); err != nil {
+				return "", err
+			}
+			if approve {
+				next.Stage = point.OnApproval
+				return orDefault(a.Reason, approved(next)), nil
+			}
+			return a.Reason, nil
 		}
-		if err := decide(&next.Contract.Review, approve, by, a, now); err != nil {
-			return "", err
-		}
-		if approve {
-			next.Stage = StageOrder
-			return orDefault(a.Reason, "contract "+next.Contract.Number+" approved"), nil
-		}
-		return a.Reason, nil
 	}
 }
 
@@ -360,22 +365,6 @@ func placeOrder(next *Deal, by identity.User, a Action, now time.Time) (string, 
 	}
 	o.Review.Status = ReviewPending
 	return orDefault(a.Reason, "custom order placed for review, delivery due "+a.DeliveryDue.String()), nil
-}
-
-func decideOrder(approve bool) func(*Deal, identity.User, Action, time.Time) (string, error) {
-	return func(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
-		if next.Order == nil || next.Order.Review.Status != ReviewPending {
-			return "", wrongStage("no custom order is waiting for review")
-		}
-		if err := decide(&next.Order.Review, approve, by, a, now); err != nil {
-			return "", err
-		}
-		if approve {
-			next.Stage = StageDelivery
-			return orDefault(a.Reason, "custom order approved"), nil
-		}
-		return a.Reason, nil
-	}
 }
 
 // ReviewNews applies what an approval case reports about the deal's review:
