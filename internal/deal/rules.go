@@ -252,28 +252,20 @@ func recordBid(next *Deal, by identity.User, a Action, now time.Time) (string, e
 }
 
 func submitContract(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
-	d := *next
 	if next.Contract != nil && next.Contract.Review.Status == ReviewPending {
 		return "", wrongStage("contract %s is already in review", next.Contract.Number)
 	}
 	var fe fieldErrors
 	fe.Required("contract_no", a.ContractNo)
-	if a.Amount == nil {
-		fe.Add("amount", "is required")
-	} else if *a.Amount <= 0 {
-		fe.Add("amount", "must be positive")
-	}
+	positiveAmount(&fe, a.Amount)
 	if err := fe.Err(); err != nil {
 		return "", err
 	}
-	round := 1
-	if next.Contract != nil {
-		round = next.Contract.Review.Round + 1
-	}
+	round, prev := nextReview(next, StageContractReview)
 	next.Contract = &Contract{Number: strings.TrimSpace(a.ContractNo), Amount: *a.Amount,
 		PaymentTerms: a.PaymentTerms, NonstandardTerms: a.NonstandardTerms, NonTemplate: a.NonTemplate,
 		Review: Review{Status: ReviewPending, Round: round, RequestedBy: by.ID, RequestedAt: now,
-			CaseID: caseFor(next, StageContractReview, contractReview(&d), round)}}
+			CaseID: caseFor(next, StageContractReview, prev, round)}}
 	reason := fmt.Sprintf("contract %s (%s %s) submitted for review, round %d",
 		next.Contract.Number, a.Amount, next.Currency, round)
 	if next.Controls {
@@ -344,14 +336,7 @@ func placeOrder(next *Deal, by identity.User, a Action, now time.Time) (string, 
 	if err := fe.Err(); err != nil {
 		return "", err
 	}
-	round := 1
-	if next.Order != nil {
-		round = next.Order.Review.Round + 1
-	}
-	var prev *Review
-	if next.Order != nil {
-		prev = &next.Order.Review
-	}
+	round, prev := nextReview(next, StageOrder)
 	o := &Order{Kind: a.Kind, ERPNumber: a.ERPOrderNo, DeliveryDue: a.DeliveryDue, DueAt: a.DeadlineAt,
 		Review: Review{Round: round, RequestedBy: by.ID, RequestedAt: now}}
 	if a.Kind == OrderCustom {
@@ -412,6 +397,41 @@ func ReviewNews(d Deal, caseID string, status string, by, note string, now time.
 	return next, next.record(d.Stage, actor, "review_"+status, reason, now), nil
 }
 
+// nextReview returns the round of a new review at stage and the review it
+// follows, if any.
+func nextReview(d *Deal, stage Stage) (int, *Review) {
+	prev := reviewPointAt(stage).Review(d)
+	if prev == nil {
+		return 1, nil
+	}
+	return prev.Round + 1, prev
+}
+
+// newNumber records a missing number (field), or one that a record the deal
+// already has carries.
+func newNumber[T any](fe *fieldErrors, field, what, no string, recorded []T, numberOf func(T) string) {
+	fe.Required(field, no)
+	for _, r := range recorded {
+		if numberOf(r) == no {
+			fe.Add(field, "%s %s is already recorded", what, no)
+		}
+	}
+}
+
+// positiveAmount records a missing or non-positive amount; it reports whether
+// the amount can be checked further.
+func positiveAmount(fe *fieldErrors, amount *money.Amount) bool {
+	switch {
+	case amount == nil:
+		fe.Add("amount", "is required")
+	case *amount <= 0:
+		fe.Add("amount", "must be positive")
+	default:
+		return true
+	}
+	return false
+}
+
 // decide records a single reviewer's decision; a rejection needs a reason.
 func decide(r *Review, approve bool, by identity.User, a Action, now time.Time) error {
 	if !approve && strings.TrimSpace(a.Reason) == "" {
@@ -428,12 +448,7 @@ func decide(r *Review, approve bool, by identity.User, a Action, now time.Time) 
 
 func recordShipment(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
 	var fe fieldErrors
-	fe.Required("shipment_no", a.ShipmentNo)
-	for _, s := range next.Shipments {
-		if s.Number == a.ShipmentNo {
-			fe.Add("shipment_no", "shipment %s is already recorded", a.ShipmentNo)
-		}
-	}
+	newNumber(&fe, "shipment_no", "shipment", a.ShipmentNo, next.Shipments, func(s Shipment) string { return s.Number })
 	switch {
 	case a.ShippedOn.IsZero():
 		fe.Add("shipped_on", "is required")
@@ -456,19 +471,9 @@ func recordShipment(next *Deal, by identity.User, a Action, now time.Time) (stri
 
 func recordInvoice(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
 	var fe fieldErrors
-	fe.Required("invoice_no", a.InvoiceNo)
-	for _, i := range next.Invoices {
-		if i.Number == a.InvoiceNo {
-			fe.Add("invoice_no", "invoice %s is already recorded", a.InvoiceNo)
-		}
-	}
+	newNumber(&fe, "invoice_no", "invoice", a.InvoiceNo, next.Invoices, func(i Invoice) string { return i.Number })
 	contract := next.Contract.Amount
-	switch {
-	case a.Amount == nil:
-		fe.Add("amount", "is required")
-	case *a.Amount <= 0:
-		fe.Add("amount", "must be positive")
-	case next.Invoiced()+*a.Amount > contract:
+	if positiveAmount(&fe, a.Amount) && next.Invoiced()+*a.Amount > contract {
 		fe.Add("amount", "would invoice %s in all, more than the contract amount %s", next.Invoiced()+*a.Amount, contract)
 	}
 	if a.IssuedOn.IsZero() {
@@ -490,12 +495,7 @@ func recordInvoice(next *Deal, by identity.User, a Action, now time.Time) (strin
 
 func recordPayment(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
 	var fe fieldErrors
-	fe.Required("payment_ref", a.PaymentRef)
-	for _, p := range next.Payments {
-		if p.Reference == a.PaymentRef {
-			fe.Add("payment_ref", "payment %s is already recorded", a.PaymentRef)
-		}
-	}
+	newNumber(&fe, "payment_ref", "payment", a.PaymentRef, next.Payments, func(p Payment) string { return p.Reference })
 	if a.ReceivedOn.IsZero() {
 		fe.Add("received_on", "is required")
 	}
@@ -513,12 +513,7 @@ func recordPayment(next *Deal, by identity.User, a Action, now time.Time) (strin
 			}
 		}
 	}
-	switch {
-	case a.Amount == nil:
-		fe.Add("amount", "is required")
-	case *a.Amount <= 0:
-		fe.Add("amount", "must be positive")
-	case *a.Amount > outstanding:
+	if positiveAmount(&fe, a.Amount) && *a.Amount > outstanding {
 		fe.Add("amount", "%s is more than the %s outstanding", a.Amount, outstanding)
 	}
 	if err := fe.Err(); err != nil {
