@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -305,12 +306,21 @@ func (a *Action) Resolve(now time.Time, loc *time.Location) {
 	}
 }
 
-// People returns the user IDs an action names, keyed by field.
+// People returns the user IDs an action names, keyed by field. An unknown
+// action is read as the flat Action it arrived as: the people any of its
+// fields name.
 func (a Action) People() map[string]string {
-	if p, ok := a.payload().(interface{ People() map[string]string }); ok {
-		return nonEmpty(p.People())
+	specs := flatSpecs()
+	if s, ok := LookupAction(a.Name); ok {
+		specs = []*ActionSpec{s}
 	}
-	return map[string]string{}
+	out := map[string]string{}
+	for _, s := range specs {
+		if p, ok := s.payloadValue(a).(interface{ People() map[string]string }); ok {
+			maps.Copy(out, p.People())
+		}
+	}
+	return nonEmpty(out)
 }
 
 // payload is a's typed payload, or nil for an unknown action.
@@ -319,11 +329,29 @@ func (a Action) payload() any {
 	if !ok {
 		return nil
 	}
+	return s.payloadValue(a)
+}
+
+// payloadValue is a's payload as a value of s's payload type, or nil.
+func (s *ActionSpec) payloadValue(a Action) any {
 	p, err := s.payloadOf(a)
 	if err != nil {
 		return nil
 	}
 	return reflect.ValueOf(p).Elem().Interface()
+}
+
+// flatSpecs are the registered actions whose payload lies in the flat fields.
+func flatSpecs() []*ActionSpec {
+	registry.RLock()
+	defer registry.RUnlock()
+	var out []*ActionSpec
+	for _, n := range registry.names {
+		if s := registry.byName[n]; s.flat {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // The flat Action's fields by JSON name; those tagged l2c:"common" every

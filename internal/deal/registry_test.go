@@ -86,6 +86,8 @@ func TestResolveAndPeopleFromThePayload(t *testing.T) {
 	require.Equal(t, map[string]string{"payment_owner": "wu"}, Action{Name: ActAssignOwners, PaymentOwner: "wu"}.People())
 	require.Empty(t, Action{Name: ActMarkLost}.People())
 	require.Empty(t, Action{Name: "sing"}.People())
+	require.Equal(t, map[string]string{"delivery_owner": "x"}, Action{Name: "sing", DeliveryOwner: "x"}.People(),
+		"an unknown action's people are checked as before")
 }
 
 func TestRegisterActionRefusesBrokenRows(t *testing.T) {
