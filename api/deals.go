@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -276,52 +275,21 @@ func decodeAction(w http.ResponseWriter, r *http.Request) (deal.Action, error) {
 	}
 	_ = json.Unmarshal(raw, &head) // a body that is no object is answered below, as any other
 	spec, known := deal.LookupAction(head.Name)
-	var sent []string
-	if !known || spec.Flat() {
-		// The flat action holds every field of the older actions: what it
-		// does not know, no action takes ("unknown field").
-		var a deal.Action
-		if sent, err = decodeJSONFields(w, r, &a); err != nil || !known {
-			return a, err
-		}
-	} else if err := decodeJSON(w, r, &map[string]json.RawMessage{}); err != nil {
-		return deal.Action{}, err
+	// The flat action holds every field of the older actions: what it does
+	// not know, none of them takes ("unknown field").
+	var flat deal.Action
+	var into any = &flat
+	if known && !spec.Flat() {
+		into = &map[string]json.RawMessage{}
 	}
-	fields := map[string]json.RawMessage{}
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return deal.Action{}, problem(http.StatusBadRequest, "malformed_json", "send a JSON object")
-	}
-	if sent == nil {
-		sent = slices.Sorted(maps.Keys(fields))
+	sent, err := decodeJSONFields(w, r, into)
+	if err != nil || !known {
+		return flat, err
 	}
 	if bad := deal.UnexpectedFields(spec.Name, sent); len(bad) > 0 {
 		return deal.Action{}, problem(http.StatusBadRequest, "unexpected_field", fmt.Sprintf("%s does not take these fields", spec.Name), bad...)
 	}
-	var common struct {
-		Name   deal.ActionName `json:"action"`
-		Reason string          `json:"reason"`
-	}
-	envelope := map[string]json.RawMessage{}
-	for _, k := range []string{"action", "reason"} {
-		if v, ok := fields[k]; ok {
-			envelope[k] = v
-			delete(fields, k)
-		}
-	}
-	payload := spec.NewPayload()
-	for _, part := range []struct {
-		into any
-		from map[string]json.RawMessage
-	}{{&common, envelope}, {payload, fields}} {
-		b, err := json.Marshal(part.from)
-		if err != nil {
-			return deal.Action{}, fmt.Errorf("re-encode %s request: %w", spec.Name, err)
-		}
-		if err := decodeStrict(bytes.NewReader(b), part.into); err != nil {
-			return deal.Action{}, err
-		}
-	}
-	return spec.Action(payload, common.Reason)
+	return spec.Decode(raw, func(b []byte, v any) error { return decodeStrict(bytes.NewReader(b), v) })
 }
 
 // awaitReviewCase waits, when the action opened a review, until its approval

@@ -236,6 +236,42 @@ func (s *ActionSpec) Action(payload any, reason string) (Action, error) {
 	return a, nil
 }
 
+// Decode reads a request for the action (a JSON object: "action", "reason"
+// and the payload's fields) and returns the flat Action. decode is the
+// caller's strict JSON decoding (unknown fields refused), whose errors it
+// returns as they are; it decodes the reason and the payload in turn.
+func (s *ActionSpec) Decode(body []byte, decode func(b []byte, v any) error) (Action, error) {
+	fields := map[string]json.RawMessage{}
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return Action{}, fmt.Errorf("%s request: %w", s.Name, err)
+	}
+	envelope := map[string]json.RawMessage{}
+	for k := range actionCommon {
+		if v, ok := fields[k]; ok {
+			envelope[k] = v
+			delete(fields, k)
+		}
+	}
+	var common struct {
+		Name   ActionName `json:"action"`
+		Reason string     `json:"reason"`
+	}
+	payload := s.NewPayload()
+	for _, part := range []struct {
+		from map[string]json.RawMessage
+		into any
+	}{{envelope, &common}, {fields, payload}} {
+		b, err := json.Marshal(part.from)
+		if err != nil {
+			return Action{}, fmt.Errorf("%s request: %w", s.Name, err)
+		}
+		if err := decode(b, part.into); err != nil {
+			return Action{}, err
+		}
+	}
+	return s.Action(payload, common.Reason)
+}
+
 // payloadOf returns a's payload as the action's payload type (a pointer to it).
 func (s *ActionSpec) payloadOf(a Action) (any, error) {
 	b := []byte(a.Payload)
