@@ -272,6 +272,17 @@ func dealUpsert(d *deal.Deal) (string, []any, error) {
 	return sql + ` ON CONFLICT (id) DO UPDATE SET ` + strings.Join(set, ", ") + ` WHERE deals.version < EXCLUDED.version`, args, nil
 }
 
+// historyTable is the deal's history, one row per transition.
+var historyTable = table[deal.HistoryEntry]{name: "deal_history", order: "seq", cols: []column[deal.HistoryEntry]{
+	col("seq", func(h *deal.HistoryEntry) *int64 { return &h.Seq }),
+	col("action", func(h *deal.HistoryEntry) *string { return &h.Action }),
+	col("actor", func(h *deal.HistoryEntry) *string { return &h.Actor }),
+	col("from_stage", func(h *deal.HistoryEntry) *deal.Stage { return &h.From }),
+	col("to_stage", func(h *deal.HistoryEntry) *deal.Stage { return &h.To }),
+	col("reason", func(h *deal.HistoryEntry) *string { return &h.Reason }),
+	instant("at", func(h *deal.HistoryEntry) *time.Time { return &h.At }),
+}}
+
 var quotesTable = table[deal.Quote]{name: "deal_quotes", order: "revision", cols: []column[deal.Quote]{
 	col("revision", func(q *deal.Quote) *int { return &q.Revision }),
 	jsonb("lines", false, func(q *deal.Quote) *[]deal.QuoteLine { return &q.Lines }),

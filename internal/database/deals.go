@@ -55,10 +55,11 @@ func (db *DB) DealSaveAudited(ctx context.Context, d deal.Deal, h deal.HistoryEn
 				return err
 			}
 		}
-		tag, err = tx.Exec(ctx, `
-			INSERT INTO deal_history (deal_id, seq, action, actor, from_stage, to_stage, reason, at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (deal_id, seq) DO NOTHING`,
-			d.ID, h.Seq, h.Action, h.Actor, string(h.From), string(h.To), h.Reason, h.At)
+		sql, args, err = historyTable.insert(&h, []string{"deal_id"}, d.ID)
+		if err != nil {
+			return err
+		}
+		tag, err = tx.Exec(ctx, sql+` ON CONFLICT (deal_id, seq) DO NOTHING`, args...)
 		if err != nil {
 			return fmt.Errorf("insert history: %w", err)
 		}
@@ -118,13 +119,7 @@ func (db *DB) DealGet(ctx context.Context, id string) (deal.Deal, error) {
 
 // DealHistory lists a deal's transitions, oldest first.
 func (db *DB) DealHistory(ctx context.Context, id string) ([]deal.HistoryEntry, error) {
-	h, err := collect(ctx, db.pool, `SELECT seq, action, actor, from_stage, to_stage, reason, at
-			FROM deal_history WHERE deal_id = $1 ORDER BY seq`,
-		id, func(r pgx.CollectableRow) (e deal.HistoryEntry, err error) {
-			err = r.Scan(&e.Seq, &e.Action, &e.Actor, &e.From, &e.To, &e.Reason, &e.At)
-			e.At = e.At.UTC()
-			return e, err
-		})
+	h, err := historyTable.read(ctx, db.pool, id)
 	if err != nil {
 		return nil, fmt.Errorf("deal %s history: %w", id, err)
 	}
