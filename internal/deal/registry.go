@@ -30,6 +30,10 @@ type ActionSpec struct {
 	Stages  []Stage
 	// May reports why by may not take this action on d, or nil.
 	May func(d *Deal, by identity.User) error
+	// Segregated, if set, is the segregation of duties on top of May
+	// (CheckSegregation): the API applies it to every deal, the rules to deals
+	// that run the controls.
+	Segregated func(d *Deal, by identity.User) error
 	// Apply checks the action's fields and changes next accordingly. It returns
 	// the reason to record in history. It reads the flat Action (PayloadOf
 	// gives the typed payload back).
@@ -120,9 +124,9 @@ var actionTable = []ActionSpec{
 	{Name: ActPlaceOrder, Payload: PlaceOrderPayload{}, Stages: []Stage{StageOrder}, May: salesTeam, Apply: placeOrder},
 	{Name: ActApproveOrder, Payload: NoPayload{}, Stages: []Stage{StageOrder}, May: stageReviewer, Apply: decideOrder(true)},
 	{Name: ActRejectOrder, Payload: NoPayload{}, Stages: []Stage{StageOrder}, May: stageReviewer, Apply: decideOrder(false)},
-	{Name: ActRecordShipment, Payload: RecordShipmentPayload{}, Stages: []Stage{StageDelivery}, May: deliveryTeam, Apply: recordShipment},
-	{Name: ActRecordInvoice, Payload: RecordInvoicePayload{}, Stages: []Stage{StagePaymentCollection}, May: invoicing, Apply: recordInvoice},
-	{Name: ActRecordPayment, Payload: RecordPaymentPayload{}, Stages: []Stage{StagePaymentCollection}, May: collecting, Apply: recordPayment},
+	{Name: ActRecordShipment, Payload: RecordShipmentPayload{}, Stages: []Stage{StageDelivery}, May: deliveryTeam, Segregated: shipsApart, Apply: recordShipment},
+	{Name: ActRecordInvoice, Payload: RecordInvoicePayload{}, Stages: []Stage{StagePaymentCollection}, May: invoicing, Segregated: invoicesApart, Apply: recordInvoice},
+	{Name: ActRecordPayment, Payload: RecordPaymentPayload{}, Stages: []Stage{StagePaymentCollection}, May: collecting, Segregated: collectsApart, Apply: recordPayment},
 	{Name: ActMarkLost, Payload: NoPayload{}, Stages: beforeOrder, May: salesTeam, Apply: markLost},
 	{Name: ActAssignOwners, Payload: AssignOwnersPayload{}, Stages: append(slices.Clone(beforeOrder), StageOrder,
 		StageDelivery, StagePaymentCollection), May: salesTeam, Apply: assignOwners},
