@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -203,13 +205,9 @@ func (h deals) live(w http.ResponseWriter, r *http.Request) error {
 // deal's rules before anything changes, and answers with the deal as it now is.
 func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
-	var a deal.Action
-	sent, err := decodeJSONFields(w, r, &a)
+	a, err := decodeAction(w, r)
 	if err != nil {
 		return err
-	}
-	if bad := deal.UnexpectedFields(a.Name, sent); len(bad) > 0 {
-		return problem(http.StatusBadRequest, "unexpected_field", fmt.Sprintf("%s does not take these fields", a.Name), bad...)
 	}
 	defer h.queue.lock("deal/" + id)()
 	current, err := h.find(r, id)
@@ -266,6 +264,40 @@ func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 	return h.render(w, r, http.StatusOK, id)
 }
 
+// decodeAction reads an action request: its name, its reason and the action's
+// payload, decoded strictly into the payload type its registry row names (the
+// type is the allow-list), and turns it into the flat deal.Action the workflow
+// carries. A field of another action, or one l2c works out itself, is refused
+// by name. A request for no known action is decoded as the flat action, for
+// the rules to refuse by name.
+func decodeAction(w http.ResponseWriter, r *http.Request) (deal.Action, error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return deal.Action{}, problem(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request body is over %d bytes", maxBody))
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	var head struct {
+		Name deal.ActionName `json:"action"`
+	}
+	_ = json.Unmarshal(raw, &head) // a body that is no object is answered below, as any other
+	spec, known := deal.LookupAction(head.Name)
+	// The flat action holds every field of the older actions: what it does
+	// not know, none of them takes ("unknown field").
+	var flat deal.Action
+	var into any = &flat
+	if known && !spec.Flat() {
+		into = &map[string]json.RawMessage{}
+	}
+	sent, err := decodeJSONFields(w, r, into)
+	if err != nil || !known {
+		return flat, err
+	}
+	if bad := deal.UnexpectedFields(spec.Name, sent); len(bad) > 0 {
+		return deal.Action{}, problem(http.StatusBadRequest, "unexpected_field", fmt.Sprintf("%s does not take these fields", spec.Name), bad...)
+	}
+	return spec.Decode(raw, func(b []byte, v any) error { return decodeStrict(bytes.NewReader(b), v) })
+}
+
 // awaitReviewCase waits, when the action opened a review, until its approval
 // case is recorded (the case workflow writes it moments after it starts), so
 // the approvers' inboxes show it by the time the requester hears back.
@@ -274,18 +306,11 @@ func (h deals) awaitReviewCase(r *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
-	var caseID string
-	switch {
-	case d.Contract != nil && d.Contract.Review.Status == deal.ReviewPending:
-		caseID = d.Contract.Review.CaseID
-	case d.Order != nil && d.Order.Review.Status == deal.ReviewPending:
-		caseID = d.Order.Review.CaseID
-	case d.CurrentQuote() != nil && d.CurrentQuote().Review != nil && d.CurrentQuote().Review.Status == deal.ReviewPending:
-		caseID = d.CurrentQuote().Review.CaseID
-	}
-	if caseID == "" {
+	review, _ := d.PendingReview()
+	if review == nil || review.CaseID == "" {
 		return nil
 	}
+	caseID := review.CaseID
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
 		c, err := h.DB.CaseGet(r.Context(), caseID)
 		if err == nil && (c.Status.Done() || (c.Status == approval.StatusInReview && len(c.Pending()) > 0)) {

@@ -139,7 +139,12 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return problem(http.StatusUnsupportedMediaType, "unsupported_media_type",
 			fmt.Sprintf("send the body as application/json, not %s", ct))
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	return decodeStrict(http.MaxBytesReader(w, r.Body, maxBody), v)
+}
+
+// decodeStrict is decodeJSON's decoding, from any reader.
+func decodeStrict(rd io.Reader, v any) error {
+	dec := json.NewDecoder(rd)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil && dec.More() {

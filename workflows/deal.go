@@ -18,7 +18,6 @@ import (
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
-	"github.com/l2c/l2c/internal/money"
 	"github.com/l2c/l2c/internal/refusal"
 )
 
@@ -175,55 +174,13 @@ func (p *dealProcess) receiveReviewNews(ctx workflow.Context) {
 }
 
 // pendingReview returns the review the deal waits on, what the case reviews
-// and the facts that route it.
+// and the facts that route it (deal.ReviewPoints).
 func (p *dealProcess) pendingReview() (*deal.Review, approval.Kind, []approval.Field, approval.Facts) {
-	d := &p.deal
-	q := d.CurrentQuote()
-	switch {
-	case d.Stage == deal.StageQuote && q != nil && q.Review != nil && q.Review.Status == deal.ReviewPending:
-		min := ""
-		if q.MinDiscount != nil {
-			min = q.MinDiscount.String() + "%"
-		}
-		return q.Review, approval.KindQuoteDiscount, []approval.Field{
-				{Name: "discount", Value: q.Discount.String() + "%"}, {Name: "customer_minimum", Value: min},
-				{Name: "net_total", Value: q.NetTotal.String() + " " + d.Currency}, {Name: "valid_until", Value: q.ValidUntil.String()}},
-			approval.Facts{Amount: q.NetTotal, DiscountBelowMinimum: true}
-	case d.Stage == deal.StageContractReview && d.Contract != nil && d.Contract.Review.Status == deal.ReviewPending:
-		c := d.Contract
-		template := "standard"
-		if c.NonTemplate {
-			template = "non-standard"
-		}
-		subject := []approval.Field{
-			{Name: "contract_no", Value: c.Number}, {Name: "amount", Value: c.Amount.String() + " " + d.Currency},
-			{Name: "payment_terms", Value: c.PaymentTerms}, {Name: "template", Value: template}}
-		// Only contracts submitted under the controls carry these; older
-		// subjects stay as they were.
-		if c.TemplateID != "" {
-			subject = append(subject, approval.Field{Name: "template_id", Value: c.TemplateID})
-		}
-		if c.QuoteTotal != nil {
-			subject = append(subject, approval.Field{Name: "quote_total", Value: c.QuoteTotal.String() + " " + d.Currency})
-			if e := d.EffectiveDiscount(); e != nil {
-				subject = append(subject, approval.Field{Name: "effective_discount", Value: e.String() + "%"})
-			}
-		}
-		return &c.Review, approval.KindContractReview, subject,
-			approval.Facts{Amount: c.Amount, NonstandardPaymentTerms: c.NonstandardTerms, NonTemplateContract: c.NonTemplate,
-				DiscountBelowMinimum: c.BelowQuote}
-	case d.Stage == deal.StageOrder && d.Order != nil && d.Order.Review.Status == deal.ReviewPending:
-		o := d.Order
-		var amount money.Amount
-		if d.Contract != nil {
-			amount = d.Contract.Amount
-		}
-		return &o.Review, approval.KindCustomOrder, []approval.Field{
-				{Name: "kind", Value: string(o.Kind)}, {Name: "delivery_due", Value: o.DeliveryDue.String()},
-				{Name: "erp_order_no", Value: o.ERPNumber}, {Name: "amount", Value: amount.String() + " " + d.Currency}},
-			approval.Facts{Amount: amount, CustomProducts: true}
+	r, point := p.deal.PendingReview()
+	if r == nil {
+		return nil, "", nil, approval.Facts{}
 	}
-	return nil, "", nil, approval.Facts{}
+	return r, point.Kind, point.Subject(&p.deal), point.Facts(&p.deal)
 }
 
 // requestReview starts the approval case a transition asked for, or sends the

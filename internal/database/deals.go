@@ -2,7 +2,6 @@ package database
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
-	"github.com/l2c/l2c/internal/money"
 )
 
 // DealNextID hands out the next deal number, D-000001 and up. Numbers burnt by
@@ -44,23 +42,11 @@ func (db *DB) DealSaveAudited(ctx context.Context, d deal.Deal, h deal.HistoryEn
 	var added []Notification
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		added = added[:0]
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO deals (id, title, customer_code, customer_name, tendered, currency, expected_amount,
-				purchase_timeframe, discoverer, sales_owner, delivery_owner, payment_owner, stage,
-				stage_entered_at, holder, lost_reason, created_by, created_at, closed_at, version)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,NULLIF($11,''),NULLIF($12,''),$13,$14,$15,$16,$17,$18,$19,$20)
-			ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, customer_code = EXCLUDED.customer_code,
-				customer_name = EXCLUDED.customer_name, tendered = EXCLUDED.tendered,
-				currency = EXCLUDED.currency, expected_amount = EXCLUDED.expected_amount,
-				purchase_timeframe = EXCLUDED.purchase_timeframe, discoverer = EXCLUDED.discoverer,
-				sales_owner = EXCLUDED.sales_owner, delivery_owner = EXCLUDED.delivery_owner,
-				payment_owner = EXCLUDED.payment_owner, stage = EXCLUDED.stage,
-				stage_entered_at = EXCLUDED.stage_entered_at, holder = EXCLUDED.holder,
-				lost_reason = EXCLUDED.lost_reason, closed_at = EXCLUDED.closed_at, version = EXCLUDED.version
-			WHERE deals.version < EXCLUDED.version`,
-			d.ID, d.Title, d.Customer.Code, d.Customer.Name, d.Tendered, d.Currency, int64(d.ExpectedAmount),
-			string(d.PurchaseTimeframe), d.Owners.Discoverer, d.Owners.Sales, d.Owners.Delivery, d.Owners.Payment,
-			string(d.Stage), d.StageEnteredAt, d.Holder, d.LostReason, d.CreatedBy, d.CreatedAt, d.ClosedAt, d.Version)
+		sql, args, err := dealUpsert(&d)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, sql, args...)
 		if err != nil {
 			return fmt.Errorf("upsert deal: %w", err)
 		}
@@ -69,10 +55,11 @@ func (db *DB) DealSaveAudited(ctx context.Context, d deal.Deal, h deal.HistoryEn
 				return err
 			}
 		}
-		tag, err = tx.Exec(ctx, `
-			INSERT INTO deal_history (deal_id, seq, action, actor, from_stage, to_stage, reason, at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (deal_id, seq) DO NOTHING`,
-			d.ID, h.Seq, h.Action, h.Actor, string(h.From), string(h.To), h.Reason, h.At)
+		sql, args, err = historyTable.insert(&h, []string{"deal_id"}, d.ID)
+		if err != nil {
+			return err
+		}
+		tag, err = tx.Exec(ctx, sql+` ON CONFLICT (deal_id, seq) DO NOTHING`, args...)
 		if err != nil {
 			return fmt.Errorf("insert history: %w", err)
 		}
@@ -102,61 +89,11 @@ func (db *DB) DealSaveAudited(ctx context.Context, d deal.Deal, h deal.HistoryEn
 // handful of them, so rewriting is simpler than diffing and just as cheap.
 func saveStageData(ctx context.Context, tx pgx.Tx, d deal.Deal) error {
 	b := &pgx.Batch{}
-	for _, t := range []string{"deal_quotes", "deal_bids", "deal_contracts", "deal_orders",
-		"deal_shipments", "deal_invoices", "deal_payments"} {
+	for _, t := range stageTables {
 		b.Queue(`DELETE FROM `+t+` WHERE deal_id = $1`, d.ID)
 	}
-	for _, q := range d.Quotes {
-		lines, err := json.Marshal(q.Lines)
-		if err != nil {
-			return err
-		}
-		var review []byte
-		if q.Review != nil {
-			if review, err = json.Marshal(q.Review); err != nil {
-				return err
-			}
-		}
-		b.Queue(`INSERT INTO deal_quotes (deal_id, revision, lines, discount_bp, list_total, net_total,
-				valid_until, expires_at, status, submitted_by, submitted_at, min_discount_bp, review)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
-			d.ID, q.Revision, lines, int64(q.Discount), int64(q.ListTotal), int64(q.NetTotal),
-			pgDate(q.ValidUntil), q.ExpiresAt, string(q.Status), q.SubmittedBy, q.SubmittedAt, q.MinDiscount, review)
-	}
-	if bid := d.Bid; bid != nil {
-		b.Queue(`INSERT INTO deal_bids (deal_id, number, result, note, recorded_by, recorded_at)
-			VALUES ($1,$2,$3,$4,$5,$6)`, d.ID, bid.Number, string(bid.Result), bid.Note, bid.RecordedBy, bid.RecordedAt)
-	}
-	if c := d.Contract; c != nil {
-		r := c.Review
-		b.Queue(`INSERT INTO deal_contracts (deal_id, number, amount, review_status, review_round,
-				requested_by, requested_at, decided_by, decided_at, note, payment_terms, nonstandard_terms,
-				non_template, case_id, template_id, quote_total, below_quote)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`, d.ID, c.Number, int64(c.Amount),
-			string(r.Status), r.Round, r.RequestedBy, r.RequestedAt, r.DecidedBy, r.DecidedAt, r.Note, c.PaymentTerms,
-			c.NonstandardTerms, c.NonTemplate, r.CaseID, c.TemplateID, (*int64)(c.QuoteTotal), c.BelowQuote)
-	}
-	if o := d.Order; o != nil {
-		r := o.Review
-		b.Queue(`INSERT INTO deal_orders (deal_id, kind, erp_number, delivery_due, due_at, review_status,
-				review_round, requested_by, requested_at, decided_by, decided_at, note, overdue_notified_at, case_id)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`, d.ID, string(o.Kind), o.ERPNumber,
-			pgDate(o.DeliveryDue), o.DueAt, string(r.Status), r.Round, r.RequestedBy, r.RequestedAt,
-			r.DecidedBy, r.DecidedAt, r.Note, o.OverdueNotified, r.CaseID)
-	}
-	for _, s := range d.Shipments {
-		b.Queue(`INSERT INTO deal_shipments (deal_id, number, shipped_on, carrier, final, recorded_by, recorded_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7)`, d.ID, s.Number, pgDate(s.ShippedOn), s.Carrier, s.Final, s.RecordedBy, s.RecordedAt)
-	}
-	for _, i := range d.Invoices {
-		b.Queue(`INSERT INTO deal_invoices (deal_id, number, amount, issued_on, due_on, recorded_by, recorded_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7)`, d.ID, i.Number, int64(i.Amount), pgDate(i.IssuedOn), pgDate(i.DueOn),
-			i.RecordedBy, i.RecordedAt)
-	}
-	for _, p := range d.Payments {
-		b.Queue(`INSERT INTO deal_payments (deal_id, reference, amount, received_on, invoice_no, recorded_by, recorded_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7)`, d.ID, p.Reference, int64(p.Amount), pgDate(p.ReceivedOn), p.InvoiceNo,
-			p.RecordedBy, p.RecordedAt)
+	if err := queueStageData(b, d); err != nil {
+		return fmt.Errorf("save stage data: %w", err)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("save stage data: %w", err)
@@ -164,31 +101,12 @@ func saveStageData(ctx context.Context, tx pgx.Tx, d deal.Deal) error {
 	return nil
 }
 
-const dealColumns = `id, title, customer_code, customer_name, tendered, currency, expected_amount,
-	purchase_timeframe, discoverer, sales_owner, coalesce(delivery_owner, ''), coalesce(payment_owner, ''),
-	stage, stage_entered_at, holder, lost_reason, created_by, created_at, closed_at, version`
-
-func scanDeal(row pgx.Row, d *deal.Deal) error {
-	var expected int64
-	var timeframe, stage string
-	err := row.Scan(&d.ID, &d.Title, &d.Customer.Code, &d.Customer.Name, &d.Tendered, &d.Currency, &expected,
-		&timeframe, &d.Owners.Discoverer, &d.Owners.Sales, &d.Owners.Delivery, &d.Owners.Payment,
-		&stage, &d.StageEnteredAt, &d.Holder, &d.LostReason, &d.CreatedBy, &d.CreatedAt, &d.ClosedAt, &d.Version)
-	d.ExpectedAmount, d.PurchaseTimeframe, d.Stage = money.Amount(expected), deal.Timeframe(timeframe), deal.Stage(stage)
-	d.StageEnteredAt, d.CreatedAt = d.StageEnteredAt.UTC(), d.CreatedAt.UTC()
-	if d.ClosedAt != nil {
-		t := d.ClosedAt.UTC()
-		d.ClosedAt = &t
-	}
-	return err
-}
-
 // DealGet reads one deal with all its stage data, as of one snapshot.
 func (db *DB) DealGet(ctx context.Context, id string) (deal.Deal, error) {
 	var d deal.Deal
 	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
 		func(tx pgx.Tx) error {
-			if err := scanDeal(tx.QueryRow(ctx, `SELECT `+dealColumns+` FROM deals WHERE id = $1`, id), &d); err != nil {
+			if err := dealsTable.scan(tx.QueryRow(ctx, `SELECT `+dealsTable.selectList()+` FROM deals WHERE id = $1`, id), &d); err != nil {
 				return notFound(err)
 			}
 			return readStageData(ctx, tx, &d)
@@ -199,136 +117,9 @@ func (db *DB) DealGet(ctx context.Context, id string) (deal.Deal, error) {
 	return d, nil
 }
 
-func readStageData(ctx context.Context, tx pgx.Tx, d *deal.Deal) error {
-	var err error
-	d.Quotes, err = collect(ctx, tx, `SELECT revision, lines, discount_bp, list_total, net_total, valid_until,
-			expires_at, status, submitted_by, submitted_at, min_discount_bp, review
-			FROM deal_quotes WHERE deal_id = $1 ORDER BY revision`,
-		d.ID, func(r pgx.CollectableRow) (q deal.Quote, err error) {
-			var lines, review []byte
-			var discount, list, net int64
-			var valid time.Time
-			var status string
-			if err = r.Scan(&q.Revision, &lines, &discount, &list, &net, &valid, &q.ExpiresAt, &status,
-				&q.SubmittedBy, &q.SubmittedAt, &q.MinDiscount, &review); err != nil {
-				return q, err
-			}
-			if review != nil {
-				q.Review = &deal.Review{}
-				if err := json.Unmarshal(review, q.Review); err != nil {
-					return q, err
-				}
-			}
-			q.Discount, q.ListTotal, q.NetTotal = deal.Percent(discount), money.Amount(list), money.Amount(net)
-			q.ValidUntil, q.Status = dateOf(valid), deal.QuoteStatus(status)
-			q.ExpiresAt, q.SubmittedAt = q.ExpiresAt.UTC(), q.SubmittedAt.UTC()
-			return q, json.Unmarshal(lines, &q.Lines)
-		})
-	if err != nil {
-		return err
-	}
-	bids, err := collect(ctx, tx, `SELECT number, result, note, recorded_by, recorded_at FROM deal_bids WHERE deal_id = $1`,
-		d.ID, func(r pgx.CollectableRow) (b deal.Bid, err error) {
-			err = r.Scan(&b.Number, &b.Result, &b.Note, &b.RecordedBy, &b.RecordedAt)
-			b.RecordedAt = b.RecordedAt.UTC()
-			return b, err
-		})
-	if err != nil {
-		return err
-	}
-	if len(bids) == 1 {
-		d.Bid = &bids[0]
-	}
-	contracts, err := collect(ctx, tx, `SELECT number, amount, review_status, review_round, requested_by,
-			requested_at, decided_by, decided_at, note, payment_terms, nonstandard_terms, non_template, case_id,
-			template_id, quote_total, below_quote
-			FROM deal_contracts WHERE deal_id = $1`,
-		d.ID, func(r pgx.CollectableRow) (c deal.Contract, err error) {
-			var amount int64
-			var quoteTotal *int64
-			err = r.Scan(&c.Number, &amount, &c.Review.Status, &c.Review.Round, &c.Review.RequestedBy,
-				&c.Review.RequestedAt, &c.Review.DecidedBy, &c.Review.DecidedAt, &c.Review.Note, &c.PaymentTerms,
-				&c.NonstandardTerms, &c.NonTemplate, &c.Review.CaseID, &c.TemplateID, &quoteTotal, &c.BelowQuote)
-			c.Amount = money.Amount(amount)
-			if quoteTotal != nil {
-				t := money.Amount(*quoteTotal)
-				c.QuoteTotal = &t
-			}
-			utcReview(&c.Review)
-			return c, err
-		})
-	if err != nil {
-		return err
-	}
-	if len(contracts) == 1 {
-		d.Contract = &contracts[0]
-	}
-	orders, err := collect(ctx, tx, `SELECT kind, erp_number, delivery_due, due_at, review_status, review_round,
-			requested_by, requested_at, decided_by, decided_at, note, overdue_notified_at, case_id
-			FROM deal_orders WHERE deal_id = $1`,
-		d.ID, func(r pgx.CollectableRow) (o deal.Order, err error) {
-			var due time.Time
-			err = r.Scan(&o.Kind, &o.ERPNumber, &due, &o.DueAt, &o.Review.Status, &o.Review.Round,
-				&o.Review.RequestedBy, &o.Review.RequestedAt, &o.Review.DecidedBy, &o.Review.DecidedAt,
-				&o.Review.Note, &o.OverdueNotified, &o.Review.CaseID)
-			o.DeliveryDue, o.DueAt = dateOf(due), o.DueAt.UTC()
-			utcReview(&o.Review)
-			if o.OverdueNotified != nil {
-				t := o.OverdueNotified.UTC()
-				o.OverdueNotified = &t
-			}
-			return o, err
-		})
-	if err != nil {
-		return err
-	}
-	if len(orders) == 1 {
-		d.Order = &orders[0]
-	}
-	d.Shipments, err = collect(ctx, tx, `SELECT number, shipped_on, carrier, final, recorded_by, recorded_at
-			FROM deal_shipments WHERE deal_id = $1 ORDER BY recorded_at, number`,
-		d.ID, func(r pgx.CollectableRow) (s deal.Shipment, err error) {
-			var on time.Time
-			err = r.Scan(&s.Number, &on, &s.Carrier, &s.Final, &s.RecordedBy, &s.RecordedAt)
-			s.ShippedOn, s.RecordedAt = dateOf(on), s.RecordedAt.UTC()
-			return s, err
-		})
-	if err != nil {
-		return err
-	}
-	d.Invoices, err = collect(ctx, tx, `SELECT number, amount, issued_on, due_on, recorded_by, recorded_at
-			FROM deal_invoices WHERE deal_id = $1 ORDER BY recorded_at, number`,
-		d.ID, func(r pgx.CollectableRow) (i deal.Invoice, err error) {
-			var amount int64
-			var issued, due time.Time
-			err = r.Scan(&i.Number, &amount, &issued, &due, &i.RecordedBy, &i.RecordedAt)
-			i.Amount, i.IssuedOn, i.DueOn, i.RecordedAt = money.Amount(amount), dateOf(issued), dateOf(due), i.RecordedAt.UTC()
-			return i, err
-		})
-	if err != nil {
-		return err
-	}
-	d.Payments, err = collect(ctx, tx, `SELECT reference, amount, received_on, invoice_no, recorded_by, recorded_at
-			FROM deal_payments WHERE deal_id = $1 ORDER BY recorded_at, reference`,
-		d.ID, func(r pgx.CollectableRow) (p deal.Payment, err error) {
-			var amount int64
-			var on time.Time
-			err = r.Scan(&p.Reference, &amount, &on, &p.InvoiceNo, &p.RecordedBy, &p.RecordedAt)
-			p.Amount, p.ReceivedOn, p.RecordedAt = money.Amount(amount), dateOf(on), p.RecordedAt.UTC()
-			return p, err
-		})
-	return err
-}
-
 // DealHistory lists a deal's transitions, oldest first.
 func (db *DB) DealHistory(ctx context.Context, id string) ([]deal.HistoryEntry, error) {
-	h, err := collect(ctx, db.pool, `SELECT seq, action, actor, from_stage, to_stage, reason, at
-			FROM deal_history WHERE deal_id = $1 ORDER BY seq`,
-		id, func(r pgx.CollectableRow) (e deal.HistoryEntry, err error) {
-			err = r.Scan(&e.Seq, &e.Action, &e.Actor, &e.From, &e.To, &e.Reason, &e.At)
-			e.At = e.At.UTC()
-			return e, err
-		})
+	h, err := historyTable.read(ctx, db.pool, id)
 	if err != nil {
 		return nil, fmt.Errorf("deal %s history: %w", id, err)
 	}
@@ -417,7 +208,7 @@ type DealFilter struct {
 // DealList returns deals in ID order, a page at a time. Stage data is left out;
 // DealGet reads one deal whole.
 func (db *DB) DealList(ctx context.Context, f DealFilter) ([]deal.Deal, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+dealColumns+` FROM deals d
+	rows, err := db.pool.Query(ctx, `SELECT `+dealsTable.selectList()+` FROM deals d
 		WHERE `+dealVisible+`
 		  AND ($6 = '' OR d.stage = $6)
 		  AND ($7 = '' OR d.sales_owner = $7 OR d.discoverer = $7 OR d.delivery_owner = $7 OR d.payment_owner = $7)
@@ -427,7 +218,7 @@ func (db *DB) DealList(ctx context.Context, f DealFilter) ([]deal.Deal, error) {
 		return nil, fmt.Errorf("list deals: %w", err)
 	}
 	deals, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (d deal.Deal, err error) {
-		err = scanDeal(r, &d)
+		err = dealsTable.scan(r, &d)
 		return d, err
 	})
 	if err != nil {
@@ -453,14 +244,6 @@ func collect[T any](ctx context.Context, q querier, sql string, id string, scan 
 		out = []T{}
 	}
 	return out, nil
-}
-
-func utcReview(r *deal.Review) {
-	r.RequestedAt = r.RequestedAt.UTC()
-	if r.DecidedAt != nil {
-		t := r.DecidedAt.UTC()
-		r.DecidedAt = &t
-	}
 }
 
 // pgDate and dateOf convert between calendar days and PostgreSQL's date.

@@ -1,7 +1,7 @@
 package deal
 
 import (
-	"slices"
+	"encoding/json"
 	"time"
 
 	"github.com/l2c/l2c/internal/identity"
@@ -28,16 +28,15 @@ const (
 	ActAssignOwners    ActionName = "assign_owners"    // name the delivery and/or payment owner
 )
 
-// ActionNames lists every action, in pipeline order.
-var ActionNames = []ActionName{ActSubmitQuote, ActAcceptQuote, ActRecordBid, ActSubmitContract,
-	ActApproveContract, ActRejectContract, ActPlaceOrder, ActApproveOrder, ActRejectOrder,
-	ActRecordShipment, ActRecordInvoice, ActRecordPayment, ActMarkLost, ActAssignOwners}
-
-// Action is one request to move or amend a deal. It is deliberately flat: each
-// action reads the fields it needs and rejects a request missing them.
+// Action is one request to move or amend a deal, as the deal workflow carries
+// it. It is deliberately flat: each action reads the fields it needs and
+// rejects a request missing them. What a client may send with each action is
+// its payload type (registry.go); the API decodes that and converts it to this.
+// Fields tagged l2c:"common" every action takes; those tagged l2c:"server" l2c
+// works out itself and refuses from a client (no mass assignment).
 type Action struct {
-	Name   ActionName `json:"action"`
-	Reason string     `json:"reason,omitempty"` // why: required to lose or reject, optional otherwise
+	Name   ActionName `json:"action" l2c:"common"`
+	Reason string     `json:"reason,omitempty" l2c:"common"` // why: required to lose or reject, optional otherwise
 
 	// submit_quote
 	Lines      []QuoteLine `json:"lines,omitempty"`
@@ -54,8 +53,8 @@ type Action struct {
 	PaymentTerms string        `json:"payment_terms,omitempty"`
 	// NonstandardTerms and NonTemplate are worked out by the API (ContractFacts),
 	// never taken from the client; histories from before carry the client's.
-	NonstandardTerms bool   `json:"nonstandard_terms,omitempty"`
-	NonTemplate      bool   `json:"non_template,omitempty"`
+	NonstandardTerms bool   `json:"nonstandard_terms,omitempty" l2c:"server"`
+	NonTemplate      bool   `json:"non_template,omitempty" l2c:"server"`
 	TemplateID       string `json:"template_id,omitempty"`
 
 	// place_order
@@ -84,76 +83,19 @@ type Action struct {
 
 	// CustomerMinDiscount is the customer's approved minimum discount, looked up
 	// by the API from the customer master (never taken from the client).
-	CustomerMinDiscount *Percent `json:"customer_min_discount,omitempty"`
+	CustomerMinDiscount *Percent `json:"customer_min_discount,omitempty" l2c:"server"`
 	// CustomerPaymentTerms are the customer's approved payment terms, looked
 	// up by the API for submit_contract (never taken from the client).
-	CustomerPaymentTerms *string `json:"customer_payment_terms,omitempty"`
+	CustomerPaymentTerms *string `json:"customer_payment_terms,omitempty" l2c:"server"`
 	// OwnerRoles are the roles of the people assign_owners names, looked up by
 	// the API (never taken from the client), keyed by user ID.
-	OwnerRoles map[string][]identity.Role `json:"owner_roles,omitempty"`
+	OwnerRoles map[string][]identity.Role `json:"owner_roles,omitempty" l2c:"server"`
 
 	// Worked out by Resolve from the dates above; whatever a client sends here is overwritten.
-	DeadlineAt time.Time `json:"deadline_at,omitzero"` // end of valid_until or delivery_due
-	Today      Date      `json:"today,omitzero"`       // the company's calendar day when asked
-}
+	DeadlineAt time.Time `json:"deadline_at,omitzero" l2c:"server"` // end of the payload's Deadline day
+	Today      Date      `json:"today,omitzero" l2c:"server"`       // the company's calendar day when asked
 
-// Resolve turns the action's calendar dates into instants in the company's time
-// zone. Workflows cannot load time zones deterministically, so the API does it
-// once, before the action is sent.
-func (a *Action) Resolve(now time.Time, loc *time.Location) {
-	a.Today = DateOf(now.In(loc))
-	a.DeadlineAt = time.Time{}
-	switch a.Name {
-	case ActSubmitQuote:
-		if !a.ValidUntil.IsZero() {
-			a.DeadlineAt = a.ValidUntil.End(loc)
-		}
-	case ActPlaceOrder:
-		if !a.DeliveryDue.IsZero() {
-			a.DeadlineAt = a.DeliveryDue.End(loc)
-		}
-	}
-}
-
-// actionFields are the fields a client may send with each action, besides
-// "action" and "reason". Anything else is refused, not ignored: a field that
-// belongs to another action, or one l2c works out itself (the customer's
-// minimum discount, deadlines), cannot be slipped in (no mass assignment).
-var actionFields = map[ActionName][]string{
-	ActSubmitQuote:     {"lines", "discount", "valid_until"},
-	ActAcceptQuote:     {},
-	ActRecordBid:       {"result", "bid_no"},
-	ActSubmitContract:  {"contract_no", "amount", "payment_terms", "template_id"},
-	ActApproveContract: {},
-	ActRejectContract:  {},
-	ActPlaceOrder:      {"kind", "delivery_due", "erp_order_no"},
-	ActApproveOrder:    {},
-	ActRejectOrder:     {},
-	ActRecordShipment:  {"shipment_no", "shipped_on", "carrier", "final"},
-	ActRecordInvoice:   {"invoice_no", "amount", "issued_on", "due_on"},
-	ActRecordPayment:   {"payment_ref", "amount", "received_on", "invoice_no"},
-	ActMarkLost:        {},
-	ActAssignOwners:    {"delivery_owner", "payment_owner"},
-}
-
-// UnexpectedFields returns, for each of sent (the JSON fields of a request)
-// that action name does not take, why it is refused. An unknown action has
-// no fields to check; the rules refuse it by name.
-func UnexpectedFields(name ActionName, sent []string) []FieldError {
-	allowed, known := actionFields[name]
-	if !known {
-		return nil
-	}
-	var out []FieldError
-	for _, f := range sent {
-		if f == "action" || f == "reason" || slices.Contains(allowed, f) {
-			continue
-		}
-		msg := "is not a field of " + string(name)
-		if isServerField(f) {
-			msg = "is worked out by l2c and cannot be sent"
-		}
-		out = append(out, FieldError{Field: f, Message: msg})
-	}
-	return out
+	// Payload carries the payload of an action newer than the flat fields
+	// above (ActionSpec.Action); the older ones never set it.
+	Payload json.RawMessage `json:"payload,omitempty" l2c:"server"`
 }

@@ -122,30 +122,41 @@ func controlledMay(action ActionName, d *Deal, by identity.User) error {
 // from finance or a collector. The API applies it to every deal; the rules to
 // deals that run the controls.
 func CheckSegregation(action ActionName, d *Deal, by identity.User) error {
-	if r, ok := rules[action]; !ok || !slices.Contains(r.stages, d.Stage) {
+	s, ok := LookupAction(action)
+	if !ok || !slices.Contains(s.Stages, d.Stage) || s.Segregated == nil {
 		return nil // the stage refuses it first, with its own answer
 	}
-	switch action {
-	case ActRecordShipment:
-		if sells(d, by) {
-			return forbidden("%s sells this deal and cannot record its shipments", by.ID)
-		}
-		if !by.Has(identity.RoleDelivery) {
-			return forbidden("only the delivery team records shipments")
-		}
-	case ActRecordInvoice:
-		if sells(d, by) || !by.Has(identity.RoleFinance) {
-			return forbidden("invoices come from the ERP or from finance (and not from whoever sells the deal)")
-		}
-	case ActRecordPayment:
-		if sells(d, by) {
-			return forbidden("%s sells this deal and cannot record its payments", by.ID)
-		}
-		if !by.Has(identity.RoleFinance, identity.RoleCollector) {
-			return forbidden("a payment recorded by hand needs finance or a collector")
-		}
-	case ActAssignOwners:
-		// the owners themselves are checked by assignOwners, with their roles
+	return s.Segregated(d, by)
+}
+
+// shipsApart: whoever sells a deal does not record its shipments; the
+// delivery team does.
+func shipsApart(d *Deal, by identity.User) error {
+	if sells(d, by) {
+		return forbidden("%s sells this deal and cannot record its shipments", by.ID)
+	}
+	if !by.Has(identity.RoleDelivery) {
+		return forbidden("only the delivery team records shipments")
+	}
+	return nil
+}
+
+// invoicesApart: invoices come from finance, never from whoever sells the deal.
+func invoicesApart(d *Deal, by identity.User) error {
+	if sells(d, by) || !by.Has(identity.RoleFinance) {
+		return forbidden("invoices come from the ERP or from finance (and not from whoever sells the deal)")
+	}
+	return nil
+}
+
+// collectsApart: payments recorded by hand come from finance or a collector,
+// never from whoever sells the deal.
+func collectsApart(d *Deal, by identity.User) error {
+	if sells(d, by) {
+		return forbidden("%s sells this deal and cannot record its payments", by.ID)
+	}
+	if !by.Has(identity.RoleFinance, identity.RoleCollector) {
+		return forbidden("a payment recorded by hand needs finance or a collector")
 	}
 	return nil
 }
@@ -171,9 +182,3 @@ func checkAssignedOwners(next *Deal, a Action) error {
 	}
 	return SegregationOfDuties(next.Owners, a.OwnerRoles, check)
 }
-
-// worked out by l2c, never taken from a client (see UnexpectedFields).
-var serverFields = []string{"customer_min_discount", "customer_payment_terms", "owner_roles", "deadline_at", "today",
-	"nonstandard_terms", "non_template"}
-
-func isServerField(f string) bool { return slices.Contains(serverFields, f) }

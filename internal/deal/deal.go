@@ -321,19 +321,10 @@ func (d *Deal) holder() string {
 		}
 		return "role:" + string(identity.RoleSalesManager)
 	}
+	if r, _ := d.PendingReview(); r != nil {
+		return pending(*r)
+	}
 	switch d.Stage {
-	case StageQuote:
-		if q := d.CurrentQuote(); q != nil && q.Review != nil && q.Review.Status == ReviewPending {
-			return pending(*q.Review)
-		}
-	case StageContractReview:
-		if d.Contract != nil && d.Contract.Review.Status == ReviewPending {
-			return pending(d.Contract.Review)
-		}
-	case StageOrder:
-		if d.Order != nil && d.Order.Review.Status == ReviewPending {
-			return pending(d.Order.Review)
-		}
 	case StageDelivery:
 		return d.Owners.Delivery
 	case StagePaymentCollection:

@@ -84,11 +84,6 @@ func (o Opening) People() map[string]string {
 		"owners.delivery": o.Owners.Delivery, "owners.payment": o.Owners.Payment})
 }
 
-// People returns the user IDs an action names, keyed by field.
-func (a Action) People() map[string]string {
-	return nonEmpty(map[string]string{"delivery_owner": a.DeliveryOwner, "payment_owner": a.PaymentOwner})
-}
-
 func nonEmpty(m map[string]string) map[string]string {
 	for k, v := range m {
 		if v == "" {

@@ -10,63 +10,31 @@ import (
 	"github.com/l2c/l2c/internal/money"
 )
 
-// rule says when an action is allowed and what it does.
-type rule struct {
-	stages []Stage
-	// may reports why by may not take this action on d, or nil.
-	may func(d *Deal, by identity.User) error
-	// apply checks the action's fields and changes next accordingly. It returns
-	// the reason to record in history.
-	apply func(next *Deal, by identity.User, a Action, now time.Time) (string, error)
-}
-
-var rules = map[ActionName]rule{
-	ActSubmitQuote:     {[]Stage{StageOpportunity, StageQuote}, salesTeam, submitQuote},
-	ActAcceptQuote:     {[]Stage{StageQuote}, salesTeam, acceptQuote},
-	ActRecordBid:       {[]Stage{StageBid}, salesTeam, recordBid},
-	ActSubmitContract:  {[]Stage{StageContractReview}, salesTeam, submitContract},
-	ActApproveContract: {[]Stage{StageContractReview}, contractReviewer, decideContract(true)},
-	ActRejectContract:  {[]Stage{StageContractReview}, contractReviewer, decideContract(false)},
-	ActPlaceOrder:      {[]Stage{StageOrder}, salesTeam, placeOrder},
-	ActApproveOrder:    {[]Stage{StageOrder}, orderReviewer, decideOrder(true)},
-	ActRejectOrder:     {[]Stage{StageOrder}, orderReviewer, decideOrder(false)},
-	ActRecordShipment:  {[]Stage{StageDelivery}, deliveryTeam, recordShipment},
-	ActRecordInvoice:   {[]Stage{StagePaymentCollection}, invoicing, recordInvoice},
-	ActRecordPayment:   {[]Stage{StagePaymentCollection}, collecting, recordPayment},
-	ActMarkLost:        {[]Stage{StageOpportunity, StageQuote, StageBid, StageContractReview}, salesTeam, markLost},
-	ActAssignOwners: {[]Stage{StageOpportunity, StageQuote, StageBid, StageContractReview, StageOrder,
-		StageDelivery, StagePaymentCollection}, salesTeam, assignOwners},
-}
-
 // Apply runs action a by user by on deal d at time now. It returns the next
 // state and the history entry for the transition, or an *Error saying why not;
 // d itself is never changed, so a refused action changes nothing.
 func Apply(d Deal, by identity.User, a Action, now time.Time) (Deal, HistoryEntry, error) {
 	now = storable(now)
-	r, ok := rules[a.Name]
+	r, ok := LookupAction(a.Name)
 	if !ok {
-		names := make([]string, len(ActionNames))
-		for i, n := range ActionNames {
-			names[i] = string(n)
-		}
 		return d, HistoryEntry{}, &Error{Kind: ErrUnknownAction,
-			Message: fmt.Sprintf("unknown action %q; known actions: %s", a.Name, strings.Join(names, ", "))}
+			Message: fmt.Sprintf("unknown action %q; known actions: %s", a.Name, knownActions())}
 	}
 	if d.Stage.Terminal() {
 		return d, HistoryEntry{}, wrongStage("deal %s is %s; no further action is possible", d.ID, d.Stage)
 	}
-	if !slices.Contains(r.stages, d.Stage) {
+	if !slices.Contains(r.Stages, d.Stage) {
 		return d, HistoryEntry{}, wrongStage("%s is not possible while the deal is in stage %s (only in %s)",
-			a.Name, d.Stage, joinStages(r.stages))
+			a.Name, d.Stage, joinStages(r.Stages))
 	}
-	if err := r.may(&d, by); err != nil {
+	if err := r.May(&d, by); err != nil {
 		return d, HistoryEntry{}, err
 	}
 	if err := controlledMay(a.Name, &d, by); err != nil {
 		return d, HistoryEntry{}, err
 	}
 	next := d.clone()
-	reason, err := r.apply(&next, by, a, now)
+	reason, err := r.Apply(&next, by, a, now)
 	if err != nil {
 		return d, HistoryEntry{}, err
 	}
@@ -124,18 +92,11 @@ func reviewer(d *Deal, r *Review, by identity.User) error {
 	return nil
 }
 
-func contractReviewer(d *Deal, by identity.User) error {
+// stageReviewer: a reviewer of the review in the deal's stage.
+func stageReviewer(d *Deal, by identity.User) error {
 	var r *Review
-	if d.Contract != nil {
-		r = &d.Contract.Review
-	}
-	return reviewer(d, r, by)
-}
-
-func orderReviewer(d *Deal, by identity.User) error {
-	var r *Review
-	if d.Order != nil {
-		r = &d.Order.Review
+	if p := reviewPointAt(d.Stage); p != nil {
+		r = p.Review(d)
 	}
 	return reviewer(d, r, by)
 }
@@ -235,7 +196,7 @@ func submitQuote(next *Deal, by identity.User, a Action, now time.Time) (string,
 	if next.ReviewEngine && a.CustomerMinDiscount != nil && discount < *a.CustomerMinDiscount {
 		q.Status = QuotePendingApproval
 		q.Review = &Review{Status: ReviewPending, Round: rev, RequestedBy: by.ID, RequestedAt: now,
-			CaseID: caseForReview(next, prevReview, "quote_discount", rev)}
+			CaseID: caseFor(next, StageQuote, prevReview, rev)}
 		// The history is read by everyone who sees the deal; the minimum is
 		// one of the customer's terms, which not all of them may see.
 		reason += fmt.Sprintf("; discount %s%% is below the customer's minimum: awaiting approval", discount)
@@ -291,28 +252,20 @@ func recordBid(next *Deal, by identity.User, a Action, now time.Time) (string, e
 }
 
 func submitContract(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
-	d := *next
 	if next.Contract != nil && next.Contract.Review.Status == ReviewPending {
 		return "", wrongStage("contract %s is already in review", next.Contract.Number)
 	}
 	var fe fieldErrors
 	fe.Required("contract_no", a.ContractNo)
-	if a.Amount == nil {
-		fe.Add("amount", "is required")
-	} else if *a.Amount <= 0 {
-		fe.Add("amount", "must be positive")
-	}
+	positiveAmount(&fe, a.Amount)
 	if err := fe.Err(); err != nil {
 		return "", err
 	}
-	round := 1
-	if next.Contract != nil {
-		round = next.Contract.Review.Round + 1
-	}
+	round, prev := nextReview(next, StageContractReview)
 	next.Contract = &Contract{Number: strings.TrimSpace(a.ContractNo), Amount: *a.Amount,
 		PaymentTerms: a.PaymentTerms, NonstandardTerms: a.NonstandardTerms, NonTemplate: a.NonTemplate,
 		Review: Review{Status: ReviewPending, Round: round, RequestedBy: by.ID, RequestedAt: now,
-			CaseID: caseFor(next, d.Contract, "contract_review", round)}}
+			CaseID: caseFor(next, StageContractReview, prev, round)}}
 	reason := fmt.Sprintf("contract %s (%s %s) submitted for review, round %d",
 		next.Contract.Number, a.Amount, next.Currency, round)
 	if next.Controls {
@@ -326,19 +279,31 @@ func submitContract(next *Deal, by identity.User, a Action, now time.Time) (stri
 	return orDefault(a.Reason, reason), nil
 }
 
-func decideContract(approve bool) func(*Deal, identity.User, Action, time.Time) (string, error) {
-	return func(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
-		if next.Contract == nil || next.Contract.Review.Status != ReviewPending {
-			return "", wrongStage("no contract is waiting for review")
+// decideContract and decideOrder decide, as one reviewer, the review of a
+// deal from before the review engine.
+var (
+	decideContract = decideReview("contract", func(d *Deal) string { return "contract " + d.Contract.Number + " approved" })
+	decideOrder    = decideReview("custom order", func(*Deal) string { return "custom order approved" })
+)
+
+// decideReview decides the review pending in the deal's stage (what names its
+// subject); approval moves the deal on as its review point says.
+func decideReview(what string, approved func(*Deal) string) func(approve bool) applyFunc {
+	return func(approve bool) applyFunc {
+		return func(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
+			r, point := next.PendingReview()
+			if r == nil {
+				return "", wrongStage("no %s is waiting for review", what)
+			}
+			if err := decide(r, approve, by, a, now); err != nil {
+				return "", err
+			}
+			if approve {
+				next.Stage = point.OnApproval
+				return orDefault(a.Reason, approved(next)), nil
+			}
+			return a.Reason, nil
 		}
-		if err := decide(&next.Contract.Review, approve, by, a, now); err != nil {
-			return "", err
-		}
-		if approve {
-			next.Stage = StageOrder
-			return orDefault(a.Reason, "contract "+next.Contract.Number+" approved"), nil
-		}
-		return a.Reason, nil
 	}
 }
 
@@ -371,18 +336,11 @@ func placeOrder(next *Deal, by identity.User, a Action, now time.Time) (string, 
 	if err := fe.Err(); err != nil {
 		return "", err
 	}
-	round := 1
-	if next.Order != nil {
-		round = next.Order.Review.Round + 1
-	}
-	var prev *Review
-	if next.Order != nil {
-		prev = &next.Order.Review
-	}
+	round, prev := nextReview(next, StageOrder)
 	o := &Order{Kind: a.Kind, ERPNumber: a.ERPOrderNo, DeliveryDue: a.DeliveryDue, DueAt: a.DeadlineAt,
 		Review: Review{Round: round, RequestedBy: by.ID, RequestedAt: now}}
 	if a.Kind == OrderCustom {
-		o.Review.CaseID = caseForReview(next, prev, "custom_order", round)
+		o.Review.CaseID = caseFor(next, StageOrder, prev, round)
 	}
 	next.Order = o
 	if a.Kind == OrderStock {
@@ -394,43 +352,6 @@ func placeOrder(next *Deal, by identity.User, a Action, now time.Time) (string, 
 	return orDefault(a.Reason, "custom order placed for review, delivery due "+a.DeliveryDue.String()), nil
 }
 
-func decideOrder(approve bool) func(*Deal, identity.User, Action, time.Time) (string, error) {
-	return func(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
-		if next.Order == nil || next.Order.Review.Status != ReviewPending {
-			return "", wrongStage("no custom order is waiting for review")
-		}
-		if err := decide(&next.Order.Review, approve, by, a, now); err != nil {
-			return "", err
-		}
-		if approve {
-			next.Stage = StageDelivery
-			return orDefault(a.Reason, "custom order approved"), nil
-		}
-		return a.Reason, nil
-	}
-}
-
-// caseFor names the approval case for a contract review when the engine runs
-// reviews: a resubmission after a rejection continues the returned case (a new
-// round in it); otherwise a new case starts.
-func caseFor(d *Deal, prev *Contract, kind string, round int) string {
-	var r *Review
-	if prev != nil {
-		r = &prev.Review
-	}
-	return caseForReview(d, r, kind, round)
-}
-
-func caseForReview(d *Deal, prev *Review, kind string, round int) string {
-	if !d.ReviewEngine {
-		return ""
-	}
-	if prev != nil && prev.CaseID != "" && prev.Status == ReviewRejected {
-		return prev.CaseID
-	}
-	return fmt.Sprintf("%s.%s.%d", kind, d.ID, round)
-}
-
 // ReviewNews applies what an approval case reports about the deal's review:
 // approved moves the deal on, returned puts it back with the requester, and
 // withdrawn leaves the stage open for a new request. News about a case that is
@@ -439,16 +360,11 @@ func ReviewNews(d Deal, caseID string, status string, by, note string, now time.
 	now = storable(now)
 	next := d.clone()
 	var r *Review
-	var onApproval Stage
-	q := next.CurrentQuote()
-	switch {
-	case d.Stage == StageQuote && q != nil && q.Review != nil && q.Review.CaseID == caseID:
-		r, onApproval = q.Review, StageQuote
-	case d.Stage == StageContractReview && next.Contract != nil && next.Contract.Review.CaseID == caseID:
-		r, onApproval = &next.Contract.Review, StageOrder
-	case d.Stage == StageOrder && next.Order != nil && next.Order.Review.CaseID == caseID:
-		r, onApproval = &next.Order.Review, StageDelivery
-	default:
+	p := reviewPointAt(d.Stage)
+	if p != nil {
+		r = p.Review(&next)
+	}
+	if r == nil || r.CaseID != caseID {
 		return d, HistoryEntry{}, wrongStage("case %s is not the deal's current review", caseID)
 	}
 	if r.Status != ReviewPending {
@@ -456,15 +372,11 @@ func ReviewNews(d Deal, caseID string, status string, by, note string, now time.
 	}
 	t := now
 	r.DecidedBy, r.DecidedAt, r.Note = by, &t, note
-	// A discount approval decides whether the quote goes out; the deal stays in
-	// the quote stage either way.
-	quoteStatus := QuoteRejected
 	var reason string
 	switch status {
 	case "approved":
 		r.Status = ReviewApproved
-		next.Stage = onApproval
-		quoteStatus = QuoteOpen
+		next.Stage = p.OnApproval
 		reason = "approval case " + caseID + " approved"
 	case "returned":
 		r.Status = ReviewRejected
@@ -475,14 +387,49 @@ func ReviewNews(d Deal, caseID string, status string, by, note string, now time.
 	default:
 		return d, HistoryEntry{}, wrongStage("case %s reports %q", caseID, status)
 	}
-	if onApproval == StageQuote {
-		q.Status = quoteStatus
+	if p.Settled != nil {
+		p.Settled(&next, status == "approved")
 	}
 	actor := by
 	if actor == "" {
 		actor = SystemActor
 	}
 	return next, next.record(d.Stage, actor, "review_"+status, reason, now), nil
+}
+
+// nextReview returns the round of a new review at stage and the review it
+// follows, if any.
+func nextReview(d *Deal, stage Stage) (int, *Review) {
+	prev := reviewPointAt(stage).Review(d)
+	if prev == nil {
+		return 1, nil
+	}
+	return prev.Round + 1, prev
+}
+
+// newNumber records a missing number (field), or one that a record the deal
+// already has carries.
+func newNumber[T any](fe *fieldErrors, field, what, no string, recorded []T, numberOf func(T) string) {
+	fe.Required(field, no)
+	for _, r := range recorded {
+		if numberOf(r) == no {
+			fe.Add(field, "%s %s is already recorded", what, no)
+		}
+	}
+}
+
+// positiveAmount records a missing or non-positive amount; it reports whether
+// the amount can be checked further.
+func positiveAmount(fe *fieldErrors, amount *money.Amount) bool {
+	switch {
+	case amount == nil:
+		fe.Add("amount", "is required")
+	case *amount <= 0:
+		fe.Add("amount", "must be positive")
+	default:
+		return true
+	}
+	return false
 }
 
 // decide records a single reviewer's decision; a rejection needs a reason.
@@ -501,12 +448,7 @@ func decide(r *Review, approve bool, by identity.User, a Action, now time.Time) 
 
 func recordShipment(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
 	var fe fieldErrors
-	fe.Required("shipment_no", a.ShipmentNo)
-	for _, s := range next.Shipments {
-		if s.Number == a.ShipmentNo {
-			fe.Add("shipment_no", "shipment %s is already recorded", a.ShipmentNo)
-		}
-	}
+	newNumber(&fe, "shipment_no", "shipment", a.ShipmentNo, next.Shipments, func(s Shipment) string { return s.Number })
 	switch {
 	case a.ShippedOn.IsZero():
 		fe.Add("shipped_on", "is required")
@@ -529,19 +471,9 @@ func recordShipment(next *Deal, by identity.User, a Action, now time.Time) (stri
 
 func recordInvoice(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
 	var fe fieldErrors
-	fe.Required("invoice_no", a.InvoiceNo)
-	for _, i := range next.Invoices {
-		if i.Number == a.InvoiceNo {
-			fe.Add("invoice_no", "invoice %s is already recorded", a.InvoiceNo)
-		}
-	}
+	newNumber(&fe, "invoice_no", "invoice", a.InvoiceNo, next.Invoices, func(i Invoice) string { return i.Number })
 	contract := next.Contract.Amount
-	switch {
-	case a.Amount == nil:
-		fe.Add("amount", "is required")
-	case *a.Amount <= 0:
-		fe.Add("amount", "must be positive")
-	case next.Invoiced()+*a.Amount > contract:
+	if positiveAmount(&fe, a.Amount) && next.Invoiced()+*a.Amount > contract {
 		fe.Add("amount", "would invoice %s in all, more than the contract amount %s", next.Invoiced()+*a.Amount, contract)
 	}
 	if a.IssuedOn.IsZero() {
@@ -563,12 +495,7 @@ func recordInvoice(next *Deal, by identity.User, a Action, now time.Time) (strin
 
 func recordPayment(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
 	var fe fieldErrors
-	fe.Required("payment_ref", a.PaymentRef)
-	for _, p := range next.Payments {
-		if p.Reference == a.PaymentRef {
-			fe.Add("payment_ref", "payment %s is already recorded", a.PaymentRef)
-		}
-	}
+	newNumber(&fe, "payment_ref", "payment", a.PaymentRef, next.Payments, func(p Payment) string { return p.Reference })
 	if a.ReceivedOn.IsZero() {
 		fe.Add("received_on", "is required")
 	}
@@ -586,12 +513,7 @@ func recordPayment(next *Deal, by identity.User, a Action, now time.Time) (strin
 			}
 		}
 	}
-	switch {
-	case a.Amount == nil:
-		fe.Add("amount", "is required")
-	case *a.Amount <= 0:
-		fe.Add("amount", "must be positive")
-	case *a.Amount > outstanding:
+	if positiveAmount(&fe, a.Amount) && *a.Amount > outstanding {
 		fe.Add("amount", "%s is more than the %s outstanding", a.Amount, outstanding)
 	}
 	if err := fe.Err(); err != nil {

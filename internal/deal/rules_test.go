@@ -105,10 +105,11 @@ func TestUnexpectedFields(t *testing.T) {
 	require.Equal(t, []FieldError{{Field: "customer_min_discount", Message: "is worked out by l2c and cannot be sent"}},
 		UnexpectedFields(ActSubmitQuote, []string{"action", "lines", "customer_min_discount"}))
 	require.Empty(t, UnexpectedFields("no_such_action", []string{"anything"}))
-	// Every action has its list, so none is left open by mistake.
+	// Every action has its payload type, so none is left open by mistake.
 	for _, name := range ActionNames {
-		_, ok := actionFields[name]
+		s, ok := LookupAction(name)
 		require.True(t, ok, name)
+		require.NotNil(t, s.payload, name)
 	}
 }
 
