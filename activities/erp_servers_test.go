@@ -2,10 +2,12 @@ package activities_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/connectors/erpsim"
+	"github.com/l2c/l2c/connectors/sap"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -21,6 +23,7 @@ type erpScenario struct {
 	env    func(t *testing.T) *syncEnv
 	change func(e *syncEnv, n int) []string
 	total  int64
+	pages  int64 // pages a full sync reads, when the scenario fixes it
 }
 
 func erpScenarios() []erpScenario {
@@ -29,7 +32,21 @@ func erpScenarios() []erpScenario {
 		{name: "strict", total: 2003, change: simChange, env: func(t *testing.T) *syncEnv {
 			return setup(t, erpsim.Options{Customers: 2000, PageSize: 500, Seed: 21, Strict: true})
 		}},
+		{name: "nopaging", total: 2003, pages: 7, change: simChange, env: func(t *testing.T) *syncEnv {
+			e := setup(t, erpsim.Options{Customers: 2000, Seed: 22, NoPaging: true})
+			e.erpPageSize(300)
+			return e
+		}},
 	}
+}
+
+// erpPageSize makes the sync read client pages of n rows.
+func (e *syncEnv) erpPageSize(n int) {
+	c, err := sap.New(sap.Config{BaseURL: e.url, Username: "L2C_COMM", Password: "sim-secret", PageSize: n,
+		MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField,
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Log: quiet})
+	require.NoError(e.t, err)
+	e.conn, e.erp.Conn = c, c
 }
 
 func TestERPSyncFullDeltaResyncOnEveryServer(t *testing.T) {
@@ -40,6 +57,9 @@ func TestERPSyncFullDeltaResyncOnEveryServer(t *testing.T) {
 			require.Equal(t, "succeeded", st.Status, st.Error)
 			require.Equal(t, sc.total, st.Counts.Inserted)
 			require.Equal(t, sc.total, e.requireInStep("customers"))
+			if sc.pages > 0 {
+				require.Equal(t, sc.pages, st.Counts.Pages, "client pages")
+			}
 
 			changed := sc.change(e, 40)
 			require.Len(t, changed, 40)

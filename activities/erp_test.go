@@ -53,6 +53,7 @@ type syncEnv struct {
 	tc     client.Client
 	erp    *activities.ERP
 	worker worker.Worker
+	url    string // the simulator's
 }
 
 func newConn(t testing.TB, url string) *sap.Client {
@@ -83,7 +84,7 @@ func setup(t testing.TB, o erpsim.Options) *syncEnv {
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	e := &syncEnv{t: t, sim: sim, conn: newConn(t, srv.URL), clean: newConn(t, srv.URL), db: db, raw: raw,
-		tc: testenv.TemporalClient(t)}
+		tc: testenv.TemporalClient(t), url: srv.URL}
 	e.erp = &activities.ERP{Conn: e.conn, DB: db, Temporal: e.tc, Log: quiet, ChunkBudget: 5 * time.Second}
 	e.startWorker()
 	return e

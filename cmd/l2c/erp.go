@@ -33,7 +33,7 @@ func erpConnector(cfg config.Config, log *slog.Logger) (connectors.ERP, error) {
 			TokenURL: e.SAPTokenURL, ClientID: e.SAPClientID, ClientSecret: e.SAPClientSecret, SAPClient: e.SAPClient,
 			SalesOrganization: e.SAPSalesOrg, DistributionChannel: e.SAPDistChannel, Division: e.SAPDivision,
 			MinDiscountField: e.SAPMinDiscountField, CreditLimitField: e.SAPCreditLimitField, TimeZone: e.SAPTimeZone,
-			Log: log.With("component", "sap")})
+			PageSize: e.SAPPageSize, DayDeltas: e.SAPDayDeltas, Log: log.With("component", "sap")})
 	case "exchange":
 		if e.ExchangeDir == "" {
 			return nil, errors.New("L2C_ERP_KIND=exchange needs L2C_EXCHANGE_DIR")

@@ -27,6 +27,8 @@ func runERPSim(ctx context.Context, _ config.Config, log *slog.Logger, args []st
 	fs.IntVar(&o.Invoices, "invoices", 2000, "invoices to generate")
 	fs.Uint64Var(&o.Seed, "seed", 1, "generation seed")
 	fs.IntVar(&o.PageSize, "page-size", 1000, "server page size (at most 5000)")
+	fs.BoolVar(&o.Strict, "strict", false, "refuse Edm.Time literals in $filter with a 500, as some OData v2 servers do")
+	fs.BoolVar(&o.NoPaging, "no-paging", false, "no server-driven paging: a read returns every matching row unless $top says less")
 	fs.StringVar(&o.Username, "user", "L2C_COMM", "basic-auth user")
 	fs.StringVar(&o.Password, "password", "sim-secret", "basic-auth password (and OAuth client secret)")
 	fs.DurationVar(&o.Faults.Latency, "latency", 0, "latency added to every request")

@@ -3,12 +3,15 @@
 // (invoices), API_OPLACCTGDOCITEMCUBE_SRV (cleared receivables, i.e. payments),
 // API_SALES_ORDER_SRV (orders) and API_OUTBOUND_DELIVERY_SRV (shipments).
 //
-// What it does the way SAP expects: reads follow server-driven paging (__next
-// with $skiptoken) rather than $skip/$top, which can skip or repeat rows while
-// data changes; deltas filter on the last-change stamps; writes fetch a CSRF
-// token first and send If-Match (updates) or Repeatability-Request-ID and
-// Repeatability-First-Sent (creates); 429 and 5xx are retried with backoff,
-// honouring Retry-After; authentication is basic or OAuth client credentials.
+// What it does the way SAP expects: reads ask for client pages ($top) in key
+// order and continue after the last key (see pages.go), following
+// server-driven paging (__next with $skiptoken) within a page, rather than
+// $skip/$top, which can skip or repeat rows while data changes; deltas filter
+// on the last-change stamps (by the day on servers that refuse Edm.Time
+// literals); writes fetch a CSRF token first and send If-Match (updates) or
+// Repeatability-Request-ID and Repeatability-First-Sent (creates); 429 and
+// 5xx are retried with backoff, honouring Retry-After; authentication is
+// basic or OAuth client credentials.
 package sap
 
 import (
@@ -69,7 +72,9 @@ type Config struct {
 	// date-granular reads for good.
 	DayDeltas bool
 	// PageSize is the client page: how many records one read asks for ($top),
-	// 5,000 by default. Server-driven paging (__next) is followed within it.
+	// 2,000 by default (a page of business partners with their expansions is
+	// about 6 MB; three or four are in memory while the sync reads ahead).
+	// Server-driven paging (__next) is followed within it.
 	PageSize int
 	// TimeZone is the system's time zone, in which LastChangeDate and
 	// LastChangeTime are written. UTC by default (as in S/4HANA Cloud).
@@ -136,7 +141,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.TimeZone = time.UTC
 	}
 	if cfg.PageSize <= 0 {
-		cfg.PageSize = 5000
+		cfg.PageSize = 2000
 	}
 	if cfg.DefaultDueDays == 0 {
 		cfg.DefaultDueDays = 30

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,6 +21,11 @@ type ERP struct {
 	SAPSalesOrg, SAPDistChannel, SAPDivision  string
 	SAPMinDiscountField, SAPCreditLimitField  string
 	SAPTimeZone                               *time.Location
+	// SAPPageSize is the client page ($top, 0: the connector's default);
+	// SAPDayDeltas reads customer deltas by the day from the start, for
+	// servers known to refuse Edm.Time literals.
+	SAPPageSize  int
+	SAPDayDeltas bool
 	// ExchangeDir is the folder of the Excel/CSV exchange.
 	ExchangeDir string
 	// Scheduler runs the sync schedules in `l2c serve` (true unless
@@ -53,6 +59,20 @@ func (e *ERP) fromEnv() error {
 		return fmt.Errorf("L2C_SAP_TIMEZONE=%q: %w", tz, err)
 	}
 	e.SAPTimeZone = loc
+	if v := os.Getenv("L2C_SAP_PAGE_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			return fmt.Errorf("L2C_SAP_PAGE_SIZE=%q: want a number of records from 1 to 100000", v)
+		}
+		e.SAPPageSize = n
+	}
+	switch v := envOr("L2C_SAP_DELTAS", "auto"); v {
+	case "auto":
+	case "day":
+		e.SAPDayDeltas = true
+	default:
+		return fmt.Errorf("L2C_SAP_DELTAS=%q: want auto or day", v)
+	}
 	e.ExchangeDir = os.Getenv("L2C_EXCHANGE_DIR")
 	switch v := envOr("L2C_SYNC_SCHEDULER", "on"); v {
 	case "on":
