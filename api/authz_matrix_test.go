@@ -91,6 +91,7 @@ var matrix = map[string]access{
 	"POST /api/v1/sync/{entity}/run":         {own: admins, body: `{}`},
 	"GET /api/v1/sync/runs":                  {own: admins},
 	"GET /api/v1/sync/runs/*":                {own: admins},
+	"GET /api/v1/sync/health":                {own: admins},
 	"GET /api/v1/imports/":                   {own: everyone},
 	"POST /api/v1/imports/customers":         {own: importers, body: `not a workbook`},
 	"GET /api/v1/imports/customers/template": {own: everyone},

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -25,6 +26,7 @@ import (
 //	POST /{entity}/run         start a run now
 //	GET  /runs?entity=&limit=  newest runs first, with counts
 //	GET  /runs/{id}            one run, its progress and rejected rows
+//	GET  /health               per entity: last success, checkpoint age, last run, stale or not
 type syncAdmin struct{ Deps }
 
 func (h syncAdmin) Routes() chi.Router {
@@ -35,6 +37,7 @@ func (h syncAdmin) Routes() chi.Router {
 	r.Post("/{entity}/run", handle(h.Log, h.runNow))
 	r.Get("/runs", handle(h.Log, h.runs))
 	r.Get("/runs/*", handle(h.Log, h.run))
+	r.Get("/health", handle(h.Log, h.health))
 	return r
 }
 
@@ -65,8 +68,9 @@ func (h syncAdmin) saveSchedule(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusNotFound, "not_found", "no sync entity "+entity)
 	}
 	var in struct {
-		Spec    string `json:"spec"`
-		Enabled *bool  `json:"enabled"`
+		Spec       string  `json:"spec"`
+		Enabled    *bool   `json:"enabled"`
+		StaleAfter *string `json:"stale_after"` // a Go duration, e.g. "2h"
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
@@ -75,8 +79,17 @@ func (h syncAdmin) saveSchedule(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusUnprocessableEntity, "invalid", "the schedule is not valid",
 			deal.FieldError{Field: "spec", Message: err.Error()})
 	}
+	var staleAfter *time.Duration
+	if in.StaleAfter != nil {
+		d, err := time.ParseDuration(*in.StaleAfter)
+		if err != nil || d < time.Minute || d > 30*24*time.Hour || d%time.Second != 0 {
+			return problem(http.StatusUnprocessableEntity, "invalid", "the staleness threshold is not valid",
+				deal.FieldError{Field: "stale_after", Message: "want a duration from 1m to 720h in whole seconds, e.g. 2h"})
+		}
+		staleAfter = &d
+	}
 	enabled := in.Enabled == nil || *in.Enabled
-	s, err := h.DB.SyncScheduleSave(r.Context(), entity, in.Spec, enabled, actor(r).ID)
+	s, err := h.DB.SyncScheduleSaveStale(r.Context(), entity, in.Spec, enabled, staleAfter, actor(r).ID)
 	if err != nil {
 		return err
 	}
@@ -167,4 +180,23 @@ func (h syncAdmin) run(w http.ResponseWriter, r *http.Request) error {
 		database.SyncRun
 		Rejects []database.SyncReject `json:"rejects"`
 	}{run, rejects})
+}
+
+// health is every entity's health line: an integration administrator's
+// first look (is anything stale, failing, rejecting rows?).
+func (h syncAdmin) health(w http.ResponseWriter, r *http.Request) error {
+	lines, err := h.DB.SyncHealthList(r.Context(), h.Now())
+	if err != nil {
+		return err
+	}
+	if lines == nil {
+		lines = []database.SyncHealth{}
+	}
+	stale := 0
+	for _, l := range lines {
+		if l.Stale {
+			stale++
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"entities": lines, "stale": stale})
 }

@@ -44,6 +44,10 @@ type SyncInput struct {
 	// budget decides).
 	HeartbeatTimeout time.Duration
 	PagesPerChunk    int
+	// TimeBudget is how long a chunk may keep failing (the ERP down, slow or
+	// refusing) before the run ends failed and the integration admins are
+	// told; 30 minutes by default. Each failed attempt shows on the run.
+	TimeBudget time.Duration
 	// Carried over by continue-as-new.
 	StartedAt time.Time
 	Claimed   bool
@@ -122,13 +126,21 @@ func (r *syncRun) run(ctx workflow.Context) (SyncStatus, error) {
 	if hb <= 0 {
 		hb = 30 * time.Second
 	}
+	// An ERP that is down is waited for, with backoff, for the run's time
+	// budget; then the run fails (and says so to the admins) and the next
+	// tick starts over from the checkpoint. Runs begun before the budget
+	// existed keep the two hours they were scheduled with.
+	budget := 2 * time.Hour
+	if workflow.GetVersion(ctx, "sync-time-budget", workflow.DefaultVersion, 1) == 1 {
+		budget = r.in.TimeBudget
+		if budget <= 0 {
+			budget = 30 * time.Minute
+		}
+	}
 	chunkCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:    hb,
-		// An ERP that is down is waited for, with backoff, for up to two
-		// hours; then the run fails and the next tick starts over from the
-		// checkpoint.
-		ScheduleToCloseTimeout: 2 * time.Hour,
+		StartToCloseTimeout:    10 * time.Minute,
+		HeartbeatTimeout:       hb,
+		ScheduleToCloseTimeout: budget,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 2 * time.Minute, NonRetryableErrorTypes: []string{activities.ErrTypeERPInvalid}},
 	})
