@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/activities"
+	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/exchange"
 	"github.com/l2c/l2c/connectors/sap"
@@ -47,7 +48,7 @@ type syncEnv struct {
 	t      testing.TB
 	sim    *erpsim.Sim
 	conn   *sap.Client
-	clean  *sap.Client // the same ERP without faults: the truth to compare with
+	clean  connectors.ERP // the same ERP without faults: the truth to compare with
 	db     *database.DB
 	raw    *pgx.Conn
 	tc     client.Client

@@ -15,6 +15,7 @@ import (
 	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/exchange"
+	"github.com/l2c/l2c/connectors/kingdee"
 	"github.com/l2c/l2c/connectors/sap"
 	"github.com/l2c/l2c/internal/config"
 	"github.com/l2c/l2c/internal/database"
@@ -34,6 +35,10 @@ func erpConnector(cfg config.Config, log *slog.Logger) (connectors.ERP, error) {
 			SalesOrganization: e.SAPSalesOrg, DistributionChannel: e.SAPDistChannel, Division: e.SAPDivision,
 			MinDiscountField: e.SAPMinDiscountField, CreditLimitField: e.SAPCreditLimitField, TimeZone: e.SAPTimeZone,
 			PageSize: e.SAPPageSize, DayDeltas: e.SAPDayDeltas, Log: log.With("component", "sap")})
+	case "kingdee":
+		return kingdee.New(kingdee.Config{BaseURL: e.KingdeeURL, AcctID: e.KingdeeAcctID, Username: e.KingdeeUser,
+			Password: e.KingdeePassword, OrgNumber: e.KingdeeOrg, MinDiscountField: e.KingdeeMinDiscountField,
+			CreditLimitField: e.KingdeeCreditLimitField, TimeZone: e.KingdeeTimeZone, Log: log.With("component", "kingdee")})
 	case "exchange":
 		if e.ExchangeDir == "" {
 			return nil, errors.New("L2C_ERP_KIND=exchange needs L2C_EXCHANGE_DIR")
