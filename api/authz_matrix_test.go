@@ -117,6 +117,8 @@ var matrix = map[string]access{
 	"GET /inbox":        {own: everyone, session: true},
 	"POST /inbox/decide": {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, session: true,
 		body: "case={case}&approve=maybe"},
+	// Operations: metrics for admins (or the scrape token), the API's description for everyone.
+	"GET /metrics": {own: admins}, "GET /api/v1/openapi.json": {own: everyone},
 }
 
 // TestAuthorizationMatrix: every endpoint × every role × own and other's

@@ -32,6 +32,9 @@ type Deps struct {
 	Limits Limits
 	// Sessions configures logins to the pages; NewRouter fills in defaults.
 	Sessions Sessions
+	// MetricsToken, when set, lets Prometheus scrape /metrics with it as a
+	// bearer token (otherwise only administrators may).
+	MetricsToken string
 	// queue serialises requests on one deal or case (see keyedLocks).
 	queue *keyedLocks
 }
@@ -67,11 +70,12 @@ func NewRouter(d Deps) http.Handler {
 	}
 	d.Sessions.defaults()
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, requestLog(d.Log), middleware.Recoverer, securityHeaders, middleware.Timeout(30*time.Second))
+	r.Use(httpMetrics, middleware.RequestID, requestLog(d.Log), middleware.Recoverer, securityHeaders, middleware.Timeout(30*time.Second))
 
 	h := health{db: d.DB, temporal: d.Temporal}
 	r.Get("/healthz", h.live)
 	r.Get("/readyz", handle(d.Log, h.ready))
+	r.Method(http.MethodGet, "/metrics", d.metricsEndpoint())
 
 	pages{d}.Routes(r)
 	r.Mount("/auth", d.authRoutes())
@@ -80,6 +84,7 @@ func NewRouter(d Deps) http.Handler {
 		// slow; authenticated requests by user, so one client cannot starve the others.
 		r.Use(authenticate(d), rateLimit(d.Limits.PerUser, userKey))
 		r.Get("/me", handle(d.Log, me))
+		r.Get("/openapi.json", openAPI)
 		r.Post("/me/password", handle(d.Log, d.changePassword))
 		r.Get("/me/sessions", handle(d.Log, d.sessions))
 		r.Delete("/me/sessions/{id}", handle(d.Log, d.endSession))

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -19,6 +21,7 @@ import (
 	"github.com/l2c/l2c/connectors/sap"
 	"github.com/l2c/l2c/internal/config"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/metrics"
 	"github.com/l2c/l2c/internal/scheduler"
 )
 
@@ -90,4 +93,37 @@ func startDevSim(ctx context.Context, cfg *config.Config, log *slog.Logger) (fun
 		defer cancel()
 		return srv.Shutdown(sctx)
 	}, nil
+}
+
+// serveWorkerMetrics serves /metrics on L2C_METRICS_ADDR for a worker that
+// runs apart from `serve` (its Temporal SDK metrics live in its process),
+// requiring L2C_METRICS_TOKEN as a bearer token when it is set.
+func serveWorkerMetrics(ctx context.Context, db *database.DB, log *slog.Logger) {
+	addr := os.Getenv("L2C_METRICS_ADDR")
+	if addr == "" {
+		return
+	}
+	token := os.Getenv("L2C_METRICS_TOKEN")
+	h := metrics.Handler(db)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+token)) != 1 {
+			http.Error(w, "send the scrape token (L2C_METRICS_TOKEN) as a bearer token", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("worker metrics: listen", "addr", addr, "err", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	log.Info("worker metrics served", "addr", addr)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/config"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/metrics"
 	"github.com/l2c/l2c/internal/notify"
 	"github.com/l2c/l2c/workflows"
 )
@@ -62,7 +63,7 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	srv := &http.Server{
 		Addr: cfg.HTTPAddr,
 		Handler: api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: cfg.Location, Log: log, Audit: chain,
-			Sessions: sessions(cfg)}),
+			Sessions: sessions(cfg), MetricsToken: os.Getenv("L2C_METRICS_TOKEN")}),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -106,6 +107,7 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	w.RegisterActivity(erp)
+	serveWorkerMetrics(ctx, db, log)
 	log.Info("worker started", "task_queue", workflows.TaskQueue)
 	return w.Run(interruptOn(ctx))
 }
@@ -195,7 +197,7 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*databas
 		return nil, nil, err
 	}
 	tc, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: cfg.TemporalNamespace,
-		Logger: log.With("component", "temporal")})
+		Logger: log.With("component", "temporal"), MetricsHandler: metrics.TemporalHandler()})
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
