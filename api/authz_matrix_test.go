@@ -118,7 +118,7 @@ var matrix = map[string]access{
 	"POST /inbox/decide": {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, session: true,
 		body: "case={case}&approve=maybe"},
 	// Operations: metrics for admins (or the scrape token), the API's description for everyone.
-	"GET /metrics": {own: admins}, "GET /api/v1/openapi.json": {own: everyone},
+	"GET /metrics": {own: admins}, "GET /api/v1/openapi.json": {own: everyone}, "GET /sync/health": {own: admins, session: true},
 }
 
 // TestAuthorizationMatrix: every endpoint × every role × own and other's
