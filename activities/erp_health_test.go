@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,9 +151,17 @@ func TestERPStaleEntityAlertsOnce(t *testing.T) {
 
 	// Two hours later nothing has succeeded since.
 	later := time.Now().Add(2 * time.Hour)
-	for range 2 { // two replicas check
-		require.NoError(t, scheduler.CheckHealth(ctx, e.db, later, quiet))
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs { // three replicas check at the same moment
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = scheduler.CheckHealth(ctx, e.db, later, quiet) }()
 	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.NoError(t, scheduler.CheckHealth(ctx, e.db, later.Add(time.Minute), quiet)) // and again a minute later
 	hs, err := e.db.SyncHealthList(ctx, later)
 	require.NoError(t, err)
 	for _, h := range hs {
