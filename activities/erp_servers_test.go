@@ -152,3 +152,24 @@ func TestERPFailingAndStaleOnEveryServer(t *testing.T) {
 		})
 	}
 }
+
+// Kingdee's receivables and receipts sync like SAP's billing documents and
+// cleared items: l2c ends up holding exactly what Kingdee holds.
+func TestERPKingdeeInvoicesAndPaymentsSync(t *testing.T) {
+	var kingdeeScenario erpScenario
+	for _, sc := range erpScenarios() {
+		if sc.name == "kingdee" {
+			kingdeeScenario = sc
+		}
+	}
+	e := kingdeeScenario.env(t)
+	for _, entity := range []string{"customers", "invoices", "payments"} {
+		st := e.sync(entity, "kingdee-"+entity, workflows.SyncInput{})
+		require.Equal(t, "succeeded", st.Status, st.Error)
+		require.Zero(t, st.Counts.Rejected, entity)
+	}
+	require.Equal(t, int64(1500), e.requireInStep("invoices"))
+	require.Positive(t, e.requireInStep("payments"))
+	st := e.sync("invoices", "kingdee-invoices-again", workflows.SyncInput{})
+	require.Zero(t, st.Counts.Inserted+st.Counts.Updated)
+}
