@@ -32,7 +32,7 @@ type erpScenario struct {
 	// failAll makes every later request to the ERP fail.
 	failAll func(e *syncEnv)
 	total   int64
-	pages  int64 // pages a full sync reads, when the scenario fixes it
+	pages   int64 // pages a full sync reads, when the scenario fixes it
 }
 
 func erpScenarios() []erpScenario {
@@ -61,7 +61,9 @@ func erpScenarios() []erpScenario {
 }
 
 // erpKingdeeConn is a Kingdee connector to the simulator at url (pageSize 0: the default).
-func erpKingdeeConn(t *testing.T, url string, pageSize int) *kingdee.Client { return erpKingdeeConnTB(t, url, pageSize) }
+func erpKingdeeConn(t *testing.T, url string, pageSize int) *kingdee.Client {
+	return erpKingdeeConnTB(t, url, pageSize)
+}
 
 func erpKingdeeConnTB(t testing.TB, url string, pageSize int) *kingdee.Client {
 	c, err := kingdee.New(kingdee.Config{BaseURL: url + "/k3cloud/", AcctID: "L2C_DC", Username: "l2c_api",

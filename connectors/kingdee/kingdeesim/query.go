@@ -103,7 +103,6 @@ func (s *Sim) source(form string) (*source, bool) {
 	return nil, false
 }
 
-
 func orderField(o *order, l orderLine, f string) any {
 	switch f {
 	case "FBillNo":
