@@ -1,10 +1,12 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -186,7 +188,7 @@ func (r *syncRun) finish(ctx workflow.Context, runErr error) (SyncStatus, error)
 	var a *activities.ERP
 	in := activities.FinishSyncRunInput{RunID: r.id, Entity: r.in.Entity, Signalled: r.status.Counts.Signalled}
 	if runErr != nil {
-		in.Error = runErr.Error()
+		in.Error = runErrorText(runErr)
 	}
 	// Recording the outcome must happen even if the run was cancelled.
 	fctx, cancel := workflow.NewDisconnectedContext(ctx)
@@ -198,9 +200,26 @@ func (r *syncRun) finish(ctx workflow.Context, runErr error) (SyncStatus, error)
 	r.status.Counts = counts
 	r.status.Counts.Signalled = in.Signalled
 	if runErr != nil {
-		r.status.Status, r.status.Error = "failed", runErr.Error()
+		r.status.Status, r.status.Error = "failed", in.Error
 		return r.status, runErr
 	}
 	r.status.Status = "succeeded"
 	return r.status, nil
+}
+
+// runErrorText is what a failed run says to the people who read it: the
+// ERP's own message (the activity error's, without the chain of wrappers
+// that repeats it), and that the time budget ran out when it did.
+func runErrorText(err error) string {
+	msg := err.Error()
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Message() != "" {
+		msg = appErr.Message()
+	}
+	var ae *temporal.ActivityError
+	var te *temporal.TimeoutError
+	if (errors.As(err, &ae) && ae.RetryState() == enumspb.RETRY_STATE_TIMEOUT) || errors.As(err, &te) {
+		msg = "gave up when the run's time budget ran out; last error: " + msg
+	}
+	return msg
 }
