@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/activities"
+	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/exchange"
 	"github.com/l2c/l2c/connectors/sap"
@@ -47,12 +48,13 @@ type syncEnv struct {
 	t      testing.TB
 	sim    *erpsim.Sim
 	conn   *sap.Client
-	clean  *sap.Client // the same ERP without faults: the truth to compare with
+	clean  connectors.ERP // the same ERP without faults: the truth to compare with
 	db     *database.DB
 	raw    *pgx.Conn
 	tc     client.Client
 	erp    *activities.ERP
 	worker worker.Worker
+	url    string // the simulator's
 }
 
 func newConn(t testing.TB, url string) *sap.Client {
@@ -83,7 +85,7 @@ func setup(t testing.TB, o erpsim.Options) *syncEnv {
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	e := &syncEnv{t: t, sim: sim, conn: newConn(t, srv.URL), clean: newConn(t, srv.URL), db: db, raw: raw,
-		tc: testenv.TemporalClient(t)}
+		tc: testenv.TemporalClient(t), url: srv.URL}
 	e.erp = &activities.ERP{Conn: e.conn, DB: db, Temporal: e.tc, Log: quiet, ChunkBudget: 5 * time.Second}
 	e.startWorker()
 	return e

@@ -94,6 +94,7 @@ var matrix = map[string]access{
 	"POST /api/v1/sync/{entity}/run":         {own: admins, body: `{}`},
 	"GET /api/v1/sync/runs":                  {own: admins},
 	"GET /api/v1/sync/runs/*":                {own: admins},
+	"GET /api/v1/sync/health":                {own: admins},
 	"GET /api/v1/imports/":                   {own: everyone},
 	"POST /api/v1/imports/customers":         {own: importers, body: `not a workbook`},
 	"GET /api/v1/imports/customers/template": {own: everyone},
@@ -119,6 +120,8 @@ var matrix = map[string]access{
 	"GET /inbox":        {own: everyone, session: true},
 	"POST /inbox/decide": {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, session: true,
 		body: "case={case}&approve=maybe"},
+	// Operations: metrics for admins (or the scrape token), the API's description for everyone.
+	"GET /metrics": {own: admins}, "GET /api/v1/openapi.json": {own: everyone}, "GET /sync/health": {own: admins, session: true},
 }
 
 // TestAuthorizationMatrix: every endpoint × every role × own and other's

@@ -41,6 +41,9 @@ type Deps struct {
 	// (L2C_AUDIT_CHECKPOINT_FILE); GET /api/v1/audit/verify holds the trail
 	// against it when set.
 	AuditCheckpoints string
+	// MetricsToken, when set, lets Prometheus scrape /metrics with it as a
+	// bearer token (otherwise only administrators may).
+	MetricsToken string
 	// queue serialises requests on one deal or case (see keyedLocks).
 	queue *keyedLocks
 	// importing holds a slot per import running on this replica.
@@ -130,19 +133,22 @@ func NewRouter(d Deps) http.Handler {
 	d.importing = make(chan struct{}, d.Limits.Imports)
 	d.Sessions.defaults()
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, requestLog(d.Log), middleware.Recoverer, securityHeaders, middleware.Timeout(30*time.Second))
+	r.Use(httpMetrics, middleware.RequestID, requestLog(d.Log), middleware.Recoverer, securityHeaders, middleware.Timeout(30*time.Second))
 
 	h := health{db: d.DB, temporal: d.Temporal}
 	r.Get("/healthz", h.live)
 	r.Get("/readyz", handle(d.Log, h.ready))
+	r.Method(http.MethodGet, "/metrics", d.metricsEndpoint())
 
 	pages{d}.Routes(r)
+	r.Get("/sync/health", pages{d}.loggedIn(pages{d}.syncHealthPage))
 	r.Mount("/auth", d.authRoutes())
 	r.Route("/api/v1", func(r chi.Router) {
 		// Failed authentications are limited by address, so guessing tokens is
 		// slow; authenticated requests by user, so one client cannot starve the others.
 		r.Use(authenticate(d), rateLimit(d.Limits.PerUser, userKey))
 		r.Get("/me", handle(d.Log, me))
+		r.Get("/openapi.json", openAPI)
 		r.Post("/me/password", handle(d.Log, d.changePassword))
 		r.Get("/me/sessions", handle(d.Log, d.sessions))
 		r.Delete("/me/sessions/{id}", handle(d.Log, d.endSession))

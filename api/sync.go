@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -27,6 +28,7 @@ import (
 //	POST /{entity}/run         start a run now
 //	GET  /runs?entity=&limit=  newest runs first, with counts
 //	GET  /runs/{id}            one run, its progress and rejected rows
+//	GET  /health               per entity: last success, checkpoint age, last run, stale or not
 type syncAdmin struct{ Deps }
 
 func (h syncAdmin) Routes() chi.Router {
@@ -37,6 +39,7 @@ func (h syncAdmin) Routes() chi.Router {
 	r.Post("/{entity}/run", handle(h.Log, h.runNow))
 	r.Get("/runs", handle(h.Log, h.runs))
 	r.Get("/runs/*", handle(h.Log, h.run))
+	r.Get("/health", handle(h.Log, h.health))
 	return r
 }
 
@@ -67,8 +70,9 @@ func (h syncAdmin) saveSchedule(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusNotFound, "not_found", "no sync entity "+entity)
 	}
 	var in struct {
-		Spec    string `json:"spec"`
-		Enabled *bool  `json:"enabled"`
+		Spec       string  `json:"spec"`
+		Enabled    *bool   `json:"enabled"`
+		StaleAfter *string `json:"stale_after"` // a Go duration, e.g. "2h"
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
@@ -77,15 +81,24 @@ func (h syncAdmin) saveSchedule(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusUnprocessableEntity, "invalid", "the schedule is not valid",
 			deal.FieldError{Field: "spec", Message: err.Error()})
 	}
+	var staleAfter *time.Duration
+	if in.StaleAfter != nil {
+		d, err := time.ParseDuration(*in.StaleAfter)
+		if err != nil || d < time.Minute || d > 30*24*time.Hour || d%time.Second != 0 {
+			return problem(http.StatusUnprocessableEntity, "invalid", "the staleness threshold is not valid",
+				deal.FieldError{Field: "stale_after", Message: "want a duration from 1m to 720h in whole seconds, e.g. 2h"})
+		}
+		staleAfter = &d
+	}
 	enabled := in.Enabled == nil || *in.Enabled
 	// An administrative change: saved and audited in one transaction.
 	var s database.SyncSchedule
 	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
 		var err error
-		if s, err = h.DB.SyncScheduleSave(ctx, entity, in.Spec, enabled, actor(r).ID); err != nil {
+		if s, err = h.DB.SyncScheduleSaveStale(ctx, entity, in.Spec, enabled, staleAfter, actor(r).ID); err != nil {
 			return audit.Entry{}, err
 		}
-		return h.entry(r, "sync.schedule.save", "sync_schedule", entity, map[string]any{"spec": in.Spec, "enabled": enabled}), nil
+		return h.entry(r, "sync.schedule.save", "sync_schedule", entity, map[string]any{"spec": in.Spec, "enabled": enabled, "stale_after": in.StaleAfter}), nil
 	})
 	if err != nil {
 		return err
@@ -177,4 +190,23 @@ func (h syncAdmin) run(w http.ResponseWriter, r *http.Request) error {
 		database.SyncRun
 		Rejects []database.SyncReject `json:"rejects"`
 	}{run, rejects})
+}
+
+// health is every entity's health line: an integration administrator's
+// first look (is anything stale, failing, rejecting rows?).
+func (h syncAdmin) health(w http.ResponseWriter, r *http.Request) error {
+	lines, err := h.DB.SyncHealthList(r.Context(), h.Now())
+	if err != nil {
+		return err
+	}
+	if lines == nil {
+		lines = []database.SyncHealth{}
+	}
+	stale := 0
+	for _, l := range lines {
+		if l.Stale {
+			stale++
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"entities": lines, "stale": stale})
 }

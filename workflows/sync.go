@@ -1,10 +1,12 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -44,6 +46,10 @@ type SyncInput struct {
 	// budget decides).
 	HeartbeatTimeout time.Duration
 	PagesPerChunk    int
+	// TimeBudget is how long a chunk may keep failing (the ERP down, slow or
+	// refusing) before the run ends failed and the integration admins are
+	// told; 30 minutes by default. Each failed attempt shows on the run.
+	TimeBudget time.Duration
 	// Carried over by continue-as-new.
 	StartedAt time.Time
 	Claimed   bool
@@ -122,13 +128,21 @@ func (r *syncRun) run(ctx workflow.Context) (SyncStatus, error) {
 	if hb <= 0 {
 		hb = 30 * time.Second
 	}
+	// An ERP that is down is waited for, with backoff, for the run's time
+	// budget; then the run fails (and says so to the admins) and the next
+	// tick starts over from the checkpoint. Runs begun before the budget
+	// existed keep the two hours they were scheduled with.
+	budget := 2 * time.Hour
+	if workflow.GetVersion(ctx, "sync-time-budget", workflow.DefaultVersion, 1) == 1 {
+		budget = r.in.TimeBudget
+		if budget <= 0 {
+			budget = 30 * time.Minute
+		}
+	}
 	chunkCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:    hb,
-		// An ERP that is down is waited for, with backoff, for up to two
-		// hours; then the run fails and the next tick starts over from the
-		// checkpoint.
-		ScheduleToCloseTimeout: 2 * time.Hour,
+		StartToCloseTimeout:    10 * time.Minute,
+		HeartbeatTimeout:       hb,
+		ScheduleToCloseTimeout: budget,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 2 * time.Minute, NonRetryableErrorTypes: []string{activities.ErrTypeERPInvalid}},
 	})
@@ -174,7 +188,7 @@ func (r *syncRun) finish(ctx workflow.Context, runErr error) (SyncStatus, error)
 	var a *activities.ERP
 	in := activities.FinishSyncRunInput{RunID: r.id, Entity: r.in.Entity, Signalled: r.status.Counts.Signalled}
 	if runErr != nil {
-		in.Error = runErr.Error()
+		in.Error = runErrorText(runErr)
 	}
 	// Recording the outcome must happen even if the run was cancelled.
 	fctx, cancel := workflow.NewDisconnectedContext(ctx)
@@ -186,9 +200,26 @@ func (r *syncRun) finish(ctx workflow.Context, runErr error) (SyncStatus, error)
 	r.status.Counts = counts
 	r.status.Counts.Signalled = in.Signalled
 	if runErr != nil {
-		r.status.Status, r.status.Error = "failed", runErr.Error()
+		r.status.Status, r.status.Error = "failed", in.Error
 		return r.status, runErr
 	}
 	r.status.Status = "succeeded"
 	return r.status, nil
+}
+
+// runErrorText is what a failed run says to the people who read it: the
+// ERP's own message (the activity error's, without the chain of wrappers
+// that repeats it), and that the time budget ran out when it did.
+func runErrorText(err error) string {
+	msg := err.Error()
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Message() != "" {
+		msg = appErr.Message()
+	}
+	var ae *temporal.ActivityError
+	var te *temporal.TimeoutError
+	if (errors.As(err, &ae) && ae.RetryState() == enumspb.RETRY_STATE_TIMEOUT) || errors.As(err, &te) {
+		msg = "gave up when the run's time budget ran out; last error: " + msg
+	}
+	return msg
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -16,9 +18,11 @@ import (
 	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/exchange"
+	"github.com/l2c/l2c/connectors/kingdee"
 	"github.com/l2c/l2c/connectors/sap"
 	"github.com/l2c/l2c/internal/config"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/metrics"
 	"github.com/l2c/l2c/internal/scheduler"
 )
 
@@ -34,7 +38,11 @@ func erpConnector(cfg config.Config, log *slog.Logger) (connectors.ERP, error) {
 			TokenURL: e.SAPTokenURL, ClientID: e.SAPClientID, ClientSecret: e.SAPClientSecret, SAPClient: e.SAPClient,
 			SalesOrganization: e.SAPSalesOrg, DistributionChannel: e.SAPDistChannel, Division: e.SAPDivision,
 			MinDiscountField: e.SAPMinDiscountField, CreditLimitField: e.SAPCreditLimitField, TimeZone: e.SAPTimeZone,
-			Log: log.With("component", "sap")})
+			PageSize: e.SAPPageSize, DayDeltas: e.SAPDayDeltas, Log: log.With("component", "sap")})
+	case "kingdee":
+		return kingdee.New(kingdee.Config{BaseURL: e.KingdeeURL, AcctID: e.KingdeeAcctID, Username: e.KingdeeUser,
+			Password: e.KingdeePassword, OrgNumber: e.KingdeeOrg, MinDiscountField: e.KingdeeMinDiscountField,
+			CreditLimitField: e.KingdeeCreditLimitField, TimeZone: e.KingdeeTimeZone, Log: log.With("component", "kingdee")})
 	case "exchange":
 		if e.ExchangeDir == "" {
 			return nil, errors.New("L2C_ERP_KIND=exchange needs L2C_EXCHANGE_DIR")
@@ -101,4 +109,37 @@ func startDevSim(ctx context.Context, cfg *config.Config, log *slog.Logger) (fun
 		defer cancel()
 		return srv.Shutdown(sctx)
 	}, nil
+}
+
+// serveWorkerMetrics serves /metrics on L2C_METRICS_ADDR for a worker that
+// runs apart from `serve` (its Temporal SDK metrics live in its process),
+// requiring L2C_METRICS_TOKEN as a bearer token when it is set.
+func serveWorkerMetrics(ctx context.Context, db *database.DB, log *slog.Logger) {
+	addr := os.Getenv("L2C_METRICS_ADDR")
+	if addr == "" {
+		return
+	}
+	token := os.Getenv("L2C_METRICS_TOKEN")
+	h := metrics.Handler(db)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+token)) != 1 {
+			http.Error(w, "send the scrape token (L2C_METRICS_TOKEN) as a bearer token", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("worker metrics: listen", "addr", addr, "err", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	log.Info("worker metrics served", "addr", addr)
 }

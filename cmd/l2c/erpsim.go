@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/l2c/l2c/connectors/erpsim"
+	"github.com/l2c/l2c/connectors/kingdee/kingdeesim"
 	"github.com/l2c/l2c/internal/config"
 )
 
@@ -22,11 +23,14 @@ func runERPSim(ctx context.Context, _ config.Config, log *slog.Logger, args []st
 		fs.PrintDefaults()
 	}
 	addr := fs.String("addr", "127.0.0.1:8090", "listen address")
+	kd := fs.Bool("kingdee", false, "serve a Kingdee K3 Cloud simulator (/k3cloud/, data centre L2C_DC, user l2c_api) instead of SAP")
 	var o erpsim.Options
 	fs.IntVar(&o.Customers, "customers", 500, "customers to generate (1000000 is fine: rows are computed on demand)")
 	fs.IntVar(&o.Invoices, "invoices", 2000, "invoices to generate")
 	fs.Uint64Var(&o.Seed, "seed", 1, "generation seed")
 	fs.IntVar(&o.PageSize, "page-size", 1000, "server page size (at most 5000)")
+	fs.BoolVar(&o.Strict, "strict", false, "refuse Edm.Time literals in $filter with a 500, as some OData v2 servers do")
+	fs.BoolVar(&o.NoPaging, "no-paging", false, "no server-driven paging: a read returns every matching row unless $top says less")
 	fs.StringVar(&o.Username, "user", "L2C_COMM", "basic-auth user")
 	fs.StringVar(&o.Password, "password", "sim-secret", "basic-auth password (and OAuth client secret)")
 	fs.DurationVar(&o.Faults.Latency, "latency", 0, "latency added to every request")
@@ -43,12 +47,18 @@ func runERPSim(ctx context.Context, _ config.Config, log *slog.Logger, args []st
 	}
 	o.ClientSecret = o.Password
 	o.Log = log
-	sim := erpsim.New(o)
+	var handler http.Handler
+	if *kd {
+		handler = kingdeesim.New(kingdeesim.Options{Customers: o.Customers, Receivables: o.Invoices, Seed: o.Seed,
+			Password: o.Password, Log: log, Faults: kingdeesim.Faults{Latency: o.Faults.Latency, ErrorRate: o.Faults.ErrorRate}}).Handler()
+	} else {
+		handler = erpsim.New(o).Handler()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("ERP simulator serving", "url", "http://"+ln.Addr().String(), "customers", o.Customers+3,

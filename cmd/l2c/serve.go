@@ -21,6 +21,7 @@ import (
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/config"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/metrics"
 	"github.com/l2c/l2c/internal/notify"
 	"github.com/l2c/l2c/workflows"
 )
@@ -79,6 +80,7 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Addr: cfg.HTTPAddr,
 		Handler: api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: cfg.Location, Log: log, Audit: chain,
 			AuditCheckpoints: cfg.AuditCheckpointFile, Sessions: sessions(cfg), Orders: orders,
+			MetricsToken: os.Getenv("L2C_METRICS_TOKEN"),
 			Limits: api.Limits{Imports: cfg.ImportsAtOnce}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
@@ -124,6 +126,7 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	w.RegisterActivity(erp)
+	serveWorkerMetrics(ctx, db, log)
 	log.Info("worker started", "task_queue", workflows.TaskQueue)
 	return w.Run(interruptOn(ctx))
 }
@@ -202,7 +205,8 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*databas
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := client.Options{HostPort: addr, Namespace: cfg.TemporalNamespace, Logger: log.With("component", "temporal")}
+	opts := client.Options{HostPort: addr, Namespace: cfg.TemporalNamespace, Logger: log.With("component", "temporal"),
+		MetricsHandler: metrics.TemporalHandler()}
 	if err := temporalTLS(cfg, &opts); err != nil {
 		db.Close()
 		return nil, nil, err

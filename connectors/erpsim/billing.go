@@ -34,6 +34,8 @@ func (s *Sim) invoiceTable(stamps map[string]bool, first func(time.Time) int, ke
 		stamps:     stamps,
 		keyProp:    keyProp,
 		genIndex:   genIndexOf("9", 9),
+		sortProp:   keyProp,
+		genKey:     genInvoiceKey,
 	}
 }
 

@@ -39,6 +39,8 @@ func (s *Sim) customerTable() *table[*customer] {
 		stamps:     customerStamps,
 		keyProp:    "Customer",
 		genIndex:   genIndexOf("1", 7),
+		sortProp:   "BusinessPartner",
+		genKey:     genCustomerKey,
 	}
 }
 

@@ -222,6 +222,8 @@ func (v *invoice) get(prop string) any {
 		return v.cancelled
 	case "AccountingDocument":
 		return v.accDoc
+	case "AccountingDocumentItem":
+		return "001"
 	case "FinancialAccountType":
 		return "D"
 	case "AccountingDocumentType":

@@ -414,3 +414,49 @@ func keyEquals(e expr, prop string) (string, bool) {
 	}
 	return "", false
 }
+
+// usesTime reports whether e compares anything with an Edm.Time literal.
+func usesTime(e expr) bool {
+	switch x := e.(type) {
+	case compare:
+		_, ok := x.lit.(time.Duration)
+		return ok
+	case binary:
+		return usesTime(x.left) || usesTime(x.right)
+	case not:
+		return usesTime(x.e)
+	}
+	return false
+}
+
+// keyLowerBound returns a string below which no row's prop can match e: the
+// least literal prop is compared to with eq, ge or gt along every path
+// through e (keyset paging sends "Key gt 'last'", possibly with ties on a
+// second key spelled out as "or (Key eq 'last' and Item gt '…')").
+func keyLowerBound(e expr, prop string) (string, bool) {
+	switch x := e.(type) {
+	case compare:
+		s, ok := x.lit.(string)
+		if ok && x.prop == prop && (x.op == "eq" || x.op == "ge" || x.op == "gt") {
+			return s, true
+		}
+	case binary:
+		l, lok := keyLowerBound(x.left, prop)
+		r, rok := keyLowerBound(x.right, prop)
+		if x.and {
+			switch {
+			case lok && rok:
+				return max(l, r), true
+			case lok:
+				return l, true
+			case rok:
+				return r, true
+			}
+			return "", false
+		}
+		if lok && rok {
+			return min(l, r), true
+		}
+	}
+	return "", false
+}

@@ -1,6 +1,7 @@
 package erpsim
 
 import (
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -11,10 +12,11 @@ import (
 
 // query is a collection read's options.
 type query struct {
-	filter expr
-	expand map[string]bool
-	top    int    // total rows wanted; 0 = all
-	after  cursor // from $skiptoken
+	filter  expr
+	expand  map[string]bool
+	top     int    // total rows wanted; 0 = all
+	after   cursor // from $skiptoken
+	orderBy string // the first $orderby property, "" when none
 }
 
 // cursor is a position in key order: after generated row gen, or after the
@@ -55,6 +57,12 @@ func (c *reqCtx) parseQuery() (query, bool) {
 			c.fail(http.StatusBadRequest, "Invalid filter expression: "+err.Error())
 			return out, false
 		}
+		if c.s.opts.Strict && usesTime(e) {
+			// What the independent server did: its parser has no Edm.Time,
+			// and it said so with a 500, not a 400.
+			c.fail(http.StatusInternalServerError, "Unsupported literal type in $filter: time")
+			return out, false
+		}
 		out.filter = e
 	}
 	out.expand = map[string]bool{}
@@ -83,6 +91,11 @@ func (c *reqCtx) parseQuery() (query, bool) {
 		c.fail(http.StatusBadRequest, "$skip is not supported by the simulator; follow __next")
 		return out, false
 	}
+	if ob := strings.TrimSpace(q.Get("$orderby")); ob != "" {
+		first, _, _ := strings.Cut(ob, ",")
+		first = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(first), " asc"))
+		out.orderBy = first
+	}
 	cur, ok := parseCursor(q.Get("$skiptoken"))
 	if !ok {
 		c.fail(http.StatusBadRequest, "Invalid $skiptoken")
@@ -107,6 +120,10 @@ type table[T row] struct {
 	stamps     map[string]bool // properties a lower bound may be taken on
 	keyProp    string
 	genIndex   func(key string) (int, bool)
+	// sortProp is the property rows are kept in order of (the entity's key,
+	// which keyset paging orders by); genKey is generated row i's value of it.
+	sortProp string
+	genKey   func(i int) string
 }
 
 // page returns up to limit rows matching q after its cursor, and the cursor
@@ -128,6 +145,18 @@ func (t *table[T]) page(q query, limit int) (rows []T, last cursor) {
 			start = q.after.gen + 1
 		} else {
 			start = t.n // past every generated row
+		}
+	}
+	// Keyset paging ("Key gt 'last'"): start at the bound rather than walk
+	// the rows before it only to filter them out. The filter still decides.
+	keyFrom := ""
+	if t.sortProp != "" {
+		if kb, ok := keyLowerBound(q.filter, t.sortProp); ok {
+			if i, ok := t.genIndex(kb); ok && i < t.n {
+				start = max(start, i)
+			} else if t.n == 0 || kb > t.genKey(t.n-1) {
+				start, keyFrom = t.n, kb
+			}
 		}
 	}
 	if start < t.n {
@@ -167,6 +196,9 @@ func (t *table[T]) page(q query, limit int) (rows []T, last cursor) {
 		if from < len(t.keys) && t.keys[from] == q.after.exp {
 			from++
 		}
+	}
+	if keyFrom != "" {
+		from = max(from, sort.SearchStrings(t.keys, keyFrom))
 	}
 	for _, k := range t.keys[from:] {
 		if len(rows) >= limit {
@@ -232,7 +264,15 @@ func serveCollection[T row](c *reqCtx, t *table[T], write func(j *jbuf, r T, q q
 	if !ok {
 		return
 	}
+	if q.orderBy != "" && q.orderBy != t.sortProp {
+		c.fail(http.StatusBadRequest, "$orderby "+q.orderBy+" is not supported by the simulator; order by "+t.sortProp)
+		return
+	}
 	limit := c.s.opts.PageSize
+	if c.s.opts.NoPaging {
+		// No server-driven paging: everything in one answer, unless $top says less.
+		limit = math.MaxInt
+	}
 	if q.top > 0 && q.top < limit {
 		limit = q.top
 	}
@@ -248,7 +288,7 @@ func serveCollection[T row](c *reqCtx, t *table[T], write func(j *jbuf, r T, q q
 	}
 	c.s.mu.RUnlock()
 	j.closeArr()
-	more := len(rows) == limit && last.set && (q.top == 0 || q.top > limit)
+	more := !c.s.opts.NoPaging && len(rows) == limit && last.set && (q.top == 0 || q.top > limit)
 	if more {
 		next := *c.r.URL
 		v := next.Query()

@@ -51,7 +51,14 @@ type Options struct {
 	// the credit limit.
 	MinDiscountField, CreditLimitField string
 	Faults                             Faults
-	Log                                *slog.Logger
+	// Strict makes the $filter parser refuse Edm.Time literals (time'PT…')
+	// with a 500, as an independent OData v2 implementation serving SAP's
+	// metadata did: only date, datetime and datetimeoffset comparisons work.
+	Strict bool
+	// NoPaging turns server-driven paging off: a collection read returns
+	// every matching row in one response (no __next), bounded only by $top.
+	NoPaging bool
+	Log      *slog.Logger
 	// Now is the clock for run-time changes; time.Now by default.
 	Now func() time.Time
 }

@@ -41,31 +41,27 @@ type BillingDocumentItem struct {
 	SalesDocument       string `json:"SalesDocument"`
 }
 
-// InvoicesChanged implements connectors.ChangeReader.
-func (c *Client) InvoicesChanged(ctx context.Context, since time.Time, cursor string) (connectors.Page[connectors.Invoice], error) {
-	const op = "GET A_BillingDocument"
-	var u string
-	if cursor == "" {
-		q := url.Values{
+var invoiceListing = listing{op: "GET A_BillingDocument", service: ServiceBillingDocument, path: "/A_BillingDocument",
+	keys: []string{"BillingDocument"},
+	query: func() url.Values {
+		return url.Values{
 			"$select": {"BillingDocument,SDDocumentCategory,BillingDocumentType,BillingDocumentDate,TotalNetAmount," +
 				"TaxAmount,TransactionCurrency,SoldToParty,CustomerPaymentTerms,BillingDocumentIsCancelled," +
 				"LastChangeDateTime,to_Item/BillingDocumentItem,to_Item/SalesDocument"},
 			"$expand": {"to_Item"},
 		}
-		if !since.IsZero() {
-			q.Set("$filter", "LastChangeDateTime ge "+DateTimeOffsetLit(since))
-		}
-		u = c.serviceURL(ServiceBillingDocument, "/A_BillingDocument", q)
-	} else {
-		var err error
-		if u, err = c.follow(cursor); err != nil {
-			return connectors.Page[connectors.Invoice]{}, err
-		}
-	}
-	res, err := c.get(ctx, op, u)
+	},
+	changed: func(since time.Time, _ bool) string { return "LastChangeDateTime ge " + DateTimeOffsetLit(since) }}
+
+// InvoicesChanged implements connectors.ChangeReader.
+func (c *Client) InvoicesChanged(ctx context.Context, since time.Time, cursor string) (connectors.Page[connectors.Invoice], error) {
+	l := invoiceListing
+	op := l.op
+	res, cur, err := c.fetch(ctx, l, since, cursor)
 	if err != nil {
 		return connectors.Page[connectors.Invoice]{}, err
 	}
+	var keys keyTracker
 	var rows []BillingDocument
 	bad, next, err := scanPage(res.body, func(r *row) string {
 		var b BillingDocument
@@ -73,10 +69,14 @@ func (c *Client) InvoicesChanged(ctx context.Context, since time.Time, cursor st
 		if r.bad == nil {
 			rows = append(rows, b)
 		}
+		keys.see(b.BillingDocument)
 		return b.BillingDocument
 	})
 	if err != nil {
 		return connectors.Page[connectors.Invoice]{}, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Err: err}
+	}
+	if next, err = c.next(l, cur, next, &keys); err != nil {
+		return connectors.Page[connectors.Invoice]{}, err
 	}
 	page := connectors.Page[connectors.Invoice]{Rows: make([]connectors.Invoice, 0, len(rows)), Next: next}
 	for _, b := range bad {
@@ -183,31 +183,24 @@ type ReceivableItem struct {
 // receivables cleared on or after since's day (ClearingDate is a date, so the
 // whole day is read again; the sync skips what it already has).
 func (c *Client) PaymentsChanged(ctx context.Context, since time.Time, cursor string) (connectors.Page[connectors.Payment], error) {
-	const op = "GET A_OperationalAcctgDocItemCube"
-	var u string
-	if cursor == "" {
-		filter := "FinancialAccountType eq 'D' and AccountingDocumentType eq 'RV' and ClearingAccountingDocument ne ''"
-		if !since.IsZero() {
-			day, _ := SplitStamp(since, c.cfg.TimeZone)
-			filter += " and ClearingDate ge " + DateTimeLit(day)
-		}
-		q := url.Values{
-			"$select": {"CompanyCode,FiscalYear,AccountingDocument,AccountingDocumentItem,AccountingDocumentType," +
+	l := listing{op: "GET A_OperationalAcctgDocItemCube", service: ServiceReceivables, path: "/A_OperationalAcctgDocItemCube",
+		keys: []string{"DocumentReferenceID", "AccountingDocumentItem"},
+		base: "FinancialAccountType eq 'D' and AccountingDocumentType eq 'RV' and ClearingAccountingDocument ne ''",
+		query: func() url.Values {
+			return url.Values{"$select": {"CompanyCode,FiscalYear,AccountingDocument,AccountingDocumentItem,AccountingDocumentType," +
 				"FinancialAccountType,Customer,DocumentReferenceID,ClearingAccountingDocument,ClearingDate," +
-				"AmountInTransactionCurrency,TransactionCurrency"},
-			"$filter": {filter},
-		}
-		u = c.serviceURL(ServiceReceivables, "/A_OperationalAcctgDocItemCube", q)
-	} else {
-		var err error
-		if u, err = c.follow(cursor); err != nil {
-			return connectors.Page[connectors.Payment]{}, err
-		}
-	}
-	res, err := c.get(ctx, op, u)
+				"AmountInTransactionCurrency,TransactionCurrency"}}
+		},
+		changed: func(since time.Time, _ bool) string {
+			day, _ := SplitStamp(since, c.cfg.TimeZone)
+			return "ClearingDate ge " + DateTimeLit(day)
+		}}
+	op := l.op
+	res, cur, err := c.fetch(ctx, l, since, cursor)
 	if err != nil {
 		return connectors.Page[connectors.Payment]{}, err
 	}
+	var keys keyTracker
 	var rows []ReceivableItem
 	bad, next, err := scanPage(res.body, func(r *row) string {
 		var v ReceivableItem
@@ -215,10 +208,14 @@ func (c *Client) PaymentsChanged(ctx context.Context, since time.Time, cursor st
 		if r.bad == nil {
 			rows = append(rows, v)
 		}
+		keys.see(v.DocumentReferenceID, v.AccountingDocumentItem)
 		return v.AccountingDocument
 	})
 	if err != nil {
 		return connectors.Page[connectors.Payment]{}, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Err: err}
+	}
+	if next, err = c.next(l, cur, next, &keys); err != nil {
+		return connectors.Page[connectors.Payment]{}, err
 	}
 	page := connectors.Page[connectors.Payment]{Rows: make([]connectors.Payment, 0, len(rows)), Next: next}
 	for _, b := range bad {

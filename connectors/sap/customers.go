@@ -171,26 +171,37 @@ func ChangedFilter(since time.Time, loc *time.Location) string {
 		d, d, t, d, d, t)
 }
 
+// ChangedDayFilter is the $filter for business partners changed or created
+// on or after since's day (in loc): date comparisons only, which every OData
+// v2 server accepts, where some refuse Edm.Time literals. It reads the rest
+// of since's day again; the sync skips rows it already has unchanged, so the
+// overlap costs reads, not writes.
+func ChangedDayFilter(since time.Time, loc *time.Location) string {
+	day, _ := SplitStamp(since, loc)
+	d := DateTimeLit(day)
+	return fmt.Sprintf("LastChangeDate ge %s or (LastChangeDate eq null and CreationDate ge %s)", d, d)
+}
+
+func (c *Client) customerListing() listing {
+	return listing{op: "GET A_BusinessPartner", service: ServiceBusinessPartner, path: "/A_BusinessPartner",
+		query: c.customerQuery, probe: true, keys: []string{"BusinessPartner"},
+		changed: func(since time.Time, byDay bool) string {
+			if byDay {
+				return ChangedDayFilter(since, c.cfg.TimeZone)
+			}
+			return ChangedFilter(since, c.cfg.TimeZone)
+		}}
+}
+
 // CustomersChanged implements connectors.ChangeReader.
 func (c *Client) CustomersChanged(ctx context.Context, since time.Time, cursor string) (connectors.Page[connectors.Customer], error) {
-	const op = "GET A_BusinessPartner"
-	var u string
-	if cursor == "" {
-		q := c.customerQuery()
-		if !since.IsZero() {
-			q.Set("$filter", ChangedFilter(since, c.cfg.TimeZone))
-		}
-		u = c.serviceURL(ServiceBusinessPartner, "/A_BusinessPartner", q)
-	} else {
-		var err error
-		if u, err = c.follow(cursor); err != nil {
-			return connectors.Page[connectors.Customer]{}, err
-		}
-	}
-	res, err := c.get(ctx, op, u)
+	l := c.customerListing()
+	op := l.op
+	res, cur, err := c.fetch(ctx, l, since, cursor)
 	if err != nil {
 		return connectors.Page[connectors.Customer]{}, err
 	}
+	var keys keyTracker
 	var rows []BusinessPartner
 	bad, next, err := scanPage(res.body, func(r *row) string {
 		var bp BusinessPartner
@@ -198,10 +209,14 @@ func (c *Client) CustomersChanged(ctx context.Context, since time.Time, cursor s
 		if r.bad == nil {
 			rows = append(rows, bp)
 		}
+		keys.see(bp.BusinessPartner)
 		return bp.BusinessPartner
 	})
 	if err != nil {
 		return connectors.Page[connectors.Customer]{}, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Err: err}
+	}
+	if next, err = c.next(l, cur, next, &keys); err != nil {
+		return connectors.Page[connectors.Customer]{}, err
 	}
 	page := connectors.Page[connectors.Customer]{Rows: make([]connectors.Customer, 0, len(rows)), Next: next}
 	for _, b := range bad {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,6 +21,17 @@ type ERP struct {
 	SAPSalesOrg, SAPDistChannel, SAPDivision  string
 	SAPMinDiscountField, SAPCreditLimitField  string
 	SAPTimeZone                               *time.Location
+	// SAPPageSize is the client page ($top, 0: the connector's default);
+	// SAPDayDeltas reads customer deltas by the day from the start, for
+	// servers known to refuse Edm.Time literals.
+	SAPPageSize  int
+	SAPDayDeltas bool
+	// Kingdee K3 Cloud: the site (…/k3cloud/), data centre, Web API user,
+	// the organisation l2c creates in, and the server's zone.
+	KingdeeURL, KingdeeAcctID, KingdeeUser, KingdeePassword string
+	KingdeeOrg                                              string
+	KingdeeMinDiscountField, KingdeeCreditLimitField        string
+	KingdeeTimeZone                                         *time.Location
 	// ExchangeDir is the folder of the Excel/CSV exchange.
 	ExchangeDir string
 	// Scheduler runs the sync schedules in `l2c serve` (true unless
@@ -30,9 +42,9 @@ type ERP struct {
 func (e *ERP) fromEnv() error {
 	e.Kind = os.Getenv("L2C_ERP_KIND")
 	switch e.Kind {
-	case "", "sap", "exchange":
+	case "", "sap", "kingdee", "exchange":
 	default:
-		return fmt.Errorf("L2C_ERP_KIND=%q: want sap or exchange", e.Kind)
+		return fmt.Errorf("L2C_ERP_KIND=%q: want sap, kingdee or exchange", e.Kind)
 	}
 	e.SAPURL = os.Getenv("L2C_SAP_URL")
 	e.SAPUser, e.SAPPassword = os.Getenv("L2C_SAP_USER"), os.Getenv("L2C_SAP_PASSWORD")
@@ -53,6 +65,32 @@ func (e *ERP) fromEnv() error {
 		return fmt.Errorf("L2C_SAP_TIMEZONE=%q: %w", tz, err)
 	}
 	e.SAPTimeZone = loc
+	if v := os.Getenv("L2C_SAP_PAGE_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			return fmt.Errorf("L2C_SAP_PAGE_SIZE=%q: want a number of records from 1 to 100000", v)
+		}
+		e.SAPPageSize = n
+	}
+	switch v := envOr("L2C_SAP_DELTAS", "auto"); v {
+	case "auto":
+	case "day":
+		e.SAPDayDeltas = true
+	default:
+		return fmt.Errorf("L2C_SAP_DELTAS=%q: want auto or day", v)
+	}
+	e.KingdeeURL, e.KingdeeAcctID = os.Getenv("L2C_KINGDEE_URL"), os.Getenv("L2C_KINGDEE_ACCT_ID")
+	e.KingdeeUser, e.KingdeePassword = os.Getenv("L2C_KINGDEE_USER"), os.Getenv("L2C_KINGDEE_PASSWORD")
+	e.KingdeeOrg = envOr("L2C_KINGDEE_ORG", "100")
+	e.KingdeeMinDiscountField = os.Getenv("L2C_KINGDEE_MIN_DISCOUNT_FIELD")
+	e.KingdeeCreditLimitField = os.Getenv("L2C_KINGDEE_CREDIT_LIMIT_FIELD")
+	ktz := envOr("L2C_KINGDEE_TIMEZONE", "Asia/Shanghai")
+	if e.KingdeeTimeZone, err = time.LoadLocation(ktz); err != nil {
+		return fmt.Errorf("L2C_KINGDEE_TIMEZONE=%q: %w", ktz, err)
+	}
+	if e.Kind == "kingdee" && (e.KingdeeURL == "" || e.KingdeeAcctID == "" || e.KingdeeUser == "") {
+		return fmt.Errorf("L2C_ERP_KIND=kingdee needs L2C_KINGDEE_URL, L2C_KINGDEE_ACCT_ID and L2C_KINGDEE_USER")
+	}
 	e.ExchangeDir = os.Getenv("L2C_EXCHANGE_DIR")
 	switch v := envOr("L2C_SYNC_SCHEDULER", "on"); v {
 	case "on":

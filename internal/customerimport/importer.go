@@ -26,6 +26,7 @@ import (
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
+	"github.com/l2c/l2c/internal/textnorm"
 	"github.com/l2c/l2c/internal/workbook"
 )
 
@@ -612,14 +613,14 @@ func (sr *sheetRead) parseRow(num int, cells []string, rows *workbook.Rows) (row
 		r.add(FieldCode, col(FieldCode), raw(FieldCode), p)
 	}
 	if !r.hasIssue(FieldName) {
-		c.Name, p = parseText(raw(FieldName), 200, true)
+		c.Name, p = parseWritten(raw(FieldName), 200, true)
 		r.add(FieldName, col(FieldName), raw(FieldName), p)
 	}
 	c.TaxID, p = parseTaxID(raw(FieldTaxID), c.Currency)
 	r.add(FieldTaxID, col(FieldTaxID), raw(FieldTaxID), p)
-	c.Address, p = parseText(raw(FieldAddress), 500, false)
+	c.Address, p = parseWritten(raw(FieldAddress), 500, false)
 	r.add(FieldAddress, col(FieldAddress), raw(FieldAddress), p)
-	c.ContactName, p = parseText(raw(FieldContact), 100, false)
+	c.ContactName, p = parseWritten(raw(FieldContact), 100, false)
 	r.add(FieldContact, col(FieldContact), raw(FieldContact), p)
 	c.Phone, p = parsePhone(raw(FieldPhone))
 	r.add(FieldPhone, col(FieldPhone), raw(FieldPhone), p)
@@ -832,7 +833,9 @@ func (sr *sheetRead) compare(r *row, in, s database.Customer) (database.Customer
 		{FieldContact, in.ContactName, s.ContactName, func(c *database.Customer) { c.ContactName = in.ContactName }},
 		{FieldPhone, in.Phone, s.Phone, func(c *database.Customer) { c.Phone = in.Phone }},
 	} {
-		if r.given&bit(e.f) != 0 && !r.hasIssue(e.f) && e.in != e.st {
+		// The same text in other widths or spacing is no correction: what is
+		// stored stays as it was written.
+		if r.given&bit(e.f) != 0 && !r.hasIssue(e.f) && !textnorm.Same(e.in, e.st) {
 			e.set(&out)
 			changed |= bit(e.f)
 		}
@@ -851,7 +854,7 @@ func (sr *sheetRead) compare(r *row, in, s database.Customer) (database.Customer
 		{FieldCurrency, in.Currency, s.Currency},
 	}
 	for _, g := range governed {
-		if r.given&bit(g.f) == 0 || r.hasIssue(g.f) || g.in == g.st {
+		if r.given&bit(g.f) == 0 || r.hasIssue(g.f) || g.in == g.st || (g.f == FieldName && textnorm.Same(g.in, g.st)) {
 			continue
 		}
 		stored := g.st

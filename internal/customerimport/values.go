@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/l2c/l2c/internal/money"
+	"github.com/l2c/l2c/internal/textnorm"
 	"github.com/l2c/l2c/internal/workbook"
 )
 
@@ -103,7 +104,18 @@ func parseCode(raw string) (string, *workbook.Text) {
 }
 
 func parseText(raw string, maxLen int, required bool) (string, *workbook.Text) {
-	s := clean(raw)
+	return checkText(clean(raw), maxLen, required)
+}
+
+// parseWritten reads a name, address or contact: kept as written (a
+// registered name with full-width parentheses is the legal name), only
+// invisible characters and surrounding spaces removed. Compare such values
+// with textnorm.Same, never by rewriting them.
+func parseWritten(raw string, maxLen int, required bool) (string, *workbook.Text) {
+	return checkText(textnorm.Tidy(raw), maxLen, required)
+}
+
+func checkText(s string, maxLen int, required bool) (string, *workbook.Text) {
 	if s == "" {
 		if required {
 			return "", bad("is required", "必填")

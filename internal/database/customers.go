@@ -41,6 +41,13 @@ type UpsertCounts struct {
 type Checkpoint struct {
 	Entity   string
 	Position string
+	// Commit, when set, is called inside the batch's transaction with what
+	// the batch did and gives the position to save instead of Position, and
+	// the run's counts to record (for Run, when set): counts then commit with
+	// the rows they count, and a crash between the two cannot lose them.
+	Commit   func(UpsertCounts) (position string, counts SyncCounts)
+	Run      string
+	RunSince *time.Time
 }
 
 // keep is the value an upsert sets for a column that only l2c knows (the
@@ -119,6 +126,23 @@ func (db *DB) CheckpointGet(ctx context.Context, entity string) (string, error) 
 		return "", fmt.Errorf("checkpoint %s: %w", entity, err)
 	}
 	return pos, nil
+}
+
+// checkpointCommit saves cp for a batch that did n, with the run's counts
+// when cp asks for them.
+func checkpointCommit(ctx context.Context, tx pgx.Tx, cp Checkpoint, n UpsertCounts) error {
+	if cp.Commit == nil {
+		return checkpointSave(ctx, tx, cp)
+	}
+	pos, counts := cp.Commit(n)
+	cp.Position = pos
+	if err := checkpointSave(ctx, tx, cp); err != nil {
+		return err
+	}
+	if cp.Run != "" {
+		return runProgress(ctx, tx, cp.Run, cp.RunSince, counts)
+	}
+	return nil
 }
 
 func checkpointSave(ctx context.Context, tx pgx.Tx, cp Checkpoint) error {
@@ -218,7 +242,7 @@ func (db *DB) stagedUpsert(ctx context.Context, table string, columns []string, 
 		}
 		n.Unchanged = int64(rows) - n.Inserted - n.Updated
 		if cp != nil {
-			return checkpointSave(ctx, tx, *cp)
+			return checkpointCommit(ctx, tx, *cp, n)
 		}
 		return nil
 	})

@@ -66,6 +66,8 @@ type Options struct {
 	// Poll is how often schedules are re-read, so a change made through any
 	// replica reaches every replica (15 s by default).
 	Poll time.Duration
+	// HealthEvery is how often stale entities are looked for (a minute by default).
+	HealthEvery time.Duration
 	// Location interprets cron specs (UTC by default: a spec means the same
 	// moment on every replica whatever its local zone).
 	Location *time.Location
@@ -96,6 +98,9 @@ func New(o Options) *Scheduler {
 	if o.Location == nil {
 		o.Location = time.UTC
 	}
+	if o.HealthEvery <= 0 {
+		o.HealthEvery = time.Minute
+	}
 	s := &Scheduler{opts: o, entries: map[string]entry{}}
 	// Recover: a panicking tick is logged and the scheduler goes on; robfig/cron
 	// v3 does not recover panics unless asked.
@@ -113,16 +118,37 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	defer func() { <-s.cron.Stop().Done() }()
 	t := time.NewTicker(s.opts.Poll)
 	defer t.Stop()
+	var checked time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case now := <-t.C:
 			if err := s.Reload(ctx); err != nil {
 				s.opts.Log.WarnContext(ctx, "scheduler: reload schedules", "err", err)
 			}
+			if now.Sub(checked) >= s.opts.HealthEvery {
+				checked = now
+				if err := CheckHealth(ctx, s.opts.DB, now, s.opts.Log); err != nil {
+					s.opts.Log.WarnContext(ctx, "scheduler: sync health not checked", "err", err)
+				}
+			}
 		}
 	}
+}
+
+// CheckHealth tells the integration admins about entities whose data has
+// gone stale (no successful run within their stale_after), once per stale
+// spell; every replica may call it, the database keeps it to one message.
+func CheckHealth(ctx context.Context, db *database.DB, now time.Time, log *slog.Logger) error {
+	alerted, err := db.SyncStaleAlerts(ctx, now)
+	if err != nil {
+		return err
+	}
+	for _, e := range alerted {
+		log.WarnContext(ctx, "scheduler: sync is stale; admins notified", "entity", e)
+	}
+	return nil
 }
 
 // Reload brings the cron entries in line with the stored schedules.
