@@ -1,0 +1,209 @@
+package api_test
+
+// The pages are tested in a real headless Chromium (Debian's chromium),
+// driven over the DevTools protocol with chromedp. One browser serves the
+// whole package; each test opens its own incognito-like browser context (its
+// own cookies), so two users can be logged in at once. A failing test saves
+// a screenshot of every tab it opened and prints where.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+var pagesChrome struct {
+	once    sync.Once
+	browser context.Context
+	err     error
+}
+
+// pagesBrowser is the package's one Chromium, started at first use. Without
+// chromium the browser tests skip on a developer's machine and fail under CI
+// (CI=true), where the Makefile installs it.
+func pagesBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("chromium is not installed; the browser tests need it (make test installs it with apt-get)")
+		}
+		t.Skip("chromium is not installed (apt-get install chromium fonts-wqy-zenhei); set CI=true to make this a failure")
+	}
+	pagesChrome.once.Do(func() {
+		dir, err := os.MkdirTemp("", "l2c-chromium-")
+		if err != nil {
+			pagesChrome.err = err
+			return
+		}
+		opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(dir),
+			chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-extensions", true),
+			chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900)}
+		// The package's lifetime: the browser dies with the test binary (Pdeathsig).
+		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
+		browser, _ := chromedp.NewContext(alloc)
+		if _, err := chromedp.Run(browser, chromedp.Location()); err != nil {
+			pagesChrome.err = fmt.Errorf("start chromium: %w", err)
+			return
+		}
+		pagesChrome.browser = browser
+	})
+	require.NoError(t, pagesChrome.err)
+	return pagesChrome.browser
+}
+
+// pagesTab is one person's browser: its own cookies, speaking lang
+// (an Accept-Language value), on the test server.
+type pagesTab struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	name string
+}
+
+// pagesScreenshotDir is where screenshots go: L2C_SCREENSHOTS, or a directory
+// under the system's temporary one that outlives the test.
+func pagesScreenshotDir() string {
+	if d := os.Getenv("L2C_SCREENSHOTS"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "l2c-page-screenshots")
+}
+
+func pagesOpenTab(t *testing.T, s *stack, name, lang string) *pagesTab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(pagesBrowser(t), chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	tab := &pagesTab{t: t, ctx: ctx, base: s.url, name: name}
+	t.Cleanup(func() {
+		if t.Failed() {
+			if path, err := tab.screenshot("failed"); err == nil {
+				t.Logf("screenshot of %s's tab when the test failed: %s", name, path)
+			} else {
+				t.Logf("no screenshot of %s's tab: %v", name, err)
+			}
+		}
+		cancelTimeout()
+		cancel()
+	})
+	_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
+	require.NoError(t, err)
+	_, err = chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+		Headers: network.Headers{"Accept-Language": lang}})
+	require.NoError(t, err)
+	return tab
+}
+
+// screenshot saves the whole page as a PNG and returns its path.
+func (b *pagesTab) screenshot(label string) (string, error) {
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		return "", err
+	}
+	dir := pagesScreenshotDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	clean := regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+	path := filepath.Join(dir, clean.ReplaceAllString(b.t.Name()+"-"+b.name+"-"+label, "_")+".png")
+	return path, os.WriteFile(path, png, 0o644)
+}
+
+// shot saves a screenshot a person is meant to look at, and logs its path.
+func (b *pagesTab) shot(label string) {
+	b.t.Helper()
+	path, err := b.screenshot(label)
+	require.NoError(b.t, err)
+	b.t.Logf("screenshot: %s", path)
+}
+
+func (b *pagesTab) run(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	require.NoError(b.t, chromedp.Do(b.ctx, actions...))
+}
+
+// visit opens path and waits for the page's main content.
+func (b *pagesTab) visit(path string) {
+	b.t.Helper()
+	b.run(chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS("main")))
+}
+
+// text is what a person sees on the page (innerText of the body).
+func (b *pagesTab) text() string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("body")))
+	require.NoError(b.t, err)
+	return s
+}
+
+func (b *pagesTab) location() string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Location())
+	require.NoError(b.t, err)
+	return strings.TrimPrefix(s, b.base)
+}
+
+// submit clicks the button sel and waits for the page the form leads to.
+func (b *pagesTab) submit(sel string) {
+	b.t.Helper()
+	_, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.l2cOldPage = true`))
+	require.NoError(b.t, err)
+	b.run(chromedp.Click(chromedp.CSS(sel)))
+	_, err = chromedp.Run(b.ctx, chromedp.Poll[bool](`!window.l2cOldPage && document.readyState === "complete"`,
+		chromedp.WithPollingTimeout(30*time.Second)))
+	require.NoError(b.t, err, "the form %s led to a new page", sel)
+}
+
+// fill types v into the form field sel.
+func (b *pagesTab) fill(sel, v string) {
+	b.t.Helper()
+	b.run(chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), v))
+}
+
+// login logs in through the login form, as a person does.
+func (b *pagesTab) login(user, pw string) {
+	b.t.Helper()
+	b.visit("/login")
+	b.fill(`input[name="user"]`, user)
+	b.fill(`input[name="password"]`, pw)
+	b.submit(`form.login button[type="submit"]`)
+	require.NotContains(b.t, b.location(), "/login", "the login went through: %s", b.text())
+}
+
+// pagesRawKey finds what looks like an identifier rather than words: a
+// catalogue key or a domain name left untranslated (contract_review,
+// sales_manager, stage.quote).
+var pagesRawKey = regexp.MustCompile(`\b[a-z]+(?:[_.][a-z0-9]+)+\b`)
+
+// requireTranslated fails when the visible text holds a raw key.
+func (b *pagesTab) requireTranslated(where string) {
+	b.t.Helper()
+	text := b.text()
+	if raw := pagesRawKey.FindAllString(text, -1); len(raw) > 0 {
+		b.t.Fatalf("%s shows untranslated keys %q in:\n%s", where, raw, text)
+	}
+}
+
+// TestPagesBrowserLogsIn: the harness itself: chromium starts, keeps the
+// session cookie of the plain-HTTP test server and lands on My work.
+func TestPagesBrowserLogsIn(t *testing.T) {
+	s := setup(t)
+	setPassword(t, s, "he", "he's long passphrase")
+	b := pagesOpenTab(t, s, "he", "en-US,en;q=0.9")
+	b.login("he", "he's long passphrase")
+	require.Contains(t, b.text(), "He")
+}
