@@ -163,9 +163,18 @@ func (b *pagesTab) submit(sel string) {
 	_, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.l2cOldPage = true`))
 	require.NoError(b.t, err)
 	b.run(chromedp.Click(chromedp.CSS(sel)))
-	_, err = chromedp.Run(b.ctx, chromedp.Poll[bool](`!window.l2cOldPage && document.readyState === "complete"`,
-		chromedp.WithPollingTimeout(30*time.Second)))
-	require.NoError(b.t, err, "the form %s led to a new page", sel)
+	// The old page goes away under a poll that runs in it, so each check is
+	// its own evaluation, and one that fails because the page changed is retried.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!window.l2cOldPage && document.readyState === "complete"`))
+		cancel()
+		if err == nil && done {
+			return
+		}
+		require.True(b.t, time.Now().Before(deadline), "the form %s led to no new page (last error: %v)", sel, err)
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // fill types v into the form field sel.
