@@ -119,6 +119,16 @@ var matrix = map[string]access{
 	"GET /inbox":        {own: everyone, session: true},
 	"POST /inbox/decide": {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, session: true,
 		body: "case={case}&approve=maybe"},
+	// The pages (pages_test.go checks what each shows to whom): every
+	// logged-in person has My work, the deal list and the inbox; the stuck
+	// board is the stuck report's; a page of an object is the object's
+	// (the literal {id} here names none, so every role gets 404).
+	"GET /lang":                   {public: 303},
+	"GET /deals":                  {own: everyone, session: true},
+	"GET /deals/{id}":             {session: true},
+	"GET /approvals/stuck":        {own: overseers, session: true},
+	"GET /approvals/{id}":         {session: true},
+	"POST /approvals/{id}/decide": {session: true, body: "approve=maybe"},
 }
 
 // TestAuthorizationMatrix: every endpoint × every role × own and other's

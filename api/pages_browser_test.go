@@ -8,6 +8,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -85,7 +86,6 @@ func pagesScreenshotDir() string {
 func pagesOpenTab(t *testing.T, s *stack, name, lang string) *pagesTab {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(pagesBrowser(t), chromedp.WithNewBrowserContext())
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 	tab := &pagesTab{t: t, ctx: ctx, base: s.url, name: name}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -95,7 +95,6 @@ func pagesOpenTab(t *testing.T, s *stack, name, lang string) *pagesTab {
 				t.Logf("no screenshot of %s's tab: %v", name, err)
 			}
 		}
-		cancelTimeout()
 		cancel()
 	})
 	_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
@@ -104,6 +103,13 @@ func pagesOpenTab(t *testing.T, s *stack, name, lang string) *pagesTab {
 		Headers: network.Headers{"Accept-Language": lang}})
 	require.NoError(t, err)
 	return tab
+}
+
+// pagesTook logs a browser step that took long, to find where time goes.
+func pagesTook(t *testing.T, what string, start time.Time) {
+	if d := time.Since(start); d > 2*time.Second {
+		t.Logf("%s took %s", what, d.Round(time.Millisecond))
+	}
 }
 
 // screenshot saves the whole page as a PNG and returns its path.
@@ -131,9 +137,28 @@ func (b *pagesTab) shot(label string) {
 	b.t.Logf("screenshot: %s", path)
 }
 
+// pagesWait bounds each browser step: a selector that never matches fails
+// the test in seconds instead of waiting for the test's timeout.
+const pagesWait = 20 * time.Second
+
 func (b *pagesTab) run(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	require.NoError(b.t, chromedp.Do(b.ctx, actions...))
+	defer pagesTook(b.t, "run", time.Now())
+	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
+	defer cancel()
+	require.NoError(b.t, chromedp.Do(ctx, actions...))
+}
+
+// textOf is the visible text of the first element sel matches.
+func (b *pagesTab) textOf(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("no %s on %s (%v); the page says:\n%s", sel, b.location(), err, b.text())
+	}
+	return s
 }
 
 // visit opens path and waits for the page's main content.
@@ -145,7 +170,10 @@ func (b *pagesTab) visit(path string) {
 // text is what a person sees on the page (innerText of the body).
 func (b *pagesTab) text() string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("body")))
+	defer pagesTook(b.t, "text", time.Now())
+	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
 	require.NoError(b.t, err)
 	return s
 }
@@ -160,6 +188,7 @@ func (b *pagesTab) location() string {
 // submit clicks the button sel and waits for the page the form leads to.
 func (b *pagesTab) submit(sel string) {
 	b.t.Helper()
+	defer pagesTook(b.t, "submit "+sel, time.Now())
 	_, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.l2cOldPage = true`))
 	require.NoError(b.t, err)
 	b.run(chromedp.Click(chromedp.CSS(sel)))
@@ -180,7 +209,12 @@ func (b *pagesTab) submit(sel string) {
 // fill types v into the form field sel.
 func (b *pagesTab) fill(sel, v string) {
 	b.t.Helper()
-	b.run(chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), v))
+	q, _ := json.Marshal(sel)
+	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const e = document.querySelector(`+string(q)+`); e.value = ""; return true })()`))
+	require.NoError(b.t, err, "clear %s", sel)
+	b.run(chromedp.SendKeys(chromedp.CSS(sel), v))
 }
 
 // login logs in through the login form, as a person does.

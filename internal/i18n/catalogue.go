@@ -45,6 +45,7 @@ var catalogue = map[string]entry{
 	"weekday.6":   {"周六", "Sat"},
 
 	"working_hours":    {"%s 工作小时", "%s working hours"},
+	"in_review_of":     {"%s审批中", "in %s"},
 	"anyone_with_role": {"任一%s", "any %s"},
 	"person.system":    {"系统", "l2c"},
 	"person.erp":       {"ERP", "the ERP"},
@@ -102,6 +103,9 @@ var catalogue = map[string]entry{
 	"due_at":           {"截止 %s", "due %s"},
 	"no_due":           {"无截止时间", "no due time"},
 	"then_escalates":   {"，之后升级至 %s", ", then escalates to %s"},
+	"unknown_stage":    {"没有这个阶段，请从列表中选择。", "No such stage; pick one from the list."},
+	"list_sep":         {"、", ", "},
+	"waiting_stage":    {"%s（%s阶段），%s", "%s (%s stage), %s"},
 	"nothing_waiting":  {"无需等待任何人。", "Nothing to wait for."},
 	"quotes":           {"报价", "Quotes"},
 	"revision":         {"版本", "Revision"},
@@ -152,7 +156,8 @@ var catalogue = map[string]entry{
 	"kind":            {"类型", "Kind"},
 	"stuck_empty":     {"没有超时或在办的审批。", "No open reviews."},
 	"opened":          {"发起", "Opened"},
-	"error_field":     {"请检查：", "Please check: "},
+	"check_fields":    {"未提交：请按标出的提示修改。", "Not sent: see the marked fields."},
+	"colon":           {"：", ": "},
 
 	// deal stages (deal.Stages)
 	"stage.opportunity":        {"商机", "Opportunity"},
@@ -252,6 +257,7 @@ var catalogue = map[string]entry{
 	"status.expired":          {"已过期", "expired"},
 	"status.superseded":       {"已替换", "superseded"},
 	"status.pending_approval": {"待审批", "waiting for approval"},
+	"status.not_needed":       {"无需评审", "not needed"},
 
 	// roles (identity.Role)
 	"role.sales":           {"销售", "sales rep"},

@@ -135,6 +135,10 @@ func (p Printer) Person(id string) string {
 	if r, ok := strings.CutPrefix(id, "role:"); ok {
 		return p.T("anyone_with_role", p.Role(r))
 	}
+	if cs, ok := strings.CutPrefix(id, "approval:"); ok { // a deal waiting on a review case
+		kind, _, _ := strings.Cut(cs, ".")
+		return p.T("in_review_of", p.Kind(kind))
+	}
 	if id == "" {
 		return "—"
 	}
