@@ -187,7 +187,7 @@ func (p pages) render(w http.ResponseWriter, status int, name string, d pageData
 // message renders a page that only says something: forbidden, not found,
 // unavailable.
 func (p pages) message(w http.ResponseWriter, status int, d pageData, title, text string) {
-	d.Title, d.Error = title, text
+	d.Title, d.View = title, text
 	p.render(w, status, "message.html", d)
 }
 

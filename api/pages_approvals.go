@@ -223,8 +223,15 @@ func (p pages) showInbox(w http.ResponseWriter, r *http.Request, status int, d p
 		}
 		if refused != nil && refused.Case.ID == c.ID {
 			card.Error, card.Errors, card.Note = refused.Error, refused.Errors, refused.Note
+			refused = nil
 		}
 		v.Cards = append(v.Cards, card)
+	}
+	if refused != nil { // its step is no longer here (decided already, say): the reason goes on top
+		d.Error = refused.Error
+		for f, m := range refused.Errors {
+			d.Error += "; " + d.P.Field(f) + ": " + m
+		}
 	}
 	d.View = v
 	p.render(w, status, "inbox.html", d)

@@ -146,8 +146,15 @@ func TestPagesEveryPageInBothLanguages(t *testing.T) {
 				"/approvals/" + caseID, "/approvals/stuck", "/approvals/stuck?min_age_hours=x", "/deals/D-999999"} {
 				b.visit(path)
 				b.requireTranslated(path)
+				if path == "/approvals/stuck" {
+					b.shot("stuck")
+				}
 			}
-			b.shot("stuck")
+			// At a phone's width the inbox is still one readable column.
+			b.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+			b.visit("/inbox")
+			b.requireTranslated("/inbox at a phone's width")
+			b.shot("inbox-phone")
 		})
 	}
 	// Every approval stage in the routing rules as seeded has its business name.
