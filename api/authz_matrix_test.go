@@ -126,6 +126,7 @@ var matrix = map[string]access{
 	"GET /lang":                   {public: 303},
 	"GET /deals":                  {own: everyone, session: true},
 	"GET /deals/{id}":             {session: true},
+	"POST /deals/{id}/act":        {session: true, body: "action=accept_quote"},
 	"GET /approvals/stuck":        {own: overseers, session: true},
 	"GET /approvals/{id}":         {session: true},
 	"POST /approvals/{id}/decide": {session: true, body: "approve=maybe"},

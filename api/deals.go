@@ -203,6 +203,15 @@ func (h deals) live(w http.ResponseWriter, r *http.Request) error {
 // deal's rules before anything changes, and answers with the deal as it now is.
 func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
+	if err := h.actOn(w, r, id); err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, id)
+}
+
+// actOn reads the action in r's JSON body and takes it on deal id, with
+// every check; the API and the deal page's forms both come here.
+func (h deals) actOn(w http.ResponseWriter, r *http.Request, id string) error {
 	var a deal.Action
 	sent, err := decodeJSONFields(w, r, &a)
 	if err != nil {
@@ -254,10 +263,7 @@ func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("act on deal %s: %w", id, err)
 	}
 	// The audit entry was written with the transition (activities.Deals.SaveDeal).
-	if err := h.awaitReviewCase(r, id); err != nil {
-		return err
-	}
-	return h.render(w, r, http.StatusOK, id)
+	return h.awaitReviewCase(r, id)
 }
 
 // awaitReviewCase waits, when the action opened a review, until its approval

@@ -32,6 +32,15 @@ var pageFiles embed.FS
 var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	// caseRef names a case for people: "合同评审 D-000001.1", not its key.
 	"caseRef": caseRef,
+	// actField hands one field of a deal page's action form to its template.
+	"actField": func(d pageData, action, field, mode, hint string) map[string]any {
+		v, _ := d.View.(*dealPageView)
+		m := map[string]any{"P": d.P, "Action": action, "Field": field, "Mode": mode, "Hint": hint}
+		if v != nil {
+			m["Value"], m["Error"] = v.Forms.Val(action, field), v.Forms.Err(action, field)
+		}
+		return m
+	},
 	// cardArgs hands a case's card to the subject and decide templates,
 	// with what they need of the page.
 	"cardArgs": func(d pageData, card any, action ...string) map[string]any {
@@ -111,6 +120,7 @@ func (p pages) Routes(r chi.Router) {
 		r.Get("/", p.loggedIn(p.myWork))
 		r.Get("/deals", p.loggedIn(p.dealList))
 		r.Get("/deals/{id}", p.loggedIn(p.dealPage))
+		r.Post("/deals/{id}/act", p.loggedIn(p.dealAct))
 		r.Get("/inbox", p.loggedIn(p.inbox))
 		r.Post("/inbox/decide", p.loggedIn(p.decide))
 		r.Get("/approvals/stuck", p.loggedIn(p.stuckBoard))

@@ -95,6 +95,9 @@ type dealPageView struct {
 	Timeline []timelineRow
 	Waiting  *waitingLine
 	Cases    []approval.Case
+	Forms    *dealForms
+	// Today is the company's date, for the forms' examples.
+	Today string
 }
 
 // timelineRow is one thing that happened to a deal: a transition, an
@@ -125,8 +128,17 @@ type waitingLine struct {
 var typedReasons = []string{string(deal.ActMarkLost), string(deal.ActRecordBid)}
 
 func (p pages) dealPage(w http.ResponseWriter, r *http.Request, d pageData) {
+	if done := r.URL.Query().Get("done"); done != "" {
+		if _, ok := pageActions[deal.ActionName(done)]; ok {
+			d.Notice = d.P.T("done." + done)
+		}
+	}
+	p.showDeal(w, r, http.StatusOK, d, chi.URLParam(r, "id"), nil)
+}
+
+// showDeal renders deal id; forms is a refused form's state, or nil.
+func (p pages) showDeal(w http.ResponseWriter, r *http.Request, status int, d pageData, id string, forms *dealForms) {
 	h := deals{p.Deps}
-	id := chi.URLParam(r, "id")
 	dl, err := h.find(r, id)
 	if err == nil {
 		err = h.hideTerms(r, &dl)
@@ -140,7 +152,12 @@ func (p pages) dealPage(w http.ResponseWriter, r *http.Request, d pageData) {
 		return
 	}
 	d.Title, d.Nav = dl.Title+" · "+dl.ID, "deals"
-	v := &dealPageView{Deal: dl}
+	v := &dealPageView{Deal: dl, Forms: formsFor(actor(r), dl)}
+	if forms != nil {
+		forms.Show = v.Forms.Show
+		forms.Show[forms.Refused] = true // the refused form stays, with its messages
+		v.Forms = forms
+	}
 	d.View = v
 	cal := p.workingCalendar(r.Context())
 	now := p.Now()
@@ -209,7 +226,7 @@ func (p pages) dealPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	sort.SliceStable(v.Timeline, func(i, j int) bool { return v.Timeline[i].At.Before(v.Timeline[j].At) })
 	p.names(r.Context(), &d, ids...)
 	v.Waiting = p.waitingFor(r, &d, dl, v.Cases)
-	p.render(w, http.StatusOK, "deal.html", d)
+	p.render(w, status, "deal.html", d)
 }
 
 // waitingFor words who the deal waits on now: the holders of its open

@@ -193,3 +193,56 @@ func TestPagesShowOnlyWhatTheAPIShows(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, stuck.status)
 	require.Contains(t, stuck.body, "the stuck report is for managers, finance and admins", "the API's message")
 }
+
+// TestPagesDealActionsRefusedLikeTheAPI: wang quotes and submits the
+// contract from the deal's page. A quote valid until a past date is refused
+// with the API's message next to that field and changes nothing; fixed, it
+// goes through, and the submitted contract waits for Li.
+func TestPagesDealActionsRefusedLikeTheAPI(t *testing.T) {
+	s := setup(t)
+	setPassword(t, s, "wang", "wang's long passphrase")
+	code := fmt.Sprintf("PG-%d", time.Now().UnixNano()%1e9)
+	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: code, Name: "宁波汽配", SalesOwner: "wang",
+		PaymentTerms: "NT60", Source: "manual"}}, nil)
+	require.NoError(t, err)
+	id := s.open(`{"title":"冲压线","customer":{"code":"` + code + `","name":"宁波汽配"},"expected_amount":"500000"}`)
+	before := s.get(id)
+
+	b := pagesOpenTab(t, s, "wang", "zh-CN")
+	b.login("wang", "wang's long passphrase")
+	b.visit("/deals/" + id)
+	b.fill("#f-submit_quote-sku", "PRESS-9")
+	b.fill("#f-submit_quote-quantity", "1")
+	b.fill("#f-submit_quote-unit_price", "500000")
+	b.fill("#f-submit_quote-valid_until", "2020-01-01")
+	b.submit("#act-submit_quote button")
+	msg := b.textOf("#f-submit_quote-valid_until-error")
+	require.NotEmpty(t, msg, "the API's message is next to the date")
+	api := s.do("POST", "/api/v1/deals/"+id+"/actions", "tok-wang",
+		`{"action":"submit_quote","lines":[{"sku":"PRESS-9","quantity":1,"unit_price":"500000"}],"valid_until":"2020-01-01"}`)
+	require.Equal(t, 422, api.status, api.raw)
+	require.Contains(t, api.raw, msg, "the page says what the API says")
+	require.Equal(t, before, s.get(id), "the refused quote changed nothing")
+	value, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#f-submit_quote-sku")))
+	require.NoError(t, err)
+	require.Equal(t, "PRESS-9", value, "what was typed is kept")
+	b.requireTranslated("a refused quote (zh)")
+
+	b.fill("#f-submit_quote-valid_until", future(30))
+	b.submit("#act-submit_quote button")
+	require.Contains(t, b.text(), "报价已提交。")
+	require.Equal(t, "报价", b.textOf("dd.stage"))
+	b.submit("#act-accept_quote button")
+	require.Equal(t, "合同评审", b.textOf("dd.stage"))
+	b.fill("#f-submit_contract-contract_no", "HT-PG-2")
+	b.fill("#f-submit_contract-amount", "500000")
+	b.fill("#f-submit_contract-payment_terms", "NT60")
+	b.fill("#f-submit_contract-template_id", "TPL-STD")
+	b.submit("#act-submit_contract button")
+	require.Contains(t, b.text(), "合同已提交评审。")
+	waiting := b.textOf("p.waiting")
+	require.Contains(t, waiting, "Li")
+	require.Contains(t, waiting, "销售经理审批")
+	b.requireTranslated("the submitted contract (zh)")
+	b.shot("deal-actions-zh")
+}

@@ -122,6 +122,20 @@ var catalogue = map[string]entry{
 	"lost_reason":      {"丢单原因", "Lost because"},
 	"moved_to":         {"→ %s", "→ %s"},
 
+	// the deal page's forms
+	"actions":              {"操作", "Actions"},
+	"do.submit_quote":      {"提交报价", "Submit a quote"},
+	"do.accept_quote":      {"客户已接受报价", "The customer accepted the quote"},
+	"do.submit_contract":   {"提交合同评审", "Submit the contract for review"},
+	"done.submit_quote":    {"报价已提交。", "The quote was submitted."},
+	"done.accept_quote":    {"已记录客户接受报价。", "The quote's acceptance was recorded."},
+	"done.submit_contract": {"合同已提交评审。", "The contract was submitted for review."},
+	"field.sku":            {"产品编码", "Product code (SKU)"},
+	"field.quantity":       {"数量", "Quantity"},
+	"field.unit_price":     {"单价（元）", "Unit price"},
+	"hint.discount":        {"例如 90 表示九折；不填为 100", "e.g. 90 charges 90% of list price; empty is 100"},
+	"hint.date":            {"格式 YYYY-MM-DD", "as YYYY-MM-DD"},
+
 	// approvals
 	"case":            {"单号", "Case"},
 	"request":         {"申请", "Request"},
