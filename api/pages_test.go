@@ -245,4 +245,16 @@ func TestPagesDealActionsRefusedLikeTheAPI(t *testing.T) {
 	require.Contains(t, waiting, "销售经理审批")
 	b.requireTranslated("the submitted contract (zh)")
 	b.shot("deal-actions-zh")
+
+	// My work in English says the same: who holds it, the step, working hours.
+	b.visit("/lang?to=en&next=/")
+	row, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.JSPath(
+		`[...document.querySelectorAll("#h-requests ~ table tbody tr")].find(tr => tr.querySelector('a[href="/deals/`+id+`"]'))`)))
+	require.NoError(t, err)
+	require.Contains(t, row, "Li")
+	require.Contains(t, row, "Sales manager approval")
+	require.Contains(t, row, "working hours")
+	require.Contains(t, row, "not escalated")
+	b.requireTranslated("My work (en)")
+	b.shot("my-work-en")
 }
