@@ -5,6 +5,7 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -230,8 +231,10 @@ func (p pages) showLogin(w http.ResponseWriter, r *http.Request, status int, msg
 	if n := r.FormValue("next"); n != "" {
 		next = localPath(n)
 	}
+	// The language switch comes back with the checked next only: the page
+	// never repeats an address it was given that leads elsewhere.
 	p.render(w, status, "login.html", pageData{Lang: string(lang), P: pr, Title: pr.T("login"), CSRF: token, Error: msg,
-		Here: r.URL.RequestURI(), Next: next, LoginUser: user, SSO: p.Sessions.OIDC != nil})
+		Here: "/login?next=" + url.QueryEscape(next), Next: next, LoginUser: user, SSO: p.Sessions.OIDC != nil})
 }
 
 func (p pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
@@ -290,6 +293,9 @@ func (p pages) loggedIn(page func(http.ResponseWriter, *http.Request, pageData))
 			Overseer: u.Has(overseers...)}
 		d.P.Names[u.ID] = u.Name
 		if !safeMethod(r.Method) {
+			// The language switch on a refused form's page goes back to the
+			// page the form was on, not to the form's address.
+			d.Here = strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/act"), "/decide")
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if err := checkCSRF(r, csrf); err != nil {
 				p.message(w, http.StatusForbidden, d, d.P.T("forbidden"), asProblem(err, p.Log, r).Detail)
