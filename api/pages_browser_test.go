@@ -149,6 +149,30 @@ func (b *pagesTab) run(actions ...chromedp.Action[chromedp.Void]) {
 	require.NoError(b.t, chromedp.Do(ctx, actions...))
 }
 
+// tryTextAt opens path and reads the text of sel, without failing the test:
+// for polling a page until it shows something.
+func (b *pagesTab) tryTextAt(path, sel string) (string, error) {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
+		return "", err
+	}
+	return chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+}
+
+// until reloads path until sel's text satisfies ok, failing after timeout.
+func (b *pagesTab) until(path, sel string, timeout time.Duration, ok func(string) bool) {
+	b.t.Helper()
+	var last string
+	var err error
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		if last, err = b.tryTextAt(path, sel); err == nil && ok(last) {
+			return
+		}
+	}
+	b.t.Fatalf("%s never showed what was awaited in %s: last %q (%v)", path, sel, last, err)
+}
+
 // textOf is the visible text of the first element sel matches.
 func (b *pagesTab) textOf(sel string) string {
 	b.t.Helper()

@@ -105,10 +105,7 @@ func TestPagesContractReviewEndToEnd(t *testing.T) {
 	require.NotContains(t, li.text(), "¥880,000.00", "the decided review left the inbox")
 
 	// Wang sees the deal moved (the case tells the deal moments later).
-	require.Eventually(t, func() bool {
-		wang.visit("/deals/" + dealID)
-		return wang.textOf("dd.stage") == "订单"
-	}, 15*time.Second, 300*time.Millisecond, "the deal page shows the order stage")
+	wang.until("/deals/"+dealID, "dd.stage", 15*time.Second, func(s string) bool { return s == "订单" })
 	text := wang.text()
 	require.Contains(t, text, "销售经理审批：同意")
 	require.Contains(t, text, "条款符合客户标准", "the approver's comment is on the timeline")
@@ -117,9 +114,8 @@ func TestPagesContractReviewEndToEnd(t *testing.T) {
 	wang.shot("deal-zh")
 
 	// The same in English, chosen with the switch, which sticks.
-	wang.run(chromedp.Click(chromedp.CSS(`.langs a[lang="en"]`)))
-	require.Eventually(t, func() bool { return strings.Contains(wang.text(), "Sales manager approval: approved") },
-		10*time.Second, 100*time.Millisecond)
+	wang.submit(`.langs a[lang="en"]`)
+	require.Contains(t, wang.text(), "Sales manager approval: approved")
 	wang.visit("/deals/" + dealID)
 	text = wang.text()
 	require.Contains(t, text, "Contract review → Order")
