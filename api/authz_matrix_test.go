@@ -123,13 +123,14 @@ var matrix = map[string]access{
 	// logged-in person has My work, the deal list and the inbox; the stuck
 	// board is the stuck report's; a page of an object is the object's
 	// (the literal {id} here names none, so every role gets 404).
-	"GET /lang":                   {public: 303},
-	"GET /deals":                  {own: everyone, session: true},
-	"GET /deals/{id}":             {session: true},
-	"POST /deals/{id}/act":        {session: true, body: "action=accept_quote"},
-	"GET /approvals/stuck":        {own: overseers, session: true},
-	"GET /approvals/{id}":         {session: true},
-	"POST /approvals/{id}/decide": {session: true, body: "approve=maybe"},
+	"GET /lang":                    {public: 303},
+	"GET /deals":                   {own: everyone, session: true},
+	"GET /deals/{id}":              {session: true},
+	"POST /deals/{id}/act":         {session: true, body: "action=accept_quote"},
+	"GET /approvals/stuck":         {own: overseers, session: true},
+	"GET /approvals/{id}":          {session: true},
+	"POST /approvals/{id}/decide":  {session: true, body: "approve=maybe"},
+	"POST /approvals/{id}/comment": {session: true, body: "text="},
 }
 
 // TestAuthorizationMatrix: every endpoint × every role × own and other's

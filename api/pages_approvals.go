@@ -15,6 +15,7 @@ import (
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/i18n"
+	"github.com/l2c/l2c/workflows"
 )
 
 // The approval pages: the inbox, a case's page and the stuck board. An
@@ -44,11 +45,17 @@ type caseCard struct {
 	Subject  []subjectLine
 	// Pending are the open steps, with how long each has waited in working time.
 	Pending []pendingStep
+	// Waiting says who the case waits on now, in words.
+	Waiting *waitingLine
 	// Chain is every step, oldest first.
 	Chain []chainStep
 	// MayDecide: the viewer holds a pending step (themselves or for someone away).
 	MayDecide  bool
 	OnBehalfOf string
+	// A refused comment: the message, by field, and what was typed.
+	CommentError  string
+	CommentErrors fieldErrors
+	CommentText   string
 	// Waited and Overdue are those of Step, on the inbox.
 	Waited  time.Duration
 	Overdue bool
@@ -159,6 +166,7 @@ func (p pages) cardOf(r *http.Request, d *pageData, c approval.Case, cal *calend
 		ids = append(ids, cm.Author)
 	}
 	p.names(r.Context(), d, ids...)
+	card.Waiting = p.caseWaiting(r, d, c)
 	return card
 }
 
@@ -287,6 +295,28 @@ func (p pages) decide(w http.ResponseWriter, r *http.Request, d pageData) {
 	http.Redirect(w, r, "/inbox?done="+done+"&case="+url.QueryEscape(c.ID), http.StatusSeeOther)
 }
 
+// caseComment adds a comment from a case's page, through approvals.send
+// as the API's comment does: the workflow says who may comment and what.
+func (p pages) caseComment(w http.ResponseWriter, r *http.Request, d pageData) {
+	h := approvals{p.Deps}
+	c, err := h.findCase(r, chi.URLParam(r, "id"))
+	if err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
+	text := r.PostFormValue("text")
+	if _, err := h.send(r, c, workflows.ApprovalCommentUpdate, workflows.CommentInput{Actor: actor(r), Text: text}); err != nil {
+		pr := asProblem(err, p.Log, r)
+		msg, fe := refusal(pr)
+		if len(fe) > 0 && msg == "invalid input" {
+			msg = d.P.T("check_fields")
+		}
+		p.showCase(w, r, pr.Status, d, c, &caseCard{Case: c, CommentError: msg, CommentErrors: fe, CommentText: text})
+		return
+	}
+	http.Redirect(w, r, "/approvals/"+url.PathEscape(c.ID)+"?done=commented", http.StatusSeeOther)
+}
+
 // casePage is one case: what is reviewed, the chain so far, the comments,
 // and the decision form for whoever holds a step.
 func (p pages) casePage(w http.ResponseWriter, r *http.Request, d pageData) {
@@ -297,6 +327,8 @@ func (p pages) casePage(w http.ResponseWriter, r *http.Request, d pageData) {
 	}
 	if done := r.URL.Query().Get("done"); done == "approved" || done == "rejected" {
 		d.Notice = d.P.T(done+"_notice", caseRef(d.P, c.ID))
+	} else if done == "commented" {
+		d.Notice = d.P.T("commented_notice")
 	}
 	p.showCase(w, r, http.StatusOK, d, c, nil)
 }
@@ -310,6 +342,10 @@ func (p pages) showCase(w http.ResponseWriter, r *http.Request, status int, d pa
 	card := p.cardOf(r, &d, c, p.workingCalendar(r.Context()))
 	if refused != nil {
 		card.Error, card.Errors, card.Note = refused.Error, refused.Errors, refused.Note
+		card.CommentError, card.CommentErrors, card.CommentText = refused.CommentError, refused.CommentErrors, refused.CommentText
+	}
+	if card.CommentErrors == nil {
+		card.CommentErrors = fieldErrors{}
 	}
 	d.Title, d.Nav = caseRef(d.P, c.ID), "inbox"
 	d.View = &card

@@ -235,49 +235,13 @@ func (p pages) waitingFor(r *http.Request, d *pageData, dl deal.Deal, cases []ap
 	if dl.Stage.Terminal() {
 		return nil
 	}
+	for i := len(cases) - 1; i >= 0; i-- {
+		if w := p.caseWaiting(r, d, cases[i]); w != nil {
+			return w
+		}
+	}
 	cal := p.workingCalendar(r.Context())
 	now := p.Now()
-	for i := len(cases) - 1; i >= 0; i-- {
-		c := cases[i]
-		pending := c.Pending()
-		if c.Status != approval.StatusInReview || len(pending) == 0 {
-			continue
-		}
-		var who []string
-		var holders []string
-		first := pending[0]
-		for _, s := range pending {
-			who = append(who, d.P.Person(s.Approver))
-			holders = append(holders, s.Approver)
-			if s.EnteredAt.Before(first.EnteredAt) {
-				first = s
-			}
-		}
-		due := d.P.T("no_due")
-		if first.DueAt != nil {
-			due = d.P.T("due_at", d.P.Time(first.DueAt))
-		}
-		text := d.P.T("waiting_line", strings.Join(who, d.P.T("list_sep")), d.P.Step(first.Stage),
-			d.P.Hours(cal.Between(first.EnteredAt, now)), due)
-		// At its due time a step escalates to the holder's manager.
-		if m, err := p.DB.Managers(r.Context(), holders); err == nil {
-			var up []string
-			for _, hd := range holders {
-				if m[hd] != "" && !slices.Contains(up, m[hd]) {
-					up = append(up, m[hd])
-				}
-			}
-			if len(up) > 0 {
-				p.names(r.Context(), d, up...)
-				var names []string
-				for _, u := range up {
-					names = append(names, d.P.Person(u))
-				}
-				text += d.P.T("then_escalates", strings.Join(names, d.P.T("list_sep")))
-			}
-		}
-		return &waitingLine{Text: text, CaseID: c.ID, Overdue: first.DueAt != nil && now.After(*first.DueAt)}
-	}
 	if dl.Holder == "" {
 		return nil
 	}
@@ -288,3 +252,50 @@ func (p pages) waitingFor(r *http.Request, d *pageData, dl deal.Deal, cases []ap
 // Invoiced and Paid are the deal's totals so far.
 func (v *dealPageView) Invoiced() money.Amount { return v.Deal.Invoiced() }
 func (v *dealPageView) Paid() money.Amount     { return v.Deal.Paid() }
+
+// caseWaiting words who an open case waits on: its holders, the stage, how
+// long in working hours, when due, and whom it escalates to.
+func (p pages) caseWaiting(r *http.Request, d *pageData, c approval.Case) *waitingLine {
+	pending := c.Pending()
+	if c.Status != approval.StatusInReview || len(pending) == 0 {
+		return nil
+	}
+	cal := p.workingCalendar(r.Context())
+	now := p.Now()
+	var who, holders []string
+	first := pending[0]
+	for _, s := range pending {
+		who = append(who, d.P.Person(s.Approver))
+		holders = append(holders, s.Approver)
+		if s.EnteredAt.Before(first.EnteredAt) {
+			first = s
+		}
+	}
+	due := d.P.T("no_due")
+	if first.DueAt != nil {
+		due = d.P.T("due_at", d.P.Time(first.DueAt))
+	}
+	text := d.P.T("waiting_line", strings.Join(who, d.P.T("list_sep")), d.P.Step(first.Stage),
+		d.P.Hours(cal.Between(first.EnteredAt, now)), due)
+	if first.EscalationLevel > 0 {
+		text += d.P.T("clause_sep") + d.P.T("escalation_level", first.EscalationLevel)
+	}
+	// At its due time a step escalates to the holder's manager.
+	if m, err := p.DB.Managers(r.Context(), holders); err == nil {
+		var up []string
+		for _, hd := range holders {
+			if m[hd] != "" && !slices.Contains(up, m[hd]) {
+				up = append(up, m[hd])
+			}
+		}
+		if len(up) > 0 {
+			p.names(r.Context(), d, up...)
+			var names []string
+			for _, u := range up {
+				names = append(names, d.P.Person(u))
+			}
+			text += d.P.T("then_escalates", strings.Join(names, d.P.T("list_sep")))
+		}
+	}
+	return &waitingLine{Text: text, CaseID: c.ID, Overdue: first.DueAt != nil && now.After(*first.DueAt)}
+}

@@ -242,6 +242,23 @@ func TestPagesDealActionsRefusedLikeTheAPI(t *testing.T) {
 	b.requireTranslated("the submitted contract (zh)")
 	b.shot("deal-actions-zh")
 
+	// On the case's page wang comments; an empty comment is refused with the
+	// workflow's message next to the field, and adds nothing.
+	b.submit(`p.waiting a[href^="/approvals/"]`)
+	b.submit("form.comment button")
+	require.Contains(t, b.textOf("#comment-text-error"), "is required")
+	caseID := strings.TrimPrefix(b.location(), "/approvals/")
+	caseID = strings.TrimSuffix(caseID, "/comment")
+	c, err := s.db.CaseGet(context.Background(), caseID)
+	require.NoError(t, err, caseID)
+	require.Empty(t, c.Comments)
+	b.fill("#comment-text", "客户要求月底前签约")
+	b.submit("form.comment button")
+	require.Contains(t, b.text(), "留言已发送。")
+	require.Contains(t, b.textOf("#h-comments ~ ul"), "客户要求月底前签约")
+	b.requireTranslated("the case page (zh)")
+	b.shot("case-zh")
+
 	// My work in English says the same: who holds it, the step, working hours.
 	b.visit("/lang?to=en&next=/")
 	row, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.JSPath(
