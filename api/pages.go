@@ -31,6 +31,8 @@ import (
 var pageFiles embed.FS
 
 var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
+	// add, for laying out the stage-times chart.
+	"add": func(a, b int) int { return a + b },
 	// caseRef names a case for people: "合同评审 D-000001.1", not its key.
 	"caseRef": caseRef,
 	// actField hands one field of a deal page's action form to its template.

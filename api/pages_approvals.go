@@ -359,6 +359,38 @@ type stuckView struct {
 	Kinds                             []approval.Kind
 	Rows                              []pendingRow
 	Errors                            fieldErrors
+	// Chart is where reviews lose their time: each stage's average and P90.
+	Chart []stageBar
+	// ChartHeight is the picture's height in pixels.
+	ChartHeight int
+}
+
+// stageBar is one stage of the chart, its bars' lengths in pixels.
+type stageBar struct {
+	database.StageTime
+	Y, AvgWidth, P90Width int
+}
+
+// chartWidth is the length of the longest bar.
+const chartWidth = 420
+
+// stageBars lays out the chart: one row of two bars per stage, scaled to the
+// longest bar. The figures are clock hours from entry to decision, as the
+// stage-times API reports them.
+func stageBars(times []database.StageTime) ([]stageBar, int) {
+	top := 1.0 // an hour at least, so a few minutes draw as a sliver
+	for _, t := range times {
+		top = max(top, t.P90Hours, t.AvgHours)
+	}
+	out := make([]stageBar, len(times))
+	for i, t := range times {
+		out[i] = stageBar{StageTime: t, Y: 8 + i*44}
+		if top > 0 {
+			out[i].AvgWidth = int(t.AvgHours / top * chartWidth)
+			out[i].P90Width = int(t.P90Hours / top * chartWidth)
+		}
+	}
+	return out, 16 + len(times)*44
 }
 
 // pendingRow is an open step with its waiting time in working hours.
@@ -445,6 +477,13 @@ func (p pages) stuckBoard(w http.ResponseWriter, r *http.Request, d pageData) {
 	switch {
 	case err == nil:
 		v.Rows = p.pendingRows(r, &d, steps)
+		// The same figures as GET /api/v1/approvals/stage-times, for the same viewers.
+		times, err := h.DB.StageTimes(r.Context(), f.Kind, pageViewer(r), p.Now())
+		if err != nil {
+			p.failed(w, r, d, err)
+			return
+		}
+		v.Chart, v.ChartHeight = stageBars(times)
 		p.render(w, http.StatusOK, "stuck.html", d)
 	case errors.As(err, &pr) && pr.Status == http.StatusBadRequest:
 		d.Error, v.Errors = refusal(pr)
