@@ -98,26 +98,8 @@ func hours(d time.Duration) float64 { return float64(d.Round(time.Minute)) / flo
 
 // stuck is the report over all open reviews, most overdue first.
 func (h approvals) stuck(w http.ResponseWriter, r *http.Request) error {
-	if !actor(r).Has(overseers...) {
-		return problem(http.StatusForbidden, "forbidden", "the stuck report is for managers, finance and admins")
-	}
-	q := r.URL.Query()
-	f := database.StuckFilter{Kind: q.Get("kind"), Team: q.Get("team"), Requester: q.Get("owner"),
-		Holder: q.Get("holder"), Now: h.Now(), Viewer: viewer(actor(r))}
-	if f.Kind != "" && !approval.Kind(f.Kind).Valid() {
-		return problem(http.StatusBadRequest, "invalid_query", "unknown kind of review",
-			deal.FieldError{Field: "kind", Message: fmt.Sprintf("%q: want one of %v", f.Kind, approval.Kinds)})
-	}
-	if s := q.Get("min_age_hours"); s != "" {
-		n, err := strconv.ParseFloat(s, 64)
-		if err != nil || n < 0 {
-			return problem(http.StatusBadRequest, "invalid_query", "bad age",
-				deal.FieldError{Field: "min_age_hours", Message: "want a number of hours, 0 or more"})
-		}
-		f.MinAge = time.Duration(n * float64(time.Hour))
-	}
-	var err error
-	if f.Limit, err = limitParam(r, 100, 1000); err != nil {
+	f, err := h.stuckFilter(r)
+	if err != nil {
 		return err
 	}
 	steps, err := h.DB.Stuck(r.Context(), f)
@@ -125,6 +107,32 @@ func (h approvals) stuck(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"steps": h.withWaiting(steps)})
+}
+
+// stuckFilter reads the stuck report's query, for overseers only; the API
+// and the stuck board both come here.
+func (h approvals) stuckFilter(r *http.Request) (database.StuckFilter, error) {
+	if !actor(r).Has(overseers...) {
+		return database.StuckFilter{}, problem(http.StatusForbidden, "forbidden", "the stuck report is for managers, finance and admins")
+	}
+	q := r.URL.Query()
+	f := database.StuckFilter{Kind: q.Get("kind"), Team: q.Get("team"), Requester: q.Get("owner"),
+		Holder: q.Get("holder"), Now: h.Now(), Viewer: viewer(actor(r))}
+	if f.Kind != "" && !approval.Kind(f.Kind).Valid() {
+		return f, problem(http.StatusBadRequest, "invalid_query", "unknown kind of review",
+			deal.FieldError{Field: "kind", Message: fmt.Sprintf("%q: want one of %v", f.Kind, approval.Kinds)})
+	}
+	if s := q.Get("min_age_hours"); s != "" {
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil || n < 0 {
+			return f, problem(http.StatusBadRequest, "invalid_query", "bad age",
+				deal.FieldError{Field: "min_age_hours", Message: "want a number of hours, 0 or more"})
+		}
+		f.MinAge = time.Duration(n * float64(time.Hour))
+	}
+	var err error
+	f.Limit, err = limitParam(r, 100, 1000)
+	return f, err
 }
 
 // stageTimes says where reviews lose their days: average and P90 per stage.

@@ -122,6 +122,18 @@ var matrix = map[string]access{
 		body: "case={case}&approve=maybe"},
 	// Operations: metrics for admins (or the scrape token), the API's description for everyone.
 	"GET /metrics": {own: admins}, "GET /api/v1/openapi.json": {own: everyone}, "GET /sync/health": {own: admins, session: true},
+	// The pages (pages_test.go checks what each shows to whom): every
+	// logged-in person has My work, the deal list and the inbox; the stuck
+	// board is the stuck report's; a page of an object is the object's
+	// (the literal {id} here names none, so every role gets 404).
+	"GET /lang":                    {public: 303},
+	"GET /deals":                   {own: everyone, session: true},
+	"GET /deals/{id}":              {session: true},
+	"POST /deals/{id}/act":         {session: true, body: "action=accept_quote"},
+	"GET /approvals/stuck":         {own: overseers, session: true},
+	"GET /approvals/{id}":          {session: true},
+	"POST /approvals/{id}/decide":  {session: true, body: "approve=maybe"},
+	"POST /approvals/{id}/comment": {session: true, body: "text="},
 }
 
 // TestAuthorizationMatrix: every endpoint × every role × own and other's

@@ -205,6 +205,15 @@ func (h deals) live(w http.ResponseWriter, r *http.Request) error {
 // deal's rules before anything changes, and answers with the deal as it now is.
 func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
+	if err := h.actOn(w, r, id); err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, id)
+}
+
+// actOn reads the action in r's JSON body and takes it on deal id, with
+// every check; the API and the deal page's forms both come here.
+func (h deals) actOn(w http.ResponseWriter, r *http.Request, id string) error {
 	a, err := decodeAction(w, r)
 	if err != nil {
 		return err
@@ -231,7 +240,7 @@ func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 		if replay {
 			// The retry of the request that closed or lost the deal: its
 			// outcome is the deal as it stands, which nothing can change now.
-			return h.render(w, r, http.StatusOK, id)
+			return nil
 		}
 		return problem(http.StatusConflict, "wrong_stage",
 			fmt.Sprintf("deal %s is %s; no further action is possible", id, current.Stage))
@@ -258,10 +267,7 @@ func (h deals) act(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("act on deal %s: %w", id, err)
 	}
 	// The audit entry was written with the transition (activities.Deals.SaveDeal).
-	if err := h.awaitReviewCase(r, id); err != nil {
-		return err
-	}
-	return h.render(w, r, http.StatusOK, id)
+	return h.awaitReviewCase(r, id)
 }
 
 // decodeAction reads an action request: its name, its reason and the action's

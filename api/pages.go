@@ -1,62 +1,96 @@
 package api
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/i18n"
 	"github.com/l2c/l2c/internal/identity"
 )
 
-// The pages are server-rendered HTML: a login form and the approval inbox,
-// where approvers decide without a client to install. They run on the same
-// handlers and rules as the API; forms carry the session's CSRF token.
+// The pages are server-rendered HTML on the same router, sessions and rules
+// as the API: a page reads through the same visibility predicates and acts
+// through the same inner functions as the JSON handlers, so what the API
+// refuses the page refuses, with the same message next to the field. Forms
+// post, then redirect (post/redirect/get), carrying the session's CSRF token.
+// No script runs: the strict CSP below allows none. Words come from the
+// catalogue in internal/i18n, in Chinese or English (the browser's choice, or
+// the switch in the header, which a cookie keeps).
 
 //go:embed pages
 var pageFiles embed.FS
 
-var words = map[string]map[string]string{
-	"en": {"inbox": "My approvals", "logout": "Log out", "login": "Log in", "user": "User", "password": "Password",
-		"sso": "Log in with your company account", "empty": "Nothing waits for you.", "case": "Case", "what": "Request",
-		"requester": "Requester", "stage": "Step", "waiting": "Waiting", "due": "Due", "decision": "Decision",
-		"for": "for", "note": "Note (required to reject)", "approve": "Approve", "reject": "Reject",
-		"approved": "Approved: ", "rejected": "Rejected: ", "expired": "The login form expired; please try again."},
-	"zh": {"inbox": "我的审批", "logout": "退出", "login": "登录", "user": "用户名", "password": "密码",
-		"sso": "使用公司账号登录", "empty": "没有待您处理的审批。", "case": "单号", "what": "申请",
-		"requester": "申请人", "stage": "步骤", "waiting": "已等待", "due": "截止", "decision": "审批",
-		"for": "代", "note": "意见（驳回时必填）", "approve": "同意", "reject": "驳回",
-		"approved": "已同意：", "rejected": "已驳回：", "expired": "登录页已过期，请重试。"},
-}
-
 var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"t": func(lang, key string) string { return words[lang][key] },
+	// add, for laying out the stage-times chart.
+	"add": func(a, b int) int { return a + b },
+	// caseRef names a case for people: "合同评审 D-000001.1", not its key.
+	"caseRef": caseRef,
+	// actField hands one field of a deal page's action form to its template.
+	"actField": func(d pageData, action, field, mode, hint string) map[string]any {
+		v, _ := d.View.(*dealPageView)
+		m := map[string]any{"P": d.P, "Action": action, "Field": field, "Mode": mode, "Hint": hint}
+		if v != nil {
+			m["Value"], m["Error"] = v.Forms.Val(action, field), v.Forms.Err(action, field)
+		}
+		return m
+	},
+	// cardArgs hands a case's card to the subject and decide templates,
+	// with what they need of the page.
+	"cardArgs": func(d pageData, card any, action ...string) map[string]any {
+		if c, ok := card.(*caseCard); ok {
+			card = *c
+		}
+		m := map[string]any{"P": d.P, "CSRF": d.CSRF, "Card": card, "Action": "/inbox/decide"}
+		if len(action) > 0 {
+			m["Action"] = action[0]
+		}
+		return m
+	},
 }).ParseFS(pageFiles, "pages/*.html"))
 
-// pageData is what every page shows: who is logged in, and a message.
+// pageData is what every page shows: who is logged in, in which language,
+// and a message; View is the page's own content.
 type pageData struct {
 	Lang, Title   string
+	P             i18n.Printer
 	User          *identity.User
 	CSRF          string
 	Error, Notice string
+	// Nav names the header link of the page, to mark it current.
+	Nav string
+	// Here is the page's own address, for the language switch to come back to.
+	Here string
+	// Overseer: the user may open the stuck board.
+	Overseer bool
 
 	// login
 	Next, LoginUser string
 	SSO             bool
-	// inbox
-	Steps []openStepView
+	// View is the page's content (a *workView, *dealPage, ...).
+	View any
 }
 
-// language picks Chinese for browsers that ask for it first, else English.
-func language(r *http.Request) string {
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Accept-Language"))), "zh") {
-		return "zh"
+// langCookie keeps the language a person chose with the switch.
+const langCookie = "__Host-l2c_lang"
+
+// language is the language chosen with the switch, else the browser's.
+func language(r *http.Request) i18n.Lang {
+	if c, err := r.Cookie(langCookie); err == nil {
+		if l := i18n.Lang(c.Value); l.Valid() {
+			return l
+		}
 	}
-	return "en"
+	return i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
 }
 
 // pages serves the HTML pages and their stylesheet.
@@ -74,16 +108,28 @@ func (p pages) Routes(r chi.Router) {
 		r.Use(func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Security-Policy", pageCSP)
+				// A browser under "no-referrer" sends its forms with Origin: null,
+				// which checkCSRF rightly refuses; "same-origin" names this site
+				// on the pages' own forms and still tells other sites nothing.
+				w.Header().Set("Referrer-Policy", "same-origin")
 				next.ServeHTTP(w, r)
 			})
 		})
-		r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/inbox", http.StatusSeeOther) })
 		r.Get("/static/l2c.css", p.stylesheet)
+		r.Get("/lang", p.switchLanguage)
 		r.Get("/login", p.loginForm)
 		r.Post("/login", p.loginSubmit)
 		r.Post("/logout", p.loggedIn(p.logoutSubmit))
+		r.Get("/", p.loggedIn(p.myWork))
+		r.Get("/deals", p.loggedIn(p.dealList))
+		r.Get("/deals/{id}", p.loggedIn(p.dealPage))
+		r.Post("/deals/{id}/act", p.loggedIn(p.dealAct))
 		r.Get("/inbox", p.loggedIn(p.inbox))
 		r.Post("/inbox/decide", p.loggedIn(p.decide))
+		r.Get("/approvals/stuck", p.loggedIn(p.stuckBoard))
+		r.Get("/approvals/{id}", p.loggedIn(p.casePage))
+		r.Post("/approvals/{id}/decide", p.loggedIn(p.decide))
+		r.Post("/approvals/{id}/comment", p.loggedIn(p.caseComment))
 	})
 }
 
@@ -94,12 +140,83 @@ func (p pages) stylesheet(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(css)
 }
 
+// switchLanguage keeps the language chosen in the header and goes back to
+// the page it was chosen on. A link, not a form: it changes nothing but how
+// the pages read, and works before logging in.
+func (p pages) switchLanguage(w http.ResponseWriter, r *http.Request) {
+	if l := i18n.Lang(r.URL.Query().Get("to")); l.Valid() {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
+			Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+func (p pages) printer(r *http.Request, lang i18n.Lang) i18n.Printer {
+	loc := p.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return i18n.Printer{Lang: lang, Loc: loc, Now: p.Now(), Names: map[string]string{}}
+}
+
+// names fills the printer with the names of the people a page shows.
+func (p pages) names(ctx context.Context, d *pageData, ids ...string) {
+	var want []string
+	for _, id := range ids {
+		if id != "" && !strings.HasPrefix(id, "role:") && d.P.Names[id] == "" && !slices.Contains(want, id) {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	got, err := p.DB.UserNamesOf(ctx, want)
+	if err != nil {
+		p.Log.WarnContext(ctx, "user names", "err", err) // the page shows IDs instead
+		return
+	}
+	for id, n := range got {
+		d.P.Names[id] = n
+	}
+}
+
+// workingCalendar is the company calendar SLAs are counted on (as the
+// worker's: the stored default, else mainland China's).
+func (p pages) workingCalendar(ctx context.Context) *calendar.Calendar {
+	c, err := p.DB.CalendarGet(ctx, calendar.DefaultID)
+	if err != nil {
+		return calendar.China()
+	}
+	return c
+}
+
 func (p pages) render(w http.ResponseWriter, status int, name string, d pageData) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := pageTemplates.ExecuteTemplate(w, name, d); err != nil {
 		p.Log.Error("render page", "page", name, "err", err)
 	}
+}
+
+// message renders a page that only says something: forbidden, not found,
+// unavailable.
+func (p pages) message(w http.ResponseWriter, status int, d pageData, title, text string) {
+	d.Title, d.View = title, text
+	p.render(w, status, "message.html", d)
+}
+
+// failed renders what an error means for a page: the API's problem, shown
+// as its message.
+func (p pages) failed(w http.ResponseWriter, r *http.Request, d pageData, err error) {
+	pr := asProblem(err, p.Log, r)
+	title := d.P.T("unavailable")
+	switch pr.Status {
+	case http.StatusNotFound:
+		title = d.P.T("not_found")
+	case http.StatusForbidden:
+		title = d.P.T("forbidden")
+	}
+	p.message(w, pr.Status, d, title, pr.Detail)
 }
 
 func (p pages) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -112,8 +229,15 @@ func (p pages) showLogin(w http.ResponseWriter, r *http.Request, status int, msg
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: token, Path: "/", MaxAge: 3600,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	lang := language(r)
-	p.render(w, status, "login.html", pageData{Lang: lang, Title: words[lang]["login"], CSRF: token, Error: msg,
-		Next: localPath(r.FormValue("next")), LoginUser: user, SSO: p.Sessions.OIDC != nil})
+	pr := p.printer(r, lang)
+	next := "/" // My work
+	if n := r.FormValue("next"); n != "" {
+		next = localPath(n)
+	}
+	// The language switch comes back with the checked next only: the page
+	// never repeats an address it was given that leads elsewhere.
+	p.render(w, status, "login.html", pageData{Lang: string(lang), P: pr, Title: pr.T("login"), CSRF: token, Error: msg,
+		Here: "/login?next=" + url.QueryEscape(next), Next: next, LoginUser: user, SSO: p.Sessions.OIDC != nil})
 }
 
 func (p pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +248,7 @@ func (p pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := r.Cookie(loginCookie)
 	if err != nil || c.Value == "" || r.PostFormValue(csrfField) != c.Value {
-		p.showLogin(w, r, http.StatusForbidden, words[language(r)]["expired"], "")
+		p.showLogin(w, r, http.StatusForbidden, p.printer(r, language(r)).T("expired"), "")
 		return
 	}
 	user := r.PostFormValue("user")
@@ -142,7 +266,11 @@ func (p pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true})
-	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
+	next := r.PostFormValue("next")
+	if next == "" {
+		next = "/" // My work
+	}
+	http.Redirect(w, r, localPath(next), http.StatusSeeOther)
 }
 
 // loggedIn runs a page for the session's user: without a session it sends
@@ -164,12 +292,16 @@ func (p pages) loggedIn(page func(http.ResponseWriter, *http.Request, pageData))
 			return
 		}
 		lang := language(r)
-		d := pageData{Lang: lang, User: &u, CSRF: csrf}
+		d := pageData{Lang: string(lang), P: p.printer(r, lang), User: &u, CSRF: csrf, Here: r.URL.RequestURI(),
+			Overseer: u.Has(overseers...)}
+		d.P.Names[u.ID] = u.Name
 		if !safeMethod(r.Method) {
+			// The language switch on a refused form's page goes back to the
+			// page the form was on, not to the form's address.
+			d.Here = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/act"), "/decide"), "/comment")
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if err := checkCSRF(r, csrf); err != nil {
-				d.Title, d.Error = "Forbidden", asProblem(err, p.Log, r).Detail
-				p.render(w, http.StatusForbidden, "inbox.html", d)
+				p.message(w, http.StatusForbidden, d, d.P.T("forbidden"), asProblem(err, p.Log, r).Detail)
 				return
 			}
 		}
@@ -184,57 +316,31 @@ func (p pages) logoutSubmit(w http.ResponseWriter, r *http.Request, _ pageData) 
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-func (p pages) inbox(w http.ResponseWriter, r *http.Request, d pageData) {
-	// After a decision the browser comes back here (post/redirect/get, so a
-	// reload does not send the form again) and is told what it did.
-	if done := r.URL.Query().Get("done"); done == "approved" || done == "rejected" {
-		d.Notice = words[d.Lang][done] + r.URL.Query().Get("case")
+// caseRef names a case by its kind's business name and the rest of its ID
+// ("contract_review.D-000001.1": "合同评审 D-000001.1").
+func caseRef(p i18n.Printer, id string) string {
+	kind, rest, ok := strings.Cut(id, ".")
+	if !ok {
+		return id
 	}
-	p.showInbox(w, r, http.StatusOK, d)
+	return p.Kind(kind) + " " + rest
 }
 
-func (p pages) showInbox(w http.ResponseWriter, r *http.Request, status int, d pageData) {
-	me := actor(r)
-	d.Title = words[d.Lang]["inbox"]
-	away, err := p.DB.DelegatorsOf(r.Context(), me.ID, p.Now())
-	if err == nil {
-		var steps []database.OpenStep
-		steps, err = p.DB.Inbox(r.Context(), me.ID, away, 200)
-		d.Steps = approvals{p.Deps}.withWaiting(steps)
+// fieldErrors are a refused form's messages by field, to show next to each.
+type fieldErrors map[string]string
+
+// refusal splits the API's problem for a form: messages naming a field go
+// next to it, the rest above the form.
+func refusal(pr *Problem) (string, fieldErrors) {
+	fe := fieldErrors{}
+	for _, f := range pr.Errors {
+		if fe[f.Field] != "" {
+			fe[f.Field] += "; "
+		}
+		fe[f.Field] += f.Message
 	}
-	if err != nil {
-		p.Log.ErrorContext(r.Context(), "inbox page", "err", err)
-		d.Error, status = "your approvals could not be read; try again", http.StatusServiceUnavailable
-	}
-	p.render(w, status, "inbox.html", d)
+	return pr.Detail, fe
 }
 
-// decide takes an approve/reject form from the inbox and goes through the
-// same checks as the API: who may see the case, who holds the step, the
-// workflow's own validation.
-func (p pages) decide(w http.ResponseWriter, r *http.Request, d pageData) {
-	h := approvals{p.Deps}
-	c, err := h.findCase(r, r.PostFormValue("case")) // first: who may not see the case learns nothing else
-	approve := r.PostFormValue("approve") == "true"
-	if err == nil {
-		req := decideRequest{Note: r.PostFormValue("note"), OnBehalfOf: r.PostFormValue("on_behalf_of")}
-		if v := r.PostFormValue("approve"); v == "true" || v == "false" {
-			req.Approve = &approve
-		}
-		_, err = h.decideOn(r, c, req)
-	}
-	if err != nil {
-		pr := asProblem(err, p.Log, r)
-		d.Error = pr.Detail
-		for _, f := range pr.Errors {
-			d.Error += "; " + f.Field + ": " + f.Message
-		}
-		p.showInbox(w, r, pr.Status, d)
-		return
-	}
-	done := "approved"
-	if !approve {
-		done = "rejected"
-	}
-	http.Redirect(w, r, "/inbox?done="+done+"&case="+url.QueryEscape(c.ID), http.StatusSeeOther)
-}
+// asDatabase is for pages that read lists: the same Viewer as the API.
+func pageViewer(r *http.Request) database.Viewer { return viewer(actor(r)) }

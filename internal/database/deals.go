@@ -200,6 +200,8 @@ type DealFilter struct {
 	// Owner matches a deal on which the user is named in any role: sales,
 	// discoverer, delivery or payment owner.
 	Owner string
+	// Customer matches the deals of one customer, by code.
+	Customer string
 	// After is the keyset cursor: the last ID of the previous page.
 	After string
 	Limit int
@@ -212,8 +214,8 @@ func (db *DB) DealList(ctx context.Context, f DealFilter) ([]deal.Deal, error) {
 		WHERE `+dealVisible+`
 		  AND ($6 = '' OR d.stage = $6)
 		  AND ($7 = '' OR d.sales_owner = $7 OR d.discoverer = $7 OR d.delivery_owner = $7 OR d.payment_owner = $7)
-		  AND d.id > $8
-		ORDER BY d.id LIMIT $9`, append(f.Viewer.args(), string(f.Stage), f.Owner, f.After, f.Limit)...)
+		  AND d.id > $8 AND ($10 = '' OR d.customer_code = $10)
+		ORDER BY d.id LIMIT $9`, append(f.Viewer.args(), string(f.Stage), f.Owner, f.After, f.Limit, f.Customer)...)
 	if err != nil {
 		return nil, fmt.Errorf("list deals: %w", err)
 	}

@@ -1,0 +1,301 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/money"
+)
+
+// The deal pages: the list with its filters and the pipeline by stage, and
+// one deal's page. Both read through the API's functions (DealList,
+// deals.find, hideTerms): a deal the API answers 404 for is not on a page.
+
+// dealListView is /deals: a page of deals, the filters, and the pipeline.
+type dealListView struct {
+	Stage, Owner, Customer string
+	Stages                 []deal.Stage
+	Deals                  []deal.Deal
+	// Next is the cursor of the next page (the last ID of this one).
+	Next, After string
+	Pipeline    []pipelineStage
+	Errors      fieldErrors
+}
+
+// pipelineStage is one stage's deals and expected amounts, per currency.
+type pipelineStage struct {
+	Stage   deal.Stage
+	Deals   int64
+	Amounts []stageAmount
+}
+
+type stageAmount struct {
+	Currency string
+	Amount   money.Amount
+}
+
+const dealPageSize = 50
+
+func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
+	d.Title, d.Nav = d.P.T("deals"), "deals"
+	q := r.URL.Query()
+	v := &dealListView{Stage: q.Get("stage"), Owner: strings.TrimSpace(q.Get("owner")), Customer: strings.TrimSpace(q.Get("customer")),
+		After: q.Get("after"), Stages: deal.Stages, Errors: fieldErrors{}}
+	d.View = v
+	f := database.DealFilter{Viewer: pageViewer(r), Stage: deal.Stage(v.Stage), Owner: v.Owner, Customer: v.Customer,
+		After: v.After, Limit: dealPageSize}
+	status := http.StatusOK
+	if f.Stage != "" && !f.Stage.Valid() {
+		// The same refusal as the API's list; the select offers only stages.
+		v.Errors["stage"], f.Stage, status = d.P.T("unknown_stage"), "", http.StatusBadRequest
+	}
+	list, err := p.DB.DealList(r.Context(), f)
+	if err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
+	v.Deals = list
+	if len(list) == f.Limit {
+		v.Next = list[len(list)-1].ID
+	}
+	totals, err := p.DB.DealPipeline(r.Context(), f)
+	if err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
+	for _, st := range deal.Stages {
+		ps := pipelineStage{Stage: st}
+		for _, t := range totals {
+			if t.Stage == string(st) {
+				ps.Deals += t.Deals
+				ps.Amounts = append(ps.Amounts, stageAmount{Currency: t.Currency, Amount: money.Amount(t.Amount)})
+			}
+		}
+		v.Pipeline = append(v.Pipeline, ps)
+	}
+	var ids []string
+	for _, dl := range list {
+		ids = append(ids, dl.Owners.Sales, dl.Holder)
+	}
+	p.names(r.Context(), &d, ids...)
+	p.render(w, status, "deals.html", d)
+}
+
+// dealView is one deal's page.
+type dealPageView struct {
+	Deal     deal.Deal
+	Timeline []timelineRow
+	Waiting  *waitingLine
+	Cases    []approval.Case
+	Forms    *dealForms
+	// Today is the company's date, for the forms' examples.
+	Today string
+}
+
+// timelineRow is one thing that happened to a deal: a transition, an
+// approval step decided or waiting, a comment.
+type timelineRow struct {
+	At      time.Time
+	Who     string
+	What    string // in words already
+	Moved   string // "报价 → 合同评审", when the stage changed
+	Waited  time.Duration
+	HasWait bool
+	Comment string
+	CaseID  string
+	Pending bool
+}
+
+// waitingLine says who the deal waits on now: "Li Na (sales manager
+// approval), 3.5 working hours, due tomorrow 10:00, then escalates to …".
+type waitingLine struct {
+	Text    string
+	CaseID  string
+	Overdue bool
+}
+
+// typedReasons are the history entries whose reason a person typed; the
+// others are worded by l2c in English and the page says the same in the
+// reader's language from the deal's own data.
+var typedReasons = []string{string(deal.ActMarkLost), string(deal.ActRecordBid)}
+
+func (p pages) dealPage(w http.ResponseWriter, r *http.Request, d pageData) {
+	if done := r.URL.Query().Get("done"); done != "" {
+		if _, ok := pageActions[deal.ActionName(done)]; ok {
+			d.Notice = d.P.T("done." + done)
+		}
+	}
+	p.showDeal(w, r, http.StatusOK, d, chi.URLParam(r, "id"), nil)
+}
+
+// showDeal renders deal id; forms is a refused form's state, or nil.
+func (p pages) showDeal(w http.ResponseWriter, r *http.Request, status int, d pageData, id string, forms *dealForms) {
+	h := deals{p.Deps}
+	dl, err := h.find(r, id)
+	if err == nil {
+		err = h.hideTerms(r, &dl)
+	}
+	var history []deal.HistoryEntry
+	if err == nil {
+		history, err = p.DB.DealHistory(r.Context(), id)
+	}
+	if err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
+	d.Title, d.Nav = dl.Title+" · "+dl.ID, "deals"
+	v := &dealPageView{Deal: dl, Forms: formsFor(actor(r), dl)}
+	if forms != nil {
+		forms.Show = v.Forms.Show
+		forms.Show[forms.Refused] = true // the refused form stays, with its messages
+		v.Forms = forms
+	}
+	d.View = v
+	cal := p.workingCalendar(r.Context())
+	now := p.Now()
+	ids := []string{dl.Owners.Sales, dl.Owners.Discoverer, dl.Owners.Delivery, dl.Owners.Payment, dl.Holder}
+	for i, e := range history {
+		row := timelineRow{At: e.At, Who: e.Actor, What: d.P.Action(e.Action)}
+		if e.From != "" && e.From != e.To {
+			row.Moved = d.P.Stage(e.From) + " → " + d.P.Stage(e.To)
+		}
+		if i > 0 {
+			row.Waited, row.HasWait = cal.Between(history[i-1].At, e.At), true
+		}
+		if slices.Contains(typedReasons, e.Action) {
+			row.Comment = e.Reason
+		}
+		v.Timeline = append(v.Timeline, row)
+		ids = append(ids, e.Actor)
+	}
+	// Every review of the deal, newest last: its steps and comments.
+	var caseIDs []string
+	for _, q := range dl.Quotes {
+		if q.Review != nil && q.Review.CaseID != "" {
+			caseIDs = append(caseIDs, q.Review.CaseID)
+		}
+	}
+	if dl.Contract != nil && dl.Contract.Review.CaseID != "" {
+		caseIDs = append(caseIDs, dl.Contract.Review.CaseID)
+	}
+	if dl.Order != nil && dl.Order.Review.CaseID != "" {
+		caseIDs = append(caseIDs, dl.Order.Review.CaseID)
+	}
+	for _, cid := range caseIDs {
+		if slices.ContainsFunc(v.Cases, func(c approval.Case) bool { return c.ID == cid }) {
+			continue
+		}
+		c, err := p.DB.CaseGet(r.Context(), cid)
+		if err != nil {
+			continue // not recorded yet: the case workflow writes it moments after it starts
+		}
+		v.Cases = append(v.Cases, c)
+		for _, s := range c.Steps {
+			ids = append(ids, s.Approver, s.DecidedBy)
+			switch s.Status {
+			case approval.StepSkipped:
+				continue // another approver decided the stage
+			case approval.StepPending:
+				v.Timeline = append(v.Timeline, timelineRow{At: s.EnteredAt, Who: s.Approver, CaseID: c.ID, Pending: true,
+					What: d.P.T("action.step_pending", d.P.Step(s.Stage)), Waited: cal.Between(s.EnteredAt, now), HasWait: true})
+			default:
+				at, who := s.EnteredAt, s.Approver
+				if s.DecidedAt != nil {
+					at = *s.DecidedAt
+				}
+				if s.DecidedBy != "" {
+					who = s.DecidedBy
+				}
+				v.Timeline = append(v.Timeline, timelineRow{At: at, Who: who, CaseID: c.ID, Comment: s.Note,
+					What: d.P.T("action.step_"+string(s.Status), d.P.Step(s.Stage)), Waited: cal.Between(s.EnteredAt, at), HasWait: true})
+			}
+		}
+		for _, cm := range c.Comments {
+			ids = append(ids, cm.Author)
+			v.Timeline = append(v.Timeline, timelineRow{At: cm.At, Who: cm.Author, What: d.P.T("comment"), Comment: cm.Text, CaseID: c.ID})
+		}
+	}
+	sort.SliceStable(v.Timeline, func(i, j int) bool { return v.Timeline[i].At.Before(v.Timeline[j].At) })
+	p.names(r.Context(), &d, ids...)
+	v.Waiting = p.waitingFor(r, &d, dl, v.Cases)
+	p.render(w, status, "deal.html", d)
+}
+
+// waitingFor words who the deal waits on now: the holders of its open
+// review, or the person (or role) its stage waits on.
+func (p pages) waitingFor(r *http.Request, d *pageData, dl deal.Deal, cases []approval.Case) *waitingLine {
+	if dl.Stage.Terminal() {
+		return nil
+	}
+	for i := len(cases) - 1; i >= 0; i-- {
+		if w := p.caseWaiting(r, d, cases[i]); w != nil {
+			return w
+		}
+	}
+	cal := p.workingCalendar(r.Context())
+	now := p.Now()
+	if dl.Holder == "" {
+		return nil
+	}
+	return &waitingLine{Text: d.P.T("waiting_stage", d.P.Person(dl.Holder), d.P.Stage(dl.Stage),
+		d.P.Hours(cal.Between(dl.StageEnteredAt, now)))}
+}
+
+// Invoiced and Paid are the deal's totals so far.
+func (v *dealPageView) Invoiced() money.Amount { return v.Deal.Invoiced() }
+func (v *dealPageView) Paid() money.Amount     { return v.Deal.Paid() }
+
+// caseWaiting words who an open case waits on: its holders, the stage, how
+// long in working hours, when due, and whom it escalates to.
+func (p pages) caseWaiting(r *http.Request, d *pageData, c approval.Case) *waitingLine {
+	pending := c.Pending()
+	if c.Status != approval.StatusInReview || len(pending) == 0 {
+		return nil
+	}
+	cal := p.workingCalendar(r.Context())
+	now := p.Now()
+	var who, holders []string
+	first := pending[0]
+	for _, s := range pending {
+		who = append(who, d.P.Person(s.Approver))
+		holders = append(holders, s.Approver)
+		if s.EnteredAt.Before(first.EnteredAt) {
+			first = s
+		}
+	}
+	due := d.P.T("no_due")
+	if first.DueAt != nil {
+		due = d.P.T("due_at", d.P.Time(first.DueAt))
+	}
+	text := d.P.T("waiting_line", strings.Join(who, d.P.T("list_sep")), d.P.Step(first.Stage),
+		d.P.Hours(cal.Between(first.EnteredAt, now)), due)
+	if first.EscalationLevel > 0 {
+		text += d.P.T("clause_sep") + d.P.T("escalation_level", first.EscalationLevel)
+	}
+	// At its due time a step escalates to the holder's manager.
+	if m, err := p.DB.Managers(r.Context(), holders); err == nil {
+		var up []string
+		for _, hd := range holders {
+			if m[hd] != "" && !slices.Contains(up, m[hd]) {
+				up = append(up, m[hd])
+			}
+		}
+		if len(up) > 0 {
+			p.names(r.Context(), d, up...)
+			var names []string
+			for _, u := range up {
+				names = append(names, d.P.Person(u))
+			}
+			text += d.P.T("then_escalates", strings.Join(names, d.P.T("list_sep")))
+		}
+	}
+	return &waitingLine{Text: text, CaseID: c.ID, Overdue: first.DueAt != nil && now.After(*first.DueAt)}
+}

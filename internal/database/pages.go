@@ -1,0 +1,79 @@
+package database
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Reads for the pages, under the same visibility predicates as the API's.
+
+// UserNamesOf maps the users among ids to their names.
+func (db *DB) UserNamesOf(ctx context.Context, ids []string) (map[string]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, name FROM users WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("user names: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]string, len(ids))
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("user names: %w", err)
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
+}
+
+// StageTotal is one stage of the pipeline: how many deals, and their
+// expected amount, in one currency.
+type StageTotal struct {
+	Stage    string
+	Currency string
+	Deals    int64
+	Amount   int64 // minor units
+}
+
+// DealPipeline totals the deals f.Viewer may see by stage and currency,
+// filtered as DealList filters them (its Stage, After and Limit are ignored).
+func (db *DB) DealPipeline(ctx context.Context, f DealFilter) ([]StageTotal, error) {
+	rows, err := db.pool.Query(ctx, `SELECT d.stage, d.currency, count(*), coalesce(sum(d.expected_amount), 0)::bigint
+		FROM deals d
+		WHERE `+dealVisible+`
+		  AND ($6 = '' OR d.sales_owner = $6 OR d.discoverer = $6 OR d.delivery_owner = $6 OR d.payment_owner = $6)
+		  AND ($7 = '' OR d.customer_code = $7)
+		GROUP BY d.stage, d.currency ORDER BY d.stage, d.currency`, append(f.Viewer.args(), f.Owner, f.Customer)...)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[StageTotal])
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	return out, nil
+}
+
+// DealHeading is what a list row says a deal is: its title and customer.
+type DealHeading struct{ Title, Customer string }
+
+// DealHeadings reads the headings of the deals ids (the caller shows them
+// only on rows their viewer may see: open steps of cases visible to them).
+func (db *DB) DealHeadings(ctx context.Context, ids []string) (map[string]DealHeading, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, title, customer_name FROM deals WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("deal headings: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]DealHeading, len(ids))
+	for rows.Next() {
+		var id string
+		var h DealHeading
+		if err := rows.Scan(&id, &h.Title, &h.Customer); err != nil {
+			return nil, fmt.Errorf("deal headings: %w", err)
+		}
+		out[id] = h
+	}
+	return out, rows.Err()
+}
