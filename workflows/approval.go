@@ -10,6 +10,7 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/contract"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/refusal"
 )
@@ -17,24 +18,17 @@ import (
 // --- the approval workflow's contract ---
 
 // ApprovalWorkflowID is the workflow ID of a review case.
-func ApprovalWorkflowID(caseID string) string { return "approval/" + caseID }
+func ApprovalWorkflowID(caseID string) string { return contract.ApprovalWorkflowID(caseID) }
 
+// The approval workflow's messages (see internal/contract).
 const (
-	// ApprovalDecideUpdate approves or rejects the actor's step (DecideInput).
-	ApprovalDecideUpdate = "approval.decide"
-	// ApprovalDelegateUpdate hands the actor's step to someone else (DelegateInput).
-	ApprovalDelegateUpdate = "approval.delegate"
-	// ApprovalCommentUpdate adds a comment to the case or a step (CommentInput).
-	ApprovalCommentUpdate = "approval.comment"
-	// ApprovalWithdrawUpdate ends the case at the requester's wish (WithdrawInput).
-	ApprovalWithdrawUpdate = "approval.withdraw"
-	// ApprovalResubmitSignal carries the amended subject after a rejection
-	// (ResubmitInput); the process that asked for the review sends it.
-	ApprovalResubmitSignal = "approval.resubmit"
-	// ApprovalStatusQuery returns the case as the workflow holds it.
-	ApprovalStatusQuery = "approval.status"
-	// ReviewSignal tells the parent process where its review stands (ReviewNews).
-	ReviewSignal = "review.news"
+	ApprovalDecideUpdate   = contract.ApprovalDecideUpdate
+	ApprovalDelegateUpdate = contract.ApprovalDelegateUpdate
+	ApprovalCommentUpdate  = contract.ApprovalCommentUpdate
+	ApprovalWithdrawUpdate = contract.ApprovalWithdrawUpdate
+	ApprovalResubmitSignal = contract.ApprovalResubmitSignal
+	ApprovalStatusQuery    = contract.ApprovalStatusQuery
+	ReviewSignal           = contract.ReviewSignal
 )
 
 // ApprovalInput opens a case: its identity, requester, subject and facts. The
