@@ -66,11 +66,7 @@ func (h calendars) put(w http.ResponseWriter, r *http.Request) error {
 	})
 	var invalid *calendar.ValidationError
 	if errors.As(err, &invalid) {
-		fields := make([]deal.FieldError, len(invalid.Fields))
-		for i, f := range invalid.Fields {
-			fields[i] = deal.FieldError{Field: f.Field, Message: f.Message}
-		}
-		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid calendar", fields...)
+		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid calendar", invalid.Fields...)
 	}
 	if err != nil {
 		return err
