@@ -45,19 +45,11 @@ const (
 // activities send the same type.
 type ERPRecord = contract.ERPRecord
 
-// DealInput starts a deal: the deal as deal.Open made it, and its first history entry.
-type DealInput struct {
-	Deal   deal.Deal
-	Opened deal.HistoryEntry
-}
-
-// ActInput is one person's action on a deal.
-type ActInput struct {
-	Actor  identity.User
-	Action deal.Action
-	// Sig is the API's signature over the rest (SignUpdate).
-	Sig []byte `json:",omitempty"`
-}
+// The deal workflow's payloads (see internal/contract).
+type (
+	DealInput = contract.DealInput
+	ActInput  = contract.ActInput
+)
 
 // ErrTypeRefusal prefixes the application error type of a request a business
 // rule refused (a deal action, an approval decision); the refusal.Error itself
