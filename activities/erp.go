@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/l2c/l2c/connectors"
+	"github.com/l2c/l2c/internal/contract"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/money"
@@ -498,8 +499,11 @@ func (a *ERP) FinishSyncRun(ctx context.Context, in FinishSyncRunInput) (SyncCou
 // SignalDealsInput names the queue to drain and how deals' workflows are
 // addressed (from the workflow contract, which activities cannot import).
 type SignalDealsInput struct {
-	Kind       string // invoices, payments
-	WorkflowID string // fmt pattern with one %s for the deal ID, e.g. "deal/%s"
+	Kind string // invoices, payments
+	// WorkflowID is read by no current worker (deals' workflows are
+	// contract.DealWorkflowID); the sync still sends "deal/%s" for workers of
+	// earlier releases during a rolling upgrade.
+	WorkflowID string
 	Signal     string
 	BatchSize  int
 }
@@ -543,7 +547,7 @@ func (a *ERP) SignalDeals(ctx context.Context, in SignalDealsInput) (SignalDeals
 					ReceivedOn: deal.DateOf(v.ReceivedOn.UTC()), InvoiceNo: v.InvoiceNo, RecordedBy: "erp",
 					RecordedAt: v.ERPChangedAt.UTC()}
 			}
-			err := a.Temporal.SignalWorkflow(ctx, fmt.Sprintf(in.WorkflowID, s.DealID), "", in.Signal, rec)
+			err := a.Temporal.SignalWorkflow(ctx, contract.DealWorkflowID(s.DealID), "", in.Signal, rec)
 			var nf *serviceerror.NotFound
 			switch {
 			case errors.As(err, &nf):

@@ -19,6 +19,7 @@ import (
 	"github.com/l2c/l2c/connectors/sap"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/testenv"
+	"github.com/l2c/l2c/internal/wiring"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -70,8 +71,8 @@ func TestERPNoPagingChild(t *testing.T) {
 	require.NoError(t, err)
 	tc := testenv.TemporalClient(t)
 	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.SyncWorkflow)
-	w.RegisterActivity(&activities.ERP{Conn: conn, DB: db, Temporal: tc, Log: quiet, ChunkBudget: 10 * time.Minute})
+	wiring.Register(w, wiring.Deps{DB: db, Log: quiet,
+		ERP: &activities.ERP{Conn: conn, DB: db, Temporal: tc, Log: quiet, ChunkBudget: 10 * time.Minute}})
 	require.NoError(t, w.Start())
 	defer w.Stop()
 	began := time.Now()

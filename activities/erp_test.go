@@ -34,6 +34,7 @@ import (
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/scheduler"
 	"github.com/l2c/l2c/internal/testenv"
+	"github.com/l2c/l2c/internal/wiring"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -93,9 +94,8 @@ func setup(t testing.TB, o erpsim.Options) *syncEnv {
 
 func (e *syncEnv) startWorker() {
 	w := worker.New(e.tc, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.SyncWorkflow)
+	wiring.Register(w, wiring.Deps{DB: e.db, Log: quiet, ERP: e.erp})
 	w.RegisterWorkflowWithOptions(dealStub, workflow.RegisterOptions{Name: "DealStub"})
-	w.RegisterActivity(e.erp)
 	require.NoError(e.t, w.Start())
 	e.worker = w
 	e.t.Cleanup(w.Stop)

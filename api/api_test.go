@@ -28,6 +28,7 @@ import (
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/testenv"
+	"github.com/l2c/l2c/internal/wiring"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -94,17 +95,14 @@ func setup(t testing.TB) *stack {
 		w := worker.New(tc, workflows.TaskQueue, worker.Options{StickyScheduleToStartTimeout: time.Minute})
 		chain, err := audit.NewChain([]byte("the api tests' audit key"))
 		require.NoError(t, err)
-		(&workflows.Workflows{Key: workflows.UpdateKeyFrom(chain)}).Register(w)
-		w.RegisterActivity(&activities.Deals{DB: db, Log: log, Audit: chain})
-		w.RegisterActivity(&activities.Approvals{DB: db, Log: log, RuleEditWindow: activities.DefaultRuleEditWindow, Audit: chain})
 		// Changes of terms are written to the ERP simulator.
 		sim := httptest.NewServer(erpsim.New(erpsim.Options{Log: log}).Handler())
 		erp, err := sap.New(sap.Config{BaseURL: sim.URL, Username: "L2C_COMM", Password: "sim-secret",
 			MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField, Log: log})
 		require.NoError(t, err)
-		w.RegisterWorkflow(workflows.TermsChangeWorkflow)
-		w.RegisterActivity(&activities.Terms{DB: db, Audit: chain})
-		w.RegisterActivity(&activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log})
+		// Every workflow and activity, as `l2c worker` registers them.
+		wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: activities.DefaultRuleEditWindow,
+			ERP: &activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log}})
 		require.NoError(t, w.Start())
 		srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: shanghai, Log: log, Audit: chain,
 			Limits: api.NewLimits(1e6, 1e6), // the tests' own pace; TestRateLimits checks the limits

@@ -113,19 +113,19 @@ func (h approvals) stuck(w http.ResponseWriter, r *http.Request) error {
 // and the stuck board both come here.
 func (h approvals) stuckFilter(r *http.Request) (database.StuckFilter, error) {
 	if !actor(r).Has(overseers...) {
-		return database.StuckFilter{}, problem(http.StatusForbidden, "forbidden", "the stuck report is for managers, finance and admins")
+		return database.StuckFilter{}, problem(http.StatusForbidden, probForbidden, "the stuck report is for managers, finance and admins")
 	}
 	q := r.URL.Query()
 	f := database.StuckFilter{Kind: q.Get("kind"), Team: q.Get("team"), Requester: q.Get("owner"),
 		Holder: q.Get("holder"), Now: h.Now(), Viewer: viewer(actor(r))}
 	if f.Kind != "" && !approval.Kind(f.Kind).Valid() {
-		return f, problem(http.StatusBadRequest, "invalid_query", "unknown kind of review",
+		return f, problem(http.StatusBadRequest, probInvalidQuery, "unknown kind of review",
 			deal.FieldError{Field: "kind", Message: fmt.Sprintf("%q: want one of %v", f.Kind, approval.Kinds)})
 	}
 	if s := q.Get("min_age_hours"); s != "" {
 		n, err := strconv.ParseFloat(s, 64)
 		if err != nil || n < 0 {
-			return f, problem(http.StatusBadRequest, "invalid_query", "bad age",
+			return f, problem(http.StatusBadRequest, probInvalidQuery, "bad age",
 				deal.FieldError{Field: "min_age_hours", Message: "want a number of hours, 0 or more"})
 		}
 		f.MinAge = time.Duration(n * float64(time.Hour))
@@ -138,11 +138,11 @@ func (h approvals) stuckFilter(r *http.Request) (database.StuckFilter, error) {
 // stageTimes says where reviews lose their days: average and P90 per stage.
 func (h approvals) stageTimes(w http.ResponseWriter, r *http.Request) error {
 	if !actor(r).Has(overseers...) {
-		return problem(http.StatusForbidden, "forbidden", "stage times are for managers, finance and admins")
+		return problem(http.StatusForbidden, probForbidden, "stage times are for managers, finance and admins")
 	}
 	kind := r.URL.Query().Get("kind")
 	if kind != "" && !approval.Kind(kind).Valid() {
-		return problem(http.StatusBadRequest, "invalid_query", "unknown kind of review",
+		return problem(http.StatusBadRequest, probInvalidQuery, "unknown kind of review",
 			deal.FieldError{Field: "kind", Message: fmt.Sprintf("%q: want one of %v", kind, approval.Kinds)})
 	}
 	times, err := h.DB.StageTimes(r.Context(), kind, viewer(actor(r)), h.Now())
@@ -207,7 +207,7 @@ func (h approvals) find(r *http.Request) (approval.Case, error) {
 func (h approvals) findCase(r *http.Request, id string) (approval.Case, error) {
 	c, err := h.DB.CaseGet(r.Context(), id)
 	if errors.Is(err, database.ErrNotFound) {
-		return c, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no review case %q", id))
+		return c, problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no review case %q", id))
 	}
 	if err != nil {
 		return c, err
@@ -218,7 +218,7 @@ func (h approvals) findCase(r *http.Request, id string) (approval.Case, error) {
 	}
 	if !visible {
 		// Not a leak: someone not involved learns nothing, not even that it exists.
-		return c, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no review case %q", id))
+		return c, problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no review case %q", id))
 	}
 	return c, nil
 }
@@ -249,7 +249,7 @@ func (h approvals) decide(w http.ResponseWriter, r *http.Request) error {
 // decideOn decides the caller's step on case c; the API and the inbox page both come here.
 func (h approvals) decideOn(r *http.Request, c approval.Case, req decideRequest) (approval.Case, error) {
 	if req.Approve == nil {
-		return c, problem(http.StatusUnprocessableEntity, "invalid", "say whether you approve",
+		return c, problem(http.StatusUnprocessableEntity, probInvalid, "say whether you approve",
 			deal.FieldError{Field: "approve", Message: "is required: true or false"})
 	}
 	if req.OnBehalfOf != "" {
@@ -258,7 +258,7 @@ func (h approvals) decideOn(r *http.Request, c approval.Case, req decideRequest)
 			return c, err
 		}
 		if !slices.Contains(away, req.OnBehalfOf) {
-			return c, problem(http.StatusForbidden, "forbidden", fmt.Sprintf("%s has not delegated to you", req.OnBehalfOf))
+			return c, problem(http.StatusForbidden, probForbidden, fmt.Sprintf("%s has not delegated to you", req.OnBehalfOf))
 		}
 	}
 	return h.send(r, c, workflows.ApprovalDecideUpdate,
@@ -283,7 +283,7 @@ func (h approvals) delegate(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if len(missing) > 0 {
-			return problem(http.StatusUnprocessableEntity, "invalid", "invalid input",
+			return problem(http.StatusUnprocessableEntity, probInvalid, "invalid input",
 				deal.FieldError{Field: "to", Message: fmt.Sprintf("no user %q", req.To)})
 		}
 	}
@@ -332,7 +332,7 @@ func (h approvals) update(w http.ResponseWriter, r *http.Request, c approval.Cas
 func (h approvals) send(r *http.Request, c approval.Case, name string, arg any) (approval.Case, error) {
 	defer h.queue.lock("case/" + c.ID)()
 	if c.Status.Done() {
-		return c, problem(http.StatusConflict, "wrong_stage", fmt.Sprintf("case %s is %s", c.ID, c.Status))
+		return c, problem(http.StatusConflict, probWrongStage, fmt.Sprintf("case %s is %s", c.ID, c.Status))
 	}
 	upd, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.ApprovalWorkflowID(c.ID),
@@ -363,7 +363,7 @@ func (h approvals) preview(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !req.Kind.Valid() {
-		return problem(http.StatusUnprocessableEntity, "invalid", "invalid input",
+		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid input",
 			deal.FieldError{Field: "kind", Message: fmt.Sprintf("%q: want one of %v", req.Kind, approval.Kinds)})
 	}
 	a := activities.Approvals{DB: h.DB, Log: h.Log}
@@ -389,7 +389,7 @@ func (h approvals) preview(w http.ResponseWriter, r *http.Request) error {
 func (h approvals) rules(w http.ResponseWriter, r *http.Request) error {
 	kind := approval.Kind(chi.URLParam(r, "kind"))
 	if !kind.Valid() {
-		return problem(http.StatusNotFound, "not_found", fmt.Sprintf("no kind of review %q", kind))
+		return problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no kind of review %q", kind))
 	}
 	rs, err := h.DB.ApprovalRulesLatest(r.Context(), kind)
 	if err != nil {
@@ -402,7 +402,7 @@ func (h approvals) rules(w http.ResponseWriter, r *http.Request) error {
 // whole: a rule set with any fault is refused and nothing is saved.
 func (h approvals) saveRules(w http.ResponseWriter, r *http.Request) error {
 	if !actor(r).Has(identity.RoleAdmin) {
-		return problem(http.StatusForbidden, "forbidden", "only admins edit routing rules")
+		return problem(http.StatusForbidden, probForbidden, "only admins edit routing rules")
 	}
 	var rs approval.RuleSet
 	if err := decodeJSON(w, r, &rs); err != nil {
@@ -418,7 +418,7 @@ func (h approvals) saveRules(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if len(missing) > 0 {
-			return problem(http.StatusUnprocessableEntity, "invalid", "the rules name unknown users; nothing was saved",
+			return problem(http.StatusUnprocessableEntity, probInvalid, "the rules name unknown users; nothing was saved",
 				deal.FieldError{Field: "stages", Message: fmt.Sprintf("no users %v", missing)})
 		}
 	}
@@ -454,7 +454,7 @@ func (h approvals) addDelegation(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if m[d.User] != me.ID {
-			return problem(http.StatusForbidden, "forbidden", "you can only delegate your own reviews, or those of someone who reports to you",
+			return problem(http.StatusForbidden, probForbidden, "you can only delegate your own reviews, or those of someone who reports to you",
 				deal.FieldError{Field: "user", Message: fmt.Sprintf("%s does not report to you", d.User)})
 		}
 	}
@@ -475,7 +475,7 @@ func (h approvals) addDelegation(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if len(fe) > 0 {
-		return problem(http.StatusUnprocessableEntity, "invalid", "invalid input", fe...)
+		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid input", fe...)
 	}
 	d.CreatedBy, d.EndedAt, d.EndedBy = me.ID, nil, ""
 	e := audit.Entry{At: h.Now(), Actor: me.ID, Action: "delegation.add", ObjectType: "delegation"}
@@ -493,7 +493,7 @@ func (h approvals) addDelegation(w http.ResponseWriter, r *http.Request) error {
 func (h approvals) endDelegation(w http.ResponseWriter, r *http.Request) error {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id < 1 {
-		return problem(http.StatusNotFound, "not_found", fmt.Sprintf("no delegation %q", chi.URLParam(r, "id")))
+		return problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no delegation %q", chi.URLParam(r, "id")))
 	}
 	d, err := h.DB.DelegationGet(r.Context(), id)
 	if err != nil {
@@ -510,28 +510,15 @@ func (h approvals) endDelegation(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !may {
 		// Not a leak: someone not involved learns nothing about it.
-		return problem(http.StatusNotFound, "not_found", fmt.Sprintf("no delegation %d", id))
+		return problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no delegation %d", id))
 	}
 	e := audit.Entry{At: h.Now(), Actor: me.ID, Action: "delegation.end", ObjectType: "delegation", ObjectID: fmt.Sprint(id)}
 	d, err = h.DB.DelegationEnd(r.Context(), id, me.ID, h.Now(), h.Audit, e)
 	if errors.Is(err, database.ErrDelegationEnded) {
-		return problem(http.StatusConflict, "wrong_stage", fmt.Sprintf("delegation %d has already ended", id))
+		return problem(http.StatusConflict, probWrongStage, fmt.Sprintf("delegation %d has already ended", id))
 	}
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, d)
-}
-
-func limitParam(r *http.Request, def, max int) (int, error) {
-	s := r.URL.Query().Get("limit")
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > max {
-		return 0, problem(http.StatusBadRequest, "invalid_query", "bad page size",
-			deal.FieldError{Field: "limit", Message: fmt.Sprintf("want a whole number from 1 to %d", max)})
-	}
-	return n, nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
-	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/workbook"
 )
@@ -30,7 +29,7 @@ func (h auditTrail) Routes() chi.Router {
 
 func (h auditTrail) admin(r *http.Request) error {
 	if !actor(r).Has(identity.RoleAdmin) {
-		return problem(http.StatusForbidden, "forbidden", "the audit trail is for admins")
+		return problem(http.StatusForbidden, probForbidden, "the audit trail is for admins")
 	}
 	return nil
 }
@@ -40,14 +39,10 @@ func (h auditTrail) list(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	var after int64
-	if s := q.Get("after"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			return problem(http.StatusBadRequest, "invalid_query", "bad cursor",
-				deal.FieldError{Field: "after", Message: "want an entry number, 0 or more"})
-		}
-		after = n
+	// The CSV export is not paged: only the cursor is read before it.
+	after, err := pageQuery{After: q.Get("after")}.afterSeq()
+	if err != nil {
+		return err
 	}
 	f := database.AuditFilter{After: after, Actor: q.Get("actor"), Action: q.Get("action"),
 		ObjectType: q.Get("object_type"), ObjectID: q.Get("object_id")}

@@ -46,7 +46,7 @@ func authenticate(d Deps) func(http.Handler) http.Handler {
 			if !ok || strings.TrimSpace(token) == "" {
 				failed()
 				w.Header().Set("WWW-Authenticate", `Bearer realm="l2c"`)
-				writeProblem(w, r, problem(http.StatusUnauthorized, "unauthenticated",
+				writeProblem(w, r, problem(http.StatusUnauthorized, probUnauthenticated,
 					"send your API token as 'Authorization: Bearer <token>', or log in"))
 				return
 			}
@@ -55,7 +55,7 @@ func authenticate(d Deps) func(http.Handler) http.Handler {
 			if errors.Is(err, database.ErrNotFound) {
 				failed()
 				w.Header().Set("WWW-Authenticate", `Bearer realm="l2c", error="invalid_token"`)
-				writeProblem(w, r, problem(http.StatusUnauthorized, "unauthenticated",
+				writeProblem(w, r, problem(http.StatusUnauthorized, probUnauthenticated,
 					"the API token is not valid: unknown, expired or revoked"))
 				return
 			}
@@ -64,7 +64,7 @@ func authenticate(d Deps) func(http.Handler) http.Handler {
 				return
 			}
 			if !safeMethod(r.Method) && !cred.CanWrite() {
-				writeProblem(w, r, problem(http.StatusForbidden, "forbidden", "this token may only read"))
+				writeProblem(w, r, problem(http.StatusForbidden, probForbidden, "this token may only read"))
 				return
 			}
 			r = r.WithContext(identity.WithUser(r.Context(), u))

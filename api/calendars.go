@@ -30,7 +30,7 @@ func (h calendars) get(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
 	c, err := h.DB.CalendarGet(r.Context(), id)
 	if errors.Is(err, database.ErrNotFound) {
-		return problem(http.StatusNotFound, "not_found", fmt.Sprintf("no calendar %q", id))
+		return problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no calendar %q", id))
 	}
 	if err != nil {
 		return err
@@ -43,7 +43,7 @@ func (h calendars) get(w http.ResponseWriter, r *http.Request) error {
 func (h calendars) put(w http.ResponseWriter, r *http.Request) error {
 	who := actor(r)
 	if !who.Has(identity.RoleAdmin) {
-		return problem(http.StatusForbidden, "forbidden", "only an admin may change a working calendar")
+		return problem(http.StatusForbidden, probForbidden, "only an admin may change a working calendar")
 	}
 	var s calendar.Spec
 	if err := decodeJSON(w, r, &s); err != nil {
@@ -51,7 +51,7 @@ func (h calendars) put(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := chi.URLParam(r, "id")
 	if s.ID != "" && s.ID != id {
-		return problem(http.StatusUnprocessableEntity, "invalid", "invalid calendar",
+		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid calendar",
 			deal.FieldError{Field: "id", Message: fmt.Sprintf("is %q but the URL says %q; leave it out or make them agree", s.ID, id)})
 	}
 	s.ID = id
@@ -66,11 +66,7 @@ func (h calendars) put(w http.ResponseWriter, r *http.Request) error {
 	})
 	var invalid *calendar.ValidationError
 	if errors.As(err, &invalid) {
-		fields := make([]deal.FieldError, len(invalid.Fields))
-		for i, f := range invalid.Fields {
-			fields[i] = deal.FieldError{Field: f.Field, Message: f.Message}
-		}
-		return problem(http.StatusUnprocessableEntity, "invalid", "invalid calendar", fields...)
+		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid calendar", invalid.Fields...)
 	}
 	if err != nil {
 		return err

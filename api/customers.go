@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
@@ -39,7 +38,7 @@ const (
 )
 
 func customerFilterProblem(field, detail, want string) error {
-	return problem(http.StatusBadRequest, "invalid_query", detail, deal.FieldError{Field: field, Message: want})
+	return problem(http.StatusBadRequest, probInvalidQuery, detail, deal.FieldError{Field: field, Message: want})
 }
 
 // list returns a page of customers in code order, filtered by owner, a
@@ -67,13 +66,11 @@ func (h customers) list(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return customerFilterProblem("blocked", "bad blocked filter", "want true or false")
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > customersPageMax {
-			return customerFilterProblem("limit", "bad page size", fmt.Sprintf("want a whole number from 1 to %d", customersPageMax))
-		}
-		f.Limit = n
+	pg, err := pageParams(r, customersPageDefault, customersPageMax)
+	if err != nil {
+		return err
 	}
+	f.Limit, f.After = pg.Limit, pg.After
 	list, err := h.DB.CustomerList(r.Context(), f)
 	if err != nil {
 		return err
@@ -110,7 +107,7 @@ func (h customers) receivables(w http.ResponseWriter, r *http.Request) error {
 
 func customerProblem(err error, code string) error {
 	if errors.Is(err, database.ErrNotFound) {
-		return problem(http.StatusNotFound, "not_found", fmt.Sprintf("no customer %q", code))
+		return problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no customer %q", code))
 	}
 	return err
 }

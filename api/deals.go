@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -93,7 +92,7 @@ func (h deals) create(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if !ok {
-			return problem(http.StatusForbidden, "forbidden", "you may hand deals only to sales reps of your team",
+			return problem(http.StatusForbidden, probForbidden, "you may hand deals only to sales reps of your team",
 				deal.FieldError{Field: "owners.sales", Message: fmt.Sprintf("%s is not a sales rep in your team", d.Owners.Sales)})
 		}
 	}
@@ -102,12 +101,12 @@ func (h deals) create(w http.ResponseWriter, r *http.Request) error {
 	// rep's customer would open it to them. Both answer alike.
 	code := strings.TrimSpace(d.Customer.Code)
 	if code == "" {
-		return problem(http.StatusUnprocessableEntity, string(deal.ErrInvalid), "invalid input",
+		return problem(http.StatusUnprocessableEntity, ProblemKind(deal.ErrInvalid), "invalid input",
 			deal.FieldError{Field: "customer.code", Message: "is required: name a customer from the customer master"})
 	}
 	c, err := h.DB.CustomerForDeal(r.Context(), code, viewer(actor(r)))
 	if errors.Is(err, database.ErrNotFound) {
-		return problem(http.StatusUnprocessableEntity, string(deal.ErrInvalid), "invalid input",
+		return problem(http.StatusUnprocessableEntity, ProblemKind(deal.ErrInvalid), "invalid input",
 			deal.FieldError{Field: "customer.code", Message: fmt.Sprintf("no customer %q that you may open deals for", code)})
 	}
 	if err != nil {
@@ -149,17 +148,14 @@ func (h deals) list(w http.ResponseWriter, r *http.Request) error {
 	f := database.DealFilter{Viewer: viewer(actor(r)), Stage: deal.Stage(q.Get("stage")), Owner: q.Get("owner"),
 		After: q.Get("after"), Limit: 50}
 	if f.Stage != "" && !f.Stage.Valid() {
-		return problem(http.StatusBadRequest, "invalid_query", "unknown stage",
+		return problem(http.StatusBadRequest, probInvalidQuery, "unknown stage",
 			deal.FieldError{Field: "stage", Message: fmt.Sprintf("%q is not a stage; want one of %v", f.Stage, deal.Stages)})
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 200 {
-			return problem(http.StatusBadRequest, "invalid_query", "bad page size",
-				deal.FieldError{Field: "limit", Message: "want a whole number from 1 to 200"})
-		}
-		f.Limit = n
+	pg, err := pageParams(r, 50, 200)
+	if err != nil {
+		return err
 	}
+	f.Limit, f.After = pg.Limit, pg.After
 	list, err := h.DB.DealList(r.Context(), f)
 	if err != nil {
 		return err
@@ -224,7 +220,7 @@ func (h deals) actOn(w http.ResponseWriter, r *http.Request, id string) error {
 		return err
 	}
 	if a.Name == "" {
-		return problem(http.StatusBadRequest, "unknown_action", "say which action to take",
+		return problem(http.StatusBadRequest, probUnknownAction, "say which action to take",
 			deal.FieldError{Field: "action", Message: "is required"})
 	}
 	// What the client sent, before l2c adds what it works out: a key reused
@@ -242,7 +238,7 @@ func (h deals) actOn(w http.ResponseWriter, r *http.Request, id string) error {
 			// outcome is the deal as it stands, which nothing can change now.
 			return nil
 		}
-		return problem(http.StatusConflict, "wrong_stage",
+		return problem(http.StatusConflict, probWrongStage,
 			fmt.Sprintf("deal %s is %s; no further action is possible", id, current.Stage))
 	}
 	if err := h.checkPeople(r, a.People()); err != nil {
@@ -279,7 +275,7 @@ func (h deals) actOn(w http.ResponseWriter, r *http.Request, id string) error {
 func decodeAction(w http.ResponseWriter, r *http.Request) (deal.Action, error) {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		return deal.Action{}, problem(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request body is over %d bytes", maxBody))
+		return deal.Action{}, problem(http.StatusRequestEntityTooLarge, probTooLarge, fmt.Sprintf("the request body is over %d bytes", maxBody))
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	var head struct {
@@ -299,7 +295,7 @@ func decodeAction(w http.ResponseWriter, r *http.Request) (deal.Action, error) {
 		return flat, err
 	}
 	if bad := deal.UnexpectedFields(spec.Name, sent); len(bad) > 0 {
-		return deal.Action{}, problem(http.StatusBadRequest, "unexpected_field", fmt.Sprintf("%s does not take these fields", spec.Name), bad...)
+		return deal.Action{}, problem(http.StatusBadRequest, probUnexpectedField, fmt.Sprintf("%s does not take these fields", spec.Name), bad...)
 	}
 	return spec.Decode(raw, func(b []byte, v any) error { return decodeStrict(bytes.NewReader(b), v) })
 }
@@ -342,12 +338,12 @@ func (h deals) find(r *http.Request, id string) (deal.Deal, error) {
 	}
 	if !visible {
 		// Another's deal answers exactly like a missing one: nothing leaks.
-		return deal.Deal{}, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no deal %q", id))
+		return deal.Deal{}, problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no deal %q", id))
 	}
 	d, err := h.DB.DealGet(r.Context(), id)
 	if err != nil {
 		if errors.Is(err, database.ErrNotFound) {
-			return d, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no deal %q", id))
+			return d, problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no deal %q", id))
 		}
 		return d, err
 	}
@@ -412,7 +408,7 @@ func (h deals) checkPeople(r *http.Request, people map[string]string) error {
 		}
 	}
 	slices.SortFunc(fe, func(a, b deal.FieldError) int { return strings.Compare(a.Field, b.Field) })
-	return problem(http.StatusUnprocessableEntity, string(deal.ErrInvalid), "invalid input", fe...)
+	return problem(http.StatusUnprocessableEntity, ProblemKind(deal.ErrInvalid), "invalid input", fe...)
 }
 
 // viewer says which deals (and customers) u may see: database.ViewerOf, which
@@ -491,14 +487,14 @@ var erpOrderShape = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$`)
 // invoices and payments for that order are applied to the deal from then on.
 func (h deals) checkERPOrder(r *http.Request, d deal.Deal, no string) error {
 	bad := func(msg string, args ...any) error {
-		return problem(http.StatusUnprocessableEntity, string(deal.ErrInvalid), "invalid input",
+		return problem(http.StatusUnprocessableEntity, ProblemKind(deal.ErrInvalid), "invalid input",
 			deal.FieldError{Field: "erp_order_no", Message: fmt.Sprintf(msg, args...)})
 	}
 	if !erpOrderShape.MatchString(no) {
 		return bad("%q is not an ERP order number", no)
 	}
 	if h.Orders == nil {
-		return problem(http.StatusServiceUnavailable, "erp_unavailable",
+		return problem(http.StatusServiceUnavailable, probERPUnavailable,
 			"no ERP that can look up sales orders is configured, so an order number cannot be checked; leave erp_order_no out",
 			deal.FieldError{Field: "erp_order_no", Message: "cannot be checked against the ERP"})
 	}
@@ -508,7 +504,7 @@ func (h deals) checkERPOrder(r *http.Request, d deal.Deal, no string) error {
 		return bad("the ERP has no sales order %s", no)
 	case err != nil:
 		h.Log.WarnContext(r.Context(), "sales order check failed", "order", no, "deal", d.ID, "err", err)
-		p := problem(http.StatusServiceUnavailable, "erp_unavailable",
+		p := problem(http.StatusServiceUnavailable, probERPUnavailable,
 			"the ERP could not be asked about this sales order; nothing was changed, try again later",
 			deal.FieldError{Field: "erp_order_no", Message: "could not be checked against the ERP"})
 		p.retryAfter = 30 * time.Second
@@ -549,7 +545,7 @@ func (h deals) checkOwners(r *http.Request, o deal.Owners, check map[string]stri
 // is true), any other is refused.
 func (h deals) claimKey(r *http.Request, id, key string, a deal.Action) (replay bool, err error) {
 	if len(key) > 200 {
-		return false, problem(http.StatusBadRequest, "invalid_header", "Idempotency-Key is too long",
+		return false, problem(http.StatusBadRequest, probInvalidHeader, "Idempotency-Key is too long",
 			deal.FieldError{Field: "Idempotency-Key", Message: "want at most 200 characters"})
 	}
 	body, err := json.Marshal(a)
@@ -562,7 +558,7 @@ func (h deals) claimKey(r *http.Request, id, key string, a deal.Action) (replay 
 		return false, err
 	}
 	if !same {
-		return false, problem(http.StatusUnprocessableEntity, "idempotency_key_reused",
+		return false, problem(http.StatusUnprocessableEntity, probIdempotencyKeyReused,
 			"this Idempotency-Key was used for a different request; use a new key for a new request",
 			deal.FieldError{Field: "Idempotency-Key", Message: fmt.Sprintf("%q was sent before with another action or body", key)})
 	}

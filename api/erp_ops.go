@@ -47,7 +47,7 @@ func (d Deps) metricsEndpoint() http.Handler {
 	serve := metrics.Handler(d.DB)
 	authed := authenticate(d)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !actor(r).Has(identity.RoleAdmin) {
-			writeProblem(w, r, problem(http.StatusForbidden, "forbidden", "only an administrator or the scrape token may read the metrics"))
+			writeProblem(w, r, problem(http.StatusForbidden, probForbidden, "only an administrator or the scrape token may read the metrics"))
 			return
 		}
 		serve.ServeHTTP(w, r)

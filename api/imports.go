@@ -60,7 +60,7 @@ type importView struct {
 func (h imports) customers(w http.ResponseWriter, r *http.Request) error {
 	u := actor(r)
 	if !customerimport.CanImport(u) {
-		return problem(http.StatusForbidden, "forbidden", customerimport.ErrForbidden.Error())
+		return problem(http.StatusForbidden, probForbidden, customerimport.ErrForbidden.Error())
 	}
 	select {
 	case h.importing <- struct{}{}:
@@ -69,7 +69,7 @@ func (h imports) customers(w http.ResponseWriter, r *http.Request) error {
 		// Without reading the body, the connection cannot be reused: close it
 		// rather than let the server drain up to 50 MB.
 		w.Header().Set("Connection", "close")
-		p := problem(http.StatusTooManyRequests, "busy", fmt.Sprintf("%d imports are running here already; try again shortly", cap(h.importing)))
+		p := problem(http.StatusTooManyRequests, probBusy, fmt.Sprintf("%d imports are running here already; try again shortly", cap(h.importing)))
 		p.retryAfter = 10 * time.Second
 		return p
 	}
@@ -80,12 +80,12 @@ func (h imports) customers(w http.ResponseWriter, r *http.Request) error {
 	}
 	mode, err := customerimport.ParseMode(up.field("mode"))
 	if err != nil {
-		return problem(http.StatusBadRequest, "invalid_query", "unknown import mode",
+		return problem(http.StatusBadRequest, probInvalidQuery, "unknown import mode",
 			deal.FieldError{Field: "mode", Message: "want all-or-nothing (the default) or accept-valid"})
 	}
 	dry, err := boolParam(up.field("dry_run"))
 	if err != nil {
-		return problem(http.StatusBadRequest, "invalid_query", "dry_run is true or false",
+		return problem(http.StatusBadRequest, probInvalidQuery, "dry_run is true or false",
 			deal.FieldError{Field: "dry_run", Message: "want true or false"})
 	}
 	lang, explicit := requestLang(r, up.field("lang"))
@@ -107,7 +107,7 @@ func (h imports) customers(w http.ResponseWriter, r *http.Request) error {
 		if fe.Kind == workbook.ErrTooLarge {
 			status = http.StatusRequestEntityTooLarge
 		}
-		return problem(status, string(fe.Kind), fe.Text.In(shown))
+		return problem(status, ProblemKind(fe.Kind), fe.Text.In(shown))
 	}
 	if err != nil {
 		return err
@@ -153,7 +153,7 @@ func readUpload(w http.ResponseWriter, r *http.Request, max int64) (upload, erro
 			}
 			if part.FormName() == "file" && part.FileName() != "" {
 				if up.data != nil {
-					return up, problem(http.StatusBadRequest, "invalid_upload", "send one file at a time")
+					return up, problem(http.StatusBadRequest, probInvalidUpload, "send one file at a time")
 				}
 				up.name = path.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
 				if up.data, err = readMax(part, max); err != nil {
@@ -163,12 +163,12 @@ func readUpload(w http.ResponseWriter, r *http.Request, max int64) (upload, erro
 			}
 			v, err := readMax(part, 1<<10)
 			if err != nil {
-				return up, problem(http.StatusBadRequest, "invalid_upload", "a form field is too long: "+part.FormName())
+				return up, problem(http.StatusBadRequest, probInvalidUpload, "a form field is too long: "+part.FormName())
 			}
 			up.fields.Set(part.FormName(), string(v))
 		}
 		if up.data == nil {
-			return up, problem(http.StatusBadRequest, "invalid_upload", "the form has no file: send it in a part named \"file\"",
+			return up, problem(http.StatusBadRequest, probInvalidUpload, "the form has no file: send it in a part named \"file\"",
 				deal.FieldError{Field: "file", Message: "is required"})
 		}
 	case xlsxType, "text/csv", "application/csv", "application/vnd.ms-excel", "application/octet-stream", "text/plain":
@@ -187,11 +187,11 @@ func readUpload(w http.ResponseWriter, r *http.Request, max int64) (upload, erro
 			}
 		}
 	default:
-		return up, problem(http.StatusUnsupportedMediaType, "unsupported_media_type",
+		return up, problem(http.StatusUnsupportedMediaType, probUnsupportedMediaType,
 			"send the file as multipart/form-data (a part named \"file\"), or as the body with Content-Type "+xlsxType+" or text/csv")
 	}
 	if len(up.data) == 0 {
-		return up, problem(http.StatusBadRequest, "invalid_upload", "the file is empty")
+		return up, problem(http.StatusBadRequest, probInvalidUpload, "the file is empty")
 	}
 	return up, nil
 }
@@ -213,10 +213,10 @@ func readMax(r io.Reader, max int64) ([]byte, error) {
 func uploadError(err error, max int64) error {
 	var tooBig *http.MaxBytesError
 	if errors.Is(err, errOverLimit) || errors.As(err, &tooBig) {
-		return problem(http.StatusRequestEntityTooLarge, string(workbook.ErrTooLarge),
+		return problem(http.StatusRequestEntityTooLarge, ProblemKind(workbook.ErrTooLarge),
 			fmt.Sprintf("the file is larger than %d MB; split it into smaller files", max>>20))
 	}
-	return problem(http.StatusBadRequest, "invalid_upload", "the upload could not be read: "+err.Error())
+	return problem(http.StatusBadRequest, probInvalidUpload, "the upload could not be read: "+err.Error())
 }
 
 func boolParam(s string) (bool, error) {
@@ -277,12 +277,12 @@ func sendWorkbook(w http.ResponseWriter, name string, data []byte) error {
 func (h imports) find(r *http.Request) (database.ImportJob, error) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
-		return database.ImportJob{}, problem(http.StatusNotFound, "not_found", "no such import")
+		return database.ImportJob{}, problem(http.StatusNotFound, probNotFound, "no such import")
 	}
 	job, err := h.DB.ImportGetFor(r.Context(), id, viewer(actor(r)))
 	if errors.Is(err, database.ErrNotFound) {
 		// Someone else's import is as good as absent: its existence is not told.
-		return job, problem(http.StatusNotFound, "not_found", fmt.Sprintf("no import %d of yours", id))
+		return job, problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no import %d of yours", id))
 	}
 	return job, err
 }
@@ -329,7 +329,7 @@ func (h imports) result(w http.ResponseWriter, r *http.Request) error {
 	}
 	name, data, err := h.DB.ImportResult(r.Context(), job.ID)
 	if errors.Is(err, database.ErrNotFound) {
-		return problem(http.StatusNotFound, "not_found", "this import has no result workbook: the file could not be read (see its message)")
+		return problem(http.StatusNotFound, probNotFound, "this import has no result workbook: the file could not be read (see its message)")
 	}
 	if err != nil {
 		return err
@@ -345,27 +345,22 @@ func (h imports) list(w http.ResponseWriter, r *http.Request) error {
 	by := u.ID
 	if who := q.Get("by"); who != "" && who != u.ID {
 		if !u.Has(identity.RoleSalesManager, identity.RoleAdmin) {
-			return problem(http.StatusForbidden, "forbidden", "only sales managers and admins see other people's imports")
+			return problem(http.StatusForbidden, probForbidden, "only sales managers and admins see other people's imports")
 		}
 		by = who
 		if who == "all" {
 			by = ""
 		}
 	}
-	limit := 50
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 200 {
-			return problem(http.StatusBadRequest, "invalid_query", "bad page size",
-				deal.FieldError{Field: "limit", Message: "want a whole number from 1 to 200"})
-		}
-		limit = n
+	limit, err := limitParam(r, 50, 200)
+	if err != nil {
+		return err
 	}
 	var before int64
 	if s := q.Get("before"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 1 {
-			return problem(http.StatusBadRequest, "invalid_query", "bad page position",
+			return problem(http.StatusBadRequest, probInvalidQuery, "bad page position",
 				deal.FieldError{Field: "before", Message: "want an import ID from next"})
 		}
 		before = n

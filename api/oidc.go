@@ -67,7 +67,7 @@ func (o *OIDC) start(d Deps) handlerFunc {
 		_, conf, _, err := o.setup(r.Context())
 		if err != nil {
 			d.Log.ErrorContext(r.Context(), "SSO unavailable", "err", err)
-			return problem(http.StatusServiceUnavailable, "sso_unavailable", "the sign-on provider does not answer; try again or log in with a password")
+			return problem(http.StatusServiceUnavailable, probSSOUnavailable, "the sign-on provider does not answer; try again or log in with a password")
 		}
 		state, nonce, verifier := randomSecret(), randomSecret(), oauth2.GenerateVerifier()
 		next := base64.RawURLEncoding.EncodeToString([]byte(localPath(r.URL.Query().Get("next"))))
@@ -90,34 +90,34 @@ func (o *OIDC) callback(d Deps) handlerFunc {
 		}
 		q := r.URL.Query()
 		if len(parts) != 4 || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(parts[0])) != 1 {
-			return problem(http.StatusBadRequest, "sso_state", "this sign-on answer does not belong to a login started in this browser; start again")
+			return problem(http.StatusBadRequest, probSSOState, "this sign-on answer does not belong to a login started in this browser; start again")
 		}
 		if e := q.Get("error"); e != "" {
-			return problem(http.StatusUnauthorized, "unauthenticated", "the sign-on provider refused: "+e+" "+q.Get("error_description"))
+			return problem(http.StatusUnauthorized, probUnauthenticated, "the sign-on provider refused: "+e+" "+q.Get("error_description"))
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 		defer cancel()
 		ctx, conf, verifier, err := o.setup(ctx)
 		if err != nil {
-			return problem(http.StatusServiceUnavailable, "sso_unavailable", "the sign-on provider does not answer; try again")
+			return problem(http.StatusServiceUnavailable, probSSOUnavailable, "the sign-on provider does not answer; try again")
 		}
 		tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(parts[2]))
 		if err != nil {
 			d.Log.WarnContext(r.Context(), "SSO code exchange failed", "err", err)
-			return problem(http.StatusUnauthorized, "unauthenticated", "the sign-on provider did not accept the login code; start again")
+			return problem(http.StatusUnauthorized, probUnauthenticated, "the sign-on provider did not accept the login code; start again")
 		}
 		raw, _ := tok.Extra("id_token").(string)
 		idt, err := verifier.Verify(ctx, raw)
 		if err != nil || subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(parts[1])) != 1 {
 			d.Log.WarnContext(r.Context(), "SSO ID token refused", "err", err)
-			return problem(http.StatusUnauthorized, "unauthenticated", "the sign-on answer could not be verified; start again")
+			return problem(http.StatusUnauthorized, probUnauthenticated, "the sign-on answer could not be verified; start again")
 		}
 		var claims struct {
 			Email         string `json:"email"`
 			EmailVerified bool   `json:"email_verified"`
 		}
 		if err := idt.Claims(&claims); err != nil {
-			return problem(http.StatusUnauthorized, "unauthenticated", "the sign-on answer is malformed")
+			return problem(http.StatusUnauthorized, probUnauthenticated, "the sign-on answer is malformed")
 		}
 		email := ""
 		if claims.EmailVerified {
@@ -127,7 +127,7 @@ func (o *OIDC) callback(d Deps) handlerFunc {
 		u, err := d.DB.UserBySSO(ctx, subject, email)
 		if errors.Is(err, database.ErrNotFound) {
 			d.recordAs(r, "anonymous", "login.failed", "sso", subject, map[string]string{"ip": clientIP(r), "email": claims.Email})
-			return problem(http.StatusForbidden, "forbidden", "this sign-on identity is not an l2c user (or is disabled); ask an administrator")
+			return problem(http.StatusForbidden, probForbidden, "this sign-on identity is not an l2c user (or is disabled); ask an administrator")
 		}
 		if err != nil {
 			return err

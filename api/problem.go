@@ -37,9 +37,9 @@ type Problem struct {
 
 func (p *Problem) Error() string { return p.Detail }
 
-// problem builds a problem of the given kind; the kind is the last part of its type URI.
-func problem(status int, kind, detail string, fields ...deal.FieldError) *Problem {
-	return &Problem{Type: "/problems/" + kind, Title: http.StatusText(status), Status: status,
+// problem builds a problem of the given kind (api/problems.go), sent with status.
+func problem(status int, kind ProblemKind, detail string, fields ...deal.FieldError) *Problem {
+	return &Problem{Type: kind.TypeURI(), Title: http.StatusText(status), Status: status,
 		Detail: detail, Errors: fields}
 }
 
@@ -67,16 +67,16 @@ func asProblem(err error, log *slog.Logger, r *http.Request) *Problem {
 		if appErr.HasDetails() && appErr.Details(de) == nil {
 			return fromDealError(de)
 		}
-		return problem(http.StatusConflict, "wrong_stage", appErr.Message())
+		return problem(http.StatusConflict, probWrongStage, appErr.Message())
 	case errors.Is(err, database.ErrNotFound):
-		return problem(http.StatusNotFound, "not_found", "not found")
+		return problem(http.StatusNotFound, probNotFound, "not found")
 	case errors.As(err, &notFound):
-		return problem(http.StatusConflict, "wrong_stage", "the deal's process has ended; no further action is possible")
+		return problem(http.StatusConflict, probWrongStage, "the deal's process has ended; no further action is possible")
 	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
-		return problem(http.StatusServiceUnavailable, "timeout", "the request took too long; it may still complete, check the deal before retrying")
+		return problem(http.StatusServiceUnavailable, probTimeout, "the request took too long; it may still complete, check the deal before retrying")
 	}
 	log.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
-	return problem(http.StatusInternalServerError, "internal", "something went wrong on our side; it has been logged")
+	return problem(http.StatusInternalServerError, probInternal, "something went wrong on our side; it has been logged")
 }
 
 func fromDealError(de *deal.Error) *Problem {
@@ -84,7 +84,7 @@ func fromDealError(de *deal.Error) *Problem {
 	if !ok {
 		status = http.StatusUnprocessableEntity
 	}
-	return problem(status, string(de.Kind), de.Message, de.Fields...)
+	return problem(status, ProblemKind(de.Kind), de.Message, de.Fields...)
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
@@ -102,7 +102,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 func decodeJSONFields(w http.ResponseWriter, r *http.Request, v any) ([]string, error) {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		return nil, problem(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request body is over %d bytes", maxBody))
+		return nil, problem(http.StatusRequestEntityTooLarge, probTooLarge, fmt.Sprintf("the request body is over %d bytes", maxBody))
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	if err := decodeJSON(w, r, v); err != nil {
@@ -110,7 +110,7 @@ func decodeJSONFields(w http.ResponseWriter, r *http.Request, v any) ([]string, 
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, problem(http.StatusBadRequest, "malformed_json", "send a JSON object")
+		return nil, problem(http.StatusBadRequest, probMalformedJSON, "send a JSON object")
 	}
 	names := make([]string, 0, len(fields))
 	for k := range fields {
@@ -136,7 +136,7 @@ const maxBody = 1 << 20
 // trailing data and oversized bodies, with a message that says where it broke.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return problem(http.StatusUnsupportedMediaType, "unsupported_media_type",
+		return problem(http.StatusUnsupportedMediaType, probUnsupportedMediaType,
 			fmt.Sprintf("send the body as application/json, not %s", ct))
 	}
 	return decodeStrict(http.MaxBytesReader(w, r.Body, maxBody), v)
@@ -158,25 +158,25 @@ func decodeStrict(rd io.Reader, v any) error {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.Is(err, io.EOF):
-		return problem(http.StatusBadRequest, "malformed_json", "the request body is empty; send a JSON object")
+		return problem(http.StatusBadRequest, probMalformedJSON, "the request body is empty; send a JSON object")
 	case errors.As(err, &syntax):
-		return problem(http.StatusBadRequest, "malformed_json",
+		return problem(http.StatusBadRequest, probMalformedJSON,
 			fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax))
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
 			field = "(body)"
 		}
-		return problem(http.StatusBadRequest, "malformed_json", "a field has the wrong type",
+		return problem(http.StatusBadRequest, probMalformedJSON, "a field has the wrong type",
 			deal.FieldError{Field: field, Message: fmt.Sprintf("want %s, got JSON %s", typ.Type, typ.Value)})
 	case errors.As(err, &tooBig):
-		return problem(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is over %d bytes", maxBody))
+		return problem(http.StatusRequestEntityTooLarge, probTooLarge, fmt.Sprintf("the body is over %d bytes", maxBody))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return problem(http.StatusBadRequest, "malformed_json", "the body has a field l2c does not know",
+		return problem(http.StatusBadRequest, probMalformedJSON, "the body has a field l2c does not know",
 			deal.FieldError{Field: name, Message: "unknown field"})
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return problem(http.StatusBadRequest, "malformed_json", "the JSON body ends too early")
+		return problem(http.StatusBadRequest, probMalformedJSON, "the JSON body ends too early")
 	}
-	return problem(http.StatusBadRequest, "malformed_json", "invalid JSON: "+err.Error())
+	return problem(http.StatusBadRequest, probMalformedJSON, "invalid JSON: "+err.Error())
 }

@@ -96,7 +96,7 @@ func rateLimit(l *limiter, key func(*http.Request) string) func(http.Handler) ht
 func tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
 	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeProblem(w, r, problem(http.StatusTooManyRequests, "rate_limited",
+	writeProblem(w, r, problem(http.StatusTooManyRequests, probRateLimited,
 		fmt.Sprintf("too many requests; try again in %d s", secs)))
 }
 

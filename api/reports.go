@@ -55,7 +55,7 @@ func (h reportsAPI) list(w http.ResponseWriter, r *http.Request) error {
 func (h reportsAPI) export(w http.ResponseWriter, r *http.Request) error {
 	info, ok := reports.Lookup(chi.URLParam(r, "name"))
 	if !ok {
-		return problem(http.StatusNotFound, "not_found", fmt.Sprintf("no report %q; GET /api/v1/reports lists them", chi.URLParam(r, "name")))
+		return problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no report %q; GET /api/v1/reports lists them", chi.URLParam(r, "name")))
 	}
 	q := r.URL.Query()
 	lang, explicit := requestLang(r, q.Get("lang"))
@@ -76,9 +76,9 @@ func (h reportsAPI) export(w http.ResponseWriter, r *http.Request) error {
 	var pe *reports.ParamError
 	switch {
 	case errors.Is(err, reports.ErrForbidden):
-		return problem(http.StatusForbidden, "forbidden", fmt.Sprintf("you may not export the %s report", info.Name))
+		return problem(http.StatusForbidden, probForbidden, fmt.Sprintf("you may not export the %s report", info.Name))
 	case errors.As(err, &pe):
-		return problem(http.StatusBadRequest, "invalid_query", "a parameter cannot be used", deal.FieldError{Field: pe.Field, Message: pe.Message})
+		return problem(http.StatusBadRequest, probInvalidQuery, "a parameter cannot be used", deal.FieldError{Field: pe.Field, Message: pe.Message})
 	case err != nil:
 		return err
 	}
@@ -93,7 +93,7 @@ func (h reportsAPI) day(s, field string) (time.Time, error) {
 	}
 	d, err := deal.ParseDate(s)
 	if err != nil {
-		return time.Time{}, problem(http.StatusBadRequest, "invalid_query", "bad date", deal.FieldError{Field: field, Message: err.Error()})
+		return time.Time{}, problem(http.StatusBadRequest, probInvalidQuery, "bad date", deal.FieldError{Field: field, Message: err.Error()})
 	}
 	loc := h.Location
 	if loc == nil {

@@ -165,10 +165,10 @@ func NewRouter(d Deps) http.Handler {
 		r.Mount("/delegations", approvals{d}.DelegationRoutes())
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, problem(http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path))
+		writeProblem(w, r, problem(http.StatusNotFound, probNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, problem(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path))
+		writeProblem(w, r, problem(http.StatusMethodNotAllowed, probMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path))
 	})
 	return r
 }
@@ -215,10 +215,10 @@ func (h health) ready(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := h.db.Ping(ctx); err != nil {
-		return problem(http.StatusServiceUnavailable, "not_ready", "PostgreSQL does not answer")
+		return problem(http.StatusServiceUnavailable, probNotReady, "PostgreSQL does not answer")
 	}
 	if _, err := h.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		return problem(http.StatusServiceUnavailable, "not_ready", "Temporal does not answer")
+		return problem(http.StatusServiceUnavailable, probNotReady, "Temporal does not answer")
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

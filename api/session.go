@@ -76,7 +76,7 @@ var dummyHash = sync.OnceValue(func() string {
 // badLogin is the one answer to every failed login: it does not say whether
 // the user exists, has a password, or is disabled.
 func badLogin() *Problem {
-	return problem(http.StatusUnauthorized, "unauthenticated", "the user name or password is wrong")
+	return problem(http.StatusUnauthorized, probUnauthenticated, "the user name or password is wrong")
 }
 
 // passwordLogin checks a user name and password, limited by address and by
@@ -199,7 +199,7 @@ func (d Deps) setDevice(w http.ResponseWriter, user string) {
 }
 
 func tooManyLogins(wait time.Duration) *Problem {
-	p := problem(http.StatusTooManyRequests, "rate_limited", "too many failed logins; try again later")
+	p := problem(http.StatusTooManyRequests, probRateLimited, "too many failed logins; try again later")
 	p.retryAfter = wait
 	return p
 }
@@ -276,7 +276,7 @@ func checkCSRF(r *http.Request, want string) error {
 	}
 	if origin := r.Header.Get("Origin"); origin != "" {
 		if u, err := url.Parse(origin); err != nil || u.Host != r.Host {
-			return problem(http.StatusForbidden, "csrf", "the request comes from another site")
+			return problem(http.StatusForbidden, probCSRF, "the request comes from another site")
 		}
 	}
 	got := r.Header.Get(csrfHeader)
@@ -284,7 +284,7 @@ func checkCSRF(r *http.Request, want string) error {
 		got = r.PostFormValue(csrfField)
 	}
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return problem(http.StatusForbidden, "csrf", "missing or wrong CSRF token: send the session's token in "+csrfHeader)
+		return problem(http.StatusForbidden, probCSRF, "missing or wrong CSRF token: send the session's token in "+csrfHeader)
 	}
 	return nil
 }
@@ -316,7 +316,7 @@ func (d Deps) login(w http.ResponseWriter, r *http.Request) error {
 	// Only JSON: a cross-site form cannot send it without the browser asking
 	// first (CORS), which is what keeps someone else's page from logging you in.
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		return problem(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
+		return problem(http.StatusUnsupportedMediaType, probUnsupportedMediaType, "send the body as application/json")
 	}
 	var req struct {
 		User     string `json:"user"`
@@ -367,12 +367,12 @@ func (d Deps) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	me := actor(r)
 	if err := password.Check(req.New, me.ID); err != nil {
-		return problem(http.StatusUnprocessableEntity, "invalid", "choose another password",
+		return problem(http.StatusUnprocessableEntity, probInvalid, "choose another password",
 			deal.FieldError{Field: "new", Message: err.Error()})
 	}
 	if _, err := d.passwordLogin(r, me.ID, req.Current); err != nil {
 		if p, ok := err.(*Problem); ok && p.Status == http.StatusUnauthorized {
-			return problem(http.StatusForbidden, "forbidden", "the current password is wrong",
+			return problem(http.StatusForbidden, probForbidden, "the current password is wrong",
 				deal.FieldError{Field: "current", Message: "is wrong"})
 		}
 		return err
@@ -415,7 +415,7 @@ func (d Deps) sessions(w http.ResponseWriter, r *http.Request) error {
 func (d Deps) endSession(w http.ResponseWriter, r *http.Request) error {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
-		return problem(http.StatusNotFound, "not_found", "no such session")
+		return problem(http.StatusNotFound, probNotFound, "no such session")
 	}
 	err = d.DB.InTxAudited(r.Context(), d.Audit, func(ctx context.Context) (audit.Entry, error) {
 		if err := d.DB.SessionEnd(ctx, id, actor(r).ID, d.Now()); err != nil {
@@ -424,7 +424,7 @@ func (d Deps) endSession(w http.ResponseWriter, r *http.Request) error {
 		return d.entry(r, "session.end", "user", actor(r).ID, map[string]int64{"session": id}), nil
 	})
 	if errors.Is(err, database.ErrNotFound) {
-		return problem(http.StatusNotFound, "not_found", "no such session")
+		return problem(http.StatusNotFound, probNotFound, "no such session")
 	}
 	if err != nil {
 		return err

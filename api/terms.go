@@ -45,7 +45,7 @@ func (h customers) requestTermsChange(w http.ResponseWriter, r *http.Request) er
 		return customerProblem(err, code)
 	}
 	if c.Terms == nil || !me.Has(identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager) {
-		return problem(http.StatusForbidden, "forbidden", "changes of terms are asked for by the customer's sales rep, their assistants and managers")
+		return problem(http.StatusForbidden, probForbidden, "changes of terms are asked for by the customer's sales rep, their assistants and managers")
 	}
 	var req termsChangeRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -77,7 +77,7 @@ func (h customers) requestTermsChange(w http.ResponseWriter, r *http.Request) er
 			map[string]any{"change": t.ID, "before": before, "after": after, "reason": t.Reason}), nil
 	})
 	if errors.Is(err, database.ErrTermsChangeOpen) {
-		return problem(http.StatusConflict, "terms_change_open",
+		return problem(http.StatusConflict, probTermsChangeOpen,
 			fmt.Sprintf("a change of terms for %s is already in review; wait for it or withdraw it", code))
 	}
 	if err != nil {
@@ -134,7 +134,7 @@ func checkTermsChange(req termsChangeRequest, before activities.CustomerTerms) (
 		fe = append(fe, deal.FieldError{Field: "(body)", Message: "nothing changes: give min_discount_bp, payment_terms or credit_limit different from today's"})
 	}
 	if len(fe) > 0 {
-		return after, problem(http.StatusUnprocessableEntity, "invalid", "invalid change of terms", fe...)
+		return after, problem(http.StatusUnprocessableEntity, probInvalid, "invalid change of terms", fe...)
 	}
 	return after, nil
 }
@@ -147,7 +147,7 @@ func (h customers) termsChanges(w http.ResponseWriter, r *http.Request) error {
 		return customerProblem(err, code)
 	}
 	if c.Terms == nil {
-		return problem(http.StatusForbidden, "forbidden", "you do not see this customer's terms")
+		return problem(http.StatusForbidden, probForbidden, "you do not see this customer's terms")
 	}
 	list, err := h.DB.TermsChangeList(r.Context(), code)
 	if err != nil {

@@ -68,12 +68,12 @@ func (h tokens) create(w http.ResponseWriter, r *http.Request) error {
 		fe = append(fe, deal.FieldError{Field: "password", Message: "is required: give your password again to make a token"})
 	}
 	if len(fe) > 0 {
-		return problem(http.StatusUnprocessableEntity, "invalid", "invalid input", fe...)
+		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid input", fe...)
 	}
 	me := actor(r)
 	if _, err := h.passwordLogin(r, me.ID, req.Password); err != nil {
 		if p, ok := err.(*Problem); ok && p.Status == http.StatusUnauthorized {
-			return problem(http.StatusForbidden, "forbidden", "the password is wrong (a user without a password asks an admin for a token)",
+			return problem(http.StatusForbidden, probForbidden, "the password is wrong (a user without a password asks an admin for a token)",
 				deal.FieldError{Field: "password", Message: "is wrong"})
 		}
 		return err
@@ -115,7 +115,7 @@ func (h tokens) list(w http.ResponseWriter, r *http.Request) error {
 func (h tokens) revoke(w http.ResponseWriter, r *http.Request) error {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
-		return problem(http.StatusNotFound, "not_found", "no such token")
+		return problem(http.StatusNotFound, probNotFound, "no such token")
 	}
 	me := actor(r)
 	err = h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
@@ -125,7 +125,7 @@ func (h tokens) revoke(w http.ResponseWriter, r *http.Request) error {
 		return h.entry(r, "token.revoke", "api_token", strconv.FormatInt(id, 10), nil), nil
 	})
 	if errors.Is(err, database.ErrNotFound) {
-		return problem(http.StatusNotFound, "not_found", "no such token")
+		return problem(http.StatusNotFound, probNotFound, "no such token")
 	}
 	if err != nil {
 		return err

@@ -10,93 +10,35 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
-	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/contract"
 	"github.com/l2c/l2c/internal/refusal"
 )
 
 // --- the approval workflow's contract ---
 
 // ApprovalWorkflowID is the workflow ID of a review case.
-func ApprovalWorkflowID(caseID string) string { return "approval/" + caseID }
+func ApprovalWorkflowID(caseID string) string { return contract.ApprovalWorkflowID(caseID) }
 
+// The approval workflow's messages (see internal/contract).
 const (
-	// ApprovalDecideUpdate approves or rejects the actor's step (DecideInput).
-	ApprovalDecideUpdate = "approval.decide"
-	// ApprovalDelegateUpdate hands the actor's step to someone else (DelegateInput).
-	ApprovalDelegateUpdate = "approval.delegate"
-	// ApprovalCommentUpdate adds a comment to the case or a step (CommentInput).
-	ApprovalCommentUpdate = "approval.comment"
-	// ApprovalWithdrawUpdate ends the case at the requester's wish (WithdrawInput).
-	ApprovalWithdrawUpdate = "approval.withdraw"
-	// ApprovalResubmitSignal carries the amended subject after a rejection
-	// (ResubmitInput); the process that asked for the review sends it.
-	ApprovalResubmitSignal = "approval.resubmit"
-	// ApprovalStatusQuery returns the case as the workflow holds it.
-	ApprovalStatusQuery = "approval.status"
-	// ReviewSignal tells the parent process where its review stands (ReviewNews).
-	ReviewSignal = "review.news"
+	ApprovalDecideUpdate   = contract.ApprovalDecideUpdate
+	ApprovalDelegateUpdate = contract.ApprovalDelegateUpdate
+	ApprovalCommentUpdate  = contract.ApprovalCommentUpdate
+	ApprovalWithdrawUpdate = contract.ApprovalWithdrawUpdate
+	ApprovalResubmitSignal = contract.ApprovalResubmitSignal
+	ApprovalStatusQuery    = contract.ApprovalStatusQuery
+	ReviewSignal           = contract.ReviewSignal
 )
 
-// ApprovalInput opens a case: its identity, requester, subject and facts. The
-// route is chosen by the rules when the case starts.
-type ApprovalInput struct {
-	Case approval.Case
-	// Parent is the workflow ID to tell of the case's progress; empty for none.
-	Parent string
-}
-
+// The approval workflow's payloads (see internal/contract).
 type (
-	DecideInput struct {
-		Actor identity.User
-		// OnBehalfOf is the approver whose step Actor decides as their
-		// out-of-office delegate; the API checks the delegation.
-		OnBehalfOf string
-		Approve    bool
-		Note       string
-		// Sig is the API's signature over the rest (SignUpdate), as on each input here.
-		Sig []byte `json:",omitempty"`
-	}
-	DelegateInput struct {
-		Actor identity.User
-		To    string
-		Note  string
-		Sig   []byte `json:",omitempty"`
-	}
-	CommentInput struct {
-		Actor  identity.User
-		StepID string
-		Text   string
-		Sig    []byte `json:",omitempty"`
-	}
-	WithdrawInput struct {
-		Actor identity.User
-		Note  string
-		Sig   []byte `json:",omitempty"`
-	}
-	ResubmitInput struct {
-		Actor   string
-		Title   string
-		Subject []approval.Field
-		Facts   approval.Facts
-		// Seq is the parent's round of the review it resubmits (the deal's
-		// review round), rising with every resubmission: from
-		// ResubmitSeqChange a case takes a resubmission only above the last
-		// it took, so a signed one read from history and sent again starts
-		// nothing.
-		Seq int64 `json:",omitempty"`
-		// Sig: the deal workflow signs what it resubmits (SignUpdate), so a
-		// signal from anyone else cannot start a round with made-up facts.
-		Sig []byte `json:",omitempty"`
-	}
-	// ReviewNews is what the parent hears: the case was returned, approved or withdrawn.
-	ReviewNews struct {
-		CaseID string
-		Kind   approval.Kind
-		Status approval.Status
-		Round  int
-		By     string
-		Note   string
-	}
+	ApprovalInput = contract.ApprovalInput
+	DecideInput   = contract.DecideInput
+	DelegateInput = contract.DelegateInput
+	CommentInput  = contract.CommentInput
+	WithdrawInput = contract.WithdrawInput
+	ResubmitInput = contract.ResubmitInput
+	ReviewNews    = contract.ReviewNews
 )
 
 // approvalActivity: like saving a deal's transition, saving a case must

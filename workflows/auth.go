@@ -47,18 +47,12 @@ func UpdateKeyFrom(chain audit.Chain) UpdateKey {
 	return k
 }
 
-// Signed inputs: their Sig is left out of what is signed.
-func (in ActInput) unsigned() (any, []byte)      { s := in.Sig; in.Sig = nil; return in, s }
-func (in DecideInput) unsigned() (any, []byte)   { s := in.Sig; in.Sig = nil; return in, s }
-func (in DelegateInput) unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
-func (in CommentInput) unsigned() (any, []byte)  { s := in.Sig; in.Sig = nil; return in, s }
-func (in WithdrawInput) unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
-func (in ResubmitInput) unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
-
-type signable interface{ unsigned() (any, []byte) }
+// signable is a signed input (internal/contract): its Sig is left out of what
+// is signed.
+type signable interface{ Unsigned() (any, []byte) }
 
 func (k UpdateKey) mac(workflowID, update, updateID string, in signable) ([]byte, error) {
-	bare, _ := in.unsigned()
+	bare, _ := in.Unsigned()
 	// encoding/json is deterministic for these plain structs (fields in
 	// order, map keys sorted); workflowcheck only sees its type cache.
 	payload, err := json.Marshal(bare) //workflowcheck:ignore
@@ -134,7 +128,7 @@ func authenticate(ctx workflow.Context, key *UpdateKey, update, updateID string,
 	if key == nil {
 		return nil
 	}
-	_, sig := in.unsigned()
+	_, sig := in.Unsigned()
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
 	want, err := key.mac(id, update, updateID, in)
 	if len(*key) == 0 || err != nil || len(sig) == 0 || !hmac.Equal(sig, want) {

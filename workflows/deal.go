@@ -16,51 +16,40 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/contract"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/refusal"
 )
 
+// The names below are internal/contract's, re-exported so callers of this
+// package keep one import; the contract package is where they are defined.
+
 // TaskQueue is where l2c's workers listen.
-const TaskQueue = "l2c"
+const TaskQueue = contract.TaskQueue
 
 // --- the deal workflow's contract ---
 
 // DealWorkflowID is the workflow ID of a deal: one workflow per deal, ever.
-func DealWorkflowID(dealID string) string { return "deal/" + dealID }
+func DealWorkflowID(dealID string) string { return contract.DealWorkflowID(dealID) }
 
+// The deal workflow's messages (see internal/contract).
 const (
-	// DealActUpdate carries a person's action (ActInput); it is validated by the
-	// deal's rules before it is accepted and returns the deal as it now stands.
-	DealActUpdate = "deal.act"
-	// DealOpenedUpdate returns once the new deal is recorded in PostgreSQL. The
-	// API sends it together with the start (update-with-start) so the deal can
-	// be read back as soon as the create request returns.
-	DealOpenedUpdate = "deal.opened"
-	// DealStatusQuery returns the deal as the workflow holds it.
-	DealStatusQuery = "deal.status"
-	// DealERPSignal carries an invoice or a payment the ERP sync found for the
-	// deal (ERPRecord). Machines signal; people update.
-	DealERPSignal = "deal.erp"
+	DealActUpdate    = contract.DealActUpdate
+	DealOpenedUpdate = contract.DealOpenedUpdate
+	DealStatusQuery  = contract.DealStatusQuery
+	DealERPSignal    = contract.DealERPSignal
 )
 
 // ERPRecord is DealERPSignal's payload (an invoice or a payment); the sync's
 // activities send the same type.
-type ERPRecord = deal.ERPRecord
+type ERPRecord = contract.ERPRecord
 
-// DealInput starts a deal: the deal as deal.Open made it, and its first history entry.
-type DealInput struct {
-	Deal   deal.Deal
-	Opened deal.HistoryEntry
-}
-
-// ActInput is one person's action on a deal.
-type ActInput struct {
-	Actor  identity.User
-	Action deal.Action
-	// Sig is the API's signature over the rest (SignUpdate).
-	Sig []byte `json:",omitempty"`
-}
+// The deal workflow's payloads (see internal/contract).
+type (
+	DealInput = contract.DealInput
+	ActInput  = contract.ActInput
+)
 
 // ErrTypeRefusal prefixes the application error type of a request a business
 // rule refused (a deal action, an approval decision); the refusal.Error itself

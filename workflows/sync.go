@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/activities"
+	"github.com/l2c/l2c/internal/contract"
 )
 
 // --- the ERP sync workflow's contract ---
@@ -18,22 +19,19 @@ import (
 // SyncEntities are the entities synced from the ERP, in dependency order.
 var SyncEntities = []string{"customers", "invoices", "payments"}
 
-// SyncWorkflowID is the ID of one run of an entity's sync. Scheduled runs use
-// the tick's scheduled time as bucket, so every replica ticking for the same
-// moment asks for the same ID and only one run starts; manual runs use
-// "manual-" and the request time.
-func SyncWorkflowID(entity, bucket string) string { return "sync/" + entity + "/" + bucket }
+// SyncWorkflowID is the ID of one run of an entity's sync (contract.SyncWorkflowID).
+func SyncWorkflowID(entity, bucket string) string { return contract.SyncWorkflowID(entity, bucket) }
 
 // SyncBucket formats a scheduled time for SyncWorkflowID (UTC, to the second).
-func SyncBucket(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+func SyncBucket(t time.Time) string { return contract.SyncBucket(t) }
 
 // SyncProgressQuery returns the run's SyncStatus.
-const SyncProgressQuery = "sync.progress"
+const SyncProgressQuery = contract.SyncProgressQuery
 
 // Triggers of a run.
 const (
-	SyncTriggerSchedule = "schedule"
-	SyncTriggerManual   = "manual"
+	SyncTriggerSchedule = contract.SyncTriggerSchedule
+	SyncTriggerManual   = contract.SyncTriggerManual
 )
 
 // SyncInput starts (or continues) a run.
@@ -66,6 +64,11 @@ type SyncStatus struct {
 	Error     string
 }
 
+// dealIDPatternForOldWorkers is sent in SignalDealsInput.WorkflowID for
+// activity workers of releases before internal/contract, which format the
+// deal's workflow ID from it; current workers use contract.DealWorkflowID.
+const dealIDPatternForOldWorkers = "deal/%s"
+
 // chunksPerRun is how many chunks a run does before continuing as new, which
 // keeps its history short however large the sync.
 const chunksPerRun = 50
@@ -74,7 +77,7 @@ const chunksPerRun = 50
 // overlaps another), page through the ERP's changes since the checkpoint in
 // chunks, tell deals about their invoices and payments, and record the outcome.
 func SyncWorkflow(ctx workflow.Context, in SyncInput) (SyncStatus, error) {
-	r := &syncRun{in: in, status: SyncStatus{Entity: in.Entity, Status: "running"}}
+	r := &syncRun{in: in, status: SyncStatus{Entity: in.Entity, Status: contract.SyncRunning}}
 	if err := r.setup(ctx); err != nil {
 		return r.status, err
 	}
@@ -114,11 +117,11 @@ func (r *syncRun) run(ctx workflow.Context) (SyncStatus, error) {
 		err := workflow.ExecuteActivity(short, a.BeginSyncRun, activities.BeginSyncRunInput{RunID: r.id,
 			Entity: r.in.Entity, Trigger: r.in.Trigger, RequestedBy: r.in.RequestedBy}).Get(ctx, &begun)
 		if err != nil {
-			r.status.Status, r.status.Error = "failed", err.Error()
+			r.status.Status, r.status.Error = contract.SyncFailed, err.Error()
 			return r.status, err
 		}
 		if begun.Skipped {
-			r.status.Status, r.status.HeldBy = "skipped", begun.HeldBy
+			r.status.Status, r.status.HeldBy = contract.SyncSkipped, begun.HeldBy
 			return r.status, nil
 		}
 		r.in.Claimed = true
@@ -172,7 +175,7 @@ func (r *syncRun) run(ctx workflow.Context) (SyncStatus, error) {
 		})
 		var sent activities.SignalDealsResult
 		err := workflow.ExecuteActivity(signalCtx, a.SignalDeals, activities.SignalDealsInput{Kind: r.in.Entity,
-			WorkflowID: DealWorkflowID("%s"), Signal: DealERPSignal}).Get(ctx, &sent)
+			WorkflowID: dealIDPatternForOldWorkers, Signal: DealERPSignal}).Get(ctx, &sent)
 		if err != nil {
 			return r.finish(ctx, err)
 		}
@@ -200,10 +203,10 @@ func (r *syncRun) finish(ctx workflow.Context, runErr error) (SyncStatus, error)
 	r.status.Counts = counts
 	r.status.Counts.Signalled = in.Signalled
 	if runErr != nil {
-		r.status.Status, r.status.Error = "failed", in.Error
+		r.status.Status, r.status.Error = contract.SyncFailed, in.Error
 		return r.status, runErr
 	}
-	r.status.Status = "succeeded"
+	r.status.Status = contract.SyncSucceeded
 	return r.status, nil
 }
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
-	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/contract"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
 )
@@ -22,12 +22,10 @@ import (
 // records the outcome. Rejected or withdrawn, nothing is written.
 
 // TermsChangeWorkflowID is the workflow of terms change id.
-func TermsChangeWorkflowID(id int64) string { return fmt.Sprintf("terms-change/%d", id) }
+func TermsChangeWorkflowID(id int64) string { return contract.TermsChangeWorkflowID(id) }
 
 // TermsChangeCaseID is the approval case of terms change id of customer code.
-func TermsChangeCaseID(code string, id int64) string {
-	return fmt.Sprintf("%s.%s.%d", approval.KindTermsChange, code, id)
-}
+func TermsChangeCaseID(code string, id int64) string { return contract.TermsChangeCaseID(code, id) }
 
 // TermsChangeInput is a recorded request (database.TermsChangeCreate).
 type TermsChangeInput struct {
@@ -47,18 +45,14 @@ type TermsChangeInput struct {
 }
 
 // TermsChangeStatus is what the workflow's query returns.
-type TermsChangeStatus struct {
-	Status string `json:"status"` // database.Terms*
-	Detail string `json:"detail,omitempty"`
-	CaseID string `json:"case_id"`
-}
+type TermsChangeStatus = contract.TermsChangeStatus
 
 // TermsChangeStatusQuery returns the change's TermsChangeStatus.
-const TermsChangeStatusQuery = "terms.status"
+const TermsChangeStatusQuery = contract.TermsChangeStatusQuery
 
 // TermsChangeWorkflow runs one change of terms to its end.
 func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChangeStatus, error) {
-	st := TermsChangeStatus{Status: database.TermsInReview, CaseID: TermsChangeCaseID(in.Customer, in.ID)}
+	st := TermsChangeStatus{Status: contract.TermsInReview, CaseID: TermsChangeCaseID(in.Customer, in.ID)}
 	if err := workflow.SetQueryHandler(ctx, TermsChangeStatusQuery, func() (TermsChangeStatus, error) { return st, nil }); err != nil {
 		return st, err
 	}
@@ -86,7 +80,7 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 	}
 	child := workflow.ExecuteChildWorkflow(cctx, ApprovalWorkflow, ApprovalInput{Case: c, Parent: workflow.GetInfo(ctx).WorkflowExecution.ID})
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-		return finish(database.TermsFailed, "the review could not start: "+err.Error())
+		return finish(contract.TermsFailed, "the review could not start: "+err.Error())
 	}
 
 	var outcome ReviewNews
@@ -154,12 +148,12 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 	switch outcome.Status {
 	case approval.StatusApproved:
 	case approval.StatusReturned:
-		return finish(database.TermsRejected, fmt.Sprintf("rejected by %s: %s", outcome.By, outcome.Note))
+		return finish(contract.TermsRejected, fmt.Sprintf("rejected by %s: %s", outcome.By, outcome.Note))
 	default:
-		return finish(database.TermsWithdrawn, outcome.Note)
+		return finish(contract.TermsWithdrawn, outcome.Note)
 	}
 
-	if _, err := finish(database.TermsApproved, ""); err != nil {
+	if _, err := finish(contract.TermsApproved, ""); err != nil {
 		return st, err
 	}
 	wctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute,
@@ -172,11 +166,11 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 	var appErr *temporal.ApplicationError
 	switch {
 	case err == nil:
-		return finish(database.TermsWritten, "")
+		return finish(contract.TermsWritten, "")
 	case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeERPConflict:
-		return finish(database.TermsConflict, appErr.Message())
+		return finish(contract.TermsConflict, appErr.Message())
 	default:
-		return finish(database.TermsFailed, "the ERP did not take the terms: "+err.Error())
+		return finish(contract.TermsFailed, "the ERP did not take the terms: "+err.Error())
 	}
 }
 

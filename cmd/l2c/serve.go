@@ -17,12 +17,12 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/api"
-	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/config"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/metrics"
 	"github.com/l2c/l2c/internal/notify"
+	"github.com/l2c/l2c/internal/wiring"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -120,26 +120,14 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	register(w, db, log, sod, chain)
 	erp, err := erpActivities(cfg, db, tc, log)
 	if err != nil {
 		return err
 	}
-	w.RegisterActivity(erp)
+	wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: sod, Calendar: workingCalendar(db), ERP: erp})
 	serveWorkerMetrics(ctx, db, log)
 	log.Info("worker started", "task_queue", workflows.TaskQueue)
 	return w.Run(interruptOn(ctx))
-}
-
-// register puts every workflow and activity on a worker; tests use it too.
-func register(w worker.Registry, db *database.DB, log *slog.Logger, sod time.Duration, chain audit.Chain) {
-	// Deals and cases refuse Updates the API did not sign (workflows/auth.go).
-	(&workflows.Workflows{Key: workflows.UpdateKeyFrom(chain)}).Register(w)
-	w.RegisterWorkflow(workflows.SyncWorkflow)
-	w.RegisterWorkflow(workflows.TermsChangeWorkflow)
-	w.RegisterActivity(&activities.Terms{DB: db, Audit: chain})
-	w.RegisterActivity(&activities.Deals{DB: db, Log: log, Audit: chain})
-	w.RegisterActivity(&activities.Approvals{DB: db, Log: log, Calendar: workingCalendar(db), RuleEditWindow: sod, Audit: chain})
 }
 
 // workingCalendar reads the company calendar SLAs are counted on, falling back

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/l2c/l2c/internal/refusal"
 )
 
 // Spec is a calendar as it is written down, stored and sent over the API: plain
@@ -50,11 +52,9 @@ type Day struct {
 	Name string  `json:"name,omitempty"` // 春节, 国庆节调休, ...
 }
 
-// FieldError names one bad field of a Spec and what is wrong with it.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
+// FieldError names one bad field of a Spec and what is wrong with it: the
+// field-error type every validator in l2c returns (internal/refusal).
+type FieldError = refusal.FieldError
 
 // ValidationError lists every problem with a Spec, so an admin fixes them in
 // one go rather than one per request.

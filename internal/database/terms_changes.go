@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/contract"
 )
 
 // TermsChange is a request to change a customer's commercial terms, and what
@@ -30,16 +31,17 @@ type TermsChange struct {
 	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
 }
 
-// Statuses of a terms change. In review and approved are open: a customer has
+// Statuses of a terms change (internal/contract holds them, since the
+// workflow reports them too). In review and approved are open: a customer has
 // at most one open change.
 const (
-	TermsInReview  = "in_review"
-	TermsApproved  = "approved"
-	TermsWritten   = "written"
-	TermsRejected  = "rejected"
-	TermsWithdrawn = "withdrawn"
-	TermsConflict  = "conflict"
-	TermsFailed    = "failed"
+	TermsInReview  = contract.TermsInReview
+	TermsApproved  = contract.TermsApproved
+	TermsWritten   = contract.TermsWritten
+	TermsRejected  = contract.TermsRejected
+	TermsWithdrawn = contract.TermsWithdrawn
+	TermsConflict  = contract.TermsConflict
+	TermsFailed    = contract.TermsFailed
 )
 
 // ErrTermsChangeOpen means the customer already has a change of terms open.

@@ -1,0 +1,130 @@
+// Package contract is what l2c's workflows and their callers (the API, the
+// activities, the scheduler) agree on: the task queue, workflow IDs, the names
+// of Updates, Signals and Queries, the payloads they carry and the statuses a
+// run reports. It is a leaf: it imports no workflow, activity or database
+// code, so activities reach a deal's workflow without importing workflows and
+// workflows read statuses without importing internal/database.
+//
+// Every name and JSON shape here is recorded in running workflows' histories
+// (workflows/testdata): renaming one breaks replay.
+package contract
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/deal"
+)
+
+// TaskQueue is where l2c's workers listen.
+const TaskQueue = "l2c"
+
+// --- workflow IDs ---
+
+// DealWorkflowID is the workflow ID of a deal: one workflow per deal, ever.
+func DealWorkflowID(dealID string) string { return "deal/" + dealID }
+
+// ApprovalWorkflowID is the workflow ID of a review case.
+func ApprovalWorkflowID(caseID string) string { return "approval/" + caseID }
+
+// SyncWorkflowID is the ID of one run of an entity's sync. Scheduled runs use
+// the tick's scheduled time as bucket, so every replica ticking for the same
+// moment asks for the same ID and only one run starts; manual runs use
+// "manual-" and the request time.
+func SyncWorkflowID(entity, bucket string) string { return "sync/" + entity + "/" + bucket }
+
+// SyncBucket formats a scheduled time for SyncWorkflowID (UTC, to the second).
+func SyncBucket(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+// TermsChangeWorkflowID is the workflow of terms change id.
+func TermsChangeWorkflowID(id int64) string { return fmt.Sprintf("terms-change/%d", id) }
+
+// TermsChangeCaseID is the approval case of terms change id of customer code.
+func TermsChangeCaseID(code string, id int64) string {
+	return fmt.Sprintf("%s.%s.%d", approval.KindTermsChange, code, id)
+}
+
+// --- the deal workflow's messages ---
+
+const (
+	// DealActUpdate carries a person's action (ActInput); it is validated by the
+	// deal's rules before it is accepted and returns the deal as it now stands.
+	DealActUpdate = "deal.act"
+	// DealOpenedUpdate returns once the new deal is recorded in PostgreSQL. The
+	// API sends it together with the start (update-with-start) so the deal can
+	// be read back as soon as the create request returns.
+	DealOpenedUpdate = "deal.opened"
+	// DealStatusQuery returns the deal as the workflow holds it.
+	DealStatusQuery = "deal.status"
+	// DealERPSignal carries an invoice or a payment the ERP sync found for the
+	// deal (ERPRecord). Machines signal; people update.
+	DealERPSignal = "deal.erp"
+)
+
+// ERPRecord is DealERPSignal's payload (an invoice or a payment); the sync's
+// activities send the same type.
+type ERPRecord = deal.ERPRecord
+
+// --- the approval workflow's messages ---
+
+const (
+	// ApprovalDecideUpdate approves or rejects the actor's step (DecideInput).
+	ApprovalDecideUpdate = "approval.decide"
+	// ApprovalDelegateUpdate hands the actor's step to someone else (DelegateInput).
+	ApprovalDelegateUpdate = "approval.delegate"
+	// ApprovalCommentUpdate adds a comment to the case or a step (CommentInput).
+	ApprovalCommentUpdate = "approval.comment"
+	// ApprovalWithdrawUpdate ends the case at the requester's wish (WithdrawInput).
+	ApprovalWithdrawUpdate = "approval.withdraw"
+	// ApprovalResubmitSignal carries the amended subject after a rejection
+	// (ResubmitInput); the process that asked for the review sends it.
+	ApprovalResubmitSignal = "approval.resubmit"
+	// ApprovalStatusQuery returns the case as the workflow holds it.
+	ApprovalStatusQuery = "approval.status"
+	// ReviewSignal tells the parent process where its review stands (ReviewNews).
+	ReviewSignal = "review.news"
+)
+
+// --- the ERP sync ---
+
+// SyncProgressQuery returns the run's SyncStatus.
+const SyncProgressQuery = "sync.progress"
+
+// Triggers of a run.
+const (
+	SyncTriggerSchedule = "schedule"
+	SyncTriggerManual   = "manual"
+)
+
+// Statuses of a sync run as its workflow reports them (SyncStatus.Status).
+const (
+	SyncRunning   = "running"
+	SyncSucceeded = "succeeded"
+	SyncFailed    = "failed"
+	SyncSkipped   = "skipped" // another run of the entity was still going
+)
+
+// --- the change of terms ---
+
+// TermsChangeStatusQuery returns the change's TermsChangeStatus.
+const TermsChangeStatusQuery = "terms.status"
+
+// TermsChangeStatus is what the terms change workflow's query returns.
+type TermsChangeStatus struct {
+	Status string `json:"status"` // Terms*
+	Detail string `json:"detail,omitempty"`
+	CaseID string `json:"case_id"`
+}
+
+// Statuses of a terms change. In review and approved are open: a customer has
+// at most one open change.
+const (
+	TermsInReview  = "in_review"
+	TermsApproved  = "approved"
+	TermsWritten   = "written"
+	TermsRejected  = "rejected"
+	TermsWithdrawn = "withdrawn"
+	TermsConflict  = "conflict"
+	TermsFailed    = "failed"
+)

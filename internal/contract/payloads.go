@@ -1,0 +1,96 @@
+package contract
+
+import (
+	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
+)
+
+// The payloads of the deal and approval workflows: their inputs and what
+// their Updates and Signals carry. Field names and tags are recorded in
+// histories: add fields, never rename or retype one.
+
+// DealInput starts a deal: the deal as deal.Open made it, and its first history entry.
+type DealInput struct {
+	Deal   deal.Deal
+	Opened deal.HistoryEntry
+}
+
+// ActInput is one person's action on a deal.
+type ActInput struct {
+	Actor  identity.User
+	Action deal.Action
+	// Sig is the API's signature over the rest (SignUpdate).
+	Sig []byte `json:",omitempty"`
+}
+
+// ApprovalInput opens a case: its identity, requester, subject and facts. The
+// route is chosen by the rules when the case starts.
+type ApprovalInput struct {
+	Case approval.Case
+	// Parent is the workflow ID to tell of the case's progress; empty for none.
+	Parent string
+}
+
+type (
+	DecideInput struct {
+		Actor identity.User
+		// OnBehalfOf is the approver whose step Actor decides as their
+		// out-of-office delegate; the API checks the delegation.
+		OnBehalfOf string
+		Approve    bool
+		Note       string
+		// Sig is the API's signature over the rest (SignUpdate), as on each input here.
+		Sig []byte `json:",omitempty"`
+	}
+	DelegateInput struct {
+		Actor identity.User
+		To    string
+		Note  string
+		Sig   []byte `json:",omitempty"`
+	}
+	CommentInput struct {
+		Actor  identity.User
+		StepID string
+		Text   string
+		Sig    []byte `json:",omitempty"`
+	}
+	WithdrawInput struct {
+		Actor identity.User
+		Note  string
+		Sig   []byte `json:",omitempty"`
+	}
+	ResubmitInput struct {
+		Actor   string
+		Title   string
+		Subject []approval.Field
+		Facts   approval.Facts
+		// Seq is the parent's round of the review it resubmits (the deal's
+		// review round), rising with every resubmission: from
+		// ResubmitSeqChange a case takes a resubmission only above the last
+		// it took, so a signed one read from history and sent again starts
+		// nothing.
+		Seq int64 `json:",omitempty"`
+		// Sig: the deal workflow signs what it resubmits (SignUpdate), so a
+		// signal from anyone else cannot start a round with made-up facts.
+		Sig []byte `json:",omitempty"`
+	}
+	// ReviewNews is what the parent hears: the case was returned, approved or withdrawn.
+	ReviewNews struct {
+		CaseID string
+		Kind   approval.Kind
+		Status approval.Status
+		Round  int
+		By     string
+		Note   string
+	}
+)
+
+// Signed inputs: Unsigned returns the input without its Sig, which is what is
+// signed (workflows.SignUpdate), and the Sig.
+func (in ActInput) Unsigned() (any, []byte)      { s := in.Sig; in.Sig = nil; return in, s }
+func (in DecideInput) Unsigned() (any, []byte)   { s := in.Sig; in.Sig = nil; return in, s }
+func (in DelegateInput) Unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
+func (in CommentInput) Unsigned() (any, []byte)  { s := in.Sig; in.Sig = nil; return in, s }
+func (in WithdrawInput) Unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
+func (in ResubmitInput) Unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
