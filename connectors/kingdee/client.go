@@ -28,9 +28,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"sync"
@@ -179,17 +177,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	hc := &http.Client{}
-	if cfg.HTTPClient != nil {
-		c := *cfg.HTTPClient
-		hc = &c
-	}
-	if hc.Timeout == 0 {
-		hc.Timeout = cfg.Timeout
-	}
 	// The session is the cookies the login sets (kdservice-sessionid, ASP.NET_SessionId).
-	jar, _ := cookiejar.New(nil)
-	hc.Jar = jar
+	hc := connectors.SessionClient(cfg.HTTPClient, cfg.Timeout)
 	return &Client{cfg: cfg, base: u, hc: hc, log: cfg.Log}, nil
 }
 
@@ -347,12 +336,7 @@ func (c *Client) post(ctx context.Context, op, path string, body any) ([]byte, e
 }
 
 func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	d := c.cfg.MinBackoff << min(attempt, 16)
-	if d > c.cfg.MaxBackoff || d <= 0 {
-		d = c.cfg.MaxBackoff
-	}
-	d = d/2 + rand.N(d/2+1)
-	return max(d, retryAfter)
+	return connectors.Backoff(attempt, c.cfg.MinBackoff, c.cfg.MaxBackoff, retryAfter)
 }
 
 func (c *Client) once(ctx context.Context, op, u string, payload []byte) ([]byte, error) {

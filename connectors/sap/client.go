@@ -23,9 +23,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strconv"
 	"strings"
@@ -161,17 +159,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	hc := &http.Client{}
-	if cfg.HTTPClient != nil {
-		c := *cfg.HTTPClient
-		hc = &c
-	}
-	if hc.Timeout == 0 {
-		hc.Timeout = cfg.Timeout
-	}
 	// The CSRF token is bound to the session cookies that came with it.
-	jar, _ := cookiejar.New(nil)
-	hc.Jar = jar
+	hc := connectors.SessionClient(cfg.HTTPClient, cfg.Timeout)
 	c := &Client{cfg: cfg, base: u, hc: hc, log: cfg.Log}
 	c.dayDeltas.Store(cfg.DayDeltas)
 	return c, nil
@@ -314,15 +303,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 
 // backoff is exponential with full jitter, at least what Retry-After asked.
 func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	d := c.cfg.MinBackoff << min(attempt, 16)
-	if d > c.cfg.MaxBackoff || d <= 0 {
-		d = c.cfg.MaxBackoff
-	}
-	d = d/2 + rand.N(d/2+1)
-	if retryAfter > d {
-		d = retryAfter
-	}
-	return d
+	return connectors.Backoff(attempt, c.cfg.MinBackoff, c.cfg.MaxBackoff, retryAfter)
 }
 
 // once makes one HTTP exchange.
