@@ -483,6 +483,10 @@ var caseVisible = `($2 OR k.requester = $1
 	OR EXISTS (SELECT 1 FROM terms_changes t JOIN customers c ON c.code = t.customer_code
 		WHERE t.case_id = k.id AND ` + strings.ReplaceAll(customerEntitled, "$5", "$6") + `))`
 
+// caseVisible placed after the stuck report's six parameters and the stage
+// times' one, renumbered once rather than on every request.
+var caseVisibleAfter6, caseVisibleAfter1 = shift(caseVisible, 6), shift(caseVisible, 1)
+
 func (v Viewer) caseArgs(now time.Time) []any {
 	return append(v.args(), v.Unowned, now)
 }
@@ -529,7 +533,7 @@ func (db *DB) Stuck(ctx context.Context, f StuckFilter) ([]OpenStep, error) {
 		  AND ($1 = '' OR s.kind = $1) AND ($2 = '' OR s.team = $2)
 		  AND ($3 = '' OR s.requester = $3) AND ($4 = '' OR s.approver = $4)
 		  AND s.entered_at <= $5
-		  AND EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = s.case_id AND `+shift(caseVisible, 6)+`)
+		  AND EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = s.case_id AND `+caseVisibleAfter6+`)
 		ORDER BY s.due_at ASC NULLS LAST, s.id LIMIT $6`,
 		append([]any{f.Kind, f.Team, f.Requester, f.Holder, f.Now.Add(-f.MinAge), f.Limit}, f.Viewer.caseArgs(f.Now)...)...)
 	if err != nil {
@@ -563,7 +567,7 @@ func (db *DB) StageTimes(ctx context.Context, kind string, v Viewer, now time.Ti
 				FILTER (WHERE status IN ('approved', 'rejected')), 0) / 3600,
 			count(*) FILTER (WHERE status = 'pending')
 		FROM approval_steps WHERE ($1 = '' OR kind = $1)
-		  AND case_id IN (SELECT k.id FROM approval_cases k WHERE `+shift(caseVisible, 1)+`)
+		  AND case_id IN (SELECT k.id FROM approval_cases k WHERE `+caseVisibleAfter1+`)
 		GROUP BY kind, stage ORDER BY kind, min(stage_index), stage`, append([]any{kind}, v.caseArgs(now)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("stage times: %w", err)

@@ -159,21 +159,6 @@ func (db *DB) ImportResult(ctx context.Context, id int64) (string, []byte, error
 	return name, data, nil
 }
 
-// ImportList returns imports newest first: by one person when createdBy is
-// set, else everyone's; before (an ID) pages backwards, 0 for the newest.
-func (db *DB) ImportList(ctx context.Context, createdBy string, before int64, limit int) ([]ImportJob, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+importColumns+` FROM import_jobs
-		WHERE ($1 = '' OR created_by = $1) AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, createdBy, before, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list imports: %w", err)
-	}
-	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ImportJob, error) { return scanImport(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list imports: %w", err)
-	}
-	return jobs, nil
-}
-
 // CustomersByCode returns the stored customers among codes, by code.
 func (db *DB) CustomersByCode(ctx context.Context, codes []string) (map[string]Customer, error) {
 	rows, err := db.pool.Query(ctx, `SELECT code, name, tax_id, address, contact_name, phone, payment_terms,
@@ -312,7 +297,9 @@ func (db *DB) ImportGetFor(ctx context.Context, id int64, v Viewer) (ImportJob, 
 	return j, nil
 }
 
-// ImportListFor is ImportList limited to the imports v may see.
+// ImportListFor returns the imports v may see, newest first: by one person
+// when createdBy is set, else everyone's; before (an ID) pages backwards, 0
+// for the newest.
 func (db *DB) ImportListFor(ctx context.Context, v Viewer, createdBy string, before int64, limit int) ([]ImportJob, error) {
 	rows, err := db.pool.Query(ctx, `SELECT `+importColumns+` FROM import_jobs j WHERE `+importVisible+`
 		AND ($5 = '' OR j.created_by = $5) AND ($6 = 0 OR j.id < $6) ORDER BY j.id DESC LIMIT $7`,

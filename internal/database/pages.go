@@ -11,12 +11,17 @@ import (
 
 // UserNamesOf maps the users among ids to their names.
 func (db *DB) UserNamesOf(ctx context.Context, ids []string) (map[string]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, name FROM users WHERE id = ANY($1)`, ids)
+	return db.userNames(ctx, `SELECT id, name FROM users WHERE id = ANY($1)`, ids)
+}
+
+// userNames reads the (id, name) pairs query selects.
+func (db *DB) userNames(ctx context.Context, query string, args ...any) (map[string]string, error) {
+	rows, err := db.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("user names: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[string]string, len(ids))
+	out := map[string]string{}
 	for rows.Next() {
 		var id, name string
 		if err := rows.Scan(&id, &name); err != nil {

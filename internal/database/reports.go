@@ -214,18 +214,5 @@ func (db *DB) ReportSyncRuns(ctx context.Context, entity string, since time.Time
 
 // UserNames maps every user's ID to their name, for reports that show people.
 func (db *DB) UserNames(ctx context.Context) (map[string]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, name FROM users`)
-	if err != nil {
-		return nil, fmt.Errorf("user names: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var id, name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, fmt.Errorf("user names: %w", err)
-		}
-		out[id] = name
-	}
-	return out, rows.Err()
+	return db.userNames(ctx, `SELECT id, name FROM users`)
 }
