@@ -72,7 +72,7 @@ func TestApprERPRecordRefusedOnce(t *testing.T) {
 	t.Cleanup(db.Close)
 	chain, err := audit.NewChain([]byte("the activities tests' audit key"))
 	require.NoError(t, err)
-	a := &activities.Approvals{DB: db, Audit: chain}
+	a := &activities.Deals{DB: db, Audit: chain}
 	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	_, err = db.InvoicesUpsert(ctx, []database.ERPInvoice{{Number: "INV-APPR-C1", CustomerCode: "C1", Amount: 10000,
 		Currency: "CNY", IssuedOn: day, DueOn: day.AddDate(0, 1, 0), ERPChangedAt: time.Now()}}, nil)

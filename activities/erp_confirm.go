@@ -35,10 +35,7 @@ type ERPRecordCheck struct {
 // not hold, holds for another deal (or none), holds cancelled or holds
 // otherwise is refused on the audit trail (actor system,
 // deal.erp_record_refused), once however often the check is retried.
-//
-// It is a method of Approvals, which holds the audit chain the worker gives
-// its checks, like ConfirmNews.
-func (a *Approvals) ConfirmERPRecord(ctx context.Context, in ConfirmERPRecordInput) (ERPRecordCheck, error) {
+func (a *Deals) ConfirmERPRecord(ctx context.Context, in ConfirmERPRecordInput) (ERPRecordCheck, error) {
 	rec, key, held := in.Record, "", any(nil)
 	var reason string
 	switch {

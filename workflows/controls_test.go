@@ -35,7 +35,8 @@ func apprConfirmNews(env *testsuite.TestWorkflowEnvironment) *apprRecords {
 	r := &apprRecords{byCase: map[string]ReviewNews{}, notInERP: map[string]bool{}}
 	var a *activities.Approvals
 	env.RegisterActivity(a)
-	env.OnActivity(a.ConfirmERPRecord, mock.Anything, mock.Anything).Return(
+	var d *activities.Deals
+	env.OnActivity(d.ConfirmERPRecord, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ConfirmERPRecordInput) (activities.ERPRecordCheck, error) {
 			r.erpChecked = append(r.erpChecked, in)
 			if (in.Record.Invoice != nil && r.notInERP[in.Record.Invoice.Number]) ||

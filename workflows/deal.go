@@ -268,7 +268,7 @@ func (p *dealProcess) receiveERPRecords(ctx workflow.Context) {
 // confirmERPRecord checks rec against the ERP's data l2c holds; false when
 // it is refused (on the audit trail) or cannot be checked.
 func (p *dealProcess) confirmERPRecord(ctx workflow.Context, rec ERPRecord) bool {
-	var a *activities.Approvals
+	var a *activities.Deals
 	var check activities.ERPRecordCheck
 	actx := workflow.WithActivityOptions(ctx, saveOptions)
 	in := activities.ConfirmERPRecordInput{DealID: p.deal.ID, Record: rec}
