@@ -246,7 +246,15 @@ type AuditRecord struct {
 	Actor  string
 	Action string
 	Detail any
+	// BarIfRuleEditor refuses the save (ErrTypeRuleEditor) when Actor saved
+	// the case kind's routing rules within the separation-of-duties window
+	// before At: the check and the decision it guards are one transaction.
+	BarIfRuleEditor bool `json:",omitempty"`
 }
+
+// ErrTypeRuleEditor is SaveCase's refusal of a decision by someone who edited
+// the kind's routing rules lately; the workflow turns it into a refusal.
+const ErrTypeRuleEditor = "RuleEditor"
 
 // SaveCase writes the case's state, its notices and its audit entries in one transaction.
 func (a *Approvals) SaveCase(ctx context.Context, in SaveCaseInput) error {
@@ -257,8 +265,12 @@ func (a *Approvals) SaveCase(ctx context.Context, in SaveCaseInput) error {
 			Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DealID: in.Case.DealID,
 		}
 	}
+	var bar *database.RuleEditorBar
 	entries := make([]audit.Entry, len(in.Audit))
 	for i, r := range in.Audit {
+		if r.BarIfRuleEditor && a.RuleEditWindow > 0 {
+			bar = &database.RuleEditorBar{Actor: r.Actor, Kind: in.Case.Kind, Since: r.At.Add(-a.RuleEditWindow)}
+		}
 		detail, err := json.Marshal(r.Detail)
 		if err != nil {
 			return temporal.NewNonRetryableApplicationError("audit detail: "+err.Error(), ErrTypeRejectedByDatabase, err)
@@ -266,7 +278,13 @@ func (a *Approvals) SaveCase(ctx context.Context, in SaveCaseInput) error {
 		entries[i] = audit.Entry{At: r.At, Actor: r.Actor, Action: r.Action, ObjectType: "approval_case",
 			ObjectID: in.Case.ID, Detail: detail}
 	}
-	return nonRetryableIfRejected(a.DB.CaseSave(ctx, in.Case, notes, a.Audit, entries))
+	err := a.DB.CaseSave(ctx, in.Case, notes, a.Audit, entries, bar)
+	if errors.Is(err, database.ErrRuleEditor) {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("%s edited the %s routing rules lately and may not decide its cases", bar.Actor, bar.Kind),
+			ErrTypeRuleEditor, nil)
+	}
+	return nonRetryableIfRejected(err)
 }
 
 // NewsInput is what a parent heard from (or in the name of) a case.

@@ -365,6 +365,12 @@ func TestApprovalControlDelegateInRuleEditWindow(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	require.Equal(t, before, apprSteps(s.waitCase(caseID, func(map[string]any) bool { return true })), "nothing changed")
 	require.Equal(t, "contract_review", s.get(id)["stage"])
+	// li's own decision is the first on the case's trail: the refused one left none.
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	trail := s.do("GET", "/api/v1/audit?object_id="+caseID, "tok-admin", "")
+	require.Equal(t, 200, trail.status, trail.raw)
+	require.Contains(t, trail.raw, `"actor":"li"`, "the trail of the case is read")
+	require.NotContains(t, trail.raw, `"actor":"admin"`, "the refused decision left no entry on the trail")
 }
 
 // Item 8 (terms changes): a terms-change case is seen by whoever may see the

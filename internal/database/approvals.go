@@ -230,9 +230,15 @@ func (db *DB) DelegatorsOf(ctx context.Context, user string, t time.Time) ([]str
 // withdrawal): with any, the batch runs in a transaction that appends them
 // too, and only when this save stored the version, so a retried save (the
 // version is already there) records nothing twice.
-func (db *DB) CaseSave(ctx context.Context, c approval.Case, notes []Notification, chain audit.Chain, entries []audit.Entry) error {
+func (db *DB) CaseSave(ctx context.Context, c approval.Case, notes []Notification, chain audit.Chain, entries []audit.Entry, bar *RuleEditorBar) error {
 	b := caseBatch(c, notes)
-	if len(entries) == 0 {
+	if bar != nil {
+		// Asked last in the same batch, so it costs no trip of its own; a
+		// barred decision rolls back with everything it wrote.
+		b.Queue(`SELECT EXISTS (SELECT 1 FROM approval_rules WHERE kind = $1 AND updated_by = $2 AND updated_at >= $3)`,
+			string(bar.Kind), bar.Actor, bar.Since)
+	}
+	if len(entries) == 0 && bar == nil {
 		if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("save case %s v%d: %w", c.ID, c.Version, err)
 		}
@@ -244,6 +250,23 @@ func (db *DB) CaseSave(ctx context.Context, c approval.Case, notes []Notificatio
 		if err != nil {
 			br.Close()
 			return err
+		}
+		if bar != nil {
+			for range b.Len() - 2 { // the steps and notifications
+				if _, err := br.Exec(); err != nil {
+					br.Close()
+					return err
+				}
+			}
+			var barred bool
+			if err := br.QueryRow().Scan(&barred); err != nil {
+				br.Close()
+				return err
+			}
+			if barred && tag.RowsAffected() > 0 {
+				br.Close()
+				return ErrRuleEditor
+			}
 		}
 		if err := br.Close(); err != nil {
 			return err
@@ -263,6 +286,17 @@ func (db *DB) CaseSave(ctx context.Context, c approval.Case, notes []Notificatio
 	}
 	return nil
 }
+
+// RuleEditorBar asks CaseSave to refuse a decision by Actor when they saved
+// Kind's routing rules since Since (separation of duties).
+type RuleEditorBar struct {
+	Actor string
+	Kind  approval.Kind
+	Since time.Time
+}
+
+// ErrRuleEditor is CaseSave's refusal under a RuleEditorBar; nothing was saved.
+var ErrRuleEditor = errors.New("the decider edited the routing rules lately")
 
 func caseBatch(c approval.Case, notes []Notification) *pgx.Batch {
 	excluded, _ := json.Marshal(c.Excluded)
