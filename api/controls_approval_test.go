@@ -371,7 +371,7 @@ func TestApprovalControlDelegateInRuleEditWindow(t *testing.T) {
 	require.Equal(t, 200, trail.status, trail.raw)
 	require.Contains(t, trail.raw, `"actor":"li"`, "the trail of the case is read")
 	require.NotContains(t, trail.raw, `"actor":"admin"`, "the refused decision left no entry on the trail")
-	testenv.RecordHistory(t, s.tc, workflows.ApprovalWorkflowID(caseID), "approval_decide_bar_in_save.json")
+	testenv.RecordHistory(t, s.tc, workflows.ApprovalWorkflowID(caseID), "approval_controls_v2_bar_in_save.json")
 }
 
 // Item 8 (terms changes): a terms-change case is seen by whoever may see the

@@ -109,8 +109,9 @@ func (p *approvalProcess) exec(ctx workflow.Context, fn any, args ...any) workfl
 
 // ApprovalControlsChange versions the approval workflow: from version 1 a case runs
 // under approval.ControlsV1 (people named on the subject excluded, four eyes,
-// rejections that must be answered by the stage that made them). Cases
-// started before keep the rules they started with.
+// rejections that must be answered by the stage that made them); from
+// version 2 under approval.ControlsV2 (the rule-editor check of a decision in
+// its save). Cases started before keep the rules they started with.
 const ApprovalControlsChange = "approval-controls"
 
 // ResubmitSeqChange versions the approval workflow: from version 1 a case
@@ -123,10 +124,10 @@ const ResubmitSeqChange = "resubmit-seq"
 func (p *approvalProcess) setup(ctx workflow.Context) error {
 	p.saving = workflow.NewMutex(ctx)
 	p.local = workflow.GetVersion(ctx, LocalActivitiesChange, workflow.DefaultVersion, 1) == 1
-	p.c.Controls = 0
-	if workflow.GetVersion(ctx, ApprovalControlsChange, workflow.DefaultVersion, 1) == 1 {
-		p.c.Controls = approval.ControlsV1
-	}
+	// The controls' version is the change's: 0 before the controls, then
+	// approval.ControlsV1, ControlsV2. One marker for all of them, since each
+	// GetVersion also writes a search attribute, at a cost to every case.
+	p.c.Controls = int(workflow.GetVersion(ctx, ApprovalControlsChange, workflow.DefaultVersion, approval.ControlsV2))
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, ApprovalResubmitSignal)
 		for {
@@ -395,20 +396,10 @@ func (p *approvalProcess) cancelled(ctx workflow.Context) error {
 	})
 }
 
-// DecideBarInSaveChange versions the approval workflow: from version 1 the
-// check that a decider did not edit the kind's routing rules lately runs in the
-// transaction that saves the decision (SaveCaseInput.Bar), not as an activity
-// of its own before it: one trip to the database less for every decision.
-// Cases that decided before keep the separate check.
-const DecideBarInSaveChange = "decide-bar-in-save"
-
 func (p *approvalProcess) decide(ctx workflow.Context, in DecideInput) (approval.Case, error) {
 	rec := activities.AuditRecord{Actor: in.Actor.ID, Action: ApprovalDecideUpdate,
 		Detail: map[string]any{"approve": in.Approve, "note": in.Note, "on_behalf_of": in.OnBehalfOf}}
-	if p.c.Controls >= approval.ControlsV1 &&
-		workflow.GetVersion(ctx, DecideBarInSaveChange, workflow.DefaultVersion, 1) == 1 {
-		rec.BarIfRuleEditor = true
-	}
+	rec.BarIfRuleEditor = p.c.Controls >= approval.ControlsV2
 	err := p.changeAudited(ctx, &rec, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
 		if c.Controls >= approval.ControlsV1 && !rec.BarIfRuleEditor {
 			// Separation of duties at the moment of deciding: who edited this

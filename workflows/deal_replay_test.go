@@ -59,9 +59,9 @@ func TestApprovalWorkflowReplay(t *testing.T) {
 		// resubmit-seq: rejected twice, the deal's round-2 resubmission
 		// signalled again and ignored, then the deal's round 3 approved
 		"testdata/approval_controls_resubmission_replayed.json",
-		// decide-bar-in-save: a delegate who edited the rules refused in
+		// approval-controls v2: a delegate who edited the rules refused in
 		// the save of the decision, then the approver deciding
-		"testdata/approval_decide_bar_in_save.json",
+		"testdata/approval_controls_v2_bar_in_save.json",
 	} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()

@@ -163,6 +163,11 @@ func idOf(stepID string) string { return strings.SplitN(stepID, ".", 3)[2] }
 // eyes, and rejections that cannot be carried or routed away.
 const ControlsV1 = 1
 
+// ControlsV2 checks at the save of a decision, in its transaction, that the
+// decider did not edit the kind's routing rules lately; under ControlsV1 the
+// workflow asks before deciding, as an activity of its own.
+const ControlsV2 = 2
+
 // Carried returns the approvals of stage i from the previous round when the
 // stage keeps them: it was approved then and none of its inputs changed since.
 // Under the controls, also: the stage never rejected in any earlier round (a
