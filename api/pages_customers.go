@@ -416,6 +416,9 @@ func (p pages) termsSubmit(w http.ResponseWriter, r *http.Request, d pageData) {
 		status = pr.Status
 		var fe fieldErrors
 		form.Error, fe = refusal(pr)
+		if len(fe) > 0 {
+			form.Error = d.P.T("check_fields") // the fields say what is wrong
+		}
 		for f, m := range fe {
 			switch f {
 			case "min_discount_bp":

@@ -85,7 +85,7 @@ func (p pages) showSync(w http.ResponseWriter, r *http.Request, status int, d pa
 	v := &syncView{}
 	d.View = v
 	for _, l := range lines {
-		e := syncEntity{SyncHealth: l, Spec: l.Spec, StaleAfter: (time.Duration(l.StaleAfterS) * time.Second).String(),
+		e := syncEntity{SyncHealth: l, Spec: l.Spec, StaleAfter: shortDuration(time.Duration(l.StaleAfterS) * time.Second),
 			FormEnabled: l.Enabled, Errors: fieldErrors{}}
 		e.StaleText = d.P.T("hm", l.StaleAfterS/3600, l.StaleAfterS%3600/60)
 		if l.CheckpointAgeS != nil {
@@ -172,4 +172,16 @@ func (p pages) syncSchedule(w http.ResponseWriter, r *http.Request, d pageData) 
 		return
 	}
 	http.Redirect(w, r, "/sync?done=schedule&entity="+url.QueryEscape(entity)+"#sync-"+entity, http.StatusSeeOther)
+}
+
+// shortDuration writes d as a person would type it: 2h, 1h30m, 90s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -307,3 +307,62 @@ func pagesUpload(t *testing.T, csrf, csv string, fields ...string) (body, conten
 	require.NoError(t, w.Close())
 	return buf.String(), w.FormDataContentType()
 }
+
+// pagesEveryWorkspacePage renders the customer, import, sync and admin
+// pages in Chinese and English, at a desktop's and a phone's width, and
+// fails on a raw key: li (a sales manager) sees the deal's customer with
+// its receivables by age; the admin sees the sync and the admin pages.
+func pagesEveryWorkspacePage(t *testing.T, s *stack, dealID string) {
+	ctx := context.Background()
+	dl, err := s.db.DealGet(ctx, dealID)
+	require.NoError(t, err)
+	code := dl.Customer.Code
+	day := func(n int) time.Time { return time.Now().In(shanghai).AddDate(0, 0, n).Truncate(24 * time.Hour) }
+	_, err = s.db.InvoicesUpsert(ctx, []database.ERPInvoice{
+		{Number: code + "-1", CustomerCode: code, Amount: 100000, Currency: "CNY", IssuedOn: day(-10), DueOn: day(20), ERPChangedAt: time.Now()},
+		{Number: code + "-2", CustomerCode: code, Amount: 250000, Currency: "CNY", IssuedOn: day(-90), DueOn: day(-45), ERPChangedAt: time.Now()},
+		{Number: code + "-3", CustomerCode: code, Amount: 700000, Currency: "CNY", IssuedOn: day(-200), DueOn: day(-120), ERPChangedAt: time.Now()},
+	}, nil)
+	require.NoError(t, err)
+	setPassword(t, s, "admin", "admin's long passphrase")
+	for _, lang := range []string{"zh-CN", "en-US"} {
+		t.Run("workspace-"+lang, func(t *testing.T) {
+			li := pagesOpenTab(t, s, "li", lang)
+			li.login("li", "li's long passphrase")
+			for _, path := range []string{"/customers", "/customers?class=Z", "/customers/" + code, "/customers/NOPE-1", "/imports"} {
+				li.visit(path)
+				li.requireTranslated(path)
+			}
+			li.visit("/customers/" + code)
+			ageing := li.textOf("table.ageing tbody tr")
+			for _, want := range []string{"¥1,000.00", "¥2,500.00", "¥7,000.00", "¥10,500.00"} {
+				require.Contains(t, ageing, want, "not yet due, 31–60 and over 90 days, and the total")
+			}
+			li.shot("customer")
+			li.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+			li.visit("/customers/" + code)
+			li.requireTranslated("the customer at a phone's width")
+			li.shot("customer-phone")
+
+			admin := pagesOpenTab(t, s, "admin", lang)
+			admin.login("admin", "admin's long passphrase")
+			for _, path := range []string{"/sync", "/imports", "/imports?by=all", "/admin/rules", "/admin/rules/contract_review",
+				"/admin/rules/terms_change", "/admin/calendars", "/admin/users", "/admin/rules/nope"} {
+				admin.visit(path)
+				admin.requireTranslated(path)
+			}
+			admin.visit("/admin/rules")
+			admin.shot("rules")
+			admin.visit("/admin/rules/contract_review")
+			admin.shot("rule-edit")
+			admin.visit("/admin/users")
+			admin.shot("users")
+			admin.visit("/admin/calendars")
+			admin.shot("calendar")
+			admin.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+			admin.visit("/sync")
+			admin.requireTranslated("/sync at a phone's width")
+			admin.shot("sync-phone")
+		})
+	}
+}

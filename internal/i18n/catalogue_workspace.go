@@ -102,7 +102,7 @@ var workspaceCatalogue = map[string]entry{
 	"last_error":          {"错误", "Error"},
 	"running_now":         {"正在运行：", "Running now:"},
 	"rows_read":           {"已读 %d 行", "%d rows read"},
-	"failed_attempts":     {"失败重试 %d 次", "%d failed attempts"},
+	"failed_attempts":     {"失败重试 %d 次", "failed attempts: %d"},
 	"rejects_of_last_run": {"最近一次运行拒收的行（前 %d 行）", "Rows the last run rejected (first %d)"},
 	"erp_key":             {"ERP 编号", "ERP key"},
 	"run_now":             {"立即同步", "Run now"},
