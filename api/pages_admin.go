@@ -217,7 +217,7 @@ func (p pages) rulesSave(w http.ResponseWriter, r *http.Request, d pageData) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		p.failed(w, r, d, problem(http.StatusBadRequest, probInvalid, "the form could not be read"))
+		p.failed(w, r, d, problem(http.StatusBadRequest, probInvalidQuery, "the form could not be read"))
 		return
 	}
 	f := &rulesForm{Kind: kind, Distinct: r.PostFormValue("distinct_approvers") == "true", Errors: fieldErrors{}}
@@ -352,7 +352,7 @@ func (p pages) showCalendar(w http.ResponseWriter, status int, d pageData, v *ca
 // day's message next to the days, with the line it is on).
 func (p pages) calendarSave(w http.ResponseWriter, r *http.Request, d pageData) {
 	if err := r.ParseForm(); err != nil {
-		p.failed(w, r, d, problem(http.StatusBadRequest, probInvalid, "the form could not be read"))
+		p.failed(w, r, d, problem(http.StatusBadRequest, probInvalidQuery, "the form could not be read"))
 		return
 	}
 	v := &calendarView{Weekdays: map[string]bool{}, Hours: r.PostFormValue("hours"), Days: r.PostFormValue("days"), Errors: fieldErrors{}}

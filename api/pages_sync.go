@@ -88,6 +88,9 @@ func (p pages) showSync(w http.ResponseWriter, r *http.Request, status int, d pa
 		e := syncEntity{SyncHealth: l, Spec: l.Spec, StaleAfter: shortDuration(time.Duration(l.StaleAfterS) * time.Second),
 			FormEnabled: l.Enabled, Errors: fieldErrors{}}
 		e.StaleText = d.P.T("hm", l.StaleAfterS/3600, l.StaleAfterS%3600/60)
+		if l.StaleAfterS%3600 == 0 {
+			e.StaleText = d.P.T("h_only", l.StaleAfterS/3600)
+		}
 		if l.CheckpointAgeS != nil {
 			e.Age = d.P.T("age_hm", *l.CheckpointAgeS/3600, *l.CheckpointAgeS%3600/60)
 		}
