@@ -37,10 +37,16 @@ func (p pages) adminRoutes(r chi.Router) {
 
 // admin lets only administrators in; others are told so, as by the API.
 func (p pages) admin(page func(http.ResponseWriter, *http.Request, pageData)) func(http.ResponseWriter, *http.Request, pageData) {
+	return p.onlyAdmins("admin", "only administrators manage routing rules, calendars and users", page)
+}
+
+// onlyAdmins runs page for administrators, under the header link nav; to
+// anyone else it says msg (the API's refusal) and does nothing.
+func (p pages) onlyAdmins(nav, msg string, page func(http.ResponseWriter, *http.Request, pageData)) func(http.ResponseWriter, *http.Request, pageData) {
 	return func(w http.ResponseWriter, r *http.Request, d pageData) {
-		d.Nav = "admin"
+		d.Nav = nav
 		if !d.User.Has(identity.RoleAdmin) {
-			p.message(w, http.StatusForbidden, d, d.P.T("forbidden"), "only administrators manage routing rules, calendars and users")
+			p.message(w, http.StatusForbidden, d, d.P.T("forbidden"), msg)
 			return
 		}
 		page(w, r, d)

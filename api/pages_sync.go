@@ -9,7 +9,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/l2c/l2c/internal/database"
-	"github.com/l2c/l2c/internal/identity"
 )
 
 // The integration page: the ERP sync's health per entity (what GET
@@ -19,10 +18,13 @@ import (
 // API's own functions (syncAdmin.start, syncAdmin.save).
 
 func (p pages) syncRoutes(r chi.Router) {
-	r.Get("/sync", p.loggedIn(p.syncPage))
-	r.Get("/sync/health", p.loggedIn(p.syncPage)) // its first address, kept for bookmarks
-	r.Post("/sync/{entity}/run", p.loggedIn(p.syncRun))
-	r.Post("/sync/{entity}/schedule", p.loggedIn(p.syncSchedule))
+	admins := func(page func(http.ResponseWriter, *http.Request, pageData)) http.HandlerFunc {
+		return p.loggedIn(p.onlyAdmins("sync", syncAdminOnly, page))
+	}
+	r.Get("/sync", admins(p.syncPage))
+	r.Get("/sync/health", admins(p.syncPage)) // its first address, kept for bookmarks
+	r.Post("/sync/{entity}/run", admins(p.syncRun))
+	r.Post("/sync/{entity}/schedule", admins(p.syncSchedule))
 }
 
 // syncView is /sync.
@@ -72,11 +74,7 @@ func (p pages) syncPage(w http.ResponseWriter, r *http.Request, d pageData) {
 }
 
 func (p pages) showSync(w http.ResponseWriter, r *http.Request, status int, d pageData, refused *syncRefusal) {
-	d.Title, d.Nav = d.P.T("sync"), "sync"
-	if !d.User.Has(identity.RoleAdmin) {
-		p.message(w, http.StatusForbidden, d, d.P.T("forbidden"), syncAdminOnly)
-		return
-	}
+	d.Title = d.P.T("sync")
 	lines, err := p.DB.SyncHealthList(r.Context(), p.Now())
 	if err != nil {
 		p.failed(w, r, d, err)
@@ -132,18 +130,9 @@ func (p pages) showSync(w http.ResponseWriter, r *http.Request, status int, d pa
 func (p pages) syncRun(w http.ResponseWriter, r *http.Request, d pageData) {
 	entity := chi.URLParam(r, "entity")
 	d.Here = "/sync"
-	if !d.User.Has(identity.RoleAdmin) {
-		p.message(w, http.StatusForbidden, d, d.P.T("forbidden"), syncAdminOnly)
-		return
-	}
 	id, err := syncAdmin{p.Deps}.start(r, entity)
 	if err != nil {
-		pr := asProblem(err, p.Log, r)
-		if pr.Status == http.StatusNotFound {
-			p.failed(w, r, d, err)
-			return
-		}
-		p.showSync(w, r, pr.Status, d, &syncRefusal{Entity: entity, Error: pr.Detail})
+		p.syncRefused(w, r, d, err, &syncRefusal{Entity: entity})
 		return
 	}
 	http.Redirect(w, r, "/sync?done=run&entity="+url.QueryEscape(entity)+"&run="+url.QueryEscape(id)+"#sync-"+entity, http.StatusSeeOther)
@@ -154,10 +143,6 @@ func (p pages) syncRun(w http.ResponseWriter, r *http.Request, d pageData) {
 func (p pages) syncSchedule(w http.ResponseWriter, r *http.Request, d pageData) {
 	entity := chi.URLParam(r, "entity")
 	d.Here = "/sync"
-	if !d.User.Has(identity.RoleAdmin) {
-		p.message(w, http.StatusForbidden, d, d.P.T("forbidden"), syncAdminOnly)
-		return
-	}
 	f := syncRefusal{Entity: entity, Spec: strings.TrimSpace(r.PostFormValue("spec")),
 		StaleAfter: strings.TrimSpace(r.PostFormValue("stale_after")), Enabled: r.PostFormValue("enabled") == "true"}
 	var stale *string
@@ -165,16 +150,22 @@ func (p pages) syncSchedule(w http.ResponseWriter, r *http.Request, d pageData) 
 		stale = &f.StaleAfter
 	}
 	if _, err := (syncAdmin{p.Deps}).save(r, entity, f.Spec, f.Enabled, stale); err != nil {
-		pr := asProblem(err, p.Log, r)
-		if pr.Status == http.StatusNotFound {
-			p.failed(w, r, d, err)
-			return
-		}
-		f.Error, f.Errors = refusal(pr)
-		p.showSync(w, r, pr.Status, d, &f)
+		p.syncRefused(w, r, d, err, &f)
 		return
 	}
 	http.Redirect(w, r, "/sync?done=schedule&entity="+url.QueryEscape(entity)+"#sync-"+entity, http.StatusSeeOther)
+}
+
+// syncRefused shows the sync page with a refused form's messages next to its
+// entity's fields; an entity that does not exist is a 404 page.
+func (p pages) syncRefused(w http.ResponseWriter, r *http.Request, d pageData, err error, f *syncRefusal) {
+	pr := asProblem(err, p.Log, r)
+	if pr.Status == http.StatusNotFound {
+		p.failed(w, r, d, err)
+		return
+	}
+	f.Error, f.Errors = refusal(pr)
+	p.showSync(w, r, pr.Status, d, f)
 }
 
 // shortDuration writes d as a person would type it: 2h, 1h30m, 90s.
