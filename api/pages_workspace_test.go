@@ -7,10 +7,12 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
@@ -365,4 +367,49 @@ func pagesEveryWorkspacePage(t *testing.T, s *stack, dealID string) {
 			admin.shot("sync-phone")
 		})
 	}
+}
+
+// TestPagesImportInTheBrowser: zhao, a sales assistant, uploads a customer
+// file with one bad row, writing the good rows; the import's page says what
+// became of each and offers the annotated result, which downloads.
+func TestPagesImportInTheBrowser(t *testing.T) {
+	s := setup(t)
+	setPassword(t, s, "zhao", "zhao's long passphrase")
+	code := fmt.Sprintf("PGI-%d", time.Now().UnixNano()%1e9)
+	file := t.TempDir() + "/客户.csv"
+	require.NoError(t, os.WriteFile(file, []byte("客户编码,客户名称,客户等级\n"+code+",杭州纺机,A\n"+code+"-2,,B\n"), 0o644))
+
+	b := pagesOpenTab(t, s, "zhao", "zh-CN")
+	b.login("zhao", "zhao's long passphrase")
+	b.visit("/imports")
+	b.requireTranslated("/imports (zh)")
+	b.run(chromedp.SetUploadFiles(chromedp.CSS("#f-file"), []string{file}))
+	b.run(chromedp.SetValue(chromedp.CSS("#f-mode"), "accept-valid"))
+	b.submit("#import-form button[type=submit]")
+	require.Contains(t, b.location(), "/imports/")
+	require.Contains(t, b.textOf("p.waiting"), "部分导入")
+	require.Contains(t, b.textOf("table.row-errors"), "3", "the bad row, by its number")
+	b.requireTranslated("an import's page (zh)")
+	b.shot("import-zh")
+	got, err := s.db.CustomerTermsOf(context.Background(), code)
+	require.NoError(t, err, "the good row was written")
+	require.Equal(t, code, got.Code)
+
+	// The annotated result and the template download with the browser's
+	// session, as its links do.
+	href, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS("a.download"), "href"))
+	require.NoError(t, err)
+	require.True(t, href.Exists)
+	cookies, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{})
+	require.NoError(t, err)
+	hb := newBrowser(t, s.url)
+	for _, c := range cookies.Cookies {
+		hb.cookies[c.Name] = c.Value
+	}
+	res := hb.do("GET", href.Value, "", "")
+	require.Equal(t, http.StatusOK, res.status)
+	require.Equal(t, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", res.header.Get("Content-Type"))
+	res = hb.do("GET", "/imports/template", "", "")
+	require.Equal(t, http.StatusOK, res.status)
+	require.Contains(t, res.header.Get("Content-Disposition"), "attachment")
 }
