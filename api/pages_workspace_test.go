@@ -217,6 +217,20 @@ func TestPagesWorkspaceRefusesLikeTheAPI(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, p.status)
 	require.Contains(t, p.body, "nothing changes")
 	require.Equal(t, changes, terms(), "no refused request recorded anything")
+	// An admin is not the sales side either.
+	admin, adminCSRF := pagesSession(t, s, "admin", "en")
+	p = admin.form("/customers/"+code+"/terms", url.Values{"csrf_token": {adminCSRF}, "payment_terms": {"NT10"}, "reason": {"x"}})
+	require.Equal(t, http.StatusForbidden, p.status)
+	require.Equal(t, changes, terms())
+	// A good request goes through once; sent again (a retry, a second tab)
+	// it is refused while the first is in review, with the API's message.
+	p = wang.form("/customers/"+code+"/terms", url.Values{"csrf_token": {wangCSRF}, "payment_terms": {"NT10"}, "reason": {"x"}})
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Len(t, terms(), len(changes)+1)
+	p = wang.form("/customers/"+code+"/terms", url.Values{"csrf_token": {wangCSRF}, "payment_terms": {"NT10"}, "reason": {"x"}})
+	require.Equal(t, http.StatusConflict, p.status)
+	require.Contains(t, p.body, "is already in review")
+	require.Len(t, terms(), len(changes)+1, "the retry recorded nothing")
 
 	// The sync, the rules, the calendar: administrators only.
 	schedules, err := s.db.SyncScheduleList(ctx)
@@ -236,7 +250,6 @@ func TestPagesWorkspaceRefusesLikeTheAPI(t *testing.T) {
 		p = wang.form(path, form)
 		require.Equal(t, http.StatusForbidden, p.status, path)
 	}
-	admin, adminCSRF := pagesSession(t, s, "admin", "en")
 	// An admin's bad rules: every message next to its field, nothing saved.
 	p = admin.form("/admin/rules/terms_change", url.Values{"csrf_token": {adminCSRF}, "stages": {"2"},
 		"s0.name": {"finance"}, "s0.approvers": {"role:finanse"}, "s0.rule": {"any"}, "s0.sla_hours": {"0"},

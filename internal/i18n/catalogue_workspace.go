@@ -201,6 +201,7 @@ var workspaceCatalogue = map[string]entry{
 	"calendar_name":                  {"名称", "Name"},
 	"time_zone":                      {"时区", "Time zone"},
 	"working_periods":                {"工作时段", "Working hours"},
+	"hint.time_zone":                 {"IANA 时区，例如 Asia/Shanghai", "an IANA zone, for example Asia/Shanghai"},
 	"hint.hours":                     {"例如 09:00-12:00, 13:00-18:00", "for example 09:00-12:00, 13:00-18:00"},
 	"working_weekdays":               {"工作日", "Working weekdays"},
 	"wd.mon":                         {"周一", "Mon"},
