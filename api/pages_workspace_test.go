@@ -348,6 +348,8 @@ func pagesEveryWorkspacePage(t *testing.T, s *stack, dealID string) {
 				li.visit(path)
 				li.requireTranslated(path)
 			}
+			li.visit("/customers?q=" + code[:3])
+			li.shot("customers")
 			li.visit("/customers/" + code)
 			ageing := li.textOf("table.ageing tbody tr")
 			for _, want := range []string{"¥1,000.00", "¥2,500.00", "¥7,000.00", "¥10,500.00"} {
@@ -358,6 +360,8 @@ func pagesEveryWorkspacePage(t *testing.T, s *stack, dealID string) {
 			li.visit("/customers/" + code)
 			li.requireTranslated("the customer at a phone's width")
 			li.shot("customer-phone")
+			li.visit("/customers?class=Z")
+			li.shot("customers-refused-phone")
 
 			admin := pagesOpenTab(t, s, "admin", lang)
 			admin.login("admin", "admin's long passphrase")
