@@ -262,7 +262,9 @@ func (b *pagesTab) requireTranslated(where string) {
 	text := b.text()
 	var raw []string
 	for _, k := range pagesRawKey.FindAllString(text, -1) {
-		if k != "e.g" && k != "i.e" { // English abbreviations in the API's messages, not keys
+		// English abbreviations in the API's messages, and the names of
+		// files people uploaded, are not keys.
+		if k != "e.g" && k != "i.e" && !strings.HasSuffix(k, ".csv") && !strings.HasSuffix(k, ".xlsx") {
 			raw = append(raw, k)
 		}
 	}
