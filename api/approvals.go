@@ -409,16 +409,29 @@ func (h approvals) saveRules(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rs.Kind = approval.Kind(chi.URLParam(r, "kind"))
-	if err := rs.Validate(); err != nil {
+	saved, err := h.saveRuleSet(r, rs)
+	if err != nil {
 		return err
+	}
+	return writeJSON(w, http.StatusOK, saved)
+}
+
+// saveRuleSet checks rs whole and saves it as the kind's next version,
+// audited; the API and the rules page both save through here.
+func (h approvals) saveRuleSet(r *http.Request, rs approval.RuleSet) (approval.RuleSet, error) {
+	if !actor(r).Has(identity.RoleAdmin) {
+		return rs, problem(http.StatusForbidden, probForbidden, "only admins edit routing rules")
+	}
+	if err := rs.Validate(); err != nil {
+		return rs, err
 	}
 	if ids := rs.Users(); len(ids) > 0 {
 		missing, err := h.DB.UsersMissing(r.Context(), ids)
 		if err != nil {
-			return err
+			return rs, err
 		}
 		if len(missing) > 0 {
-			return problem(http.StatusUnprocessableEntity, probInvalid, "the rules name unknown users; nothing was saved",
+			return rs, problem(http.StatusUnprocessableEntity, probInvalid, "the rules name unknown users; nothing was saved",
 				deal.FieldError{Field: "stages", Message: fmt.Sprintf("no users %v", missing)})
 		}
 	}
@@ -426,12 +439,12 @@ func (h approvals) saveRules(w http.ResponseWriter, r *http.Request) error {
 		ObjectID: string(rs.Kind)}
 	v, err := h.DB.ApprovalRulesSave(r.Context(), rs, actor(r).ID, h.Audit, e)
 	if err != nil {
-		return err
+		return rs, err
 	}
 	rs.Version = v
 	distinct := rs.Distinct()
 	rs.DistinctApprovers = &distinct
-	return writeJSON(w, http.StatusOK, rs)
+	return rs, nil
 }
 
 // addDelegation records an out-of-office hand-over: the new steps of the

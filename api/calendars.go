@@ -49,9 +49,22 @@ func (h calendars) put(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &s); err != nil {
 		return err
 	}
-	id := chi.URLParam(r, "id")
+	c, err := h.save(r, chi.URLParam(r, "id"), s)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+// save checks and replaces calendar id with s, audited; the API and the
+// calendars page both save through here.
+func (h calendars) save(r *http.Request, id string, s calendar.Spec) (*calendar.Calendar, error) {
+	who := actor(r)
+	if !who.Has(identity.RoleAdmin) {
+		return nil, problem(http.StatusForbidden, probForbidden, "only an admin may change a working calendar")
+	}
 	if s.ID != "" && s.ID != id {
-		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid calendar",
+		return nil, problem(http.StatusUnprocessableEntity, probInvalid, "invalid calendar",
 			deal.FieldError{Field: "id", Message: fmt.Sprintf("is %q but the URL says %q; leave it out or make them agree", s.ID, id)})
 	}
 	s.ID = id
@@ -66,10 +79,7 @@ func (h calendars) put(w http.ResponseWriter, r *http.Request) error {
 	})
 	var invalid *calendar.ValidationError
 	if errors.As(err, &invalid) {
-		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid calendar", invalid.Fields...)
+		return nil, problem(http.StatusUnprocessableEntity, probInvalid, "invalid calendar", invalid.Fields...)
 	}
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, c)
+	return c, err
 }

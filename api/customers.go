@@ -44,33 +44,10 @@ func customerFilterProblem(field, detail, want string) error {
 // list returns a page of customers in code order, filtered by owner, a
 // substring of name or code, value class and blocked.
 func (h customers) list(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	f := database.CustomerFilter{Viewer: viewer(actor(r)), Owner: q.Get("owner"), Query: q.Get("q"),
-		Class: q.Get("class"), After: q.Get("after"), Limit: customersPageDefault}
-	if f.Owner != "" && !customerOwnerShape.MatchString(f.Owner) {
-		return customerFilterProblem("owner", "bad owner", "want a user ID")
-	}
-	if utf8.RuneCountInString(f.Query) > customerQueryMax {
-		return customerFilterProblem("q", "search text too long", fmt.Sprintf("want at most %d characters", customerQueryMax))
-	}
-	switch f.Class {
-	case "", "A", "B", "C":
-	default:
-		return customerFilterProblem("class", "unknown value class", "want A, B or C")
-	}
-	switch s := q.Get("blocked"); s {
-	case "":
-	case "true", "false":
-		b := s == "true"
-		f.Blocked = &b
-	default:
-		return customerFilterProblem("blocked", "bad blocked filter", "want true or false")
-	}
-	pg, err := pageParams(r, customersPageDefault, customersPageMax)
+	f, err := customerFilterOf(r)
 	if err != nil {
 		return err
 	}
-	f.Limit, f.After = pg.Limit, pg.After
 	list, err := h.DB.CustomerList(r.Context(), f)
 	if err != nil {
 		return err
@@ -83,6 +60,40 @@ func (h customers) list(w http.ResponseWriter, r *http.Request) error {
 		page.Next = list[len(list)-1].Code
 	}
 	return writeJSON(w, http.StatusOK, page)
+}
+
+// customerFilterOf reads a customer list's filters and page from the query,
+// for the API's list and the customers page alike: a bad one is a 400
+// naming the parameter.
+func customerFilterOf(r *http.Request) (database.CustomerFilter, error) {
+	q := r.URL.Query()
+	f := database.CustomerFilter{Viewer: viewer(actor(r)), Owner: q.Get("owner"), Query: q.Get("q"),
+		Class: q.Get("class"), After: q.Get("after"), Limit: customersPageDefault}
+	if f.Owner != "" && !customerOwnerShape.MatchString(f.Owner) {
+		return f, customerFilterProblem("owner", "bad owner", "want a user ID")
+	}
+	if utf8.RuneCountInString(f.Query) > customerQueryMax {
+		return f, customerFilterProblem("q", "search text too long", fmt.Sprintf("want at most %d characters", customerQueryMax))
+	}
+	switch f.Class {
+	case "", "A", "B", "C":
+	default:
+		return f, customerFilterProblem("class", "unknown value class", "want A, B or C")
+	}
+	switch s := q.Get("blocked"); s {
+	case "":
+	case "true", "false":
+		b := s == "true"
+		f.Blocked = &b
+	default:
+		return f, customerFilterProblem("blocked", "bad blocked filter", "want true or false")
+	}
+	pg, err := pageParams(r, customersPageDefault, customersPageMax)
+	if err != nil {
+		return f, err
+	}
+	f.Limit, f.After = pg.Limit, pg.After
+	return f, nil
 }
 
 // get returns one customer; one the caller may not see answers 404, like a missing one.

@@ -10,7 +10,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/metrics"
 )
@@ -71,35 +70,4 @@ func openAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write(openAPIDocument)
-}
-
-// syncHealthPage shows the sync's health lines to an administrator, as GET
-// /api/v1/sync/health does.
-func (p pages) syncHealthPage(w http.ResponseWriter, r *http.Request, d pageData) {
-	w.Header().Set("Content-Security-Policy", pageCSP)
-	d.Title = "ERP sync health"
-	page := struct {
-		pageData
-		Health []database.SyncHealth
-		Stale  int
-	}{pageData: d}
-	status := http.StatusOK
-	if !d.User.Has(identity.RoleAdmin) {
-		page.Error, status = "only an administrator may see the ERP sync", http.StatusForbidden
-	} else if hs, err := p.DB.SyncHealthList(r.Context(), p.Now()); err != nil {
-		p.Log.ErrorContext(r.Context(), "sync health page", "err", err)
-		page.Error, status = "the sync's health could not be read; try again", http.StatusServiceUnavailable
-	} else {
-		page.Health = hs
-		for _, h := range hs {
-			if h.Stale {
-				page.Stale++
-			}
-		}
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	if err := pageTemplates.ExecuteTemplate(w, "sync_health.html", page); err != nil {
-		p.Log.Error("render page", "page", "sync_health.html", "err", err)
-	}
 }

@@ -58,34 +58,56 @@ type importView struct {
 // only Limits.Imports of them at once; the next is told to come back (429,
 // Retry-After) before a byte of its upload is read.
 func (h imports) customers(w http.ResponseWriter, r *http.Request) error {
-	u := actor(r)
-	if !customerimport.CanImport(u) {
-		return problem(http.StatusForbidden, probForbidden, customerimport.ErrForbidden.Error())
+	release, err := h.slot(w, r)
+	if err != nil {
+		return err
+	}
+	defer release()
+	up, err := readUpload(w, r, workbook.DefaultLimits().MaxFileBytes)
+	if err != nil {
+		return err
+	}
+	rep, err := h.run(r, up)
+	if rep != nil && rep.ID != 0 {
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/imports/%d", rep.ID))
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, view(rep))
+}
+
+// slot checks the caller may import and takes one of the replica's import
+// slots (release gives it back); with none free it is a 429 before a byte of
+// the upload is read.
+func (h imports) slot(w http.ResponseWriter, r *http.Request) (release func(), err error) {
+	if !customerimport.CanImport(actor(r)) {
+		return nil, problem(http.StatusForbidden, probForbidden, customerimport.ErrForbidden.Error())
 	}
 	select {
 	case h.importing <- struct{}{}:
-		defer func() { <-h.importing }()
+		return func() { <-h.importing }, nil
 	default:
 		// Without reading the body, the connection cannot be reused: close it
 		// rather than let the server drain up to 50 MB.
 		w.Header().Set("Connection", "close")
 		p := problem(http.StatusTooManyRequests, probBusy, fmt.Sprintf("%d imports are running here already; try again shortly", cap(h.importing)))
 		p.retryAfter = 10 * time.Second
-		return p
+		return nil, p
 	}
-	lim := workbook.DefaultLimits()
-	up, err := readUpload(w, r, lim.MaxFileBytes)
-	if err != nil {
-		return err
-	}
+}
+
+// run imports an uploaded workbook with the upload's mode, dry_run and
+// lang, for the API and the imports page alike.
+func (h imports) run(r *http.Request, up upload) (*customerimport.Report, error) {
 	mode, err := customerimport.ParseMode(up.field("mode"))
 	if err != nil {
-		return problem(http.StatusBadRequest, probInvalidQuery, "unknown import mode",
+		return nil, problem(http.StatusBadRequest, probInvalidQuery, "unknown import mode",
 			deal.FieldError{Field: "mode", Message: "want all-or-nothing (the default) or accept-valid"})
 	}
 	dry, err := boolParam(up.field("dry_run"))
 	if err != nil {
-		return problem(http.StatusBadRequest, probInvalidQuery, "dry_run is true or false",
+		return nil, problem(http.StatusBadRequest, probInvalidQuery, "dry_run is true or false",
 			deal.FieldError{Field: "dry_run", Message: "want true or false"})
 	}
 	lang, explicit := requestLang(r, up.field("lang"))
@@ -96,10 +118,7 @@ func (h imports) customers(w http.ResponseWriter, r *http.Request) error {
 	im.Now = h.Now
 	// The import's start and end are audited with its job row (database.WithAudit).
 	ctx := database.WithAudit(r.Context(), h.Audit, h.Now)
-	rep, err := im.Run(ctx, customerimport.Request{FileName: up.name, Data: up.data, Mode: mode, DryRun: dry, Lang: lang, Actor: u})
-	if rep != nil && rep.ID != 0 {
-		w.Header().Set("Location", fmt.Sprintf("/api/v1/imports/%d", rep.ID))
-	}
+	rep, err := im.Run(ctx, customerimport.Request{FileName: up.name, Data: up.data, Mode: mode, DryRun: dry, Lang: lang, Actor: actor(r)})
 	var fe *workbook.FileError
 	if errors.As(err, &fe) {
 		shown, _ := requestLang(r, up.field("lang"))
@@ -107,12 +126,9 @@ func (h imports) customers(w http.ResponseWriter, r *http.Request) error {
 		if fe.Kind == workbook.ErrTooLarge {
 			status = http.StatusRequestEntityTooLarge
 		}
-		return problem(status, ProblemKind(fe.Kind), fe.Text.In(shown))
+		return rep, problem(status, ProblemKind(fe.Kind), fe.Text.In(shown))
 	}
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, view(rep))
+	return rep, err
 }
 
 func view(rep *customerimport.Report) importView {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/i18n"
 	"github.com/l2c/l2c/internal/identity"
 )
@@ -33,6 +34,23 @@ var pageFiles embed.FS
 var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	// add, for laying out the stage-times chart.
 	"add": func(a, b int) int { return a + b },
+	// field hands one form field to the "field" template: its printer,
+	// name, value, refusal message, label key, hint, and a suffix that
+	// keeps its id unique when a page repeats a form.
+	"field": func(p i18n.Printer, name, value, msg, label, hint string, suffix ...string) map[string]any {
+		return map[string]any{"P": p, "Name": name, "Value": value, "Error": msg, "Label": label, "Hint": hint,
+			"Suffix": strings.Join(suffix, "")}
+	},
+	// bp is a share in basis points as a percent: 8500 → "85%".
+	"bp":   func(v int64) string { return deal.Percent(v).String() + "%" },
+	"join": strings.Join,
+	// ruleField, approver, condition and hours word the routing rules' pages.
+	"ruleField": ruleField,
+	"approver":  approverWords,
+	"condition": conditionWords,
+	"hours":     func(h int) float64 { return float64(h) },
+	// list is a few strings to range over (a select's options).
+	"list": func(s ...string) []string { return s },
 	// caseRef names a case for people: "合同评审 D-000001.1", not its key.
 	"caseRef": caseRef,
 	// actField hands one field of a deal page's action form to its template.
@@ -130,6 +148,10 @@ func (p pages) Routes(r chi.Router) {
 		r.Get("/approvals/{id}", p.loggedIn(p.casePage))
 		r.Post("/approvals/{id}/decide", p.loggedIn(p.decide))
 		r.Post("/approvals/{id}/comment", p.loggedIn(p.caseComment))
+		p.customerRoutes(r)
+		p.syncRoutes(r)
+		p.importRoutes(r)
+		p.adminRoutes(r)
 	})
 }
 
@@ -276,6 +298,18 @@ func (p pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 // loggedIn runs a page for the session's user: without a session it sends
 // the browser to log in; a form without the session's CSRF token is refused.
 func (p pages) loggedIn(page func(http.ResponseWriter, *http.Request, pageData)) http.HandlerFunc {
+	return p.withSession(page, false)
+}
+
+// loggedInUpload is loggedIn for a form that sends a file: its body is not
+// bounded here (the page reads it with its own limit) and its CSRF token is
+// a part of the multipart body, which the page checks (checkUploadCSRF)
+// before it acts on anything; a browser's Origin is checked here.
+func (p pages) loggedInUpload(page func(http.ResponseWriter, *http.Request, pageData)) http.HandlerFunc {
+	return p.withSession(page, true)
+}
+
+func (p pages) withSession(page func(http.ResponseWriter, *http.Request, pageData), upload bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		u, csrf, ok, err := p.sessionUser(r)
 		if err != nil {
@@ -299,8 +333,13 @@ func (p pages) loggedIn(page func(http.ResponseWriter, *http.Request, pageData))
 			// The language switch on a refused form's page goes back to the
 			// page the form was on, not to the form's address.
 			d.Here = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/act"), "/decide"), "/comment")
-			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-			if err := checkCSRF(r, csrf); err != nil {
+			check := func() error { return checkCSRF(r, csrf) }
+			if upload {
+				check = func() error { return sameOrigin(r) }
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			}
+			if err := check(); err != nil {
 				p.message(w, http.StatusForbidden, d, d.P.T("forbidden"), asProblem(err, p.Log, r).Detail)
 				return
 			}

@@ -153,6 +153,7 @@ func TestPagesEveryPageInBothLanguages(t *testing.T) {
 			b.shot("inbox-phone")
 		})
 	}
+	pagesEveryWorkspacePage(t, s, dealID)
 	// Every approval stage in the routing rules as seeded has its business name.
 	for _, kind := range approval.Kinds {
 		rs, err := s.db.ApprovalRulesLatest(context.Background(), kind)

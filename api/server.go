@@ -141,7 +141,6 @@ func NewRouter(d Deps) http.Handler {
 	r.Method(http.MethodGet, "/metrics", d.metricsEndpoint())
 
 	pages{d}.Routes(r)
-	r.Get("/sync/health", pages{d}.loggedIn(pages{d}.syncHealthPage))
 	r.Mount("/auth", d.authRoutes())
 	r.Route("/api/v1", func(r chi.Router) {
 		// Failed authentications are limited by address, so guessing tokens is

@@ -64,55 +64,74 @@ func (h syncAdmin) schedules(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h syncAdmin) saveSchedule(w http.ResponseWriter, r *http.Request) error {
-	entity := chi.URLParam(r, "entity")
-	if !slices.Contains(workflows.SyncEntities, entity) {
-		return problem(http.StatusNotFound, probNotFound, "no sync entity "+entity)
-	}
 	var in struct {
 		Spec       string  `json:"spec"`
 		Enabled    *bool   `json:"enabled"`
 		StaleAfter *string `json:"stale_after"` // a Go duration, e.g. "2h"
 	}
+	entity := chi.URLParam(r, "entity")
+	if !slices.Contains(workflows.SyncEntities, entity) {
+		return problem(http.StatusNotFound, probNotFound, "no sync entity "+entity)
+	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if _, err := scheduler.ParseSpec(in.Spec); err != nil {
-		return problem(http.StatusUnprocessableEntity, probInvalid, "the schedule is not valid",
-			deal.FieldError{Field: "spec", Message: err.Error()})
-	}
-	var staleAfter *time.Duration
-	if in.StaleAfter != nil {
-		d, err := time.ParseDuration(*in.StaleAfter)
-		if err != nil || d < time.Minute || d > 30*24*time.Hour || d%time.Second != 0 {
-			return problem(http.StatusUnprocessableEntity, probInvalid, "the staleness threshold is not valid",
-				deal.FieldError{Field: "stale_after", Message: "want a duration from 1m to 720h in whole seconds, e.g. 2h"})
-		}
-		staleAfter = &d
-	}
-	enabled := in.Enabled == nil || *in.Enabled
-	// An administrative change: saved and audited in one transaction.
-	var s database.SyncSchedule
-	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
-		var err error
-		if s, err = h.DB.SyncScheduleSaveStale(ctx, entity, in.Spec, enabled, staleAfter, actor(r).ID); err != nil {
-			return audit.Entry{}, err
-		}
-		return h.entry(r, "sync.schedule.save", "sync_schedule", entity, map[string]any{"spec": in.Spec, "enabled": enabled, "stale_after": in.StaleAfter}), nil
-	})
+	s, err := h.save(r, entity, in.Spec, in.Enabled == nil || *in.Enabled, in.StaleAfter)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, s)
 }
 
-func (h syncAdmin) runNow(w http.ResponseWriter, r *http.Request) error {
-	entity := chi.URLParam(r, "entity")
+// save checks and saves entity's schedule, audited; the API and the sync
+// page both save through here.
+func (h syncAdmin) save(r *http.Request, entity, spec string, enabled bool, staleAfterText *string) (database.SyncSchedule, error) {
 	if !slices.Contains(workflows.SyncEntities, entity) {
-		return problem(http.StatusNotFound, probNotFound, "no sync entity "+entity)
+		return database.SyncSchedule{}, problem(http.StatusNotFound, probNotFound, "no sync entity "+entity)
+	}
+	if _, err := scheduler.ParseSpec(spec); err != nil {
+		return database.SyncSchedule{}, problem(http.StatusUnprocessableEntity, probInvalid, "the schedule is not valid",
+			deal.FieldError{Field: "spec", Message: err.Error()})
+	}
+	var staleAfter *time.Duration
+	if staleAfterText != nil {
+		d, err := time.ParseDuration(*staleAfterText)
+		if err != nil || d < time.Minute || d > 30*24*time.Hour || d%time.Second != 0 {
+			return database.SyncSchedule{}, problem(http.StatusUnprocessableEntity, probInvalid, "the staleness threshold is not valid",
+				deal.FieldError{Field: "stale_after", Message: "want a duration from 1m to 720h in whole seconds, e.g. 2h"})
+		}
+		staleAfter = &d
+	}
+	// An administrative change: saved and audited in one transaction.
+	var s database.SyncSchedule
+	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
+		var err error
+		if s, err = h.DB.SyncScheduleSaveStale(ctx, entity, spec, enabled, staleAfter, actor(r).ID); err != nil {
+			return audit.Entry{}, err
+		}
+		return h.entry(r, "sync.schedule.save", "sync_schedule", entity, map[string]any{"spec": spec, "enabled": enabled, "stale_after": staleAfterText}), nil
+	})
+	return s, err
+}
+
+func (h syncAdmin) runNow(w http.ResponseWriter, r *http.Request) error {
+	id, err := h.start(r, chi.URLParam(r, "entity"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/sync/runs/"+id)
+	return writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "entity": chi.URLParam(r, "entity"), "status": "running"})
+}
+
+// start starts a run of entity now, unless one is still going; the API and
+// the sync page both start runs here.
+func (h syncAdmin) start(r *http.Request, entity string) (string, error) {
+	if !slices.Contains(workflows.SyncEntities, entity) {
+		return "", problem(http.StatusNotFound, probNotFound, "no sync entity "+entity)
 	}
 	scheds, err := h.DB.SyncScheduleList(r.Context())
 	if err != nil {
-		return err
+		return "", err
 	}
 	for _, s := range scheds {
 		if s.Entity != entity || s.RunningRun == "" {
@@ -123,23 +142,22 @@ func (h syncAdmin) runNow(w http.ResponseWriter, r *http.Request) error {
 		d, err := h.Temporal.DescribeWorkflowExecution(r.Context(), s.RunningRun, "")
 		var nf *serviceerror.NotFound
 		if err != nil && !errors.As(err, &nf) {
-			return err
+			return "", err
 		}
 		if err == nil && d.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-			return problem(http.StatusConflict, probSyncRunning, "run "+s.RunningRun+" of "+entity+
+			return "", problem(http.StatusConflict, probSyncRunning, "run "+s.RunningRun+" of "+entity+
 				" is still going; see /api/v1/sync/runs/"+s.RunningRun)
 		}
 	}
 	bucket := "manual-" + workflows.SyncBucket(h.Now())
 	id, started, err := scheduler.StartRun(r.Context(), h.Temporal, entity, workflows.SyncTriggerManual, actor(r).ID, bucket)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !started {
-		return problem(http.StatusConflict, probSyncRunning, "run "+id+" was just started; see /api/v1/sync/runs/"+id)
+		return "", problem(http.StatusConflict, probSyncRunning, "run "+id+" was just started; see /api/v1/sync/runs/"+id)
 	}
-	w.Header().Set("Location", "/api/v1/sync/runs/"+id)
-	return writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "entity": entity, "status": "running"})
+	return id, nil
 }
 
 func (h syncAdmin) runs(w http.ResponseWriter, r *http.Request) error {

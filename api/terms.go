@@ -39,18 +39,45 @@ type termsChangeRequest struct {
 // requestTermsChange records a change of terms and starts its review.
 func (h customers) requestTermsChange(w http.ResponseWriter, r *http.Request) error {
 	code := chi.URLParam(r, "code")
-	me := actor(r)
-	c, err := h.DB.CustomerGet(r.Context(), code, viewer(me))
+	c, err := h.termsCustomer(r, code)
 	if err != nil {
-		return customerProblem(err, code)
-	}
-	if c.Terms == nil || !me.Has(identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager) {
-		return problem(http.StatusForbidden, probForbidden, "changes of terms are asked for by the customer's sales rep, their assistants and managers")
+		return err
 	}
 	var req termsChangeRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
+	t, err := h.startTermsChange(r, c, req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/customers/"+code+"/terms-changes")
+	return writeJSON(w, http.StatusAccepted, t)
+}
+
+// termsCustomer is customer code as the caller sees it, when they may ask
+// for a change of its terms (the API and the customer's page both ask here).
+func (h customers) termsCustomer(r *http.Request, code string) (database.CustomerView, error) {
+	me := actor(r)
+	c, err := h.DB.CustomerGet(r.Context(), code, viewer(me))
+	if err != nil {
+		return c, customerProblem(err, code)
+	}
+	if c.Terms == nil || !mayRequestTerms(me) {
+		return c, problem(http.StatusForbidden, probForbidden, "changes of terms are asked for by the customer's sales rep, their assistants and managers")
+	}
+	return c, nil
+}
+
+// mayRequestTerms: the sales side asks for changes of terms.
+func mayRequestTerms(u identity.User) bool {
+	return u.Has(identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager)
+}
+
+// startTermsChange checks req against customer c's terms now, records it
+// with its audit entry and starts its workflow.
+func (h customers) startTermsChange(r *http.Request, c database.CustomerView, req termsChangeRequest) (database.TermsChange, error) {
+	me, code := actor(r), c.Code
 	before := activities.CustomerTerms{PaymentTerms: &c.Terms.PaymentTerms, MinDiscountBP: c.Terms.MinDiscountBP}
 	if c.Terms.CreditLimit != nil {
 		v := int64(*c.Terms.CreditLimit)
@@ -58,7 +85,7 @@ func (h customers) requestTermsChange(w http.ResponseWriter, r *http.Request) er
 	}
 	after, err := checkTermsChange(req, before)
 	if err != nil {
-		return err
+		return database.TermsChange{}, err
 	}
 	beforeJSON, _ := json.Marshal(before)
 	afterJSON, _ := json.Marshal(after)
@@ -77,11 +104,11 @@ func (h customers) requestTermsChange(w http.ResponseWriter, r *http.Request) er
 			map[string]any{"change": t.ID, "before": before, "after": after, "reason": t.Reason}), nil
 	})
 	if errors.Is(err, database.ErrTermsChangeOpen) {
-		return problem(http.StatusConflict, probTermsChangeOpen,
+		return t, problem(http.StatusConflict, probTermsChangeOpen,
 			fmt.Sprintf("a change of terms for %s is already in review; wait for it or withdraw it", code))
 	}
 	if err != nil {
-		return err
+		return t, err
 	}
 	_, err = h.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{ID: workflows.TermsChangeWorkflowID(t.ID),
 		TaskQueue: workflows.TaskQueue}, workflows.TermsChangeWorkflow, workflows.TermsChangeInput{ID: t.ID, Customer: code,
@@ -91,10 +118,9 @@ func (h customers) requestTermsChange(w http.ResponseWriter, r *http.Request) er
 		// Without its workflow the request would block the customer's next one.
 		_ = h.DB.TermsChangeFinish(r.Context(), t.ID, database.TermsFailed, "could not start: "+err.Error(), h.Audit,
 			audit.Entry{At: h.Now(), Actor: me.ID, Action: "customer.terms_change.failed", ObjectType: "customer", ObjectID: code})
-		return fmt.Errorf("start terms change %d: %w", t.ID, err)
+		return t, fmt.Errorf("start terms change %d: %w", t.ID, err)
 	}
-	w.Header().Set("Location", "/api/v1/customers/"+code+"/terms-changes")
-	return writeJSON(w, http.StatusAccepted, t)
+	return t, nil
 }
 
 // checkTermsChange validates a request against the terms now, returning the

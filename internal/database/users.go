@@ -70,3 +70,28 @@ func (db *DB) SalesOwnerInReach(ctx context.Context, actor, team, owner string) 
 	}
 	return ok, nil
 }
+
+// UserRow is a user as the administrators' list shows them.
+type UserRow struct {
+	ID, Name, Team string
+	Manager        string // "" when they report to nobody
+	Roles          []identity.Role
+	Disabled       bool
+	// Password and SSO say how they log in to the pages; Token, whether
+	// they hold an API token of their own.
+	Password, SSO, Token bool
+}
+
+// UserList lists every user in ID order, for the administrators.
+func (db *DB) UserList(ctx context.Context) ([]UserRow, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, name, team, coalesce(manager_id, ''), roles, disabled,
+		password_hash IS NOT NULL, sso_subject IS NOT NULL, token_sha256 IS NOT NULL FROM users ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[UserRow])
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
+}

@@ -116,7 +116,14 @@ func (p Printer) Stage(s any) string { return p.T("stage." + fmt.Sprint(s)) }
 func (p Printer) Kind(k any) string { return p.T("kind." + fmt.Sprint(k)) }
 
 // Step is an approval stage's business name (销售经理审批 / Sales manager approval).
-func (p Printer) Step(name string) string { return p.T("step." + name) }
+// A stage an administrator named that the catalogue does not know is shown
+// by its name.
+func (p Printer) Step(name string) string {
+	if _, ok := catalogue["step."+name]; !ok && name != "" {
+		return name
+	}
+	return p.T("step." + name)
+}
 
 // Action is what a deal's history entry did.
 func (p Printer) Action(a string) string { return p.T("action." + a) }

@@ -119,6 +119,14 @@ var bucketLabels = [numBuckets]workbook.Text{
 	{EN: "61–90 days", ZH: "61–90 天"}, {EN: "Over 90 days", ZH: "90 天以上"},
 }
 
+// AgeingBuckets is how many ageing buckets there are; AgeingBucket is the
+// one (0 not yet due, 1 for 1–30 days overdue, … 4 over 90) an amount
+// overdue days falls in: the customer's page ages receivables as this
+// report does.
+const AgeingBuckets = int(numBuckets)
+
+func AgeingBucket(overdueDays int64) int { return int(bucketOf(overdueDays)) }
+
 func bucketOf(overdue int64) bucket {
 	switch {
 	case overdue <= 0:
