@@ -98,6 +98,29 @@ func DatabaseURL(t testing.TB) string {
 	return env.dbURL
 }
 
+// EmptyDatabaseURL returns the URL of a database of the test's own, on the
+// package's server, with no migration applied (database.MigrateTo takes it to
+// the version a test needs); it is dropped when the test ends.
+func EmptyDatabaseURL(t testing.TB) string {
+	t.Helper()
+	DatabaseURL(t) // the server
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	name := databaseName()
+	url, err := env.pg.CreateDatabase(ctx, name)
+	if err != nil {
+		t.Fatalf("testenv: no empty database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), teardownTimeout)
+		defer cancel()
+		if err := env.pg.DropDatabase(ctx, name); err != nil {
+			t.Errorf("testenv: drop %s: %v", name, err)
+		}
+	})
+	return url
+}
+
 // TemporalClient returns a client connected to the package's dev server (namespace
 // "default"), starting the server on the first call. The client is shared and
 // closed by Run; do not Close it.
