@@ -31,6 +31,16 @@ func setup(t testing.TB) *database.DB {
 	return db
 }
 
+// connect is a connection of the test's own to the database at url, for what
+// DB does not do: truncating, tampering, writing an older schema's rows.
+func connect(t testing.TB, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 // TestDealSaveIsIdempotentAndIgnoresStaleStates: Temporal may run a save twice,
 // or a retry of an older save may land after a newer one. Neither may duplicate
 // history or roll the deal back.
@@ -172,9 +182,7 @@ func TestQuoteReviewMovesFromJSONBToColumns(t *testing.T) {
 	_, err := database.MigrateTo(ctx, url, 99)
 	require.NoError(t, err)
 	d, _ := stageTablesDeal()
-	conn, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
+	conn := connect(t, url)
 	_, err = conn.Exec(ctx, `INSERT INTO users (id, name, roles) VALUES ('wang', 'wang', '{sales}'), ('li', 'li', '{sales}')`)
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `INSERT INTO deals (id, title, customer_name, tendered, currency, expected_amount,
