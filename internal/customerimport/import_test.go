@@ -47,7 +47,7 @@ var (
 	shared *env
 )
 
-func setup(t *testing.T) *env {
+func setup(t testing.TB) *env {
 	t.Helper()
 	once.Do(func() {
 		ctx := context.Background()
