@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/l2c/l2c/connectors/connectorstest"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/sap"
 )
@@ -55,12 +56,12 @@ func TestERPStrictServerRefusesTimeLiteralsAndDeltasStillWork(t *testing.T) {
 	require.Equal(t, http.StatusInternalServerError, status, body)
 	require.Contains(t, body, "time")
 
-	all, bad, _ := readAll(t, c.CustomersChanged, time.Time{})
+	all, bad, _ := connectorstest.ReadAll(t, c.CustomersChanged, time.Time{})
 	require.Empty(t, bad)
 	require.Len(t, all, 2003)
 
 	changed := sim.ChangeCustomers(25, 3)
-	rows, bad, _ := readAll(t, c.CustomersChanged, epoch.Add(30*time.Minute))
+	rows, bad, _ := connectorstest.ReadAll(t, c.CustomersChanged, epoch.Add(30*time.Minute))
 	require.Empty(t, bad)
 	got := map[string]bool{}
 	for _, r := range rows {
@@ -74,7 +75,7 @@ func TestERPStrictServerRefusesTimeLiteralsAndDeltasStillWork(t *testing.T) {
 
 	// Found out once: the next delta asks the server once per page.
 	before := sim.Requests()
-	_, _, pages := readAll(t, c.CustomersChanged, epoch.Add(30*time.Minute))
+	_, _, pages := connectorstest.ReadAll(t, c.CustomersChanged, epoch.Add(30*time.Minute))
 	require.Equal(t, int64(pages), sim.Requests()-before)
 }
 

@@ -144,21 +144,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.DefaultDueDays == 0 {
 		cfg.DefaultDueDays = 30
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 60 * time.Second
-	}
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = 4
-	}
-	if cfg.MinBackoff == 0 {
-		cfg.MinBackoff = 200 * time.Millisecond
-	}
-	if cfg.MaxBackoff == 0 {
-		cfg.MaxBackoff = 30 * time.Second
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
+	connectors.HTTPDefaults(&cfg.Timeout, &cfg.MaxRetries, &cfg.MinBackoff, &cfg.MaxBackoff, &cfg.Log)
 	// The CSRF token is bound to the session cookies that came with it.
 	hc := connectors.SessionClient(cfg.HTTPClient, cfg.Timeout)
 	c := &Client{cfg: cfg, base: u, hc: hc, log: cfg.Log}
