@@ -24,7 +24,6 @@ import (
 	"github.com/l2c/l2c/api"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/sap"
-	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/testenv"
@@ -93,8 +92,7 @@ func setup(t testing.TB) *stack {
 		// server can lose a speculative (update) task on that path ("premature
 		// end of stream"). A longer wait keeps tasks on the worker that has them.
 		w := worker.New(tc, workflows.TaskQueue, worker.Options{StickyScheduleToStartTimeout: time.Minute})
-		chain, err := audit.NewChain([]byte("the api tests' audit key"))
-		require.NoError(t, err)
+		chain := testenv.AuditChain(t)
 		// Changes of terms are written to the ERP simulator.
 		sim := httptest.NewServer(erpsim.New(erpsim.Options{Log: log}).Handler())
 		erp, err := sap.New(sap.Config{BaseURL: sim.URL, Username: "L2C_COMM", Password: "sim-secret",
@@ -463,7 +461,7 @@ func TestSecurityHeadersAndRateLimits(t *testing.T) {
 	require.Contains(t, r.header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
 
 	// A router of its own with tight limits: 1 a second, bursts of 4.
-	chain, _ := audit.NewChain([]byte("the api tests' audit key"))
+	chain := testenv.AuditChain(t)
 	limited := httptest.NewServer(api.NewRouter(api.Deps{DB: s.db, Temporal: s.tc, Location: shanghai, Audit: chain,
 		Log: discard(), Limits: api.NewLimits(1, 1)}))
 	defer limited.Close()

@@ -21,10 +21,9 @@ import (
 func auditSetup(t testing.TB) (*database.DB, audit.Chain, *pgx.Conn) {
 	t.Helper()
 	db := setup(t)
-	chain, err := audit.NewChain([]byte("a test key of enough length"))
-	require.NoError(t, err)
+	chain := testenv.AuditChain(t)
 	conn := connect(t, testenv.DatabaseURL(t))
-	_, err = conn.Exec(context.Background(), `TRUNCATE audit_log, audit_head`)
+	_, err := conn.Exec(context.Background(), `TRUNCATE audit_log, audit_head`)
 	require.NoError(t, err)
 	return db, chain, conn
 }

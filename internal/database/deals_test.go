@@ -21,9 +21,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
 func setup(t testing.TB) *database.DB {
 	t.Helper()
-	db, err := database.Open(context.Background(), testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
+	db := testenv.OpenDB(t)
 	for _, id := range []string{"wang", "li"} {
 		require.NoError(t, db.UserUpsert(context.Background(), identity.User{ID: id, Name: id,
 			Roles: []identity.Role{identity.RoleSales, identity.RoleSalesManager}}, "", "t-"+id))

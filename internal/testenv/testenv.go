@@ -40,6 +40,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/devstack"
 )
@@ -96,6 +97,29 @@ func DatabaseURL(t testing.TB) string {
 		t.Fatalf("testenv: no test database: %v", env.dbErr)
 	}
 	return env.dbURL
+}
+
+// OpenDB opens the package's database (DatabaseURL) for the test; it is
+// closed when the test ends.
+func OpenDB(tb testing.TB) *database.DB {
+	tb.Helper()
+	db, err := database.Open(context.Background(), DatabaseURL(tb))
+	if err != nil {
+		tb.Fatalf("testenv: open the test database: %v", err)
+	}
+	tb.Cleanup(db.Close)
+	return db
+}
+
+// AuditChain is the chain the package's tests sign its database's audit
+// trail with: one key for all of them, so the trail they share verifies.
+func AuditChain(tb testing.TB) audit.Chain {
+	tb.Helper()
+	chain, err := audit.NewChain([]byte("the test database's audit key"))
+	if err != nil {
+		tb.Fatalf("testenv: audit chain: %v", err)
+	}
+	return chain
 }
 
 // EmptyDatabaseURL returns the URL of a database of the test's own, on the
