@@ -178,7 +178,7 @@ func (s *Sim) billQuery(w http.ResponseWriter, r *http.Request, body []byte) {
 
 // scan returns up to limit matching rows after skipping start of them,
 // projected on fields; bad names a field the form does not have.
-func (s *Sim) scan(src *source, c cond, start, limit int, fields []string) ([][]any, string) {
+func (s *Sim) scan(src *source, c simulation.Expr, start, limit int, fields []string) ([][]any, string) {
 	keyStart, xFrom := 0, 0
 	if kb, ok := lowerBound(c, src.key); ok {
 		if i, ok := src.keyIndex(kb); ok && i < src.n {
@@ -202,7 +202,7 @@ func (s *Sim) scan(src *source, c cond, start, limit int, fields []string) ([][]
 		if r == nil {
 			return true
 		}
-		if c != nil && !c.eval(r) {
+		if c != nil && !c.Eval(r) {
 			return true
 		}
 		if skipped < start {
