@@ -14,6 +14,7 @@
 package erpsim
 
 import (
+	"cmp"
 	crand "crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -133,26 +134,13 @@ func New(o Options) *Sim {
 	if o.PageSize > 5000 {
 		o.PageSize = 5000
 	}
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	def(&o.Username, "L2C_COMM")
-	def(&o.Password, "sim-secret")
-	def(&o.ClientID, "l2c")
-	def(&o.ClientSecret, "sim-secret")
-	def(&o.MinDiscountField, DefaultMinDiscountField)
-	def(&o.CreditLimitField, DefaultCreditLimitField)
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Log == nil {
-		o.Log = slog.Default()
-	}
-	if o.Epoch.IsZero() {
-		o.Epoch = o.Now()
-	}
+	o.Username = cmp.Or(o.Username, "L2C_COMM")
+	o.Password = cmp.Or(o.Password, "sim-secret")
+	o.ClientID = cmp.Or(o.ClientID, "l2c")
+	o.ClientSecret = cmp.Or(o.ClientSecret, "sim-secret")
+	o.MinDiscountField = cmp.Or(o.MinDiscountField, DefaultMinDiscountField)
+	o.CreditLimitField = cmp.Or(o.CreditLimitField, DefaultCreditLimitField)
+	simulation.Clock(&o.Now, &o.Epoch, &o.Log)
 	s := &Sim{dice: simulation.NewDice(o.Seed, 0xfa17), opts: o, epoch: o.Epoch.UTC().Truncate(time.Second), log: o.Log, faults: o.Faults,
 		custChanged: map[int]changeRec{}, custOverride: map[int]*customer{}, invOverride: map[int]*invoice{}, custExplicit: map[string]*customer{},
 		invChanged: map[int]changeRec{}, invExplicit: map[string]*invoice{},

@@ -16,6 +16,7 @@ package sap
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"encoding/json"
@@ -126,15 +127,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.TokenURL != "" && (cfg.ClientID == "" || cfg.ClientSecret == "") {
 		return nil, errors.New("SAP OAuth: the token URL needs a client ID and secret")
 	}
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	def(&cfg.SalesOrganization, "1010")
-	def(&cfg.DistributionChannel, "10")
-	def(&cfg.Division, "00")
-	def(&cfg.SalesOrderType, "OR")
+	cfg.SalesOrganization = cmp.Or(cfg.SalesOrganization, "1010")
+	cfg.DistributionChannel = cmp.Or(cfg.DistributionChannel, "10")
+	cfg.Division = cmp.Or(cfg.Division, "00")
+	cfg.SalesOrderType = cmp.Or(cfg.SalesOrderType, "OR")
 	if cfg.TimeZone == nil {
 		cfg.TimeZone = time.UTC
 	}

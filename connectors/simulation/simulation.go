@@ -9,6 +9,7 @@ package simulation
 import (
 	"cmp"
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -17,6 +18,21 @@ import (
 	"sync/atomic"
 	"time"
 )
+
+// Clock fills in what a simulator's options leave unset of its time and
+// its log: the clock (time.Now), the epoch its generated data is stamped
+// before (the clock's now) and the logger (slog's default).
+func Clock(now *func() time.Time, epoch *time.Time, log **slog.Logger) {
+	if *now == nil {
+		*now = time.Now
+	}
+	if *log == nil {
+		*log = slog.Default()
+	}
+	if epoch.IsZero() {
+		*epoch = (*now)()
+	}
+}
 
 // Mix is SplitMix64: a fast, well-spread hash for deterministic generation.
 func Mix(x uint64) uint64 {

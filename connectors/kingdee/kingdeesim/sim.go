@@ -10,6 +10,7 @@
 package kingdeesim
 
 import (
+	"cmp"
 	crand "crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -87,26 +88,13 @@ type Sim struct {
 
 // New returns a simulator.
 func New(o Options) *Sim {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	def(&o.AcctID, "L2C_DC")
-	def(&o.Username, "l2c_api")
-	def(&o.Password, "sim-secret")
-	def(&o.MinDiscountField, DefaultMinDiscountField)
-	def(&o.CreditLimitField, DefaultCreditLimitField)
-	def(&o.KeyField, "F_L2C_Key")
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Log == nil {
-		o.Log = slog.Default()
-	}
-	if o.Epoch.IsZero() {
-		o.Epoch = o.Now()
-	}
+	o.AcctID = cmp.Or(o.AcctID, "L2C_DC")
+	o.Username = cmp.Or(o.Username, "l2c_api")
+	o.Password = cmp.Or(o.Password, "sim-secret")
+	o.MinDiscountField = cmp.Or(o.MinDiscountField, DefaultMinDiscountField)
+	o.CreditLimitField = cmp.Or(o.CreditLimitField, DefaultCreditLimitField)
+	o.KeyField = cmp.Or(o.KeyField, "F_L2C_Key")
+	simulation.Clock(&o.Now, &o.Epoch, &o.Log)
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		loc = time.FixedZone("CST", 8*3600)
