@@ -60,21 +60,16 @@ type stack struct {
 	erp *sap.Client // the ERP simulator, as the worker reaches it
 }
 
-var (
-	once   sync.Once
-	shared *stack
-)
+var shared testenv.Shared[stack]
 
 // setup gives every test the same running l2c: API, worker, PostgreSQL and
 // Temporal, all real. Tests keep out of each other's way by using their own deals.
 func setup(t testing.TB) *stack {
-	once.Do(func() {
+	s := *shared.Get(t, func() *stack {
 		ctx := context.Background()
 		db, err := database.Open(ctx, testenv.DatabaseURL(t))
 		require.NoError(t, err)
-		for _, u := range staff {
-			require.NoError(t, db.UserUpsert(ctx, u, "", "tok-"+u.ID))
-		}
+		testenv.AddUsers(t, db, staff...)
 		for u, m := range managers {
 			var user identity.User
 			for _, s := range staff {
@@ -105,10 +100,8 @@ func setup(t testing.TB) *stack {
 		srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: shanghai, Log: log, Audit: chain,
 			Limits: api.NewLimits(1e6, 1e6), // the tests' own pace; TestRateLimits checks the limits
 			Orders: erp}))                   // order numbers are checked against the simulator
-		shared = &stack{url: srv.URL, tc: tc, db: db, erp: erp}
+		return &stack{url: srv.URL, tc: tc, db: db, erp: erp}
 	})
-	require.NotNil(t, shared, "setup failed in an earlier test")
-	s := *shared
 	s.t = t
 	return &s
 }

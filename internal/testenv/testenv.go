@@ -43,6 +43,7 @@ import (
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/devstack"
+	"github.com/l2c/l2c/internal/identity"
 )
 
 // Generous bounds: `go test ./...` runs several packages at once on small CI
@@ -120,6 +121,34 @@ func AuditChain(tb testing.TB) audit.Chain {
 		tb.Fatalf("testenv: audit chain: %v", err)
 	}
 	return chain
+}
+
+// Shared is a fixture all of a package's tests share (a running stack, a
+// seeded database): the first test that asks builds it, and a failure there
+// fails that test and every later one that asks.
+type Shared[T any] struct {
+	once sync.Once
+	v    *T
+}
+
+// Get returns the fixture, building it with build on the first call.
+func (s *Shared[T]) Get(tb testing.TB, build func() *T) *T {
+	tb.Helper()
+	s.once.Do(func() { s.v = build() })
+	if s.v == nil {
+		tb.Fatal("testenv: the shared setup failed in an earlier test")
+	}
+	return s.v
+}
+
+// AddUsers writes users to db, each with the API token "tok-<id>".
+func AddUsers(tb testing.TB, db *database.DB, users ...identity.User) {
+	tb.Helper()
+	for _, u := range users {
+		if err := db.UserUpsert(context.Background(), u, "", "tok-"+u.ID); err != nil {
+			tb.Fatalf("testenv: user %s: %v", u.ID, err)
+		}
+	}
 }
 
 // EmptyDatabaseURL returns the URL of a database of the test's own, on the
