@@ -122,11 +122,7 @@ func (at *approvalTest) decide(delay time.Duration, who string, approve bool, no
 
 // status records the case as the status query shows it, delay after the start.
 func (at *approvalTest) status(delay time.Duration, got *approval.Case) {
-	at.env.RegisterDelayedCallback(func() {
-		v, err := at.env.QueryWorkflow(ApprovalStatusQuery)
-		require.NoError(at.t, err)
-		require.NoError(at.t, v.Get(got))
-	}, delay)
+	queryAt(at.t, at.env, delay, ApprovalStatusQuery, got)
 }
 
 // run runs the case to its end and returns it, as the workflow's result.

@@ -115,10 +115,15 @@ func (dt *dealTest) toOrder(contractNo, amt string, due deal.Date, errs []error)
 
 // status asks the workflow for the deal, delay after the start.
 func (dt *dealTest) status(delay time.Duration, got *deal.Deal) {
-	dt.env.RegisterDelayedCallback(func() {
-		v, err := dt.env.QueryWorkflow(DealStatusQuery)
-		require.NoError(dt.t, err)
-		require.NoError(dt.t, v.Get(got))
+	queryAt(dt.t, dt.env, delay, DealStatusQuery, got)
+}
+
+// queryAt runs query delay after the workflow's start and puts its answer in got.
+func queryAt(t *testing.T, env *testsuite.TestWorkflowEnvironment, delay time.Duration, query string, got any) {
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(query)
+		require.NoError(t, err)
+		require.NoError(t, v.Get(got))
 	}, delay)
 }
 
