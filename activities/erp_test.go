@@ -108,7 +108,13 @@ func (e *syncEnv) sync(entity, id string, in workflows.SyncInput) workflows.Sync
 	run, err := e.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: workflows.SyncWorkflowID(entity, id),
 		TaskQueue: workflows.TaskQueue}, workflows.SyncWorkflow, in)
 	require.NoError(e.t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	return e.wait(run, 60*time.Second)
+}
+
+// wait waits up to timeout for the sync run to end and returns its outcome.
+func (e *syncEnv) wait(run client.WorkflowRun, timeout time.Duration) workflows.SyncStatus {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var st workflows.SyncStatus
 	require.NoError(e.t, run.Get(ctx, &st))
@@ -229,10 +235,7 @@ func TestCrashMidSyncResumesWithoutLossOrDuplicates(t *testing.T) {
 	require.Less(t, before, int64(3003))
 
 	e.startWorker() // another worker picks the run up
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var st workflows.SyncStatus
-	require.NoError(t, run.Get(ctx, &st))
+	st := e.wait(run, 60*time.Second)
 	require.Equal(t, "succeeded", st.Status)
 	require.Equal(t, int64(3003), e.requireInStep("customers"))
 	// Resumed after the last page written: at most the page in flight is read twice.
