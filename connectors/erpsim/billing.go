@@ -72,20 +72,16 @@ func writeBillingDocument(j *jbuf, base string, v *invoice, q query) {
 	}
 	j.dateOffset("LastChangeDateTime", v.changed)
 	if q.expand["to_Item"] {
-		j.key("to_Item")
-		j.open()
-		j.key("results")
-		j.openArr()
-		j.elem()
-		j.open()
-		j.meta(base+"A_BillingDocumentItem(BillingDocument='"+v.number+"',BillingDocumentItem='10')",
-			"API_BILLING_DOCUMENT_SRV.A_BillingDocumentItemType", "")
-		j.str("BillingDocument", v.number)
-		j.str("BillingDocumentItem", "10")
-		j.str("SalesDocument", v.salesOrder)
-		j.close()
-		j.closeArr()
-		j.close()
+		j.results("to_Item", func() {
+			j.elem()
+			j.open()
+			j.meta(base+"A_BillingDocumentItem(BillingDocument='"+v.number+"',BillingDocumentItem='10')",
+				"API_BILLING_DOCUMENT_SRV.A_BillingDocumentItemType", "")
+			j.str("BillingDocument", v.number)
+			j.str("BillingDocumentItem", "10")
+			j.str("SalesDocument", v.salesOrder)
+			j.close()
+		})
 	} else {
 		j.deferred("to_Item", uri+"/to_Item")
 	}

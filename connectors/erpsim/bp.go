@@ -143,62 +143,50 @@ func (s *Sim) writeBP(j *jbuf, base string, c *customer, q query) {
 		j.str("LastChangeTime", sap.FormatTime(timeOfDay(c.changed)))
 	}
 	if q.expand["to_BusinessPartnerAddress"] {
-		j.key("to_BusinessPartnerAddress")
-		j.open()
-		j.key("results")
-		j.openArr()
-		j.elem()
-		auri := base + "A_BusinessPartnerAddress(BusinessPartner='" + c.bp + "',AddressID='" + c.bp[max(0, len(c.bp)-6):] + "')"
-		j.open()
-		j.meta(auri, "API_BUSINESS_PARTNER.A_BusinessPartnerAddressType", "")
-		j.str("BusinessPartner", c.bp)
-		j.str("AddressID", c.bp[max(0, len(c.bp)-6):])
-		j.str("StreetName", c.street)
-		j.str("HouseNumber", c.house)
-		j.str("CityName", c.city)
-		j.str("PostalCode", c.postal)
-		j.str("Country", c.country)
-		if q.expand["to_BusinessPartnerAddress/to_PhoneNumber"] {
-			j.key("to_PhoneNumber")
+		j.results("to_BusinessPartnerAddress", func() {
+			j.elem()
+			auri := base + "A_BusinessPartnerAddress(BusinessPartner='" + c.bp + "',AddressID='" + c.bp[max(0, len(c.bp)-6):] + "')"
 			j.open()
-			j.key("results")
-			j.openArr()
-			if c.phone != "" {
-				j.elem()
-				j.open()
-				j.meta(base+"A_AddressPhoneNumber(AddressID='"+c.bp[max(0, len(c.bp)-6):]+"',Person='',OrdinalNumber='1')",
-					"API_BUSINESS_PARTNER.A_AddressPhoneNumberType", "")
-				j.str("PhoneNumber", c.phone)
-				j.boolean("IsDefaultPhoneNumber", true)
-				j.close()
+			j.meta(auri, "API_BUSINESS_PARTNER.A_BusinessPartnerAddressType", "")
+			j.str("BusinessPartner", c.bp)
+			j.str("AddressID", c.bp[max(0, len(c.bp)-6):])
+			j.str("StreetName", c.street)
+			j.str("HouseNumber", c.house)
+			j.str("CityName", c.city)
+			j.str("PostalCode", c.postal)
+			j.str("Country", c.country)
+			if q.expand["to_BusinessPartnerAddress/to_PhoneNumber"] {
+				j.results("to_PhoneNumber", func() {
+					if c.phone != "" {
+						j.elem()
+						j.open()
+						j.meta(base+"A_AddressPhoneNumber(AddressID='"+c.bp[max(0, len(c.bp)-6):]+"',Person='',OrdinalNumber='1')",
+							"API_BUSINESS_PARTNER.A_AddressPhoneNumberType", "")
+						j.str("PhoneNumber", c.phone)
+						j.boolean("IsDefaultPhoneNumber", true)
+						j.close()
+					}
+				})
+			} else {
+				j.deferred("to_PhoneNumber", auri+"/to_PhoneNumber")
 			}
-			j.closeArr()
 			j.close()
-		} else {
-			j.deferred("to_PhoneNumber", auri+"/to_PhoneNumber")
-		}
-		j.close()
-		j.closeArr()
-		j.close()
+		})
 	} else {
 		j.deferred("to_BusinessPartnerAddress", uri+"/to_BusinessPartnerAddress")
 	}
 	if q.expand["to_BusinessPartnerTax"] {
-		j.key("to_BusinessPartnerTax")
-		j.open()
-		j.key("results")
-		j.openArr()
-		if c.taxNo != "" {
-			j.elem()
-			j.open()
-			j.meta(base+"A_BusinessPartnerTaxNumber(BusinessPartner='"+c.bp+"',BPTaxType='"+c.taxType+"')",
-				"API_BUSINESS_PARTNER.A_BusinessPartnerTaxNumberType", "")
-			j.str("BPTaxType", c.taxType)
-			j.str("BPTaxNumber", c.taxNo)
-			j.close()
-		}
-		j.closeArr()
-		j.close()
+		j.results("to_BusinessPartnerTax", func() {
+			if c.taxNo != "" {
+				j.elem()
+				j.open()
+				j.meta(base+"A_BusinessPartnerTaxNumber(BusinessPartner='"+c.bp+"',BPTaxType='"+c.taxType+"')",
+					"API_BUSINESS_PARTNER.A_BusinessPartnerTaxNumberType", "")
+				j.str("BPTaxType", c.taxType)
+				j.str("BPTaxNumber", c.taxNo)
+				j.close()
+			}
+		})
 	} else {
 		j.deferred("to_BusinessPartnerTax", uri+"/to_BusinessPartnerTax")
 	}
@@ -211,14 +199,10 @@ func (s *Sim) writeBP(j *jbuf, base string, c *customer, q query) {
 		j.str("OrderIsBlockedForCustomer", "")
 		j.boolean("DeletionIndicator", false)
 		if q.expand["to_Customer/to_CustomerSalesArea"] {
-			j.key("to_CustomerSalesArea")
-			j.open()
-			j.key("results")
-			j.openArr()
-			j.elem()
-			s.writeSalesArea(j, base, c)
-			j.closeArr()
-			j.close()
+			j.results("to_CustomerSalesArea", func() {
+				j.elem()
+				s.writeSalesArea(j, base, c)
+			})
 		} else {
 			j.deferred("to_CustomerSalesArea", curi+"/to_CustomerSalesArea")
 		}
