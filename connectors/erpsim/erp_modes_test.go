@@ -97,6 +97,15 @@ func erpClient(t *testing.T, base string, pageSize int) *sap.Client {
 	return c
 }
 
+// requireReadOnce checks that want customers were read, each once.
+func requireReadOnce(t *testing.T, seen map[string]int, want int) {
+	t.Helper()
+	require.Len(t, seen, want)
+	for code, n := range seen {
+		require.Equal(t, 1, n, "customer %s read %d times", code, n)
+	}
+}
+
 // erpReadPages reads every page and returns their sizes and the codes read.
 func erpReadPages(t *testing.T, c *sap.Client, since time.Time) ([]int, map[string]int) {
 	t.Helper()
@@ -128,10 +137,7 @@ func TestERPServerWithoutPagingIsReadInBoundedPages(t *testing.T) {
 		Now: func() time.Time { return now }})
 	c := erpClient(t, base, 400)
 	sizes, seen := erpReadPages(t, c, time.Time{})
-	require.Len(t, seen, 2503)
-	for code, n := range seen {
-		require.Equal(t, 1, n, "customer %s read %d times", code, n)
-	}
+	requireReadOnce(t, seen, 2503)
 	for _, n := range sizes {
 		require.LessOrEqual(t, n, 400, "one answer held %d rows (pages %v)", n, sizes)
 	}
@@ -154,10 +160,7 @@ func TestERPServerPagesSmallerThanClientPages(t *testing.T) {
 	_, _, base := erpStart(t, erpsim.Options{Customers: 2500, Seed: 9, PageSize: 300})
 	c := erpClient(t, base, 1000)
 	sizes, seen := erpReadPages(t, c, time.Time{})
-	require.Len(t, seen, 2503)
-	for code, n := range seen {
-		require.Equal(t, 1, n, "customer %s read %d times", code, n)
-	}
+	requireReadOnce(t, seen, 2503)
 	for _, n := range sizes {
 		require.LessOrEqual(t, n, 300)
 	}
