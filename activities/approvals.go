@@ -15,6 +15,7 @@ import (
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
 )
 
 // ErrTypeNoApprover marks a stage whose approvers resolve to nobody: retrying
@@ -258,13 +259,11 @@ const ErrTypeRuleEditor = "RuleEditor"
 
 // SaveCase writes the case's state, its notices and its audit entries in one transaction.
 func (a *Approvals) SaveCase(ctx context.Context, in SaveCaseInput) error {
-	notes := make([]database.Notification, len(in.Notices))
+	notices := make([]deal.Notice, len(in.Notices))
 	for i, n := range in.Notices {
-		notes[i] = database.Notification{
-			DedupeKey: fmt.Sprintf("approval/%s/%d/%s", in.Case.ID, in.Case.Version, n.Recipient),
-			Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DealID: in.Case.DealID,
-		}
+		notices[i] = deal.Notice(n) // the same notice, told of a case
 	}
+	notes := notifications(fmt.Sprintf("approval/%s/%d", in.Case.ID, in.Case.Version), in.Case.DealID, notices)
 	var bar *database.RuleEditorBar
 	entries := make([]audit.Entry, len(in.Audit))
 	for i, r := range in.Audit {

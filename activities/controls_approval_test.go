@@ -23,12 +23,9 @@ import (
 // appends it twice nor fails; the trail verifies.
 func TestApprSaveCaseAuditsOnce(t *testing.T) {
 	ctx := context.Background()
-	db, err := database.Open(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
+	db := testenv.OpenDB(t)
 	require.NoError(t, db.UserUpsert(ctx, identity.User{ID: "appr-req", Name: "R", Roles: []identity.Role{identity.RoleSales}}, "", ""))
-	chain, err := audit.NewChain([]byte("the activities tests' audit key"))
-	require.NoError(t, err)
+	chain := testenv.AuditChain(t)
 	a := &activities.Approvals{DB: db, Audit: chain}
 
 	at := time.Now().UTC().Truncate(time.Microsecond)
@@ -67,14 +64,11 @@ func TestApprSaveCaseAuditsOnce(t *testing.T) {
 // check key (a retried activity) appends nothing; the trail verifies.
 func TestApprERPRecordRefusedOnce(t *testing.T) {
 	ctx := context.Background()
-	db, err := database.Open(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
-	chain, err := audit.NewChain([]byte("the activities tests' audit key"))
-	require.NoError(t, err)
+	db := testenv.OpenDB(t)
+	chain := testenv.AuditChain(t)
 	a := &activities.Deals{DB: db, Audit: chain}
 	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
-	_, err = db.InvoicesUpsert(ctx, []database.ERPInvoice{{Number: "INV-APPR-C1", CustomerCode: "C1", Amount: 10000,
+	_, err := db.InvoicesUpsert(ctx, []database.ERPInvoice{{Number: "INV-APPR-C1", CustomerCode: "C1", Amount: 10000,
 		Currency: "CNY", IssuedOn: day, DueOn: day.AddDate(0, 1, 0), ERPChangedAt: time.Now()}}, nil)
 	require.NoError(t, err)
 

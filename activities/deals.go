@@ -43,16 +43,21 @@ type SaveDealInput struct {
 	Action *deal.Action `json:",omitempty"`
 }
 
+// notifications are the notices a save queues, keyed by key (the saved
+// version) and recipient: a retried save queues none twice.
+func notifications(key, dealID string, notices []deal.Notice) []database.Notification {
+	notes := make([]database.Notification, len(notices))
+	for i, n := range notices {
+		notes[i] = database.Notification{DedupeKey: key + "/" + n.Recipient,
+			Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DealID: dealID}
+	}
+	return notes
+}
+
 // SaveDeal writes the deal's new state, its history entry and the notices to
 // send, all or nothing. Replaying it with the same input changes nothing more.
 func (a *Deals) SaveDeal(ctx context.Context, in SaveDealInput) error {
-	notes := make([]database.Notification, len(in.Notices))
-	for i, n := range in.Notices {
-		notes[i] = database.Notification{
-			DedupeKey: fmt.Sprintf("deal/%s/%d/%s", in.Deal.ID, in.Entry.Seq, n.Recipient),
-			Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DealID: in.Deal.ID,
-		}
-	}
+	notes := notifications(fmt.Sprintf("deal/%s/%d", in.Deal.ID, in.Entry.Seq), in.Deal.ID, in.Notices)
 	added, err := a.DB.DealSaveAudited(ctx, in.Deal, in.Entry, notes, a.Audit, auditEntry(in))
 	if err != nil {
 		return nonRetryableIfRejected(err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/connectors/erpsim"
+	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -27,10 +27,7 @@ import (
 //	delta_sync_10k_s           a delta of 10,000 changed customers among 1,000,000
 //	resync_rows_changed        rows changed by running the same delta again (0)
 func BenchmarkERPSync(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("L2C_BENCH_ROWS")); err == nil && v > 0 {
-		n = v // a quicker look while working on the sync
-	}
+	n := testenv.BenchRows(1_000_000)
 	for range b.N {
 		benchSync(b, n)
 	}

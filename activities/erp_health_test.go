@@ -122,10 +122,7 @@ func TestERPCountsSurviveWorkerKills(t *testing.T) {
 		e.worker.Stop()
 		e.startWorker()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	var st workflows.SyncStatus
-	require.NoError(t, run.Get(ctx, &st))
+	st := e.wait(run, 90*time.Second)
 	require.Equal(t, "succeeded", st.Status)
 	require.Equal(t, int64(3003), e.requireInStep("customers"))
 	r, err := e.db.SyncRunGet(context.Background(), id)

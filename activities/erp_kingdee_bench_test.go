@@ -3,8 +3,6 @@ package activities_test
 import (
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/kingdee/kingdeesim"
+	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -21,10 +20,7 @@ import (
 //
 //	kingdee_sync_rows_per_s  full customer sync throughput
 func BenchmarkERPSyncKingdee(b *testing.B) {
-	n := 500_000
-	if v, err := strconv.Atoi(os.Getenv("L2C_BENCH_ROWS")); err == nil && v > 0 {
-		n = v
-	}
+	n := testenv.BenchRows(500_000)
 	for range b.N {
 		e := setup(b, erpsim.Options{})
 		e.erp.ChunkBudget = 10 * time.Minute

@@ -17,7 +17,6 @@ import (
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/sap"
-	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/internal/wiring"
 	"github.com/l2c/l2c/workflows"
@@ -32,16 +31,12 @@ import (
 // The simulator runs in this process; the sync in a child (testenv.RunChild),
 // so the figure is the sync's alone.
 func BenchmarkERPSyncNoPaging(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("L2C_BENCH_ROWS")); err == nil && v > 0 {
-		n = v
-	}
-	url := testenv.DatabaseURL(b)
+	n := testenv.BenchRows(1_000_000)
 	sim := erpsim.New(erpsim.Options{Customers: n, Seed: 98, NoPaging: true, Log: quiet})
 	srv := httptest.NewServer(sim.Handler())
 	defer srv.Close()
 	for range b.N {
-		res := testenv.RunChild(b, "TestERPNoPagingChild", "L2C_BENCH_ERP_URL="+srv.URL, "L2C_BENCH_DATABASE_URL="+url)
+		res := testenv.RunChild(b, "TestERPNoPagingChild", "L2C_BENCH_ERP_URL="+srv.URL)
 		if res["inserted"] != strconv.Itoa(n+3) {
 			b.Fatalf("the sync did not take every row: %v", res)
 		}
@@ -52,14 +47,12 @@ func BenchmarkERPSyncNoPaging(b *testing.B) {
 
 // TestERPNoPagingChild is the child of BenchmarkERPSyncNoPaging; run alone it skips.
 func TestERPNoPagingChild(t *testing.T) {
-	erpURL, dbURL := os.Getenv("L2C_BENCH_ERP_URL"), os.Getenv("L2C_BENCH_DATABASE_URL")
-	if erpURL == "" || dbURL == "" {
+	db, dbURL := testenv.ChildDatabase(t)
+	erpURL := os.Getenv("L2C_BENCH_ERP_URL")
+	if erpURL == "" || db == nil {
 		t.Skip("the child of BenchmarkERPSyncNoPaging")
 	}
 	ctx := context.Background()
-	db, err := database.Open(ctx, dbURL)
-	require.NoError(t, err)
-	defer db.Close()
 	raw, err := pgx.Connect(ctx, dbURL)
 	require.NoError(t, err)
 	_, err = raw.Exec(ctx, `TRUNCATE sync_rejects, sync_runs, sync_checkpoints; DELETE FROM customers WHERE source = 'erp';

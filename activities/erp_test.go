@@ -26,6 +26,7 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/connectors"
+	"github.com/l2c/l2c/connectors/connectorstest"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/exchange"
 	"github.com/l2c/l2c/connectors/sap"
@@ -108,7 +109,13 @@ func (e *syncEnv) sync(entity, id string, in workflows.SyncInput) workflows.Sync
 	run, err := e.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: workflows.SyncWorkflowID(entity, id),
 		TaskQueue: workflows.TaskQueue}, workflows.SyncWorkflow, in)
 	require.NoError(e.t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	return e.wait(run, 60*time.Second)
+}
+
+// wait waits up to timeout for the sync run to end and returns its outcome.
+func (e *syncEnv) wait(run client.WorkflowRun, timeout time.Duration) workflows.SyncStatus {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var st workflows.SyncStatus
 	require.NoError(e.t, run.Get(ctx, &st))
@@ -121,42 +128,27 @@ func (e *syncEnv) truth(entity string) (int64, string) {
 	e.t.Helper()
 	var lines []string
 	key := func(l string) string { k, _, _ := strings.Cut(l, "|"); return k }
-	ctx := context.Background()
-	cursor := ""
-	for {
-		var next string
-		switch entity {
-		case "customers":
-			p, err := e.clean.CustomersChanged(ctx, time.Time{}, cursor)
-			require.NoError(e.t, err)
-			for _, c := range p.Rows {
-				lines = append(lines, strings.Join([]string{c.Code, c.Name, c.TaxID, c.Address, c.Phone, c.PaymentTerms,
-					optInt(c.MinDiscountBP), optInt(c.CreditLimit), c.Currency, fmt.Sprint(c.Blocked),
-					fmt.Sprint(c.ChangedAt.Unix()), c.ETag}, "|"))
-			}
-			next = p.Next
-		case "invoices":
-			p, err := e.clean.InvoicesChanged(ctx, time.Time{}, cursor)
-			require.NoError(e.t, err)
-			for _, v := range p.Rows {
-				lines = append(lines, strings.Join([]string{v.Number, v.Customer, v.SalesOrder, fmt.Sprint(v.Amount),
-					v.Currency, v.IssuedOn.Format(time.DateOnly), v.DueOn.Format(time.DateOnly), fmt.Sprint(v.Cancelled),
-					fmt.Sprint(v.ChangedAt.Unix())}, "|"))
-			}
-			next = p.Next
-		case "payments":
-			p, err := e.clean.PaymentsChanged(ctx, time.Time{}, cursor)
-			require.NoError(e.t, err)
-			for _, v := range p.Rows {
-				lines = append(lines, strings.Join([]string{v.Reference, v.InvoiceNo, v.Customer, fmt.Sprint(v.Amount),
-					v.Currency, v.ReceivedOn.Format(time.DateOnly)}, "|"))
-			}
-			next = p.Next
+	switch entity {
+	case "customers":
+		rows, _, _ := connectorstest.ReadAll(e.t, e.clean.CustomersChanged, time.Time{})
+		for _, c := range rows {
+			lines = append(lines, strings.Join([]string{c.Code, c.Name, c.TaxID, c.Address, c.Phone, c.PaymentTerms,
+				optInt(c.MinDiscountBP), optInt(c.CreditLimit), c.Currency, fmt.Sprint(c.Blocked),
+				fmt.Sprint(c.ChangedAt.Unix()), c.ETag}, "|"))
 		}
-		if next == "" {
-			break
+	case "invoices":
+		rows, _, _ := connectorstest.ReadAll(e.t, e.clean.InvoicesChanged, time.Time{})
+		for _, v := range rows {
+			lines = append(lines, strings.Join([]string{v.Number, v.Customer, v.SalesOrder, fmt.Sprint(v.Amount),
+				v.Currency, v.IssuedOn.Format(time.DateOnly), v.DueOn.Format(time.DateOnly), fmt.Sprint(v.Cancelled),
+				fmt.Sprint(v.ChangedAt.Unix())}, "|"))
 		}
-		cursor = next
+	case "payments":
+		rows, _, _ := connectorstest.ReadAll(e.t, e.clean.PaymentsChanged, time.Time{})
+		for _, v := range rows {
+			lines = append(lines, strings.Join([]string{v.Reference, v.InvoiceNo, v.Customer, fmt.Sprint(v.Amount),
+				v.Currency, v.ReceivedOn.Format(time.DateOnly)}, "|"))
+		}
 	}
 	slices.SortFunc(lines, func(a, b string) int { return strings.Compare(key(a), key(b)) })
 	sum := md5.Sum([]byte(strings.Join(lines, "\n")))
@@ -229,10 +221,7 @@ func TestCrashMidSyncResumesWithoutLossOrDuplicates(t *testing.T) {
 	require.Less(t, before, int64(3003))
 
 	e.startWorker() // another worker picks the run up
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var st workflows.SyncStatus
-	require.NoError(t, run.Get(ctx, &st))
+	st := e.wait(run, 60*time.Second)
 	require.Equal(t, "succeeded", st.Status)
 	require.Equal(t, int64(3003), e.requireInStep("customers"))
 	// Resumed after the last page written: at most the page in flight is read twice.

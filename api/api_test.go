@@ -24,7 +24,6 @@ import (
 	"github.com/l2c/l2c/api"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/sap"
-	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/testenv"
@@ -62,21 +61,16 @@ type stack struct {
 	sim *erpsim.Sim // the simulator itself, for its faults
 }
 
-var (
-	once   sync.Once
-	shared *stack
-)
+var shared testenv.Shared[stack]
 
 // setup gives every test the same running l2c: API, worker, PostgreSQL and
 // Temporal, all real. Tests keep out of each other's way by using their own deals.
 func setup(t testing.TB) *stack {
-	once.Do(func() {
+	s := *shared.Get(t, func() *stack {
 		ctx := context.Background()
 		db, err := database.Open(ctx, testenv.DatabaseURL(t))
 		require.NoError(t, err)
-		for _, u := range staff {
-			require.NoError(t, db.UserUpsert(ctx, u, "", "tok-"+u.ID))
-		}
+		testenv.AddUsers(t, db, staff...)
 		for u, m := range managers {
 			var user identity.User
 			for _, s := range staff {
@@ -94,8 +88,7 @@ func setup(t testing.TB) *stack {
 		// server can lose a speculative (update) task on that path ("premature
 		// end of stream"). A longer wait keeps tasks on the worker that has them.
 		w := worker.New(tc, workflows.TaskQueue, worker.Options{StickyScheduleToStartTimeout: time.Minute})
-		chain, err := audit.NewChain([]byte("the api tests' audit key"))
-		require.NoError(t, err)
+		chain := testenv.AuditChain(t)
 		// Changes of terms are written to the ERP simulator.
 		simulator := erpsim.New(erpsim.Options{Log: log})
 		sim := httptest.NewServer(simulator.Handler())
@@ -109,10 +102,8 @@ func setup(t testing.TB) *stack {
 		srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: shanghai, Log: log, Audit: chain,
 			Limits: api.NewLimits(1e6, 1e6), // the tests' own pace; TestRateLimits checks the limits
 			Orders: erp}))                   // order numbers are checked against the simulator
-		shared = &stack{url: srv.URL, tc: tc, db: db, erp: erp, sim: simulator}
+		return &stack{url: srv.URL, tc: tc, db: db, erp: erp, sim: simulator}
 	})
-	require.NotNil(t, shared, "setup failed in an earlier test")
-	s := *shared
 	s.t = t
 	return &s
 }
@@ -465,7 +456,7 @@ func TestSecurityHeadersAndRateLimits(t *testing.T) {
 	require.Contains(t, r.header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
 
 	// A router of its own with tight limits: 1 a second, bursts of 4.
-	chain, _ := audit.NewChain([]byte("the api tests' audit key"))
+	chain := testenv.AuditChain(t)
 	limited := httptest.NewServer(api.NewRouter(api.Deps{DB: s.db, Temporal: s.tc, Location: shanghai, Audit: chain,
 		Log: discard(), Limits: api.NewLimits(1, 1)}))
 	defer limited.Close()

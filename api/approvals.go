@@ -504,9 +504,9 @@ func (h approvals) addDelegation(w http.ResponseWriter, r *http.Request) error {
 // delegate (who may hand it back) may; the end and its audit entry commit
 // together. Steps already routed to the delegate stay theirs, on the record.
 func (h approvals) endDelegation(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil || id < 1 {
-		return problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no delegation %q", chi.URLParam(r, "id")))
+	id, err := idParam(r, "delegation")
+	if err != nil {
+		return err
 	}
 	d, err := h.DB.DelegationGet(r.Context(), id)
 	if err != nil {

@@ -113,8 +113,7 @@ func BenchmarkApprovalDecisions(b *testing.B) {
 		{Stage: approval.Stage{Name: "two", Approvers: []string{"user:ba2"}, Rule: approval.RuleAny, SLAHours: 8}},
 		{Stage: approval.Stage{Name: "three", Approvers: []string{"user:ba3"}, Rule: approval.RuleAny, SLAHours: 8}},
 	}}
-	chain, err := audit.NewChain([]byte("the api tests' audit key"))
-	require.NoError(b, err)
+	chain := testenv.AuditChain(b)
 	_, err = s.db.ApprovalRulesSave(ctx, rules, "admin", chain, audit.Entry{At: time.Now(), Actor: "admin",
 		Action: "approval_rules.save", ObjectType: "approval_rules", ObjectID: string(rules.Kind)})
 	require.NoError(b, err)

@@ -15,9 +15,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/l2c/l2c/api"
-	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // One user per role. wang owns "the own deal" and reports to li; liu owns
@@ -158,7 +158,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	require.NoError(t, err)
 	s.open(`{"title":"Own customer's deal","customer":{"code":"` + ownCustomer + `","name":"Own Customer"},"owners":{"delivery":"zhou","payment":"wu"}}`)
 
-	chain, _ := audit.NewChain([]byte("the api tests' audit key"))
+	chain := testenv.AuditChain(t)
 	router := api.NewRouter(api.Deps{DB: s.db, Temporal: s.tc, Location: shanghai, Audit: chain, Log: discard(),
 		Limits: api.NewLimits(1e6, 1e6)}).(chi.Routes)
 	var routes []string

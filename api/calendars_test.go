@@ -13,8 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/api"
-	"github.com/l2c/l2c/internal/audit"
-	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/testenv"
 )
@@ -23,16 +21,13 @@ import (
 // Temporal, so it runs its own router rather than the shared stack.
 func TestCalendarsAPI(t *testing.T) {
 	ctx := context.Background()
-	db, err := database.Open(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
+	db := testenv.OpenDB(t)
 	require.NoError(t, db.UserUpsert(ctx, identity.User{ID: "cal-admin", Name: "Admin",
 		Roles: []identity.Role{identity.RoleAdmin}}, "", "tok-cal-admin"))
 	require.NoError(t, db.UserUpsert(ctx, identity.User{ID: "cal-rep", Name: "Rep",
 		Roles: []identity.Role{identity.RoleSales}}, "", "tok-cal-rep"))
 	// Calendar edits are audited: with the key of the package's one trail.
-	chain, err := audit.NewChain([]byte("the api tests' audit key"))
-	require.NoError(t, err)
+	chain := testenv.AuditChain(t)
 	srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Audit: chain, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	t.Cleanup(srv.Close)
 

@@ -32,13 +32,6 @@ import (
 	"github.com/l2c/l2c/internal/testenv"
 )
 
-// authChain is the shared stack's audit key (see setup).
-func authChain(t *testing.T) audit.Chain {
-	chain, err := audit.NewChain([]byte("the api tests' audit key"))
-	require.NoError(t, err)
-	return chain
-}
-
 // authUser makes a test user of this stream's own, with token "tok-<id>".
 func authUser(t *testing.T, s *stack, id, team, manager string, roles ...identity.Role) {
 	t.Helper()
@@ -63,7 +56,7 @@ func (c *authClock) add(d time.Duration) {
 // test server sees 127.0.0.1 for all of them).
 func authReplica(t *testing.T, s *stack, deps func(*api.Deps)) *httptest.Server {
 	t.Helper()
-	d := api.Deps{DB: s.db, Temporal: s.tc, Location: shanghai, Log: discard(), Audit: authChain(t),
+	d := api.Deps{DB: s.db, Temporal: s.tc, Location: shanghai, Log: discard(), Audit: testenv.AuditChain(t),
 		Limits: api.NewLimits(1e6, 1e6)}
 	if deps != nil {
 		deps(&d)
@@ -455,7 +448,7 @@ func TestAuthAuditVerifyHoldsAgainstCheckpoints(t *testing.T) {
 		require.NoError(t, json.Unmarshal(raw, &out))
 		return out
 	}
-	chain := authChain(t)
+	chain := testenv.AuditChain(t)
 	cp, err := s.db.AuditCheckpoint(ctx, chain, time.Now())
 	require.NoError(t, err)
 	require.NoError(t, audit.AppendCheckpoint(file, cp))

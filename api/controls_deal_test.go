@@ -19,7 +19,6 @@ import (
 
 	"github.com/l2c/l2c/api"
 	"github.com/l2c/l2c/connectors"
-	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/testenv"
@@ -582,7 +581,7 @@ func TestDealControlERPOrderNumberIsChecked(t *testing.T) {
 
 	// The ERP down: 503, nothing changed.
 	down := httptest.NewServer(api.NewRouter(api.Deps{DB: s.db, Temporal: s.tc, Location: shanghai, Log: discard(),
-		Audit: s.dealChain(), Limits: api.NewLimits(1e6, 1e6), Orders: dealOrdersDown{}}))
+		Audit: testenv.AuditChain(s.t), Limits: api.NewLimits(1e6, 1e6), Orders: dealOrdersDown{}}))
 	defer down.Close()
 	req, _ := http.NewRequest("POST", down.URL+"/api/v1/deals/"+id+"/actions", strings.NewReader(order(s.dealERPOrder(mine))))
 	req.Header.Set("Authorization", "Bearer tok-wang")
@@ -604,10 +603,4 @@ func TestDealControlERPOrderNumberIsChecked(t *testing.T) {
 	s.act(id2, "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
 	r = s.act(id2, "wang", 422, order(no))
 	require.Contains(t, r.raw, "another deal")
-}
-
-func (s *stack) dealChain() audit.Chain {
-	chain, err := audit.NewChain([]byte("the api tests' audit key"))
-	require.NoError(s.t, err)
-	return chain
 }

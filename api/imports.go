@@ -291,9 +291,9 @@ func sendWorkbook(w http.ResponseWriter, name string, data []byte) error {
 // for a sales manager or assistant, everyone's for those who see every deal.
 
 func (h imports) find(r *http.Request) (database.ImportJob, error) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	id, err := idParam(r, "import")
 	if err != nil {
-		return database.ImportJob{}, problem(http.StatusNotFound, probNotFound, "no such import")
+		return database.ImportJob{}, err
 	}
 	job, err := h.DB.ImportGetFor(r.Context(), id, viewer(actor(r)))
 	if errors.Is(err, database.ErrNotFound) {

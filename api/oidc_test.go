@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/api"
-	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // identityProvider is a small OpenID Connect provider: discovery, keys, and a
@@ -116,7 +116,7 @@ func TestSingleSignOnWithOIDC(t *testing.T) {
 	s := setup(t)
 	ctx := context.Background()
 	idp := newIdentityProvider(t)
-	chain, _ := audit.NewChain([]byte("the api tests' audit key"))
+	chain := testenv.AuditChain(t)
 	l2c := httptest.NewServer(api.NewRouter(api.Deps{DB: s.db, Temporal: s.tc, Location: shanghai, Audit: chain, Log: discard(),
 		Limits: api.NewLimits(1e6, 1e6), Sessions: api.Sessions{OIDC: &api.OIDC{Issuer: idp.URL, ClientID: "l2c",
 			ClientSecret: "s3cret", RedirectURL: "http://l2c.test/auth/oidc/callback"}}}))

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/l2c/l2c/internal/deal"
 )
 
@@ -31,6 +33,18 @@ func pageParams(r *http.Request, def, max int) (pageQuery, error) {
 		p.Limit = n
 	}
 	return p, nil
+}
+
+// idParam is the route's numeric {id}, parsed the same way for every
+// resource numbered by the database (tokens, sessions, imports, delegations):
+// anything else, a number below 1 included, names nothing, so a 404 "no such
+// <what>".
+func idParam(r *http.Request, what string) (int64, error) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, problem(http.StatusNotFound, probNotFound, "no such "+what)
+	}
+	return id, nil
 }
 
 // afterSeq is the cursor of a list keyed by a sequence number (the audit

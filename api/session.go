@@ -10,7 +10,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -421,9 +420,9 @@ func (d Deps) sessions(w http.ResponseWriter, r *http.Request) error {
 
 // endSession ends one of the caller's sessions; another's is a 404.
 func (d Deps) endSession(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	id, err := idParam(r, "session")
 	if err != nil {
-		return problem(http.StatusNotFound, probNotFound, "no such session")
+		return err
 	}
 	err = d.DB.InTxAudited(r.Context(), d.Audit, func(ctx context.Context) (audit.Entry, error) {
 		if err := d.DB.SessionEnd(ctx, id, actor(r).ID, d.Now()); err != nil {

@@ -113,9 +113,9 @@ func (h tokens) list(w http.ResponseWriter, r *http.Request) error {
 
 // revoke ends a token at once: the caller's own, or anyone's for an admin.
 func (h tokens) revoke(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	id, err := idParam(r, "token")
 	if err != nil {
-		return problem(http.StatusNotFound, probNotFound, "no such token")
+		return err
 	}
 	me := actor(r)
 	err = h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {

@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
@@ -21,6 +22,27 @@ func Backoff(attempt int, lo, hi, retryAfter time.Duration) time.Duration {
 	}
 	d = d/2 + rand.N(d/2+1)
 	return max(d, retryAfter)
+}
+
+// HTTPDefaults fills in what an HTTP connector's configuration leaves unset
+// of how it waits on its ERP, and where it logs: a minute for each exchange,
+// four retries, backoff from 200 ms to 30 s, slog's default logger.
+func HTTPDefaults(timeout *time.Duration, maxRetries *int, minBackoff, maxBackoff *time.Duration, log **slog.Logger) {
+	if *timeout == 0 {
+		*timeout = 60 * time.Second
+	}
+	if *maxRetries == 0 {
+		*maxRetries = 4
+	}
+	if *minBackoff == 0 {
+		*minBackoff = 200 * time.Millisecond
+	}
+	if *maxBackoff == 0 {
+		*maxBackoff = 30 * time.Second
+	}
+	if *log == nil {
+		*log = slog.Default()
+	}
 }
 
 // SessionClient copies base (a new client when nil), bounds each exchange by

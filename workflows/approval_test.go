@@ -46,10 +46,13 @@ type approvalTest struct {
 	saved []activities.SaveCaseInput
 	in    ApprovalInput
 	away  map[string]string // out-of-office: user → delegate
+	// workflow is what run starts: the plain ApprovalWorkflow, or the name a
+	// keyed one was registered under (keyed).
+	workflow any
 }
 
 func newApprovalTest(t *testing.T, facts approval.Facts, subject ...approval.Field) *approvalTest {
-	at := &approvalTest{t: t, env: newEnv(), away: map[string]string{}}
+	at := &approvalTest{t: t, env: newEnv(), away: map[string]string{}, workflow: ApprovalWorkflow}
 	at.env.SetStartTime(start)
 	var a *activities.Approvals
 	at.env.RegisterActivity(a)
@@ -117,8 +120,14 @@ func (at *approvalTest) decide(delay time.Duration, who string, approve bool, no
 	at.send(delay, ApprovalDecideUpdate, DecideInput{Actor: u(who), Approve: approve, Note: note}, out)
 }
 
+// status records the case as the status query shows it, delay after the start.
+func (at *approvalTest) status(delay time.Duration, got *approval.Case) {
+	queryAt(at.t, at.env, delay, ApprovalStatusQuery, got)
+}
+
+// run runs the case to its end and returns it, as the workflow's result.
 func (at *approvalTest) run() approval.Case {
-	at.env.ExecuteWorkflow(ApprovalWorkflow, at.in)
+	at.env.ExecuteWorkflow(at.workflow, at.in)
 	require.True(at.t, at.env.IsWorkflowCompleted())
 	require.NoError(at.t, at.env.GetWorkflowError())
 	var c approval.Case
@@ -186,11 +195,7 @@ func TestReminderThenEscalationClimbsTheOrgChart(t *testing.T) {
 	// gm's stage is entered at 1h: reminder at 7h, escalation to chair at 9h
 	// (the step is handed over), then to owner at 17h.
 	var at10h approval.Case
-	at.env.RegisterDelayedCallback(func() {
-		v, err := at.env.QueryWorkflow(ApprovalStatusQuery)
-		require.NoError(t, err)
-		require.NoError(t, v.Get(&at10h))
-	}, 10*time.Hour)
+	at.status(10*time.Hour, &at10h)
 	at.decide(11*time.Hour, "gm", true, "", &e[1]) // gm no longer holds it
 	at.decide(20*time.Hour, "owner", true, "signed off", &e[2])
 	c := at.run()

@@ -110,6 +110,13 @@ func TestApprTermsChangeIgnoresForgedNews(t *testing.T) {
 }
 
 // apprSendID is approvalTest.send under a given Update ID.
+// keyed makes run start the workflow as a worker with update key key runs
+// it, checking the signature of every update and signal.
+func (at *approvalTest) keyed(key UpdateKey) {
+	at.env.RegisterWorkflowWithOptions((&Workflows{Key: key}).ApprovalWorkflow, workflow.RegisterOptions{Name: "ApprovalWorkflow"})
+	at.workflow = "ApprovalWorkflow"
+}
+
 func (at *approvalTest) apprSendID(delay time.Duration, name, id string, arg any, out *error) {
 	at.env.RegisterDelayedCallback(func() {
 		at.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{OnAccept: func() {},
@@ -124,7 +131,7 @@ func (at *approvalTest) apprSendID(delay time.Duration, name, id string, arg any
 func TestApprKeyedWorkflowRefusesUnsignedUpdates(t *testing.T) {
 	at := newApprovalTest(t, approval.Facts{Amount: 500000})
 	key := UpdateKey("the worker's update key, 32 bytes")
-	at.env.RegisterWorkflowWithOptions((&Workflows{Key: key}).ApprovalWorkflow, workflow.RegisterOptions{Name: "ApprovalWorkflow"})
+	at.keyed(key)
 	const wid = "default-test-workflow-id"
 	in := DecideInput{Actor: u("li"), Approve: true}
 	otherWorkflow, _ := SignUpdate(key, "approval/another", ApprovalDecideUpdate, "u-2", in)
@@ -137,15 +144,11 @@ func TestApprKeyedWorkflowRefusesUnsignedUpdates(t *testing.T) {
 	at.apprSendID(3*time.Hour, ApprovalDecideUpdate, "u-3", otherKey, &errs[2])
 	at.apprSendID(4*time.Hour, ApprovalDecideUpdate, "u-4", otherID, &errs[3])
 	at.apprSendID(5*time.Hour, ApprovalDecideUpdate, "u-5", signed, &errs[4])
-	at.env.ExecuteWorkflow("ApprovalWorkflow", at.in)
-	require.True(t, at.env.IsWorkflowCompleted())
-	require.NoError(t, at.env.GetWorkflowError())
+	c := at.run()
 	for i := range 4 {
 		require.ErrorContains(t, errs[i], "unauthenticated update", "update %d", i)
 	}
 	require.NoError(t, errs[4])
-	var c approval.Case
-	require.NoError(t, at.env.GetWorkflowResult(&c))
 	require.Equal(t, approval.StatusApproved, c.Status)
 	require.Equal(t, "li", c.Steps[len(c.Steps)-1].DecidedBy)
 }
@@ -156,7 +159,7 @@ func TestApprKeyedWorkflowRefusesUnsignedUpdates(t *testing.T) {
 func TestApprReplayedDecisionRefused(t *testing.T) {
 	at := newApprovalTest(t, approval.Facts{Amount: 500000}, approval.Field{Name: "amount", Value: "5000"})
 	key := UpdateKey("the worker's update key, 32 bytes")
-	at.env.RegisterWorkflowWithOptions((&Workflows{Key: key}).ApprovalWorkflow, workflow.RegisterOptions{Name: "ApprovalWorkflow"})
+	at.keyed(key)
 	const wid = "default-test-workflow-id"
 	reject, _ := SignUpdate(key, wid, ApprovalDecideUpdate, "api-1", DecideInput{Actor: u("li"), Approve: false, Note: "too low"})
 	errs := make([]error, 4)
@@ -167,24 +170,16 @@ func TestApprReplayedDecisionRefused(t *testing.T) {
 	at.apprSendID(3*time.Hour, ApprovalDecideUpdate, "replayed", reject, &errs[1])
 	at.apprSendID(4*time.Hour, ApprovalDecideUpdate, "api-1", reject, &errs[2])
 	var during approval.Case
-	at.env.RegisterDelayedCallback(func() {
-		v, err := at.env.QueryWorkflow(ApprovalStatusQuery)
-		require.NoError(t, err)
-		require.NoError(t, v.Get(&during))
-	}, 5*time.Hour)
+	at.status(5*time.Hour, &during)
 	approve, _ := SignUpdate(key, wid, ApprovalDecideUpdate, "api-2", DecideInput{Actor: u("li"), Approve: true})
 	at.apprSendID(6*time.Hour, ApprovalDecideUpdate, "api-2", approve, &errs[3])
-	at.env.ExecuteWorkflow("ApprovalWorkflow", at.in)
-	require.True(t, at.env.IsWorkflowCompleted())
-	require.NoError(t, at.env.GetWorkflowError())
+	c := at.run()
 	require.NoError(t, errs[0])
 	require.ErrorContains(t, errs[1], "unauthenticated update", "the replay under a new ID")
 	require.NoError(t, errs[2], "under its own ID: the first outcome, not a second decision")
 	require.NoError(t, errs[3])
 	require.Equal(t, approval.StatusInReview, during.Status, "round 2 was not rejected by the replay")
 	require.Equal(t, 2, during.Round)
-	var c approval.Case
-	require.NoError(t, at.env.GetWorkflowResult(&c))
 	require.Equal(t, approval.StatusApproved, c.Status)
 	require.Equal(t, 2, c.Round)
 }
@@ -217,7 +212,7 @@ func TestApprSignatureSurvivesTheTrip(t *testing.T) {
 func TestApprForgedResubmissionIgnored(t *testing.T) {
 	at := newApprovalTest(t, approval.Facts{Amount: 500000}, approval.Field{Name: "amount", Value: "5000"})
 	key := UpdateKey("the worker's update key, 32 bytes")
-	at.env.RegisterWorkflowWithOptions((&Workflows{Key: key}).ApprovalWorkflow, workflow.RegisterOptions{Name: "ApprovalWorkflow"})
+	at.keyed(key)
 	const wid = "default-test-workflow-id"
 	sign := func(id string, in any) any { s, _ := SignUpdate(key, wid, ApprovalDecideUpdate, id, in); return s }
 	errs := make([]error, 2)
@@ -225,24 +220,16 @@ func TestApprForgedResubmissionIgnored(t *testing.T) {
 	forged := ResubmitInput{Actor: "wang", Subject: []approval.Field{{Name: "amount", Value: "1"}}}
 	at.env.RegisterDelayedCallback(func() { at.env.SignalWorkflow(ApprovalResubmitSignal, forged) }, 2*time.Hour)
 	var during approval.Case
-	at.env.RegisterDelayedCallback(func() {
-		v, err := at.env.QueryWorkflow(ApprovalStatusQuery)
-		require.NoError(t, err)
-		require.NoError(t, v.Get(&during))
-	}, 3*time.Hour)
+	at.status(3*time.Hour, &during)
 	real := ResubmitInput{Actor: "wang", Subject: []approval.Field{{Name: "amount", Value: "6000"}}, Facts: approval.Facts{Amount: 600000}}
 	signed, _ := SignUpdate(key, wid, ApprovalResubmitSignal, "", real)
 	at.env.RegisterDelayedCallback(func() { at.env.SignalWorkflow(ApprovalResubmitSignal, signed) }, 4*time.Hour)
 	at.apprSendID(5*time.Hour, ApprovalDecideUpdate, "api-2", sign("api-2", DecideInput{Actor: u("he"), Approve: true}), &errs[1])
-	at.env.ExecuteWorkflow("ApprovalWorkflow", at.in)
-	require.True(t, at.env.IsWorkflowCompleted())
-	require.NoError(t, at.env.GetWorkflowError())
+	c := at.run()
 	require.NoError(t, errs[0])
 	require.NoError(t, errs[1])
 	require.Equal(t, approval.StatusReturned, during.Status, "the forged resubmission started nothing")
 	require.Equal(t, 1, during.Round)
-	var c approval.Case
-	require.NoError(t, at.env.GetWorkflowResult(&c))
 	require.Equal(t, approval.StatusApproved, c.Status)
 	require.Equal(t, 2, c.Round)
 	require.Equal(t, "6000", c.Subject[0].Value)
@@ -257,11 +244,7 @@ func TestApprFakeERPPaymentMovesNothing(t *testing.T) {
 		Owners: deal.Owners{Delivery: "zhou", Payment: "wu"}})
 	dt.records.notInERP["FAKE-1"] = true
 	errs := make([]error, 5)
-	dt.at(1*time.Minute, wang, quote, &errs[0])
-	dt.at(2*time.Minute, wang, deal.Action{Name: deal.ActAcceptQuote}, &errs[1])
-	dt.at(3*time.Minute, wang, deal.Action{Name: deal.ActSubmitContract, ContractNo: "HT-9", Amount: amount("500")}, &errs[2])
-	dt.review(4*time.Minute, "contract_review.D-1.1", approval.StatusApproved, "li")
-	dt.at(5*time.Minute, wang, deal.Action{Name: deal.ActPlaceOrder, Kind: deal.OrderStock, DeliveryDue: deal.Date{Year: 2026, Month: 11, Day: 20}}, &errs[3])
+	dt.toOrder("HT-9", "500", deal.Date{Year: 2026, Month: 11, Day: 20}, errs)
 	dt.at(6*time.Minute, zhou, deal.Action{Name: deal.ActRecordShipment, ShipmentNo: "S-1", ShippedOn: deal.Date{Year: 2026, Month: 11, Day: 2}, Final: true}, &errs[4])
 	var before, during deal.Deal
 	dt.status(7*time.Minute, &before)
@@ -292,7 +275,7 @@ func TestApprFakeERPPaymentMovesNothing(t *testing.T) {
 func TestApprReplayedResubmissionIgnored(t *testing.T) {
 	at := newApprovalTest(t, approval.Facts{Amount: 500000}, approval.Field{Name: "amount", Value: "5000"})
 	key := UpdateKey("the worker's update key, 32 bytes")
-	at.env.RegisterWorkflowWithOptions((&Workflows{Key: key}).ApprovalWorkflow, workflow.RegisterOptions{Name: "ApprovalWorkflow"})
+	at.keyed(key)
 	const wid = "default-test-workflow-id"
 	decide := func(delay time.Duration, id string, approve bool, out *error) {
 		in, _ := SignUpdate(key, wid, ApprovalDecideUpdate, id, DecideInput{Actor: u("li"), Approve: approve, Note: id})
@@ -309,23 +292,15 @@ func TestApprReplayedResubmissionIgnored(t *testing.T) {
 	decide(3*time.Hour, "api-2", false, &errs[1])
 	resubmit(4*time.Hour, 2) // read from history and sent again
 	var during approval.Case
-	at.env.RegisterDelayedCallback(func() {
-		v, err := at.env.QueryWorkflow(ApprovalStatusQuery)
-		require.NoError(t, err)
-		require.NoError(t, v.Get(&during))
-	}, 5*time.Hour)
+	at.status(5*time.Hour, &during)
 	resubmit(6*time.Hour, 3)
 	decide(7*time.Hour, "api-3", true, &errs[2])
-	at.env.ExecuteWorkflow("ApprovalWorkflow", at.in)
-	require.True(t, at.env.IsWorkflowCompleted())
-	require.NoError(t, at.env.GetWorkflowError())
+	c := at.run()
 	for i, err := range errs {
 		require.NoError(t, err, "decision %d", i)
 	}
 	require.Equal(t, approval.StatusReturned, during.Status, "the replayed resubmission started nothing")
 	require.Equal(t, 2, during.Round)
-	var c approval.Case
-	require.NoError(t, at.env.GetWorkflowResult(&c))
 	require.Equal(t, approval.StatusApproved, c.Status)
 	require.Equal(t, 3, c.Round)
 	require.Equal(t, "5003", c.Subject[0].Value, "round 3 is the parent's third submission")

@@ -29,13 +29,7 @@ func TestDealWorkflowReplay(t *testing.T) {
 		// then the ERP's own invoice and payments closing the deal
 		"testdata/deal_controls_erp_confirmed.json",
 	} {
-		t.Run(file, func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflow(DealWorkflow)
-			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
-				t.Fatalf("replay %s: %v", file, err)
-			}
-		})
+		replay(t, DealWorkflow, file)
 	}
 }
 
@@ -63,12 +57,19 @@ func TestApprovalWorkflowReplay(t *testing.T) {
 		// the save of the decision, then the approver deciding
 		"testdata/approval_controls_v2_bar_in_save.json",
 	} {
-		t.Run(file, func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflow(ApprovalWorkflow)
-			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
-				t.Fatalf("replay %s: %v", file, err)
-			}
-		})
+		replay(t, ApprovalWorkflow, file)
 	}
+}
+
+// replay replays the recorded history file through today's workflow (each
+// file a subtest of its own, named after it): a change that running
+// workflows would not survive fails here.
+func replay(t *testing.T, workflow any, file string) {
+	t.Run(file, func(t *testing.T) {
+		r := worker.NewWorkflowReplayer()
+		r.RegisterWorkflow(workflow)
+		if err := r.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
+			t.Fatalf("replay %s: %v", file, err)
+		}
+	})
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/activities"
@@ -119,7 +118,5 @@ func TestSyncRejectsUnknownEntity(t *testing.T) {
 // TestSyncWorkflowReplay replays a sync recorded on a dev server (by the
 // activities package's tests with L2C_RECORD_HISTORY=1).
 func TestSyncWorkflowReplay(t *testing.T) {
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflow(SyncWorkflow)
-	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/sync_customers.json"))
+	replay(t, SyncWorkflow, "testdata/sync_customers.json")
 }

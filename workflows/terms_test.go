@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/activities"
@@ -143,7 +142,5 @@ func TestTermsChangedInTheERPMeanwhileAreAConflict(t *testing.T) {
 // TestTermsChangeWorkflowReplay replays a change of terms recorded on a dev
 // server (api tests, L2C_RECORD_HISTORY=1): approved in two stages, written.
 func TestTermsChangeWorkflowReplay(t *testing.T) {
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflow(TermsChangeWorkflow)
-	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/terms_change_written.json"))
+	replay(t, TermsChangeWorkflow, "testdata/terms_change_written.json")
 }

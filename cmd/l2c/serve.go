@@ -17,6 +17,7 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/api"
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/config"
 	"github.com/l2c/l2c/internal/database"
@@ -38,12 +39,7 @@ func sessions(cfg config.Config) api.Sessions {
 // runServe runs the HTTP API until ctx is cancelled, then drains in-flight
 // requests for up to 15 seconds.
 func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	// The key first: without one fit for production nothing starts.
-	chain, err := auditChainFor(cfg, log)
-	if err != nil {
-		return err
-	}
-	db, tc, err := connect(ctx, cfg, log)
+	chain, db, tc, err := connectAudited(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -104,11 +100,7 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 // runWorker runs the Temporal worker until ctx is cancelled.
 func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// The worker's activities append to the audit trail too: same key, same rules.
-	chain, err := auditChainFor(cfg, log)
-	if err != nil {
-		return err
-	}
-	db, tc, err := connect(ctx, cfg, log)
+	chain, db, tc, err := connectAudited(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -179,6 +171,18 @@ func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 	}
 	log.Info("migrations applied", "versions", applied)
 	return nil
+}
+
+// connectAudited is connect for the API and the worker, which both append to
+// the audit trail: the trail's key first, since without one fit for
+// production nothing starts.
+func connectAudited(ctx context.Context, cfg config.Config, log *slog.Logger) (audit.Chain, *database.DB, client.Client, error) {
+	chain, err := auditChainFor(cfg, log)
+	if err != nil {
+		return audit.Chain{}, nil, nil, err
+	}
+	db, tc, err := connect(ctx, cfg, log)
+	return chain, db, tc, err
 }
 
 func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*database.DB, client.Client, error) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/l2c/l2c/connectors/sap"
+	"github.com/l2c/l2c/connectors/simulation"
 )
 
 // API_BILLING_DOCUMENT_SRV (A_BillingDocument with to_Item) and
@@ -33,19 +34,14 @@ func (s *Sim) invoiceTable(stamps map[string]bool, first func(time.Time) int, ke
 		explicit:   func(k string) *invoice { return s.invExplicit[k] },
 		stamps:     stamps,
 		keyProp:    keyProp,
-		genIndex:   genIndexOf("9", 9),
+		genIndex:   simulation.IndexOf("9", 9),
 		sortProp:   keyProp,
 		genKey:     genInvoiceKey,
 	}
 }
 
 // firstInvoiceAt is the first generated invoice stamped at or after b.
-func (s *Sim) firstInvoiceAt(b time.Time) int {
-	if s.invStep == 0 || !b.After(s.genStart) {
-		return 0
-	}
-	return int((b.Sub(s.genStart) + s.invStep - 1) / s.invStep)
-}
+func (s *Sim) firstInvoiceAt(b time.Time) int { return simulation.FirstIndex(b, s.genStart, s.invStep) }
 
 func (s *Sim) getBillingDocuments(c *reqCtx) {
 	t := s.invoiceTable(map[string]bool{"LastChangeDateTime": true, "BillingDocumentDate": true}, s.firstInvoiceAt, "BillingDocument")
@@ -76,20 +72,16 @@ func writeBillingDocument(j *jbuf, base string, v *invoice, q query) {
 	}
 	j.dateOffset("LastChangeDateTime", v.changed)
 	if q.expand["to_Item"] {
-		j.key("to_Item")
-		j.open()
-		j.key("results")
-		j.openArr()
-		j.elem()
-		j.open()
-		j.meta(base+"A_BillingDocumentItem(BillingDocument='"+v.number+"',BillingDocumentItem='10')",
-			"API_BILLING_DOCUMENT_SRV.A_BillingDocumentItemType", "")
-		j.str("BillingDocument", v.number)
-		j.str("BillingDocumentItem", "10")
-		j.str("SalesDocument", v.salesOrder)
-		j.close()
-		j.closeArr()
-		j.close()
+		j.results("to_Item", func() {
+			j.elem()
+			j.open()
+			j.meta(base+"A_BillingDocumentItem(BillingDocument='"+v.number+"',BillingDocumentItem='10')",
+				"API_BILLING_DOCUMENT_SRV.A_BillingDocumentItemType", "")
+			j.str("BillingDocument", v.number)
+			j.str("BillingDocumentItem", "10")
+			j.str("SalesDocument", v.salesOrder)
+			j.close()
+		})
 	} else {
 		j.deferred("to_Item", uri+"/to_Item")
 	}
@@ -131,13 +123,13 @@ func writeReceivable(j *jbuf, base string, v *invoice) {
 func (s *Sim) saveInvoice(v *invoice) {
 	if v.index < 0 {
 		s.invExplicit[v.number] = v
-		s.invKeys = sortedInsertString(s.invKeys, v.number)
+		s.invKeys = simulation.Insert(s.invKeys, v.number)
 		return
 	}
 	s.invOverride[v.index] = v
 	v2 := s.invChanged[v.index].version + 1
 	s.invChanged[v.index] = changeRec{version: v2, at: v.changed}
-	s.invChangedIdx = sortedInsert(s.invChangedIdx, v.index)
+	s.invChangedIdx = simulation.Insert(s.invChangedIdx, v.index)
 }
 
 // ChangeInvoices changes n generated invoices (their LastChangeDateTime moves
@@ -145,23 +137,16 @@ func (s *Sim) saveInvoice(v *invoice) {
 func (s *Sim) ChangeInvoices(n, offset int) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	total := s.opts.Invoices
-	if total == 0 || n <= 0 {
-		return nil
-	}
-	n = min(n, total)
-	step := max(total/n, 1)
 	now := s.now()
-	out := make([]string, 0, n)
-	for k := 0; k < n; k++ {
-		i := (offset + k*step) % total
+	var out []string
+	for _, i := range simulation.Spread(s.opts.Invoices, n, offset) {
 		if ov, ok := s.invOverride[i]; ok {
 			next := *ov
 			next.changed = now
 			s.saveInvoice(&next)
 		} else {
 			s.invChanged[i] = changeRec{version: s.invChanged[i].version + 1, at: now}
-			s.invChangedIdx = sortedInsert(s.invChangedIdx, i)
+			s.invChangedIdx = simulation.Insert(s.invChangedIdx, i)
 		}
 		out = append(out, genInvoiceKey(i))
 	}
@@ -192,8 +177,8 @@ func (s *Sim) AddInvoice(customer, salesOrder string, net int64) string {
 func (s *Sim) billLocked(customer, salesOrder string, net int64, currency string) string {
 	n := s.nextSeq()
 	now := s.now()
-	v := &invoice{index: -1, number: "95" + pad(n, 8), soldTo: customer, salesOrder: salesOrder, terms: "NT30",
-		currency: currency, net: net, tax: net * 13 / 100, billed: day(now), changed: now, accDoc: "91" + pad(n, 8)}
+	v := &invoice{index: -1, number: "95" + simulation.Pad(n, 8), soldTo: customer, salesOrder: salesOrder, terms: "NT30",
+		currency: currency, net: net, tax: net * 13 / 100, billed: day(now), changed: now, accDoc: "91" + simulation.Pad(n, 8)}
 	s.saveInvoice(v)
 	return v.number
 }
@@ -206,7 +191,7 @@ func (s *Sim) Clear(invoiceNo string) (string, error) {
 	var v *invoice
 	if e, ok := s.invExplicit[invoiceNo]; ok {
 		v = e
-	} else if i, ok := genIndexOf("9", 9)(invoiceNo); ok && i < s.opts.Invoices {
+	} else if i, ok := simulation.IndexOf("9", 9)(invoiceNo); ok && i < s.opts.Invoices {
 		v = s.invoiceAt(i)
 	}
 	if v == nil {
@@ -216,7 +201,7 @@ func (s *Sim) Clear(invoiceNo string) (string, error) {
 		return v.clearingDoc, nil
 	}
 	next := *v
-	next.clearingDoc = "15" + pad(s.nextSeq(), 8)
+	next.clearingDoc = "15" + simulation.Pad(s.nextSeq(), 8)
 	next.cleared = day(s.now())
 	next.changed = s.now()
 	s.saveInvoice(&next)

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/l2c/l2c/connectors/sap"
+	"github.com/l2c/l2c/connectors/simulation"
 )
 
 // API_BUSINESS_PARTNER: A_BusinessPartner (read, deep create) with
@@ -24,35 +24,18 @@ var customerStamps = map[string]bool{"LastChangeDate": true, "CreationDate": tru
 
 func (s *Sim) customerTable() *table[*customer] {
 	return &table[*customer]{
-		n:   s.opts.Customers,
-		gen: s.customerAt,
-		firstAt: func(b time.Time) int {
-			if s.custStep == 0 || !b.After(s.genStart) {
-				return 0
-			}
-			return int((b.Sub(s.genStart) + s.custStep - 1) / s.custStep)
-		},
+		n:          s.opts.Customers,
+		gen:        s.customerAt,
+		firstAt:    func(b time.Time) int { return simulation.FirstIndex(b, s.genStart, s.custStep) },
 		changedIdx: s.custChangedIdx,
 		changed:    func(i int) bool { _, ok := s.custChanged[i]; return ok },
 		keys:       s.custKeys,
 		explicit:   func(k string) *customer { return s.custExplicit[k] },
 		stamps:     customerStamps,
 		keyProp:    "Customer",
-		genIndex:   genIndexOf("1", 7),
+		genIndex:   simulation.IndexOf("1", 7),
 		sortProp:   "BusinessPartner",
 		genKey:     genCustomerKey,
-	}
-}
-
-// genIndexOf parses a generated key back into its index.
-func genIndexOf(prefix string, digits int) func(string) (int, bool) {
-	return func(k string) (int, bool) {
-		rest, ok := strings.CutPrefix(k, prefix)
-		if !ok || len(rest) != digits {
-			return 0, false
-		}
-		n, err := strconv.Atoi(rest)
-		return n, err == nil
 	}
 }
 
@@ -73,7 +56,7 @@ func (s *Sim) customerByCode(code string) *customer {
 	if c, ok := s.custExplicit[code]; ok {
 		return c
 	}
-	if i, ok := genIndexOf("1", 7)(code); ok && i < s.opts.Customers {
+	if i, ok := simulation.IndexOf("1", 7)(code); ok && i < s.opts.Customers {
 		return s.customerAt(i)
 	}
 	return nil
@@ -83,12 +66,12 @@ func (s *Sim) customerByCode(code string) *customer {
 func (s *Sim) saveCustomer(c *customer) {
 	if c.index < 0 {
 		s.custExplicit[c.code] = c
-		s.custKeys = sortedInsertString(s.custKeys, c.code)
+		s.custKeys = simulation.Insert(s.custKeys, c.code)
 		return
 	}
 	s.custOverride[c.index] = c
 	s.custChanged[c.index] = changeRec{version: c.version, at: c.changed}
-	s.custChangedIdx = sortedInsert(s.custChangedIdx, c.index)
+	s.custChangedIdx = simulation.Insert(s.custChangedIdx, c.index)
 }
 
 func (c *customer) etag() string {
@@ -160,62 +143,50 @@ func (s *Sim) writeBP(j *jbuf, base string, c *customer, q query) {
 		j.str("LastChangeTime", sap.FormatTime(timeOfDay(c.changed)))
 	}
 	if q.expand["to_BusinessPartnerAddress"] {
-		j.key("to_BusinessPartnerAddress")
-		j.open()
-		j.key("results")
-		j.openArr()
-		j.elem()
-		auri := base + "A_BusinessPartnerAddress(BusinessPartner='" + c.bp + "',AddressID='" + c.bp[max(0, len(c.bp)-6):] + "')"
-		j.open()
-		j.meta(auri, "API_BUSINESS_PARTNER.A_BusinessPartnerAddressType", "")
-		j.str("BusinessPartner", c.bp)
-		j.str("AddressID", c.bp[max(0, len(c.bp)-6):])
-		j.str("StreetName", c.street)
-		j.str("HouseNumber", c.house)
-		j.str("CityName", c.city)
-		j.str("PostalCode", c.postal)
-		j.str("Country", c.country)
-		if q.expand["to_BusinessPartnerAddress/to_PhoneNumber"] {
-			j.key("to_PhoneNumber")
+		j.results("to_BusinessPartnerAddress", func() {
+			j.elem()
+			auri := base + "A_BusinessPartnerAddress(BusinessPartner='" + c.bp + "',AddressID='" + c.bp[max(0, len(c.bp)-6):] + "')"
 			j.open()
-			j.key("results")
-			j.openArr()
-			if c.phone != "" {
-				j.elem()
-				j.open()
-				j.meta(base+"A_AddressPhoneNumber(AddressID='"+c.bp[max(0, len(c.bp)-6):]+"',Person='',OrdinalNumber='1')",
-					"API_BUSINESS_PARTNER.A_AddressPhoneNumberType", "")
-				j.str("PhoneNumber", c.phone)
-				j.boolean("IsDefaultPhoneNumber", true)
-				j.close()
+			j.meta(auri, "API_BUSINESS_PARTNER.A_BusinessPartnerAddressType", "")
+			j.str("BusinessPartner", c.bp)
+			j.str("AddressID", c.bp[max(0, len(c.bp)-6):])
+			j.str("StreetName", c.street)
+			j.str("HouseNumber", c.house)
+			j.str("CityName", c.city)
+			j.str("PostalCode", c.postal)
+			j.str("Country", c.country)
+			if q.expand["to_BusinessPartnerAddress/to_PhoneNumber"] {
+				j.results("to_PhoneNumber", func() {
+					if c.phone != "" {
+						j.elem()
+						j.open()
+						j.meta(base+"A_AddressPhoneNumber(AddressID='"+c.bp[max(0, len(c.bp)-6):]+"',Person='',OrdinalNumber='1')",
+							"API_BUSINESS_PARTNER.A_AddressPhoneNumberType", "")
+						j.str("PhoneNumber", c.phone)
+						j.boolean("IsDefaultPhoneNumber", true)
+						j.close()
+					}
+				})
+			} else {
+				j.deferred("to_PhoneNumber", auri+"/to_PhoneNumber")
 			}
-			j.closeArr()
 			j.close()
-		} else {
-			j.deferred("to_PhoneNumber", auri+"/to_PhoneNumber")
-		}
-		j.close()
-		j.closeArr()
-		j.close()
+		})
 	} else {
 		j.deferred("to_BusinessPartnerAddress", uri+"/to_BusinessPartnerAddress")
 	}
 	if q.expand["to_BusinessPartnerTax"] {
-		j.key("to_BusinessPartnerTax")
-		j.open()
-		j.key("results")
-		j.openArr()
-		if c.taxNo != "" {
-			j.elem()
-			j.open()
-			j.meta(base+"A_BusinessPartnerTaxNumber(BusinessPartner='"+c.bp+"',BPTaxType='"+c.taxType+"')",
-				"API_BUSINESS_PARTNER.A_BusinessPartnerTaxNumberType", "")
-			j.str("BPTaxType", c.taxType)
-			j.str("BPTaxNumber", c.taxNo)
-			j.close()
-		}
-		j.closeArr()
-		j.close()
+		j.results("to_BusinessPartnerTax", func() {
+			if c.taxNo != "" {
+				j.elem()
+				j.open()
+				j.meta(base+"A_BusinessPartnerTaxNumber(BusinessPartner='"+c.bp+"',BPTaxType='"+c.taxType+"')",
+					"API_BUSINESS_PARTNER.A_BusinessPartnerTaxNumberType", "")
+				j.str("BPTaxType", c.taxType)
+				j.str("BPTaxNumber", c.taxNo)
+				j.close()
+			}
+		})
 	} else {
 		j.deferred("to_BusinessPartnerTax", uri+"/to_BusinessPartnerTax")
 	}
@@ -228,14 +199,10 @@ func (s *Sim) writeBP(j *jbuf, base string, c *customer, q query) {
 		j.str("OrderIsBlockedForCustomer", "")
 		j.boolean("DeletionIndicator", false)
 		if q.expand["to_Customer/to_CustomerSalesArea"] {
-			j.key("to_CustomerSalesArea")
-			j.open()
-			j.key("results")
-			j.openArr()
-			j.elem()
-			s.writeSalesArea(j, base, c)
-			j.closeArr()
-			j.close()
+			j.results("to_CustomerSalesArea", func() {
+				j.elem()
+				s.writeSalesArea(j, base, c)
+			})
 		} else {
 			j.deferred("to_CustomerSalesArea", curi+"/to_CustomerSalesArea")
 		}
@@ -324,7 +291,7 @@ func (s *Sim) patchSalesArea(c *reqCtx) {
 		c.fail(http.StatusNotFound, "Resource not found for segment 'A_CustomerSalesAreaType'")
 		return
 	}
-	if s.roll(s.faults.StaleETagRate) {
+	if s.dice.Roll(s.faults.StaleETagRate) {
 		cur = s.touch(cur) // someone else saved the customer a moment ago
 	}
 	if ifMatch != "*" && ifMatch != cur.etag() {
@@ -385,7 +352,7 @@ func (s *Sim) touch(cur *customer) *customer {
 	next := *cur
 	next.version++
 	next.changed = s.now()
-	next.phone = fmt.Sprintf("0512-%08d", mix(uint64(next.version)^uint64(len(next.code)))%100000000)
+	next.phone = fmt.Sprintf("0512-%08d", simulation.Mix(uint64(next.version)^uint64(len(next.code)))%100000000)
 	s.saveCustomer(&next)
 	return &next
 }
@@ -409,22 +376,15 @@ func (s *Sim) TouchCustomer(code string) bool {
 func (s *Sim) ChangeCustomers(n, offset int) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	total := s.opts.Customers
-	if total == 0 || n <= 0 {
-		return nil
-	}
-	n = min(n, total)
-	step := max(total/n, 1)
 	now := s.now()
-	codes := make([]string, 0, n)
-	for k := 0; k < n; k++ {
-		i := (offset + k*step) % total
+	var codes []string
+	for _, i := range simulation.Spread(s.opts.Customers, n, offset) {
 		if ov, ok := s.custOverride[i]; ok {
 			s.touch(ov)
 		} else {
 			v := s.custChanged[i].version + 1
 			s.custChanged[i] = changeRec{version: v, at: now}
-			s.custChangedIdx = sortedInsert(s.custChangedIdx, i)
+			s.custChangedIdx = simulation.Insert(s.custChangedIdx, i)
 		}
 		codes = append(codes, genCustomerKey(i))
 	}
@@ -450,7 +410,7 @@ func (s *Sim) createBusinessPartner(c *reqCtx) (int, []byte) {
 	}
 	s.mu.Lock()
 	n := s.nextSeq()
-	code := "2" + pad(n, 9)
+	code := "2" + simulation.Pad(n, 9)
 	cust := &customer{index: -1, bp: code, code: code, name1: in.OrganizationBPName1, name2: in.OrganizationBPName2,
 		extID: in.BusinessPartnerIDByExtSystem, country: "CN", currency: "CNY", created: s.now()}
 	if len(in.Addresses.Results) > 0 {

@@ -2,9 +2,10 @@ package erpsim
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
+
+	"github.com/l2c/l2c/connectors/simulation"
 )
 
 // The simulator's data. Generated rows are computed on demand from their index
@@ -14,16 +15,8 @@ import (
 // index and get a new version and stamp; rows created through the API are
 // "explicit" and kept in maps. Keys of generated rows sort before explicit ones.
 
-// mix is SplitMix64: a fast, well-spread hash for deterministic generation.
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
 func (s *Sim) hash(kind, i, version uint64) uint64 {
-	return mix(s.opts.Seed ^ mix(kind<<56^i) ^ mix(version+0x51))
+	return simulation.Mix(s.opts.Seed ^ simulation.Mix(kind<<56^i) ^ simulation.Mix(version+0x51))
 }
 
 var (
@@ -103,15 +96,7 @@ func timeOfDay(t time.Time) time.Duration {
 
 // genCustomerKey is the business partner (and customer) number of generated
 // customer i: "1" and seven digits, so they sort before explicit numbers.
-func genCustomerKey(i int) string { return "1" + pad(i, 7) }
-
-func pad(i, n int) string {
-	s := strconv.Itoa(i)
-	for len(s) < n {
-		s = "0" + s
-	}
-	return s
-}
+func genCustomerKey(i int) string { return "1" + simulation.Pad(i, 7) }
 
 // custStamp is the stamp of generated customer i before any change: spread
 // evenly over the span before the epoch, growing with i.
@@ -150,7 +135,7 @@ func (s *Sim) genCustomer(i, v int) *customer {
 		c.created = base.Add(-30 * 24 * time.Hour)
 		c.changed = base
 	}
-	if s.opts.Faults.MalformedRate > 0 && float64(mix(s.opts.Seed^uint64(i)*7919)%1_000_000)/1e6 < s.opts.Faults.MalformedRate {
+	if s.opts.Faults.MalformedRate > 0 && float64(simulation.Mix(s.opts.Seed^uint64(i)*7919)%1_000_000)/1e6 < s.opts.Faults.MalformedRate {
 		c.malformed = int(h>>4%3) + 1
 	}
 	return c
@@ -159,33 +144,17 @@ func (s *Sim) genCustomer(i, v int) *customer {
 // FormatPercent writes basis points as a percent Edm.Decimal: 8500 → "85.00".
 func FormatPercent(bp int64) string { return fmt.Sprintf("%d.%02d", bp/100, bp%100) }
 
+// pad and sortedInsertString keep their short names in this package, where
+// every generated key is padded and every added row's key inserted.
+var (
+	pad                = simulation.Pad
+	sortedInsertString = simulation.Insert[string]
+)
+
 // changeRec is a run-time change of a generated row.
 type changeRec struct {
 	version int
 	at      time.Time
-}
-
-// sortedInsert keeps idx sorted and free of duplicates.
-func sortedInsert(idx []int, i int) []int {
-	at := sort.SearchInts(idx, i)
-	if at < len(idx) && idx[at] == i {
-		return idx
-	}
-	idx = append(idx, 0)
-	copy(idx[at+1:], idx[at:])
-	idx[at] = i
-	return idx
-}
-
-func sortedInsertString(keys []string, k string) []string {
-	at := sort.SearchStrings(keys, k)
-	if at < len(keys) && keys[at] == k {
-		return keys
-	}
-	keys = append(keys, "")
-	copy(keys[at+1:], keys[at:])
-	keys[at] = k
-	return keys
 }
 
 // invoice is an A_BillingDocument and its receivable line item.
@@ -245,7 +214,7 @@ func (v *invoice) get(prop string) any {
 	return nil
 }
 
-func genInvoiceKey(i int) string { return "9" + pad(i, 9) }
+func genInvoiceKey(i int) string { return "9" + simulation.Pad(i, 9) }
 
 func (s *Sim) invStamp(i int) time.Time {
 	return s.genStart.Add(time.Duration(i) * s.invStep).Truncate(time.Second)
@@ -261,7 +230,7 @@ func (s *Sim) genInvoice(i, v int) *invoice {
 	h := s.hash(2, uint64(i), uint64(v))
 	st := s.invStamp(i)
 	inv := &invoice{index: i, number: genInvoiceKey(i), currency: "CNY", terms: terms[h%uint64(len(terms))],
-		salesOrder: "5" + pad(i, 9), accDoc: "90" + pad(i, 8)}
+		salesOrder: "5" + simulation.Pad(i, 9), accDoc: "90" + simulation.Pad(i, 8)}
 	if n := s.opts.Customers; n > 0 {
 		inv.soldTo = genCustomerKey(i % n)
 	} else {
@@ -277,10 +246,10 @@ func (s *Sim) genInvoice(i, v int) *invoice {
 	}
 	if i%10 < 6 {
 		if paid := inv.billed.AddDate(0, 0, clearDays); !paid.After(day(s.epoch)) {
-			inv.clearingDoc, inv.cleared = "14"+pad(i, 8), paid
+			inv.clearingDoc, inv.cleared = "14"+simulation.Pad(i, 8), paid
 		}
 	}
-	if s.opts.Faults.MalformedRate > 0 && float64(mix(s.opts.Seed^uint64(i)*104729)%1_000_000)/1e6 < s.opts.Faults.MalformedRate {
+	if s.opts.Faults.MalformedRate > 0 && float64(simulation.Mix(s.opts.Seed^uint64(i)*104729)%1_000_000)/1e6 < s.opts.Faults.MalformedRate {
 		inv.malformed = int(h>>4%2) + 1
 	}
 	return inv

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/l2c/l2c/connectors/connectorstest"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/sap"
 )
@@ -55,12 +56,12 @@ func TestERPStrictServerRefusesTimeLiteralsAndDeltasStillWork(t *testing.T) {
 	require.Equal(t, http.StatusInternalServerError, status, body)
 	require.Contains(t, body, "time")
 
-	all, bad, _ := readAll(t, c.CustomersChanged, time.Time{})
+	all, bad, _ := connectorstest.ReadAll(t, c.CustomersChanged, time.Time{})
 	require.Empty(t, bad)
 	require.Len(t, all, 2003)
 
 	changed := sim.ChangeCustomers(25, 3)
-	rows, bad, _ := readAll(t, c.CustomersChanged, epoch.Add(30*time.Minute))
+	rows, bad, _ := connectorstest.ReadAll(t, c.CustomersChanged, epoch.Add(30*time.Minute))
 	require.Empty(t, bad)
 	got := map[string]bool{}
 	for _, r := range rows {
@@ -74,7 +75,7 @@ func TestERPStrictServerRefusesTimeLiteralsAndDeltasStillWork(t *testing.T) {
 
 	// Found out once: the next delta asks the server once per page.
 	before := sim.Requests()
-	_, _, pages := readAll(t, c.CustomersChanged, epoch.Add(30*time.Minute))
+	_, _, pages := connectorstest.ReadAll(t, c.CustomersChanged, epoch.Add(30*time.Minute))
 	require.Equal(t, int64(pages), sim.Requests()-before)
 }
 
@@ -94,6 +95,15 @@ func erpClient(t *testing.T, base string, pageSize int) *sap.Client {
 		MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, Log: quiet})
 	require.NoError(t, err)
 	return c
+}
+
+// requireReadOnce checks that want customers were read, each once.
+func requireReadOnce(t *testing.T, seen map[string]int, want int) {
+	t.Helper()
+	require.Len(t, seen, want)
+	for code, n := range seen {
+		require.Equal(t, 1, n, "customer %s read %d times", code, n)
+	}
 }
 
 // erpReadPages reads every page and returns their sizes and the codes read.
@@ -127,10 +137,7 @@ func TestERPServerWithoutPagingIsReadInBoundedPages(t *testing.T) {
 		Now: func() time.Time { return now }})
 	c := erpClient(t, base, 400)
 	sizes, seen := erpReadPages(t, c, time.Time{})
-	require.Len(t, seen, 2503)
-	for code, n := range seen {
-		require.Equal(t, 1, n, "customer %s read %d times", code, n)
-	}
+	requireReadOnce(t, seen, 2503)
 	for _, n := range sizes {
 		require.LessOrEqual(t, n, 400, "one answer held %d rows (pages %v)", n, sizes)
 	}
@@ -153,10 +160,7 @@ func TestERPServerPagesSmallerThanClientPages(t *testing.T) {
 	_, _, base := erpStart(t, erpsim.Options{Customers: 2500, Seed: 9, PageSize: 300})
 	c := erpClient(t, base, 1000)
 	sizes, seen := erpReadPages(t, c, time.Time{})
-	require.Len(t, seen, 2503)
-	for code, n := range seen {
-		require.Equal(t, 1, n, "customer %s read %d times", code, n)
-	}
+	requireReadOnce(t, seen, 2503)
 	for _, n := range sizes {
 		require.LessOrEqual(t, n, 300)
 	}

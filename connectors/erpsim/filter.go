@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/l2c/l2c/connectors/sap"
+	"github.com/l2c/l2c/connectors/simulation"
 )
 
 // A small OData v2 $filter: comparisons (eq ne gt ge lt le) of properties with
@@ -15,68 +16,14 @@ import (
 // delta extractions and l2c's connector send; functions such as substringof
 // are answered with 400, as a service that does not support them would.
 
-type expr interface {
-	eval(r row) bool
-}
+// ops are OData's comparison operators.
+var ops = map[string]simulation.Op{"eq": simulation.Eq, "ne": simulation.Ne, "gt": simulation.Gt,
+	"ge": simulation.Ge, "lt": simulation.Lt, "le": simulation.Le}
 
 // row gives a filter the value of a property: string, time.Time,
 // time.Duration, bool, float64 or nil.
 type row interface {
 	get(prop string) any
-}
-
-type binary struct {
-	and         bool
-	left, right expr
-}
-
-func (b binary) eval(r row) bool {
-	if b.and {
-		return b.left.eval(r) && b.right.eval(r)
-	}
-	return b.left.eval(r) || b.right.eval(r)
-}
-
-type not struct{ e expr }
-
-func (n not) eval(r row) bool { return !n.e.eval(r) }
-
-type compare struct {
-	op   string
-	prop string
-	lit  any
-}
-
-func (c compare) eval(r row) bool {
-	v := r.get(c.prop)
-	if v == nil || c.lit == nil {
-		switch c.op {
-		case "eq":
-			return v == nil && c.lit == nil
-		case "ne":
-			return (v == nil) != (c.lit == nil)
-		}
-		return false
-	}
-	cmp, ok := compareValues(v, c.lit)
-	if !ok {
-		return false
-	}
-	switch c.op {
-	case "eq":
-		return cmp == 0
-	case "ne":
-		return cmp != 0
-	case "gt":
-		return cmp > 0
-	case "ge":
-		return cmp >= 0
-	case "lt":
-		return cmp < 0
-	case "le":
-		return cmp <= 0
-	}
-	return false
 }
 
 func compareValues(a, b any) (int, bool) {
@@ -123,30 +70,17 @@ func cmpOrdered[T int64 | float64 | time.Duration](a, b T) int {
 }
 
 // parseFilter parses a $filter expression.
-func parseFilter(s string) (expr, error) {
+func parseFilter(s string) (simulation.Expr, error) {
 	toks, err := lex(s)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{toks: toks}
-	e, err := p.or()
-	if err != nil {
-		return nil, err
-	}
-	if p.pos != len(p.toks) {
-		return nil, fmt.Errorf("unexpected %q", p.toks[p.pos].text)
-	}
-	return e, nil
+	p := &simulation.Parser{Toks: toks, Keyword: func(word, w string) bool { return word == w }, Unary: unary}
+	return p.Parse()
 }
 
-type token struct {
-	kind string // ident, lit, (, )
-	text string
-	val  any
-}
-
-func lex(s string) ([]token, error) {
-	var out []token
+func lex(s string) ([]simulation.Token, error) {
+	var out []simulation.Token
 	i := 0
 	for i < len(s) {
 		c := s[i]
@@ -154,20 +88,17 @@ func lex(s string) ([]token, error) {
 		case c == ' ' || c == '\t':
 			i++
 		case c == '(' || c == ')':
-			out = append(out, token{kind: string(c), text: string(c)})
+			out = append(out, simulation.Token{Kind: string(c), Text: string(c)})
 			i++
 		case c == '\'':
 			str, n, err := quoted(s[i:])
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, token{kind: "lit", text: s[i : i+n], val: str})
+			out = append(out, simulation.Token{Kind: "lit", Text: s[i : i+n], Val: str})
 			i += n
 		case c == '-' || (c >= '0' && c <= '9'):
-			j := i + 1
-			for j < len(s) && (s[j] == '.' || (s[j] >= '0' && s[j] <= '9')) {
-				j++
-			}
+			j := simulation.NumberEnd(s, i)
 			// Edm.Decimal and Edm.Int64 literals carry a suffix: 12.5M, 7L.
 			num := s[i:j]
 			if j < len(s) && strings.ContainsRune("mMlLdDfF", rune(s[j])) {
@@ -177,7 +108,7 @@ func lex(s string) ([]token, error) {
 			if err != nil {
 				return nil, fmt.Errorf("bad number %q", s[i:j])
 			}
-			out = append(out, token{kind: "lit", text: s[i:j], val: f})
+			out = append(out, simulation.Token{Kind: "lit", Text: s[i:j], Val: f})
 			i = j
 		case isIdent(c):
 			j := i
@@ -194,17 +125,17 @@ func lex(s string) ([]token, error) {
 				if err != nil {
 					return nil, err
 				}
-				out = append(out, token{kind: "lit", text: s[i : j+n], val: v})
+				out = append(out, simulation.Token{Kind: "lit", Text: s[i : j+n], Val: v})
 				i = j + n
 				continue
 			}
 			switch word {
 			case "null":
-				out = append(out, token{kind: "lit", text: word, val: nil})
+				out = append(out, simulation.Token{Kind: "lit", Text: word, Val: nil})
 			case "true", "false":
-				out = append(out, token{kind: "lit", text: word, val: word == "true"})
+				out = append(out, simulation.Token{Kind: "lit", Text: word, Val: word == "true"})
 			default:
-				out = append(out, token{kind: "ident", text: word})
+				out = append(out, simulation.Token{Kind: "word", Text: word})
 			}
 			i = j
 		default:
@@ -218,19 +149,11 @@ func isIdent(c byte) bool { return c == '_' || (c >= 'a' && c <= 'z') || (c >= '
 
 // quoted reads a '…' literal with ” for a quote; n is the bytes consumed.
 func quoted(s string) (string, int, error) {
-	var b strings.Builder
-	for i := 1; i < len(s); i++ {
-		if s[i] == '\'' {
-			if i+1 < len(s) && s[i+1] == '\'' {
-				b.WriteByte('\'')
-				i++
-				continue
-			}
-			return b.String(), i + 1, nil
-		}
-		b.WriteByte(s[i])
+	str, n, ok := simulation.Quoted(s)
+	if !ok {
+		return "", 0, fmt.Errorf("unterminated string literal")
 	}
-	return "", 0, fmt.Errorf("unterminated string literal")
+	return str, n, nil
 }
 
 func typedLiteral(kind, s string) (any, error) {
@@ -260,118 +183,53 @@ func typedLiteral(kind, s string) (any, error) {
 	return nil, fmt.Errorf("unknown literal type %s'…'", kind)
 }
 
-type parser struct {
-	toks []token
-	pos  int
-}
-
-func (p *parser) peek() *token {
-	if p.pos < len(p.toks) {
-		return &p.toks[p.pos]
+// unary is not …, or property op literal.
+func unary(p *simulation.Parser) (simulation.Expr, error) {
+	if p.Accept("not") {
+		e, err := p.Term()
+		return simulation.Not{E: e}, err
 	}
-	return nil
-}
-
-func (p *parser) keyword(w string) bool {
-	if t := p.peek(); t != nil && t.kind == "ident" && t.text == w {
-		p.pos++
-		return true
+	t := p.Peek()
+	if t.Kind != "word" {
+		return nil, fmt.Errorf("expected a property, got %q", t.Text)
 	}
-	return false
-}
-
-func (p *parser) or() (expr, error) {
-	left, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for p.keyword("or") {
-		right, err := p.and()
-		if err != nil {
-			return nil, err
+	p.Pos++
+	op := p.Peek()
+	if op == nil || op.Kind != "word" {
+		if op != nil && op.Kind == "(" {
+			return nil, fmt.Errorf("function %s is not supported", t.Text)
 		}
-		left = binary{left: left, right: right}
+		return nil, fmt.Errorf("expected an operator after %s", t.Text)
 	}
-	return left, nil
-}
-
-func (p *parser) and() (expr, error) {
-	left, err := p.unary()
-	if err != nil {
-		return nil, err
+	o, ok := ops[op.Text]
+	if !ok {
+		return nil, fmt.Errorf("operator %q is not supported", op.Text)
 	}
-	for p.keyword("and") {
-		right, err := p.unary()
-		if err != nil {
-			return nil, err
-		}
-		left = binary{and: true, left: left, right: right}
+	p.Pos++
+	lit := p.Peek()
+	if lit == nil || lit.Kind != "lit" {
+		return nil, fmt.Errorf("expected a literal after %s %s", t.Text, op.Text)
 	}
-	return left, nil
-}
-
-func (p *parser) unary() (expr, error) {
-	if p.keyword("not") {
-		e, err := p.unary()
-		return not{e}, err
-	}
-	t := p.peek()
-	if t == nil {
-		return nil, fmt.Errorf("the filter ends too early")
-	}
-	if t.kind == "(" {
-		p.pos++
-		e, err := p.or()
-		if err != nil {
-			return nil, err
-		}
-		if t := p.peek(); t == nil || t.kind != ")" {
-			return nil, fmt.Errorf("missing )")
-		}
-		p.pos++
-		return e, nil
-	}
-	if t.kind != "ident" {
-		return nil, fmt.Errorf("expected a property, got %q", t.text)
-	}
-	p.pos++
-	op := p.peek()
-	if op == nil || op.kind != "ident" {
-		if op != nil && op.kind == "(" {
-			return nil, fmt.Errorf("function %s is not supported", t.text)
-		}
-		return nil, fmt.Errorf("expected an operator after %s", t.text)
-	}
-	switch op.text {
-	case "eq", "ne", "gt", "ge", "lt", "le":
-	default:
-		return nil, fmt.Errorf("operator %q is not supported", op.text)
-	}
-	p.pos++
-	lit := p.peek()
-	if lit == nil || lit.kind != "lit" {
-		return nil, fmt.Errorf("expected a literal after %s %s", t.text, op.text)
-	}
-	p.pos++
-	return compare{op: op.text, prop: t.text, lit: lit.val}, nil
+	p.Pos++
+	return simulation.Cmp{Field: t.Text, Op: o, Lit: lit.Val, Values: compareValues, NullIsValue: true}, nil
 }
 
 // lowerBound returns a time before which no row whose stamp properties are
 // stamps can match e: the earliest literal any of them is compared to with
 // eq, ge or gt along every path through the expression. ok is false when e
 // puts no such bound (the whole table must be scanned).
-func lowerBound(e expr, stamps map[string]bool) (time.Time, bool) {
+func lowerBound(e simulation.Expr, stamps map[string]bool) (time.Time, bool) {
 	switch x := e.(type) {
-	case compare:
-		t, isTime := x.lit.(time.Time)
-		if isTime && stamps[x.prop] && (x.op == "eq" || x.op == "ge" || x.op == "gt") {
+	case simulation.Cmp:
+		t, isTime := x.Lit.(time.Time)
+		if isTime && stamps[x.Field] && (x.Op == simulation.Eq || x.Op == simulation.Ge || x.Op == simulation.Gt) {
 			return t, true
 		}
 		return time.Time{}, false
-	case binary:
-		l, lok := lowerBound(x.left, stamps)
-		r, rok := lowerBound(x.right, stamps)
-		if x.and {
+	case simulation.Logic:
+		l, lok := lowerBound(x.L, stamps)
+		r, rok := lowerBound(x.R, stamps)
+		if x.And {
 			switch {
 			case lok && rok:
 				if l.After(r) {
@@ -398,65 +256,33 @@ func lowerBound(e expr, stamps map[string]bool) (time.Time, bool) {
 
 // keyEquals returns the literal e compares prop to with eq, if e is such a
 // comparison or an and of one, to look a row up instead of scanning.
-func keyEquals(e expr, prop string) (string, bool) {
+func keyEquals(e simulation.Expr, prop string) (string, bool) {
 	switch x := e.(type) {
-	case compare:
-		if s, ok := x.lit.(string); ok && x.prop == prop && x.op == "eq" {
+	case simulation.Cmp:
+		if s, ok := x.Lit.(string); ok && x.Field == prop && x.Op == simulation.Eq {
 			return s, true
 		}
-	case binary:
-		if x.and {
-			if s, ok := keyEquals(x.left, prop); ok {
+	case simulation.Logic:
+		if x.And {
+			if s, ok := keyEquals(x.L, prop); ok {
 				return s, true
 			}
-			return keyEquals(x.right, prop)
+			return keyEquals(x.R, prop)
 		}
 	}
 	return "", false
 }
 
 // usesTime reports whether e compares anything with an Edm.Time literal.
-func usesTime(e expr) bool {
+func usesTime(e simulation.Expr) bool {
 	switch x := e.(type) {
-	case compare:
-		_, ok := x.lit.(time.Duration)
+	case simulation.Cmp:
+		_, ok := x.Lit.(time.Duration)
 		return ok
-	case binary:
-		return usesTime(x.left) || usesTime(x.right)
-	case not:
-		return usesTime(x.e)
+	case simulation.Logic:
+		return usesTime(x.L) || usesTime(x.R)
+	case simulation.Not:
+		return usesTime(x.E)
 	}
 	return false
-}
-
-// keyLowerBound returns a string below which no row's prop can match e: the
-// least literal prop is compared to with eq, ge or gt along every path
-// through e (keyset paging sends "Key gt 'last'", possibly with ties on a
-// second key spelled out as "or (Key eq 'last' and Item gt '…')").
-func keyLowerBound(e expr, prop string) (string, bool) {
-	switch x := e.(type) {
-	case compare:
-		s, ok := x.lit.(string)
-		if ok && x.prop == prop && (x.op == "eq" || x.op == "ge" || x.op == "gt") {
-			return s, true
-		}
-	case binary:
-		l, lok := keyLowerBound(x.left, prop)
-		r, rok := keyLowerBound(x.right, prop)
-		if x.and {
-			switch {
-			case lok && rok:
-				return max(l, r), true
-			case lok:
-				return l, true
-			case rok:
-				return r, true
-			}
-			return "", false
-		}
-		if lok && rok {
-			return min(l, r), true
-		}
-	}
-	return "", false
 }

@@ -16,24 +16,32 @@ type jbuf struct {
 	first bool
 }
 
-func (j *jbuf) open() {
-	j.b = append(j.b, '{')
+// begin opens an object ({) or an array ([); end closes it.
+func (j *jbuf) begin(bracket byte) {
+	j.b = append(j.b, bracket)
 	j.first = true
 }
 
-func (j *jbuf) close() {
-	j.b = append(j.b, '}')
+func (j *jbuf) end(bracket byte) {
+	j.b = append(j.b, bracket)
 	j.first = false
 }
 
-func (j *jbuf) openArr() {
-	j.b = append(j.b, '[')
-	j.first = true
-}
+func (j *jbuf) open()     { j.begin('{') }
+func (j *jbuf) close()    { j.end('}') }
+func (j *jbuf) openArr()  { j.begin('[') }
+func (j *jbuf) closeArr() { j.end(']') }
 
-func (j *jbuf) closeArr() {
-	j.b = append(j.b, ']')
-	j.first = false
+// results writes k as an expanded to-many navigation property, OData v2's
+// {"results": [...]}; write writes its elements.
+func (j *jbuf) results(k string, write func()) {
+	j.key(k)
+	j.open()
+	j.key("results")
+	j.openArr()
+	write()
+	j.closeArr()
+	j.close()
 }
 
 // elem starts an array element.

@@ -8,11 +8,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/l2c/l2c/connectors/simulation"
 )
 
 // query is a collection read's options.
 type query struct {
-	filter  expr
+	filter  simulation.Expr
 	expand  map[string]bool
 	top     int    // total rows wanted; 0 = all
 	after   cursor // from $skiptoken
@@ -105,7 +107,7 @@ func (c *reqCtx) parseQuery() (query, bool) {
 	return out, true
 }
 
-func (q query) match(r row) bool { return q.filter == nil || q.filter.eval(r) }
+func (q query) match(r row) bool { return q.filter == nil || q.filter.Eval(r.get) }
 
 // table is one entity's rows in key order: generated rows (by index, changed
 // ones included) and then explicit rows.
@@ -151,7 +153,7 @@ func (t *table[T]) page(q query, limit int) (rows []T, last cursor) {
 	// the rows before it only to filter them out. The filter still decides.
 	keyFrom := ""
 	if t.sortProp != "" {
-		if kb, ok := keyLowerBound(q.filter, t.sortProp); ok {
+		if kb, ok := simulation.KeyLowerBound(q.filter, t.sortProp); ok {
 			if i, ok := t.genIndex(kb); ok && i < t.n {
 				start = max(start, i)
 			} else if t.n == 0 || kb > t.genKey(t.n-1) {

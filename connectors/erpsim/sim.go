@@ -14,12 +14,12 @@
 package erpsim
 
 import (
+	"cmp"
 	crand "crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/l2c/l2c/connectors/sap"
+	"github.com/l2c/l2c/connectors/simulation"
 )
 
 // Options configure a simulator.
@@ -111,13 +112,10 @@ type Sim struct {
 	tokens         map[string]time.Time
 	repeat         map[string]stored // Repeatability-Request-ID → first answer
 	seq            int
-	requests       int64
-	injected       int64 // requests answered with a fault instead of data
 
-	// dice decides faults, seeded from Options.Seed so a test's faults are the same
-	// on every run (requests of one sync arrive in order).
-	diceMu sync.Mutex
-	dice   *rand.Rand
+	meter simulation.Meter
+	// dice decides faults, seeded from Options.Seed.
+	dice *simulation.Dice
 }
 
 type stored struct {
@@ -136,27 +134,14 @@ func New(o Options) *Sim {
 	if o.PageSize > 5000 {
 		o.PageSize = 5000
 	}
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	def(&o.Username, "L2C_COMM")
-	def(&o.Password, "sim-secret")
-	def(&o.ClientID, "l2c")
-	def(&o.ClientSecret, "sim-secret")
-	def(&o.MinDiscountField, DefaultMinDiscountField)
-	def(&o.CreditLimitField, DefaultCreditLimitField)
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Log == nil {
-		o.Log = slog.Default()
-	}
-	if o.Epoch.IsZero() {
-		o.Epoch = o.Now()
-	}
-	s := &Sim{dice: rand.New(rand.NewPCG(o.Seed, 0xfa17)), opts: o, epoch: o.Epoch.UTC().Truncate(time.Second), log: o.Log, faults: o.Faults,
+	o.Username = cmp.Or(o.Username, "L2C_COMM")
+	o.Password = cmp.Or(o.Password, "sim-secret")
+	o.ClientID = cmp.Or(o.ClientID, "l2c")
+	o.ClientSecret = cmp.Or(o.ClientSecret, "sim-secret")
+	o.MinDiscountField = cmp.Or(o.MinDiscountField, DefaultMinDiscountField)
+	o.CreditLimitField = cmp.Or(o.CreditLimitField, DefaultCreditLimitField)
+	simulation.Clock(&o.Now, &o.Epoch, &o.Log)
+	s := &Sim{dice: simulation.NewDice(o.Seed, 0xfa17), opts: o, epoch: o.Epoch.UTC().Truncate(time.Second), log: o.Log, faults: o.Faults,
 		custChanged: map[int]changeRec{}, custOverride: map[int]*customer{}, invOverride: map[int]*invoice{}, custExplicit: map[string]*customer{},
 		invChanged: map[int]changeRec{}, invExplicit: map[string]*invoice{},
 		orders: map[string]*salesOrder{}, deliveries: map[string]*delivery{},
@@ -186,7 +171,7 @@ func (s *Sim) seedDemo() {
 			taxNo: fmt.Sprintf("9132050066666%05d", i), paymentTerms: d.terms, currency: "CNY",
 			minDiscount: "85.00", creditLimit: "500000.00", created: created}
 		s.custExplicit[c.code] = c
-		s.custKeys = sortedInsertString(s.custKeys, c.code)
+		s.custKeys = simulation.Insert(s.custKeys, c.code)
 	}
 }
 
@@ -205,34 +190,10 @@ func (s *Sim) Faults() Faults {
 }
 
 // Requests counts the OData requests answered so far (faults included).
-func (s *Sim) Requests() int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.requests
-}
+func (s *Sim) Requests() int64 { return s.meter.Requests() }
 
 // Injected counts the requests that were dropped or answered 429 or 5xx by a fault.
-func (s *Sim) Injected() int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.injected
-}
-
-// roll reports whether a fault of probability p happens now.
-func (s *Sim) roll(p float64) bool {
-	if p <= 0 {
-		return false
-	}
-	s.diceMu.Lock()
-	defer s.diceMu.Unlock()
-	return s.dice.Float64() < p
-}
-
-func (s *Sim) countInjected() {
-	s.mu.Lock()
-	s.injected++
-	s.mu.Unlock()
-}
+func (s *Sim) Injected() int64 { return s.meter.Injected() }
 
 func (s *Sim) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
 
@@ -293,33 +254,26 @@ func randomToken() string {
 // faulty injects the configured faults before a request reaches the service.
 func (s *Sim) faulty(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests++
-		nth := int(s.requests)
-		f := s.faults
-		s.mu.Unlock()
+		nth := int(s.meter.Request())
+		f := s.Faults()
 		delay := f.Latency
-		if s.roll(f.SpikeRate) {
+		if s.dice.Roll(f.SpikeRate) {
 			delay += f.Spike
 		}
-		if delay > 0 {
-			select {
-			case <-time.After(delay):
-			case <-r.Context().Done():
-				return
-			}
+		if !simulation.Delay(r.Context(), delay) {
+			return
 		}
-		if s.roll(f.DropRate) {
+		if s.dice.Roll(f.DropRate) {
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {
-					s.countInjected()
+					s.meter.Inject()
 					conn.Close()
 					return
 				}
 			}
 		}
-		if s.roll(f.RateLimitRate) {
-			s.countInjected()
+		if s.dice.Roll(f.RateLimitRate) {
+			s.meter.Inject()
 			ra := f.RetryAfter
 			if ra <= 0 {
 				ra = 1
@@ -328,8 +282,8 @@ func (s *Sim) faulty(next http.Handler) http.Handler {
 			odataError(w, http.StatusTooManyRequests, "/IWFND/CM_CONSUMER/101", "Too many requests; retry later")
 			return
 		}
-		if s.roll(f.ErrorRate) {
-			s.countInjected()
+		if s.dice.Roll(f.ErrorRate) {
+			s.meter.Inject()
 			statuses := []int{http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusBadGateway,
 				http.StatusGatewayTimeout, http.StatusInternalServerError}
 			odataError(w, statuses[nth%len(statuses)], "/IWFND/CM_BEC/026", "Simulated backend failure")

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/connectors"
+	"github.com/l2c/l2c/connectors/connectorstest"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/sap"
 )
@@ -22,33 +23,8 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // pointed at it.
 func start(t *testing.T, o erpsim.Options) (*erpsim.Sim, *sap.Client) {
 	t.Helper()
-	o.Log = quiet
-	sim := erpsim.New(o)
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(srv.Close)
-	c, err := sap.New(sap.Config{BaseURL: srv.URL, Username: "L2C_COMM", Password: "sim-secret",
-		MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField,
-		MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, Log: quiet})
-	require.NoError(t, err)
+	sim, c, _ := erpStart(t, o)
 	return sim, c
-}
-
-func readAll[T any](t *testing.T, read func(context.Context, time.Time, string) (connectors.Page[T], error), since time.Time) ([]T, []connectors.Rejected, int) {
-	t.Helper()
-	var rows []T
-	var bad []connectors.Rejected
-	pages, cursor := 0, ""
-	for {
-		p, err := read(context.Background(), since, cursor)
-		require.NoError(t, err)
-		pages++
-		rows = append(rows, p.Rows...)
-		bad = append(bad, p.Rejected...)
-		if p.Next == "" {
-			return rows, bad, pages
-		}
-		cursor = p.Next
-	}
 }
 
 func TestCustomersFullAndDelta(t *testing.T) {
@@ -56,7 +32,7 @@ func TestCustomersFullAndDelta(t *testing.T) {
 	now := epoch.Add(time.Hour)
 	sim, c := start(t, erpsim.Options{Customers: 2500, Seed: 7, Epoch: epoch, Now: func() time.Time { return now }})
 
-	rows, bad, pages := readAll(t, c.CustomersChanged, time.Time{})
+	rows, bad, pages := connectorstest.ReadAll(t, c.CustomersChanged, time.Time{})
 	require.Empty(t, bad)
 	require.Len(t, rows, 2503)
 	require.Equal(t, 3, pages) // 1,000 a page, server-driven
@@ -75,11 +51,11 @@ func TestCustomersFullAndDelta(t *testing.T) {
 	require.True(t, newest.Before(epoch))
 
 	// Nothing changed since the newest stamp but the newest rows themselves.
-	delta, _, _ := readAll(t, c.CustomersChanged, newest)
+	delta, _, _ := connectorstest.ReadAll(t, c.CustomersChanged, newest)
 	require.LessOrEqual(t, len(delta), 3)
 
 	changed := sim.ChangeCustomers(40, 3)
-	delta, _, _ = readAll(t, c.CustomersChanged, epoch)
+	delta, _, _ = connectorstest.ReadAll(t, c.CustomersChanged, epoch)
 	require.Len(t, delta, 40)
 	for _, r := range delta {
 		require.Contains(t, changed, r.Code)
@@ -90,14 +66,14 @@ func TestCustomersFullAndDelta(t *testing.T) {
 func TestMalformedRowsAreRejectedAndTheRestRead(t *testing.T) {
 	_, c := start(t, erpsim.Options{Customers: 1000, Invoices: 1000, Seed: 3,
 		Faults: erpsim.Faults{MalformedRate: 0.05}})
-	rows, bad, _ := readAll(t, c.CustomersChanged, time.Time{})
+	rows, bad, _ := connectorstest.ReadAll(t, c.CustomersChanged, time.Time{})
 	require.NotEmpty(t, bad)
 	require.Equal(t, 1003, len(rows)+len(bad))
 	for _, b := range bad {
 		require.NotEmpty(t, b.Key)
 		require.NotEmpty(t, b.Reason)
 	}
-	inv, badInv, _ := readAll(t, c.InvoicesChanged, time.Time{})
+	inv, badInv, _ := connectorstest.ReadAll(t, c.InvoicesChanged, time.Time{})
 	require.NotEmpty(t, badInv)
 	require.Equal(t, 1000, len(inv)+len(badInv))
 }
@@ -173,14 +149,14 @@ func TestCreatesAreRepeatable(t *testing.T) {
 
 	inv, err := sim.Bill(so.Number)
 	require.NoError(t, err)
-	invs, _, _ := readAll(t, c.InvoicesChanged, time.Now().Add(-time.Minute))
+	invs, _, _ := connectorstest.ReadAll(t, c.InvoicesChanged, time.Now().Add(-time.Minute))
 	require.Len(t, invs, 1)
 	require.Equal(t, inv, invs[0].Number)
 	require.Equal(t, so.Number, invs[0].SalesOrder)
 	require.Equal(t, int64(4800000*113/100), invs[0].Amount)
 	_, err = sim.Clear(inv)
 	require.NoError(t, err)
-	pays, _, _ := readAll(t, c.PaymentsChanged, time.Now().Add(-time.Minute))
+	pays, _, _ := connectorstest.ReadAll(t, c.PaymentsChanged, time.Now().Add(-time.Minute))
 	require.Len(t, pays, 1)
 	require.Equal(t, inv, pays[0].InvoiceNo)
 }
@@ -188,13 +164,13 @@ func TestCreatesAreRepeatable(t *testing.T) {
 func TestGeneratedInvoicesAndPayments(t *testing.T) {
 	epoch := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 	_, c := start(t, erpsim.Options{Customers: 100, Invoices: 3000, Epoch: epoch})
-	invs, bad, _ := readAll(t, c.InvoicesChanged, time.Time{})
+	invs, bad, _ := connectorstest.ReadAll(t, c.InvoicesChanged, time.Time{})
 	require.Empty(t, bad)
 	require.Len(t, invs, 3000)
-	pays, _, _ := readAll(t, c.PaymentsChanged, time.Time{})
+	pays, _, _ := connectorstest.ReadAll(t, c.PaymentsChanged, time.Time{})
 	require.Greater(t, len(pays), 1500)
 	require.Less(t, len(pays), 1800)
-	recent, _, _ := readAll(t, c.PaymentsChanged, epoch.AddDate(0, 0, -10))
+	recent, _, _ := connectorstest.ReadAll(t, c.PaymentsChanged, epoch.AddDate(0, 0, -10))
 	require.NotEmpty(t, recent)
 	require.Less(t, len(recent), 100)
 }
@@ -202,7 +178,7 @@ func TestGeneratedInvoicesAndPayments(t *testing.T) {
 func TestFaultsAreRetriedAway(t *testing.T) {
 	sim, c := start(t, erpsim.Options{Customers: 3000, PageSize: 100,
 		Faults: erpsim.Faults{ErrorRate: 0.2, DropRate: 0.05, SpikeRate: 0.1, Spike: 20 * time.Millisecond}})
-	rows, bad, _ := readAll(t, c.CustomersChanged, time.Time{})
+	rows, bad, _ := connectorstest.ReadAll(t, c.CustomersChanged, time.Time{})
 	require.Empty(t, bad)
 	require.Len(t, rows, 3003)
 	require.Greater(t, sim.Requests(), int64(31), "31 pages, and retries of the faults")

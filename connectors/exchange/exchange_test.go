@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/l2c/l2c/connectors"
+	"github.com/l2c/l2c/connectors/connectorstest"
 	"github.com/l2c/l2c/connectors/exchange"
 	"github.com/l2c/l2c/internal/workbook"
 	"github.com/l2c/l2c/internal/workbook/workbooktest"
@@ -33,22 +34,10 @@ func drop(t *testing.T, dir, name string, data []byte) {
 }
 
 func readAll[T any](t *testing.T, x *exchange.Connector, read func(context.Context, time.Time, string) (connectors.Page[T], error), entity string) ([]T, []connectors.Rejected, int) {
-	var rows []T
-	var bad []connectors.Rejected
-	cur, pages := "", 0
-	for {
-		p, err := read(context.Background(), time.Time{}, cur)
-		require.NoError(t, err)
-		pages++
-		rows = append(rows, p.Rows...)
-		bad = append(bad, p.Rejected...)
-		// What the sync does once a page is stored.
-		require.NoError(t, x.Acknowledge(context.Background(), entity, p.Next))
-		if p.Next == "" {
-			return rows, bad, pages
-		}
-		cur = p.Next
-	}
+	t.Helper()
+	return connectorstest.ReadAll(t, read, time.Time{}, func(next string) {
+		require.NoError(t, x.Acknowledge(context.Background(), entity, next))
+	})
 }
 
 func TestCustomersFromChineseGBKCSVAndEnglishXLSX(t *testing.T) {

@@ -162,21 +162,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Currencies == nil {
 		cfg.Currencies = PresetCurrencies
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 60 * time.Second
-	}
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = 4
-	}
-	if cfg.MinBackoff == 0 {
-		cfg.MinBackoff = 200 * time.Millisecond
-	}
-	if cfg.MaxBackoff == 0 {
-		cfg.MaxBackoff = 30 * time.Second
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
+	connectors.HTTPDefaults(&cfg.Timeout, &cfg.MaxRetries, &cfg.MinBackoff, &cfg.MaxBackoff, &cfg.Log)
 	// The session is the cookies the login sets (kdservice-sessionid, ASP.NET_SessionId).
 	hc := connectors.SessionClient(cfg.HTTPClient, cfg.Timeout)
 	return &Client{cfg: cfg, base: u, hc: hc, log: cfg.Log}, nil

@@ -16,6 +16,7 @@ package sap
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"encoding/json"
@@ -126,15 +127,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.TokenURL != "" && (cfg.ClientID == "" || cfg.ClientSecret == "") {
 		return nil, errors.New("SAP OAuth: the token URL needs a client ID and secret")
 	}
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	def(&cfg.SalesOrganization, "1010")
-	def(&cfg.DistributionChannel, "10")
-	def(&cfg.Division, "00")
-	def(&cfg.SalesOrderType, "OR")
+	cfg.SalesOrganization = cmp.Or(cfg.SalesOrganization, "1010")
+	cfg.DistributionChannel = cmp.Or(cfg.DistributionChannel, "10")
+	cfg.Division = cmp.Or(cfg.Division, "00")
+	cfg.SalesOrderType = cmp.Or(cfg.SalesOrderType, "OR")
 	if cfg.TimeZone == nil {
 		cfg.TimeZone = time.UTC
 	}
@@ -144,21 +140,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.DefaultDueDays == 0 {
 		cfg.DefaultDueDays = 30
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 60 * time.Second
-	}
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = 4
-	}
-	if cfg.MinBackoff == 0 {
-		cfg.MinBackoff = 200 * time.Millisecond
-	}
-	if cfg.MaxBackoff == 0 {
-		cfg.MaxBackoff = 30 * time.Second
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
+	connectors.HTTPDefaults(&cfg.Timeout, &cfg.MaxRetries, &cfg.MinBackoff, &cfg.MaxBackoff, &cfg.Log)
 	// The CSRF token is bound to the session cookies that came with it.
 	hc := connectors.SessionClient(cfg.HTTPClient, cfg.Timeout)
 	c := &Client{cfg: cfg, base: u, hc: hc, log: cfg.Log}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/l2c/l2c/internal/customerimport"
-	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/internal/workbook/workbooktest"
 )
@@ -25,18 +24,7 @@ import (
 const benchRows = 100_000
 
 func BenchmarkImport100k(b *testing.B) {
-	url := testenv.DatabaseURL(b)
-	ctx := context.Background()
-	db, err := database.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	for _, u := range staff {
-		if err := db.UserUpsert(ctx, u, "", ""); err != nil {
-			b.Fatal(err)
-		}
-	}
+	setup(b) // the staff the workbook names
 	dir := b.TempDir()
 	file := filepath.Join(dir, "customers-100k.xlsx")
 	prefix := fmt.Sprintf("B%d-", time.Now().UnixNano()%1_000_000)
@@ -45,7 +33,7 @@ func BenchmarkImport100k(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		res := testenv.RunChild(b, "TestBenchChild", "L2C_BENCH_CHILD=import", "L2C_BENCH_FILE="+file, "L2C_BENCH_DATABASE_URL="+url)
+		res := testenv.RunChild(b, "TestBenchChild", "L2C_BENCH_CHILD=import", "L2C_BENCH_FILE="+file)
 		if res["status"] != string(customerimport.StatusImported) || res["inserted"] != strconv.Itoa(benchRows) {
 			b.Fatalf("import did not take every row: %v", res)
 		}
@@ -114,11 +102,7 @@ func TestBenchChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := database.Open(ctx, os.Getenv("L2C_BENCH_DATABASE_URL"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := testenv.ChildDatabase(t)
 	var logTo io.Writer = io.Discard
 	if os.Getenv("L2C_BENCH_LOG") != "" {
 		logTo = os.Stderr

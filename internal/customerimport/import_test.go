@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,28 +41,21 @@ type env struct {
 	im   *customerimport.Importer
 }
 
-var (
-	once   sync.Once
-	shared *env
-)
+var shared testenv.Shared[env]
 
-func setup(t *testing.T) *env {
+func setup(t testing.TB) *env {
 	t.Helper()
-	once.Do(func() {
+	return shared.Get(t, func() *env {
 		ctx := context.Background()
 		url := testenv.DatabaseURL(t)
 		db, err := database.Open(ctx, url)
 		require.NoError(t, err)
-		for _, u := range staff {
-			require.NoError(t, db.UserUpsert(ctx, u, "", "tok-"+u.ID))
-		}
+		testenv.AddUsers(t, db, staff...)
 		pool, err := pgxpool.New(ctx, url)
 		require.NoError(t, err)
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		shared = &env{db: db, pool: pool, im: customerimport.New(db, log, time.UTC)}
+		return &env{db: db, pool: pool, im: customerimport.New(db, log, time.UTC)}
 	})
-	require.NotNil(t, shared, "setup failed in an earlier test")
-	return shared
 }
 
 var zhao = staff[0]

@@ -6,11 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/audit"
-	"github.com/l2c/l2c/internal/testenv"
 )
 
 // TestAuthVerifyNeedsTheHeadAndHoldsAgainstCheckpoints: a trail whose seal
@@ -19,18 +17,12 @@ import (
 // against a checkpoint taken before.
 func TestAuthVerifyNeedsTheHeadAndHoldsAgainstCheckpoints(t *testing.T) {
 	ctx := context.Background()
-	db := setup(t)
-	chain, err := audit.NewChain([]byte("a test key of enough length"))
-	require.NoError(t, err)
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	defer conn.Close(ctx)
+	db, chain, conn := auditSetup(t)
 	exec := func(sql string) {
 		t.Helper()
 		_, err := conn.Exec(ctx, sql)
 		require.NoError(t, err)
 	}
-	exec(`TRUNCATE audit_log, audit_head`)
 	appendN := func(n int) {
 		for i := range n {
 			_, err := db.AuditAppend(ctx, chain, audit.Entry{At: time.Now(), Actor: "li", Action: "rules.save", ObjectID: fmt.Sprint(i)})

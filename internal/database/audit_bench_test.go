@@ -11,20 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/audit"
-	"github.com/l2c/l2c/internal/testenv"
 )
 
 // BenchmarkAuditVerify100k verifies a chain of 100,000 entries.
 func BenchmarkAuditVerify100k(b *testing.B) {
 	ctx := context.Background()
-	db := setup(b)
-	chain, err := audit.NewChain([]byte("a bench key of enough length"))
-	require.NoError(b, err)
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(b))
-	require.NoError(b, err)
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `TRUNCATE audit_log, audit_head`)
-	require.NoError(b, err)
+	db, chain, conn := auditSetup(b)
 
 	// Build the chain in memory and COPY it in: appending one by one would
 	// measure the writes, not the verification.
@@ -40,7 +32,7 @@ func BenchmarkAuditVerify100k(b *testing.B) {
 		rows = append(rows, []any{e.Seq, e.At, e.Actor, e.Action, e.ObjectType, e.ObjectID, string(e.Detail), e.Prev, e.MAC})
 		prev = e.MAC
 	}
-	_, err = conn.CopyFrom(ctx, pgx.Identifier{"audit_log"},
+	_, err := conn.CopyFrom(ctx, pgx.Identifier{"audit_log"},
 		[]string{"seq", "at", "actor", "action", "object_type", "object_id", "detail", "prev_mac", "mac"}, pgx.CopyFromRows(rows))
 	require.NoError(b, err)
 	_, err = conn.Exec(ctx, `INSERT INTO audit_head (id, seq, mac) VALUES (true, $1, $2)`, int64(n), chain.HeadMAC(n, prev))

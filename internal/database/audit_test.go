@@ -11,21 +11,28 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/testenv"
 )
+
+// auditSetup empties the package database's audit trail and returns the
+// database, a chain to sign entries with, and a connection of the test's own
+// to tamper with the trail.
+func auditSetup(t testing.TB) (*database.DB, audit.Chain, *pgx.Conn) {
+	t.Helper()
+	db := setup(t)
+	chain := testenv.AuditChain(t)
+	conn := connect(t, testenv.DatabaseURL(t))
+	_, err := conn.Exec(context.Background(), `TRUNCATE audit_log, audit_head`)
+	require.NoError(t, err)
+	return db, chain, conn
+}
 
 // TestAuditTamperIsDetected: the trail verifies; then each kind of tampering
 // (an edited entry, a deleted one, entries cut off the end) is named.
 func TestAuditTamperIsDetected(t *testing.T) {
 	ctx := context.Background()
-	db := setup(t)
-	chain, err := audit.NewChain([]byte("a test key of enough length"))
-	require.NoError(t, err)
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `TRUNCATE audit_log, audit_head`)
-	require.NoError(t, err)
+	db, chain, conn := auditSetup(t)
 
 	for i := range 10 {
 		detail, _ := json.Marshal(map[string]any{"approve": i%2 == 0, "note": fmt.Sprintf("n %d", i)})

@@ -30,6 +30,9 @@ type column[T any] struct {
 	fixed bool
 	val   func(*T) (any, error) // the value to write
 	dst   func(*T) any          // where a read scans it
+	// after, when set, runs once the whole row is read (for what one column
+	// alone cannot settle).
+	after func(*T)
 }
 
 // col stores a field pgx writes and reads as it is (text, numbers, bools and
@@ -71,9 +74,8 @@ func jsonb[T, V any](name string, orNull bool, f func(*T) *V) column[T] {
 		dst: func(t *T) any { return &jsonScan[V]{f(t)} }}
 }
 
-// reviewColumns store a review in a row of its own subject (a contract, an
-// order): the one way a deal's table stores a review in columns. (A quote's
-// discount review predates them and is a jsonb column of the quote.)
+// reviewColumns store a review in the row of its subject (a quote, a
+// contract, an order): the one way a deal's tables store a review.
 func reviewColumns[T any](f func(*T) *deal.Review) []column[T] {
 	return []column[T]{
 		col("review_status", func(t *T) *deal.ReviewStatus { return &f(t).Status }),
@@ -85,6 +87,41 @@ func reviewColumns[T any](f func(*T) *deal.Review) []column[T] {
 		col("note", func(t *T) *string { return &f(t).Note }),
 		col("case_id", func(t *T) *string { return &f(t).CaseID }),
 	}
+}
+
+// maybeReviewColumns store a review its subject may lack (a quote has one
+// only below the customer's minimum discount) in the same columns: NULL in
+// each of them when there is none, which a read gives back as nil.
+func maybeReviewColumns[T any](f func(*T) **deal.Review) []column[T] {
+	cols := reviewColumns(func(t *T) *deal.Review {
+		if *f(t) == nil {
+			*f(t) = new(deal.Review) // only a read gets here: a write of none stops below
+		}
+		return *f(t)
+	})
+	for i := range cols {
+		c := &cols[i]
+		val := c.val
+		c.val = func(t *T) (any, error) {
+			if *f(t) == nil {
+				return nil, nil
+			}
+			return val(t)
+		}
+		switch c.name {
+		case "requested_at", "decided_at": // their scanners read NULL as the zero time, or nil
+		case "review_round":
+			c.sel = "coalesce(review_round, 0)"
+		default:
+			c.sel = "coalesce(" + c.name + ", '')"
+		}
+	}
+	cols[0].after = func(t *T) { // review_status, never empty in a review
+		if r := *f(t); r != nil && r.Status == "" {
+			*f(t) = nil
+		}
+	}
+	return cols
 }
 
 // recorded stores who recorded a row and when.
@@ -142,7 +179,15 @@ func (t table[T]) scan(row pgx.Row, v *T) error {
 	for i, c := range t.cols {
 		dst[i] = c.dst(v)
 	}
-	return row.Scan(dst...)
+	if err := row.Scan(dst...); err != nil {
+		return err
+	}
+	for _, c := range t.cols {
+		if c.after != nil {
+			c.after(v)
+		}
+	}
+	return nil
 }
 
 // queueInsert queues the insert of each of vs as a row of deal id.
@@ -283,7 +328,7 @@ var historyTable = table[deal.HistoryEntry]{name: "deal_history", order: "seq", 
 	instant("at", func(h *deal.HistoryEntry) *time.Time { return &h.At }),
 }}
 
-var quotesTable = table[deal.Quote]{name: "deal_quotes", order: "revision", cols: []column[deal.Quote]{
+var quotesTable = table[deal.Quote]{name: "deal_quotes", order: "revision", cols: append([]column[deal.Quote]{
 	col("revision", func(q *deal.Quote) *int { return &q.Revision }),
 	jsonb("lines", false, func(q *deal.Quote) *[]deal.QuoteLine { return &q.Lines }),
 	col("discount_bp", func(q *deal.Quote) *deal.Percent { return &q.Discount }),
@@ -295,8 +340,7 @@ var quotesTable = table[deal.Quote]{name: "deal_quotes", order: "revision", cols
 	col("submitted_by", func(q *deal.Quote) *string { return &q.SubmittedBy }),
 	instant("submitted_at", func(q *deal.Quote) *time.Time { return &q.SubmittedAt }),
 	col("min_discount_bp", func(q *deal.Quote) **deal.Percent { return &q.MinDiscount }),
-	jsonb("review", true, func(q *deal.Quote) **deal.Review { return &q.Review }),
-}}
+}, maybeReviewColumns(func(q *deal.Quote) **deal.Review { return &q.Review })...)}
 
 var bidsTable = table[deal.Bid]{name: "deal_bids", cols: append([]column[deal.Bid]{
 	col("number", func(b *deal.Bid) *string { return &b.Number }),

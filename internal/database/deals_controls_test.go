@@ -12,6 +12,7 @@ import (
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // dealAuditCount counts the audit entries about deal id.
@@ -29,8 +30,7 @@ func dealAuditCount(t *testing.T, db *database.DB, id string) int {
 func TestDealSaveAuditedOnce(t *testing.T) {
 	ctx := context.Background()
 	db := setup(t)
-	chain, err := audit.NewChain([]byte("the deal controls' test key"))
-	require.NoError(t, err)
+	chain := testenv.AuditChain(t)
 	now := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
 	wang := identity.User{ID: "wang", Roles: []identity.Role{identity.RoleSales}}
 	entry := func(id string, h deal.HistoryEntry) *audit.Entry {

@@ -2,10 +2,12 @@ package database_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/database"
@@ -19,14 +21,22 @@ func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
 func setup(t testing.TB) *database.DB {
 	t.Helper()
-	db, err := database.Open(context.Background(), testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
+	db := testenv.OpenDB(t)
 	for _, id := range []string{"wang", "li"} {
 		require.NoError(t, db.UserUpsert(context.Background(), identity.User{ID: id, Name: id,
 			Roles: []identity.Role{identity.RoleSales, identity.RoleSalesManager}}, "", "t-"+id))
 	}
 	return db
+}
+
+// connect is a connection of the test's own to the database at url, for what
+// DB does not do: truncating, tampering, writing an older schema's rows.
+func connect(t testing.TB, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 // TestDealSaveIsIdempotentAndIgnoresStaleStates: Temporal may run a save twice,
@@ -141,38 +151,7 @@ func TestDealVisibility(t *testing.T) {
 func TestDealStageTablesRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	db := setup(t)
-	at := func(m int) time.Time { return time.Date(2026, 11, 2, 1, m, 0, 0, time.UTC) }
-	ptr := func(t time.Time) *time.Time { return &t }
-	pct, total := deal.Percent(9000), money.Amount(12345)
-	day := deal.Date{Year: 2026, Month: 12, Day: 1}
-	review := func(status deal.ReviewStatus, decided *time.Time, caseID string) deal.Review {
-		r := deal.Review{Status: status, Round: 2, RequestedBy: "wang", RequestedAt: at(3), CaseID: caseID}
-		if decided != nil {
-			r.DecidedBy, r.DecidedAt, r.Note = "li", decided, "ok"
-		}
-		return r
-	}
-	qr := review(deal.ReviewApproved, ptr(at(4)), "quote_discount.D.1")
-	d := deal.Deal{ID: "D-RT", Title: "Round trip", Customer: deal.Customer{Code: "C1", Name: "C"}, Tendered: true,
-		Currency: "CNY", ExpectedAmount: 900, PurchaseTimeframe: deal.Timeframe3Months,
-		Owners: deal.Owners{Discoverer: "li", Sales: "wang", Delivery: "li"}, Stage: deal.StagePaymentCollection,
-		StageEnteredAt: at(9), Holder: "wang", LostReason: "", CreatedBy: "wang", CreatedAt: at(0), ClosedAt: ptr(at(20)), Version: 7,
-		Quotes: []deal.Quote{
-			{Revision: 1, Lines: []deal.QuoteLine{{SKU: "A", Description: "a", Quantity: 2, UnitPrice: 50, Amount: 100}},
-				Discount: deal.Hundred, ListTotal: 100, NetTotal: 100, ValidUntil: day, ExpiresAt: at(30),
-				Status: deal.QuoteSuperseded, SubmittedBy: "wang", SubmittedAt: at(1)},
-			{Revision: 2, Lines: []deal.QuoteLine{{SKU: "B", Quantity: 1, UnitPrice: 100, Amount: 100}},
-				Discount: pct, ListTotal: 100, NetTotal: 90, ValidUntil: day, ExpiresAt: at(31),
-				Status: deal.QuoteAccepted, SubmittedBy: "wang", SubmittedAt: at(2), MinDiscount: &pct, Review: &qr}},
-		Bid: &deal.Bid{Number: "B-1", Result: deal.BidWon, Note: "won", RecordedBy: "wang", RecordedAt: at(5)},
-		Contract: &deal.Contract{Number: "HT-1", Amount: 90, PaymentTerms: "NT30", NonstandardTerms: true, NonTemplate: true,
-			TemplateID: "TPL", QuoteTotal: &total, BelowQuote: true, Review: review(deal.ReviewApproved, ptr(at(6)), "contract_review.D.2")},
-		Order: &deal.Order{Kind: deal.OrderCustom, ERPNumber: "SO-1", DeliveryDue: day, DueAt: at(40),
-			Review: review(deal.ReviewPending, nil, ""), OverdueNotified: ptr(at(41))},
-		Shipments: []deal.Shipment{{Number: "S-1", ShippedOn: day, Carrier: "SF", Final: true, RecordedBy: "li", RecordedAt: at(10)}},
-		Invoices:  []deal.Invoice{{Number: "I-1", Amount: 90, IssuedOn: day, DueOn: day, RecordedBy: "li", RecordedAt: at(11)}},
-		Payments:  []deal.Payment{{Reference: "P-1", Amount: 90, ReceivedOn: day, InvoiceNo: "I-1", RecordedBy: "li", RecordedAt: at(12)}},
-	}
+	d, at := stageTablesDeal()
 	h := deal.HistoryEntry{Seq: 7, Action: "x", Actor: "wang", To: d.Stage, At: at(12)}
 	_, err := db.DealSave(ctx, d, h, nil)
 	require.NoError(t, err)
@@ -190,4 +169,93 @@ func TestDealStageTablesRoundTrip(t *testing.T) {
 	got, err = db.DealGet(ctx, e.ID)
 	require.NoError(t, err)
 	require.Equal(t, e, got)
+}
+
+// TestQuoteReviewMovesFromJSONBToColumns: migration 00100 moves a quote's
+// review out of the jsonb column it was stored in (as the code before it wrote
+// it) into the review columns; the quotes read back as they were saved.
+func TestQuoteReviewMovesFromJSONBToColumns(t *testing.T) {
+	ctx := context.Background()
+	url := testenv.EmptyDatabaseURL(t)
+	_, err := database.MigrateTo(ctx, url, 99)
+	require.NoError(t, err)
+	d, _ := stageTablesDeal()
+	conn := connect(t, url)
+	_, err = conn.Exec(ctx, `INSERT INTO users (id, name, roles) VALUES ('wang', 'wang', '{sales}'), ('li', 'li', '{sales}')`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `INSERT INTO deals (id, title, customer_name, tendered, currency, expected_amount,
+		discoverer, sales_owner, stage, stage_entered_at, created_by, created_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, d.ID, d.Title, d.Customer.Name, d.Tendered,
+		d.Currency, d.ExpectedAmount, d.Owners.Discoverer, d.Owners.Sales, d.Stage, d.StageEnteredAt, d.CreatedBy, d.CreatedAt, d.Version)
+	require.NoError(t, err)
+	for _, q := range d.Quotes {
+		lines, err := json.Marshal(q.Lines)
+		require.NoError(t, err)
+		var review []byte // what the jsonb column held: NULL for no review
+		if q.Review != nil {
+			review, err = json.Marshal(q.Review)
+			require.NoError(t, err)
+		}
+		_, err = conn.Exec(ctx, `INSERT INTO deal_quotes (deal_id, revision, lines, discount_bp, list_total, net_total,
+			valid_until, expires_at, status, submitted_by, submitted_at, min_discount_bp, review)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, d.ID, q.Revision, lines, q.Discount,
+			q.ListTotal, q.NetTotal, time.Date(q.ValidUntil.Year, q.ValidUntil.Month, q.ValidUntil.Day, 0, 0, 0, 0, time.UTC), q.ExpiresAt, q.Status, q.SubmittedBy, q.SubmittedAt, q.MinDiscount, review)
+		require.NoError(t, err)
+	}
+
+	applied, err := database.Migrate(ctx, url)
+	require.NoError(t, err)
+	require.Contains(t, applied, int64(100))
+	db, err := database.Open(ctx, url)
+	require.NoError(t, err)
+	defer db.Close()
+	got, err := db.DealGet(ctx, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, d.Quotes, got.Quotes)
+	var stillThere bool
+	require.NoError(t, conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+		WHERE table_name = 'deal_quotes' AND column_name = 'review')`).Scan(&stillThere))
+	require.False(t, stillThere, "the jsonb column is gone: one way of storing a review")
+}
+
+// stageTablesDeal is a deal with every field of every stage table set, the
+// optional ones too (but for its first quote, which has no review), and the
+// minute clock its times are on.
+func stageTablesDeal() (deal.Deal, func(m int) time.Time) {
+	at := func(m int) time.Time { return time.Date(2026, 11, 2, 1, m, 0, 0, time.UTC) }
+	ptr := func(t time.Time) *time.Time { return &t }
+	pct, total := deal.Percent(9000), money.Amount(12345)
+	day := deal.Date{Year: 2026, Month: 12, Day: 1}
+	review := func(status deal.ReviewStatus, decided *time.Time, caseID string) deal.Review {
+		r := deal.Review{Status: status, Round: 2, RequestedBy: "wang", RequestedAt: at(3), CaseID: caseID}
+		if decided != nil {
+			r.DecidedBy, r.DecidedAt, r.Note = "li", decided, "ok"
+		}
+		return r
+	}
+	qr, pending := review(deal.ReviewApproved, ptr(at(4)), "quote_discount.D.1"), review(deal.ReviewPending, nil, "")
+	d := deal.Deal{ID: "D-RT", Title: "Round trip", Customer: deal.Customer{Code: "C1", Name: "C"}, Tendered: true,
+		Currency: "CNY", ExpectedAmount: 900, PurchaseTimeframe: deal.Timeframe3Months,
+		Owners: deal.Owners{Discoverer: "li", Sales: "wang", Delivery: "li"}, Stage: deal.StagePaymentCollection,
+		StageEnteredAt: at(9), Holder: "wang", LostReason: "", CreatedBy: "wang", CreatedAt: at(0), ClosedAt: ptr(at(20)), Version: 7,
+		Quotes: []deal.Quote{
+			{Revision: 1, Lines: []deal.QuoteLine{{SKU: "A", Description: "a", Quantity: 2, UnitPrice: 50, Amount: 100}},
+				Discount: deal.Hundred, ListTotal: 100, NetTotal: 100, ValidUntil: day, ExpiresAt: at(30),
+				Status: deal.QuoteSuperseded, SubmittedBy: "wang", SubmittedAt: at(1)},
+			{Revision: 2, Lines: []deal.QuoteLine{{SKU: "B", Quantity: 1, UnitPrice: 100, Amount: 100}},
+				Discount: pct, ListTotal: 100, NetTotal: 90, ValidUntil: day, ExpiresAt: at(31),
+				Status: deal.QuoteAccepted, SubmittedBy: "wang", SubmittedAt: at(2), MinDiscount: &pct, Review: &qr},
+			{Revision: 3, Lines: []deal.QuoteLine{{SKU: "B", Quantity: 1, UnitPrice: 100, Amount: 100}},
+				Discount: pct, ListTotal: 100, NetTotal: 90, ValidUntil: day, ExpiresAt: at(32),
+				Status: deal.QuotePendingApproval, SubmittedBy: "wang", SubmittedAt: at(7), MinDiscount: &pct, Review: &pending}},
+		Bid: &deal.Bid{Number: "B-1", Result: deal.BidWon, Note: "won", RecordedBy: "wang", RecordedAt: at(5)},
+		Contract: &deal.Contract{Number: "HT-1", Amount: 90, PaymentTerms: "NT30", NonstandardTerms: true, NonTemplate: true,
+			TemplateID: "TPL", QuoteTotal: &total, BelowQuote: true, Review: review(deal.ReviewApproved, ptr(at(6)), "contract_review.D.2")},
+		Order: &deal.Order{Kind: deal.OrderCustom, ERPNumber: "SO-1", DeliveryDue: day, DueAt: at(40),
+			Review: review(deal.ReviewPending, nil, ""), OverdueNotified: ptr(at(41))},
+		Shipments: []deal.Shipment{{Number: "S-1", ShippedOn: day, Carrier: "SF", Final: true, RecordedBy: "li", RecordedAt: at(10)}},
+		Invoices:  []deal.Invoice{{Number: "I-1", Amount: 90, IssuedOn: day, DueOn: day, RecordedBy: "li", RecordedAt: at(11)}},
+		Payments:  []deal.Payment{{Reference: "P-1", Amount: 90, ReceivedOn: day, InvoiceNo: "I-1", RecordedBy: "li", RecordedAt: at(12)}},
+	}
+	return d, at
 }

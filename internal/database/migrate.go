@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for goose
 	"github.com/pressly/goose/v3"
@@ -19,6 +20,12 @@ var migrations embed.FS
 // A PostgreSQL advisory lock makes concurrent callers (several replicas, parallel
 // tests) take turns instead of racing. It returns the versions it applied.
 func Migrate(ctx context.Context, url string) ([]int64, error) {
+	return MigrateTo(ctx, url, math.MaxInt64)
+}
+
+// MigrateTo applies the pending migrations up to version and no further: a
+// test of a migration that moves data writes the rows the older schema held.
+func MigrateTo(ctx context.Context, url string, version int64) ([]int64, error) {
 	sqlDB, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("open database for migrations: %w", err)
@@ -39,7 +46,7 @@ func Migrate(ctx context.Context, url string) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
-	results, err := p.Up(ctx)
+	results, err := p.UpTo(ctx, version)
 	if err != nil {
 		return nil, fmt.Errorf("apply migrations: %w", err)
 	}

@@ -38,19 +38,14 @@ func (db *DB) LoginByUser(ctx context.Context, id string) (Login, error) {
 // users add` is not made with the password and stays.)
 func (db *DB) UserSetPassword(ctx context.Context, id, hash string, endSessions bool, now time.Time) error {
 	err := db.txIn(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
-		if err != nil {
+		err := userUpdate(ctx, tx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
+		if err != nil || !endSessions {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return ErrNotFound
+		if err := userEndSessions(ctx, tx, id, now); err != nil {
+			return err
 		}
-		if endSessions {
-			if _, err = tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now); err != nil {
-				return err
-			}
-			_, err = tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now)
-		}
+		_, err = tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now)
 		return err
 	})
 	if err != nil {
@@ -137,6 +132,21 @@ func (db *DB) SessionRevoke(ctx context.Context, token string, now time.Time) er
 	return nil
 }
 
+// userUpdate runs an UPDATE of one user's row: no such user is ErrNotFound.
+func userUpdate(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
+	tag, err := tx.Exec(ctx, sql, args...)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return err
+}
+
+// userEndSessions ends every session user id still has open, as of now.
+func userEndSessions(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now)
+	return err
+}
+
 // UserSetDemoPassword gives user id a password if they have none; the demo
 // data uses it so a password changed on a laptop survives the next start.
 func (db *DB) UserSetDemoPassword(ctx context.Context, id, hash string) error {
@@ -151,15 +161,10 @@ func (db *DB) UserSetDemoPassword(ctx context.Context, id, hash string) error {
 // every request), and a re-enabled one starts with no session.
 func (db *DB) UserSetDisabled(ctx context.Context, id string, disabled bool, now time.Time) error {
 	err := db.txIn(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET disabled = $2 WHERE id = $1`, id, disabled)
-		if err != nil {
+		if err := userUpdate(ctx, tx, `UPDATE users SET disabled = $2 WHERE id = $1`, id, disabled); err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return ErrNotFound
-		}
-		_, err = tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now)
-		return err
+		return userEndSessions(ctx, tx, id, now)
 	})
 	if err != nil {
 		return fmt.Errorf("disable %s: %w", id, err)

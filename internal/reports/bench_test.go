@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/reports"
 	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/internal/workbook"
@@ -21,28 +20,11 @@ import (
 // child process (this test binary, TestExportChild alone) so that its peak
 // resident memory, VmHWM from /proc/self/status, is the export's own.
 func BenchmarkExport100k(b *testing.B) {
-	url := testenv.DatabaseURL(b)
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pool.Close()
-	db, err := database.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	for _, u := range staff {
-		if err := db.UserUpsert(ctx, u, "", ""); err != nil {
-			b.Fatal(err)
-		}
-	}
-	seed100k(b, pool)
+	seed100k(b, setup(b).pool)
 	out := filepath.Join(b.TempDir(), "pipeline.xlsx")
 	b.ResetTimer()
 	for range b.N {
-		res := testenv.RunChild(b, "TestExportChild", "L2C_BENCH_EXPORT="+out, "L2C_BENCH_DATABASE_URL="+url)
+		res := testenv.RunChild(b, "TestExportChild", "L2C_BENCH_EXPORT="+out)
 		if res["rows"] != "100000" {
 			b.Fatalf("export did not write every deal: %v", res)
 		}
@@ -87,11 +69,7 @@ func TestExportChild(t *testing.T) {
 	}
 	ctx := context.Background()
 	start := time.Now()
-	db, err := database.Open(ctx, os.Getenv("L2C_BENCH_DATABASE_URL"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := testenv.ChildDatabase(t)
 	f, err := os.Create(out)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,21 +42,16 @@ type env struct {
 	rep  *reports.Reporter
 }
 
-var (
-	once   sync.Once
-	shared *env
-)
+var shared testenv.Shared[env]
 
 func setup(t testing.TB) *env {
 	t.Helper()
-	once.Do(func() {
+	return shared.Get(t, func() *env {
 		ctx := context.Background()
 		url := testenv.DatabaseURL(t)
 		db, err := database.Open(ctx, url)
 		require.NoError(t, err)
-		for _, u := range staff {
-			require.NoError(t, db.UserUpsert(ctx, u, "", ""))
-		}
+		testenv.AddUsers(t, db, staff...)
 		// li manages both reps, so li's exports hold their deals (reports
 		// follow the same visibility as the API).
 		for _, u := range []identity.User{wang, liu} {
@@ -67,11 +61,9 @@ func setup(t testing.TB) *env {
 		require.NoError(t, err)
 		r := reports.New(db, shanghai)
 		r.Now = func() time.Time { return now }
-		shared = &env{db: db, pool: pool, rep: r}
 		seed(t, pool)
+		return &env{db: db, pool: pool, rep: r}
 	})
-	require.NotNil(t, shared, "setup failed in an earlier test")
-	return shared
 }
 
 func sqlExec(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) {

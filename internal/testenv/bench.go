@@ -2,12 +2,15 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/l2c/l2c/internal/database"
 )
 
 // Benchmarks that report peak memory run the measured work in a child
@@ -16,12 +19,25 @@ import (
 // including memory Go has since given back, and nothing the parent did to
 // prepare for it.
 
+// BenchRows is n, the rows a benchmark measures at full size, or
+// L2C_BENCH_ROWS when that is set: a quicker look while working on the code.
+func BenchRows(n int) int {
+	if v, err := strconv.Atoi(os.Getenv("L2C_BENCH_ROWS")); err == nil && v > 0 {
+		return v
+	}
+	return n
+}
+
+// childDatabaseEnv passes the parent's database (DatabaseURL) to a child.
+const childDatabaseEnv = "L2C_BENCH_DATABASE_URL"
+
 // RunChild runs test (a test function's name) in a child process with env
 // added, and returns the key=value pairs of the line it printed with Report.
+// The child reaches the parent's database through ChildDatabase.
 func RunChild(tb testing.TB, test string, env ...string) map[string]string {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), childDatabaseEnv+"="+DatabaseURL(tb)), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -39,6 +55,23 @@ func RunChild(tb testing.TB, test string, env ...string) map[string]string {
 	}
 	tb.Fatalf("bench child %s reported nothing:\n%s", test, out.String())
 	return nil
+}
+
+// ChildDatabase is the child's side of RunChild's database: its parent's
+// database opened (closed when the test ends), and its URL. A test run other
+// than by RunChild gets nil and "": it is not a child and should skip.
+func ChildDatabase(tb testing.TB) (*database.DB, string) {
+	tb.Helper()
+	url := os.Getenv(childDatabaseEnv)
+	if url == "" {
+		return nil, ""
+	}
+	db, err := database.Open(context.Background(), url)
+	if err != nil {
+		tb.Fatalf("bench child: %v", err)
+	}
+	tb.Cleanup(db.Close)
+	return db, url
 }
 
 // Report is the child's side of RunChild: it prints the results, with the

@@ -40,8 +40,10 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/devstack"
+	"github.com/l2c/l2c/internal/identity"
 )
 
 // Generous bounds: `go test ./...` runs several packages at once on small CI
@@ -96,6 +98,80 @@ func DatabaseURL(t testing.TB) string {
 		t.Fatalf("testenv: no test database: %v", env.dbErr)
 	}
 	return env.dbURL
+}
+
+// OpenDB opens the package's database (DatabaseURL) for the test; it is
+// closed when the test ends.
+func OpenDB(tb testing.TB) *database.DB {
+	tb.Helper()
+	db, err := database.Open(context.Background(), DatabaseURL(tb))
+	if err != nil {
+		tb.Fatalf("testenv: open the test database: %v", err)
+	}
+	tb.Cleanup(db.Close)
+	return db
+}
+
+// AuditChain is the chain the package's tests sign its database's audit
+// trail with: one key for all of them, so the trail they share verifies.
+func AuditChain(tb testing.TB) audit.Chain {
+	tb.Helper()
+	chain, err := audit.NewChain([]byte("the test database's audit key"))
+	if err != nil {
+		tb.Fatalf("testenv: audit chain: %v", err)
+	}
+	return chain
+}
+
+// Shared is a fixture all of a package's tests share (a running stack, a
+// seeded database): the first test that asks builds it, and a failure there
+// fails that test and every later one that asks.
+type Shared[T any] struct {
+	once sync.Once
+	v    *T
+}
+
+// Get returns the fixture, building it with build on the first call.
+func (s *Shared[T]) Get(tb testing.TB, build func() *T) *T {
+	tb.Helper()
+	s.once.Do(func() { s.v = build() })
+	if s.v == nil {
+		tb.Fatal("testenv: the shared setup failed in an earlier test")
+	}
+	return s.v
+}
+
+// AddUsers writes users to db, each with the API token "tok-<id>".
+func AddUsers(tb testing.TB, db *database.DB, users ...identity.User) {
+	tb.Helper()
+	for _, u := range users {
+		if err := db.UserUpsert(context.Background(), u, "", "tok-"+u.ID); err != nil {
+			tb.Fatalf("testenv: user %s: %v", u.ID, err)
+		}
+	}
+}
+
+// EmptyDatabaseURL returns the URL of a database of the test's own, on the
+// package's server, with no migration applied (database.MigrateTo takes it to
+// the version a test needs); it is dropped when the test ends.
+func EmptyDatabaseURL(t testing.TB) string {
+	t.Helper()
+	DatabaseURL(t) // the server
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	name := databaseName()
+	url, err := env.pg.CreateDatabase(ctx, name)
+	if err != nil {
+		t.Fatalf("testenv: no empty database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), teardownTimeout)
+		defer cancel()
+		if err := env.pg.DropDatabase(ctx, name); err != nil {
+			t.Errorf("testenv: drop %s: %v", name, err)
+		}
+	})
+	return url
 }
 
 // TemporalClient returns a client connected to the package's dev server (namespace

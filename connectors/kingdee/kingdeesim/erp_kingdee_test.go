@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/connectors"
+	"github.com/l2c/l2c/connectors/connectorstest"
 	"github.com/l2c/l2c/connectors/kingdee"
 	"github.com/l2c/l2c/connectors/kingdee/kingdeesim"
 )
@@ -35,31 +36,12 @@ func erpKingdee(t *testing.T, o kingdeesim.Options, mod ...func(*kingdee.Config)
 	return sim, c
 }
 
-func erpReadAll[T any](t *testing.T, read func(context.Context, time.Time, string) (connectors.Page[T], error), since time.Time) ([]T, []connectors.Rejected, int) {
-	t.Helper()
-	var rows []T
-	var bad []connectors.Rejected
-	pages, cur := 0, ""
-	for {
-		p, err := read(context.Background(), since, cur)
-		require.NoError(t, err)
-		pages++
-		rows = append(rows, p.Rows...)
-		bad = append(bad, p.Rejected...)
-		if p.Next == "" {
-			return rows, bad, pages
-		}
-		require.Less(t, pages, 1000)
-		cur = p.Next
-	}
-}
-
 func TestERPKingdeeReadsInPagesAndDeltas(t *testing.T) {
 	epoch := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 	now := epoch.Add(time.Hour)
 	sim, c := erpKingdee(t, kingdeesim.Options{Customers: 4500, Receivables: 3000, Seed: 5, Epoch: epoch,
 		Now: func() time.Time { return now }}, func(cfg *kingdee.Config) { cfg.PageSize = 1000 })
-	custs, bad, pages := erpReadAll(t, c.CustomersChanged, time.Time{})
+	custs, bad, pages := connectorstest.ReadAll(t, c.CustomersChanged, time.Time{})
 	require.Empty(t, bad)
 	require.Len(t, custs, 4500)
 	require.Equal(t, 5, pages)
@@ -74,7 +56,7 @@ func TestERPKingdeeReadsInPagesAndDeltas(t *testing.T) {
 	require.Contains(t, custs[0].Name, "（", "registered names keep their full-width parentheses")
 
 	changed := sim.ChangeCustomers(30, 2)
-	delta, _, _ := erpReadAll(t, c.CustomersChanged, epoch.Add(30*time.Minute))
+	delta, _, _ := connectorstest.ReadAll(t, c.CustomersChanged, epoch.Add(30*time.Minute))
 	got := map[string]bool{}
 	for _, cu := range delta {
 		got[cu.Code] = true
@@ -84,10 +66,10 @@ func TestERPKingdeeReadsInPagesAndDeltas(t *testing.T) {
 	}
 	require.Len(t, delta, 30)
 
-	invs, bad, _ := erpReadAll(t, c.InvoicesChanged, time.Time{})
+	invs, bad, _ := connectorstest.ReadAll(t, c.InvoicesChanged, time.Time{})
 	require.Empty(t, bad)
 	require.Len(t, invs, 3000)
-	pays, bad, _ := erpReadAll(t, c.PaymentsChanged, time.Time{})
+	pays, bad, _ := connectorstest.ReadAll(t, c.PaymentsChanged, time.Time{})
 	require.Empty(t, bad)
 	require.Greater(t, len(pays), 1000)
 	require.Less(t, len(pays), 2000)
@@ -173,7 +155,7 @@ func TestERPKingdeeWritesAreIdempotentAndGuarded(t *testing.T) {
 func TestERPKingdeeOutagesAreRetriedThenReported(t *testing.T) {
 	sim, c := erpKingdee(t, kingdeesim.Options{Customers: 100, Faults: kingdeesim.Faults{ErrorRate: 0.3}, Seed: 3},
 		func(cfg *kingdee.Config) { cfg.PageSize = 10 })
-	custs, _, _ := erpReadAll(t, c.CustomersChanged, time.Time{})
+	custs, _, _ := connectorstest.ReadAll(t, c.CustomersChanged, time.Time{})
 	require.Len(t, custs, 100)
 	require.Positive(t, sim.Injected())
 	sim.SetFaults(kingdeesim.Faults{ErrorRate: 1})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/l2c/l2c/connectors/kingdee"
+	"github.com/l2c/l2c/connectors/simulation"
 )
 
 type row func(field string) any
@@ -38,8 +39,8 @@ func (s *Sim) source(form string) (*source, bool) {
 	case kingdee.FormCustomer:
 		return &source{key: "FNumber", n: o.Customers, changed: s.custIdx, xKeys: s.custXKeys, genKey: custKey,
 			gen:      func(i int) row { c := s.genCustomer(i); return func(f string) any { return c.get(f, o, s) } },
-			firstAt:  func(t time.Time) int { return firstIndex(t, s.genStart, s.custStep) },
-			keyIndex: indexOf("C", 7),
+			firstAt:  func(t time.Time) int { return simulation.FirstIndex(t, s.genStart, s.custStep) },
+			keyIndex: simulation.IndexOf("C", 7),
 			x: func(k string) []row {
 				c := s.custX[k]
 				return []row{func(f string) any { return c.get(f, o, s) }}
@@ -47,8 +48,8 @@ func (s *Sim) source(form string) (*source, bool) {
 	case kingdee.FormReceivable:
 		return &source{key: "FBillNo", n: o.Receivables, xKeys: s.recXKeys, genKey: recKey,
 			gen:      func(i int) row { r := s.genReceivable(i); return func(f string) any { return r.get(f, s) } },
-			firstAt:  func(t time.Time) int { return firstIndex(t, s.genStart, s.recStep) },
-			keyIndex: indexOf("AR", 8),
+			firstAt:  func(t time.Time) int { return simulation.FirstIndex(t, s.genStart, s.recStep) },
+			keyIndex: simulation.IndexOf("AR", 8),
 			x: func(k string) []row {
 				r := s.recX[k]
 				return []row{func(f string) any { return r.get(f, s) }}
@@ -62,8 +63,8 @@ func (s *Sim) source(form string) (*source, bool) {
 				}
 				return func(f string) any { return p.get(f, s) }
 			},
-			firstAt:  func(t time.Time) int { return firstIndex(t.AddDate(0, 0, -21), s.genStart, s.recStep) },
-			keyIndex: indexOf("SK", 8),
+			firstAt:  func(t time.Time) int { return simulation.FirstIndex(t.AddDate(0, 0, -21), s.genStart, s.recStep) },
+			keyIndex: simulation.IndexOf("SK", 8),
 			x: func(k string) []row {
 				p := s.rcptX[k]
 				return []row{func(f string) any { return p.get(f, s) }}
@@ -127,24 +128,6 @@ func orderField(o *order, l orderLine, f string) any {
 	return unknown{}
 }
 
-func firstIndex(t, start time.Time, step time.Duration) int {
-	if step == 0 || !t.After(start) {
-		return 0
-	}
-	return int((t.Sub(start) + step - 1) / step)
-}
-
-func indexOf(prefix string, digits int) func(string) (int, bool) {
-	return func(k string) (int, bool) {
-		rest, ok := strings.CutPrefix(k, prefix)
-		if !ok || len(rest) != digits {
-			return 0, false
-		}
-		n, err := strconv.Atoi(rest)
-		return n, err == nil
-	}
-}
-
 func (s *Sim) billQuery(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct {
 		Data kingdee.BillQuery `json:"data"`
@@ -195,7 +178,7 @@ func (s *Sim) billQuery(w http.ResponseWriter, r *http.Request, body []byte) {
 
 // scan returns up to limit matching rows after skipping start of them,
 // projected on fields; bad names a field the form does not have.
-func (s *Sim) scan(src *source, c cond, start, limit int, fields []string) ([][]any, string) {
+func (s *Sim) scan(src *source, c simulation.Expr, start, limit int, fields []string) ([][]any, string) {
 	keyStart, xFrom := 0, 0
 	if kb, ok := lowerBound(c, src.key); ok {
 		if i, ok := src.keyIndex(kb); ok && i < src.n {
@@ -219,7 +202,7 @@ func (s *Sim) scan(src *source, c cond, start, limit int, fields []string) ([][]
 		if r == nil {
 			return true
 		}
-		if c != nil && !c.eval(r) {
+		if c != nil && !c.Eval(r) {
 			return true
 		}
 		if skipped < start {
@@ -357,7 +340,7 @@ func (s *Sim) saveCustomer(m map[string]any, update []string) (int64, string, st
 	}
 	s.seq++
 	now := s.now()
-	c := &customer{index: -1, id: int64(900000 + s.seq), number: "CX" + pad(s.seq, 6), name: name, forbid: "A",
+	c := &customer{index: -1, id: int64(900000 + s.seq), number: "CX" + simulation.Pad(s.seq, 6), name: name, forbid: "A",
 		curr: "PRE001", created: now, modified: now}
 	c.tax, _ = m["FTAXREGISTERCODE"].(string)
 	c.addr, _ = m["FADDRESS"].(string)
@@ -408,7 +391,7 @@ func (s *Sim) customerExists(num string) bool {
 	if _, ok := s.custX[num]; ok {
 		return true
 	}
-	i, ok := indexOf("C", 7)(num)
+	i, ok := simulation.IndexOf("C", 7)(num)
 	return ok && i < s.opts.Customers
 }
 
@@ -422,7 +405,7 @@ func (s *Sim) saveOrder(m map[string]any) (int64, string, string) {
 		return 0, "", "订单明细不能为空"
 	}
 	s.seq++
-	od := &order{number: "XSDD" + pad(s.seq, 6), cust: cust, curr: "PRE001"}
+	od := &order{number: "XSDD" + simulation.Pad(s.seq, 6), cust: cust, curr: "PRE001"}
 	od.note, _ = m["FNote"].(string)
 	if fin, ok := m["FSaleOrderFinance"].(map[string]any); ok {
 		if c := fnumber(fin["FSettleCurrId"]); c != "" {
@@ -449,16 +432,8 @@ func (s *Sim) saveOrder(m map[string]any) (int64, string, string) {
 		od.lines = append(od.lines, l)
 	}
 	s.orders[od.number] = od
-	s.orderKeys = insertSorted(s.orderKeys, od.number)
+	s.orderKeys = simulation.Insert(s.orderKeys, od.number)
 	return int64(700000 + s.seq), od.number, ""
-}
-
-func insertSorted(keys []string, k string) []string {
-	i := sort.SearchStrings(keys, k)
-	if i < len(keys) && keys[i] == k {
-		return keys
-	}
-	return append(keys[:i], append([]string{k}, keys[i:]...)...)
 }
 
 // --- acting as ERP users ---
@@ -468,17 +443,10 @@ func insertSorted(keys []string, k string) []string {
 func (s *Sim) ChangeCustomers(n, offset int) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	total := s.opts.Customers
-	if total == 0 || n <= 0 {
-		return nil
-	}
-	n = min(n, total)
-	step := max(total/n, 1)
 	var codes []string
-	for k := 0; k < n; k++ {
-		i := (offset + k*step) % total
+	for _, i := range simulation.Spread(s.opts.Customers, n, offset) {
 		c := *s.genCustomer(i)
-		c.tel = fmt.Sprintf("0512-%08d", mix(uint64(i)^uint64(c.modified.Unix()))%100000000)
+		c.tel = fmt.Sprintf("0512-%08d", simulation.Mix(uint64(i)^uint64(c.modified.Unix()))%100000000)
 		c.modified = s.now()
 		s.storeCustomer(&c)
 		codes = append(codes, c.number)
@@ -493,10 +461,10 @@ func (s *Sim) AddReceivable(customer, so string, amount int64) string {
 	defer s.mu.Unlock()
 	s.seq++
 	now := s.now()
-	r := &receivable{index: -1, number: "ARX" + pad(s.seq, 7), cust: customer, order: so, curr: "PRE001",
+	r := &receivable{index: -1, number: "ARX" + simulation.Pad(s.seq, 7), cust: customer, order: so, curr: "PRE001",
 		amount: amount, billed: now, due: now.AddDate(0, 0, 30), modified: now}
 	s.recX[r.number] = r
-	s.recXKeys = insertSorted(s.recXKeys, r.number)
+	s.recXKeys = simulation.Insert(s.recXKeys, r.number)
 	return r.number
 }
 
@@ -509,9 +477,9 @@ func (s *Sim) Receive(recNo string) (string, error) {
 		return "", fmt.Errorf("no receivable %s", recNo)
 	}
 	s.seq++
-	p := &receipt{number: "SKX" + pad(s.seq, 7), entry: int64(800000 + s.seq), rec: r, at: s.now()}
+	p := &receipt{number: "SKX" + simulation.Pad(s.seq, 7), entry: int64(800000 + s.seq), rec: r, at: s.now()}
 	s.rcptX[p.number] = p
-	s.rcptXKeys = insertSorted(s.rcptXKeys, p.number)
+	s.rcptXKeys = simulation.Insert(s.rcptXKeys, p.number)
 	return p.number, nil
 }
 
@@ -525,9 +493,9 @@ func (s *Sim) Ship(so string, final bool) (string, error) {
 		return "", fmt.Errorf("no sales order %s", so)
 	}
 	s.seq++
-	st := &outStock{number: "XSCKD" + pad(s.seq, 6), order: so, at: s.now()}
+	st := &outStock{number: "XSCKD" + simulation.Pad(s.seq, 6), order: so, at: s.now()}
 	s.outs[st.number] = st
-	s.outKeys = insertSorted(s.outKeys, st.number)
+	s.outKeys = simulation.Insert(s.outKeys, st.number)
 	if final {
 		for i := range od.lines {
 			od.lines[i].shipped = od.lines[i].qty

@@ -10,13 +10,13 @@
 package kingdeesim
 
 import (
+	"cmp"
 	crand "crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/l2c/l2c/connectors/kingdee"
+	"github.com/l2c/l2c/connectors/simulation"
 )
 
 // Options configure a simulator.
@@ -80,35 +81,20 @@ type Sim struct {
 	outs      map[string]*outStock
 	outKeys   []string
 	seq       int
-	requests  int64
-	injected  int64
 
-	diceMu sync.Mutex
-	dice   *rand.Rand
+	meter simulation.Meter
+	dice  *simulation.Dice
 }
 
 // New returns a simulator.
 func New(o Options) *Sim {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	def(&o.AcctID, "L2C_DC")
-	def(&o.Username, "l2c_api")
-	def(&o.Password, "sim-secret")
-	def(&o.MinDiscountField, DefaultMinDiscountField)
-	def(&o.CreditLimitField, DefaultCreditLimitField)
-	def(&o.KeyField, "F_L2C_Key")
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Log == nil {
-		o.Log = slog.Default()
-	}
-	if o.Epoch.IsZero() {
-		o.Epoch = o.Now()
-	}
+	o.AcctID = cmp.Or(o.AcctID, "L2C_DC")
+	o.Username = cmp.Or(o.Username, "l2c_api")
+	o.Password = cmp.Or(o.Password, "sim-secret")
+	o.MinDiscountField = cmp.Or(o.MinDiscountField, DefaultMinDiscountField)
+	o.CreditLimitField = cmp.Or(o.CreditLimitField, DefaultCreditLimitField)
+	o.KeyField = cmp.Or(o.KeyField, "F_L2C_Key")
+	simulation.Clock(&o.Now, &o.Epoch, &o.Log)
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		loc = time.FixedZone("CST", 8*3600)
@@ -116,7 +102,7 @@ func New(o Options) *Sim {
 	s := &Sim{opts: o, loc: loc, epoch: o.Epoch.Truncate(time.Second), faults: o.Faults, sessions: map[string]bool{},
 		custMod: map[int]*customer{}, custX: map[string]*customer{}, recX: map[string]*receivable{},
 		rcptX: map[string]*receipt{}, orders: map[string]*order{}, outs: map[string]*outStock{},
-		dice: rand.New(rand.NewPCG(o.Seed, 0x6b64))}
+		dice: simulation.NewDice(o.Seed, 0x6b64)}
 	const span = 2 * 365 * 24 * time.Hour
 	s.genStart = s.epoch.Add(-span)
 	if o.Customers > 0 {
@@ -138,18 +124,10 @@ func (s *Sim) SetFaults(f Faults) {
 }
 
 // Requests counts the Web API requests answered (faults included).
-func (s *Sim) Requests() int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.requests
-}
+func (s *Sim) Requests() int64 { return s.meter.Requests() }
 
 // Injected counts the requests answered with a fault.
-func (s *Sim) Injected() int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.injected
-}
+func (s *Sim) Injected() int64 { return s.meter.Injected() }
 
 // ExpireSessions forgets every session, as an IIS recycle does.
 func (s *Sim) ExpireSessions() {
@@ -178,32 +156,17 @@ func (s *Sim) Handler() http.Handler {
 	return mux
 }
 
-func (s *Sim) roll(p float64) bool {
-	if p <= 0 {
-		return false
-	}
-	s.diceMu.Lock()
-	defer s.diceMu.Unlock()
-	return s.dice.Float64() < p
-}
-
 func (s *Sim) faulty(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests++
+		s.meter.Request()
+		s.mu.RLock()
 		f := s.faults
-		s.mu.Unlock()
-		if f.Latency > 0 {
-			select {
-			case <-time.After(f.Latency):
-			case <-r.Context().Done():
-				return
-			}
+		s.mu.RUnlock()
+		if !simulation.Delay(r.Context(), f.Latency) {
+			return
 		}
-		if s.roll(f.ErrorRate) {
-			s.mu.Lock()
-			s.injected++
-			s.mu.Unlock()
+		if s.dice.Roll(f.ErrorRate) {
+			s.meter.Inject()
 			http.Error(w, "Service Unavailable (simulated)", http.StatusServiceUnavailable)
 			return
 		}
@@ -280,14 +243,9 @@ func (s *Sim) session(next func(http.ResponseWriter, *http.Request, []byte)) htt
 
 // --- data ---
 
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
+func (s *Sim) hash(kind, i uint64) uint64 {
+	return simulation.Mix(s.opts.Seed ^ simulation.Mix(kind<<56^i))
 }
-
-func (s *Sim) hash(kind, i uint64) uint64 { return mix(s.opts.Seed ^ mix(kind<<56^i)) }
 
 var (
 	cities = []string{"苏州", "宁波", "无锡", "常州", "杭州", "佛山", "东莞", "青岛", "上海", "厦门"}
@@ -304,15 +262,7 @@ type customer struct {
 	key, minDiscount, creditLimit             string
 }
 
-func custKey(i int) string { return "C" + pad(i, 7) }
-
-func pad(i, n int) string {
-	s := strconv.Itoa(i)
-	for len(s) < n {
-		s = "0" + s
-	}
-	return s
-}
+func custKey(i int) string { return "C" + simulation.Pad(i, 7) }
 
 func (s *Sim) genCustomer(i int) *customer {
 	if c, ok := s.custMod[i]; ok {
@@ -385,7 +335,7 @@ type receivable struct {
 	paid                           bool
 }
 
-func recKey(i int) string { return "AR" + pad(i, 8) }
+func recKey(i int) string { return "AR" + simulation.Pad(i, 8) }
 
 func (s *Sim) genReceivable(i int) *receivable {
 	h := s.hash(2, uint64(i))
@@ -439,7 +389,7 @@ type receipt struct {
 	at     time.Time
 }
 
-func rcptKey(i int) string { return "SK" + pad(i, 8) }
+func rcptKey(i int) string { return "SK" + simulation.Pad(i, 8) }
 
 func (p *receipt) get(f string, s *Sim) any {
 	switch f {
