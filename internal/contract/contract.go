@@ -128,3 +128,38 @@ const (
 	TermsConflict  = "conflict"
 	TermsFailed    = "failed"
 )
+
+// --- credit at the order ---
+
+// CreditHoldWorkflowID is the workflow of credit hold id (<deal>.<version>).
+func CreditHoldWorkflowID(id string) string { return "credit-hold/" + id }
+
+// CreditHoldCaseID is the approval case of credit hold id.
+func CreditHoldCaseID(id string) string { return string(approval.KindCreditHold) + "." + id }
+
+const (
+	// CreditRecheckSignal asks a hold to check the customer's credit again
+	// (the sync after payments or invoices, a credit limit written). It
+	// carries nothing: the hold reads the figures itself.
+	CreditRecheckSignal = "credit.recheck"
+	// CreditReleaseUpdate carries the terms of a manual release
+	// (CreditReleaseInput) from the approver about to approve the hold's case.
+	CreditReleaseUpdate = "credit.release"
+	// CreditHoldStatusQuery returns the hold's CreditHoldStatus.
+	CreditHoldStatusQuery = "credit.status"
+)
+
+// CreditHoldStatus is what the hold workflow reports and returns.
+type CreditHoldStatus struct {
+	Status string `json:"status"` // held, released, refused
+	By     string `json:"by,omitempty"`
+	Note   string `json:"note,omitempty"`
+	CaseID string `json:"case_id"`
+}
+
+// Statuses of a credit hold.
+const (
+	CreditHeld     = "held"
+	CreditReleased = "released"
+	CreditRefused  = "refused"
+)
