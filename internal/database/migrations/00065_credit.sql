@@ -21,6 +21,9 @@ CREATE TABLE credit_holds (
     checked_at    timestamptz NOT NULL,
     settled_at    timestamptz
 );
+-- The order's hold as the deal's workflow holds it (deal.Order.Credit).
+ALTER TABLE deal_orders ADD COLUMN credit_hold jsonb;
+
 CREATE INDEX credit_holds_deal_idx ON credit_holds (deal_id, held_at DESC);
 -- Payments and limit changes re-check the open holds of a customer.
 CREATE INDEX credit_holds_open_idx ON credit_holds (customer_code) WHERE status = 'held';
@@ -56,3 +59,4 @@ DELETE FROM approval_rules WHERE kind = 'credit_hold';
 DROP INDEX deals_customer_ordered_idx;
 DROP INDEX erp_payments_advance_idx;
 DROP TABLE credit_releases, credit_holds;
+ALTER TABLE deal_orders DROP COLUMN credit_hold;
