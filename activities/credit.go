@@ -57,7 +57,11 @@ func (a *Credit) CheckCredit(ctx context.Context, in CheckCreditInput) (credit.D
 	}
 	local := in.At.In(loc)
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
-	e, err := a.DB.CreditExposure(ctx, in.Customer, in.DealID, in.Amount, today, in.At)
+	code, err := a.DB.CustomerCodeNow(ctx, in.Customer)
+	if err != nil {
+		return credit.Decision{}, err
+	}
+	e, err := a.DB.CreditExposure(ctx, code, in.DealID, in.Amount, today, in.At)
 	if errors.Is(err, database.ErrNotFound) {
 		return credit.Decision{Exposure: credit.Exposure{Customer: in.Customer, Order: in.Amount}}, nil
 	}

@@ -53,6 +53,14 @@ func (a *Deals) SaveDeal(ctx context.Context, in SaveDealInput) error {
 			Recipient: n.Recipient, Subject: n.Subject, Body: n.Body, DealID: in.Deal.ID,
 		}
 	}
+	// A deal opened for a lead customer names it by its provisional code,
+	// in its workflow for good; once the ERP numbers the customer, the
+	// deal's row names it by the ERP's number.
+	code, err := a.DB.CustomerCodeNow(ctx, in.Deal.Customer.Code)
+	if err != nil {
+		return err
+	}
+	in.Deal.Customer.Code = code
 	added, err := a.DB.DealSaveAudited(ctx, in.Deal, in.Entry, notes, a.Audit, auditEntry(in))
 	if err != nil {
 		return nonRetryableIfRejected(err)

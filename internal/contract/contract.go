@@ -163,3 +163,32 @@ const (
 	CreditReleased = "released"
 	CreditRefused  = "refused"
 )
+
+// --- new customers ---
+
+// OnboardingWorkflowID is the workflow of onboarding request id.
+func OnboardingWorkflowID(id int64) string { return fmt.Sprintf("customer-onboarding/%d", id) }
+
+// OnboardingCaseID is the approval case of the new customer with provisional code.
+func OnboardingCaseID(code string) string { return string(approval.KindOnboarding) + "." + code }
+
+// OnboardingStatusQuery returns the request's OnboardingStatus.
+const OnboardingStatusQuery = "onboarding.status"
+
+// OnboardingStatus is what the onboarding workflow reports and returns.
+type OnboardingStatus struct {
+	Status  string `json:"status"` // Onboarding*
+	Detail  string `json:"detail,omitempty"`
+	CaseID  string `json:"case_id"`
+	ERPCode string `json:"erp_code,omitempty"`
+}
+
+// Statuses of an onboarding request.
+const (
+	OnboardingInReview  = "in_review"
+	OnboardingApproved  = "approved"
+	OnboardingCreated   = "created"
+	OnboardingRejected  = "rejected"
+	OnboardingWithdrawn = "withdrawn"
+	OnboardingFailed    = "failed"
+)

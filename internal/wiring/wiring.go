@@ -53,6 +53,7 @@ func Register(w worker.Registry, d Deps) {
 	(&workflows.Workflows{Key: workflows.UpdateKeyFrom(d.Audit)}).Register(w)
 	w.RegisterWorkflow(workflows.SyncWorkflow)
 	w.RegisterWorkflow(workflows.TermsChangeWorkflow)
+	w.RegisterWorkflow(workflows.OnboardingWorkflow)
 
 	w.RegisterActivity(&activities.Deals{DB: d.DB, Log: d.Log, Audit: d.Audit})
 	w.RegisterActivity(&activities.Approvals{DB: d.DB, Log: d.Log, Calendar: d.Calendar, RuleEditWindow: d.RuleEditWindow, Audit: d.Audit})
@@ -63,6 +64,7 @@ func Register(w worker.Registry, d Deps) {
 	// A new credit limit written tells the customer's credit holds.
 	w.RegisterActivity(&activities.Terms{DB: d.DB, Audit: d.Audit, Temporal: erp.Temporal, Log: d.Log})
 	w.RegisterActivity(erp)
+	w.RegisterActivity(&activities.Onboarding{DB: d.DB, Audit: d.Audit})
 	w.RegisterActivity(&activities.Credit{DB: d.DB, Audit: d.Audit, Policy: d.CreditPolicy, Location: d.Location,
 		ReleaseDays: d.CreditReleaseDays})
 }

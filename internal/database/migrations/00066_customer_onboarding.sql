@@ -24,7 +24,7 @@ CREATE INDEX customers_company_key_idx ON customers (company_key(name));
 
 CREATE TABLE customer_onboardings (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    customer_code text NOT NULL REFERENCES customers (code) ON UPDATE CASCADE, -- provisional (NEW-…), then the ERP's
+    provisional_code text NOT NULL UNIQUE, -- NEW-…: the customer's code in l2c until the ERP numbers it
     requested_by  text NOT NULL REFERENCES users (id),
     request       jsonb NOT NULL,     -- what was entered
     case_id       text NOT NULL,
@@ -36,7 +36,7 @@ CREATE TABLE customer_onboardings (
     finished_at   timestamptz
 );
 CREATE INDEX customer_onboardings_requester_idx ON customer_onboardings (requested_by, id DESC);
-CREATE INDEX customer_onboardings_customer_idx ON customer_onboardings (customer_code);
+CREATE INDEX customer_onboardings_erp_code_idx ON customer_onboardings (erp_code) WHERE erp_code <> '';
 
 CREATE SEQUENCE customer_onboarding_code_seq;
 
