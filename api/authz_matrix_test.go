@@ -110,6 +110,8 @@ var matrix = map[string]access{
 	// every customer; the deal's delivery and payment owners see the customer,
 	// and only the payment owner its receivables.
 	"GET /api/v1/customers/":                      {own: everyone},
+	"POST /api/v1/customers/":                     {own: []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager}, body: `{}`},
+	"GET /api/v1/customer-onboardings/{id}":       {own: everyone}, // 999999 is no request: 404 for all
 	"GET /api/v1/customers/{code}":                {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleDelivery, identity.RoleCollector}, seeAll...), other: seeAll},
 	"GET /api/v1/customers/{code}/terms-changes":  {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
 	"POST /api/v1/customers/{code}/terms-changes": {own: []identity.Role{identity.RoleSales, identity.RoleSalesManager}, body: `{"reason":""}`},
@@ -371,7 +373,8 @@ func contentTypeOf(body string) string {
 func notFoundForMissingObject(route string, res reply) bool {
 	return res.status == 404 && (strings.Contains(route, "/imports/{id}") || strings.Contains(route, "/tokens/{id}") ||
 		strings.Contains(route, "/sync/runs/*") || strings.Contains(route, "/me/sessions/{id}") ||
-		strings.Contains(route, "/delegations/{id}") || strings.Contains(route, "/credit-holds/{id}"))
+		strings.Contains(route, "/delegations/{id}") || strings.Contains(route, "/credit-holds/{id}") ||
+		strings.Contains(route, "/customer-onboardings/{id}"))
 }
 
 // TestInjectionInFiltersChangesNothing sends SQL-injection attempts in every
