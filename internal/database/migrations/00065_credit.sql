@@ -43,6 +43,10 @@ CREATE INDEX credit_releases_customer_idx ON credit_releases (customer_code, exp
 -- The exposure query (database.CreditExposure) reads per customer: open
 -- invoices (erp_invoices_customer_idx), their payments (erp_payments_invoice_idx),
 -- unapplied receipts (advances), and orders placed and not yet invoiced.
+-- Covering indexes, so a check reads index pages only (index-only scans once
+-- vacuumed), not invoices scattered over the heap: p99 39 → see README.
+CREATE INDEX erp_invoices_open_customer_idx ON erp_invoices (customer_code) INCLUDE (number, amount, currency, due_on) WHERE NOT cancelled;
+CREATE INDEX erp_payments_invoice_amount_idx ON erp_payments (invoice_no) INCLUDE (amount);
 CREATE INDEX erp_payments_advance_idx ON erp_payments (customer_code) WHERE invoice_no = '';
 CREATE INDEX deals_customer_ordered_idx ON deals (customer_code) WHERE stage IN ('delivery', 'payment_collection');
 
@@ -58,5 +62,7 @@ INSERT INTO approval_rules (kind, version, stages, updated_by) VALUES ('credit_h
 DELETE FROM approval_rules WHERE kind = 'credit_hold';
 DROP INDEX deals_customer_ordered_idx;
 DROP INDEX erp_payments_advance_idx;
+DROP INDEX erp_payments_invoice_amount_idx;
+DROP INDEX erp_invoices_open_customer_idx;
 DROP TABLE credit_releases, credit_holds;
 ALTER TABLE deal_orders DROP COLUMN credit_hold;
