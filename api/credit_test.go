@@ -7,8 +7,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/testenv"
+	"github.com/l2c/l2c/workflows"
 )
 
 // creditCustomer makes a customer of wang's with a credit limit (nil: none)
@@ -185,6 +188,18 @@ func TestCreditOverdueHeldReleasedByFinance(t *testing.T) {
 	a := s.do("GET", "/api/v1/audit?action=credit.released&object_id="+id, "tok-admin", "")
 	require.Equal(t, 200, a.status, a.raw)
 	require.Contains(t, a.raw, "customer promised payment on Friday")
+	s.waitClosed(workflows.CreditHoldWorkflowID(holdID))
+	testenv.RecordHistory(t, s.tc, workflows.CreditHoldWorkflowID(holdID), "credit_hold_released.json")
+	testenv.RecordHistory(t, s.tc, workflows.DealWorkflowID(id), "deal_credit_held_released.json")
+}
+
+// waitClosed waits for workflow id to finish.
+func (s *stack) waitClosed(id string) {
+	s.t.Helper()
+	require.Eventually(s.t, func() bool {
+		d, err := s.tc.DescribeWorkflowExecution(context.Background(), id, "")
+		return err == nil && d.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	}, 10*time.Second, 50*time.Millisecond, "workflow %s never finished", id)
 }
 
 // An order fully covered by an advance passes, over the limit or not.

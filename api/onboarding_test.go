@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/l2c/l2c/internal/testenv"
+	"github.com/l2c/l2c/workflows"
 )
 
 // onboardingCounts are the rows a refused new customer must leave as they were.
@@ -48,6 +51,7 @@ func TestOnboardingEndToEnd(t *testing.T) {
 
 	r = s.do("POST", "/api/v1/customers", "tok-zhao", body(name, tax, `,"credit_limit":"100000.00"`))
 	require.Equal(t, 202, r.status, r.raw)
+	r0 := r
 	code, caseID := r.body["provisional_code"].(string), r.body["case_id"].(string)
 	request := fmt.Sprintf("/api/v1/customer-onboardings/%.0f", r.body["id"].(float64))
 	require.Equal(t, request, r.header.Get("Location"))
@@ -126,6 +130,10 @@ func TestOnboardingEndToEnd(t *testing.T) {
 	a := s.do("GET", "/api/v1/audit?action=customer.onboarding.created&object_id="+erpCode, "tok-admin", "")
 	require.Equal(t, 200, a.status, a.raw)
 	require.Contains(t, a.raw, erpCode)
+
+	onboarding := workflows.OnboardingWorkflowID(int64(r0.body["id"].(float64)))
+	s.waitClosed(onboarding)
+	testenv.RecordHistory(t, s.tc, onboarding, "customer_onboarding_created.json")
 
 	// A credit limit of 500,000 or more goes to finance too.
 	big := s.do("POST", "/api/v1/customers", "tok-zhao", body(fmt.Sprintf("Big Buyer %d Co., Ltd.", n), fmt.Sprintf("%015d", (n+2)%1e15),
