@@ -86,10 +86,7 @@ func OnboardingWorkflow(ctx workflow.Context, in OnboardingInput) (OnboardingSta
 	if _, err := finish(contract.OnboardingApproved, ""); err != nil {
 		return st, err
 	}
-	wctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute,
-		// The ERP may be down for a while; keep trying for a day, then say so.
-		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 10 * time.Minute}})
+	wctx := workflow.WithActivityOptions(ctx, erpWriteOptions)
 	create := in.New
 	create.Key, create.FirstSent = workflow.GetInfo(ctx).WorkflowExecution.ID, in.RequestedAt
 	var erp *activities.ERP

@@ -98,10 +98,7 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 	if _, err := finish(contract.TermsApproved, ""); err != nil {
 		return st, err
 	}
-	wctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute,
-		// The ERP may be down for a while; keep trying for a day, then say so.
-		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 10 * time.Minute}})
+	wctx := workflow.WithActivityOptions(ctx, erpWriteOptions)
 	var erp *activities.ERP
 	err := workflow.ExecuteActivity(wctx, erp.WriteCustomerTerms, activities.WriteCustomerTermsInput{
 		Code: in.Customer, ETag: in.ERPETag, Terms: in.After}).Get(ctx, nil)
@@ -148,3 +145,8 @@ func minorUnits(v *int64) string {
 	}
 	return money.Amount(*v).String()
 }
+
+// erpWriteOptions are those of a write into the ERP (terms, a new customer):
+// the ERP may be down for a while; keep trying for a day, then say so.
+var erpWriteOptions = workflow.ActivityOptions{StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 24 * time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 10 * time.Minute}}
