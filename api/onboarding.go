@@ -245,3 +245,19 @@ func (h onboardings) get(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, o)
 }
+
+// newCustomerOf is an imported row of a customer l2c does not know, as a new
+// customer: the code the file gave is kept in the request (the ERP numbers
+// the customer); no minimum discount given is none below list price.
+func newCustomerOf(c database.Customer) database.NewCustomer {
+	nc := database.NewCustomer{Name: c.Name, TaxID: c.TaxID, Address: c.Address, ContactName: c.ContactName, Phone: c.Phone,
+		PaymentTerms: c.PaymentTerms, MinDiscountBP: 10000, CreditLimit: c.CreditLimit, Currency: c.Currency,
+		ValueClass: c.ValueClass, SalesOwner: c.SalesOwner, ImportCode: c.Code}
+	if c.MinDiscountBP != nil {
+		nc.MinDiscountBP = *c.MinDiscountBP
+	}
+	if nc.Currency == "" {
+		nc.Currency = "CNY"
+	}
+	return nc
+}

@@ -67,6 +67,8 @@ type NewCustomer struct {
 	Currency      string `json:"currency"`
 	ValueClass    string `json:"value_class,omitempty"`
 	SalesOwner    string `json:"sales_owner,omitempty"`
+	// ImportCode is the code an imported row gave the customer.
+	ImportCode string `json:"import_code,omitempty"`
 }
 
 // Duplicate is the customer a new one would duplicate, and on what.
@@ -250,4 +252,28 @@ func (db *DB) OnboardingFinish(ctx context.Context, id int64, status, detail, er
 		return fmt.Errorf("onboarding %d to %s: %w", id, status, err)
 	}
 	return nil
+}
+
+// CustomersSameCompany finds, for each of names, a customer that is the same
+// company (company_key), keyed by the name as given.
+func (db *DB) CustomersSameCompany(ctx context.Context, names []string) (map[string]Duplicate, error) {
+	out := map[string]Duplicate{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT ON (n) n, c.code, c.name FROM unnest($1::text[]) n
+		JOIN customers c ON company_key(c.name) = company_key(n) AND c.status <> 'rejected' ORDER BY n, c.code`, names)
+	if err != nil {
+		return nil, fmt.Errorf("customers of the same company: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		d := Duplicate{On: "name"}
+		if err := rows.Scan(&n, &d.Code, &d.Name); err != nil {
+			return nil, fmt.Errorf("customers of the same company: %w", err)
+		}
+		out[n] = d
+	}
+	return out, rows.Err()
 }
