@@ -96,7 +96,9 @@ func BenchmarkCreditCheck(b *testing.B) {
 	}
 	slices.Sort(took)
 	slices.Sort(base)
-	p := func(d []time.Duration, q float64) float64 { return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000 }
+	p := func(d []time.Duration, q float64) float64 {
+		return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000
+	}
 	fmt.Printf("BENCH credit_check_p50_ms %.2f ms\n", p(took, 0.5))
 	fmt.Printf("BENCH credit_check_p90_ms %.2f ms\n", p(took, 0.9))
 	fmt.Printf("BENCH credit_check_p99_ms %.2f ms\n", p(took, 0.99))
