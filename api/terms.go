@@ -47,6 +47,14 @@ func (h customers) requestTermsChange(w http.ResponseWriter, r *http.Request) er
 	if c.Terms == nil || !me.Has(identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager) {
 		return problem(http.StatusForbidden, probForbidden, "changes of terms are asked for by the customer's sales rep, their assistants and managers")
 	}
+	if status, err := h.DB.CustomerStatus(r.Context(), code); err != nil || status != database.CustomerActive {
+		if err != nil {
+			return err
+		}
+		// A lead customer's terms are its onboarding request's, decided by its case.
+		return problem(http.StatusConflict, probCustomerPending, fmt.Sprintf(
+			"customer %s is not yet approved and created in the ERP; its terms are decided with its new-customer request", code))
+	}
 	var req termsChangeRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
