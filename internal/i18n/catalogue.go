@@ -206,6 +206,7 @@ var catalogue = map[string]entry{
 	"step.technical":       {"技术评审", "Technical review"},
 	"step.market_manager":  {"市场管理部审批", "Market management approval"},
 	"step.sales_director":  {"销售总监审批", "Sales director approval"},
+	"step.finance_manager": {"财务经理审批", "Finance manager approval"},
 
 	// deal history (deal.ActionName, deal.ActOpen and the entries nobody asks for)
 	"action.open":             {"创建商机", "Opened the deal"},
