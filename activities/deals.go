@@ -58,6 +58,14 @@ func notifications(key, dealID string, notices []deal.Notice) []database.Notific
 // send, all or nothing. Replaying it with the same input changes nothing more.
 func (a *Deals) SaveDeal(ctx context.Context, in SaveDealInput) error {
 	notes := notifications(fmt.Sprintf("deal/%s/%d", in.Deal.ID, in.Entry.Seq), in.Deal.ID, in.Notices)
+	// A deal opened for a lead customer names it by its provisional code,
+	// in its workflow for good; once the ERP numbers the customer, the
+	// deal's row names it by the ERP's number.
+	code, err := a.DB.CustomerCodeNow(ctx, in.Deal.Customer.Code)
+	if err != nil {
+		return err
+	}
+	in.Deal.Customer.Code = code
 	added, err := a.DB.DealSaveAudited(ctx, in.Deal, in.Entry, notes, a.Audit, auditEntry(in))
 	if err != nil {
 		return nonRetryableIfRejected(err)

@@ -534,6 +534,11 @@ func (a *ERP) SignalDeals(ctx context.Context, in SignalDealsInput) (SignalDeals
 			return res, err
 		}
 		if len(batch) == 0 {
+			// Payments and invoices change exposures: the open credit holds
+			// check again (few; each reads its own customer's figures).
+			if _, err := recheckCreditHolds(ctx, a.DB, a.Temporal, a.log(), ""); err != nil {
+				a.log().WarnContext(ctx, "sync: credit holds not asked to re-check", "err", err)
+			}
 			return res, nil
 		}
 		for _, s := range batch {

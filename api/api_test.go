@@ -96,7 +96,7 @@ func setup(t testing.TB) *stack {
 			MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField, Log: log})
 		require.NoError(t, err)
 		// Every workflow and activity, as `l2c worker` registers them.
-		wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: activities.DefaultRuleEditWindow,
+		wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: activities.DefaultRuleEditWindow, Location: shanghai,
 			ERP: &activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log}})
 		require.NoError(t, w.Start())
 		srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: shanghai, Log: log, Audit: chain,

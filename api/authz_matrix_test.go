@@ -68,20 +68,23 @@ var matrix = map[string]access{
 	"POST /api/v1/deals/{id}/actions": {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll, body: `{"action":"no_such_action"}`},
 	// Approval cases: the people involved (li and he hold steps of both) and
 	// whoever may see the case's deal.
-	"GET /api/v1/approvals/{id}":             {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers},
-	"GET /api/v1/approvals/{id}/live":        {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers},
-	"POST /api/v1/approvals/{id}/decide":     {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{}`},
-	"POST /api/v1/approvals/{id}/delegate":   {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{"to":"nobody-at-all"}`},
-	"POST /api/v1/approvals/{id}/comments":   {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{"text":""}`},
-	"POST /api/v1/approvals/{id}/withdraw":   {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{"note":"x"`},
-	"GET /api/v1/approvals/inbox":            {own: everyone},
-	"POST /api/v1/approvals/preview":         {own: everyone, body: `{"kind":"nope"}`},
-	"GET /api/v1/approvals/stuck":            {own: overseers},
-	"GET /api/v1/approvals/stage-times":      {own: overseers},
-	"GET /api/v1/approval-rules/{kind}":      {own: everyone},
-	"PUT /api/v1/approval-rules/{kind}":      {own: admins, body: `{"stages":[]}`},
-	"POST /api/v1/delegations/":              {own: everyone, body: `{}`},
-	"DELETE /api/v1/delegations/{id}":        {own: everyone}, // 999999 is nobody's: 404 for all
+	"GET /api/v1/approvals/{id}":           {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers},
+	"GET /api/v1/approvals/{id}/live":      {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers},
+	"POST /api/v1/approvals/{id}/decide":   {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{}`},
+	"POST /api/v1/approvals/{id}/delegate": {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{"to":"nobody-at-all"}`},
+	"POST /api/v1/approvals/{id}/comments": {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{"text":""}`},
+	"POST /api/v1/approvals/{id}/withdraw": {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers, body: `{"note":"x"`},
+	"GET /api/v1/approvals/inbox":          {own: everyone},
+	"POST /api/v1/approvals/preview":       {own: everyone, body: `{"kind":"nope"}`},
+	"GET /api/v1/approvals/stuck":          {own: overseers},
+	"GET /api/v1/approvals/stage-times":    {own: overseers},
+	"GET /api/v1/approval-rules/{kind}":    {own: everyone},
+	"PUT /api/v1/approval-rules/{kind}":    {own: admins, body: `{"stages":[]}`},
+	"POST /api/v1/delegations/":            {own: everyone, body: `{}`},
+	"DELETE /api/v1/delegations/{id}":      {own: everyone}, // 999999 is nobody's: 404 for all
+	// Credit holds are their deal's (credit_test.go); 999999 is no hold: 404 for all.
+	"GET /api/v1/credit-holds/{id}":          {own: everyone},
+	"POST /api/v1/credit-holds/{id}/release": {own: everyone, body: `{}`},
 	"GET /api/v1/audit/":                     {own: admins},
 	"GET /api/v1/audit/verify":               {own: admins},
 	"GET /api/v1/calendars/{id}":             {own: everyone},
@@ -107,6 +110,8 @@ var matrix = map[string]access{
 	// every customer; the deal's delivery and payment owners see the customer,
 	// and only the payment owner its receivables.
 	"GET /api/v1/customers/":                      {own: everyone},
+	"POST /api/v1/customers/":                     {own: []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager}, body: `{}`},
+	"GET /api/v1/customer-onboardings/{id}":       {own: everyone}, // 999999 is no request: 404 for all
 	"GET /api/v1/customers/{code}":                {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleDelivery, identity.RoleCollector}, seeAll...), other: seeAll},
 	"GET /api/v1/customers/{code}/terms-changes":  {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
 	"POST /api/v1/customers/{code}/terms-changes": {own: []identity.Role{identity.RoleSales, identity.RoleSalesManager}, body: `{"reason":""}`},
@@ -368,7 +373,8 @@ func contentTypeOf(body string) string {
 func notFoundForMissingObject(route string, res reply) bool {
 	return res.status == 404 && (strings.Contains(route, "/imports/{id}") || strings.Contains(route, "/tokens/{id}") ||
 		strings.Contains(route, "/sync/runs/*") || strings.Contains(route, "/me/sessions/{id}") ||
-		strings.Contains(route, "/delegations/{id}"))
+		strings.Contains(route, "/delegations/{id}") || strings.Contains(route, "/credit-holds/{id}") ||
+		strings.Contains(route, "/customer-onboardings/{id}"))
 }
 
 // TestInjectionInFiltersChangesNothing sends SQL-injection attempts in every

@@ -21,6 +21,7 @@ type customers struct{ Deps }
 func (h customers) Routes() chi.Router {
 	r := chi.NewRouter()
 	r.Get("/", handle(h.Log, h.list))
+	r.Post("/", handle(h.Log, h.createCustomer))
 	r.Get("/{code}", handle(h.Log, h.get))
 	r.Get("/{code}/receivables", handle(h.Log, h.receivables))
 	r.Get("/{code}/terms-changes", handle(h.Log, h.termsChanges))

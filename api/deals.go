@@ -43,6 +43,8 @@ func (h deals) Routes() chi.Router {
 type dealView struct {
 	deal.Deal
 	History []deal.HistoryEntry `json:"history"`
+	// CreditHold is the order's credit hold with its exposure breakdown.
+	CreditHold *database.CreditHold `json:"credit_hold,omitempty"`
 }
 
 // dealSummary is a deal as a list shows it: who, where, since when; no stage data.
@@ -363,7 +365,11 @@ func (h deals) render(w http.ResponseWriter, r *http.Request, status int, id str
 	if err := h.hideTerms(r, &d); err != nil {
 		return err
 	}
-	return writeJSON(w, status, dealView{Deal: d, History: history})
+	hold, err := h.dealCreditHold(r, &d)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, dealView{Deal: d, History: history, CreditHold: hold})
 }
 
 // hideTerms leaves out of d the customer's commercial terms its quotes
@@ -471,6 +477,9 @@ func (h deals) controls(r *http.Request, current deal.Deal, a *deal.Action) erro
 		}
 		a.OwnerRoles = roles
 	case deal.ActPlaceOrder:
+		if err := h.customerMayOrder(r, current); err != nil {
+			return err
+		}
 		a.ERPOrderNo = strings.TrimSpace(a.ERPOrderNo)
 		if a.ERPOrderNo != "" && current.Stage == deal.StageOrder {
 			return h.checkERPOrder(r, current, a.ERPOrderNo)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,6 +117,15 @@ func (h imports) run(r *http.Request, up upload) (*customerimport.Report, error)
 	}
 	im := customerimport.New(h.DB, h.Log, h.Location)
 	im.Now = h.Now
+	// Rows of customers l2c does not know become new-customer requests.
+	im.Onboard = func(ctx context.Context, importID int64, rows []database.Customer) error {
+		for _, c := range rows {
+			if _, err := onboard(ctx, h.Deps, actor(r), newCustomerOf(c), &importID); err != nil {
+				return fmt.Errorf("row of customer %s: %w", c.Code, err)
+			}
+		}
+		return nil
+	}
 	// The import's start and end are audited with its job row (database.WithAudit).
 	ctx := database.WithAudit(r.Context(), h.Audit, h.Now)
 	rep, err := im.Run(ctx, customerimport.Request{FileName: up.name, Data: up.data, Mode: mode, DryRun: dry, Lang: lang, Actor: actor(r)})

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -76,7 +77,8 @@ func TestCustomerImportOverHTTP(t *testing.T) {
 	var rep map[string]any
 	require.NoError(t, json.Unmarshal(raw, &rep))
 	require.Equal(t, "rejected", rep["status"])
-	require.Equal(t, map[string]any{"total": 3.0, "accepted": 2.0, "rejected": 1.0, "inserted": 2.0, "updated": 0.0, "unchanged": 0.0}, rep["rows"])
+	// Rows of customers l2c does not know would become new-customer requests.
+	require.Equal(t, map[string]any{"total": 3.0, "accepted": 2.0, "rejected": 1.0, "inserted": 0.0, "requested": 2.0, "updated": 0.0, "unchanged": 0.0}, rep["rows"])
 	id := rep["id"].(float64)
 	require.Equal(t, fmt.Sprintf("/api/v1/imports/%.0f", id), hdr.Get("Location"))
 	errs := rep["errors"].([]any)
@@ -104,9 +106,16 @@ func TestCustomerImportOverHTTP(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &rep))
 	require.Equal(t, "partially_imported", rep["status"])
 	require.Contains(t, rep["message"], "Imported 2 of 3 customers")
+	require.Contains(t, rep["message"], "2 new customers were sent for approval")
+	// Not active customers: lead customers, each with its customer_onboarding case.
 	existing, err = s.db.CustomerCodesExisting(context.Background(), []string{"API-1", "API-2", "API-3"})
 	require.NoError(t, err)
-	require.Equal(t, map[string]bool{"API-1": true, "API-3": true}, existing)
+	require.Empty(t, existing)
+	for _, name := range []string{"苏州精密零件有限公司", "无锡纺织机械厂"} {
+		r := s.do("GET", "/api/v1/customers?q="+url.QueryEscape(name), "tok-admin", "")
+		require.Equal(t, 200, r.status, r.raw)
+		require.Contains(t, r.raw, `"code":"NEW-`, name)
+	}
 
 	// The import can be read back by its owner and an admin, not by others (li
 	// manages neither zhao nor zhao's team: see TestAuthImportsFollowVisibility).

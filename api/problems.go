@@ -31,6 +31,8 @@ const (
 	probWrongStage           ProblemKind = "wrong_stage"
 	probSyncRunning          ProblemKind = "sync_running"
 	probTermsChangeOpen      ProblemKind = "terms_change_open"
+	probCustomerPending      ProblemKind = "customer_pending"
+	probDuplicateCustomer    ProblemKind = "duplicate_customer"
 	probTooLarge             ProblemKind = "too_large"
 	probUnsupportedMediaType ProblemKind = "unsupported_media_type"
 	probInvalid              ProblemKind = "invalid"
@@ -62,6 +64,8 @@ var problemKinds = map[ProblemKind]int{
 	probWrongStage:           http.StatusConflict,
 	probSyncRunning:          http.StatusConflict,
 	probTermsChangeOpen:      http.StatusConflict,
+	probCustomerPending:      http.StatusConflict,
+	probDuplicateCustomer:    http.StatusConflict,
 	probTooLarge:             http.StatusRequestEntityTooLarge,
 	probUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	probInvalid:              http.StatusUnprocessableEntity,

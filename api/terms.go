@@ -43,6 +43,14 @@ func (h customers) requestTermsChange(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	if status, err := h.DB.CustomerStatus(r.Context(), code); err != nil || status != database.CustomerActive {
+		if err != nil {
+			return err
+		}
+		// A lead customer's terms are its onboarding request's, decided by its case.
+		return problem(http.StatusConflict, probCustomerPending, fmt.Sprintf(
+			"customer %s is not yet approved and created in the ERP; its terms are decided with its new-customer request", code))
+	}
 	var req termsChangeRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err

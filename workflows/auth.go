@@ -100,6 +100,9 @@ func SignUpdate(k UpdateKey, workflowID, update, updateID string, arg any) (any,
 	case ResubmitInput:
 		in.Sig = sig
 		return in, nil
+	case CreditReleaseInput:
+		in.Sig = sig
+		return in, nil
 	}
 	return arg, nil
 }
@@ -151,6 +154,13 @@ type Workflows struct{ Key UpdateKey }
 func (w *Workflows) Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(w.DealWorkflow, workflow.RegisterOptions{Name: "DealWorkflow"})
 	r.RegisterWorkflowWithOptions(w.ApprovalWorkflow, workflow.RegisterOptions{Name: "ApprovalWorkflow"})
+	r.RegisterWorkflowWithOptions(w.CreditHoldWorkflow, workflow.RegisterOptions{Name: "CreditHoldWorkflow"})
+}
+
+// CreditHoldWorkflow is CreditHoldWorkflow with signed Updates.
+func (w *Workflows) CreditHoldWorkflow(ctx workflow.Context, in CreditHoldInput) (CreditHoldStatus, error) {
+	key := w.Key
+	return runCreditHold(ctx, in, &key)
 }
 
 // DealWorkflow is DealWorkflow with signed Updates.

@@ -17,6 +17,7 @@ import (
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/contract"
+	"github.com/l2c/l2c/internal/credit"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/refusal"
@@ -389,11 +390,29 @@ func (p *dealProcess) act(ctx workflow.Context, in ActInput) (deal.Deal, error) 
 		copied := *r
 		before = &copied
 	}
+	// From CreditCheckChange an order is checked against the customer's
+	// credit first; one that fails is recorded and held (credit.go).
+	var check *credit.Decision
+	if in.Action.Name == deal.ActPlaceOrder && workflow.GetVersion(ctx, CreditCheckChange, workflow.DefaultVersion, 1) == 1 {
+		var err error
+		if check, err = p.checkCredit(ctx); err != nil {
+			return p.deal, err
+		}
+	}
 	err := p.transitionFor(ctx, func(d deal.Deal, now time.Time) (deal.Deal, deal.HistoryEntry, error) {
-		return deal.Apply(d, in.Actor, in.Action, now)
+		next, entry, err := deal.Apply(d, in.Actor, in.Action, now)
+		if err == nil && check != nil {
+			next, entry = deal.HoldForCredit(d, next, entry, creditHoldOf(next, *check))
+		}
+		return next, entry, err
 	}, &in.Action)
 	if err != nil {
 		return p.deal, refusalError(err)
+	}
+	if check != nil {
+		if err := p.holdForCredit(ctx, in.Actor, *check); err != nil {
+			return p.deal, err
+		}
 	}
 	// A review the action just asked for (a new request or a resubmission).
 	if r, _, _, _ := p.pendingReview(); r != nil && (before == nil || before.Round != r.Round) {

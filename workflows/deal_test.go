@@ -18,6 +18,7 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/credit"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
@@ -57,6 +58,10 @@ func newDealTest(t *testing.T, o deal.Opening) *dealTest {
 			dt.saved = append(dt.saved, in)
 			return nil
 		})
+	// Orders pass the credit check (the holds have tests of their own).
+	var c *activities.Credit
+	dt.env.RegisterActivity(c)
+	dt.env.OnActivity(c.CheckCredit, mock.Anything, mock.Anything).Return(credit.Decision{}, nil)
 	// Reviews run as child approval cases; here the child is a stand-in and the
 	// test plays its news (dt.review) to the deal.
 	dt.records = apprConfirmNews(dt.env)

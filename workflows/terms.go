@@ -83,68 +83,10 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 		return finish(contract.TermsFailed, "the review could not start: "+err.Error())
 	}
 
-	var outcome ReviewNews
-	// The first approved, returned or withdrawn news decides. A returned case
-	// ends the request: asking again is a new request against the terms as
-	// they are then.
-	//
 	// From NewsCheckChange news counts only when the case's own record agrees
 	// (confirmNews), and a case that ended says how through its result.
 	check := workflow.GetVersion(ctx, NewsCheckChange, workflow.DefaultVersion, 1) == 1
-	self := workflow.GetInfo(ctx).WorkflowExecution.ID
-	accept := func(n ReviewNews) bool {
-		if check {
-			var ok bool
-			if n, ok = confirmNews(ctx, self, n); !ok {
-				return false
-			}
-		}
-		outcome = n
-		return true
-	}
-	news := workflow.GetSignalChannel(ctx, ReviewSignal)
-	var childErr error
-	var ended approval.Case
-	done := false
-	sel := workflow.NewSelector(ctx)
-	sel.AddReceive(news, func(ch workflow.ReceiveChannel, _ bool) {
-		var n ReviewNews
-		ch.Receive(ctx, &n)
-		accept(n)
-	})
-	sel.AddFuture(child, func(f workflow.Future) {
-		done = true
-		if check {
-			childErr = f.Get(ctx, &ended)
-		} else {
-			childErr = f.Get(ctx, nil)
-		}
-	})
-	for outcome.Status == "" {
-		sel.Select(ctx)
-		if !done || outcome.Status != "" {
-			continue
-		}
-		if check && childErr == nil && ended.Status.Done() {
-			// The child's own result: what it ended as, and who decided last.
-			outcome = ReviewNews{CaseID: ended.ID, Kind: ended.Kind, Status: ended.Status, Round: ended.Round}
-			if last := lastDecision(ended); last != nil {
-				outcome.By, outcome.Note = last.DecidedBy, last.Note
-			}
-			break
-		}
-		// The case tells its news before it ends; both may arrive in one task.
-		var n ReviewNews
-		for outcome.Status == "" && news.ReceiveAsync(&n) {
-			accept(n)
-		}
-		if outcome.Status == "" {
-			outcome = ReviewNews{Status: approval.StatusWithdrawn, Note: "the review ended without a decision"}
-			if childErr != nil {
-				outcome.Note = "the review failed: " + childErr.Error()
-			}
-		}
-	}
+	outcome := awaitReview(ctx, child, check)
 	switch outcome.Status {
 	case approval.StatusApproved:
 	case approval.StatusReturned:
@@ -156,10 +98,7 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 	if _, err := finish(contract.TermsApproved, ""); err != nil {
 		return st, err
 	}
-	wctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute,
-		// The ERP may be down for a while; keep trying for a day, then say so.
-		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 10 * time.Minute}})
+	wctx := workflow.WithActivityOptions(ctx, erpWriteOptions)
 	var erp *activities.ERP
 	err := workflow.ExecuteActivity(wctx, erp.WriteCustomerTerms, activities.WriteCustomerTermsInput{
 		Code: in.Customer, ETag: in.ERPETag, Terms: in.After}).Get(ctx, nil)
@@ -206,3 +145,8 @@ func minorUnits(v *int64) string {
 	}
 	return money.Amount(*v).String()
 }
+
+// erpWriteOptions are those of a write into the ERP (terms, a new customer):
+// the ERP may be down for a while; keep trying for a day, then say so.
+var erpWriteOptions = workflow.ActivityOptions{StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 24 * time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 10 * time.Minute}}

@@ -18,14 +18,16 @@ import (
 type Kind string
 
 const (
-	KindQuoteDiscount  Kind = "quote_discount"  // a discount below the customer's approved minimum
-	KindContractReview Kind = "contract_review" // 合同评审
-	KindCustomOrder    Kind = "custom_order"    // 定制订单 review before production
-	KindTermsChange    Kind = "terms_change"    // a customer's minimum discount, payment terms or credit limit
+	KindQuoteDiscount  Kind = "quote_discount"      // a discount below the customer's approved minimum
+	KindContractReview Kind = "contract_review"     // 合同评审
+	KindCustomOrder    Kind = "custom_order"        // 定制订单 review before production
+	KindTermsChange    Kind = "terms_change"        // a customer's minimum discount, payment terms or credit limit
+	KindCreditHold     Kind = "credit_hold"         // an order held at the credit check (信用冻结)
+	KindOnboarding     Kind = "customer_onboarding" // a new customer (新客户) before the ERP creates it
 )
 
 // Kinds lists every kind of review.
-var Kinds = []Kind{KindQuoteDiscount, KindContractReview, KindCustomOrder, KindTermsChange}
+var Kinds = []Kind{KindQuoteDiscount, KindContractReview, KindCustomOrder, KindTermsChange, KindCreditHold, KindOnboarding}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }

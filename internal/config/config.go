@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/l2c/l2c/internal/credit"
 )
 
 // Config is everything the l2c binary needs to know about its surroundings.
@@ -50,6 +52,12 @@ type Config struct {
 	// ImportsAtOnce is how many workbook imports one serve replica runs at
 	// once (L2C_IMPORTS_AT_ONCE, 2); the next is answered 429.
 	ImportsAtOnce int
+	// CreditPolicy is how long past due an invoice may be, per value class,
+	// before the customer's new orders are held (L2C_CREDIT_OVERDUE_DAYS,
+	// "A=60,B=30,C=15,other=30"); CreditReleaseDays is how long a manual
+	// release lasts when finance gives no expiry (L2C_CREDIT_RELEASE_DAYS, 30).
+	CreditPolicy      credit.Policy
+	CreditReleaseDays int
 }
 
 // OIDC is an OpenID Connect provider l2c signs people in with.
@@ -99,6 +107,17 @@ func FromEnv() (Config, error) {
 			return Config{}, fmt.Errorf("L2C_IMPORTS_AT_ONCE=%q: want a whole number from 1 to 64", v)
 		}
 		c.ImportsAtOnce = n
+	}
+	if c.CreditPolicy, err = credit.ParsePolicy(os.Getenv("L2C_CREDIT_OVERDUE_DAYS")); err != nil {
+		return Config{}, fmt.Errorf("L2C_CREDIT_OVERDUE_DAYS: %w", err)
+	}
+	c.CreditReleaseDays = 30
+	if v := os.Getenv("L2C_CREDIT_RELEASE_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 366 {
+			return Config{}, fmt.Errorf("L2C_CREDIT_RELEASE_DAYS=%q: want a whole number of days from 1 to 366", v)
+		}
+		c.CreditReleaseDays = n
 	}
 	c.AuditCheckpointFile = os.Getenv("L2C_AUDIT_CHECKPOINT_FILE")
 	c.TemporalTLSCert, c.TemporalTLSKey = os.Getenv("TEMPORAL_TLS_CERT"), os.Getenv("TEMPORAL_TLS_KEY")

@@ -128,3 +128,67 @@ const (
 	TermsConflict  = "conflict"
 	TermsFailed    = "failed"
 )
+
+// --- credit at the order ---
+
+// CreditHoldWorkflowID is the workflow of credit hold id (<deal>.<version>).
+func CreditHoldWorkflowID(id string) string { return "credit-hold/" + id }
+
+// CreditHoldCaseID is the approval case of credit hold id.
+func CreditHoldCaseID(id string) string { return string(approval.KindCreditHold) + "." + id }
+
+const (
+	// CreditRecheckSignal asks a hold to check the customer's credit again
+	// (the sync after payments or invoices, a credit limit written). It
+	// carries nothing: the hold reads the figures itself.
+	CreditRecheckSignal = "credit.recheck"
+	// CreditReleaseUpdate carries the terms of a manual release
+	// (CreditReleaseInput) from the approver about to approve the hold's case.
+	CreditReleaseUpdate = "credit.release"
+	// CreditHoldStatusQuery returns the hold's CreditHoldStatus.
+	CreditHoldStatusQuery = "credit.status"
+)
+
+// CreditHoldStatus is what the hold workflow reports and returns.
+type CreditHoldStatus struct {
+	Status string `json:"status"` // held, released, refused
+	By     string `json:"by,omitempty"`
+	Note   string `json:"note,omitempty"`
+	CaseID string `json:"case_id"`
+}
+
+// Statuses of a credit hold.
+const (
+	CreditHeld     = "held"
+	CreditReleased = "released"
+	CreditRefused  = "refused"
+)
+
+// --- new customers ---
+
+// OnboardingWorkflowID is the workflow of onboarding request id.
+func OnboardingWorkflowID(id int64) string { return fmt.Sprintf("customer-onboarding/%d", id) }
+
+// OnboardingCaseID is the approval case of the new customer with provisional code.
+func OnboardingCaseID(code string) string { return string(approval.KindOnboarding) + "." + code }
+
+// OnboardingStatusQuery returns the request's OnboardingStatus.
+const OnboardingStatusQuery = "onboarding.status"
+
+// OnboardingStatus is what the onboarding workflow reports and returns.
+type OnboardingStatus struct {
+	Status  string `json:"status"` // Onboarding*
+	Detail  string `json:"detail,omitempty"`
+	CaseID  string `json:"case_id"`
+	ERPCode string `json:"erp_code,omitempty"`
+}
+
+// Statuses of an onboarding request.
+const (
+	OnboardingInReview  = "in_review"
+	OnboardingApproved  = "approved"
+	OnboardingCreated   = "created"
+	OnboardingRejected  = "rejected"
+	OnboardingWithdrawn = "withdrawn"
+	OnboardingFailed    = "failed"
+)

@@ -1,9 +1,12 @@
 package contract
 
 import (
+	"time"
+
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/money"
 )
 
 // The payloads of the deal and approval workflows: their inputs and what
@@ -94,3 +97,17 @@ func (in DelegateInput) Unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; re
 func (in CommentInput) Unsigned() (any, []byte)  { s := in.Sig; in.Sig = nil; return in, s }
 func (in WithdrawInput) Unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
 func (in ResubmitInput) Unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
+
+// CreditReleaseInput is a finance approver's terms for releasing a credit
+// hold: the allowance above the limit, until when, and why. The API sends it
+// just before the approver's decision on the hold's case; the hold uses the
+// terms of whoever approved.
+type CreditReleaseInput struct {
+	Actor     identity.User
+	Amount    money.Amount
+	ExpiresAt time.Time
+	Reason    string
+	Sig       []byte `json:",omitempty"`
+}
+
+func (in CreditReleaseInput) Unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }

@@ -93,6 +93,8 @@ type Counts struct {
 	Inserted  int `json:"inserted"`
 	Updated   int `json:"updated"`
 	Unchanged int `json:"unchanged"`
+	// Requested are new customers sent for approval (Importer.Onboard).
+	Requested int `json:"requested,omitempty"`
 }
 
 // RowError is one problem with one cell.
@@ -161,6 +163,11 @@ type Importer struct {
 	// Location is where times in the result workbook are shown.
 	Location *time.Location
 	Now      func() time.Time
+	// Onboard, when set, takes the rows of customers l2c does not know:
+	// they become new-customer requests (lead customers awaiting their
+	// customer_onboarding case), not active customers. The API sets it; the
+	// CLI's bulk load (an admin's, from the ERP's own export) writes them.
+	Onboard func(ctx context.Context, importID int64, rows []database.Customer) error
 }
 
 // New returns an Importer with the default limits.
@@ -251,6 +258,7 @@ const (
 	rowNew
 	rowUpdate
 	rowUnchanged
+	rowOnboard // a new customer, sent for approval
 )
 
 type issue struct {
@@ -296,6 +304,8 @@ type sheetRead struct {
 	formulas int
 	// headless are columns with data but no header: ignored, and said so.
 	headless map[int]bool
+	// onboard are the new customers for Importer.Onboard.
+	onboard []database.Customer
 }
 
 func (im *Importer) run(ctx context.Context, req Request, rep *Report, log *slog.Logger) error {
@@ -339,6 +349,8 @@ func (im *Importer) run(ctx context.Context, req Request, rep *Report, log *slog
 			c.Rejected++
 		case rowNew:
 			c.Inserted++
+		case rowOnboard:
+			c.Requested++
 		case rowUpdate:
 			c.Updated++
 		case rowUnchanged:
@@ -353,7 +365,7 @@ func (im *Importer) run(ctx context.Context, req Request, rep *Report, log *slog
 	case c.Accepted == 0 || (c.Rejected > 0 && req.Mode == AllOrNothing):
 		rep.Status = StatusRejected
 	default:
-		rep.Status, writing = StatusImported, len(write) > 0
+		rep.Status, writing = StatusImported, len(write) > 0 || len(sr.onboard) > 0
 		if c.Rejected > 0 {
 			rep.Status = StatusPartial
 		}
@@ -374,13 +386,18 @@ func (im *Importer) run(ctx context.Context, req Request, rep *Report, log *slog
 	var writeErr error
 	if writing {
 		var n database.UpsertCounts
-		n, writeErr = im.DB.CustomersUpsert(ctx, write, nil)
+		if len(write) > 0 {
+			n, writeErr = im.DB.CustomersUpsert(ctx, write, nil)
+		}
+		if writeErr == nil && len(sr.onboard) > 0 {
+			writeErr = im.Onboard(ctx, rep.ID, sr.onboard)
+		}
 		if writeErr == nil {
-			log.DebugContext(ctx, "customer import written", "rows", len(write), "took", time.Since(phase))
+			log.DebugContext(ctx, "customer import written", "rows", len(write), "requested", len(sr.onboard), "took", time.Since(phase))
 			// The database has the last word: a row someone else wrote in the
 			// meantime counts as what actually happened to it.
 			c.Inserted, c.Updated = int(n.Inserted), int(n.Updated)
-			c.Unchanged = c.Accepted - c.Inserted - c.Updated
+			c.Unchanged = c.Accepted - c.Inserted - c.Updated - c.Requested
 		}
 	}
 	unlock() // the next import may check against what is now written
@@ -389,6 +406,10 @@ func (im *Importer) run(ctx context.Context, req Request, rep *Report, log *slog
 		return fmt.Errorf("write customers: %w", writeErr)
 	}
 	rep.Message = summarize(rep.Status, req.Mode, *c).In(lang)
+	if c.Requested > 0 && writing && writeErr == nil {
+		rep.Message += workbook.Textf(" %d new customers were sent for approval: they are lead customers until approved and created in the ERP.",
+			"%d 个新客户已提交审批：审批通过并在 ERP 中创建前为线索客户。", c.Requested).In(lang)
+	}
 	if annotateErr == nil {
 		rep.Result, annotateErr = res.finish(rep)
 	}
@@ -745,6 +766,20 @@ func (im *Importer) checkAgainstDatabase(ctx context.Context, sr *sheetRead) ([]
 		return nil, err
 	}
 	sr.taxIDs(holders)
+	// New customers sent for approval are checked for the same company
+	// under another code too, as one entered by hand is.
+	var sameCompany map[string]database.Duplicate
+	if im.Onboard != nil {
+		var names []string
+		for _, c := range sr.in {
+			if _, known := stored[c.Code]; !known && c.Name != "" {
+				names = append(names, c.Name)
+			}
+		}
+		if sameCompany, err = im.DB.CustomersSameCompany(ctx, names); err != nil {
+			return nil, err
+		}
+	}
 	// The customers to write take the place of the parsed ones, which are not
 	// needed afterwards: 100,000 customers are not held twice.
 	write := sr.in[:0]
@@ -760,11 +795,18 @@ func (im *Importer) checkAgainstDatabase(ctx context.Context, sr *sheetRead) ([]
 		if exists && c.Code != "" {
 			merged, r.changed = sr.compare(r, *c, s)
 		}
+		if d, dup := sameCompany[c.Name]; dup && !exists {
+			r.add(FieldName, sr.hdr.col[FieldName], c.Name, bad("the same company as customer %s (%s)",
+				"与客户 %s（%s）为同一公司", d.Code, d.Name))
+		}
 		if len(r.issues) > 0 {
 			r.status = rowRejected
 			continue
 		}
 		switch {
+		case !exists && im.Onboard != nil:
+			r.status = rowOnboard
+			sr.onboard = append(sr.onboard, *c)
 		case !exists:
 			r.status = rowNew
 			write = append(write, *c)

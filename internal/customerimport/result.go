@@ -169,6 +169,8 @@ func rowResult(r row, s Status, lang workbook.Lang) (string, workbook.Mark) {
 	switch r.status {
 	case rowNew:
 		t = workbook.Text{EN: "Added", ZH: "新增"}
+	case rowOnboard:
+		t = workbook.Text{EN: "New customer: sent for approval (a lead customer until then)", ZH: "新客户：已提交审批（审批前为线索客户）"}
 	case rowUpdate:
 		var en, zh []string
 		for f := range numFields {

@@ -463,3 +463,13 @@ func parseMoney(raw string) (*int64, *workbook.Text) {
 	}
 	return &v, nil
 }
+
+// TaxID checks a tax ID as an import row's is checked (for customers entered
+// one at a time): its stored form, or what is wrong with it in English.
+func TaxID(raw, currency string) (string, string) {
+	s, p := parseTaxID(raw, currency)
+	if p != nil {
+		return "", p.EN
+	}
+	return s, ""
+}

@@ -52,18 +52,21 @@ func (v Viewer) customerArgs() []any { return []any{v.ID, v.All, v.Team, v.Manag
 
 // CustomerView is a customer as the API shows it.
 type CustomerView struct {
-	Code        string    `json:"code"`
-	Name        string    `json:"name"`
-	TaxID       string    `json:"tax_id"`
-	Address     string    `json:"address"`
-	ContactName string    `json:"contact_name"`
-	Phone       string    `json:"phone"`
-	Currency    string    `json:"currency"`
-	ValueClass  string    `json:"value_class"` // A, B, C or "" when not ranked
-	SalesOwner  string    `json:"sales_owner"` // "" when nobody owns the customer yet
-	Blocked     bool      `json:"blocked"`
-	Source      string    `json:"source"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Code        string `json:"code"`
+	Name        string `json:"name"`
+	TaxID       string `json:"tax_id"`
+	Address     string `json:"address"`
+	ContactName string `json:"contact_name"`
+	Phone       string `json:"phone"`
+	Currency    string `json:"currency"`
+	ValueClass  string `json:"value_class"` // A, B, C or "" when not ranked
+	SalesOwner  string `json:"sales_owner"` // "" when nobody owns the customer yet
+	Blocked     bool   `json:"blocked"`
+	Source      string `json:"source"`
+	// Status: active, pending (a lead customer awaiting approval: quotes,
+	// no orders) or rejected.
+	Status    string    `json:"status"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// Terms is nil for a viewer who sees the customer only through a deal
 	// they deliver or collect: the database does not even return them.
 	Terms *CustomerTerms `json:"terms,omitempty"`
@@ -79,7 +82,7 @@ type CustomerTerms struct {
 // customerSelect reads CustomerView's columns; the terms only when the viewer
 // is entitled to them.
 const customerSelect = `SELECT c.code, c.name, c.tax_id, c.address, c.contact_name, c.phone, c.currency,
-	c.value_class, coalesce(c.sales_owner, ''), c.blocked, c.source, c.updated_at, v.entitled,
+	c.value_class, coalesce(c.sales_owner, ''), c.blocked, c.source, c.status, c.updated_at, v.entitled,
 	CASE WHEN v.entitled THEN c.payment_terms END, CASE WHEN v.entitled THEN c.min_discount_bp END,
 	CASE WHEN v.entitled THEN c.credit_limit END
 	FROM customers c CROSS JOIN LATERAL (SELECT ` + customerEntitled + ` AS entitled) v`
@@ -90,7 +93,7 @@ func scanCustomerView(row pgx.Row) (CustomerView, error) {
 	var terms *string
 	var minDiscount, creditLimit *int64
 	err := row.Scan(&c.Code, &c.Name, &c.TaxID, &c.Address, &c.ContactName, &c.Phone, &c.Currency, &c.ValueClass,
-		&c.SalesOwner, &c.Blocked, &c.Source, &c.UpdatedAt, &entitled, &terms, &minDiscount, &creditLimit)
+		&c.SalesOwner, &c.Blocked, &c.Source, &c.Status, &c.UpdatedAt, &entitled, &terms, &minDiscount, &creditLimit)
 	if err != nil {
 		return CustomerView{}, err
 	}

@@ -365,6 +365,7 @@ var ordersTable = table[deal.Order]{name: "deal_orders", cols: append([]column[d
 	day("delivery_due", func(o *deal.Order) *deal.Date { return &o.DeliveryDue }),
 	instant("due_at", func(o *deal.Order) *time.Time { return &o.DueAt }),
 	maybeInstant("overdue_notified_at", func(o *deal.Order) **time.Time { return &o.OverdueNotified }),
+	jsonb("credit_hold", true, func(o *deal.Order) **deal.CreditHold { return &o.Credit }),
 }, reviewColumns(func(o *deal.Order) *deal.Review { return &o.Review })...)}
 
 var shipmentsTable = table[deal.Shipment]{name: "deal_shipments", order: "recorded_at, number", cols: append([]column[deal.Shipment]{

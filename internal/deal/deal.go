@@ -241,6 +241,9 @@ type Order struct {
 	DueAt           time.Time  `json:"due_at"`
 	Review          Review     `json:"review"`
 	OverdueNotified *time.Time `json:"overdue_notified_at,omitempty"`
+	// Credit is the order's credit hold, if the credit check held it
+	// (CreditCheckChange; see credit.go).
+	Credit *CreditHold `json:"credit_hold,omitempty"`
 }
 
 // Shipment is one delivery against the order.
@@ -321,6 +324,9 @@ func (d *Deal) holder() string {
 		}
 		return "role:" + string(identity.RoleSalesManager)
 	}
+	if d.Order != nil && d.Order.CreditHeld() && d.Stage == StageOrder {
+		return "credit:" + d.Order.Credit.ID // finance holds it (the hold's case)
+	}
 	if r, _ := d.PendingReview(); r != nil {
 		return pending(*r)
 	}
@@ -362,6 +368,10 @@ func (d Deal) clone() Deal {
 	}
 	if d.Order != nil {
 		o := *d.Order
+		if o.Credit != nil {
+			h := *o.Credit
+			o.Credit = &h
+		}
 		c.Order = &o
 	}
 	c.Shipments = slices.Clone(d.Shipments)

@@ -311,6 +311,9 @@ func placeOrder(next *Deal, by identity.User, a Action, now time.Time) (string, 
 	if next.Order != nil && next.Order.Review.Status == ReviewPending {
 		return "", wrongStage("the order is already in review")
 	}
+	if next.Order.CreditHeld() {
+		return "", wrongStage("the order is held for credit (hold %s): finance releases it, or it releases itself when the customer's credit allows", next.Order.Credit.ID)
+	}
 	var fe fieldErrors
 	switch a.Kind {
 	case OrderStock, OrderCustom:
@@ -378,6 +381,11 @@ func ReviewNews(d Deal, caseID string, status string, by, note string, now time.
 		r.Status = ReviewApproved
 		next.Stage = p.OnApproval
 		reason = "approval case " + caseID + " approved"
+		if p.Stage == StageOrder && next.Order.CreditHeld() {
+			// Reviewed, but still held for credit: the release moves it on.
+			next.Stage = StageOrder
+			reason += "; still held for credit"
+		}
 	case "returned":
 		r.Status = ReviewRejected
 		reason = fmt.Sprintf("approval case %s returned by %s: %s", caseID, by, note)

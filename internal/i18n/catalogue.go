@@ -191,10 +191,12 @@ var catalogue = map[string]entry{
 	"stage.lost":               {"已丢单", "Lost"},
 
 	// kinds of review (approval.Kinds)
-	"kind.quote_discount":  {"折扣审批", "Discount approval"},
-	"kind.contract_review": {"合同评审", "Contract review"},
-	"kind.custom_order":    {"定制订单评审", "Custom order review"},
-	"kind.terms_change":    {"客户条款变更", "Customer terms change"},
+	"kind.quote_discount":      {"折扣审批", "Discount approval"},
+	"kind.contract_review":     {"合同评审", "Contract review"},
+	"kind.custom_order":        {"定制订单评审", "Custom order review"},
+	"kind.terms_change":        {"客户条款变更", "Customer terms change"},
+	"kind.credit_hold":         {"信用冻结放行", "Credit hold"},
+	"kind.customer_onboarding": {"新客户审批", "New customer"},
 
 	// approval stages named in the seeded routing rules
 	"step.sales_manager":   {"销售经理审批", "Sales manager approval"},
@@ -204,6 +206,7 @@ var catalogue = map[string]entry{
 	"step.technical":       {"技术评审", "Technical review"},
 	"step.market_manager":  {"市场管理部审批", "Market management approval"},
 	"step.sales_director":  {"销售总监审批", "Sales director approval"},
+	"step.finance_manager": {"财务经理审批", "Finance manager approval"},
 
 	// deal history (deal.ActionName, deal.ActOpen and the entries nobody asks for)
 	"action.open":             {"创建商机", "Opened the deal"},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/credit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/workflows"
 )
@@ -37,6 +38,11 @@ type Deps struct {
 	// ERP holds the sync and write-back activities with their connector; nil
 	// registers them without one (every ERP activity then fails, non-retryably).
 	ERP *activities.ERP
+	// Credit is the credit policy (L2C_CREDIT_OVERDUE_DAYS), the company's
+	// zone and how long a manual release lasts; zero values take the defaults.
+	CreditPolicy      credit.Policy
+	Location          *time.Location
+	CreditReleaseDays int
 }
 
 // Register puts every workflow and every activity struct on w: the deal and
@@ -47,13 +53,18 @@ func Register(w worker.Registry, d Deps) {
 	(&workflows.Workflows{Key: workflows.UpdateKeyFrom(d.Audit)}).Register(w)
 	w.RegisterWorkflow(workflows.SyncWorkflow)
 	w.RegisterWorkflow(workflows.TermsChangeWorkflow)
+	w.RegisterWorkflow(workflows.OnboardingWorkflow)
 
 	w.RegisterActivity(&activities.Deals{DB: d.DB, Log: d.Log, Audit: d.Audit})
 	w.RegisterActivity(&activities.Approvals{DB: d.DB, Log: d.Log, Calendar: d.Calendar, RuleEditWindow: d.RuleEditWindow, Audit: d.Audit})
-	w.RegisterActivity(&activities.Terms{DB: d.DB, Audit: d.Audit})
 	erp := d.ERP
 	if erp == nil {
 		erp = &activities.ERP{DB: d.DB, Log: d.Log}
 	}
+	// A new credit limit written tells the customer's credit holds.
+	w.RegisterActivity(&activities.Terms{DB: d.DB, Audit: d.Audit, Temporal: erp.Temporal, Log: d.Log})
 	w.RegisterActivity(erp)
+	w.RegisterActivity(&activities.Onboarding{DB: d.DB, Audit: d.Audit})
+	w.RegisterActivity(&activities.Credit{DB: d.DB, Audit: d.Audit, Policy: d.CreditPolicy, Location: d.Location,
+		ReleaseDays: d.CreditReleaseDays})
 }
