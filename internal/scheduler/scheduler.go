@@ -71,6 +71,8 @@ type Options struct {
 	// Location interprets cron specs (UTC by default: a spec means the same
 	// moment on every replica whatever its local zone).
 	Location *time.Location
+	// PoolRecycle is the pool clock's cron spec (pool.go); empty: not run.
+	PoolRecycle string
 }
 
 // Scheduler runs the cron entries of the sync schedules.
@@ -114,6 +116,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if err := s.Reload(ctx); err != nil {
 		s.opts.Log.ErrorContext(ctx, "scheduler: schedules not loaded; retrying", "err", err)
 	}
+	s.schedulePool(ctx)
 	s.cron.Start()
 	defer func() { <-s.cron.Stop().Done() }()
 	t := time.NewTicker(s.opts.Poll)
