@@ -178,15 +178,15 @@ func (h ownershipAPI) claim(w http.ResponseWriter, r *http.Request) error {
 // sales manager or assistant for reps in their reach, an admin for anyone.
 func (h ownershipAPI) assign(w http.ResponseWriter, r *http.Request) error {
 	me := actor(r)
+	if !me.Has(identity.RoleSalesManager, identity.RoleSalesAssistant, identity.RoleAdmin) {
+		return problem(http.StatusForbidden, probForbidden, "only a sales manager, a sales assistant or an admin assigns customers")
+	}
 	var req struct {
 		Owner  string `json:"owner"`
 		Reason string `json:"reason,omitempty"`
 	}
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
-	}
-	if !me.Has(identity.RoleSalesManager, identity.RoleSalesAssistant, identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only a sales manager, a sales assistant or an admin assigns customers")
 	}
 	if req.Owner == "" {
 		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid input", deal.FieldError{Field: "owner", Message: "is required"})
@@ -240,10 +240,6 @@ func (h ownershipAPI) take(w http.ResponseWriter, r *http.Request, to identity.U
 // who sees it whole, or an admin.
 func (h ownershipAPI) release(w http.ResponseWriter, r *http.Request) error {
 	code := chi.URLParam(r, "code")
-	var req reasonRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
 	me := actor(r)
 	c, err := h.DB.CustomerGet(r.Context(), code, viewer(me))
 	if errors.Is(err, database.ErrNotFound) {
@@ -254,6 +250,10 @@ func (h ownershipAPI) release(w http.ResponseWriter, r *http.Request) error {
 	}
 	if c.Terms == nil || (c.SalesOwner != me.ID && !me.Has(identity.RoleSalesManager, identity.RoleSalesAssistant, identity.RoleAdmin)) {
 		return problem(http.StatusForbidden, probForbidden, "only the customer's owner, their manager or assistant, or an admin may release it")
+	}
+	var req reasonRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
 	}
 	err = h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
 		from, err := h.DB.CustomerRelease(ctx, code, me.ID, req.Reason, h.Now().UTC())
@@ -304,6 +304,9 @@ type handoverWhyNo struct {
 // approval step (delegated in the leaver's name, noted as the handover).
 func (h ownershipAPI) handover(w http.ResponseWriter, r *http.Request) error {
 	me := actor(r)
+	if !me.Has(identity.RoleSalesManager, identity.RoleAdmin) {
+		return problem(http.StatusForbidden, probForbidden, "only a sales manager or an admin hands over a rep's customers and open work")
+	}
 	var req struct {
 		From   string `json:"from"`
 		To     string `json:"to"`

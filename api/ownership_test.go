@@ -282,7 +282,7 @@ func TestOwnershipHandoverMovesEveryOpenItem(t *testing.T) {
 		{Code: "OW-H1", Name: "Hand One", SalesOwner: "ow-hm", PaymentTerms: dealTestTerms, MinDiscountBP: &dealTestMinDiscount, Source: "manual"},
 		{Code: "OW-H2", Name: "Hand Two", SalesOwner: "ow-hm", Source: "manual"}}, nil)
 	require.NoError(t, err)
-	r := s.do("POST", "/api/v1/deals", "tok-ow-hm", `{"title":"Handed","customer":{"code":"OW-H1","name":"Hand One"}}`)
+	r := s.do("POST", "/api/v1/deals", "tok-ow-hm", `{"title":"Handed","customer":{"code":"OW-H1","name":"Hand One"},"owners":{"sales":"ow-hm"}}`)
 	require.Equal(t, 201, r.status, r.raw)
 	dealID := r.body["id"].(string)
 	// ow-hm, a sales manager, holds a step of wang's contract review.

@@ -18,12 +18,12 @@ import (
 // collisions and handovers (tables of migration 00080). The rules are in
 // internal/ownership; here are the counts they need and the changes they allow.
 
-// lastFollowUp is when customer c was last followed up: an activity logged on
+// lastContact is when customer c was last followed up: an activity logged on
 // it, a person's move on one of its deals (a quote, a contract, an order...),
 // a contract running now (a deal past the review and not closed counts as
-// today, $now) or the end of the last won one (a closed deal's closed_at), and
-// at least since its owner took it. Reads c and $1 (now).
-const lastFollowUp = `greatest(coalesce(c.owned_since, c.created_at),
+// today, $1) or the end of the last won one (a closed deal's closed_at). NULL
+// when none. PoolRecycle computes the same set-based.
+const lastContact = `greatest(
 	(SELECT max(a.happened_at) FROM customer_activities a WHERE a.customer_code = c.code),
 	(SELECT max(h.at) FROM deals d JOIN deal_history h ON h.deal_id = d.id WHERE d.customer_code = c.code AND h.actor <> 'system'),
 	(SELECT max(CASE WHEN d.stage = 'closed' THEN d.closed_at ELSE $1 END) FROM deals d
@@ -49,7 +49,7 @@ func (db *DB) CustomerOwnedMatches(ctx context.Context, taxID, name, phone, exce
 	if len(phone) < ownership.MinPhoneDigits {
 		phone = ""
 	}
-	rows, err := db.q(ctx).Query(ctx, `SELECT c.code, c.name, c.sales_owner, u.name, coalesce(u.manager_id, ''), `+lastFollowUp+`,
+	rows, err := db.q(ctx).Query(ctx, `SELECT c.code, c.name, c.sales_owner, u.name, coalesce(u.manager_id, ''), `+lastContact+`,
 		CASE WHEN $2 <> '' AND c.tax_id = $2 THEN 'tax_id' WHEN $3 <> '' AND l2c_fold(c.name) = l2c_fold($3) THEN 'name' ELSE 'phone' END
 		FROM customers c JOIN users u ON u.id = c.sales_owner
 		WHERE c.sales_owner <> $5 AND (($2 <> '' AND c.tax_id = $2) OR ($3 <> '' AND l2c_fold(c.name) = l2c_fold($3))
@@ -120,12 +120,11 @@ func (db *DB) CustomerTake(ctx context.Context, code string, to identity.User, b
 		if disabled {
 			return &ownership.Refused{Reason: ownership.Invalid, Field: "owner", Message: to.ID + " is disabled"}
 		}
-		var owner, ownerName *string
+		// The customer's row alone is locked and read: joined rows would be
+		// read as of before a claim this one waited for.
+		var owner *string
 		var class string
-		var cooldown int
-		err := tx.QueryRow(ctx, `SELECT c.sales_owner, u.name, c.value_class, coalesce(p.cooldown_days, 0)
-			FROM customers c LEFT JOIN users u ON u.id = c.sales_owner LEFT JOIN pool_rules p ON p.value_class = c.value_class
-			WHERE c.code = $1 FOR UPDATE OF c`, code).Scan(&owner, &ownerName, &class, &cooldown)
+		err := tx.QueryRow(ctx, `SELECT sales_owner, value_class FROM customers WHERE code = $1 FOR UPDATE`, code).Scan(&owner, &class)
 		if err != nil {
 			return fmt.Errorf("customer %s: %w", code, notFound(err))
 		}
@@ -136,8 +135,16 @@ func (db *DB) CustomerTake(ctx context.Context, code string, to identity.User, b
 		case from == to.ID:
 			return &ownership.Refused{Reason: ownership.Invalid, Field: "owner", Message: to.ID + " owns " + code + " already"}
 		case kind == TakeClaim && from != "":
+			var name string
+			if err := tx.QueryRow(ctx, `SELECT name FROM users WHERE id = $1`, from).Scan(&name); err != nil {
+				return fmt.Errorf("owner of %s: %w", code, err)
+			}
 			return &ownership.Refused{Reason: ownership.Owned, Message: fmt.Sprintf("%s is not in the pool: %s owns it",
-				code, ownership.Mask(*ownerName))}
+				code, ownership.Mask(name))}
+		}
+		var cooldown int
+		if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT cooldown_days FROM pool_rules WHERE value_class = $1), 0)`, class).Scan(&cooldown); err != nil {
+			return fmt.Errorf("pool rule %q: %w", class, err)
 		}
 		limits, err := ownershipLimits(ctx, tx)
 		if err != nil {

@@ -208,12 +208,15 @@ func startOf(cal *calendar.Calendar, d calendar.Date) time.Time {
 }
 
 // MayHandOver says why by may not hand over from's customers and open work,
-// or nil: an admin, or a sales manager who manages from or shares their team.
+// or nil: an admin, from's manager, or a sales manager of from's team when
+// from is a rep; never from themself.
 func MayHandOver(by identity.User, from identity.User, fromManager string) error {
-	if by.Has(identity.RoleAdmin) {
+	switch {
+	case by.ID == from.ID:
+		return refuse(Forbidden, "", "%s cannot hand over their own customers and open work; their manager or an admin does", from.ID)
+	case by.Has(identity.RoleAdmin), by.Has(identity.RoleSalesManager) && fromManager == by.ID:
 		return nil
-	}
-	if by.Has(identity.RoleSalesManager) && (fromManager == by.ID || (by.Team != "" && by.Team == from.Team)) {
+	case by.Has(identity.RoleSalesManager) && by.Team != "" && by.Team == from.Team && !from.Has(identity.RoleSalesManager):
 		return nil
 	}
 	return refuse(Forbidden, "", "only an admin or %s's sales manager may hand over their customers and open work", from.ID)
