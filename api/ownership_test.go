@@ -233,8 +233,8 @@ func TestOwnershipPoolRecycleOnWorkingDays(t *testing.T) {
 	run(sh(9, 30))
 	require.False(t, warnedAt("OW-REC"))
 	require.Equal(t, "ow-a", s.ownerOf("OW-REC"))
-	// 12 October: 32 calendar days but, after the holidays, about 16 working
-	// days: warned (both), not returned.
+	// 12 October: 32 calendar days but, after the holidays, 17 working days:
+	// warned (both), not returned.
 	run(sh(10, 12))
 	require.True(t, warnedAt("OW-REC"))
 	require.Equal(t, "ow-a", s.ownerOf("OW-REC"))

@@ -50,10 +50,10 @@ func (db *DB) CustomerOwnedMatches(ctx context.Context, taxID, name, phone, exce
 		phone = ""
 	}
 	rows, err := db.q(ctx).Query(ctx, `SELECT c.code, c.name, c.sales_owner, u.name, coalesce(u.manager_id, ''), `+lastContact+`,
-		CASE WHEN $2 <> '' AND c.tax_id = $2 THEN 'tax_id' WHEN $3 <> '' AND l2c_fold(c.name) = l2c_fold($3) THEN 'name' ELSE 'phone' END
+		CASE WHEN $2 <> '' AND c.tax_id = $2 THEN 'tax_id' WHEN $3 <> '' AND c.match_name = l2c_fold($3) THEN 'name' ELSE 'phone' END
 		FROM customers c JOIN users u ON u.id = c.sales_owner
-		WHERE c.sales_owner <> $5 AND (($2 <> '' AND c.tax_id = $2) OR ($3 <> '' AND l2c_fold(c.name) = l2c_fold($3))
-			OR ($4 <> '' AND length(l2c_phone_key(c.phone)) >= 7 AND l2c_phone_key(c.phone) = $4))
+		WHERE c.sales_owner <> $5 AND (($2 <> '' AND c.tax_id = $2) OR ($3 <> '' AND c.match_name = l2c_fold($3))
+			OR ($4 <> '' AND length(c.match_phone) >= 7 AND c.match_phone = $4))
 		ORDER BY c.code LIMIT 20`, now, taxID, name, phone, except)
 	if err != nil {
 		return nil, fmt.Errorf("match customers: %w", err)
@@ -167,8 +167,9 @@ func (db *DB) CustomerTake(ctx context.Context, code string, to identity.User, b
 		if err := ownership.CheckTake(to.ID, h, limit, time.Duration(cooldown)*24*time.Hour, kind == TakeAssign, now); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE customers SET sales_owner = $2, owned_since = $3, pool_since = NULL,
-			pool_warned_at = NULL, previous_owner = coalesce(sales_owner, previous_owner), updated_at = now() WHERE code = $1`,
+		if _, err := tx.Exec(ctx, `WITH w AS (DELETE FROM pool_warnings WHERE customer_code = $1)
+			UPDATE customers SET sales_owner = $2, owned_since = $3, pool_since = NULL,
+			previous_owner = coalesce(sales_owner, previous_owner), updated_at = now() WHERE code = $1`,
 			code, to.ID, now); err != nil {
 			return fmt.Errorf("take customer %s: %w", code, err)
 		}
@@ -191,8 +192,9 @@ func (db *DB) CustomerRelease(ctx context.Context, code, by, reason string, now 
 			return &ownership.Refused{Reason: ownership.Invalid, Message: code + " is in the pool already"}
 		}
 		from = *owner
-		if _, err := tx.Exec(ctx, `UPDATE customers SET sales_owner = NULL, previous_owner = sales_owner, owned_since = NULL,
-			pool_since = $2, pool_warned_at = NULL, updated_at = now() WHERE code = $1`, code, now); err != nil {
+		if _, err := tx.Exec(ctx, `WITH w AS (DELETE FROM pool_warnings WHERE customer_code = $1)
+			UPDATE customers SET sales_owner = NULL, previous_owner = sales_owner, owned_since = NULL,
+			pool_since = $2, updated_at = now() WHERE code = $1`, code, now); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO ownership_events (customer_code, kind, from_owner, by_user, at, reason)
@@ -414,27 +416,34 @@ func (db *DB) PoolRecycle(ctx context.Context, chain audit.Chain, now time.Time,
 				WHERE stage IN ('order', 'delivery', 'payment_collection', 'closed') GROUP BY 1),
 			rule AS (SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[])
 				AS r(value_class, warn_before, recycle_before, warned_before))
-			SELECT c.code, c.sales_owner AS owner, c.pool_warned_at, r.warn_before, r.recycle_before, r.warned_before,
+			SELECT c.code, c.sales_owner AS owner, w.warned_at, r.warn_before, r.recycle_before, r.warned_before,
 				greatest(coalesce(c.owned_since, c.created_at), act.at, moved.at, won.at) AS last
 			FROM customers c JOIN rule r ON r.value_class = c.value_class
 			LEFT JOIN act ON act.customer_code = c.code LEFT JOIN moved ON moved.customer_code = c.code
 			LEFT JOIN won ON won.customer_code = c.code
+			LEFT JOIN pool_warnings w ON w.customer_code = c.code AND w.owner = c.sales_owner
 			WHERE c.sales_owner IS NOT NULL`, now, classes, warn, recycle, warned)
 		if err != nil {
 			return audit.Entry{}, fmt.Errorf("pool clock: %w", err)
 		}
 		n.Clocked = tag.RowsAffected()
-		if tag, err = tx.Exec(ctx, `UPDATE customers c SET pool_warned_at = NULL FROM pool_clock k
-			WHERE k.code = c.code AND k.pool_warned_at IS NOT NULL AND k.last >= k.warn_before`); err != nil {
+		// A fresh temporary table has no statistics: without them the joins
+		// below are planned as if it were empty (nested loops over 100,000 rows).
+		if _, err := tx.Exec(ctx, `ALTER TABLE pool_clock ADD PRIMARY KEY (code); ANALYZE pool_clock`); err != nil {
+			return audit.Entry{}, fmt.Errorf("pool clock: %w", err)
+		}
+		if tag, err = tx.Exec(ctx, `DELETE FROM pool_warnings w USING pool_clock k
+			WHERE k.code = w.customer_code AND k.warned_at IS NOT NULL AND k.last >= k.warn_before`); err != nil {
 			return audit.Entry{}, fmt.Errorf("pool clock: clear warnings: %w", err)
 		}
 		n.Cleared = tag.RowsAffected()
 		// Returned to the pool: idle past the limit and warned long enough.
 		if err = tx.QueryRow(ctx, `WITH gone AS (
 				UPDATE customers c SET sales_owner = NULL, previous_owner = k.owner, owned_since = NULL, pool_since = $1,
-					pool_warned_at = NULL, updated_at = now()
-				FROM pool_clock k WHERE k.code = c.code AND k.last < k.recycle_before AND k.pool_warned_at < k.warned_before
+					updated_at = now()
+				FROM pool_clock k WHERE k.code = c.code AND k.last < k.recycle_before AND k.warned_at < k.warned_before
 				RETURNING c.code, k.owner, k.last),
+			unwarned AS (DELETE FROM pool_warnings w USING gone WHERE w.customer_code = gone.code),
 			ev AS (INSERT INTO ownership_events (customer_code, kind, from_owner, by_user, at, reason)
 				SELECT code, 'recycle', owner, 'system', $1, 'no follow-up since ' || to_char(last AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM gone),
 			told AS (INSERT INTO notifications (dedupe_key, recipient, subject, body)
@@ -446,9 +455,11 @@ func (db *DB) PoolRecycle(ctx context.Context, chain audit.Chain, now time.Time,
 		}
 		// Warned: idle past the warning point, not warned yet, still owned.
 		if err = tx.QueryRow(ctx, `WITH told AS (
-				UPDATE customers c SET pool_warned_at = $1 FROM pool_clock k
-				WHERE k.code = c.code AND c.sales_owner IS NOT NULL AND k.pool_warned_at IS NULL AND k.last < k.warn_before
-				RETURNING c.code, k.owner),
+				INSERT INTO pool_warnings (customer_code, owner, warned_at)
+				SELECT k.code, k.owner, $1 FROM pool_clock k
+				WHERE k.warned_at IS NULL AND k.last < k.warn_before
+				ON CONFLICT (customer_code) DO UPDATE SET owner = EXCLUDED.owner, warned_at = EXCLUDED.warned_at
+				RETURNING customer_code AS code, owner),
 			ev AS (INSERT INTO ownership_events (customer_code, kind, to_owner, by_user, at, reason)
 				SELECT code, 'warn', owner, 'system', $1, 'returns to the pool unless followed up' FROM told),
 			note AS (INSERT INTO notifications (dedupe_key, recipient, subject, body)
@@ -494,8 +505,9 @@ type Handover struct {
 func (db *DB) HandoverCustomers(ctx context.Context, from, to, by, reason string, now time.Time) (Handover, error) {
 	h := Handover{From: from, To: to}
 	err := db.txIn(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `WITH moved AS (UPDATE customers SET sales_owner = $2, owned_since = $4, pool_warned_at = NULL,
+		rows, err := tx.Query(ctx, `WITH moved AS (UPDATE customers SET sales_owner = $2, owned_since = $4,
 				previous_owner = $1, updated_at = now() WHERE sales_owner = $1 RETURNING code),
+			unwarned AS (DELETE FROM pool_warnings w USING moved WHERE w.customer_code = moved.code),
 			ev AS (INSERT INTO ownership_events (customer_code, kind, from_owner, to_owner, by_user, at, reason)
 				SELECT code, 'handover', $1, $2, $3, $4, $5 FROM moved)
 			SELECT code FROM moved ORDER BY code`, from, to, by, now, reason)

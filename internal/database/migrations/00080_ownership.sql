@@ -22,16 +22,42 @@ CREATE FUNCTION l2c_phone_key(s text) RETURNS text LANGUAGE sql IMMUTABLE PARALL
 $$;
 -- +goose StatementEnd
 
+-- The matching forms are columns kept by a trigger when the name or phone
+-- changes, not expression indexes: those would be evaluated again on every
+-- update of a customer's row (a change of owner, say), and the pool clock
+-- changes tens of thousands at a time.
 ALTER TABLE customers
+    ADD COLUMN match_name     text NOT NULL DEFAULT '', -- l2c_fold(name)
+    ADD COLUMN match_phone    text NOT NULL DEFAULT '', -- l2c_phone_key(phone)
     ADD COLUMN owned_since    timestamptz,          -- when the current owner took it
     ADD COLUMN pool_since     timestamptz,          -- when it last returned to the pool
-    ADD COLUMN previous_owner text REFERENCES users (id),
-    ADD COLUMN pool_warned_at timestamptz;          -- the owner was told it is about to return
+    ADD COLUMN previous_owner text;                 -- who had it then (a user ID, kept if the user goes)
+-- +goose StatementBegin
+CREATE FUNCTION l2c_customer_match_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.match_name := l2c_fold(NEW.name);
+    NEW.match_phone := l2c_phone_key(NEW.phone);
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER customers_match_keys BEFORE INSERT OR UPDATE OF name, phone ON customers
+    FOR EACH ROW EXECUTE FUNCTION l2c_customer_match_keys();
+UPDATE customers SET match_name = l2c_fold(name), match_phone = l2c_phone_key(phone);
 
-CREATE INDEX customers_fold_name_idx ON customers (l2c_fold(name));
-CREATE INDEX customers_phone_key_idx ON customers (l2c_phone_key(phone)) WHERE length(l2c_phone_key(phone)) >= 7;
+CREATE INDEX customers_match_name_idx ON customers (match_name);
+CREATE INDEX customers_match_phone_idx ON customers (match_phone) WHERE length(match_phone) >= 7;
 CREATE INDEX customers_pool_idx ON customers (code) WHERE sales_owner IS NULL;
 CREATE INDEX deals_customer_idx ON deals (customer_code, id);
+
+-- The owner of a customer about to return to the pool has been told, at
+-- warned_at; a follow-up, a new owner or the return removes the row. Kept
+-- apart from customers so warning thousands is a narrow insert.
+CREATE TABLE pool_warnings (
+    customer_code text PRIMARY KEY,
+    owner         text NOT NULL,
+    warned_at     timestamptz NOT NULL
+);
 
 -- Caps per scope: 'role:<role>', 'team:<team>' or 'user:<id>'; the most
 -- particular scope a person has wins (user, then team, then role). standing:
@@ -80,7 +106,7 @@ CREATE INDEX customer_activities_deal_idx ON customer_activities (deal_id, happe
 -- count claims from here and the cooldown reads recycles from here.
 CREATE TABLE ownership_events (
     id            bigserial PRIMARY KEY,
-    customer_code text NOT NULL REFERENCES customers (code),
+    customer_code text NOT NULL, -- no foreign key: history outlives rows, and the clock writes thousands at once
     kind          text NOT NULL CHECK (kind IN ('claim', 'assign', 'release', 'warn', 'recycle', 'handover')),
     from_owner    text,
     to_owner      text,
@@ -122,7 +148,10 @@ CREATE TABLE ownership_handovers (
 );
 
 -- +goose Down
-DROP TABLE ownership_handovers, ownership_requests, ownership_events, customer_activities, pool_rules, ownership_limits;
-DROP INDEX deals_customer_idx, customers_pool_idx, customers_phone_key_idx, customers_fold_name_idx;
-ALTER TABLE customers DROP COLUMN owned_since, DROP COLUMN pool_since, DROP COLUMN previous_owner, DROP COLUMN pool_warned_at;
+DROP TABLE ownership_handovers, ownership_requests, ownership_events, customer_activities, pool_rules, ownership_limits, pool_warnings;
+DROP INDEX deals_customer_idx, customers_pool_idx, customers_match_phone_idx, customers_match_name_idx;
+DROP TRIGGER customers_match_keys ON customers;
+DROP FUNCTION l2c_customer_match_keys();
+ALTER TABLE customers DROP COLUMN match_name, DROP COLUMN match_phone, DROP COLUMN owned_since, DROP COLUMN pool_since,
+    DROP COLUMN previous_owner;
 DROP FUNCTION l2c_phone_key(text), l2c_fold(text);
