@@ -45,7 +45,7 @@ func (a *Ownership) RecyclePool(ctx context.Context, in RecyclePoolInput) (Recyc
 		return RecyclePoolResult{}, err
 	}
 	if a.Log != nil {
-		a.Log.InfoContext(ctx, "pool clock", "at", in.At, "clocked", n.Clocked, "warned", n.Warned, "recycled", n.Recycled, "cleared", n.Cleared)
+		a.Log.InfoContext(ctx, "pool clock", "at", in.At, "idle", n.Idle, "warned", n.Warned, "recycled", n.Recycled, "cleared", n.Cleared)
 	}
 	return n, nil
 }

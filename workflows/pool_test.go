@@ -28,7 +28,7 @@ func TestPoolRecycleReadsTheClockAsOfItsTick(t *testing.T) {
 	var a *activities.Ownership
 	at := time.Date(2026, 10, 19, 2, 0, 0, 0, time.UTC)
 	env.OnActivity(a.RecyclePool, mock.Anything, activities.RecyclePoolInput{At: at}).
-		Return(activities.RecyclePoolResult{Clocked: 3, Recycled: 1}, nil).Once()
+		Return(activities.RecyclePoolResult{Idle: 3, Recycled: 1}, nil).Once()
 	env.ExecuteWorkflow(PoolRecycleWorkflow, PoolRecycleInput{At: at})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())

@@ -325,8 +325,13 @@ type OwnershipEvent struct {
 
 // OwnershipEvents lists customer code's ownership history, oldest first.
 func (db *DB) OwnershipEvents(ctx context.Context, code string) ([]OwnershipEvent, error) {
-	rows, err := db.pool.Query(ctx, `SELECT kind, coalesce(from_owner, ''), coalesce(to_owner, ''), by_user, at, reason
-		FROM ownership_events WHERE customer_code = $1 ORDER BY at, id`, code)
+	// A standing warning is in pool_warnings, not in the events (the clock
+	// warns thousands at a time).
+	rows, err := db.pool.Query(ctx, `SELECT kind, from_owner, to_owner, by_user, at, reason FROM (
+		SELECT kind, coalesce(from_owner, '') AS from_owner, coalesce(to_owner, '') AS to_owner, by_user, at, reason, id
+		FROM ownership_events WHERE customer_code = $1
+		UNION ALL SELECT 'warn', '', owner, 'system', warned_at, 'returns to the pool unless followed up', 0
+		FROM pool_warnings WHERE customer_code = $1) e ORDER BY at, id`, code)
 	if err != nil {
 		return nil, fmt.Errorf("ownership events of %s: %w", code, err)
 	}
@@ -383,7 +388,7 @@ func (db *DB) ActivityList(ctx context.Context, code string, limit int) ([]Activ
 
 // RecycleCounts is what one run of the pool clock did.
 type RecycleCounts struct {
-	Clocked  int64 `json:"clocked"`  // owned customers whose clock was read
+	Idle     int64 `json:"idle"`     // owned customers idle past their warning point, or warned
 	Warned   int64 `json:"warned"`   // owners warned (customers)
 	Recycled int64 `json:"recycled"` // customers returned to the pool
 	Cleared  int64 `json:"cleared"`  // warnings withdrawn after a follow-up
@@ -416,17 +421,19 @@ func (db *DB) PoolRecycle(ctx context.Context, chain audit.Chain, now time.Time,
 				WHERE stage IN ('order', 'delivery', 'payment_collection', 'closed') GROUP BY 1),
 			rule AS (SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[])
 				AS r(value_class, warn_before, recycle_before, warned_before))
-			SELECT c.code, c.sales_owner AS owner, w.warned_at, r.warn_before, r.recycle_before, r.warned_before,
+			SELECT * FROM (SELECT c.code, c.sales_owner AS owner, w.warned_at, r.warn_before, r.recycle_before, r.warned_before,
 				greatest(coalesce(c.owned_since, c.created_at), act.at, moved.at, won.at) AS last
 			FROM customers c JOIN rule r ON r.value_class = c.value_class
 			LEFT JOIN act ON act.customer_code = c.code LEFT JOIN moved ON moved.customer_code = c.code
 			LEFT JOIN won ON won.customer_code = c.code
 			LEFT JOIN pool_warnings w ON w.customer_code = c.code AND w.owner = c.sales_owner
-			WHERE c.sales_owner IS NOT NULL`, now, classes, warn, recycle, warned)
+			WHERE c.sales_owner IS NOT NULL) k
+			-- Only those the run may change: idle past the warning point, or warned.
+			WHERE k.last < k.warn_before OR k.warned_at IS NOT NULL`, now, classes, warn, recycle, warned)
 		if err != nil {
 			return audit.Entry{}, fmt.Errorf("pool clock: %w", err)
 		}
-		n.Clocked = tag.RowsAffected()
+		n.Idle = tag.RowsAffected()
 		// A fresh temporary table has no statistics: without them the joins
 		// below are planned as if it were empty (nested loops over 100,000 rows).
 		if _, err := tx.Exec(ctx, `ALTER TABLE pool_clock ADD PRIMARY KEY (code); ANALYZE pool_clock`); err != nil {
@@ -460,8 +467,6 @@ func (db *DB) PoolRecycle(ctx context.Context, chain audit.Chain, now time.Time,
 				WHERE k.warned_at IS NULL AND k.last < k.warn_before
 				ON CONFLICT (customer_code) DO UPDATE SET owner = EXCLUDED.owner, warned_at = EXCLUDED.warned_at
 				RETURNING customer_code AS code, owner),
-			ev AS (INSERT INTO ownership_events (customer_code, kind, to_owner, by_user, at, reason)
-				SELECT code, 'warn', owner, 'system', $1, 'returns to the pool unless followed up' FROM told),
 			note AS (INSERT INTO notifications (dedupe_key, recipient, subject, body)
 				SELECT 'pool-warn/' || owner || '/' || $2, owner, count(*) || ' of your customers are about to return to the pool',
 					'Log a visit, call or meeting, or move a deal, to keep them: ' || string_agg(code, ', ' ORDER BY code) FROM told GROUP BY owner
