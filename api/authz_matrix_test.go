@@ -127,6 +127,8 @@ var matrix = map[string]access{
 	"GET /api/v1/ownership/rules":                     {own: poolRoles},
 	"PUT /api/v1/ownership/rules":                     {own: admins, body: `{`},
 	"POST /api/v1/ownership/recycle":                  {own: admins},
+	"POST /api/v1/activities/":                        {own: poolRoles, body: `{"customer":"{code}","kind":"nap"}`},
+	"GET /api/v1/activities/":                         {own: poolRoles},
 	// Logging in is open to anyone; what it opens is checked like a token.
 	"GET /": {public: 303}, "GET /static/l2c.css": {public: 200}, "GET /login": {public: 200},
 	"POST /login":       {public: 403, body: "user=wang&password=guess"}, // without the login form's token

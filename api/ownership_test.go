@@ -342,3 +342,31 @@ func TestOwnershipHandoverMovesEveryOpenItem(t *testing.T) {
 	require.Empty(t, r.body["customers"])
 	require.Empty(t, r.body["deals"])
 }
+
+// TestOwnershipActivitiesFeedThePoolClock: a call logged on a customer is
+// its last contact; bad input names the field and logs nothing; a rep who
+// does not own the customer is told it does not exist.
+func TestOwnershipActivitiesFeedThePoolClock(t *testing.T) {
+	s := ownersWorld(t)
+	ctx := context.Background()
+	_, err := s.db.CustomersUpsert(ctx, []database.Customer{{Code: "OW-ACT", Name: "Activity Co", SalesOwner: "ow-a", Source: "manual"}}, nil)
+	require.NoError(t, err)
+	r := s.do("POST", "/api/v1/activities", "tok-ow-a", `{"customer":"OW-ACT","kind":"nap","happened_at":"2099-01-01T00:00:00Z","note":"x"}`)
+	dealRefused(t, r, 422, "kind")
+	require.Contains(t, r.raw, `"field":"happened_at"`)
+	require.Equal(t, 404, s.do("POST", "/api/v1/activities", "tok-ow-b", `{"customer":"OW-ACT","kind":"call","happened_at":"2026-11-25T10:00:00+08:00"}`).status)
+	dealRefused(t, s.do("POST", "/api/v1/activities", "tok-ow-a", `{"customer":"OW-ACT","deal_id":"D-999999","kind":"call","happened_at":"2026-11-25T10:00:00+08:00"}`), 422, "deal_id")
+	list := s.do("GET", "/api/v1/activities?customer=OW-ACT", "tok-ow-a", "")
+	require.Equal(t, 200, list.status, list.raw)
+	require.Empty(t, list.body["activities"])
+
+	r = s.do("POST", "/api/v1/activities", "tok-ow-a", `{"customer":"OW-ACT","kind":"call","happened_at":"2026-11-25T10:00:00+08:00","note":"budget next quarter"}`)
+	require.Equal(t, 201, r.status, r.raw)
+	require.Equal(t, 1, s.auditCount("activity.log", "OW-ACT"))
+	list = s.do("GET", "/api/v1/activities?customer=OW-ACT", "tok-ow-boss", "")
+	require.Len(t, list.body["activities"], 1)
+	// Its owner's colleague typing its name runs into it, with that call as the last contact.
+	c := s.do("POST", "/api/v1/ownership/check", "tok-ow-b", `{"name":"activity co"}`)
+	require.Equal(t, 409, c.status, c.raw)
+	require.Equal(t, "2026-11-25", c.body["collision"].(map[string]any)["last_contact"])
+}
