@@ -24,20 +24,13 @@ import (
 // manages ow-rep. Each has token tok-<id>.
 func ownersWorld(t *testing.T) *stack {
 	s := setup(t)
-	ctx := context.Background()
-	for _, u := range []struct {
-		user    identity.User
-		manager string
-	}{
-		{identity.User{ID: "ow-boss", Name: "Boss", Team: "own", Roles: []identity.Role{identity.RoleSalesManager}}, ""},
-		{identity.User{ID: "ow-hm", Name: "Han Mei", Team: "own", Roles: []identity.Role{identity.RoleSalesManager}}, "ow-boss"},
-		{identity.User{ID: "ow-a", Name: "王小明", Team: "own", Roles: []identity.Role{identity.RoleSales}}, "ow-boss"},
-		{identity.User{ID: "ow-b", Name: "Bai", Team: "own", Roles: []identity.Role{identity.RoleSales}}, "ow-boss"},
-		{identity.User{ID: "ow-c", Name: "Cao", Team: "own", Roles: []identity.Role{identity.RoleSales}}, "ow-boss"},
-		{identity.User{ID: "ow-rep", Name: "Ren", Team: "own", Roles: []identity.Role{identity.RoleSales}}, "ow-hm"},
-	} {
-		require.NoError(t, s.db.UserUpsert(ctx, u.user, u.manager, "tok-"+u.user.ID))
-	}
+	s.addUsers(
+		teamUser{identity.User{ID: "ow-boss", Name: "Boss", Team: "own", Roles: []identity.Role{identity.RoleSalesManager}}, ""},
+		teamUser{identity.User{ID: "ow-hm", Name: "Han Mei", Team: "own", Roles: []identity.Role{identity.RoleSalesManager}}, "ow-boss"},
+		teamUser{identity.User{ID: "ow-a", Name: "王小明", Team: "own", Roles: []identity.Role{identity.RoleSales}}, "ow-boss"},
+		teamUser{identity.User{ID: "ow-b", Name: "Bai", Team: "own", Roles: []identity.Role{identity.RoleSales}}, "ow-boss"},
+		teamUser{identity.User{ID: "ow-c", Name: "Cao", Team: "own", Roles: []identity.Role{identity.RoleSales}}, "ow-boss"},
+		teamUser{identity.User{ID: "ow-rep", Name: "Ren", Team: "own", Roles: []identity.Role{identity.RoleSales}}, "ow-hm"})
 	return s
 }
 

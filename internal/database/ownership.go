@@ -453,10 +453,7 @@ func (db *DB) PoolRecycle(ctx context.Context, chain audit.Chain, now time.Time,
 			unwarned AS (DELETE FROM pool_warnings w USING gone WHERE w.customer_code = gone.code),
 			ev AS (INSERT INTO ownership_events (customer_code, kind, from_owner, by_user, at, reason)
 				SELECT code, 'recycle', owner, 'system', $1, 'no follow-up since ' || to_char(last AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM gone),
-			told AS (INSERT INTO notifications (dedupe_key, recipient, subject, body)
-				SELECT 'pool-recycle/' || owner || '/' || $2, owner, count(*) || ' of your customers returned to the pool',
-					'Not followed up in time: ' || string_agg(code, ', ' ORDER BY code) FROM gone GROUP BY owner
-				ON CONFLICT (dedupe_key) DO NOTHING)
+			told AS (`+ownersTold("gone", "pool-recycle/", "returned to the pool", "Not followed up in time: ")+`)
 			SELECT count(*) FROM gone`, now, day).Scan(&n.Recycled); err != nil {
 			return audit.Entry{}, fmt.Errorf("pool clock: recycle: %w", err)
 		}
@@ -467,10 +464,7 @@ func (db *DB) PoolRecycle(ctx context.Context, chain audit.Chain, now time.Time,
 				WHERE k.warned_at IS NULL AND k.last < k.warn_before
 				ON CONFLICT (customer_code) DO UPDATE SET owner = EXCLUDED.owner, warned_at = EXCLUDED.warned_at
 				RETURNING customer_code AS code, owner),
-			note AS (INSERT INTO notifications (dedupe_key, recipient, subject, body)
-				SELECT 'pool-warn/' || owner || '/' || $2, owner, count(*) || ' of your customers are about to return to the pool',
-					'Log a visit, call or meeting, or move a deal, to keep them: ' || string_agg(code, ', ' ORDER BY code) FROM told GROUP BY owner
-				ON CONFLICT (dedupe_key) DO NOTHING)
+			note AS (`+ownersTold("told", "pool-warn/", "are about to return to the pool", "Log a visit, call or meeting, or move a deal, to keep them: ")+`)
 			SELECT count(*) FROM told`, now, day).Scan(&n.Warned); err != nil {
 			return audit.Entry{}, fmt.Errorf("pool clock: warn: %w", err)
 		}
@@ -487,6 +481,16 @@ func (db *DB) PoolRecycle(ctx context.Context, chain audit.Chain, now time.Time,
 		return RecycleCounts{}, err
 	}
 	return n, nil
+}
+
+// ownersTold is the insert of one message per owner of the customers in
+// rows (code, owner), keyed by prefix, owner and the day ($2), listing them.
+// The texts are constants of this file, not input.
+func ownersTold(rows, prefix, what, lead string) string {
+	return `INSERT INTO notifications (dedupe_key, recipient, subject, body)
+		SELECT '` + prefix + `' || owner || '/' || $2, owner, count(*) || ' of your customers ` + what + `',
+			'` + lead + `' || string_agg(code, ', ' ORDER BY code) FROM ` + rows + ` GROUP BY owner
+		ON CONFLICT (dedupe_key) DO NOTHING`
 }
 
 // Handover is what one handover moved in the database; the deals and the

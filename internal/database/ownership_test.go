@@ -23,9 +23,7 @@ import (
 func TestOwnershipMatchFormsAgreeWithGo(t *testing.T) {
 	ctx := context.Background()
 	setup(t)
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	defer conn.Close(ctx)
+	conn := rawConn(t)
 	for _, s := range []string{"苏州精密（集团）有限公司", "  Suzhou  Precision\tParts ", "ＡＢＣ　贸易１２３", "x\u200by", "Ａ－Ｂ＿Ｃ！？（）［］｛｝",
 		"已经 正常", "O'Brien & Co.", "\ufeffBOM Co"} {
 		var fold string
@@ -48,9 +46,7 @@ func BenchmarkPoolRecycle100k(b *testing.B) {
 	db := setup(b)
 	chain, err := audit.NewChain([]byte("a bench key of enough length"))
 	require.NoError(b, err)
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(b))
-	require.NoError(b, err)
-	defer conn.Close(ctx)
+	conn := rawConn(b)
 
 	const customers, reps = 100_000, 100
 	now := time.Date(2026, 11, 16, 2, 0, 0, 0, time.UTC)
@@ -75,7 +71,7 @@ func BenchmarkPoolRecycle100k(b *testing.B) {
 	stages := []string{"opportunity", "quote", "order", "delivery", "closed", "lost"}
 	for i := range 10_000 {
 		c := (i * 13) % customers
-		id, owner, at := fmt.Sprintf("PB-D%05d", i), fmt.Sprintf("pb-%d", c%reps), now.AddDate(0, 0, -(i % 300))
+		id, owner, at := fmt.Sprintf("PB-D%05d", i), fmt.Sprintf("pb-%d", c%reps), now.AddDate(0, 0, -(i%300))
 		var closed any
 		if stages[i%6] == "closed" {
 			closed = at
@@ -111,9 +107,18 @@ func BenchmarkPoolRecycle100k(b *testing.B) {
 	fmt.Printf("BENCH pool_recycle_100k_s %.3f s\n", slowest.Seconds())
 }
 
+// rawConn is a connection of its own to the package's database, for COPY
+// and for SQL no method of DB runs; closed when tb ends.
+func rawConn(tb testing.TB) *pgx.Conn {
+	tb.Helper()
+	conn, err := pgx.Connect(context.Background(), testenv.DatabaseURL(tb))
+	require.NoError(tb, err)
+	tb.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 func copyIn(tb testing.TB, conn *pgx.Conn, table string, cols []string, rows [][]any) {
 	tb.Helper()
 	_, err := conn.CopyFrom(context.Background(), pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
 	require.NoError(tb, err, table)
 }
-

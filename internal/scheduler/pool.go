@@ -2,13 +2,10 @@ package scheduler
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/robfig/cron/v3"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/l2c/l2c/workflows"
@@ -53,18 +50,9 @@ func (s *Scheduler) poolJob(sched cron.Schedule) cron.Job {
 // PoolRecycleWorkflowID(bucket), as of at; started=false when that run exists.
 func StartPoolRecycle(ctx context.Context, tc client.Client, bucket, by string, at time.Time) (id string, started bool, err error) {
 	id = workflows.PoolRecycleWorkflowID(bucket)
-	_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: workflows.TaskQueue,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}, workflows.PoolRecycleWorkflow, workflows.PoolRecycleInput{At: at.UTC(), RequestedBy: by})
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &already) {
-		return id, false, nil
-	}
+	started, err = startOnce(ctx, tc, id, workflows.PoolRecycleWorkflow, workflows.PoolRecycleInput{At: at.UTC(), RequestedBy: by})
 	if err != nil {
 		return id, false, fmt.Errorf("start pool clock %s: %w", id, err)
 	}
-	return id, true, nil
+	return id, started, nil
 }
