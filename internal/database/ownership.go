@@ -408,15 +408,23 @@ func (db *DB) PoolRecycle(ctx context.Context, chain audit.Chain, now time.Time,
 	for i, c := range cuts {
 		classes[i], warn[i], recycle[i], warned[i] = c.Class, c.WarnBefore, c.RecycleBefore, c.WarnedBefore
 	}
+	// Follow-ups older than every class's limit decide nothing (the customer
+	// is idle whatever they were), so the clock reads only the newer ones.
+	oldest := now
+	for _, c := range cuts {
+		if c.RecycleBefore.Before(oldest) {
+			oldest = c.RecycleBefore
+		}
+	}
 	day := now.UTC().Format(time.DateOnly)
 	err := db.InTxAudited(ctx, chain, func(ctx context.Context) (audit.Entry, error) {
 		tx := ctx.Value(txKey{}).(pgx.Tx)
 		// Each owned customer's last follow-up, computed once per source with
 		// GROUP BY (not a subquery per customer), into a scratch table.
 		tag, err := tx.Exec(ctx, `CREATE TEMP TABLE pool_clock ON COMMIT DROP AS
-			WITH act AS (SELECT customer_code, max(happened_at) AS at FROM customer_activities GROUP BY 1),
+			WITH act AS (SELECT customer_code, max(happened_at) AS at FROM customer_activities WHERE happened_at >= $6 GROUP BY 1),
 			moved AS (SELECT d.customer_code, max(h.at) AS at FROM deal_history h JOIN deals d ON d.id = h.deal_id
-				WHERE h.actor <> 'system' GROUP BY 1),
+				WHERE h.actor <> 'system' AND h.at >= $6 GROUP BY 1),
 			won AS (SELECT customer_code, max(CASE WHEN stage = 'closed' THEN closed_at ELSE $1 END) AS at FROM deals
 				WHERE stage IN ('order', 'delivery', 'payment_collection', 'closed') GROUP BY 1),
 			rule AS (SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[])
@@ -429,7 +437,7 @@ func (db *DB) PoolRecycle(ctx context.Context, chain audit.Chain, now time.Time,
 			LEFT JOIN pool_warnings w ON w.customer_code = c.code AND w.owner = c.sales_owner
 			WHERE c.sales_owner IS NOT NULL) k
 			-- Only those the run may change: idle past the warning point, or warned.
-			WHERE k.last < k.warn_before OR k.warned_at IS NOT NULL`, now, classes, warn, recycle, warned)
+			WHERE k.last < k.warn_before OR k.warned_at IS NOT NULL`, now, classes, warn, recycle, warned, oldest)
 		if err != nil {
 			return audit.Entry{}, fmt.Errorf("pool clock: %w", err)
 		}
@@ -449,10 +457,10 @@ func (db *DB) PoolRecycle(ctx context.Context, chain audit.Chain, now time.Time,
 				UPDATE customers c SET sales_owner = NULL, previous_owner = k.owner, owned_since = NULL, pool_since = $1,
 					updated_at = now()
 				FROM pool_clock k WHERE k.code = c.code AND k.last < k.recycle_before AND k.warned_at < k.warned_before
-				RETURNING c.code, k.owner, k.last),
+				RETURNING c.code, k.owner, k.recycle_before),
 			unwarned AS (DELETE FROM pool_warnings w USING gone WHERE w.customer_code = gone.code),
 			ev AS (INSERT INTO ownership_events (customer_code, kind, from_owner, by_user, at, reason)
-				SELECT code, 'recycle', owner, 'system', $1, 'no follow-up since ' || to_char(last AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM gone),
+				SELECT code, 'recycle', owner, 'system', $1, 'no follow-up since ' || to_char(recycle_before AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM gone),
 			told AS (`+ownersTold("gone", "pool-recycle/", "returned to the pool", "Not followed up in time: ")+`)
 			SELECT count(*) FROM gone`, now, day).Scan(&n.Recycled); err != nil {
 			return audit.Entry{}, fmt.Errorf("pool clock: recycle: %w", err)

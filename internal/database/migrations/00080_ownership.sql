@@ -100,6 +100,7 @@ CREATE TABLE customer_activities (
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX customer_activities_customer_idx ON customer_activities (customer_code, happened_at);
+CREATE INDEX customer_activities_at_idx ON customer_activities (happened_at);
 CREATE INDEX customer_activities_deal_idx ON customer_activities (deal_id, happened_at) WHERE deal_id IS NOT NULL;
 
 -- Every change of a customer's owner and every warning, with why: the caps
