@@ -49,6 +49,9 @@ var (
 	seeAll    = []identity.Role{identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
 	admins    = []identity.Role{identity.RoleAdmin}
 	importers = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+	poolRoles = []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+	owners    = []identity.Role{identity.RoleSales, identity.RoleSalesManager}
+	assigners = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
 )
 
 // matrix has a rule for every endpoint. TestAuthorizationMatrix walks the
@@ -116,6 +119,21 @@ var matrix = map[string]access{
 	"GET /api/v1/customers/{code}/terms-changes":  {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
 	"POST /api/v1/customers/{code}/terms-changes": {own: []identity.Role{identity.RoleSales, identity.RoleSalesManager}, body: `{"reason":""}`},
 	"GET /api/v1/customers/{code}/receivables":    {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleCollector}, seeAll...), other: seeAll},
+	// Ownership (issue 14): the pool and the rules are the sales team's; a
+	// customer's history is for who sees it whole; releasing it for its owner,
+	// their manager and admins. Bodies are malformed so nothing really moves.
+	"GET /api/v1/pool/":                               {own: poolRoles},
+	"POST /api/v1/pool/{code}/claim":                  {own: owners, other: owners, body: `{`},
+	"POST /api/v1/ownership/check":                    {own: poolRoles, body: `{}`},
+	"POST /api/v1/ownership/customers/{code}/assign":  {own: assigners, other: assigners, body: `{`},
+	"POST /api/v1/ownership/customers/{code}/release": {own: []identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleAdmin}, other: admins, body: `{`},
+	"GET /api/v1/ownership/customers/{code}/history":  {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
+	"POST /api/v1/ownership/handovers":                {own: []identity.Role{identity.RoleSalesManager, identity.RoleAdmin}, body: `{`},
+	"GET /api/v1/ownership/rules":                     {own: poolRoles},
+	"PUT /api/v1/ownership/rules":                     {own: admins, body: `{`},
+	"POST /api/v1/ownership/recycle":                  {own: admins},
+	"POST /api/v1/activities/":                        {own: poolRoles, body: `{"customer":"{code}","kind":"nap"}`},
+	"GET /api/v1/activities/":                         {own: poolRoles},
 	// Logging in is open to anyone; what it opens is checked like a token.
 	"GET /": {public: 303}, "GET /static/l2c.css": {public: 200}, "GET /login": {public: 200},
 	"POST /login":       {public: 403, body: "user=wang&password=guess"}, // without the login form's token

@@ -20,17 +20,11 @@ import (
 func customerWorld(t *testing.T) *stack {
 	s := setup(t)
 	ctx := context.Background()
-	for _, u := range []struct {
-		user    identity.User
-		manager string
-	}{
-		{identity.User{ID: "lin", Name: "Lin", Team: "north", Roles: []identity.Role{identity.RoleSalesManager}}, ""},
-		{identity.User{ID: "gao", Name: "Gao", Team: "north", Roles: []identity.Role{identity.RoleSales}}, "lin"},
-		{identity.User{ID: "qian", Name: "Qian", Team: "north", Roles: []identity.Role{identity.RoleSalesAssistant}}, ""},
-		{identity.User{ID: "xu", Name: "Xu", Team: "south", Roles: []identity.Role{identity.RoleSales}}, ""},
-	} {
-		require.NoError(t, s.db.UserUpsert(ctx, u.user, u.manager, "tok-"+u.user.ID))
-	}
+	s.addUsers(
+		teamUser{identity.User{ID: "lin", Name: "Lin", Team: "north", Roles: []identity.Role{identity.RoleSalesManager}}, ""},
+		teamUser{identity.User{ID: "gao", Name: "Gao", Team: "north", Roles: []identity.Role{identity.RoleSales}}, "lin"},
+		teamUser{identity.User{ID: "qian", Name: "Qian", Team: "north", Roles: []identity.Role{identity.RoleSalesAssistant}}, ""},
+		teamUser{identity.User{ID: "xu", Name: "Xu", Team: "south", Roles: []identity.Role{identity.RoleSales}}, ""})
 	bp, limit := int64(8500), int64(100000)
 	_, err := s.db.CustomersUpsert(ctx, []database.Customer{
 		{Code: "CT-G1", Name: "Gao One Trading", SalesOwner: "gao", ValueClass: "A", PaymentTerms: "NT30",
@@ -60,6 +54,20 @@ func customerWorld(t *testing.T) *stack {
 		`{"title":"Xu's lathes","customer":{"code":"CT-X1","name":"Xu Machinery"},"owners":{"delivery":"zhou","payment":"wu"}}`)
 	require.Equal(t, 201, r.status, r.raw)
 	return s
+}
+
+// teamUser is a test user and their manager ("" for none).
+type teamUser struct {
+	user    identity.User
+	manager string
+}
+
+// addUsers adds users, each with token tok-<id>.
+func (s *stack) addUsers(users ...teamUser) {
+	s.t.Helper()
+	for _, u := range users {
+		require.NoError(s.t, s.db.UserUpsert(context.Background(), u.user, u.manager, "tok-"+u.user.ID))
+	}
 }
 
 // customerCodes lists customers as user with query and returns their codes

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -108,6 +109,12 @@ func (h deals) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := h.DB.CustomerForDeal(r.Context(), code, viewer(actor(r)))
 	if errors.Is(err, database.ErrNotFound) {
+		// The collision guard (撞单): a customer typed by its name that
+		// another rep owns is refused with whose it is, masked. A code alone
+		// still reveals nothing.
+		if err := h.guard(r.Context(), actor(r), "open_deal", "", d.Customer.Name, ""); err != nil {
+			return err
+		}
 		return problem(http.StatusUnprocessableEntity, ProblemKind(deal.ErrInvalid), "invalid input",
 			deal.FieldError{Field: "customer.code", Message: fmt.Sprintf("no customer %q that you may open deals for", code)})
 	}
@@ -249,23 +256,31 @@ func (h deals) actOn(w http.ResponseWriter, r *http.Request, id string) error {
 	if err := h.controls(r, current, &a); err != nil {
 		return err
 	}
-	upd, err := h.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
-		WorkflowID: workflows.DealWorkflowID(id),
-		// A client retrying with the same Idempotency-Key gets the first outcome
-		// instead of acting twice; the workflow saves (and audits) it once.
+	if err := h.send(r.Context(), id, key, actor(r), a); err != nil {
+		return err
+	}
+	return h.awaitReviewCase(r, id)
+}
+
+// send takes action a, checked, on deal id's workflow as by. A client
+// retrying with the same key (its Idempotency-Key) gets the first outcome
+// instead of acting twice; the workflow saves and audits it once
+// (activities.Deals.SaveDeal).
+func (h deals) send(ctx context.Context, id, key string, by identity.User, a deal.Action) error {
+	upd, err := h.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.DealWorkflowID(id),
 		UpdateID:     key,
 		UpdateName:   workflows.DealActUpdate,
-		Args:         []any{workflows.ActInput{Actor: actor(r), Action: a}},
+		Args:         []any{workflows.ActInput{Actor: by, Action: a}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
 		return fmt.Errorf("act on deal %s: %w", id, err)
 	}
-	if err := upd.Get(r.Context(), nil); err != nil {
+	if err := upd.Get(ctx, nil); err != nil {
 		return fmt.Errorf("act on deal %s: %w", id, err)
 	}
-	// The audit entry was written with the transition (activities.Deals.SaveDeal).
-	return h.awaitReviewCase(r, id)
+	return nil
 }
 
 // decodeAction reads an action request: its name, its reason and the action's

@@ -31,6 +31,8 @@ type Problem struct {
 	Detail   string            `json:"detail,omitempty"`
 	Instance string            `json:"instance,omitempty"`
 	Errors   []deal.FieldError `json:"errors,omitempty"`
+	// Collision: whose customer a refused entry ran into (api/ownership.go).
+	Collision *collision `json:"collision,omitempty"`
 
 	retryAfter time.Duration // sent as Retry-After when set
 }

@@ -44,6 +44,9 @@ const (
 	probTimeout              ProblemKind = "timeout"
 	probSSOUnavailable       ProblemKind = "sso_unavailable"
 	probERPUnavailable       ProblemKind = "erp_unavailable"
+	probCustomerOwned        ProblemKind = "customer_owned"
+	probCooldown             ProblemKind = "cooldown"
+	probOwnershipCap         ProblemKind = "ownership_cap"
 )
 
 // problemKinds is each kind's status: one status per kind, whichever handler
@@ -77,4 +80,7 @@ var problemKinds = map[ProblemKind]int{
 	probTimeout:              http.StatusServiceUnavailable,
 	probSSOUnavailable:       http.StatusServiceUnavailable,
 	probERPUnavailable:       http.StatusServiceUnavailable,
+	probCustomerOwned:        http.StatusConflict,
+	probCooldown:             http.StatusConflict,
+	probOwnershipCap:         http.StatusUnprocessableEntity,
 }

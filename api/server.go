@@ -164,6 +164,9 @@ func NewRouter(d Deps) http.Handler {
 		r.Mount("/delegations", approvals{d}.DelegationRoutes())
 		r.Mount("/credit-holds", creditHolds{d}.Routes())
 		r.Mount("/customer-onboardings", onboardings{d}.Routes())
+		r.Mount("/pool", ownershipAPI{d}.PoolRoutes())
+		r.Mount("/ownership", ownershipAPI{d}.Routes())
+		r.Mount("/activities", activitiesAPI{d}.Routes())
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem(http.StatusNotFound, probNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path))

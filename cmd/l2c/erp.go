@@ -83,7 +83,8 @@ func runScheduler(ctx context.Context, cfg config.Config, db *database.DB, tc cl
 		return
 	}
 	go func() {
-		_ = scheduler.New(scheduler.Options{DB: db, Temporal: tc, Log: log.With("component", "scheduler")}).Run(ctx)
+		_ = scheduler.New(scheduler.Options{DB: db, Temporal: tc, Log: log.With("component", "scheduler"),
+			PoolRecycle: cfg.PoolRecycle}).Run(ctx)
 	}()
 }
 

@@ -58,6 +58,8 @@ type Config struct {
 	// release lasts when finance gives no expiry (L2C_CREDIT_RELEASE_DAYS, 30).
 	CreditPolicy      credit.Policy
 	CreditReleaseDays int
+	// PoolRecycle is the pool clock's cron spec (L2C_POOL_RECYCLE; "off": not run).
+	PoolRecycle string
 }
 
 // OIDC is an OpenID Connect provider l2c signs people in with.
@@ -120,6 +122,9 @@ func FromEnv() (Config, error) {
 		c.CreditReleaseDays = n
 	}
 	c.AuditCheckpointFile = os.Getenv("L2C_AUDIT_CHECKPOINT_FILE")
+	if c.PoolRecycle = envOr("L2C_POOL_RECYCLE", "CRON_TZ=Asia/Shanghai 30 1 * * *"); c.PoolRecycle == "off" {
+		c.PoolRecycle = ""
+	}
 	c.TemporalTLSCert, c.TemporalTLSKey = os.Getenv("TEMPORAL_TLS_CERT"), os.Getenv("TEMPORAL_TLS_KEY")
 	c.TemporalTLSCA, c.TemporalAPIKey = os.Getenv("TEMPORAL_TLS_CA"), os.Getenv("TEMPORAL_API_KEY")
 	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {

@@ -130,6 +130,8 @@ var actionTable = []ActionSpec{
 	{Name: ActMarkLost, Payload: NoPayload{}, Stages: beforeOrder, May: salesTeam, Apply: markLost},
 	{Name: ActAssignOwners, Payload: AssignOwnersPayload{}, Stages: append(slices.Clone(beforeOrder), StageOrder,
 		StageDelivery, StagePaymentCollection), May: salesTeam, Apply: assignOwners},
+	{Name: ActHandOver, Payload: HandOverPayload{}, Stages: append(slices.Clone(beforeOrder), StageOrder,
+		StageDelivery, StagePaymentCollection), May: handingOver, Apply: handOver},
 }
 
 // registry holds the actions by name. It is filled at start (and by tests

@@ -71,6 +71,8 @@ type Options struct {
 	// Location interprets cron specs (UTC by default: a spec means the same
 	// moment on every replica whatever its local zone).
 	Location *time.Location
+	// PoolRecycle is the pool clock's cron spec (pool.go); empty: not run.
+	PoolRecycle string
 }
 
 // Scheduler runs the cron entries of the sync schedules.
@@ -114,6 +116,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if err := s.Reload(ctx); err != nil {
 		s.opts.Log.ErrorContext(ctx, "scheduler: schedules not loaded; retrying", "err", err)
 	}
+	s.schedulePool(ctx)
 	s.cron.Start()
 	defer func() { <-s.cron.Stop().Done() }()
 	t := time.NewTicker(s.opts.Poll)
@@ -232,6 +235,17 @@ func scheduledAt(sched cron.Schedule, now time.Time) time.Time {
 // replica's tick, a repeated request), which is not an error.
 func StartRun(ctx context.Context, tc client.Client, entity, trigger, by, bucket string) (id string, started bool, err error) {
 	id = workflows.SyncWorkflowID(entity, bucket)
+	started, err = startOnce(ctx, tc, id, workflows.SyncWorkflow, workflows.SyncInput{Entity: entity, Trigger: trigger, RequestedBy: by})
+	if err != nil {
+		return id, false, fmt.Errorf("start sync %s: %w", id, err)
+	}
+	return id, started, nil
+}
+
+// startOnce starts workflow wf with ID id unless a run with that ID exists
+// (started=false, not an error): a tick's workflow starts once however many
+// replicas ask.
+func startOnce(ctx context.Context, tc client.Client, id string, wf, input any) (started bool, err error) {
 	_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: workflows.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -239,15 +253,12 @@ func StartRun(ctx context.Context, tc client.Client, entity, trigger, by, bucket
 		// Without this the SDK answers a duplicate start with the running run,
 		// and the caller could not tell it did not start one.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}, workflows.SyncWorkflow, workflows.SyncInput{Entity: entity, Trigger: trigger, RequestedBy: by})
+	}, wf, input)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {
-		return id, false, nil
+		return false, nil
 	}
-	if err != nil {
-		return id, false, fmt.Errorf("start sync %s: %w", id, err)
-	}
-	return id, true, nil
+	return err == nil, err
 }
 
 // cronLogger adapts slog to robfig/cron's logger.

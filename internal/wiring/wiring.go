@@ -54,9 +54,11 @@ func Register(w worker.Registry, d Deps) {
 	w.RegisterWorkflow(workflows.SyncWorkflow)
 	w.RegisterWorkflow(workflows.TermsChangeWorkflow)
 	w.RegisterWorkflow(workflows.OnboardingWorkflow)
+	w.RegisterWorkflow(workflows.PoolRecycleWorkflow)
 
 	w.RegisterActivity(&activities.Deals{DB: d.DB, Log: d.Log, Audit: d.Audit})
 	w.RegisterActivity(&activities.Approvals{DB: d.DB, Log: d.Log, Calendar: d.Calendar, RuleEditWindow: d.RuleEditWindow, Audit: d.Audit})
+	w.RegisterActivity(&activities.Ownership{DB: d.DB, Log: d.Log, Audit: d.Audit})
 	erp := d.ERP
 	if erp == nil {
 		erp = &activities.ERP{DB: d.DB, Log: d.Log}
