@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,6 +63,12 @@ func (h customers) createCustomer(w http.ResponseWriter, r *http.Request) error 
 	}
 	nc, err := h.checkNewCustomer(r, me, req)
 	if err != nil {
+		return err
+	}
+	// Another rep's customer entered again is a collision (撞单), answered
+	// with its owner masked and a request sent to them, before the
+	// duplicate check names it in full.
+	if err := h.guardFor(r.Context(), me, cmp.Or(nc.SalesOwner, me.ID), "enter_customer", nc.TaxID, nc.Name, nc.Phone); err != nil {
 		return err
 	}
 	o, err := onboard(r.Context(), h.Deps, me, nc, nil)

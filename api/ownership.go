@@ -85,7 +85,13 @@ func ownershipProblem(err error) error {
 // to that owner and their manager and returns the 409 that says whose it is,
 // masked, and when it was last contacted. nil when nothing matches.
 func (d Deps) guard(ctx context.Context, by identity.User, what, taxID, name, phone string) error {
-	ms, err := d.DB.CustomerOwnedMatches(ctx, strings.TrimSpace(taxID), strings.TrimSpace(name), phone, by.ID, d.Now().UTC())
+	return d.guardFor(ctx, by, by.ID, what, taxID, name, phone)
+}
+
+// guardFor is guard for someone acting for owner (an assistant entering a
+// customer for a rep): a match owned by that rep is no collision.
+func (d Deps) guardFor(ctx context.Context, by identity.User, owner, what, taxID, name, phone string) error {
+	ms, err := d.DB.CustomerOwnedMatches(ctx, strings.TrimSpace(taxID), strings.TrimSpace(name), phone, owner, d.Now().UTC())
 	if err != nil || len(ms) == 0 {
 		return err
 	}

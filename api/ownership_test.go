@@ -99,6 +99,18 @@ func TestOwnershipCollisionRefusedWithTheMaskedOwner(t *testing.T) {
 		require.Equal(t, 409, r.status, r.raw)
 		require.Equal(t, "王**", r.body["collision"].(map[string]any)["owner"])
 	}
+	// Entered as a new customer (onboarding): the same collision, and no request to onboard it.
+	var onboardings int64
+	require.NoError(t, s.db.CountRows(ctx, "customer_onboardings", &onboardings))
+	r = s.do("POST", "/api/v1/customers", "tok-ow-b", `{"name":"苏州精密（集团）有限责任公司","tax_id":"91320500OWCOL0001",
+		"address":"苏州市工业园区 1 号","payment_terms":"NT30","min_discount_bp":9000,"sales_owner":"ow-b"}`)
+	require.Equal(t, 409, r.status, r.raw)
+	require.Equal(t, "/problems/customer_owned", r.body["type"])
+	require.Equal(t, "王**", r.body["collision"].(map[string]any)["owner"])
+	require.NotContains(t, r.raw, "OW-COL")
+	var onboardingsAfter int64
+	require.NoError(t, s.db.CountRows(ctx, "customer_onboardings", &onboardingsAfter))
+	require.Equal(t, onboardings, onboardingsAfter, "nothing was saved")
 	require.Equal(t, 200, s.do("POST", "/api/v1/ownership/check", "tok-ow-b", `{"name":"苏州精密有限公司"}`).status, "another name")
 	require.Equal(t, 200, s.do("POST", "/api/v1/ownership/check", "tok-ow-a", `{"tax_id":"91320500OWCOL0001"}`).status, "one's own")
 	require.Equal(t, 403, s.do("POST", "/api/v1/ownership/check", "tok-zhou", `{"tax_id":"91320500OWCOL0001"}`).status)
