@@ -124,7 +124,8 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: sod, Calendar: workingCalendar(db), ERP: erp})
+	wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: sod, Calendar: workingCalendar(db), ERP: erp,
+		Deliveries: &activities.Deliveries{Grace: cfg.DeliveryGrace, ShipmentPoll: cfg.ShipmentPoll}})
 	serveWorkerMetrics(ctx, db, log)
 	log.Info("worker started", "task_queue", workflows.TaskQueue)
 	return w.Run(interruptOn(ctx))

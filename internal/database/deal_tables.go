@@ -321,6 +321,9 @@ var ordersTable = table[deal.Order]{name: "deal_orders", cols: append([]column[d
 	day("delivery_due", func(o *deal.Order) *deal.Date { return &o.DeliveryDue }),
 	instant("due_at", func(o *deal.Order) *time.Time { return &o.DueAt }),
 	maybeInstant("overdue_notified_at", func(o *deal.Order) **time.Time { return &o.OverdueNotified }),
+	jsonb("lines", true, func(o *deal.Order) *[]deal.OrderLine { return &o.Lines }),
+	jsonb("erp", true, func(o *deal.Order) **deal.OrderERP { return &o.ERP }),
+	jsonb("follow_up", true, func(o *deal.Order) **deal.DeliveryFollowUp { return &o.FollowUp }),
 }, reviewColumns(func(o *deal.Order) *deal.Review { return &o.Review })...)}
 
 var shipmentsTable = table[deal.Shipment]{name: "deal_shipments", order: "recorded_at, number", cols: append([]column[deal.Shipment]{

@@ -37,11 +37,14 @@ type Deps struct {
 	// ERP holds the sync and write-back activities with their connector; nil
 	// registers them without one (every ERP activity then fails, non-retryably).
 	ERP *activities.ERP
+	// Deliveries plans the delivery follow-ups (grace, shipment polling);
+	// nil: the defaults. Its DB and Calendar default to the ones above.
+	Deliveries *activities.Deliveries
 }
 
 // Register puts every workflow and every activity struct on w: the deal and
 // approval workflows bound to the Update key, the ERP sync, the change of
-// terms, and the deal, approval, terms and ERP activities.
+// terms, and the deal, approval, terms, ERP and delivery activities.
 func Register(w worker.Registry, d Deps) {
 	// Deals and cases refuse Updates the API did not sign (workflows/auth.go).
 	(&workflows.Workflows{Key: workflows.UpdateKeyFrom(d.Audit)}).Register(w)
@@ -56,4 +59,15 @@ func Register(w worker.Registry, d Deps) {
 		erp = &activities.ERP{DB: d.DB, Log: d.Log}
 	}
 	w.RegisterActivity(erp)
+	var dl activities.Deliveries
+	if d.Deliveries != nil {
+		dl = *d.Deliveries
+	}
+	if dl.DB == nil {
+		dl.DB = d.DB
+	}
+	if dl.Calendar == nil {
+		dl.Calendar = d.Calendar
+	}
+	w.RegisterActivity(&dl)
 }

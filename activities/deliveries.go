@@ -1,0 +1,240 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/l2c/l2c/connectors"
+	"github.com/l2c/l2c/internal/calendar"
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
+)
+
+// A delivery's follow-up (issue 12): when the delivery owner is reminded,
+// alerted and their manager told, on the company's working calendar, and the
+// watch on the ERP's shipments of the order.
+
+// Defaults of the delivery follow-up (L2C_DELIVERY_GRACE, L2C_SHIPMENT_POLL).
+const (
+	DefaultDeliveryGrace = 2 // working days after the promised day
+	DefaultShipmentPoll  = 10 * time.Minute
+)
+
+// Deliveries plans deliveries' follow-ups.
+type Deliveries struct {
+	DB *database.DB
+	// Calendar returns the company's working calendar (a *calendar.Calendar;
+	// anything else, or nil, counts on mainland China's).
+	Calendar func(ctx context.Context) (WorkingTime, error)
+	// Grace is how many working days after the promised day the delivery
+	// owner's manager is told (0: the next working day).
+	Grace int
+	// ShipmentPoll is how often the ERP is asked for an order's shipments;
+	// ShipmentWait how long one watch lasts before it reports back (a day).
+	ShipmentPoll, ShipmentWait time.Duration
+	// WatchHeartbeat is how soon a watch whose worker died is taken up by
+	// another (30 s).
+	WatchHeartbeat time.Duration
+}
+
+// workdays is what the follow-up needs of a calendar.
+type workdays interface {
+	IsWorkday(d calendar.Date) bool
+	Next(t time.Time) time.Time
+	Location() *time.Location
+}
+
+func (a *Deliveries) calendar(ctx context.Context) (workdays, error) {
+	if a.Calendar != nil {
+		c, err := a.Calendar(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if w, ok := c.(workdays); ok {
+			return w, nil
+		}
+	}
+	return calendar.China(), nil
+}
+
+// PlanDeliveryInput asks when the next step of a delivery's follow-up is due.
+type PlanDeliveryInput struct {
+	DealID   string
+	Owner    string // the delivery owner
+	Promised deal.Date
+	Notice   deal.DeliveryNotice
+	// Last is when the previous escalation was made (escalations only).
+	Last time.Time
+}
+
+// PlanDeliveryResult says when, to whom (escalations: the owner's manager)
+// and how the ERP's shipments are watched meanwhile.
+type PlanDeliveryResult struct {
+	At             time.Time
+	Manager        string
+	ShipmentPoll   time.Duration
+	ShipmentWait   time.Duration
+	WatchHeartbeat time.Duration
+}
+
+// PlanDelivery works out the next step: the reminder at the start of the
+// working day ReminderWorkdays before the promised day; the alert at the
+// start of the promised day (the last working day before it, if it is not
+// one); the first escalation at the start of the working day after the
+// grace that follows the promised day, and each further one a working day
+// after the one before. An escalation goes to the delivery owner's manager,
+// or to the sales managers when nobody is recorded as such.
+func (a *Deliveries) PlanDelivery(ctx context.Context, in PlanDeliveryInput) (PlanDeliveryResult, error) {
+	cal, err := a.calendar(ctx)
+	if err != nil {
+		return PlanDeliveryResult{}, err
+	}
+	loc := cal.Location()
+	start := func(d calendar.Date) time.Time { return cal.Next(d.AddDays(-1).End(loc)) }
+	out := PlanDeliveryResult{ShipmentPoll: orDefault(a.ShipmentPoll, DefaultShipmentPoll),
+		ShipmentWait: orDefault(a.ShipmentWait, 24*time.Hour), WatchHeartbeat: orDefault(a.WatchHeartbeat, 30*time.Second)}
+	switch in.Notice {
+	case deal.NoticeReminder:
+		d := in.Promised
+		for n := 0; n < deal.ReminderWorkdays; {
+			if d = d.AddDays(-1); cal.IsWorkday(d) {
+				n++
+			}
+		}
+		out.At = start(d)
+	case deal.NoticeDueToday:
+		d := in.Promised
+		for i := 0; i < 60 && !cal.IsWorkday(d); i++ {
+			d = d.AddDays(-1)
+		}
+		out.At = start(d)
+	default:
+		if in.Last.IsZero() {
+			d := in.Promised
+			for n := 0; n < a.Grace; {
+				if d = d.AddDays(1); cal.IsWorkday(d) {
+					n++
+				}
+			}
+			out.At = cal.Next(d.End(loc))
+		} else {
+			out.At = cal.Next(calendar.DateOf(in.Last.In(loc)).End(loc))
+		}
+		managers, err := a.DB.Managers(ctx, []string{in.Owner})
+		if err != nil {
+			return PlanDeliveryResult{}, err
+		}
+		if out.Manager = managers[in.Owner]; out.Manager == "" {
+			out.Manager = "role:sales_manager"
+		}
+	}
+	out.At = out.At.UTC().Truncate(time.Microsecond)
+	return out, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// WatchShipmentsInput watches one sales order's deliveries in the ERP.
+type WatchShipmentsInput struct {
+	SalesOrder string
+	// Known are the deliveries the deal has recorded already.
+	Known []string
+	// Failing says the deal shows the ERP as not answering: the watch then
+	// reports the first read that works, so the deal can say so.
+	Failing bool
+	Poll    time.Duration
+	Wait    time.Duration
+}
+
+// WatchShipmentsResult is what changed: deliveries the deal does not have,
+// or the ERP starting or ending to fail (Failing, with the attempts so far
+// and the last error).
+type WatchShipmentsResult struct {
+	Shipments []ShipmentRecord
+	Failing   bool
+	Attempts  int
+	LastError string
+}
+
+// watchFailures is how many reads in a row must fail before a watch says
+// the ERP is not answering.
+const watchFailures = 3
+
+// WatchShipments asks the ERP for the order's deliveries every Poll until
+// there is news: a delivery the deal does not know, the ERP failing
+// watchFailures reads in a row (or, if Failing, answering again), or Wait
+// passing. It heartbeats while it waits, so a watch whose worker dies is
+// taken up by another, and the deal's history grows only with news.
+func (a *ERP) WatchShipments(ctx context.Context, in WatchShipmentsInput) (WatchShipmentsResult, error) {
+	conn, err := a.conn()
+	if err != nil {
+		return WatchShipmentsResult{}, err
+	}
+	poll := orDefault(in.Poll, DefaultShipmentPoll)
+	until := time.Now().Add(orDefault(in.Wait, 24*time.Hour))
+	fails := 0
+	var lastErr error
+	for {
+		ships, err := conn.Shipments(ctx, in.SalesOrder)
+		switch {
+		case err == nil:
+			var news []ShipmentRecord
+			for _, s := range ships {
+				if !s.ShippedOn.IsZero() && !slices.Contains(in.Known, s.Number) {
+					news = append(news, ShipmentRecord{Number: s.Number, ShippedOn: s.ShippedOn, Final: s.Final})
+				}
+			}
+			if len(news) > 0 || in.Failing {
+				return WatchShipmentsResult{Shipments: news}, nil
+			}
+			fails = 0
+		case errors.Is(err, connectors.ErrInvalid), errors.Is(err, connectors.ErrNotFound):
+			return WatchShipmentsResult{}, erpError(err) // this ERP cannot say (an exchange folder), or lost the order
+		case ctx.Err() != nil:
+			return WatchShipmentsResult{}, ctx.Err()
+		default:
+			fails, lastErr = fails+1, err
+			a.log().WarnContext(ctx, "shipments: the ERP did not answer", "order", in.SalesOrder, "attempt", fails, "err", err)
+			if fails >= watchFailures && !in.Failing {
+				return WatchShipmentsResult{Failing: true, Attempts: fails, LastError: err.Error()}, nil
+			}
+		}
+		if !time.Now().Before(until) {
+			res := WatchShipmentsResult{Failing: in.Failing}
+			if lastErr != nil {
+				res.Attempts, res.LastError = fails, lastErr.Error()
+			}
+			return res, nil
+		}
+		if err := sleepBeating(ctx, poll); err != nil {
+			return WatchShipmentsResult{}, err
+		}
+	}
+}
+
+// sleepBeating waits d, heartbeating every few seconds so the server knows
+// the activity lives (and can deliver its cancellation).
+func sleepBeating(ctx context.Context, d time.Duration) error {
+	end := time.Now().Add(d)
+	for {
+		activity.RecordHeartbeat(ctx)
+		left := time.Until(end)
+		if left <= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(left, 2*time.Second)):
+		}
+	}
+}
