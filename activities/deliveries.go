@@ -41,20 +41,22 @@ type Deliveries struct {
 	WatchHeartbeat time.Duration
 }
 
-// workdays is what the follow-up needs of a calendar.
-type workdays interface {
+// Workdays is what the follow-up needs of a calendar (*calendar.Calendar).
+type Workdays interface {
 	IsWorkday(d calendar.Date) bool
 	Next(t time.Time) time.Time
 	Location() *time.Location
 }
 
-func (a *Deliveries) calendar(ctx context.Context) (workdays, error) {
+func (a *Deliveries) calendar(ctx context.Context) (Workdays, error) {
+	// A calendar that cannot count days (tests counting around the clock)
+	// is stood in for by mainland China's.
 	if a.Calendar != nil {
 		c, err := a.Calendar(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if w, ok := c.(workdays); ok {
+		if w, ok := c.(Workdays); ok {
 			return w, nil
 		}
 	}
@@ -93,37 +95,9 @@ func (a *Deliveries) PlanDelivery(ctx context.Context, in PlanDeliveryInput) (Pl
 	if err != nil {
 		return PlanDeliveryResult{}, err
 	}
-	loc := cal.Location()
-	start := func(d calendar.Date) time.Time { return cal.Next(d.AddDays(-1).End(loc)) }
-	out := PlanDeliveryResult{ShipmentPoll: orDefault(a.ShipmentPoll, DefaultShipmentPoll),
+	out := PlanDeliveryResult{At: DeliveryNoticeAt(cal, a.Grace, in), ShipmentPoll: orDefault(a.ShipmentPoll, DefaultShipmentPoll),
 		ShipmentWait: orDefault(a.ShipmentWait, 24*time.Hour), WatchHeartbeat: orDefault(a.WatchHeartbeat, 30*time.Second)}
-	switch in.Notice {
-	case deal.NoticeReminder:
-		d := in.Promised
-		for n := 0; n < deal.ReminderWorkdays; {
-			if d = d.AddDays(-1); cal.IsWorkday(d) {
-				n++
-			}
-		}
-		out.At = start(d)
-	case deal.NoticeDueToday:
-		d := in.Promised
-		for i := 0; i < 60 && !cal.IsWorkday(d); i++ {
-			d = d.AddDays(-1)
-		}
-		out.At = start(d)
-	default:
-		if in.Last.IsZero() {
-			d := in.Promised
-			for n := 0; n < a.Grace; {
-				if d = d.AddDays(1); cal.IsWorkday(d) {
-					n++
-				}
-			}
-			out.At = cal.Next(d.End(loc))
-		} else {
-			out.At = cal.Next(calendar.DateOf(in.Last.In(loc)).End(loc))
-		}
+	if in.Notice == deal.NoticeEscalation {
 		managers, err := a.DB.Managers(ctx, []string{in.Owner})
 		if err != nil {
 			return PlanDeliveryResult{}, err
@@ -132,8 +106,45 @@ func (a *Deliveries) PlanDelivery(ctx context.Context, in PlanDeliveryInput) (Pl
 			out.Manager = "role:sales_manager"
 		}
 	}
-	out.At = out.At.UTC().Truncate(time.Microsecond)
 	return out, nil
+}
+
+// DeliveryNoticeAt is when the follow-up step in.Notice is due on cal,
+// grace working days after the promised day for the first escalation (see
+// PlanDelivery).
+func DeliveryNoticeAt(cal Workdays, grace int, in PlanDeliveryInput) time.Time {
+	loc := cal.Location()
+	start := func(d calendar.Date) time.Time { return cal.Next(d.AddDays(-1).End(loc)) }
+	var at time.Time
+	switch in.Notice {
+	case deal.NoticeReminder:
+		d := in.Promised
+		for n := 0; n < deal.ReminderWorkdays; {
+			if d = d.AddDays(-1); cal.IsWorkday(d) {
+				n++
+			}
+		}
+		at = start(d)
+	case deal.NoticeDueToday:
+		d := in.Promised
+		for i := 0; i < 60 && !cal.IsWorkday(d); i++ {
+			d = d.AddDays(-1)
+		}
+		at = start(d)
+	default:
+		if in.Last.IsZero() {
+			d := in.Promised
+			for n := 0; n < grace; {
+				if d = d.AddDays(1); cal.IsWorkday(d) {
+					n++
+				}
+			}
+			at = cal.Next(d.End(loc))
+		} else {
+			at = cal.Next(calendar.DateOf(in.Last.In(loc)).End(loc))
+		}
+	}
+	return at.UTC().Truncate(time.Microsecond)
 }
 
 func orDefault(d, def time.Duration) time.Duration {
