@@ -249,3 +249,29 @@ func sleepBeating(ctx context.Context, d time.Duration) error {
 		}
 	}
 }
+
+// beating heartbeats every second until stopped, for an activity that makes
+// one call that may be slow: the call is not taken for a dead worker however
+// long the ERP takes, and a call whose worker died is retried elsewhere
+// within the heartbeat timeout rather than the whole start-to-close.
+func beating(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			activity.RecordHeartbeat(ctx)
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done) }
+}

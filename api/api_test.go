@@ -59,6 +59,7 @@ type stack struct {
 	tc  client.Client
 	db  *database.DB
 	erp *sap.Client // the ERP simulator, as the worker reaches it
+	sim *erpsim.Sim // the simulator itself: its faults, orders and shipments
 }
 
 var (
@@ -96,18 +97,21 @@ func setup(t testing.TB) *stack {
 		chain, err := audit.NewChain([]byte("the api tests' audit key"))
 		require.NoError(t, err)
 		// Changes of terms are written to the ERP simulator.
-		sim := httptest.NewServer(erpsim.New(erpsim.Options{Log: log}).Handler())
+		simulator := erpsim.New(erpsim.Options{Log: log})
+		sim := httptest.NewServer(simulator.Handler())
 		erp, err := sap.New(sap.Config{BaseURL: sim.URL, Username: "L2C_COMM", Password: "sim-secret",
 			MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField, Log: log})
 		require.NoError(t, err)
 		// Every workflow and activity, as `l2c worker` registers them.
 		wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: activities.DefaultRuleEditWindow,
-			ERP: &activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log}})
+			ERP: &activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log},
+			// Orders' shipments are read from the simulator at a test's pace.
+			Deliveries: &activities.Deliveries{ShipmentPoll: 100 * time.Millisecond, WatchHeartbeat: 5 * time.Second}})
 		require.NoError(t, w.Start())
 		srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: shanghai, Log: log, Audit: chain,
 			Limits: api.NewLimits(1e6, 1e6), // the tests' own pace; TestRateLimits checks the limits
 			Orders: erp}))                   // order numbers are checked against the simulator
-		shared = &stack{url: srv.URL, tc: tc, db: db, erp: erp}
+		shared = &stack{url: srv.URL, tc: tc, db: db, erp: erp, sim: simulator}
 	})
 	require.NotNil(t, shared, "setup failed in an earlier test")
 	s := *shared

@@ -25,13 +25,16 @@ const ERPOrderChange = "erp-orders"
 
 // erpOrderAttempts is how many times one round asks the ERP to create the
 // order before the deal shows it waiting; the rounds go on, further apart.
-const erpOrderAttempts = 4
+const erpOrderAttempts = 2
 
 // erpOrderOptions: an order to the ERP is retried fast at first (the
 // connector itself retries 429 and 5xx, honouring Retry-After), and a
 // refusal is not retried at all.
 var erpOrderOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 10 * time.Second,
+	StartToCloseTimeout: 3 * time.Minute,
+	// The activity heartbeats while it waits on the ERP: one whose worker
+	// died is tried again within seconds.
+	HeartbeatTimeout: 5 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    time.Second,
 		BackoffCoefficient: 2,
@@ -74,7 +77,7 @@ func (p *dealProcess) placeOrder(ctx workflow.Context) {
 func (p *dealProcess) createERPOrder(ctx workflow.Context) bool {
 	var a *activities.ERP
 	actx := workflow.WithActivityOptions(ctx, erpOrderOptions)
-	pause, attempts := 30*time.Second, 0
+	pause, attempts := 5*time.Second, 0
 	for p.deal.NeedsERPOrder() {
 		var res activities.CreateSalesOrderResult
 		err := workflow.ExecuteActivity(actx, a.CreateSalesOrder, p.salesOrder()).Get(ctx, &res)

@@ -216,3 +216,25 @@ func (s *Sim) getDeliveryHeader(c *reqCtx) {
 	}
 	c.writeJSON(http.StatusOK, j.b)
 }
+
+// OrdersFor lists the numbers of the sales orders placed for customerRef
+// (PurchaseOrderByCustomer), in number order: how a test sees that a retried
+// create made one order, not two.
+func (s *Sim) OrdersFor(customerRef string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	for _, k := range s.orderKeys {
+		if s.orders[k].customerRef == customerRef {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// OrderCount is how many sales orders the simulator holds.
+func (s *Sim) OrderCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.orders)
+}
