@@ -606,8 +606,4 @@ func TestDealControlERPOrderNumberIsChecked(t *testing.T) {
 	require.Contains(t, r.raw, "another deal")
 }
 
-func (s *stack) dealChain() audit.Chain {
-	chain, err := audit.NewChain([]byte("the api tests' audit key"))
-	require.NoError(s.t, err)
-	return chain
-}
+func (s *stack) dealChain() audit.Chain { return testChain(s.t) }
