@@ -82,12 +82,10 @@ func simClient(t testing.TB, url string, log *slog.Logger) *sap.Client {
 
 // stackWorker is a worker of the tests' l2c with every workflow and activity,
 // as `l2c worker` registers them, reading orders' shipments every poll.
-func stackWorker(tc client.Client, db *database.DB, chain audit.Chain, erp *sap.Client, log *slog.Logger, poll time.Duration) worker.Worker {
-	// A loaded test machine can take seconds to pick up a sticky task; the
-	// default 5 s then sends it to the normal queue, and the pinned dev
-	// server can lose a speculative (update) task on that path ("premature
-	// end of stream"). A longer wait keeps tasks on the worker that has them.
-	w := worker.New(tc, workflows.TaskQueue, worker.Options{StickyScheduleToStartTimeout: time.Minute})
+// sticky is how long a workflow's task waits for this worker before any
+// other may take it.
+func stackWorker(tc client.Client, db *database.DB, chain audit.Chain, erp *sap.Client, log *slog.Logger, poll, sticky time.Duration) worker.Worker {
+	w := worker.New(tc, workflows.TaskQueue, worker.Options{StickyScheduleToStartTimeout: sticky})
 	wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: activities.DefaultRuleEditWindow,
 		ERP:        &activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log},
 		Deliveries: &activities.Deliveries{ShipmentPoll: poll, WatchHeartbeat: 5 * time.Second}})
@@ -126,7 +124,11 @@ func setup(t testing.TB) *stack {
 		simulator := erpsim.New(erpsim.Options{Log: log})
 		sim := httptest.NewServer(simulator.Handler())
 		erp := simClient(t, sim.URL, log)
-		w := stackWorker(tc, db, chain, erp, log, 100*time.Millisecond)
+		// A loaded test machine can take seconds to pick up a sticky task; the
+		// default 5 s then sends it to the normal queue, and the pinned dev
+		// server can lose a speculative (update) task on that path ("premature
+		// end of stream"). A longer wait keeps tasks on the worker that has them.
+		w := stackWorker(tc, db, chain, erp, log, 100*time.Millisecond, time.Minute)
 		require.NoError(t, w.Start())
 		srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: shanghai, Log: log, Audit: chain,
 			Limits: api.NewLimits(1e6, 1e6), // the tests' own pace; TestRateLimits checks the limits

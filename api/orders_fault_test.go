@@ -69,7 +69,9 @@ func TestOrderFaultChildWorker(t *testing.T) {
 	tc, err := client.Dial(client.Options{HostPort: os.Getenv("L2C_FAULT_TEMPORAL"), Namespace: "default"})
 	require.NoError(t, err)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	w := stackWorker(tc, db, testChain(t), simClient(t, os.Getenv("L2C_FAULT_SIM"), log), log, time.Second)
+	// A killed worker's workflows are taken up by the next after 3 s, not
+	// the shared stack's minute.
+	w := stackWorker(tc, db, testChain(t), simClient(t, os.Getenv("L2C_FAULT_SIM"), log), log, time.Second, 3*time.Second)
 	require.NoError(t, w.Run(worker.InterruptCh()))
 }
 
@@ -93,7 +95,7 @@ func TestOrderFaultWorkerKilled(t *testing.T) {
 	// From here on the only worker is a process of its own.
 	s.worker.Stop()
 	defer func() {
-		w := stackWorker(s.tc, s.db, testChain(t), s.erp, discard(), 100*time.Millisecond)
+		w := stackWorker(s.tc, s.db, testChain(t), s.erp, discard(), 100*time.Millisecond, time.Minute)
 		require.NoError(t, w.Start())
 		shared.worker = w
 	}()
