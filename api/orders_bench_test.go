@@ -19,7 +19,7 @@ func BenchmarkOrderToERP(b *testing.B) {
 	const n = 100
 	code := s.dealERPCustomer("Bench Orders Co")
 	ids := make([]string, n)
-	inParallel(n, 12, func(i int) {
+	inParallel(n, 8, func(i int) {
 		ids[i] = s.dealToOrderFor(code)
 		s.act(ids[i], "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
 	})

@@ -86,7 +86,7 @@ func TestOrderFaultWorkerKilled(t *testing.T) {
 	ordersBefore := s.sim.OrderCount()
 	began := time.Now()
 	ids := make([]string, n)
-	inParallel(n, 12, func(i int) {
+	inParallel(n, 8, func(i int) {
 		ids[i] = s.dealToOrderFor(code)
 		s.act(ids[i], "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
 	})
@@ -107,7 +107,7 @@ func TestOrderFaultWorkerKilled(t *testing.T) {
 	wg.Add(2)
 	go func() { // the sales team places every order; a request cut short is sent again with its key
 		defer wg.Done()
-		inParallel(n, 12, func(i int) {
+		inParallel(n, 8, func(i int) {
 			for {
 				r := apprDoKey(t, s, "POST", "/api/v1/deals/"+ids[i]+"/actions", "tok-wang", "place-"+ids[i], stockOrder())
 				if r.status == 200 {

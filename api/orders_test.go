@@ -171,3 +171,25 @@ func TestOrderWaitingForTheERPIsShown(t *testing.T) {
 	require.Nil(t, erpOf(o)["waiting"])
 	require.Len(t, s.sim.OrdersFor(id), 1)
 }
+
+// TestOrderControlERPOrderCannotBeOverridden: once the ERP holds the deal's
+// order, neither the sales owner, a sales manager, an admin nor a repeated
+// request can put another order number on the deal or ship it by hand as a
+// seller; each is refused and nothing changes.
+func TestOrderControlERPOrderCannotBeOverridden(t *testing.T) {
+	s := setup(t)
+	id := s.orderReady("Override")
+	s.act(id, "wang", 200, stockOrder())
+	no := s.waitOrder(id, erpStatusIs("created"))["erp_number"].(string)
+	other := s.dealERPOrder(s.get(id)["customer"].(map[string]any)["code"].(string))
+	before := s.dealSnapshot(id)
+	relink := `{"action":"place_order","kind":"stock","delivery_due":"` + future(20) + `","erp_order_no":"` + other + `"}`
+	for _, who := range []string{"wang", "li", "zhao", "admin"} {
+		s.act(id, who, 409, relink) // the order is placed: there is no order stage to place it in again
+	}
+	r := s.act(id, "wang", 403, `{"action":"record_shipment","shipment_no":"FAKE-1","shipped_on":"`+today()+`","final":true}`)
+	require.Contains(t, r.raw, "forbidden")
+	require.Equal(t, before, s.dealSnapshot(id), "nothing changed")
+	require.Equal(t, no, s.get(id)["order"].(map[string]any)["erp_number"])
+	require.Equal(t, []string{no}, s.sim.OrdersFor(id), "no second order in the ERP")
+}
