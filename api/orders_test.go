@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/connectors/erpsim"
+	"github.com/l2c/l2c/internal/testenv"
+	"github.com/l2c/l2c/workflows"
 )
 
 // Orders created in the ERP by their deal, and shipments read back from it
@@ -144,6 +146,8 @@ func TestOrderShipmentsReadFromTheERP(t *testing.T) {
 	require.Equal(t, last, d["shipments"].([]any)[1].(map[string]any)["number"])
 	require.Equal(t, 2, s.historyCount(id, "erp_shipment"), "each delivery applied once")
 	require.Equal(t, "wu", d["holder"])
+	time.Sleep(500 * time.Millisecond) // the watch's cancellation settles in the history
+	testenv.RecordHistory(t, s.tc, workflows.DealWorkflowID(id), "deal_erp_order_shipped.json")
 }
 
 // TestOrderWaitingForTheERPIsShown: with the ERP down the order waits; the
