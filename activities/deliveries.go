@@ -237,7 +237,9 @@ func (a *ERP) WatchShipments(ctx context.Context, in WatchShipmentsInput) (Watch
 func sleepBeating(ctx context.Context, d time.Duration) error {
 	end := time.Now().Add(d)
 	for {
-		activity.RecordHeartbeat(ctx)
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx)
+		}
 		left := time.Until(end)
 		if left <= 0 {
 			return nil
