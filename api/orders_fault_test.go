@@ -25,12 +25,15 @@ import (
 // the ERP and the ERP ships them. Afterwards the ERP holds exactly one order
 // per deal and every deal has each of its shipments once.
 
-// faultDeals is how many deals the fault test drives (L2C_FAULT_DEALS).
+// faultDeals is how many deals the fault test drives: 60 in `make test`,
+// whose budget is a minute on a quiet machine (most of it taking the deals
+// through their contract reviews, not the faults); L2C_FAULT_DEALS=200 runs
+// the issue's 200.
 func faultDeals() int {
 	if n, err := strconv.Atoi(os.Getenv("L2C_FAULT_DEALS")); err == nil && n > 0 {
 		return n
 	}
-	return 200
+	return 60
 }
 
 // childWorker is a worker process: this test binary running
@@ -75,9 +78,10 @@ func TestOrderFaultChildWorker(t *testing.T) {
 	require.NoError(t, w.Run(worker.InterruptCh()))
 }
 
-// TestOrderFaultWorkerKilled: 200 deals place stock orders and the ERP ships
+// TestOrderFaultWorkerKilled: the deals place stock orders and the ERP ships
 // each in two deliveries while the only worker, a separate process, is
-// killed with SIGKILL three times. Every deal ends in payment collection
+// killed with SIGKILL three times (faultDeals deals; 200 with
+// L2C_FAULT_DEALS=200). Every deal ends in payment collection
 // with one ERP order and two shipments, each recorded once.
 func TestOrderFaultWorkerKilled(t *testing.T) {
 	s := setup(t)
@@ -108,12 +112,16 @@ func TestOrderFaultWorkerKilled(t *testing.T) {
 	go func() { // the sales team places every order; a request cut short is sent again with its key
 		defer wg.Done()
 		inParallel(n, 8, func(i int) {
-			for {
+			for time.Since(faultStart) < 3*time.Minute {
 				r := apprDoKey(t, s, "POST", "/api/v1/deals/"+ids[i]+"/actions", "tok-wang", "place-"+ids[i], stockOrder())
-				if r.status == 200 {
+				switch {
+				case r.status == 200:
+					return
+				case r.status < 500: // refused: sending it again cannot help
+					t.Errorf("place_order on %s: %s", ids[i], r.raw)
 					return
 				}
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(200 * time.Millisecond) // the worker was killed under it: the same request, the same key
 			}
 		})
 	}()
