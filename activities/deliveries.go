@@ -162,8 +162,11 @@ type WatchShipmentsInput struct {
 	// Failing says the deal shows the ERP as not answering: the watch then
 	// reports the first read that works, so the deal can say so.
 	Failing bool
-	Poll    time.Duration
-	Wait    time.Duration
+	// Confirmed are the delivery days the deal holds as the ERP's confirmed
+	// ones, by order line (zero: none); the watch reports other days.
+	Confirmed []time.Time
+	Poll      time.Duration
+	Wait      time.Duration
 }
 
 // WatchShipmentsResult is what changed: deliveries the deal does not have,
@@ -171,6 +174,8 @@ type WatchShipmentsInput struct {
 // and the last error).
 type WatchShipmentsResult struct {
 	Shipments []ShipmentRecord
+	// Confirmed, when set, are the days the ERP now confirms, by line.
+	Confirmed []time.Time
 	Failing   bool
 	Attempts  int
 	LastError string
@@ -204,8 +209,9 @@ func (a *ERP) WatchShipments(ctx context.Context, in WatchShipmentsInput) (Watch
 					news = append(news, ShipmentRecord{Number: s.Number, ShippedOn: s.ShippedOn, Final: s.Final})
 				}
 			}
-			if len(news) > 0 || in.Failing {
-				return WatchShipmentsResult{Shipments: news}, nil
+			confirmed := a.confirmedChanged(ctx, in)
+			if len(news) > 0 || in.Failing || confirmed != nil {
+				return WatchShipmentsResult{Shipments: news, Confirmed: confirmed}, nil
 			}
 			fails = 0
 		case errors.Is(err, connectors.ErrInvalid), errors.Is(err, connectors.ErrNotFound):
@@ -230,6 +236,31 @@ func (a *ERP) WatchShipments(ctx context.Context, in WatchShipmentsInput) (Watch
 			return WatchShipmentsResult{}, err
 		}
 	}
+}
+
+// confirmedChanged returns the days the ERP confirms for the order's lines
+// when they differ from those the deal holds; nil when they do not, or the
+// ERP cannot say (a failed read is asked again at the next poll).
+func (a *ERP) confirmedChanged(ctx context.Context, in WatchShipmentsInput) []time.Time {
+	oc, ok := a.Conn.(connectors.OrderConfirmations)
+	if !ok {
+		return nil
+	}
+	days, err := oc.ConfirmedDates(ctx, in.SalesOrder)
+	if err != nil {
+		a.log().WarnContext(ctx, "confirmed dates: the ERP did not answer", "order", in.SalesOrder, "err", err)
+		return nil
+	}
+	changed := false
+	for i, d := range days {
+		if !d.IsZero() && (i >= len(in.Confirmed) || !d.Equal(in.Confirmed[i])) {
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return days
 }
 
 // sleepBeating waits d, heartbeating every few seconds so the server knows

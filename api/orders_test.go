@@ -128,6 +128,18 @@ func TestOrderShipmentsReadFromTheERP(t *testing.T) {
 	s.act(id, "wang", 200, stockOrder())
 	so := s.waitOrder(id, erpStatusIs("created"))["erp_number"].(string)
 
+	// The ERP confirms the promised day, then moves it three days out.
+	promised := future(14)
+	confirmedIs := func(day string) func(map[string]any) bool {
+		return func(o map[string]any) bool { return o["lines"].([]any)[0].(map[string]any)["confirmed"] == day }
+	}
+	s.waitOrder(id, confirmedIs(promised))
+	late, err := time.Parse(time.DateOnly, future(17))
+	require.NoError(t, err)
+	require.NoError(t, s.sim.Confirm(so, late))
+	s.waitOrder(id, confirmedIs(future(17)))
+	require.Equal(t, 2, s.historyCount(id, "erp_confirmed"))
+
 	first, err := s.sim.Ship(so, false)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(s.get(id)["shipments"].([]any)) == 1 }, 20*time.Second, 50*time.Millisecond)
@@ -185,6 +197,8 @@ func TestOrderControlERPOrderCannotBeOverridden(t *testing.T) {
 	id := s.orderReady("Override")
 	s.act(id, "wang", 200, stockOrder())
 	no := s.waitOrder(id, erpStatusIs("created"))["erp_number"].(string)
+	// The ERP confirms the promised day; then the deal is still.
+	require.Eventually(t, func() bool { return s.historyCount(id, "erp_confirmed") == 1 }, 20*time.Second, 50*time.Millisecond)
 	other := s.dealERPOrder(s.get(id)["customer"].(map[string]any)["code"].(string))
 	before := s.dealSnapshot(id)
 	relink := `{"action":"place_order","kind":"stock","delivery_due":"` + future(20) + `","erp_order_no":"` + other + `"}`

@@ -219,6 +219,13 @@ func (p *dealProcess) watchShipments(ctx workflow.Context, plan activities.PlanD
 		for _, s := range p.deal.Shipments {
 			in.Known = append(in.Known, s.Number)
 		}
+		for _, l := range o.Lines {
+			var day time.Time
+			if l.Confirmed != nil {
+				day = time.Date(l.Confirmed.Year, time.Month(l.Confirmed.Month), l.Confirmed.Day, 0, 0, 0, 0, time.UTC)
+			}
+			in.Confirmed = append(in.Confirmed, day)
+		}
 		var res activities.WatchShipmentsResult
 		err := workflow.ExecuteActivity(actx, a.WatchShipments, in).Get(ctx, &res)
 		if ctx.Err() != nil {
@@ -236,6 +243,20 @@ func (p *dealProcess) watchShipments(ctx workflow.Context, plan activities.PlanD
 		case !res.Failing && in.Failing:
 			p.logIfNotApplied(ctx, "ERP answer", p.transition(ctx, deal.ERPAnswered))
 		}
+		if res.Confirmed != nil {
+			days := make([]deal.Date, len(res.Confirmed))
+			for i, t := range res.Confirmed {
+				if !t.IsZero() {
+					days[i] = deal.DateOf(t.UTC())
+				}
+			}
+			err := p.transition(ctx, func(d deal.Deal, now time.Time) (deal.Deal, deal.HistoryEntry, error) {
+				return deal.ConfirmedByERP(d, days, now)
+			})
+			if !errors.Is(err, deal.ErrAlreadyRecorded) {
+				p.logIfNotApplied(ctx, "ERP confirmed dates", err)
+			}
+		}
 		for _, s := range res.Shipments {
 			shipment := deal.Shipment{Number: s.Number, ShippedOn: deal.DateOf(s.ShippedOn.UTC()), Final: s.Final}
 			err := p.transition(ctx, func(d deal.Deal, now time.Time) (deal.Deal, deal.HistoryEntry, error) {
@@ -245,7 +266,7 @@ func (p *dealProcess) watchShipments(ctx workflow.Context, plan activities.PlanD
 				p.logIfNotApplied(ctx, "ERP shipment", err)
 			}
 		}
-		if len(res.Shipments) == 0 && res.Failing == in.Failing {
+		if len(res.Shipments) == 0 && res.Confirmed == nil && res.Failing == in.Failing {
 			// Nothing new for a whole watch: wait a poll before the next.
 			if err := workflow.Sleep(ctx, plan.ShipmentPoll); err != nil {
 				return

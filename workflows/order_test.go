@@ -273,3 +273,28 @@ func TestERPOrderSentToAnExchangeFolder(t *testing.T) {
 	require.Equal(t, deal.ERPOrderSent, sent[0].Deal.Order.ERP.Status)
 	require.Empty(t, sent[0].Deal.Order.ERPNumber)
 }
+
+// TestERPConfirmsLaterThanPromised: the ERP confirms the line for three days
+// after the promised one; the deal records it and the delivery and sales
+// owners hear of it, once.
+func TestERPConfirmsLaterThanPromised(t *testing.T) {
+	dt := newERPDealTest(t, deal.Opening{Title: "Gearboxes", Customer: deal.Customer{Code: "C1003", Name: "Wuxi"}, Owners: ownersToDeliver})
+	later := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	dt.erpWatch = func(in activities.WatchShipmentsInput) (activities.WatchShipmentsResult, error) {
+		if len(in.Confirmed) == 1 && in.Confirmed[0].Equal(later) {
+			return activities.WatchShipmentsResult{}, nil
+		}
+		return activities.WatchShipmentsResult{Confirmed: []time.Time{later}}, nil
+	}
+	errs := dt.toDelivery(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30})
+	dt.env.RegisterDelayedCallback(dt.env.CancelWorkflow, time.Hour)
+	dt.run()
+	for i, err := range errs {
+		require.NoError(t, err, "action %d", i)
+	}
+	conf := dt.savedAction("erp_confirmed")
+	require.Len(t, conf, 1)
+	require.Equal(t, deal.Date{Year: 2026, Month: 12, Day: 3}, *conf[0].Deal.Order.Lines[0].Confirmed)
+	require.Contains(t, conf[0].Entry.Reason, "later than promised")
+	require.Equal(t, []string{"zhou", "wang"}, recipients(conf[0]))
+}

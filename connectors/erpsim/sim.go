@@ -436,6 +436,8 @@ func (s *Sim) odata(w http.ResponseWriter, r *http.Request) {
 	case "API_SALES_ORDER_SRV POST A_SalesOrder":
 		ctx.lost = s.loseOrderAnswer
 		s.repeatable(ctx, s.createSalesOrder)
+	case "API_SALES_ORDER_SRV GET A_SalesOrderScheduleLine":
+		s.getScheduleLines(ctx)
 	case "API_OUTBOUND_DELIVERY_SRV;v=0002 GET A_OutbDeliveryItem":
 		s.getDeliveryItems(ctx)
 	case "API_OUTBOUND_DELIVERY_SRV;v=0002 GET A_OutbDeliveryHeader":

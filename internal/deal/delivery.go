@@ -306,3 +306,46 @@ func NoticeDelivery(d Deal, kind DeliveryNotice, manager string, now time.Time) 
 	}
 	return next, next.record(d.Stage, SystemActor, string(kind), reason, now), nil
 }
+
+// ConfirmedByERP records the delivery days the ERP confirms for the order's
+// lines (days, by line; a zero day says nothing). A day later than the one
+// promised is said in the history, and the delivery and sales owners hear of
+// it (Notices).
+func ConfirmedByERP(d Deal, days []Date, now time.Time) (Deal, HistoryEntry, error) {
+	now = storable(now)
+	if d.Order == nil || len(d.Order.Lines) == 0 {
+		return d, HistoryEntry{}, wrongStage("deal %s has no order lines", d.ID)
+	}
+	next := d.clone()
+	var confirmed, later []string
+	for i := range next.Order.Lines {
+		l := &next.Order.Lines[i]
+		if i >= len(days) || days[i].IsZero() || (l.Confirmed != nil && *l.Confirmed == days[i]) {
+			continue
+		}
+		day := days[i]
+		l.Confirmed = &day
+		confirmed = append(confirmed, fmt.Sprintf("%s on %s", l.SKU, day))
+		if l.Promised.Before(day) {
+			later = append(later, fmt.Sprintf("%s (promised %s)", l.SKU, l.Promised))
+		}
+	}
+	if len(confirmed) == 0 {
+		return d, HistoryEntry{}, ErrAlreadyRecorded
+	}
+	reason := "the ERP confirms delivery of " + strings.Join(confirmed, ", ")
+	if len(later) > 0 {
+		reason += "; later than promised: " + strings.Join(later, ", ")
+	}
+	return next, next.record(d.Stage, ERPActor, "erp_confirmed", reason, now), nil
+}
+
+// ConfirmedLate reports whether the ERP confirms a line later than promised.
+func (o *Order) ConfirmedLate() bool {
+	for _, l := range o.Lines {
+		if l.Confirmed != nil && l.Promised.Before(*l.Confirmed) {
+			return true
+		}
+	}
+	return false
+}

@@ -43,6 +43,9 @@ func Notices(prev, next Deal, h HistoryEntry) []Notice {
 	case h.Action == string(NoticeEscalation):
 		add(next.Order.FollowUp.EscalatedTo, fmt.Sprintf("Delivery of %s is late (due %s)", next.ID, next.Order.DeliveryDue))
 		add(next.Owners.Delivery, fmt.Sprintf("Delivery of %s is late (due %s)", next.ID, next.Order.DeliveryDue))
+	case h.Action == "erp_confirmed" && next.Order.ConfirmedLate():
+		add(next.Owners.Delivery, fmt.Sprintf("The ERP confirms %s later than promised", next.ID))
+		add(next.Owners.Sales, fmt.Sprintf("The ERP confirms %s later than promised", next.ID))
 	case h.Action == "erp_order_refused":
 		add(next.Owners.Sales, fmt.Sprintf("The ERP refused the order of %s", next.ID))
 		add(next.Owners.Delivery, fmt.Sprintf("The ERP refused the order of %s", next.ID))
