@@ -54,11 +54,11 @@ var staff = []identity.User{
 var managers = map[string]string{"wang": "li"}
 
 type stack struct {
-	t   testing.TB
-	url string
-	tc  client.Client
-	db  *database.DB
-	erp *sap.Client // the ERP simulator, as the worker reaches it
+	t      testing.TB
+	url    string
+	tc     client.Client
+	db     *database.DB
+	erp    *sap.Client // the ERP simulator, as the worker reaches it
 	sim    *erpsim.Sim // the simulator itself: its faults, orders and shipments
 	simURL string
 	worker worker.Worker // the in-process worker (the fault test runs one in a child instead)

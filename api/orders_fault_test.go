@@ -198,4 +198,3 @@ func inParallel(n, width int, f func(i int)) {
 	close(next)
 	wg.Wait()
 }
-
