@@ -24,6 +24,18 @@ func (dt *dealTest) toDelivery(kind deal.OrderKind, due deal.Date) []error {
 	return errs
 }
 
+// deliverFor runs the deal to an order placed of kind, due on due (see
+// toDelivery), for d of workflow time, with whatever else the test has
+// scheduled, and requires each step to have been taken.
+func (dt *dealTest) deliverFor(kind deal.OrderKind, due deal.Date, d time.Duration) {
+	errs := dt.toDelivery(kind, due)
+	dt.env.RegisterDelayedCallback(dt.env.CancelWorkflow, d)
+	dt.run()
+	for i, err := range errs {
+		require.NoError(dt.t, err, "action %d", i)
+	}
+}
+
 func (dt *dealTest) actions() []string {
 	var out []string
 	for _, s := range dt.saved {
@@ -63,15 +75,10 @@ func TestERPOrderCreatedOnceThroughADownERP(t *testing.T) {
 		}
 		return activities.CreateSalesOrderResult{Number: "0000001234"}, nil
 	}
-	errs := dt.toDelivery(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30})
 	var waiting, created deal.Deal
 	dt.status(5*time.Minute+3*time.Second, &waiting)
 	dt.status(2*time.Hour, &created)
-	dt.env.RegisterDelayedCallback(dt.env.CancelWorkflow, 3*time.Hour)
-	dt.run()
-	for i, err := range errs {
-		require.NoError(t, err, "action %d", i)
-	}
+	dt.deliverFor(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30}, 3*time.Hour)
 
 	require.Equal(t, deal.StageDelivery, waiting.Stage, "a stock order is in delivery while it waits for the ERP")
 	require.Equal(t, deal.ERPOrderWaiting, waiting.Order.ERP.Status)
@@ -100,15 +107,10 @@ func TestERPOrderCreatedOnceThroughADownERP(t *testing.T) {
 // once its review approves it, and waits from the approval.
 func TestERPCustomOrderAfterItsReview(t *testing.T) {
 	dt := newERPDealTest(t, deal.Opening{Title: "Special press", Customer: deal.Customer{Code: "C1002", Name: "Ningbo"}, Owners: ownersToDeliver})
-	errs := dt.toDelivery(deal.OrderCustom, deal.Date{Year: 2026, Month: 11, Day: 30})
 	var inReview deal.Deal
 	dt.status(time.Hour, &inReview)
 	dt.review(2*time.Hour, "custom_order.D-1.1", approval.StatusApproved, "li")
-	dt.env.RegisterDelayedCallback(dt.env.CancelWorkflow, 3*time.Hour)
-	dt.run()
-	for i, err := range errs {
-		require.NoError(t, err, "action %d", i)
-	}
+	dt.deliverFor(deal.OrderCustom, deal.Date{Year: 2026, Month: 11, Day: 30}, 3*time.Hour)
 	require.Equal(t, deal.StageOrder, inReview.Stage)
 	require.Equal(t, deal.ERPOrderWaiting, inReview.Order.ERP.Status)
 	require.Len(t, dt.cases, 2, "the contract and the custom order were reviewed")
@@ -139,12 +141,7 @@ func TestERPShipmentsPartialThenFinal(t *testing.T) {
 		}
 		return activities.WatchShipmentsResult{Shipments: shipped}, nil
 	}
-	errs := dt.toDelivery(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30})
-	dt.env.RegisterDelayedCallback(dt.env.CancelWorkflow, 48*time.Hour)
-	dt.run()
-	for i, err := range errs {
-		require.NoError(t, err, "action %d", i)
-	}
+	dt.deliverFor(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30}, 48*time.Hour)
 	ships := dt.savedAction("erp_shipment")
 	require.Len(t, ships, 2, "each delivery once")
 	last := ships[1].Deal
@@ -171,12 +168,7 @@ func TestERPShipmentReadsFailingAreShown(t *testing.T) {
 		}
 		return activities.WatchShipmentsResult{}, nil
 	}
-	errs := dt.toDelivery(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30})
-	dt.env.RegisterDelayedCallback(dt.env.CancelWorkflow, time.Hour)
-	dt.run()
-	for i, err := range errs {
-		require.NoError(t, err, "action %d", i)
-	}
+	dt.deliverFor(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30}, time.Hour)
 	wait := dt.savedAction("erp_waiting")
 	require.Len(t, wait, 1)
 	require.Equal(t, deal.WaitShipments, wait[0].Deal.Order.ERP.Waiting.For)
@@ -192,18 +184,13 @@ func TestERPShipmentReadsFailingAreShown(t *testing.T) {
 // is told on Tuesday 24th and every working day after until it ships.
 func TestLateDeliveryRemindedAlertedEscalated(t *testing.T) {
 	dt := newERPDealTest(t, deal.Opening{Title: "Gearboxes", Customer: deal.Customer{Code: "C1003", Name: "Wuxi"}, Owners: ownersToDeliver})
-	errs := dt.toDelivery(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 20})
 	var shipErr error
 	// Thursday 26 Nov, 12:00 in Shanghai: shipped at last.
 	shipAt := time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC).Sub(start)
 	dt.at(shipAt, zhou, deal.Action{Name: deal.ActRecordShipment, ShipmentNo: "S-1", ShippedOn: deal.Date{Year: 2026, Month: 11, Day: 26}, Final: true}, &shipErr)
 	var late deal.Deal
 	dt.status(shipAt-time.Hour, &late)
-	dt.env.RegisterDelayedCallback(dt.env.CancelWorkflow, shipAt+10*24*time.Hour)
-	dt.run()
-	for i, err := range errs {
-		require.NoError(t, err, "action %d", i)
-	}
+	dt.deliverFor(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 20}, shipAt+10*24*time.Hour)
 	require.NoError(t, shipErr)
 
 	nineAM := func(day int) time.Time { return time.Date(2026, 11, day, 1, 0, 0, 0, time.UTC) }
@@ -237,12 +224,7 @@ func TestERPOrderRefused(t *testing.T) {
 		return activities.CreateSalesOrderResult{}, temporal.NewNonRetryableApplicationError("Sold-to party NOPE does not exist",
 			activities.ErrTypeERPInvalid, nil)
 	}
-	errs := dt.toDelivery(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30})
-	dt.env.RegisterDelayedCallback(dt.env.CancelWorkflow, time.Hour)
-	dt.run()
-	for i, err := range errs {
-		require.NoError(t, err, "action %d", i)
-	}
+	dt.deliverFor(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30}, time.Hour)
 	require.Len(t, dt.erpOrders, 1, "a refusal is not retried")
 	refused := dt.savedAction("erp_order_refused")
 	require.Len(t, refused, 1)
@@ -262,12 +244,7 @@ func TestERPOrderSentToAnExchangeFolder(t *testing.T) {
 		t.Error("no order number, no watch")
 		return activities.WatchShipmentsResult{}, nil
 	}
-	errs := dt.toDelivery(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30})
-	dt.env.RegisterDelayedCallback(dt.env.CancelWorkflow, time.Hour)
-	dt.run()
-	for i, err := range errs {
-		require.NoError(t, err, "action %d", i)
-	}
+	dt.deliverFor(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30}, time.Hour)
 	sent := dt.savedAction("erp_order_created")
 	require.Len(t, sent, 1)
 	require.Equal(t, deal.ERPOrderSent, sent[0].Deal.Order.ERP.Status)
@@ -286,12 +263,7 @@ func TestERPConfirmsLaterThanPromised(t *testing.T) {
 		}
 		return activities.WatchShipmentsResult{Confirmed: []time.Time{later}}, nil
 	}
-	errs := dt.toDelivery(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30})
-	dt.env.RegisterDelayedCallback(dt.env.CancelWorkflow, time.Hour)
-	dt.run()
-	for i, err := range errs {
-		require.NoError(t, err, "action %d", i)
-	}
+	dt.deliverFor(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30}, time.Hour)
 	conf := dt.savedAction("erp_confirmed")
 	require.Len(t, conf, 1)
 	require.Equal(t, deal.Date{Year: 2026, Month: 12, Day: 3}, *conf[0].Deal.Order.Lines[0].Confirmed)
