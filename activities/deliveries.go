@@ -188,13 +188,16 @@ const watchFailures = 3
 // WatchShipments asks the ERP for the order's deliveries every Poll until
 // there is news: a delivery the deal does not know, the ERP failing
 // watchFailures reads in a row (or, if Failing, answering again), or Wait
-// passing. It heartbeats while it waits, so a watch whose worker dies is
+// passing. It heartbeats all along, so a watch whose worker dies is
 // taken up by another, and the deal's history grows only with news.
 func (a *ERP) WatchShipments(ctx context.Context, in WatchShipmentsInput) (WatchShipmentsResult, error) {
 	conn, err := a.conn()
 	if err != nil {
 		return WatchShipmentsResult{}, err
 	}
+	// Beating throughout, reads included: a read that takes long on a slow
+	// ERP must not look like a dead worker.
+	defer beating(ctx)()
 	poll := orDefault(in.Poll, DefaultShipmentPoll)
 	until := time.Now().Add(orDefault(in.Wait, 24*time.Hour))
 	fails := 0
@@ -232,7 +235,7 @@ func (a *ERP) WatchShipments(ctx context.Context, in WatchShipmentsInput) (Watch
 			}
 			return res, nil
 		}
-		if err := sleepBeating(ctx, poll); err != nil {
+		if err := sleep(ctx, poll); err != nil {
 			return WatchShipmentsResult{}, err
 		}
 	}
@@ -263,23 +266,13 @@ func (a *ERP) confirmedChanged(ctx context.Context, in WatchShipmentsInput) []ti
 	return days
 }
 
-// sleepBeating waits d, heartbeating every few seconds so the server knows
-// the activity lives (and can deliver its cancellation).
-func sleepBeating(ctx context.Context, d time.Duration) error {
-	end := time.Now().Add(d)
-	for {
-		if activity.IsActivity(ctx) {
-			activity.RecordHeartbeat(ctx)
-		}
-		left := time.Until(end)
-		if left <= 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(min(left, 2*time.Second)):
-		}
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
 	}
 }
 

@@ -88,7 +88,7 @@ func stackWorker(tc client.Client, db *database.DB, chain audit.Chain, erp *sap.
 	w := worker.New(tc, workflows.TaskQueue, worker.Options{StickyScheduleToStartTimeout: sticky})
 	wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: activities.DefaultRuleEditWindow,
 		ERP:        &activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log},
-		Deliveries: &activities.Deliveries{ShipmentPoll: poll, WatchHeartbeat: 5 * time.Second}})
+		Deliveries: &activities.Deliveries{ShipmentPoll: poll, WatchHeartbeat: 10 * time.Second}})
 	return w
 }
 
