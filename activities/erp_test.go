@@ -344,6 +344,44 @@ func TestWriteBacksAreIdempotent(t *testing.T) {
 	require.True(t, ships[0].Final)
 }
 
+// TestWatchShipments: the watch reports a delivery the deal does not have
+// as soon as the ERP has one, says when the ERP stops answering (three reads
+// in a row), and when it answers again.
+func TestWatchShipments(t *testing.T) {
+	ctx := context.Background()
+	e := setup(t, erpsim.Options{})
+	c, err := e.erp.CreateERPCustomer(ctx, activities.CreateERPCustomerInput{Key: "approval/NC-W", FirstSent: time.Now(),
+		Name: "Watch Co.", City: "Jinan"})
+	require.NoError(t, err)
+	o, err := e.erp.CreateSalesOrder(ctx, activities.CreateSalesOrderInput{Key: "order/D-W", FirstSent: time.Now(),
+		Customer: c.Code, CustomerRef: "D-W", Items: []activities.SalesOrderItem{{Material: "SP-1", Quantity: 1}}})
+	require.NoError(t, err)
+	first, err := e.sim.Ship(o.Number, false)
+	require.NoError(t, err)
+	in := activities.WatchShipmentsInput{SalesOrder: o.Number, Known: []string{first}, Poll: 20 * time.Millisecond, Wait: 5 * time.Second}
+	go func() { time.Sleep(100 * time.Millisecond); _, _ = e.sim.Ship(o.Number, true) }()
+	res, err := e.erp.WatchShipments(ctx, in)
+	require.NoError(t, err)
+	require.Len(t, res.Shipments, 1, "only the delivery the deal does not have")
+	require.True(t, res.Shipments[0].Final)
+	require.False(t, res.Failing)
+
+	e.sim.SetFaults(erpsim.Faults{ErrorRate: 1})
+	in.Known = append(in.Known, res.Shipments[0].Number)
+	res, err = e.erp.WatchShipments(ctx, in)
+	require.NoError(t, err)
+	require.True(t, res.Failing)
+	require.Equal(t, 3, res.Attempts)
+	require.Contains(t, res.LastError, "HTTP 5")
+
+	e.sim.SetFaults(erpsim.Faults{})
+	in.Failing = true
+	res, err = e.erp.WatchShipments(ctx, in)
+	require.NoError(t, err)
+	require.False(t, res.Failing, "answering again")
+	require.Empty(t, res.Shipments)
+}
+
 // dealStub stands in for a deal's workflow: it collects the ERP records
 // signalled to it until it has want of them.
 func dealStub(ctx workflow.Context, want int) ([]workflows.ERPRecord, error) {

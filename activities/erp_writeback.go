@@ -205,6 +205,7 @@ func (a *ERP) CreateSalesOrder(ctx context.Context, in CreateSalesOrderInput) (C
 	if err != nil {
 		return CreateSalesOrderResult{}, err
 	}
+	defer beating(ctx)()
 	so, err := conn.FindSalesOrder(ctx, in.Customer, in.CustomerRef)
 	if errors.Is(err, connectors.ErrNotFound) {
 		o := connectors.NewSalesOrder{Customer: in.Customer, CustomerRef: in.CustomerRef, Currency: orCNY(in.Currency),

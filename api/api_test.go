@@ -24,6 +24,7 @@ import (
 	"github.com/l2c/l2c/api"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/sap"
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/testenv"
@@ -53,12 +54,40 @@ var staff = []identity.User{
 var managers = map[string]string{"wang": "li"}
 
 type stack struct {
-	t   testing.TB
-	url string
-	tc  client.Client
-	db  *database.DB
-	erp *sap.Client // the ERP simulator, as the worker reaches it
-	sim *erpsim.Sim // the simulator itself, for its faults
+	t      testing.TB
+	url    string
+	tc     client.Client
+	db     *database.DB
+	erp    *sap.Client // the ERP simulator, as the worker reaches it
+	sim    *erpsim.Sim // the simulator itself: its faults, orders and shipments
+	simURL string
+	worker worker.Worker // the in-process worker (the fault test runs one in a child instead)
+}
+
+// testChain is the audit chain of the tests' l2c, whose key also signs the
+// workflows' Updates: every worker of the tests (the child's too) uses it.
+func testChain(t testing.TB) audit.Chain {
+	return testenv.AuditChain(t)
+}
+
+// simClient is the worker's connector to the ERP simulator at url.
+func simClient(t testing.TB, url string, log *slog.Logger) *sap.Client {
+	erp, err := sap.New(sap.Config{BaseURL: url, Username: "L2C_COMM", Password: "sim-secret",
+		MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField, Log: log})
+	require.NoError(t, err)
+	return erp
+}
+
+// stackWorker is a worker of the tests' l2c with every workflow and activity,
+// as `l2c worker` registers them, reading orders' shipments every poll.
+// sticky is how long a workflow's task waits for this worker before any
+// other may take it.
+func stackWorker(tc client.Client, db *database.DB, chain audit.Chain, erp *sap.Client, log *slog.Logger, poll, sticky time.Duration) worker.Worker {
+	w := worker.New(tc, workflows.TaskQueue, worker.Options{StickyScheduleToStartTimeout: sticky})
+	wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: activities.DefaultRuleEditWindow, Location: shanghai,
+		ERP:        &activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log},
+		Deliveries: &activities.Deliveries{ShipmentPoll: poll, WatchHeartbeat: 10 * time.Second}})
+	return w
 }
 
 var shared testenv.Shared[stack]
@@ -83,26 +112,21 @@ func setup(t testing.TB) *stack {
 		tc := testenv.TemporalClient(t)
 		// Errors only: a failing request shows why, a passing run stays quiet.
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+		chain := testChain(t)
+		// Changes of terms are written to the ERP simulator.
+		simulator := erpsim.New(erpsim.Options{Log: log})
+		sim := httptest.NewServer(simulator.Handler())
+		erp := simClient(t, sim.URL, log)
 		// A loaded test machine can take seconds to pick up a sticky task; the
 		// default 5 s then sends it to the normal queue, and the pinned dev
 		// server can lose a speculative (update) task on that path ("premature
 		// end of stream"). A longer wait keeps tasks on the worker that has them.
-		w := worker.New(tc, workflows.TaskQueue, worker.Options{StickyScheduleToStartTimeout: time.Minute})
-		chain := testenv.AuditChain(t)
-		// Changes of terms are written to the ERP simulator.
-		simulator := erpsim.New(erpsim.Options{Log: log})
-		sim := httptest.NewServer(simulator.Handler())
-		erp, err := sap.New(sap.Config{BaseURL: sim.URL, Username: "L2C_COMM", Password: "sim-secret",
-			MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField, Log: log})
-		require.NoError(t, err)
-		// Every workflow and activity, as `l2c worker` registers them.
-		wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: activities.DefaultRuleEditWindow, Location: shanghai,
-			ERP: &activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log}})
+		w := stackWorker(tc, db, chain, erp, log, 100*time.Millisecond, time.Minute)
 		require.NoError(t, w.Start())
 		srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: shanghai, Log: log, Audit: chain,
 			Limits: api.NewLimits(1e6, 1e6), // the tests' own pace; TestRateLimits checks the limits
 			Orders: erp}))                   // order numbers are checked against the simulator
-		return &stack{url: srv.URL, tc: tc, db: db, erp: erp, sim: simulator}
+		return &stack{url: srv.URL, tc: tc, db: db, erp: erp, sim: simulator, simURL: sim.URL, worker: w}
 	})
 	s.t = t
 	return &s

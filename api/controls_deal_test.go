@@ -19,6 +19,7 @@ import (
 
 	"github.com/l2c/l2c/api"
 	"github.com/l2c/l2c/connectors"
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/testenv"
@@ -92,7 +93,8 @@ func (s *stack) dealToOrderOpened(id string) string {
 	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	s.waitCase(caseID, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
 	s.decide(caseID, "li", 200, `{"approve":true}`)
-	require.Eventually(s.t, func() bool { return s.get(id)["stage"] == "order" }, 10*time.Second, 20*time.Millisecond)
+	// Generous: on a loaded machine the case's news can take a while to reach the deal.
+	require.Eventually(s.t, func() bool { return s.get(id)["stage"] == "order" }, 30*time.Second, 20*time.Millisecond)
 	return id
 }
 
@@ -604,3 +606,5 @@ func TestDealControlERPOrderNumberIsChecked(t *testing.T) {
 	r = s.act(id2, "wang", 422, order(no))
 	require.Contains(t, r.raw, "another deal")
 }
+
+func (s *stack) dealChain() audit.Chain { return testChain(s.t) }

@@ -85,6 +85,15 @@ type OrderReader interface {
 	ReadSalesOrder(ctx context.Context, number string) (SalesOrder, error)
 }
 
+// OrderConfirmations reads the delivery days the ERP confirms for an order's
+// items. Connectors whose ERP cannot say (the exchange folder, Kingdee
+// today) do not implement it.
+type OrderConfirmations interface {
+	// ConfirmedDates returns each item's confirmed delivery day, in item
+	// order (the order's lines as they were sent); zero where none is.
+	ConfirmedDates(ctx context.Context, salesOrder string) ([]time.Time, error)
+}
+
 // Idempotency identifies one logical create across retries. Key is stable
 // (derived from the workflow and step); FirstSent is when the first attempt was
 // made and stays the same on every retry.

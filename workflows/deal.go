@@ -114,6 +114,7 @@ func (p *dealProcess) setup(ctx workflow.Context) error {
 	p.saving = workflow.NewMutex(ctx)
 	p.deal.ReviewEngine = workflow.GetVersion(ctx, ReviewEngineChange, workflow.DefaultVersion, 1) == 1
 	p.deal.Controls = workflow.GetVersion(ctx, DealControlsChange, workflow.DefaultVersion, 1) == 1
+	p.deal.ERPOrders = workflow.GetVersion(ctx, ERPOrderChange, workflow.DefaultVersion, 1) == 1
 	p.cases = map[string]bool{}
 	if err := workflow.SetQueryHandler(ctx, DealStatusQuery, func() (deal.Deal, error) {
 		return p.deal, nil
@@ -132,6 +133,9 @@ func (p *dealProcess) setup(ctx workflow.Context) error {
 	}
 	workflow.Go(ctx, p.receiveERPRecords)
 	workflow.Go(ctx, p.receiveReviewNews)
+	if p.deal.ERPOrders {
+		workflow.Go(ctx, p.placeOrder)
+	}
 	return nil
 }
 
@@ -291,6 +295,12 @@ func (p *dealProcess) run(ctx workflow.Context, opened deal.HistoryEntry) (deal.
 	}
 
 	for !p.deal.Stage.Terminal() {
+		if p.deal.FollowsDelivery() {
+			if err := p.followDelivery(ctx); err != nil {
+				return p.deal, err
+			}
+			continue
+		}
 		version := p.deal.Version
 		moved := func() bool { return p.deal.Version != version }
 		deadline, lapse := p.deadline()

@@ -28,6 +28,10 @@ func TestDealWorkflowReplay(t *testing.T) {
 		// payment with its amount raised refused against the ERP's data,
 		// then the ERP's own invoice and payments closing the deal
 		"testdata/deal_controls_erp_confirmed.json",
+		// erp-orders: a stock order created in the ERP, its confirmed day
+		// read and moved, a partial and a final shipment read from the ERP
+		// (the watch cancelled as the deal leaves delivery)
+		"testdata/deal_erp_order_shipped.json",
 	} {
 		replay(t, DealWorkflow, file)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
+	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/credit"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
@@ -45,9 +46,59 @@ type dealTest struct {
 	cases []ApprovalInput // approval cases the deal started
 	// records stands in for the cases' rows, which review news is checked against.
 	records *apprRecords
+	// ERP orders (newERPDealTest): the orders asked of the ERP, what its
+	// create answers (nil: a number), what its watch on shipments answers
+	// (nil: nothing new), and the plans of the delivery follow-up.
+	erpOrders []activities.CreateSalesOrderInput
+	erpCreate func(in activities.CreateSalesOrderInput) (activities.CreateSalesOrderResult, error)
+	erpWatch  func(in activities.WatchShipmentsInput) (activities.WatchShipmentsResult, error)
+	plans     []activities.PlanDeliveryInput
 }
 
+// newDealTest runs a deal of the workflow before ERPOrderChange (orders typed
+// by a person, a late delivery flagged once), which deals started before it
+// keep; newERPDealTest runs today's.
 func newDealTest(t *testing.T, o deal.Opening) *dealTest {
+	dt := newDealTestAt(t, o)
+	dt.env.OnGetVersion(ERPOrderChange, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	return dt
+}
+
+// newERPDealTest runs a deal that creates its order in the ERP and follows
+// its delivery, with the ERP's and the calendar's activities stood in for:
+// the ERP numbers each order SO-<deal>, delivery notices fall on China's
+// working calendar with a grace of one working day, escalations go to "boss".
+func newERPDealTest(t *testing.T, o deal.Opening) *dealTest {
+	dt := newDealTestAt(t, o)
+	var e *activities.ERP
+	dt.env.RegisterActivity(e)
+	dt.env.OnActivity(e.CreateSalesOrder, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CreateSalesOrderInput) (activities.CreateSalesOrderResult, error) {
+			dt.erpOrders = append(dt.erpOrders, in)
+			if dt.erpCreate != nil {
+				return dt.erpCreate(in)
+			}
+			return activities.CreateSalesOrderResult{Number: "SO-" + in.CustomerRef}, nil
+		})
+	dt.env.OnActivity(e.WatchShipments, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.WatchShipmentsInput) (activities.WatchShipmentsResult, error) {
+			if dt.erpWatch != nil {
+				return dt.erpWatch(in)
+			}
+			return activities.WatchShipmentsResult{}, nil
+		})
+	var dl *activities.Deliveries
+	dt.env.RegisterActivity(dl)
+	dt.env.OnActivity(dl.PlanDelivery, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.PlanDeliveryInput) (activities.PlanDeliveryResult, error) {
+			dt.plans = append(dt.plans, in)
+			return activities.PlanDeliveryResult{At: activities.DeliveryNoticeAt(calendar.China(), 1, in), Manager: "boss",
+				ShipmentPoll: 10 * time.Minute, ShipmentWait: 24 * time.Hour, WatchHeartbeat: 30 * time.Second}, nil
+		})
+	return dt
+}
+
+func newDealTestAt(t *testing.T, o deal.Opening) *dealTest {
 	dt := &dealTest{t: t, env: newEnv()}
 	dt.env.SetStartTime(start)
 	dt.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: DealWorkflowID("D-1")})

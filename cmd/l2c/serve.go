@@ -117,7 +117,8 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: sod, Calendar: workingCalendar(db), ERP: erp,
-		CreditPolicy: cfg.CreditPolicy, Location: cfg.Location, CreditReleaseDays: cfg.CreditReleaseDays})
+		CreditPolicy: cfg.CreditPolicy, Location: cfg.Location, CreditReleaseDays: cfg.CreditReleaseDays,
+		Deliveries: &activities.Deliveries{Grace: cfg.DeliveryGrace, ShipmentPoll: cfg.ShipmentPoll}})
 	serveWorkerMetrics(ctx, db, log)
 	log.Info("worker started", "task_queue", workflows.TaskQueue)
 	return w.Run(interruptOn(ctx))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/l2c/l2c/connectors/sap"
 )
@@ -20,6 +21,7 @@ import (
 //	POST /sim/invoices/{no}/clear         record its payment
 //	POST /sim/orders/{so}/bill            invoice a sales order
 //	POST /sim/orders/{so}/ship?final=true record a delivery
+//	POST /sim/orders/{so}/confirm?date=   confirm its items for another day
 func (s *Sim) admin(w http.ResponseWriter, r *http.Request) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /sim/faults", func(w http.ResponseWriter, r *http.Request) { reply(w, s.Faults(), nil) })
@@ -60,6 +62,14 @@ func (s *Sim) admin(w http.ResponseWriter, r *http.Request) {
 	mux.HandleFunc("POST /sim/orders/{so}/bill", func(w http.ResponseWriter, r *http.Request) {
 		no, err := s.Bill(r.PathValue("so"))
 		reply(w, map[string]string{"invoice": no}, err)
+	})
+	mux.HandleFunc("POST /sim/orders/{so}/confirm", func(w http.ResponseWriter, r *http.Request) {
+		day, err := time.Parse(time.DateOnly, r.URL.Query().Get("date"))
+		if err != nil {
+			http.Error(w, "want date=YYYY-MM-DD", http.StatusBadRequest)
+			return
+		}
+		reply(w, map[string]string{"confirmed": day.Format(time.DateOnly)}, s.Confirm(r.PathValue("so"), day))
 	})
 	mux.HandleFunc("POST /sim/orders/{so}/ship", func(w http.ResponseWriter, r *http.Request) {
 		no, err := s.Ship(r.PathValue("so"), r.URL.Query().Get("final") == "true")

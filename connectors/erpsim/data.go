@@ -269,6 +269,7 @@ type orderItem struct {
 	item, material, unit string
 	qty                  int64
 	price                int64
+	confirmed            time.Time // the schedule line's confirmed delivery day; the requested one at first
 }
 
 func (o *salesOrder) get(prop string) any {

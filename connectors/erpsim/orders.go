@@ -65,7 +65,8 @@ func (s *Sim) createSalesOrder(c *reqCtx) (int, []byte) {
 		if unit == "" {
 			unit = "PC"
 		}
-		o.items = append(o.items, orderItem{item: strconv.Itoa((n + 1) * 10), material: it.Material, unit: unit, qty: qty, price: price})
+		o.items = append(o.items, orderItem{item: strconv.Itoa((n + 1) * 10), material: it.Material, unit: unit, qty: qty, price: price,
+			confirmed: o.requested})
 		o.net += qty * price
 	}
 	s.orders[o.number] = o
@@ -214,5 +215,92 @@ func (s *Sim) getDeliveryHeader(c *reqCtx) {
 		c.fail(http.StatusNotFound, "Resource not found for segment 'A_OutbDeliveryHeaderType'")
 		return
 	}
+	c.writeJSON(http.StatusOK, j.b)
+}
+
+// OrdersFor lists the numbers of the sales orders placed for customerRef
+// (PurchaseOrderByCustomer), in number order: how a test sees that a retried
+// create made one order, not two.
+func (s *Sim) OrdersFor(customerRef string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	for _, k := range s.orderKeys {
+		if s.orders[k].customerRef == customerRef {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// OrderCount is how many sales orders the simulator holds.
+func (s *Sim) OrderCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.orders)
+}
+
+// Confirm sets the confirmed delivery day of every item of the sales order,
+// as availability checking would when stock runs late.
+func (s *Sim) Confirm(salesOrder string, day time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[salesOrder]
+	if !ok {
+		return fmt.Errorf("no sales order %s", salesOrder)
+	}
+	for i := range o.items {
+		o.items[i].confirmed = day.UTC().Truncate(24 * time.Hour)
+	}
+	return nil
+}
+
+type scheduleRow struct {
+	order string
+	item  *orderItem
+}
+
+func (r scheduleRow) get(prop string) any {
+	switch prop {
+	case "SalesOrder":
+		return r.order
+	case "SalesOrderItem":
+		return r.item.item
+	}
+	return nil
+}
+
+// getScheduleLines serves A_SalesOrderScheduleLine: one line per item, with
+// its confirmed delivery day.
+func (s *Sim) getScheduleLines(c *reqCtx) {
+	q, ok := c.parseQuery()
+	if !ok {
+		return
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var j jbuf
+	j.b = append(j.b, `{"d":{"results":`...)
+	j.openArr()
+	for _, k := range s.orderKeys {
+		o := s.orders[k]
+		for i := range o.items {
+			r := scheduleRow{k, &o.items[i]}
+			if !q.match(r) {
+				continue
+			}
+			j.elem()
+			j.open()
+			j.meta(c.base+"A_SalesOrderScheduleLine(SalesOrder='"+k+"',SalesOrderItem='"+r.item.item+"',ScheduleLine='1')",
+				"API_SALES_ORDER_SRV.A_SalesOrderScheduleLineType", "")
+			j.str("SalesOrder", k)
+			j.str("SalesOrderItem", r.item.item)
+			j.str("ScheduleLine", "1")
+			j.date("ConfirmedDeliveryDate", r.item.confirmed)
+			j.close()
+		}
+	}
+	j.closeArr()
+	j.b = append(j.b, "}}"...)
 	c.writeJSON(http.StatusOK, j.b)
 }

@@ -82,6 +82,11 @@ type Faults struct {
 	DropRate      float64       `json:"drop_rate"`       // connection closed without an answer
 	StaleETagRate float64       `json:"stale_etag_rate"` // updates find the record changed by someone else
 	MalformedRate float64       `json:"malformed_rate"`  // generated rows served malformed (fixed per row)
+	// LoseOrderAnswers: the next n answers to sales-order creates are lost
+	// (504 from the gateway) after the order is committed and its
+	// Repeatability-Request-ID recorded; a repeat of the request is answered
+	// the same way while n lasts. Only reading the order back finds it.
+	LoseOrderAnswers int `json:"lose_order_answers"`
 }
 
 // Sim is a running simulator's state. Its methods are safe for concurrent use.
@@ -383,7 +388,10 @@ func (s *Sim) odata(w http.ResponseWriter, r *http.Request) {
 	case "API_SALES_ORDER_SRV GET A_SalesOrder":
 		s.getSalesOrders(ctx)
 	case "API_SALES_ORDER_SRV POST A_SalesOrder":
+		ctx.lost = s.loseOrderAnswer
 		s.repeatable(ctx, s.createSalesOrder)
+	case "API_SALES_ORDER_SRV GET A_SalesOrderScheduleLine":
+		s.getScheduleLines(ctx)
 	case "API_OUTBOUND_DELIVERY_SRV;v=0002 GET A_OutbDeliveryItem":
 		s.getDeliveryItems(ctx)
 	case "API_OUTBOUND_DELIVERY_SRV;v=0002 GET A_OutbDeliveryHeader":
@@ -402,6 +410,8 @@ type reqCtx struct {
 	base string // service root URL, with a trailing slash
 	set  string
 	key  map[string]string // key predicate; nil for a collection
+	// lost, when set, says whether the answer to this create is lost.
+	lost func() bool
 }
 
 func (c *reqCtx) fail(status int, msg string) {
@@ -472,6 +482,10 @@ func (s *Sim) repeatable(c *reqCtx, create func(*reqCtx) (int, []byte)) {
 		s.mu.RLock()
 		first, seen := s.repeat[id]
 		s.mu.RUnlock()
+		if seen && c.lost != nil && c.lost() {
+			odataError(c.w, http.StatusGatewayTimeout, "/IWFND/CM_BEC/026", "Gateway timeout (simulated: the answer was lost)")
+			return
+		}
 		if seen {
 			c.w.Header().Set("Repeatability-Result", "accepted")
 			c.writeJSON(first.status, first.body)
@@ -485,7 +499,24 @@ func (s *Sim) repeatable(c *reqCtx, create func(*reqCtx) (int, []byte)) {
 		s.mu.Unlock()
 		c.w.Header().Set("Repeatability-Result", "accepted")
 	}
+	if status < 300 && c.lost != nil && c.lost() {
+		odataError(c.w, http.StatusGatewayTimeout, "/IWFND/CM_BEC/026", "Gateway timeout (simulated: the answer was lost)")
+		return
+	}
 	c.writeJSON(status, body)
+}
+
+// loseOrderAnswer reports whether this answer to a sales-order create is
+// lost, counting it against Faults.LoseOrderAnswers.
+func (s *Sim) loseOrderAnswer() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.LoseOrderAnswers <= 0 {
+		return false
+	}
+	s.faults.LoseOrderAnswers--
+	s.meter.Inject()
+	return true
 }
 
 // nextSeq hands out document numbers; callers hold s.mu.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/l2c/l2c/connectors"
 )
@@ -210,3 +211,56 @@ func (c *Client) Shipments(ctx context.Context, salesOrder string) ([]connectors
 	}
 	return out, nil
 }
+
+// scheduleLine is A_SalesOrderScheduleLine, reduced to the confirmed day.
+type scheduleLine struct {
+	SalesOrderItem        string  `json:"SalesOrderItem"`
+	ConfirmedDeliveryDate *string `json:"ConfirmedDeliveryDate"`
+}
+
+// ConfirmedDates implements connectors.OrderConfirmations: per item, in item
+// order, the latest confirmed delivery day of its schedule lines.
+func (c *Client) ConfirmedDates(ctx context.Context, salesOrder string) ([]time.Time, error) {
+	op := "read confirmed dates of sales order " + salesOrder
+	res, err := c.get(ctx, op, c.serviceURL(ServiceSalesOrder, "/A_SalesOrderScheduleLine", url.Values{
+		"$filter": {"SalesOrder eq " + StringLit(salesOrder)},
+		"$select": {"SalesOrderItem,ConfirmedDeliveryDate"},
+	}))
+	if err != nil {
+		return nil, err
+	}
+	var lines Collection[scheduleLine]
+	if err := json.Unmarshal(res.body, &lines); err != nil {
+		return nil, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Message: "malformed OData response", Err: err}
+	}
+	byItem := map[int]time.Time{}
+	var items []int
+	for _, l := range lines.D.Results {
+		n, err := strconv.Atoi(l.SalesOrderItem)
+		if err != nil {
+			return nil, &connectors.Error{Kind: connectors.ErrInvalid, Op: op, Message: "SalesOrderItem " + l.SalesOrderItem}
+		}
+		if _, seen := byItem[n]; !seen {
+			items = append(items, n)
+			byItem[n] = time.Time{}
+		}
+		if l.ConfirmedDeliveryDate == nil {
+			continue
+		}
+		day, err := ParseDate(*l.ConfirmedDeliveryDate)
+		if err != nil {
+			return nil, &connectors.Error{Kind: connectors.ErrInvalid, Op: op, Message: fmt.Sprintf("item %d: %v", n, err)}
+		}
+		if day.After(byItem[n]) {
+			byItem[n] = day
+		}
+	}
+	slices.Sort(items)
+	out := make([]time.Time, len(items))
+	for i, n := range items {
+		out[i] = byItem[n]
+	}
+	return out, nil
+}
+
+var _ connectors.OrderConfirmations = (*Client)(nil)

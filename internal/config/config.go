@@ -60,6 +60,12 @@ type Config struct {
 	CreditReleaseDays int
 	// PoolRecycle is the pool clock's cron spec (L2C_POOL_RECYCLE; "off": not run).
 	PoolRecycle string
+	// DeliveryGrace is how many working days past a promised delivery day
+	// the delivery owner's manager is told (L2C_DELIVERY_GRACE, 2);
+	// ShipmentPoll how often the ERP is asked for an order's shipments
+	// (L2C_SHIPMENT_POLL, 10m). The worker's.
+	DeliveryGrace int
+	ShipmentPoll  time.Duration
 }
 
 // OIDC is an OpenID Connect provider l2c signs people in with.
@@ -90,7 +96,7 @@ func FromEnv() (Config, error) {
 		name, def string
 		to        *time.Duration
 	}{{"L2C_SESSION_TTL", "12h", &c.SessionTTL}, {"L2C_SESSION_IDLE", "30m", &c.SessionIdle},
-		{"L2C_AUDIT_CHECKPOINT_EVERY", "15m", &c.AuditCheckpointEvery}} {
+		{"L2C_AUDIT_CHECKPOINT_EVERY", "15m", &c.AuditCheckpointEvery}, {"L2C_SHIPMENT_POLL", "10m", &c.ShipmentPoll}} {
 		v, err := time.ParseDuration(envOr(d.name, d.def))
 		if err != nil || v <= 0 {
 			return Config{}, fmt.Errorf("%s=%q: want a positive duration such as %s", d.name, os.Getenv(d.name), d.def)
@@ -120,6 +126,14 @@ func FromEnv() (Config, error) {
 			return Config{}, fmt.Errorf("L2C_CREDIT_RELEASE_DAYS=%q: want a whole number of days from 1 to 366", v)
 		}
 		c.CreditReleaseDays = n
+	}
+	c.DeliveryGrace = 2
+	if v := os.Getenv("L2C_DELIVERY_GRACE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 60 {
+			return Config{}, fmt.Errorf("L2C_DELIVERY_GRACE=%q: want a whole number of working days from 0 to 60", v)
+		}
+		c.DeliveryGrace = n
 	}
 	c.AuditCheckpointFile = os.Getenv("L2C_AUDIT_CHECKPOINT_FILE")
 	if c.PoolRecycle = envOr("L2C_POOL_RECYCLE", "CRON_TZ=Asia/Shanghai 30 1 * * *"); c.PoolRecycle == "off" {

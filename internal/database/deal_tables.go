@@ -366,6 +366,9 @@ var ordersTable = table[deal.Order]{name: "deal_orders", cols: append([]column[d
 	instant("due_at", func(o *deal.Order) *time.Time { return &o.DueAt }),
 	maybeInstant("overdue_notified_at", func(o *deal.Order) **time.Time { return &o.OverdueNotified }),
 	jsonb("credit_hold", true, func(o *deal.Order) **deal.CreditHold { return &o.Credit }),
+	jsonb("lines", true, func(o *deal.Order) *[]deal.OrderLine { return &o.Lines }),
+	jsonb("erp", true, func(o *deal.Order) **deal.OrderERP { return &o.ERP }),
+	jsonb("follow_up", true, func(o *deal.Order) **deal.DeliveryFollowUp { return &o.FollowUp }),
 }, reviewColumns(func(o *deal.Order) *deal.Review { return &o.Review })...)}
 
 var shipmentsTable = table[deal.Shipment]{name: "deal_shipments", order: "recorded_at, number", cols: append([]column[deal.Shipment]{

@@ -116,6 +116,11 @@ type Deal struct {
 	// routing facts derived from data; controls.go). The workflow sets it from
 	// its version; it is not stored.
 	Controls bool `json:"-"`
+	// ERPOrders says the deal's order is created in the ERP by its workflow
+	// and followed there (shipments read, the delivery owner reminded and
+	// escalated; delivery.go). The workflow sets it from its version; it is
+	// not stored. Deals started before keep orders typed by a person.
+	ERPOrders bool `json:"-"`
 }
 
 // QuoteStatus is where one quote revision stands.
@@ -244,6 +249,14 @@ type Order struct {
 	// Credit is the order's credit hold, if the credit check held it
 	// (CreditCheckChange; see credit.go).
 	Credit *CreditHold `json:"credit_hold,omitempty"`
+	// Lines are what is ordered, each with the delivery day promised to the
+	// customer and the day the ERP confirms, where it says (ERPOrders deals).
+	Lines []OrderLine `json:"lines,omitempty"`
+	// ERP is where the order stands in the ERP (ERPOrders deals).
+	ERP *OrderERP `json:"erp,omitempty"`
+	// FollowUp is what the delivery owner (and their manager) were told
+	// about the promised day so far (ERPOrders deals).
+	FollowUp *DeliveryFollowUp `json:"follow_up,omitempty"`
 }
 
 // Shipment is one delivery against the order.
@@ -367,11 +380,7 @@ func (d Deal) clone() Deal {
 		c.Contract = &k
 	}
 	if d.Order != nil {
-		o := *d.Order
-		if o.Credit != nil {
-			h := *o.Credit
-			o.Credit = &h
-		}
+		o := d.Order.clone()
 		c.Order = &o
 	}
 	c.Shipments = slices.Clone(d.Shipments)

@@ -12,8 +12,10 @@ type Notice struct {
 
 // Notices says who must hear of transition h, which took prev to next: whoever
 // the deal now waits on (unless they did it themselves), the sales owner when a
-// quote expires or the deal ends, and both the delivery and sales owners when a
-// delivery is overdue. The list is in a fixed order, so replays agree.
+// quote expires or the deal ends, both the delivery and sales owners when a
+// delivery is overdue, the delivery owner at each step of a delivery's
+// follow-up (and their manager when it is escalated), and the sales and
+// delivery owners when the ERP refuses the order. The list is in a fixed order, so replays agree.
 func Notices(prev, next Deal, h HistoryEntry) []Notice {
 	var out []Notice
 	add := func(to, subject string) {
@@ -34,6 +36,19 @@ func Notices(prev, next Deal, h HistoryEntry) []Notice {
 	case h.Action == "delivery_overdue":
 		add(next.Owners.Delivery, fmt.Sprintf("Delivery of %s is overdue", next.ID))
 		add(next.Owners.Sales, fmt.Sprintf("Delivery of %s is overdue", next.ID))
+	case h.Action == string(NoticeReminder):
+		add(next.Owners.Delivery, fmt.Sprintf("Delivery of %s is due on %s", next.ID, next.Order.DeliveryDue))
+	case h.Action == string(NoticeDueToday):
+		add(next.Owners.Delivery, fmt.Sprintf("Delivery of %s is due today", next.ID))
+	case h.Action == string(NoticeEscalation):
+		add(next.Order.FollowUp.EscalatedTo, fmt.Sprintf("Delivery of %s is late (due %s)", next.ID, next.Order.DeliveryDue))
+		add(next.Owners.Delivery, fmt.Sprintf("Delivery of %s is late (due %s)", next.ID, next.Order.DeliveryDue))
+	case h.Action == "erp_confirmed" && next.Order.ConfirmedLate():
+		add(next.Owners.Delivery, fmt.Sprintf("The ERP confirms %s later than promised", next.ID))
+		add(next.Owners.Sales, fmt.Sprintf("The ERP confirms %s later than promised", next.ID))
+	case h.Action == "erp_order_refused":
+		add(next.Owners.Sales, fmt.Sprintf("The ERP refused the order of %s", next.ID))
+		add(next.Owners.Delivery, fmt.Sprintf("The ERP refused the order of %s", next.ID))
 	case next.Stage.Terminal():
 		add(next.Owners.Sales, fmt.Sprintf("Deal %s is %s", next.ID, next.Stage))
 	}

@@ -51,7 +51,13 @@ var ReviewPoints = []ReviewPoint{
 		OnApproval: StageOrder},
 	{Stage: StageOrder, Kind: approval.KindCustomOrder, Review: orderReview, Subject: orderSubject,
 		Facts:      func(d *Deal) approval.Facts { return approval.Facts{Amount: d.orderAmount(), CustomProducts: true} },
-		OnApproval: StageDelivery},
+		OnApproval: StageDelivery,
+		// An approved custom order goes to the ERP from now (ERPOrders deals).
+		Settled: func(next *Deal, approved bool) {
+			if e, r := next.Order.ERP, next.Order.Review; approved && e != nil && e.Status == ERPOrderWaiting && r.DecidedAt != nil {
+				e.Since = *r.DecidedAt
+			}
+		}},
 }
 
 // reviewPointAt returns the review point of stage s, or nil.

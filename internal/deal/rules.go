@@ -346,6 +346,17 @@ func placeOrder(next *Deal, by identity.User, a Action, now time.Time) (string, 
 		o.Review.CaseID = caseFor(next, StageOrder, prev, round)
 	}
 	next.Order = o
+	if next.ERPOrders {
+		// The workflow creates the order in the ERP once it is in delivery
+		// (a custom one after its review), unless a person links one the
+		// ERP already holds (the API has checked it is this customer's).
+		o.Lines = orderLines(next, a.DeliveryDue)
+		o.ERP = &OrderERP{Status: ERPOrderWaiting, Since: now}
+		if o.ERPNumber != "" {
+			t := now
+			o.ERP.Status, o.ERP.DoneAt = ERPOrderLinked, &t
+		}
+	}
 	if a.Kind == OrderStock {
 		o.Review.Status = ReviewNotNeeded
 		next.Stage = StageDelivery

@@ -122,6 +122,21 @@ var catalogue = map[string]entry{
 	"lost_reason":      {"丢单原因", "Lost because"},
 	"moved_to":         {"→ %s", "→ %s"},
 
+	// the deal page: the order in the ERP and its delivery follow-up
+	"erp_order":             {"ERP 订单", "ERP order"},
+	"erp_order.waiting":     {"正在 ERP 中创建", "being created in the ERP"},
+	"erp_order.created":     {"已在 ERP 中创建", "created in the ERP"},
+	"erp_order.sent":        {"已发给 ERP 导入，订单号待回传", "sent for the ERP to import; its number follows"},
+	"erp_order.linked":      {"已关联 ERP 中已有订单", "linked to an order the ERP holds"},
+	"erp_order.refused":     {"ERP 拒绝了此订单", "refused by the ERP"},
+	"erp_waiting":           {"等待 ERP", "Waiting for the ERP"},
+	"erp_waiting.order":     {"订单自 %s 起等待 ERP", "order waiting for the ERP since %s"},
+	"erp_waiting.shipments": {"发货信息自 %s 起未能从 ERP 读取", "shipments not read from the ERP since %s"},
+	"follow_up":             {"交付跟进", "Delivery follow-up"},
+	"follow_up.reminded":    {"%s 已提醒交付负责人", "delivery owner reminded %s"},
+	"follow_up.alerted":     {"%s 到期提醒", "due-day alert %s"},
+	"follow_up.escalated":   {"%s 已上报其上级（第 %d 次）", "manager told %s (%d times)"},
+
 	// the deal page's forms
 	"actions":              {"操作", "Actions"},
 	"do.submit_quote":      {"提交报价", "Submit a quote"},
@@ -239,6 +254,17 @@ var catalogue = map[string]entry{
 	"action.step_skipped":     {"%s：跳过", "%s: skipped"},
 	"action.step_carried":     {"%s：沿用上轮同意", "%s: approval carried over"},
 	"action.step_withdrawn":   {"%s：撤回", "%s: withdrawn"},
+
+	// history entries of the order in the ERP and its delivery follow-up
+	"action.erp_order_created":  {"ERP 订单已创建", "Order created in the ERP"},
+	"action.erp_order_refused":  {"ERP 拒绝订单", "Order refused by the ERP"},
+	"action.erp_waiting":        {"等待 ERP", "Waiting for the ERP"},
+	"action.erp_answered":       {"ERP 已恢复应答", "The ERP answered again"},
+	"action.erp_shipment":       {"ERP 发货", "Shipment from the ERP"},
+	"action.erp_confirmed":      {"ERP 确认交期", "Delivery day confirmed by the ERP"},
+	"action.delivery_reminder":  {"交付提醒", "Delivery reminder"},
+	"action.delivery_due_today": {"今日到期交付", "Delivery due today"},
+	"action.delivery_escalated": {"交付逾期上报", "Late delivery escalated"},
 
 	// reviewed fields (the subject of a case)
 	"field.contract_no":        {"合同编号", "Contract no."},

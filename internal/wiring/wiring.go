@@ -43,11 +43,15 @@ type Deps struct {
 	CreditPolicy      credit.Policy
 	Location          *time.Location
 	CreditReleaseDays int
+
+	// Deliveries plans the delivery follow-ups (grace, shipment polling);
+	// nil: the defaults. Its DB and Calendar default to the ones above.
+	Deliveries *activities.Deliveries
 }
 
 // Register puts every workflow and every activity struct on w: the deal and
 // approval workflows bound to the Update key, the ERP sync, the change of
-// terms, and the deal, approval, terms and ERP activities.
+// terms, and the deal, approval, terms, ERP and delivery activities.
 func Register(w worker.Registry, d Deps) {
 	// Deals and cases refuse Updates the API did not sign (workflows/auth.go).
 	(&workflows.Workflows{Key: workflows.UpdateKeyFrom(d.Audit)}).Register(w)
@@ -69,4 +73,15 @@ func Register(w worker.Registry, d Deps) {
 	w.RegisterActivity(&activities.Onboarding{DB: d.DB, Audit: d.Audit})
 	w.RegisterActivity(&activities.Credit{DB: d.DB, Audit: d.Audit, Policy: d.CreditPolicy, Location: d.Location,
 		ReleaseDays: d.CreditReleaseDays})
+	var dl activities.Deliveries
+	if d.Deliveries != nil {
+		dl = *d.Deliveries
+	}
+	if dl.DB == nil {
+		dl.DB = d.DB
+	}
+	if dl.Calendar == nil {
+		dl.Calendar = d.Calendar
+	}
+	w.RegisterActivity(&dl)
 }
