@@ -279,3 +279,12 @@ func AddMonths(d Date, n int) Date {
 	first.Day = d.Day
 	return first
 }
+
+// Event is a deal's trigger happening: on a calendar day (On), or at an
+// instant (At) whose day is the company's (the database reads it in the
+// calendar's zone).
+type Event struct {
+	Trigger Trigger
+	On      Date
+	At      time.Time
+}

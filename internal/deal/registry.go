@@ -130,6 +130,11 @@ var actionTable = []ActionSpec{
 	{Name: ActMarkLost, Payload: NoPayload{}, Stages: beforeOrder, May: salesTeam, Apply: markLost},
 	{Name: ActAssignOwners, Payload: AssignOwnersPayload{}, Stages: append(slices.Clone(beforeOrder), StageOrder,
 		StageDelivery, StagePaymentCollection), May: salesTeam, Apply: assignOwners},
+	// Cash collection (collection.go): the plan before signing, the
+	// acceptance that starts the warranty.
+	{Name: ActSetCollectionPlan, Payload: SetCollectionPlanPayload{}, Stages: []Stage{StageContractReview}, May: salesTeam, Apply: setCollectionPlan},
+	{Name: ActRecordAcceptance, Payload: RecordAcceptancePayload{}, Stages: []Stage{StageDelivery, StagePaymentCollection},
+		May: acceptingTeam, Apply: recordAcceptance},
 }
 
 // registry holds the actions by name. It is filled at start (and by tests
