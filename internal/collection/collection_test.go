@@ -175,3 +175,24 @@ func TestCollAgeingAndForecastDates(t *testing.T) {
 	require.Equal(t, day("2026-07-20"), ExpectedOn(day("2026-07-10"), 10, today))
 	require.Equal(t, day("2026-07-05"), ExpectedOn(day("2026-07-10"), -5, today))
 }
+
+func TestCollAllocateOldestDueFirst(t *testing.T) {
+	owed := []Owed{
+		{Amount: 300, Due: day("2026-01-15")},
+		{Amount: 600, Due: day("2026-02-10")},
+		{Amount: 100}, // retention, not yet due
+	}
+	moves := []Move{
+		{Ref: "P2", On: day("2026-02-20"), Amount: 500},
+		{Ref: "P1", On: day("2026-01-20"), Amount: 400}, // covers the advance and part of delivery
+		{Ref: "P1", On: day("2026-01-20"), Amount: 400}, // the same payment arriving twice
+		{Ref: "CN1", On: day("2026-02-21"), Amount: 50, Credit: true},
+	}
+	got := Allocate(owed, moves)
+	require.Equal(t, Allocation{Paid: 300, Applied: []Applied{{day("2026-01-20"), 300}}, SettledOn: day("2026-01-20")}, got[0])
+	require.Equal(t, Allocation{Paid: 600, Applied: []Applied{{day("2026-01-20"), 100}, {day("2026-02-20"), 500}},
+		SettledOn: day("2026-02-20")}, got[1])
+	// The credit note reduces what is left: the retention.
+	require.Equal(t, Allocation{Credited: 50, Applied: []Applied{{day("2026-02-21"), 50}}}, got[2])
+	require.Equal(t, money.Amount(50), got[2].Open(100))
+}
