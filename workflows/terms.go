@@ -83,68 +83,7 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 		return finish(contract.TermsFailed, "the review could not start: "+err.Error())
 	}
 
-	var outcome ReviewNews
-	// The first approved, returned or withdrawn news decides. A returned case
-	// ends the request: asking again is a new request against the terms as
-	// they are then.
-	//
-	// From NewsCheckChange news counts only when the case's own record agrees
-	// (confirmNews), and a case that ended says how through its result.
-	check := workflow.GetVersion(ctx, NewsCheckChange, workflow.DefaultVersion, 1) == 1
-	self := workflow.GetInfo(ctx).WorkflowExecution.ID
-	accept := func(n ReviewNews) bool {
-		if check {
-			var ok bool
-			if n, ok = confirmNews(ctx, self, n); !ok {
-				return false
-			}
-		}
-		outcome = n
-		return true
-	}
-	news := workflow.GetSignalChannel(ctx, ReviewSignal)
-	var childErr error
-	var ended approval.Case
-	done := false
-	sel := workflow.NewSelector(ctx)
-	sel.AddReceive(news, func(ch workflow.ReceiveChannel, _ bool) {
-		var n ReviewNews
-		ch.Receive(ctx, &n)
-		accept(n)
-	})
-	sel.AddFuture(child, func(f workflow.Future) {
-		done = true
-		if check {
-			childErr = f.Get(ctx, &ended)
-		} else {
-			childErr = f.Get(ctx, nil)
-		}
-	})
-	for outcome.Status == "" {
-		sel.Select(ctx)
-		if !done || outcome.Status != "" {
-			continue
-		}
-		if check && childErr == nil && ended.Status.Done() {
-			// The child's own result: what it ended as, and who decided last.
-			outcome = ReviewNews{CaseID: ended.ID, Kind: ended.Kind, Status: ended.Status, Round: ended.Round}
-			if last := lastDecision(ended); last != nil {
-				outcome.By, outcome.Note = last.DecidedBy, last.Note
-			}
-			break
-		}
-		// The case tells its news before it ends; both may arrive in one task.
-		var n ReviewNews
-		for outcome.Status == "" && news.ReceiveAsync(&n) {
-			accept(n)
-		}
-		if outcome.Status == "" {
-			outcome = ReviewNews{Status: approval.StatusWithdrawn, Note: "the review ended without a decision"}
-			if childErr != nil {
-				outcome.Note = "the review failed: " + childErr.Error()
-			}
-		}
-	}
+	outcome := awaitCaseOutcome(ctx, child)
 	switch outcome.Status {
 	case approval.StatusApproved:
 	case approval.StatusReturned:
@@ -205,4 +144,71 @@ func minorUnits(v *int64) string {
 		return "(none)"
 	}
 	return money.Amount(*v).String()
+}
+
+// awaitCaseOutcome waits for what became of the child case a request's
+// workflow started (a change of terms, of a collection plan): the first
+// approved, returned or withdrawn news decides. A returned case ends the
+// request: asking again is a new request against things as they are then.
+//
+// From NewsCheckChange news counts only when the case's own record agrees
+// (confirmNews), and a case that ended says how through its result.
+func awaitCaseOutcome(ctx workflow.Context, child workflow.ChildWorkflowFuture) ReviewNews {
+	var outcome ReviewNews
+	check := workflow.GetVersion(ctx, NewsCheckChange, workflow.DefaultVersion, 1) == 1
+	self := workflow.GetInfo(ctx).WorkflowExecution.ID
+	accept := func(n ReviewNews) bool {
+		if check {
+			var ok bool
+			if n, ok = confirmNews(ctx, self, n); !ok {
+				return false
+			}
+		}
+		outcome = n
+		return true
+	}
+	news := workflow.GetSignalChannel(ctx, ReviewSignal)
+	var childErr error
+	var ended approval.Case
+	done := false
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(news, func(ch workflow.ReceiveChannel, _ bool) {
+		var n ReviewNews
+		ch.Receive(ctx, &n)
+		accept(n)
+	})
+	sel.AddFuture(child, func(f workflow.Future) {
+		done = true
+		if check {
+			childErr = f.Get(ctx, &ended)
+		} else {
+			childErr = f.Get(ctx, nil)
+		}
+	})
+	for outcome.Status == "" {
+		sel.Select(ctx)
+		if !done || outcome.Status != "" {
+			continue
+		}
+		if check && childErr == nil && ended.Status.Done() {
+			// The child's own result: what it ended as, and who decided last.
+			outcome = ReviewNews{CaseID: ended.ID, Kind: ended.Kind, Status: ended.Status, Round: ended.Round}
+			if last := lastDecision(ended); last != nil {
+				outcome.By, outcome.Note = last.DecidedBy, last.Note
+			}
+			break
+		}
+		// The case tells its news before it ends; both may arrive in one task.
+		var n ReviewNews
+		for outcome.Status == "" && news.ReceiveAsync(&n) {
+			accept(n)
+		}
+		if outcome.Status == "" {
+			outcome = ReviewNews{Status: approval.StatusWithdrawn, Note: "the review ended without a decision"}
+			if childErr != nil {
+				outcome.Note = "the review failed: " + childErr.Error()
+			}
+		}
+	}
+	return outcome
 }

@@ -22,10 +22,11 @@ const (
 	KindContractReview Kind = "contract_review" // 合同评审
 	KindCustomOrder    Kind = "custom_order"    // 定制订单 review before production
 	KindTermsChange    Kind = "terms_change"    // a customer's minimum discount, payment terms or credit limit
+	KindPlanChange     Kind = "plan_change"     // a signed contract's collection plan (回款计划变更)
 )
 
 // Kinds lists every kind of review.
-var Kinds = []Kind{KindQuoteDiscount, KindContractReview, KindCustomOrder, KindTermsChange}
+var Kinds = []Kind{KindQuoteDiscount, KindContractReview, KindCustomOrder, KindTermsChange, KindPlanChange}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }

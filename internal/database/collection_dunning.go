@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/money"
@@ -38,7 +39,7 @@ type TickResult struct {
 // every open instalment's step and next action, the steps newly reached
 // recorded with their notifications, and the customers' credit holds. Run
 // twice for a day, the second run changes nothing.
-func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calendar.Calendar) (TickResult, error) {
+func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calendar.Calendar, chain audit.Chain) (TickResult, error) {
 	var res TickResult
 	days, ranks, wranks, wdays := tickCalendar(today, cal)
 	todayRank := ranks[tickPast]
@@ -88,7 +89,14 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 			WHERE settled_on IS NULL AND due_on IS NOT NULL`).Scan(&res.Decided); err != nil {
 			return fmt.Errorf("dunning: count: %w", err)
 		}
-		return stepsRecord(ctx, tx, today, todayRank, days, ranks, &res)
+		if err := stepsRecord(ctx, tx, today, todayRank, days, ranks, &res); err != nil {
+			return err
+		}
+		// The tick itself on the audit trail, with what it did.
+		detail, _ := json.Marshal(res)
+		_, err = auditAppend(ctx, tx, chain, audit.Entry{At: time.Now().UTC(), Actor: "system", Action: "collection.dunning_tick",
+			ObjectType: "collection", ObjectID: today.String(), Detail: detail})
+		return err
 	})
 	if err != nil {
 		return TickResult{}, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/database"
@@ -23,6 +24,10 @@ type collectionDeal struct {
 	db *database.DB
 	d  deal.Deal
 }
+
+// testChain is the audit key the package's other tests append with, so the
+// trail they verify stays one chain.
+var testChain, _ = audit.NewChain([]byte("a test key of enough length"))
 
 var (
 	collRep  = identity.User{ID: "wang", Roles: []identity.Role{identity.RoleSales}}
@@ -190,7 +195,7 @@ func TestCollectionDunningClimbsToFinanceAndHolds(t *testing.T) {
 	c := signedDeal(t, db, "C-DUN") // advance of 30,000.00 due Thursday 12 March 2026
 	tick := func(on string) database.TickResult {
 		t.Helper()
-		r, err := db.DunningTick(ctx, collDay(on), cal)
+		r, err := db.DunningTick(ctx, collDay(on), cal, testChain)
 		require.NoError(t, err)
 		return r
 	}
@@ -258,17 +263,17 @@ func TestCollectionBrokenPromiseEscalatesAtOnce(t *testing.T) {
 	db := collectionSetup(t)
 	cal := calendar.China()
 	c := signedDeal(t, db, "C-PROM") // 30,000.00 due 12 March
-	_, err := db.DunningTick(ctx, collDay("2026-03-12"), cal)
+	_, err := db.DunningTick(ctx, collDay("2026-03-12"), cal, testChain)
 	require.NoError(t, err)
 	_, err = db.PromiseAdd(ctx, database.Promise{DealID: c.d.ID, No: 1, PromisedOn: collDay("2026-03-16"),
 		Amount: 3000000, RecordedBy: "wu"})
 	require.NoError(t, err)
-	r, err := db.DunningTick(ctx, collDay("2026-03-16"), cal)
+	r, err := db.DunningTick(ctx, collDay("2026-03-16"), cal, testChain)
 	require.NoError(t, err)
 	require.Zero(t, r.BrokenPromises, "the promised day itself is still in time")
 	// Half paid: not what was promised.
 	c.paid("2026-03-16", "BANK-P", "15000.00")
-	r, err = db.DunningTick(ctx, collDay("2026-03-17"), cal) // 3 working days late: lateness alone says "due"
+	r, err = db.DunningTick(ctx, collDay("2026-03-17"), cal, testChain) // 3 working days late: lateness alone says "due"
 	require.NoError(t, err)
 	require.Equal(t, int64(1), r.BrokenPromises)
 	events, promises, err := db.CollectionTrail(ctx, c.d.ID)

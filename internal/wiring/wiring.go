@@ -47,10 +47,13 @@ func Register(w worker.Registry, d Deps) {
 	(&workflows.Workflows{Key: workflows.UpdateKeyFrom(d.Audit)}).Register(w)
 	w.RegisterWorkflow(workflows.SyncWorkflow)
 	w.RegisterWorkflow(workflows.TermsChangeWorkflow)
+	w.RegisterWorkflow(workflows.DunningWorkflow)
+	w.RegisterWorkflow(workflows.PlanChangeWorkflow)
 
 	w.RegisterActivity(&activities.Deals{DB: d.DB, Log: d.Log, Audit: d.Audit})
 	w.RegisterActivity(&activities.Approvals{DB: d.DB, Log: d.Log, Calendar: d.Calendar, RuleEditWindow: d.RuleEditWindow, Audit: d.Audit})
 	w.RegisterActivity(&activities.Terms{DB: d.DB, Audit: d.Audit})
+	w.RegisterActivity(&activities.Collection{DB: d.DB, Audit: d.Audit})
 	erp := d.ERP
 	if erp == nil {
 		erp = &activities.ERP{DB: d.DB, Log: d.Log}
