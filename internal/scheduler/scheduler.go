@@ -1,4 +1,5 @@
-// Package scheduler ticks the ERP sync. Each entity has a robfig/cron spec in
+// Package scheduler ticks the ERP sync, and cash collection's dunning ladder
+// every hour (DunningSpec). Each entity has a robfig/cron spec in
 // PostgreSQL (sync_schedules), editable at run time through the API; every
 // `l2c serve` replica runs a scheduler, and each tick only starts a sync
 // workflow whose ID is the entity plus the tick's scheduled time. Replicas
@@ -114,6 +115,17 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if err := s.Reload(ctx); err != nil {
 		s.opts.Log.ErrorContext(ctx, "scheduler: schedules not loaded; retrying", "err", err)
 	}
+	dunning, _ := ParseSpec(DunningSpec)
+	s.cron.Schedule(dunning, cron.FuncJob(func() {
+		at := scheduledAt(dunning, time.Now().In(s.opts.Location))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if id, started, err := StartDunning(ctx, s.opts.Temporal, workflows.SyncBucket(at), at); err != nil {
+			s.opts.Log.ErrorContext(ctx, "scheduler: could not start the dunning tick", "err", err)
+		} else if started {
+			s.opts.Log.InfoContext(ctx, "scheduler: dunning tick started", "run", id)
+		}
+	}))
 	s.cron.Start()
 	defer func() { <-s.cron.Stop().Done() }()
 	t := time.NewTicker(s.opts.Poll)
@@ -232,22 +244,44 @@ func scheduledAt(sched cron.Schedule, now time.Time) time.Time {
 // replica's tick, a repeated request), which is not an error.
 func StartRun(ctx context.Context, tc client.Client, entity, trigger, by, bucket string) (id string, started bool, err error) {
 	id = workflows.SyncWorkflowID(entity, bucket)
-	_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	started, err = startOnce(ctx, tc, id, workflows.SyncWorkflow, workflows.SyncInput{Entity: entity, Trigger: trigger, RequestedBy: by})
+	if err != nil {
+		return id, false, fmt.Errorf("start sync %s: %w", id, err)
+	}
+	return id, started, nil
+}
+
+// DunningSpec is when the dunning ladder runs: every hour, so a payment or a
+// broken promise is acted on within the hour; each run decides the day again
+// and changes only what moved.
+const DunningSpec = "@every 1h"
+
+// StartDunning starts the dunning tick scheduled for at (ID
+// DunningWorkflowID of its bucket), once across replicas.
+func StartDunning(ctx context.Context, tc client.Client, bucket string, at time.Time) (id string, started bool, err error) {
+	id = workflows.DunningWorkflowID(bucket)
+	started, err = startOnce(ctx, tc, id, workflows.DunningWorkflow, workflows.DunningInput{At: at})
+	if err != nil {
+		return id, false, fmt.Errorf("start dunning %s: %w", id, err)
+	}
+	return id, started, nil
+}
+
+// startOnce starts workflow wf with ID id unless one with that ID ever ran.
+func startOnce(ctx context.Context, tc client.Client, id string, wf, arg any) (bool, error) {
+	_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: workflows.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		// Without this the SDK answers a duplicate start with the running run,
 		// and the caller could not tell it did not start one.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}, workflows.SyncWorkflow, workflows.SyncInput{Entity: entity, Trigger: trigger, RequestedBy: by})
+	}, wf, arg)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {
-		return id, false, nil
+		return false, nil
 	}
-	if err != nil {
-		return id, false, fmt.Errorf("start sync %s: %w", id, err)
-	}
-	return id, true, nil
+	return err == nil, err
 }
 
 // cronLogger adapts slog to robfig/cron's logger.
