@@ -36,6 +36,16 @@ func (a *Collection) DunningTick(ctx context.Context, in DunningTickInput) (Dunn
 	return a.DB.DunningTick(ctx, cal.DateOf(in.At), cal, a.Audit)
 }
 
+// RefreshSummaries rebuilds the summaries the reports over everything read
+// (ageing by owner and office, days to pay, the forecast), as of At's day.
+func (a *Collection) RefreshSummaries(ctx context.Context, in DunningTickInput) error {
+	cal, err := a.DB.CalendarGet(ctx, "default")
+	if err != nil {
+		return err
+	}
+	return a.DB.CollectionSummariesRefresh(ctx, cal.DateOf(in.At))
+}
+
 // PlanChangeOutcome is a change of a signed plan reaching its end.
 type PlanChangeOutcome struct {
 	ID     int64

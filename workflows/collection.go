@@ -30,7 +30,8 @@ type DunningInput struct {
 	At time.Time
 }
 
-// DunningWorkflow runs the dunning ladder once over every open instalment.
+// DunningWorkflow runs the dunning ladder once over every open instalment,
+// then rebuilds the summaries the reports over everything read.
 func DunningWorkflow(ctx workflow.Context, in DunningInput) (activities.DunningTickResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		// A million open instalments take tens of seconds; a tick that
@@ -41,8 +42,11 @@ func DunningWorkflow(ctx workflow.Context, in DunningInput) (activities.DunningT
 	})
 	var c *activities.Collection
 	var res activities.DunningTickResult
-	err := workflow.ExecuteActivity(actx, c.DunningTick, activities.DunningTickInput{At: in.At}).Get(ctx, &res)
-	return res, err
+	if err := workflow.ExecuteActivity(actx, c.DunningTick, activities.DunningTickInput{At: in.At}).Get(ctx, &res); err != nil {
+		return res, err
+	}
+	// Then the reports' summaries, with the instalments as the tick left them.
+	return res, workflow.ExecuteActivity(actx, c.RefreshSummaries, activities.DunningTickInput{At: in.At}).Get(ctx, nil)
 }
 
 // PlanChangeWorkflowID is the workflow of plan change id.

@@ -117,21 +117,26 @@ var plan306010 = collection.Plan{InterestBP: 730, Instalments: []collection.Inst
 // signedDeal opens a deal for customer, signs a 100,000.00 contract with the
 // 30/60/10 plan on 2026-03-02 (a Monday) and names wu its payment owner.
 func signedDeal(t *testing.T, db *database.DB, customer string) *collectionDeal {
+	return signedDealOf(t, db, customer, collRep)
+}
+
+// signedDealOf is signedDeal sold by rep.
+func signedDealOf(t *testing.T, db *database.DB, customer string, rep identity.User) *collectionDeal {
 	ctx := context.Background()
 	id, err := db.DealNextID(ctx)
 	require.NoError(t, err)
 	start := collDay("2026-03-02").End(time.UTC).Add(-12 * time.Hour)
 	d, h, err := deal.Open(id, deal.Opening{Title: "Spindles", Customer: deal.Customer{Code: customer, Name: customer},
-		Owners: deal.Owners{Delivery: "zhou", Payment: "wu"}}, collRep, start)
+		Owners: deal.Owners{Delivery: "zhou", Payment: "wu"}}, rep, start)
 	require.NoError(t, err)
 	_, err = db.DealSave(ctx, d, h, nil)
 	require.NoError(t, err)
 	c := &collectionDeal{t: t, db: db, d: d}
-	c.act("2026-03-02", collRep, deal.Action{Name: deal.ActSubmitQuote, Lines: []deal.QuoteLine{{SKU: "A", Quantity: 1, UnitPrice: 10000000}},
+	c.act("2026-03-02", rep, deal.Action{Name: deal.ActSubmitQuote, Lines: []deal.QuoteLine{{SKU: "A", Quantity: 1, UnitPrice: 10000000}},
 		ValidUntil: collDay("2026-04-30")})
-	c.act("2026-03-02", collRep, deal.Action{Name: deal.ActAcceptQuote})
-	c.act("2026-03-02", collRep, deal.Action{Name: deal.ActSubmitContract, ContractNo: "HT-" + id, Amount: collAmount("100000.00")})
-	c.withPayload("2026-03-02", collRep, deal.ActSetCollectionPlan, deal.SetCollectionPlanPayload{Plan: plan306010})
+	c.act("2026-03-02", rep, deal.Action{Name: deal.ActAcceptQuote})
+	c.act("2026-03-02", rep, deal.Action{Name: deal.ActSubmitContract, ContractNo: "HT-" + id, Amount: collAmount("100000.00")})
+	c.withPayload("2026-03-02", rep, deal.ActSetCollectionPlan, deal.SetCollectionPlanPayload{Plan: plan306010})
 	c.act("2026-03-02", collBoss, deal.Action{Name: deal.ActApproveContract})
 	return c
 }
@@ -283,4 +288,101 @@ func TestCollectionBrokenPromiseEscalatesAtOnce(t *testing.T) {
 	require.Equal(t, "manager", last.Step, "a broken promise climbs at once")
 	require.Equal(t, "promise to pay by 2026-03-16 broken", last.Why)
 	require.Equal(t, money.Amount(1500000), last.Outstanding)
+}
+
+// TestCollectionAgeingAndForecastKnownData: the ERP's open items of two
+// customers of one rep (one item a credit note, one paid off, one partly)
+// and a customer l2c does not know, as of 30 June 2026.
+func TestCollectionAgeingAndForecastKnownData(t *testing.T) {
+	ctx := context.Background()
+	db := collectionSetup(t)
+	require.NoError(t, db.UserUpsert(ctx, identity.User{ID: "agerep", Name: "Age Rep", Team: "north",
+		Roles: []identity.Role{identity.RoleSales}}, "", ""))
+	_, err := db.CustomersUpsert(ctx, []database.Customer{
+		{Code: "AG1", Name: "Ageing One", SalesOwner: "agerep", Currency: "CNY", Source: "erp"},
+		{Code: "AG2", Name: "Ageing Two", SalesOwner: "agerep", Currency: "CNY", Source: "erp"},
+	}, nil)
+	require.NoError(t, err)
+	day := func(s string) time.Time { return collDay(s).End(time.UTC).Add(-24 * time.Hour) }
+	inv := func(no, customer string, amount int64, due string) database.ERPInvoice {
+		return database.ERPInvoice{Number: no, CustomerCode: customer, Amount: amount, Currency: "CNY", IssuedOn: day("2026-01-05"),
+			DueOn: day(due), ERPChangedAt: time.Now()}
+	}
+	_, err = db.InvoicesUpsert(ctx, []database.ERPInvoice{
+		inv("AG-A1", "AG1", 100000, "2026-07-10"), // current
+		inv("AG-A2", "AG1", 50000, "2026-06-15"),  // 15 days: 1-30, 200.00 of it paid
+		inv("AG-A3", "AG1", 80000, "2026-04-15"),  // paid off: not open
+		inv("AG-A4", "AG1", -10000, "2026-06-30"), // a credit note, current
+		inv("AG-B1", "AG2", 200000, "2026-05-15"), // 46 days: 31-60
+		inv("AG-B2", "AG2", 70000, "2026-03-01"),  // 121 days: 90+
+		inv("AG-C1", "AG3", 40000, "2026-06-01"),  // a customer with no deal, unknown to l2c
+	}, nil)
+	require.NoError(t, err)
+	_, err = db.PaymentsUpsert(ctx, []database.ERPPayment{
+		{Reference: "AG-P1", InvoiceNo: "AG-A2", CustomerCode: "AG1", Amount: 20000, Currency: "CNY", ReceivedOn: day("2026-06-25"), ERPChangedAt: time.Now()},
+		{Reference: "AG-P2", InvoiceNo: "AG-A3", CustomerCode: "AG1", Amount: 80000, Currency: "CNY", ReceivedOn: day("2026-04-25"), ERPChangedAt: time.Now()},
+	}, nil)
+	require.NoError(t, err)
+
+	asOf := collDay("2026-06-30")
+	rep := database.ViewerOf(identity.User{ID: "agerep", Roles: []identity.Role{identity.RoleSales}})
+	a, err := db.ReceivablesAgeing(ctx, rep, "customer", asOf, "", 100)
+	require.NoError(t, err)
+	type line = map[collection.Bucket]money.Amount
+	require.Len(t, a.Rows, 2, "a rep sees their own customers only")
+	require.Equal(t, "AG1", a.Rows[0].Key)
+	require.Equal(t, "Ageing One", a.Rows[0].Name)
+	require.Equal(t, line{"current": 90000, "1_30": 30000, "31_60": 0, "61_90": 0, "90_plus": 0}, a.Rows[0].Buckets)
+	require.Equal(t, line{"current": 0, "1_30": 0, "31_60": 200000, "61_90": 0, "90_plus": 70000}, a.Rows[1].Buckets)
+	require.Equal(t, money.Amount(390000), a.Totals[0].Total)
+	require.Equal(t, int64(5), a.Totals[0].Items)
+
+	page, err := db.ReceivablesAgeing(ctx, rep, "customer", asOf, "", 1)
+	require.NoError(t, err)
+	require.Equal(t, "AG1", page.Next)
+	page, err = db.ReceivablesAgeing(ctx, rep, "customer", asOf, page.Next, 1)
+	require.NoError(t, err)
+	require.Equal(t, "AG2", page.Rows[0].Key)
+
+	office, err := db.ReceivablesAgeing(ctx, rep, "office", asOf, "", 100)
+	require.NoError(t, err)
+	require.Equal(t, "north", office.Rows[0].Key)
+	require.Equal(t, money.Amount(390000), office.Rows[0].Total)
+
+	// Finance sees everything, the unknown customer's invoice included,
+	// from the summary the tick rebuilds.
+	fin := database.ViewerOf(collFin)
+	live, err := db.ReceivablesAgeing(ctx, fin, "customer", asOf, "AG2", 1)
+	require.NoError(t, err)
+	require.Equal(t, "AG3", live.Rows[0].Key)
+	require.Equal(t, line{"current": 0, "1_30": 40000, "31_60": 0, "61_90": 0, "90_plus": 0}, live.Rows[0].Buckets)
+	require.NoError(t, db.CollectionSummariesRefresh(ctx, asOf))
+	owners, err := db.ReceivablesAgeing(ctx, fin, "owner", asOf, "", 100)
+	require.NoError(t, err)
+	require.NotNil(t, owners.RefreshedAt)
+	var mine *database.AgeingRow
+	for i := range owners.Rows {
+		if owners.Rows[i].Key == "agerep" {
+			mine = &owners.Rows[i]
+		}
+	}
+	require.NotNil(t, mine)
+	require.Equal(t, line{"current": 90000, "1_30": 30000, "31_60": 200000, "61_90": 0, "90_plus": 70000}, mine.Buckets)
+
+	// The forecast: a plan of AG1's (paying 10 days late on average: both
+	// payments above were) expects the advance due 12 March ten days later,
+	// in the week of Monday 16 March.
+	require.NoError(t, db.UserUpsert(ctx, identity.User{ID: "agerep", Name: "Age Rep", Team: "north",
+		Roles: []identity.Role{identity.RoleSales}}, "", ""))
+	c := signedDealOf(t, db, "AG1", identity.User{ID: "agerep", Team: "north", Roles: []identity.Role{identity.RoleSales}})
+	f, err := db.CollectionForecast(ctx, rep, collDay("2026-03-05"), 4)
+	require.NoError(t, err)
+	require.Equal(t, collDay("2026-03-02"), f.From)
+	require.Equal(t, []database.ForecastWeek{{Week: collDay("2026-03-16"), Currency: "CNY", Expected: 3000000, Items: 1}}, f.Weeks)
+	require.Empty(t, f.Later)
+	// Seen on 1 April, late and unpaid: expected now.
+	f, err = db.CollectionForecast(ctx, rep, collDay("2026-04-01"), 4)
+	require.NoError(t, err)
+	require.Equal(t, []database.ForecastWeek{{Week: collDay("2026-03-30"), Currency: "CNY", Expected: 3000000, Items: 1}}, f.Weeks)
+	_ = c
 }
