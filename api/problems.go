@@ -31,6 +31,7 @@ const (
 	probWrongStage           ProblemKind = "wrong_stage"
 	probSyncRunning          ProblemKind = "sync_running"
 	probTermsChangeOpen      ProblemKind = "terms_change_open"
+	probPlanChangeOpen       ProblemKind = "plan_change_open"
 	probTooLarge             ProblemKind = "too_large"
 	probUnsupportedMediaType ProblemKind = "unsupported_media_type"
 	probInvalid              ProblemKind = "invalid"
@@ -61,6 +62,7 @@ var problemKinds = map[ProblemKind]int{
 	probMethodNotAllowed:     http.StatusMethodNotAllowed,
 	probWrongStage:           http.StatusConflict,
 	probSyncRunning:          http.StatusConflict,
+	probPlanChangeOpen:       http.StatusConflict,
 	probTermsChangeOpen:      http.StatusConflict,
 	probTooLarge:             http.StatusRequestEntityTooLarge,
 	probUnsupportedMediaType: http.StatusUnsupportedMediaType,

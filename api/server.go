@@ -163,6 +163,7 @@ func NewRouter(d Deps) http.Handler {
 		r.Mount("/approvals", approvals{d}.Routes())
 		r.Mount("/approval-rules", approvals{d}.RulesRoutes())
 		r.Mount("/delegations", approvals{d}.DelegationRoutes())
+		r.Mount("/collection", collectionAPI{d}.Routes())
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem(http.StatusNotFound, probNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path))

@@ -52,6 +52,9 @@ func DunningWorkflow(ctx workflow.Context, in DunningInput) (activities.DunningT
 // PlanChangeWorkflowID is the workflow of plan change id.
 func PlanChangeWorkflowID(id int64) string { return contract.PlanChangeWorkflowID(id) }
 
+// PlanChangeCaseID is the plan_change case of change id of deal dealID.
+func PlanChangeCaseID(dealID string, id int64) string { return contract.PlanChangeCaseID(dealID, id) }
+
 // PlanChangeInput is a recorded request (database.PlanChangeCreate).
 type PlanChangeInput struct {
 	ID        int64
@@ -70,7 +73,7 @@ type PlanChangeInput struct {
 
 // PlanChangeWorkflow runs one change of a signed plan to its end.
 func PlanChangeWorkflow(ctx workflow.Context, in PlanChangeInput) (string, error) {
-	caseID := contract.PlanChangeCaseID(in.DealID, in.ID)
+	caseID := PlanChangeCaseID(in.DealID, in.ID)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
 	finish := func(status, detail string) (string, error) {

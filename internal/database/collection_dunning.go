@@ -27,11 +27,13 @@ const tickPast, tickAhead = 3 * 365, 400
 
 // TickResult counts what a tick did.
 type TickResult struct {
-	Decided                      int64 // open instalments placed on their ladder
-	Steps                        int64 // new steps taken (dunning_events)
-	Notifications                int64
-	BrokenPromises, KeptPromises int64
-	HoldsAdded, HoldsCleared     int64
+	Decided        int64 `json:"decided"` // open instalments placed on their ladder
+	Steps          int64 `json:"steps"`   // new steps taken (dunning_events)
+	Notifications  int64 `json:"notifications"`
+	BrokenPromises int64 `json:"broken_promises"`
+	KeptPromises   int64 `json:"kept_promises"`
+	HoldsAdded     int64 `json:"holds_added"`
+	HoldsCleared   int64 `json:"holds_cleared"`
 }
 
 // DunningTick runs the ladder for today on the company calendar, in one
@@ -377,4 +379,36 @@ func (db *DB) CreditHeld(ctx context.Context, customer string) (bool, collection
 		return false, collection.Date{}, fmt.Errorf("credit hold of %s: %w", customer, err)
 	}
 	return true, dateOf(since), nil
+}
+
+// DunningLadders lists the ladders by value class ("" first: the default).
+func (db *DB) DunningLadders(ctx context.Context) ([]collection.Ladder, error) {
+	rows, err := db.q(ctx).Query(ctx, `SELECT value_class, steps FROM dunning_ladders ORDER BY value_class`)
+	if err != nil {
+		return nil, fmt.Errorf("dunning ladders: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (collection.Ladder, error) {
+		var l collection.Ladder
+		var raw []byte
+		if err := r.Scan(&l.ValueClass, &raw); err != nil {
+			return l, err
+		}
+		return l, json.Unmarshal(raw, &l.Steps)
+	})
+}
+
+// DunningLadderSave replaces the ladder of l's value class (checked by the
+// caller, audited in its transaction through InTxAudited). Instalments keep
+// the step they reached; the next tick places them on the new ladder.
+func (db *DB) DunningLadderSave(ctx context.Context, l collection.Ladder, by string) error {
+	raw, err := json.Marshal(l.Steps)
+	if err != nil {
+		return err
+	}
+	if _, err := db.q(ctx).Exec(ctx, `INSERT INTO dunning_ladders (value_class, steps, updated_by, updated_at)
+		VALUES ($1, $2, $3, now()) ON CONFLICT (value_class) DO UPDATE SET steps = EXCLUDED.steps,
+		updated_by = EXCLUDED.updated_by, updated_at = now()`, l.ValueClass, raw, by); err != nil {
+		return fmt.Errorf("save dunning ladder %q: %w", l.ValueClass, err)
+	}
+	return nil
 }

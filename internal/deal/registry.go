@@ -132,7 +132,9 @@ var actionTable = []ActionSpec{
 		StageDelivery, StagePaymentCollection), May: salesTeam, Apply: assignOwners},
 	// Cash collection (collection.go): the plan before signing, the
 	// acceptance that starts the warranty.
-	{Name: ActSetCollectionPlan, Payload: SetCollectionPlanPayload{}, Stages: []Stage{StageContractReview}, May: salesTeam, Apply: setCollectionPlan},
+	// After signing it is refused with where to go instead (a plan change).
+	{Name: ActSetCollectionPlan, Payload: SetCollectionPlanPayload{}, Stages: []Stage{StageContractReview, StageOrder,
+		StageDelivery, StagePaymentCollection}, May: salesTeam, Apply: setCollectionPlan},
 	{Name: ActRecordAcceptance, Payload: RecordAcceptancePayload{}, Stages: []Stage{StageDelivery, StagePaymentCollection},
 		May: acceptingTeam, Apply: recordAcceptance},
 }
