@@ -251,6 +251,9 @@ func (h collectionAPI) promise(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, err := h.DB.CollectionPlanGet(r.Context(), id)
+	if errors.Is(err, database.ErrNotFound) {
+		return problem(http.StatusConflict, probWrongStage, "the deal has no collection plan to promise against")
+	}
 	if err != nil {
 		return err
 	}

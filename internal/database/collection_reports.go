@@ -123,13 +123,13 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 		if codes == limit {
 			a.Next = last
 		}
-		// The totals are over everything, not the page.
-		source = receivableLive
-		if a.RefreshedAt != nil {
-			source = receivableSummary
-		}
 	}
-	rows, err = db.pool.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+source+`) x GROUP BY currency ORDER BY currency`,
+	// The totals are over everything, not the page.
+	totals := receivableLive
+	if a.RefreshedAt != nil {
+		totals = receivableSummary
+	}
+	rows, err = db.pool.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+totals+`) x GROUP BY currency ORDER BY currency`,
 		args[:6]...)
 	if err != nil {
 		return a, fmt.Errorf("ageing totals: %w", err)
@@ -200,8 +200,8 @@ func (db *DB) CollectionForecast(ctx context.Context, v Viewer, today collection
 		err := db.pool.QueryRow(ctx, `SELECT at FROM collection_summaries_refreshed`).Scan(&at)
 		if err == nil {
 			// Weeks before this one (the summary's day was earlier) are this week's.
-			q, args, f.RefreshedAt = `SELECT greatest(week, date_trunc('week', $1::date)::date), currency, sum(expected), sum(items)
-				FROM collection_forecast_summary GROUP BY 1, 2`, []any{today.String()}, &at
+			q, args, f.RefreshedAt = `SELECT greatest(week, date_trunc('week', $1::date)::date) AS week, currency,
+				sum(expected) AS expected, sum(items) AS items FROM collection_forecast_summary GROUP BY 1, 2`, []any{today.String()}, &at
 		} else if err != pgx.ErrNoRows {
 			return f, fmt.Errorf("forecast: %w", err)
 		}
