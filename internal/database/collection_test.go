@@ -36,7 +36,7 @@ var (
 	collFin  = identity.User{ID: "sun", Roles: []identity.Role{identity.RoleFinance}}
 )
 
-func collectionSetup(t *testing.T) *database.DB {
+func collectionSetup(t testing.TB) *database.DB {
 	db := setup(t)
 	ctx := context.Background()
 	for _, u := range []struct {
