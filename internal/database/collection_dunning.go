@@ -43,7 +43,7 @@ type TickResult struct {
 // twice for a day, the second run changes nothing.
 func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calendar.Calendar, chain audit.Chain) (TickResult, error) {
 	var res TickResult
-	days, ranks, wranks, wdays := tickCalendar(today, cal)
+	days, ranks, wdays := tickCalendar(today, cal)
 	todayRank := ranks[tickPast]
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		res = TickResult{}
@@ -53,35 +53,30 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 		// Every open instalment, its ladder (its class's, else the default),
 		// and the step its lateness reaches: steps never go down.
 		tag, err := tx.Exec(ctx, ladderSteps+`,
-			cal AS (SELECT * FROM unnest($1::date[], $2::int[]) AS c(d, rank)),
-			wd AS (SELECT * FROM unnest($3::int[], $4::date[]) AS w(rank, d)),
 			open AS (
 				SELECT i.deal_id, i.no, i.step, i.next_step, i.next_on, i.decided_on,
-					coalesce(l.value_class, '') AS class,
-					coalesce(c.rank, CASE WHEN i.due_on < $1[1] THEN -100000 ELSE 100000 END) AS due_rank
+					coalesce(l.value_class, '') AS class, `+dueRank+` AS due_rank
 				FROM collection_instalments i
 				LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
-				LEFT JOIN cal c ON c.d = i.due_on
 				WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL
 				  AND NOT EXISTS (SELECT 1 FROM collection_promises p WHERE p.deal_id = i.deal_id AND p.no = i.no
 					AND p.status = 'open')
 			), placed AS (
 				SELECT o.deal_id, o.no, greatest(o.step, s.idx) AS step,
 					-- the step after what is reached now (or after what was taken, if higher)
-					n.name AS next_step, w.d AS next_on
+					n.name AS next_step, ($3::date[])[o.due_rank + n.off + 1] AS next_on
 				FROM open o
-				JOIN steps s ON s.class = o.class AND $5::int - o.due_rank >= s.off
-					AND ($5::int - o.due_rank < s.next_off OR s.next_off IS NULL)
+				JOIN steps s ON s.class = o.class AND $4::int - o.due_rank >= s.off
+					AND ($4::int - o.due_rank < s.next_off OR s.next_off IS NULL)
 				LEFT JOIN steps n ON n.class = o.class AND n.idx = greatest(o.step, s.idx) + 1
-				LEFT JOIN wd w ON w.rank = o.due_rank + n.off
 			), changed AS (
 				UPDATE collection_instalments i SET step = p.step, next_step = coalesce(p.next_step, ''),
-					next_on = p.next_on, decided_on = $6
+					next_on = p.next_on, decided_on = $5
 				FROM placed p WHERE i.deal_id = p.deal_id AND i.no = p.no
 				  AND (i.step, i.next_step, i.next_on) IS DISTINCT FROM (p.step, coalesce(p.next_step, ''), p.next_on)
 				RETURNING i.deal_id, i.no, i.step
 			)
-			SELECT count(*) FROM changed`, days, ranks, wranks, wdays, todayRank, today.String())
+			SELECT count(*) FROM changed`, days[0], ranks, wdays, todayRank, today.String())
 		if err != nil {
 			return fmt.Errorf("dunning: place instalments: %w", err)
 		}
@@ -124,15 +119,12 @@ const ladderSteps = `WITH steps AS (
 // yet, with the notifications it sends, and sets and clears credit holds.
 func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRank int32, days []time.Time, ranks []int32, res *TickResult) error {
 	err := tx.QueryRow(ctx, ladderSteps+`,
-		cal AS (SELECT * FROM unnest($1::date[], $2::int[]) AS c(d, rank)),
 		reached AS (
 			SELECT i.deal_id, i.no, i.step, i.customer_code, i.payment_owner, i.amount - i.paid - i.credited AS outstanding,
-				coalesce(c.rank, CASE WHEN i.due_on < $1[1] THEN -100000 ELSE 100000 END) AS due_rank,
-				s.name, s.hold, s.audience, s.letter
+				`+dueRank+` AS due_rank, s.name, s.hold, s.audience, s.letter
 			FROM collection_instalments i
 			LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
 			JOIN steps s ON s.class = coalesce(l.value_class, '') AND s.idx = i.step
-			LEFT JOIN cal c ON c.d = i.due_on
 			WHERE i.settled_on IS NULL AND i.step >= 0 AND i.decided_on = $3
 			  -- not recorded yet, or recorded today by a broken promise (its people are told here)
 			  AND NOT EXISTS (SELECT 1 FROM dunning_events e WHERE e.deal_id = i.deal_id AND e.no = i.no AND e.step = s.name
@@ -173,7 +165,7 @@ func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRan
 			RETURNING 1
 		)
 		SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM told), (SELECT count(*) FROM held)`,
-		days, ranks, today.String(), todayRank).Scan(&res.Steps, &res.Notifications, &res.HoldsAdded)
+		days[0], ranks, today.String(), todayRank).Scan(&res.Steps, &res.Notifications, &res.HoldsAdded)
 	if err != nil {
 		return fmt.Errorf("dunning: record steps: %w", err)
 	}
@@ -274,9 +266,10 @@ func promisesSettle(ctx context.Context, tx pgx.Tx, today collection.Date, today
 	return nil
 }
 
-// tickCalendar is the calendar window around today: every day with its rank
-// (working days before it), and every working day by rank.
-func tickCalendar(today collection.Date, cal *calendar.Calendar) (days []time.Time, ranks []int32, wranks []int32, wdays []time.Time) {
+// tickCalendar is the calendar window around today: every day from the
+// first with its rank (the working days before it), and every working day
+// by rank (index rank+1 in SQL's arrays).
+func tickCalendar(today collection.Date, cal *calendar.Calendar) (days []time.Time, ranks []int32, wdays []time.Time) {
 	first := today.AddDays(-tickPast)
 	var rank int32
 	for i := 0; i <= tickPast+tickAhead; i++ {
@@ -284,12 +277,19 @@ func tickCalendar(today collection.Date, cal *calendar.Calendar) (days []time.Ti
 		t := pgDate(d)
 		days, ranks = append(days, t), append(ranks, rank)
 		if cal.IsWorkday(d) {
-			wranks, wdays = append(wranks, rank), append(wdays, t)
+			wdays = append(wdays, t)
 			rank++
 		}
 	}
-	return days, ranks, wranks, wdays
+	return days, ranks, wdays
 }
+
+// dueRank is an instalment's due date as a rank on the window ($1 its first
+// day, $2 the days' ranks): an array subscript per row, not a join. Before
+// the window is very late, after it far off.
+const dueRank = `CASE WHEN i.due_on < $1::date THEN -100000
+	WHEN i.due_on - $1::date >= cardinality($2::int[]) THEN 100000
+	ELSE ($2::int[])[i.due_on - $1::date + 1] END`
 
 // Promise is a promise to pay an instalment.
 type Promise struct {
