@@ -53,11 +53,11 @@ func Allocate(owed []Owed, moves []Move) []Allocation {
 			}
 			return -1
 		}
-		return compareDates(da, db)
+		return CompareDates(da, db)
 	})
 	moves = slices.Clone(moves)
 	slices.SortStableFunc(moves, func(a, b Move) int {
-		if c := compareDates(a.On, b.On); c != 0 {
+		if c := CompareDates(a.On, b.On); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Ref, b.Ref)

@@ -141,7 +141,7 @@ func Interest(amount money.Amount, due Date, applied []Applied, asOf Date, rateB
 		return 0
 	}
 	applied = slices.Clone(applied)
-	slices.SortFunc(applied, func(a, b Applied) int { return compareDates(a.On, b.On) })
+	slices.SortFunc(applied, func(a, b Applied) int { return CompareDates(a.On, b.On) })
 	owed := int64(amount)
 	var amountDays int64 // Σ owed × days, in minor units × days
 	from := due
@@ -169,7 +169,8 @@ func daysBetween(a, b Date) int {
 	return int(b.End(utc).Sub(a.End(utc)).Hours() / 24)
 }
 
-func compareDates(a, b Date) int {
+// CompareDates orders days: -1 when a is before b, 1 after, 0 the same.
+func CompareDates(a, b Date) int {
 	switch {
 	case a.Before(b):
 		return -1

@@ -146,7 +146,7 @@ func (p Plan) Validate(contract money.Amount) error {
 			fe.Add("contract", "the deal has no contract amount to plan against")
 		} else if total, ok := p.total(contract); !ok || total != contract {
 			last := fmt.Sprintf("instalments[%d]", len(p.Instalments)-1)
-			fe.Add(last, "the plan totals %s (%s); the contract is %s", p.describeTotal(contract), total, contract)
+			fe.Add(last, "the plan totals %s (%s); the contract is %s", p.describeTotal(), total, contract)
 		}
 	}
 	return fe.Err()
@@ -156,15 +156,7 @@ func (p Plan) Validate(contract money.Amount) error {
 // the shares and amounts cannot be exact (a share of a fraction of a cent
 // left over with nowhere to go).
 func (p Plan) total(contract money.Amount) (money.Amount, bool) {
-	var fixed money.Amount
-	var share int64
-	for _, in := range p.Instalments {
-		if in.Amount != nil {
-			fixed += *in.Amount
-		} else {
-			share += in.PercentBP
-		}
-	}
+	fixed, share := p.sums()
 	// The shares cover exactly what the amounts leave when
 	// (contract - fixed) * 10000 == contract * share.
 	if share == 0 {
@@ -177,9 +169,8 @@ func (p Plan) total(contract money.Amount) (money.Amount, bool) {
 	return fixed + part, false
 }
 
-func (p Plan) describeTotal(contract money.Amount) string {
-	var fixed money.Amount
-	var share int64
+// sums are the plan's fixed amounts and its shares, in basis points.
+func (p Plan) sums() (fixed money.Amount, share int64) {
 	for _, in := range p.Instalments {
 		if in.Amount != nil {
 			fixed += *in.Amount
@@ -187,6 +178,11 @@ func (p Plan) describeTotal(contract money.Amount) string {
 			share += in.PercentBP
 		}
 	}
+	return fixed, share
+}
+
+func (p Plan) describeTotal() string {
+	fixed, share := p.sums()
 	return fmt.Sprintf("%d.%02d%% and %s fixed", share/100, share%100, fixed)
 }
 

@@ -119,7 +119,7 @@ func (d *Deal) CollectionEvents() []collection.Event {
 		if len(days) == 0 {
 			return
 		}
-		out = append(out, collection.Event{Trigger: t, On: slices.MinFunc(days, compareDay)})
+		out = append(out, collection.Event{Trigger: t, On: slices.MinFunc(days, collection.CompareDates)})
 	}
 	var shipped, final, invoiced []Date
 	for _, s := range d.Shipments {
@@ -140,16 +140,6 @@ func (d *Deal) CollectionEvents() []collection.Event {
 	}
 	first(collection.TriggerInvoice, invoiced)
 	return out
-}
-
-func compareDay(a, b Date) int {
-	switch {
-	case a.Before(b):
-		return -1
-	case b.Before(a):
-		return 1
-	}
-	return 0
 }
 
 // prefixFields puts prefix before each field a refusal names (plan.instalments[0]…).
