@@ -69,6 +69,18 @@ var matrix = map[string]access{
 	"GET /api/v1/deals/{id}":          {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
 	"GET /api/v1/deals/{id}/live":     {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
 	"POST /api/v1/deals/{id}/actions": {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll, body: `{"action":"no_such_action"}`},
+	// Collection: a deal's plan is the deal's to see; changes of it are the
+	// sales team's to ask (no signed plan here: 409), promises finance's or
+	// the payment owner's (no plan: 409); the reports are everyone's slice.
+	"GET /api/v1/deals/{id}/collection-plan":                            {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
+	"POST /api/v1/deals/{id}/collection-plan/changes":                   {own: []identity.Role{identity.RoleSales, identity.RoleSalesManager}, body: `{}`},
+	"POST /api/v1/deals/{id}/collection-plan/instalments/{no}/promises": {own: []identity.Role{identity.RoleFinance}, other: []identity.Role{identity.RoleFinance}, body: `{}`},
+	"GET /api/v1/collection/ageing":                                     {own: everyone},
+	"GET /api/v1/collection/forecast":                                   {own: everyone},
+	"GET /api/v1/collection/templates":                                  {own: everyone},
+	"GET /api/v1/collection/ladders":                                    {own: everyone},
+	"PUT /api/v1/collection/ladders/{class}":                            {own: admins, body: `{}`},
+	"POST /api/v1/collection/dunning/run":                               {own: []identity.Role{identity.RoleFinance, identity.RoleAdmin}},
 	// Approval cases: the people involved (li and he hold steps of both) and
 	// whoever may see the case's deal.
 	"GET /api/v1/approvals/{id}":           {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers},
@@ -204,6 +216,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		route = strings.ReplaceAll(route, "{entity}", "customers")
 		route = strings.ReplaceAll(route, "{name}", "pipeline")
 		route = strings.ReplaceAll(route, "/runs/*", "/runs/none")
+		route = strings.ReplaceAll(route, "{no}", "1")
 		switch {
 		case strings.HasPrefix(route, "/api/v1/deals/{id}"):
 			route = strings.Replace(route, "{id}", deal, 1)

@@ -87,9 +87,19 @@ func (s *stack) dealToOrderFor(code string) string {
 
 func (s *stack) dealToOrderOpened(id string) string {
 	s.t.Helper()
-	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"1000"}],"valid_until":"`+future(5)+`"}`)
+	return s.dealToOrderWith(id, "1000")
+}
+
+// dealToOrderWith is dealToOrderOpened for a contract of amount, with wang's
+// actions inReview taken while the contract is in review (a collection plan).
+func (s *stack) dealToOrderWith(id, amount string, inReview ...string) string {
+	s.t.Helper()
+	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"`+amount+`"}],"valid_until":"`+future(5)+`"}`)
 	s.act(id, "wang", 200, `{"action":"accept_quote"}`)
-	r := s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-`+id+`","amount":"1000","template_id":"TPL-STD"}`)
+	r := s.act(id, "wang", 200, `{"action":"submit_contract","contract_no":"HT-`+id+`","amount":"`+amount+`","template_id":"TPL-STD"}`)
+	for _, a := range inReview {
+		s.act(id, "wang", 200, a)
+	}
 	caseID := r.body["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	s.waitCase(caseID, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
 	s.decide(caseID, "li", 200, `{"approve":true}`)

@@ -37,6 +37,7 @@ func (h deals) Routes() chi.Router {
 	r.Get("/{id}", handle(h.Log, h.get))
 	r.Get("/{id}/live", handle(h.Log, h.live))
 	r.Post("/{id}/actions", handle(h.Log, h.act))
+	collectionAPI(h).dealRoutes(r)
 	return r
 }
 

@@ -33,6 +33,7 @@ const (
 	probTermsChangeOpen      ProblemKind = "terms_change_open"
 	probCustomerPending      ProblemKind = "customer_pending"
 	probDuplicateCustomer    ProblemKind = "duplicate_customer"
+	probPlanChangeOpen       ProblemKind = "plan_change_open"
 	probTooLarge             ProblemKind = "too_large"
 	probUnsupportedMediaType ProblemKind = "unsupported_media_type"
 	probInvalid              ProblemKind = "invalid"
@@ -66,6 +67,7 @@ var problemKinds = map[ProblemKind]int{
 	probMethodNotAllowed:     http.StatusMethodNotAllowed,
 	probWrongStage:           http.StatusConflict,
 	probSyncRunning:          http.StatusConflict,
+	probPlanChangeOpen:       http.StatusConflict,
 	probTermsChangeOpen:      http.StatusConflict,
 	probCustomerPending:      http.StatusConflict,
 	probDuplicateCustomer:    http.StatusConflict,

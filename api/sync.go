@@ -44,10 +44,16 @@ func (h syncAdmin) Routes() chi.Router {
 
 // requireRole refuses a request from someone without any of roles.
 func requireRole(roles ...identity.Role) func(http.Handler) http.Handler {
+	return requireRoleTo("only an administrator may manage the ERP sync", roles...)
+}
+
+// requireRoleTo lets through only holders of one of roles; the others are
+// told msg.
+func requireRoleTo(msg string, roles ...identity.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !actor(r).Has(roles...) {
-				writeProblem(w, r, problem(http.StatusForbidden, probForbidden, "only an administrator may manage the ERP sync"))
+				writeProblem(w, r, problem(http.StatusForbidden, probForbidden, msg))
 				return
 			}
 			next.ServeHTTP(w, r)

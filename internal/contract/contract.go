@@ -192,3 +192,26 @@ const (
 	OnboardingWithdrawn = "withdrawn"
 	OnboardingFailed    = "failed"
 )
+
+// --- cash collection (workflows/collection.go) ---
+
+// DunningWorkflowID is the dunning tick scheduled for bucket (SyncBucket of
+// the scheduled time, or "manual-…"): replicas ticking together start it once.
+func DunningWorkflowID(bucket string) string { return "collection-dunning/" + bucket }
+
+// PlanChangeWorkflowID is the workflow of change id of a signed collection plan.
+func PlanChangeWorkflowID(id int64) string { return fmt.Sprintf("plan-change/%d", id) }
+
+// PlanChangeCaseID is the plan_change approval case of change id of deal dealID.
+func PlanChangeCaseID(dealID string, id int64) string {
+	return fmt.Sprintf("%s.%s.%d", approval.KindPlanChange, dealID, id)
+}
+
+// What became of a change of a signed collection plan.
+const (
+	PlanChangeInReview  = "in_review"
+	PlanChangeApproved  = "approved" // and applied to the instalments
+	PlanChangeRejected  = "rejected"
+	PlanChangeWithdrawn = "withdrawn"
+	PlanChangeFailed    = "failed"
+)

@@ -14,9 +14,14 @@ import (
 // CalendarGet reads the working calendar id ("default" for the company's own),
 // or ErrNotFound.
 func (db *DB) CalendarGet(ctx context.Context, id string) (*calendar.Calendar, error) {
+	return calendarRead(ctx, db.pool, id)
+}
+
+// calendarRead is CalendarGet on q (a transaction's own snapshot, say).
+func calendarRead(ctx context.Context, q auditQuerier, id string) (*calendar.Calendar, error) {
 	var s calendar.Spec
 	var hours []string
-	err := db.pool.QueryRow(ctx, `SELECT id, name, time_zone, weekdays, hours FROM calendars WHERE id = $1`, id).
+	err := q.QueryRow(ctx, `SELECT id, name, time_zone, weekdays, hours FROM calendars WHERE id = $1`, id).
 		Scan(&s.ID, &s.Name, &s.TimeZone, &s.Weekdays, &hours)
 	if err != nil {
 		return nil, fmt.Errorf("calendar %s: %w", id, notFound(err))
@@ -25,7 +30,7 @@ func (db *DB) CalendarGet(ctx context.Context, id string) (*calendar.Calendar, e
 		start, end, _ := strings.Cut(h, "-")
 		s.Hours = append(s.Hours, calendar.Period{Start: start, End: end})
 	}
-	rows, err := db.pool.Query(ctx, `SELECT day, kind, name FROM calendar_days WHERE calendar_id = $1 ORDER BY day`, id)
+	rows, err := q.Query(ctx, `SELECT day, kind, name FROM calendar_days WHERE calendar_id = $1 ORDER BY day`, id)
 	if err != nil {
 		return nil, fmt.Errorf("calendar %s days: %w", id, err)
 	}

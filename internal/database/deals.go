@@ -54,6 +54,9 @@ func (db *DB) DealSaveAudited(ctx context.Context, d deal.Deal, h deal.HistoryEn
 			if err := saveStageData(ctx, tx, d); err != nil {
 				return err
 			}
+			if err := collectionOnSave(ctx, tx, d, h); err != nil {
+				return err
+			}
 		}
 		sql, args, err = historyTable.insert(&h, []string{"deal_id"}, d.ID)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
 )
@@ -100,6 +101,11 @@ type Deal struct {
 	Shipments []Shipment `json:"shipments"`
 	Invoices  []Invoice  `json:"invoices"`
 	Payments  []Payment  `json:"payments"`
+	// CollectionPlan is the plan set before signing (set_collection_plan);
+	// after signing the plan lives in PostgreSQL (collection_plans) and
+	// changes through approval. Acceptance is the customer's acceptance.
+	CollectionPlan *collection.Plan `json:"collection_plan,omitempty"`
+	Acceptance     *Acceptance      `json:"acceptance,omitempty"`
 
 	LostReason string     `json:"lost_reason,omitempty"`
 	CreatedBy  string     `json:"created_by"`
@@ -386,6 +392,15 @@ func (d Deal) clone() Deal {
 	c.Shipments = slices.Clone(d.Shipments)
 	c.Invoices = slices.Clone(d.Invoices)
 	c.Payments = slices.Clone(d.Payments)
+	if d.CollectionPlan != nil {
+		p := *d.CollectionPlan
+		p.Instalments = slices.Clone(p.Instalments)
+		c.CollectionPlan = &p
+	}
+	if d.Acceptance != nil {
+		a := *d.Acceptance
+		c.Acceptance = &a
+	}
 	if d.ClosedAt != nil {
 		t := *d.ClosedAt
 		c.ClosedAt = &t

@@ -132,6 +132,13 @@ var actionTable = []ActionSpec{
 		StageDelivery, StagePaymentCollection), May: salesTeam, Apply: assignOwners},
 	{Name: ActHandOver, Payload: HandOverPayload{}, Stages: append(slices.Clone(beforeOrder), StageOrder,
 		StageDelivery, StagePaymentCollection), May: handingOver, Apply: handOver},
+	// Cash collection (collection.go): the plan before signing, the
+	// acceptance that starts the warranty.
+	// After signing it is refused with where to go instead (a plan change).
+	{Name: ActSetCollectionPlan, Payload: SetCollectionPlanPayload{}, Stages: []Stage{StageContractReview, StageOrder,
+		StageDelivery, StagePaymentCollection}, May: salesTeam, Apply: setCollectionPlan},
+	{Name: ActRecordAcceptance, Payload: RecordAcceptancePayload{}, Stages: []Stage{StageDelivery, StagePaymentCollection},
+		May: acceptingTeam, Apply: recordAcceptance},
 }
 
 // registry holds the actions by name. It is filled at start (and by tests

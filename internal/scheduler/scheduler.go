@@ -1,4 +1,5 @@
-// Package scheduler ticks the ERP sync. Each entity has a robfig/cron spec in
+// Package scheduler ticks the ERP sync, and cash collection's dunning ladder
+// every hour (DunningSpec). Each entity has a robfig/cron spec in
 // PostgreSQL (sync_schedules), editable at run time through the API; every
 // `l2c serve` replica runs a scheduler, and each tick only starts a sync
 // workflow whose ID is the entity plus the tick's scheduled time. Replicas
@@ -117,6 +118,17 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		s.opts.Log.ErrorContext(ctx, "scheduler: schedules not loaded; retrying", "err", err)
 	}
 	s.schedulePool(ctx)
+	dunning, _ := ParseSpec(DunningSpec)
+	s.cron.Schedule(dunning, cron.FuncJob(func() {
+		at := scheduledAt(dunning, time.Now().In(s.opts.Location))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if id, started, err := StartDunning(ctx, s.opts.Temporal, workflows.SyncBucket(at), at); err != nil {
+			s.opts.Log.ErrorContext(ctx, "scheduler: could not start the dunning tick", "err", err)
+		} else if started {
+			s.opts.Log.InfoContext(ctx, "scheduler: dunning tick started", "run", id)
+		}
+	}))
 	s.cron.Start()
 	defer func() { <-s.cron.Stop().Done() }()
 	t := time.NewTicker(s.opts.Poll)
@@ -238,6 +250,22 @@ func StartRun(ctx context.Context, tc client.Client, entity, trigger, by, bucket
 	started, err = startOnce(ctx, tc, id, workflows.SyncWorkflow, workflows.SyncInput{Entity: entity, Trigger: trigger, RequestedBy: by})
 	if err != nil {
 		return id, false, fmt.Errorf("start sync %s: %w", id, err)
+	}
+	return id, started, nil
+}
+
+// DunningSpec is when the dunning ladder runs: every hour, so a payment or a
+// broken promise is acted on within the hour; each run decides the day again
+// and changes only what moved.
+const DunningSpec = "@every 1h"
+
+// StartDunning starts the dunning tick scheduled for at (ID
+// DunningWorkflowID of its bucket), once across replicas.
+func StartDunning(ctx context.Context, tc client.Client, bucket string, at time.Time) (id string, started bool, err error) {
+	id = workflows.DunningWorkflowID(bucket)
+	started, err = startOnce(ctx, tc, id, workflows.DunningWorkflow, workflows.DunningInput{At: at})
+	if err != nil {
+		return id, false, fmt.Errorf("start dunning %s: %w", id, err)
 	}
 	return id, started, nil
 }

@@ -1,0 +1,414 @@
+package database
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/calendar"
+	"github.com/l2c/l2c/internal/collection"
+	"github.com/l2c/l2c/internal/money"
+)
+
+// The dunning tick decides, for every open instalment with a due date, where
+// it stands on its ladder today, in a handful of set-based statements (no
+// row-by-row loop: a million open instalments are decided in seconds). The
+// working calendar comes in as two arrays: every day of a window around
+// today with its rank (the working days before it), and every working day
+// by rank, so "N working days after due" is arithmetic on ranks.
+
+// tickWindow is how far around today the calendar is sent; a due date
+// further back is simply very late, one further ahead not near.
+const tickPast, tickAhead = 3 * 365, 400
+
+// TickResult counts what a tick did.
+type TickResult struct {
+	Decided        int64 `json:"decided"` // open instalments placed on their ladder
+	Steps          int64 `json:"steps"`   // new steps taken (dunning_events)
+	Notifications  int64 `json:"notifications"`
+	BrokenPromises int64 `json:"broken_promises"`
+	KeptPromises   int64 `json:"kept_promises"`
+	HoldsAdded     int64 `json:"holds_added"`
+	HoldsCleared   int64 `json:"holds_cleared"`
+}
+
+// DunningTick runs the ladder for today on the company calendar, in one
+// transaction: promises kept or broken (a broken one escalates at once),
+// every open instalment's step and next action, the steps newly reached
+// recorded with their notifications, and the customers' credit holds. Run
+// twice for a day, the second run changes nothing.
+func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calendar.Calendar, chain audit.Chain) (TickResult, error) {
+	var res TickResult
+	days, ranks, wdays := tickCalendar(today, cal)
+	todayRank := ranks[tickPast]
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		res = TickResult{}
+		if err := promisesSettle(ctx, tx, today, todayRank, days, ranks, &res); err != nil {
+			return err
+		}
+		// Every open instalment, its ladder (its class's, else the default),
+		// and the step its lateness reaches: steps never go down.
+		tag, err := tx.Exec(ctx, ladderSteps+`,
+			open AS (
+				SELECT i.deal_id, i.no, i.step, i.next_step, i.next_on, i.decided_on,
+					coalesce(l.value_class, '') AS class, `+dueRank+` AS due_rank
+				FROM collection_instalments i
+				LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
+				WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL
+				  AND NOT EXISTS (SELECT 1 FROM collection_promises p WHERE p.deal_id = i.deal_id AND p.no = i.no
+					AND p.status = 'open')
+			), placed AS (
+				SELECT o.deal_id, o.no, greatest(o.step, s.idx) AS step,
+					-- the step after what is reached now (or after what was taken, if higher)
+					n.name AS next_step, ($3::date[])[o.due_rank + n.off + 1] AS next_on
+				FROM open o
+				JOIN steps s ON s.class = o.class AND $4::int - o.due_rank >= s.off
+					AND ($4::int - o.due_rank < s.next_off OR s.next_off IS NULL)
+				LEFT JOIN steps n ON n.class = o.class AND n.idx = greatest(o.step, s.idx) + 1
+			), changed AS (
+				UPDATE collection_instalments i SET step = p.step, next_step = coalesce(p.next_step, ''),
+					next_on = p.next_on, decided_on = $5
+				FROM placed p WHERE i.deal_id = p.deal_id AND i.no = p.no
+				  AND (i.step, i.next_step, i.next_on) IS DISTINCT FROM (p.step, coalesce(p.next_step, ''), p.next_on)
+				RETURNING i.deal_id, i.no, i.step
+			)
+			SELECT count(*) FROM changed`, days[0], ranks, wdays, todayRank, today.String())
+		if err != nil {
+			return fmt.Errorf("dunning: place instalments: %w", err)
+		}
+		_ = tag
+		// Decided: every open instalment with a due date was placed.
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM collection_instalments
+			WHERE settled_on IS NULL AND due_on IS NOT NULL`).Scan(&res.Decided); err != nil {
+			return fmt.Errorf("dunning: count: %w", err)
+		}
+		if err := stepsRecord(ctx, tx, today, todayRank, days, ranks, &res); err != nil {
+			return err
+		}
+		// The tick itself on the audit trail, with what it did.
+		detail, _ := json.Marshal(res)
+		_, err = auditAppend(ctx, tx, chain, audit.Entry{At: time.Now().UTC(), Actor: "system", Action: "collection.dunning_tick",
+			ObjectType: "collection", ObjectID: today.String(), Detail: detail})
+		return err
+	})
+	if err != nil {
+		return TickResult{}, err
+	}
+	return res, nil
+}
+
+// ladderSteps flattens every ladder into rows (class, idx, name, off,
+// next_off, hold), with a row -1 before each ladder's first step.
+const ladderSteps = `WITH steps AS (
+	SELECT l.value_class AS class, (s.ord - 1)::int AS idx, s.v->>'name' AS name,
+		(s.v->>'offset_working_days')::int AS off,
+		lead((s.v->>'offset_working_days')::int) OVER (PARTITION BY l.value_class ORDER BY s.ord) AS next_off,
+		coalesce((s.v->>'credit_hold')::boolean, false) AS hold,
+		s.v->'to' AS audience, coalesce(s.v->>'letter', '') AS letter
+	FROM dunning_ladders l, jsonb_array_elements(l.steps) WITH ORDINALITY AS s(v, ord)
+	UNION ALL
+	SELECT l.value_class, -1, '', -1000000, (l.steps->0->>'offset_working_days')::int, false, '[]', ''
+	FROM dunning_ladders l
+)`
+
+// stepsRecord writes the step each instalment reached and has no event for
+// yet, with the notifications it sends, and sets and clears credit holds.
+func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRank int32, days []time.Time, ranks []int32, res *TickResult) error {
+	err := tx.QueryRow(ctx, ladderSteps+`,
+		reached AS (
+			SELECT i.deal_id, i.no, i.step, i.customer_code, i.payment_owner, i.amount - i.paid - i.credited AS outstanding,
+				`+dueRank+` AS due_rank, s.name, s.hold, s.audience, s.letter
+			FROM collection_instalments i
+			LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
+			JOIN steps s ON s.class = coalesce(l.value_class, '') AND s.idx = i.step
+			WHERE i.settled_on IS NULL AND i.step >= 0 AND i.decided_on = $3
+			  -- not recorded yet, or recorded today by a broken promise (its people are told here)
+			  AND NOT EXISTS (SELECT 1 FROM dunning_events e WHERE e.deal_id = i.deal_id AND e.no = i.no AND e.step = s.name
+				AND e.on_day <> $3)
+		), added AS (
+			INSERT INTO dunning_events (deal_id, no, step, step_index, on_day, outstanding, why)
+			SELECT deal_id, no, name, step, $3, outstanding,
+				format('%s working days from due, %s outstanding', $4::int - due_rank, (outstanding / 100.0)::numeric(20, 2))
+			FROM reached
+			ON CONFLICT DO NOTHING
+			RETURNING deal_id, no, step
+		), told AS (
+			INSERT INTO notifications (dedupe_key, recipient, subject, body, deal_id)
+			SELECT format('dunning/%s/%s/%s/%s', r.deal_id, r.no, r.name, t.who), t.who,
+				format('Collection %s: %s instalment %s', r.name, r.deal_id, r.no),
+				format('%s outstanding on instalment %s of %s (customer %s)%s', (r.outstanding / 100.0)::numeric(20, 2),
+					r.no, r.deal_id, r.customer_code, CASE WHEN r.letter <> '' THEN '; letter ' || r.letter || ' to send' ELSE '' END),
+				r.deal_id
+			FROM reached r
+			CROSS JOIN LATERAL (
+				SELECT DISTINCT who FROM (
+					SELECT CASE aud
+						WHEN 'owner' THEN nullif(r.payment_owner, '')
+						WHEN 'manager' THEN (SELECT u.manager_id FROM users u WHERE u.id = r.payment_owner)
+						WHEN 'finance' THEN 'role:finance'
+						WHEN 'sales' THEN (SELECT d.sales_owner FROM deals d WHERE d.id = r.deal_id)
+					END AS who
+					FROM jsonb_array_elements_text(r.audience) AS aud) x WHERE who IS NOT NULL) t
+			ON CONFLICT (dedupe_key) DO NOTHING
+			RETURNING 1
+		), held AS (
+			INSERT INTO collection_credit_holds (customer_code, deal_id, no, since)
+			SELECT DISTINCT ON (r.customer_code) r.customer_code, r.deal_id, r.no, $3::date
+			FROM reached r
+			WHERE r.hold AND r.customer_code <> ''
+			ORDER BY r.customer_code, r.deal_id, r.no
+			ON CONFLICT (customer_code) DO NOTHING
+			RETURNING 1
+		)
+		SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM told), (SELECT count(*) FROM held)`,
+		days[0], ranks, today.String(), todayRank).Scan(&res.Steps, &res.Notifications, &res.HoldsAdded)
+	if err != nil {
+		return fmt.Errorf("dunning: record steps: %w", err)
+	}
+	// A hold ends when none of the customer's open instalments stands at or
+	// above a holding step of its ladder.
+	tag, err := tx.Exec(ctx, ladderSteps+`
+		DELETE FROM collection_credit_holds h WHERE NOT EXISTS (
+			SELECT 1 FROM collection_instalments i
+			LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
+			WHERE i.customer_code = h.customer_code AND i.settled_on IS NULL
+			  AND i.step >= (SELECT min(s.idx) FROM steps s WHERE s.class = coalesce(l.value_class, '') AND s.hold))`)
+	if err != nil {
+		return fmt.Errorf("dunning: clear holds: %w", err)
+	}
+	res.HoldsCleared = tag.RowsAffected()
+	return nil
+}
+
+// promisesSettle closes the promises due: kept when the instalment received
+// the promised amount since, broken when the promised day passed without it.
+// A broken promise escalates at once (collection.Ladder.Decide): the few
+// broken each day are placed in Go, on their ladder.
+func promisesSettle(ctx context.Context, tx pgx.Tx, today collection.Date, todayRank int32, days []time.Time, ranks []int32, res *TickResult) error {
+	tag, err := tx.Exec(ctx, `
+		UPDATE collection_promises p SET status = 'kept', settled_on = $1
+		FROM collection_instalments i
+		WHERE p.status = 'open' AND i.deal_id = p.deal_id AND i.no = p.no
+		  AND (i.settled_on IS NOT NULL OR i.paid + i.credited - p.paid_before >= p.amount)`, today.String())
+	if err != nil {
+		return fmt.Errorf("dunning: promises kept: %w", err)
+	}
+	res.KeptPromises = tag.RowsAffected()
+	rows, err := tx.Query(ctx, `
+		UPDATE collection_promises p SET status = 'broken', settled_on = $1
+		FROM collection_instalments i LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
+		WHERE p.status = 'open' AND p.promised_on < $1 AND i.deal_id = p.deal_id AND i.no = p.no
+		RETURNING p.deal_id, p.no, p.promised_on, i.step, i.due_on, coalesce(l.value_class, ''),
+			(SELECT steps FROM dunning_ladders d WHERE d.value_class = coalesce(l.value_class, ''))`, today.String())
+	if err != nil {
+		return fmt.Errorf("dunning: promises broken: %w", err)
+	}
+	type broken struct {
+		deal   string
+		no     int
+		on     time.Time
+		step   int
+		due    *time.Time
+		class  string
+		ladder []byte
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (broken, error) {
+		var b broken
+		err := r.Scan(&b.deal, &b.no, &b.on, &b.step, &b.due, &b.class, &b.ladder)
+		return b, err
+	})
+	if err != nil {
+		return fmt.Errorf("dunning: promises broken: %w", err)
+	}
+	res.BrokenPromises = int64(len(list))
+	rankOf := func(t time.Time) int32 {
+		for i, d := range days {
+			if d.Equal(t) {
+				return ranks[i]
+			}
+		}
+		return todayRank
+	}
+	for _, b := range list {
+		var l collection.Ladder
+		if err := json.Unmarshal(b.ladder, &l.Steps); err != nil {
+			return fmt.Errorf("ladder %q: %w", b.class, err)
+		}
+		lateness := 0
+		if b.due != nil {
+			lateness = int(todayRank - rankOf(*b.due))
+		}
+		d := l.Decide(lateness, true)
+		reached := max(d.Reached, b.step+1)
+		if reached >= len(l.Steps) {
+			reached = len(l.Steps) - 1
+		}
+		if reached <= b.step {
+			continue
+		}
+		// Recorded straight away, with why; stepsRecord tells the people
+		// and sets the hold the step may carry.
+		if _, err := tx.Exec(ctx, `UPDATE collection_instalments SET step = $3, decided_on = $4 WHERE deal_id = $1 AND no = $2`,
+			b.deal, b.no, reached, today.String()); err != nil {
+			return fmt.Errorf("dunning: escalate %s/%d: %w", b.deal, b.no, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO dunning_events (deal_id, no, step, step_index, on_day, outstanding, why)
+			SELECT deal_id, no, $3, $4, $5, amount - paid - credited, $6 FROM collection_instalments WHERE deal_id = $1 AND no = $2
+			ON CONFLICT DO NOTHING`, b.deal, b.no, l.Steps[reached].Name, reached, today.String(),
+			"promise to pay by "+b.on.Format(time.DateOnly)+" broken"); err != nil {
+			return fmt.Errorf("dunning: escalate %s/%d: %w", b.deal, b.no, err)
+		}
+	}
+	return nil
+}
+
+// tickCalendar is the calendar window around today: every day from the
+// first with its rank (the working days before it), and every working day
+// by rank (index rank+1 in SQL's arrays).
+func tickCalendar(today collection.Date, cal *calendar.Calendar) (days []time.Time, ranks []int32, wdays []time.Time) {
+	first := today.AddDays(-tickPast)
+	var rank int32
+	for i := 0; i <= tickPast+tickAhead; i++ {
+		d := first.AddDays(i)
+		t := pgDate(d)
+		days, ranks = append(days, t), append(ranks, rank)
+		if cal.IsWorkday(d) {
+			wdays = append(wdays, t)
+			rank++
+		}
+	}
+	return days, ranks, wdays
+}
+
+// dueRank is an instalment's due date as a rank on the window ($1 its first
+// day, $2 the days' ranks): an array subscript per row, not a join. Before
+// the window is very late, after it far off.
+const dueRank = `CASE WHEN i.due_on < $1::date THEN -100000
+	WHEN i.due_on - $1::date >= cardinality($2::int[]) THEN 100000
+	ELSE ($2::int[])[i.due_on - $1::date + 1] END`
+
+// Promise is a promise to pay an instalment.
+type Promise struct {
+	ID         int64           `json:"id"`
+	DealID     string          `json:"deal_id"`
+	No         int             `json:"no"`
+	PromisedOn collection.Date `json:"promised_on"`
+	Amount     money.Amount    `json:"amount"`
+	Status     string          `json:"status"`
+	Note       string          `json:"note,omitempty"`
+	RecordedBy string          `json:"recorded_by"`
+	RecordedAt time.Time       `json:"recorded_at"`
+}
+
+// PromiseAdd records a promise to pay an open instalment (the caller audits
+// it in the same transaction through InTxAudited). ErrNotFound: no such open
+// instalment.
+func (db *DB) PromiseAdd(ctx context.Context, p Promise) (Promise, error) {
+	err := db.q(ctx).QueryRow(ctx, `
+		INSERT INTO collection_promises (deal_id, no, promised_on, amount, paid_before, note, recorded_by)
+		SELECT deal_id, no, $3, $4, paid + credited, $5, $6 FROM collection_instalments
+		WHERE deal_id = $1 AND no = $2 AND settled_on IS NULL
+		RETURNING id, status, recorded_at`, p.DealID, p.No, p.PromisedOn.String(), int64(p.Amount), p.Note, p.RecordedBy).
+		Scan(&p.ID, &p.Status, &p.RecordedAt)
+	if err != nil {
+		return p, fmt.Errorf("promise on %s/%d: %w", p.DealID, p.No, notFound(err))
+	}
+	return p, nil
+}
+
+// DunningEvent is one step the ladder took.
+type DunningEvent struct {
+	DealID      string          `json:"deal_id"`
+	No          int             `json:"no"`
+	Step        string          `json:"step"`
+	On          collection.Date `json:"on"`
+	Outstanding money.Amount    `json:"outstanding"`
+	Why         string          `json:"why"`
+}
+
+// CollectionTrail is a deal's dunning steps and promises, oldest first.
+func (db *DB) CollectionTrail(ctx context.Context, dealID string) ([]DunningEvent, []Promise, error) {
+	rows, err := db.q(ctx).Query(ctx, `SELECT deal_id, no, step, on_day, outstanding, why FROM dunning_events
+		WHERE deal_id = $1 ORDER BY on_day, no, step_index`, dealID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dunning trail of %s: %w", dealID, err)
+	}
+	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DunningEvent, error) {
+		var e DunningEvent
+		var on time.Time
+		var out int64
+		err := r.Scan(&e.DealID, &e.No, &e.Step, &on, &out, &e.Why)
+		e.On, e.Outstanding = dateOf(on), money.Amount(out)
+		return e, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("dunning trail of %s: %w", dealID, err)
+	}
+	rows, err = db.q(ctx).Query(ctx, `SELECT id, deal_id, no, promised_on, amount, status, note, recorded_by, recorded_at
+		FROM collection_promises WHERE deal_id = $1 ORDER BY id`, dealID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("promises of %s: %w", dealID, err)
+	}
+	promises, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Promise, error) {
+		var p Promise
+		var on time.Time
+		var amount int64
+		err := r.Scan(&p.ID, &p.DealID, &p.No, &on, &amount, &p.Status, &p.Note, &p.RecordedBy, &p.RecordedAt)
+		p.PromisedOn, p.Amount = dateOf(on), money.Amount(amount)
+		return p, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("promises of %s: %w", dealID, err)
+	}
+	return events, promises, nil
+}
+
+// CreditHeld reports whether a customer's new orders are held for finance
+// by the dunning ladder, and since when.
+func (db *DB) CreditHeld(ctx context.Context, customer string) (bool, collection.Date, error) {
+	var since time.Time
+	err := db.q(ctx).QueryRow(ctx, `SELECT since FROM collection_credit_holds WHERE customer_code = $1`, customer).Scan(&since)
+	if err == pgx.ErrNoRows {
+		return false, collection.Date{}, nil
+	}
+	if err != nil {
+		return false, collection.Date{}, fmt.Errorf("credit hold of %s: %w", customer, err)
+	}
+	return true, dateOf(since), nil
+}
+
+// DunningLadders lists the ladders by value class ("" first: the default).
+func (db *DB) DunningLadders(ctx context.Context) ([]collection.Ladder, error) {
+	rows, err := db.q(ctx).Query(ctx, `SELECT value_class, steps FROM dunning_ladders ORDER BY value_class`)
+	if err != nil {
+		return nil, fmt.Errorf("dunning ladders: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (collection.Ladder, error) {
+		var l collection.Ladder
+		var raw []byte
+		if err := r.Scan(&l.ValueClass, &raw); err != nil {
+			return l, err
+		}
+		return l, json.Unmarshal(raw, &l.Steps)
+	})
+}
+
+// DunningLadderSave replaces the ladder of l's value class (checked by the
+// caller, audited in its transaction through InTxAudited). Instalments keep
+// the step they reached; the next tick places them on the new ladder.
+func (db *DB) DunningLadderSave(ctx context.Context, l collection.Ladder, by string) error {
+	raw, err := json.Marshal(l.Steps)
+	if err != nil {
+		return err
+	}
+	if _, err := db.q(ctx).Exec(ctx, `INSERT INTO dunning_ladders (value_class, steps, updated_by, updated_at)
+		VALUES ($1, $2, $3, now()) ON CONFLICT (value_class) DO UPDATE SET steps = EXCLUDED.steps,
+		updated_by = EXCLUDED.updated_by, updated_at = now()`, l.ValueClass, raw, by); err != nil {
+		return fmt.Errorf("save dunning ladder %q: %w", l.ValueClass, err)
+	}
+	return nil
+}

@@ -1,0 +1,286 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/l2c/l2c/internal/collection"
+	"github.com/l2c/l2c/internal/money"
+)
+
+// Receivables ageing over every open item the ERP holds (receivable_items,
+// kept by triggers on the sync's tables: customers with no deal included),
+// and the collection forecast by week from the plans. Those who see
+// everything (finance, management, admins) read the totals from summaries
+// the dunning tick rebuilds every hour, so a report over a million open
+// items answers in milliseconds; everyone else's slice is read live, through
+// the customer and deal predicates every other read uses.
+
+// AgeingRow is one line of the ageing report: a customer, an owner or an
+// office, in one currency, with what is open in each bucket.
+type AgeingRow struct {
+	Key      string                             `json:"key"`
+	Name     string                             `json:"name,omitempty"`
+	Currency string                             `json:"currency"`
+	Buckets  map[collection.Bucket]money.Amount `json:"buckets"`
+	Total    money.Amount                       `json:"total"`
+	Items    int64                              `json:"items"`
+}
+
+// Ageing is the report: its rows, the totals per currency, and how fresh
+// the summaries it read were (nil: read live).
+type Ageing struct {
+	By          string      `json:"by"`
+	AsOf        string      `json:"as_of"`
+	Rows        []AgeingRow `json:"rows"`
+	Totals      []AgeingRow `json:"totals"`
+	Next        string      `json:"next,omitempty"`
+	RefreshedAt *time.Time  `json:"refreshed_at,omitempty"`
+}
+
+// AgeingBy is what the report groups by.
+var AgeingBy = []string{"customer", "owner", "office"}
+
+// receivableLive is every open item v may see with its owner (the deal's
+// payment owner, else the customer's sales owner) and office (the owner's
+// team); the viewer is $1..$5 (customerArgs).
+const receivableLive = `SELECT coalesce(nullif(d.payment_owner, ''), c.sales_owner, '') AS owner, coalesce(u.team, '') AS office,
+		r.customer_code, coalesce(c.name, r.customer_code) AS customer_name, r.currency, r.due_on, r.open, 1 AS items
+	FROM receivable_items r
+	LEFT JOIN customers c ON c.code = r.customer_code
+	LEFT JOIN deals d ON d.id = r.deal_id
+	LEFT JOIN users u ON u.id = coalesce(nullif(d.payment_owner, ''), c.sales_owner)
+	WHERE ($2 OR (c.code IS NOT NULL AND (` + customerEntitled + ` OR ` + customerCollects + `)))`
+
+// receivableSummary is the same rows from the hourly summary (everything);
+// it takes the viewer's parameters like the live rows, and needs none.
+const receivableSummary = `SELECT owner, office, '' AS customer_code, '' AS customer_name, currency, due_on, open, items
+	FROM receivable_summary WHERE $2::boolean OR ($1::text, $3::text, $4::boolean, $5::boolean) IS NULL`
+
+// ageingColumns aggregates rows (owner, office, customer_code,
+// customer_name, currency, due_on, open, items) into the buckets as of $6.
+const ageingColumns = `currency,
+	sum(open) FILTER (WHERE $6::date - due_on <= 0),
+	sum(open) FILTER (WHERE $6::date - due_on BETWEEN 1 AND 30),
+	sum(open) FILTER (WHERE $6::date - due_on BETWEEN 31 AND 60),
+	sum(open) FILTER (WHERE $6::date - due_on BETWEEN 61 AND 90),
+	sum(open) FILTER (WHERE $6::date - due_on > 90),
+	sum(open), sum(items)`
+
+// ReceivablesAgeing is the ageing of every open item v may see as of asOf,
+// by customer (pages of limit customers in code order, after the cursor),
+// owner or office.
+func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf collection.Date, after string, limit int) (Ageing, error) {
+	a := Ageing{By: by, AsOf: asOf.String(), Rows: []AgeingRow{}, Totals: []AgeingRow{}}
+	args := append(v.customerArgs(), asOf.String())
+	source := receivableLive
+	if v.All {
+		var at time.Time
+		err := db.pool.QueryRow(ctx, `SELECT at FROM collection_summaries_refreshed`).Scan(&at)
+		if err == nil {
+			source, a.RefreshedAt = receivableSummary, &at
+		} else if err != pgx.ErrNoRows {
+			return a, fmt.Errorf("ageing: %w", err)
+		}
+	}
+	var key, name string
+	switch by {
+	case "customer":
+		// Customers come a page at a time, live (the summary has no
+		// customers): a page reads its customers' items by index.
+		source, key, name = receivableLive+` AND r.customer_code IN (
+			SELECT DISTINCT r2.customer_code FROM receivable_items r2 LEFT JOIN customers c ON c.code = r2.customer_code
+			WHERE r2.customer_code > $7 AND ($2 OR (c.code IS NOT NULL AND (`+customerEntitled+` OR `+customerCollects+`)))
+			ORDER BY 1 LIMIT $8)`, "customer_code", "customer_name"
+		args = append(args, after, limit)
+	case "owner":
+		key, name = "owner", "owner"
+	case "office":
+		key, name = "office", "office"
+	default:
+		return a, fmt.Errorf("ageing by %q", by)
+	}
+	q := `SELECT ` + key + `, max(` + name + `), ` + ageingColumns + ` FROM (` + source + `) x GROUP BY ` + key + `, currency ORDER BY 1, 3`
+	rows, err := db.pool.Query(ctx, q, args...)
+	if err != nil {
+		return a, fmt.Errorf("ageing by %s: %w", by, err)
+	}
+	if a.Rows, err = pgx.CollectRows(rows, scanAgeingRow); err != nil {
+		return a, fmt.Errorf("ageing by %s: %w", by, err)
+	}
+	if by == "customer" && len(a.Rows) > 0 {
+		var codes int
+		last := ""
+		for _, r := range a.Rows {
+			if r.Key != last {
+				codes, last = codes+1, r.Key
+			}
+		}
+		if codes == limit {
+			a.Next = last
+		}
+	}
+	// The totals are over everything, not the page.
+	totals := receivableLive
+	if a.RefreshedAt != nil {
+		totals = receivableSummary
+	}
+	rows, err = db.pool.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+totals+`) x GROUP BY currency ORDER BY currency`,
+		args[:6]...)
+	if err != nil {
+		return a, fmt.Errorf("ageing totals: %w", err)
+	}
+	if a.Totals, err = pgx.CollectRows(rows, scanAgeingRow); err != nil {
+		return a, fmt.Errorf("ageing totals: %w", err)
+	}
+	return a, nil
+}
+
+func scanAgeingRow(r pgx.CollectableRow) (AgeingRow, error) {
+	var row AgeingRow
+	var b [5]*int64
+	var total, items int64
+	if err := r.Scan(&row.Key, &row.Name, &row.Currency, &b[0], &b[1], &b[2], &b[3], &b[4], &total, &items); err != nil {
+		return row, err
+	}
+	row.Buckets = map[collection.Bucket]money.Amount{}
+	for i, bucket := range collection.Buckets {
+		if b[i] != nil {
+			row.Buckets[bucket] = money.Amount(*b[i])
+		} else {
+			row.Buckets[bucket] = 0
+		}
+	}
+	row.Total, row.Items = money.Amount(total), items
+	if row.Name == row.Key {
+		row.Name = ""
+	}
+	return row, nil
+}
+
+// ForecastWeek is what is expected to come in in one week.
+type ForecastWeek struct {
+	Week     collection.Date `json:"week"` // its Monday
+	Currency string          `json:"currency"`
+	Expected money.Amount    `json:"expected"`
+	Items    int64           `json:"items"`
+}
+
+// Forecast is the weekly collection forecast from this week on; Later is
+// what is expected after the last week shown.
+type Forecast struct {
+	From        collection.Date `json:"from"`
+	Weeks       []ForecastWeek  `json:"weeks"`
+	Later       []ForecastWeek  `json:"later"`
+	RefreshedAt *time.Time      `json:"refreshed_at,omitempty"`
+}
+
+// forecastLive is each open, scheduled instalment of a deal v may see
+// (dealVisible, $1..$5) with the week it is expected in: its due date plus
+// its customer's average days to pay, never before $6 (today).
+const forecastLive = `SELECT date_trunc('week', greatest(i.due_on + coalesce(s.avg_days_late, 0), $6::date))::date AS week,
+		i.currency, sum(i.amount - i.paid - i.credited) AS expected, count(*) AS items
+	FROM collection_instalments i
+	JOIN deals d ON d.id = i.deal_id
+	LEFT JOIN customer_pay_stats s ON s.customer_code = i.customer_code
+	WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL AND ` + dealVisible + `
+	GROUP BY 1, 2`
+
+// CollectionForecast is the forecast for v from today's week, weeks long.
+func (db *DB) CollectionForecast(ctx context.Context, v Viewer, today collection.Date, weeks int) (Forecast, error) {
+	from := collection.WeekOf(today)
+	f := Forecast{From: from, Weeks: []ForecastWeek{}, Later: []ForecastWeek{}}
+	q, args := forecastLive, append(v.args(), today.String())
+	if v.All {
+		var at time.Time
+		err := db.pool.QueryRow(ctx, `SELECT at FROM collection_summaries_refreshed`).Scan(&at)
+		if err == nil {
+			// Weeks before this one (the summary's day was earlier) are this week's.
+			q, args, f.RefreshedAt = `SELECT greatest(week, date_trunc('week', $1::date)::date) AS week, currency,
+				sum(expected) AS expected, sum(items) AS items FROM collection_forecast_summary GROUP BY 1, 2`, []any{today.String()}, &at
+		} else if err != pgx.ErrNoRows {
+			return f, fmt.Errorf("forecast: %w", err)
+		}
+	}
+	rows, err := db.pool.Query(ctx, `SELECT week, currency, sum(expected), sum(items) FROM (`+q+`) x GROUP BY 1, 2 ORDER BY 1, 2`, args...)
+	if err != nil {
+		return f, fmt.Errorf("forecast: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ForecastWeek, error) {
+		var w ForecastWeek
+		var week time.Time
+		var expected int64
+		err := r.Scan(&week, &w.Currency, &expected, &w.Items)
+		w.Week, w.Expected = dateOf(week), money.Amount(expected)
+		return w, err
+	})
+	if err != nil {
+		return f, fmt.Errorf("forecast: %w", err)
+	}
+	end := from.AddDays(7 * weeks)
+	later := map[string]*ForecastWeek{}
+	for _, w := range all {
+		if w.Week.Before(end) {
+			f.Weeks = append(f.Weeks, w)
+			continue
+		}
+		l, ok := later[w.Currency]
+		if !ok {
+			f.Later = append(f.Later, ForecastWeek{Week: end, Currency: w.Currency})
+			l = &f.Later[len(f.Later)-1]
+			later[w.Currency] = l
+		}
+		l.Expected += w.Expected
+		l.Items += w.Items
+	}
+	return f, nil
+}
+
+// CollectionSummariesRefresh rebuilds the summaries the reports over
+// everything read: ageing by owner and office per due day, each
+// customer's days to pay over the last year, and the forecast by week as
+// of today. One transaction: readers see the old or the new, whole.
+func (db *DB) CollectionSummariesRefresh(ctx context.Context, today collection.Date) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM receivable_summary`,
+			`INSERT INTO receivable_summary (owner, office, currency, due_on, open, items)
+			SELECT owner, office, currency, due_on, sum(open), count(*) FROM (` + receivableLive + `) x
+			GROUP BY 1, 2, 3, 4`,
+			`DELETE FROM customer_pay_stats`,
+			`INSERT INTO customer_pay_stats (customer_code, avg_days_late, payments)
+			SELECT p.customer_code, round(sum((p.received_on - i.due_on)::numeric * p.amount) / sum(p.amount))::int, count(*)
+			FROM erp_payments p JOIN erp_invoices i ON i.number = p.invoice_no
+			WHERE p.amount > 0 AND p.received_on > $1::date - 365
+			GROUP BY 1 HAVING sum(p.amount) > 0`,
+			`DELETE FROM collection_forecast_summary`,
+			`INSERT INTO collection_forecast_summary (week, currency, expected, items)
+			SELECT date_trunc('week', greatest(i.due_on + coalesce(s.avg_days_late, 0), $1::date))::date, i.currency,
+				sum(i.amount - i.paid - i.credited), count(*)
+			FROM collection_instalments i LEFT JOIN customer_pay_stats s ON s.customer_code = i.customer_code
+			WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL GROUP BY 1, 2`,
+			`INSERT INTO collection_summaries_refreshed (at, day) VALUES (now(), $1)
+			ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at, day = EXCLUDED.day`,
+		} {
+			var args []any
+			switch {
+			case strings.Contains(q, "$5"): // the live rows' viewer, made to see everything
+				args = []any{"", true, "", false, false}
+			case strings.Contains(q, "$1"):
+				args = []any{today.String()}
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("refresh collection summaries: %w", err)
+	}
+	return nil
+}
