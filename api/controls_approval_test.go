@@ -183,6 +183,8 @@ func TestApprovalControlDelegations(t *testing.T) {
 	window := fmt.Sprintf(`"starts_at":"%s","ends_at":"%s"`, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339),
 		time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339))
 
+	// A token's first use is on the record: warm admin's up before counting.
+	require.Equal(t, 200, s.do("GET", "/api/v1/me", "tok-admin", "").status)
 	// An admin delegates li's reviews to himself: refused, no row, no entry.
 	rows, entries := apprCount(t, s, "delegations"), apprCount(t, s, "audit_log")
 	r := s.do("POST", "/api/v1/delegations", "tok-admin", `{"user":"li","delegate":"admin",`+window+`}`)
