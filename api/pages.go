@@ -127,6 +127,7 @@ func (p pages) Routes(r chi.Router) {
 		r.Get("/inbox", p.loggedIn(p.inbox))
 		r.Post("/inbox/decide", p.loggedIn(p.decide))
 		r.Get("/approvals/stuck", p.loggedIn(p.stuckBoard))
+		r.Get("/approvals/stuck/chart.svg", p.loggedIn(p.stuckChart))
 		r.Get("/approvals/{id}", p.loggedIn(p.casePage))
 		r.Post("/approvals/{id}/decide", p.loggedIn(p.decide))
 		r.Post("/approvals/{id}/comment", p.loggedIn(p.caseComment))

@@ -48,11 +48,11 @@ func BenchmarkPages(b *testing.B) {
 		t0 := time.Now()
 		res, err := noRedirects.Do(req)
 		require.NoError(b, err)
-		_, err = io.Copy(io.Discard, res.Body)
+		body, err := io.ReadAll(res.Body)
 		took := time.Since(t0)
 		require.NoError(b, err)
 		require.NoError(b, res.Body.Close())
-		require.Equal(b, http.StatusOK, res.StatusCode, "%s as %s", path, user)
+		require.Equal(b, http.StatusOK, res.StatusCode, "%s as %s: %.300s", path, user, body)
 		return took
 	}
 

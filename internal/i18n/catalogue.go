@@ -179,6 +179,12 @@ var catalogue = map[string]entry{
 	"check_fields":     {"未提交：请按标出的提示修改。", "Not sent: see the marked fields."},
 	"colon":            {"：", ": "},
 
+	// pagesperf (issue 11): the chart as its own picture, My work per role,
+	// the deal's and the case's remaining forms
+	"stage_times_alt":  {"各审批步骤平均与 P90 用时图", "Chart of average and P90 time per approval stage"},
+	"stage_times_none": {"还没有已决定的审批步骤。", "No approval step has been decided yet."},
+	// pagesperf end
+
 	// deal stages (deal.Stages)
 	"stage.opportunity":        {"商机", "Opportunity"},
 	"stage.quote":              {"报价", "Quote"},
