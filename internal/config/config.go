@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/l2c/l2c/internal/money"
 )
 
 // Config is everything the l2c binary needs to know about its surroundings.
@@ -50,6 +52,11 @@ type Config struct {
 	// ImportsAtOnce is how many workbook imports one serve replica runs at
 	// once (L2C_IMPORTS_AT_ONCE, 2); the next is answered 429.
 	ImportsAtOnce int
+	// BigDealAmount and BigDealDays: management's My work shows the contracts
+	// of at least L2C_BIG_DEAL_AMOUNT (100000.00, in the deal's currency)
+	// signed in the last L2C_BIG_DEAL_DAYS days (10).
+	BigDealAmount money.Amount
+	BigDealDays   int
 }
 
 // OIDC is an OpenID Connect provider l2c signs people in with.
@@ -99,6 +106,14 @@ func FromEnv() (Config, error) {
 			return Config{}, fmt.Errorf("L2C_IMPORTS_AT_ONCE=%q: want a whole number from 1 to 64", v)
 		}
 		c.ImportsAtOnce = n
+	}
+	big := envOr("L2C_BIG_DEAL_AMOUNT", "100000.00")
+	if c.BigDealAmount, err = money.Parse(big); err != nil || c.BigDealAmount <= 0 {
+		return Config{}, fmt.Errorf("L2C_BIG_DEAL_AMOUNT=%q: want a positive amount such as 100000.00", big)
+	}
+	days := envOr("L2C_BIG_DEAL_DAYS", "10")
+	if c.BigDealDays, err = strconv.Atoi(days); err != nil || c.BigDealDays < 1 || c.BigDealDays > 366 {
+		return Config{}, fmt.Errorf("L2C_BIG_DEAL_DAYS=%q: want a whole number of days from 1 to 366", days)
 	}
 	c.AuditCheckpointFile = os.Getenv("L2C_AUDIT_CHECKPOINT_FILE")
 	c.TemporalTLSCert, c.TemporalTLSKey = os.Getenv("TEMPORAL_TLS_CERT"), os.Getenv("TEMPORAL_TLS_KEY")

@@ -181,8 +181,21 @@ var catalogue = map[string]entry{
 
 	// pagesperf (issue 11): the chart as its own picture, My work per role,
 	// the deal's and the case's remaining forms
-	"stage_times_alt":  {"各审批步骤平均与 P90 用时图", "Chart of average and P90 time per approval stage"},
-	"stage_times_none": {"还没有已决定的审批步骤。", "No approval step has been decided yet."},
+	"stage_times_alt":     {"各审批步骤平均与 P90 用时图", "Chart of average and P90 time per approval stage"},
+	"stage_times_none":    {"还没有已决定的审批步骤。", "No approval step has been decided yet."},
+	"my_deliveries":       {"我负责的交付（%d 个工作日内到期或已逾期）", "My deliveries due (in the next %d working days, or late)"},
+	"no_deliveries":       {"没有即将到期的交付。", "No delivery is due."},
+	"delivery_due":        {"约定交期", "Delivery due"},
+	"late":                {"已逾期", "late"},
+	"my_invoices_overdue": {"我负责的逾期发票", "My invoices overdue"},
+	"no_invoices_overdue": {"没有逾期未收的发票。", "No invoice is overdue."},
+	"invoice":             {"发票", "Invoice"},
+	"invoice_due":         {"到期日", "Due on"},
+	"open_amount":         {"未收金额", "Still open"},
+	"big_deals":           {"近期签约大单（%s 以上，%d 天内）", "Big deals signed recently (%s or more, last %d days)"},
+	"no_big_deals":        {"近期没有签约大单。", "No big deal was signed recently."},
+	"sales_owner":         {"销售负责人", "Sales owner"},
+	"signed_at":           {"签约时间", "Signed"},
 	// pagesperf end
 
 	// deal stages (deal.Stages)
