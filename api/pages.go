@@ -14,6 +14,7 @@ import (
 
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/i18n"
 	"github.com/l2c/l2c/internal/identity"
 )
@@ -36,11 +37,14 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	// caseRef names a case for people: "合同评审 D-000001.1", not its key.
 	"caseRef": caseRef,
 	// actField hands one field of a deal page's action form to its template.
-	"actField": func(d pageData, action, field, mode, hint string) map[string]any {
+	"actField": func(d pageData, action deal.ActionName, f formField) map[string]any {
 		v, _ := d.View.(*dealPageView)
-		m := map[string]any{"P": d.P, "Action": action, "Field": field, "Mode": mode, "Hint": hint}
+		m := map[string]any{"P": d.P, "Action": string(action), "Field": f.Name, "Mode": f.Mode, "Type": f.Type, "Options": f.Options}
+		if f.Hint != "" {
+			m["Hint"] = d.P.T(f.Hint)
+		}
 		if v != nil {
-			m["Value"], m["Error"] = v.Forms.Val(action, field), v.Forms.Err(action, field)
+			m["Value"], m["Error"] = v.Forms.Val(string(action), f.Name), v.Forms.Err(string(action), f.Name)
 		}
 		return m
 	},

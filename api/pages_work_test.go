@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -76,4 +77,88 @@ func TestPagesMyWorkPerRole(t *testing.T) {
 	require.Contains(t, wu, "¥799,900.00", "what the payment left open")
 	require.NotContains(t, wu, "INV-W2", "not due yet")
 	require.Empty(t, section(zhou.do("GET", "/", "", "").body, "invoices"), "not zhou's to collect")
+}
+
+// pagesCSRF is the CSRF token of the forms on a page.
+func pagesCSRF(t *testing.T, body string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(body)
+	require.NotNil(t, m, "the page has a form")
+	return m[1]
+}
+
+// pagesAct posts the deal page's form of action as b, with fields.
+func pagesAct(t *testing.T, b *browser, dealID, action string, fields map[string]string) page {
+	t.Helper()
+	v := url.Values{"csrf_token": {pagesCSRF(t, b.do("GET", "/deals/"+dealID, "", "").body)}, "action": {action}}
+	for k, x := range fields {
+		v.Set(k, x)
+	}
+	return b.form("/deals/"+dealID+"/act", v)
+}
+
+// TestPagesDealFormsForWhoMay takes a deal from the order to closed on its
+// page. Each form shows only to who may take the action (the registry's
+// rules and the segregation of duties); a form posted anyway by someone
+// else is refused as the API refuses it and changes nothing; a bad field is
+// refused with the API's message next to it; then order, shipment, invoice
+// and payment go through, each by its own person, and the deal is closed.
+func TestPagesDealFormsForWhoMay(t *testing.T) {
+	s := setup(t)
+	dealID, caseID := pagesDeal(t, s, "表单 who may")
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(dealID)["stage"] == "order" }, 15*time.Second, 20*time.Millisecond)
+	wang, zhou, sun, wu := pagesSession(t, s, "wang"), pagesSession(t, s, "zhou"), pagesSession(t, s, "sun"), pagesSession(t, s, "wu")
+	forms := func(b *browser) []string {
+		p := b.do("GET", "/deals/"+dealID, "", "")
+		require.Equal(t, http.StatusOK, p.status, p.body)
+		var out []string
+		for _, m := range regexp.MustCompile(`<form [^>]*id="act-([a-z_]+)"`).FindAllStringSubmatch(p.body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	require.Equal(t, []string{"assign_owners", "place_order"}, forms(wang))
+	require.Empty(t, forms(zhou), "the delivery team does not place orders")
+
+	// Posted anyway: refused as the API refuses it, and nothing changed.
+	before := s.dealSnapshot(dealID)
+	p := pagesAct(t, zhou, dealID, "place_order", map[string]string{"kind": "stock", "delivery_due": future(14)})
+	require.Equal(t, http.StatusForbidden, p.status, p.body)
+	require.Contains(t, p.body, "only the sales owner (wang), a sales assistant or a sales manager may do this")
+	require.Equal(t, before, s.dealSnapshot(dealID))
+	// A delivery date in the past: the API's message next to the field.
+	p = pagesAct(t, wang, dealID, "place_order", map[string]string{"kind": "stock", "delivery_due": "2020-01-01"})
+	require.Equal(t, http.StatusUnprocessableEntity, p.status, p.body)
+	require.Regexp(t, `id="f-place_order-delivery_due-error">[^<]+<`, p.body)
+	require.Contains(t, p.body, `value="2020-01-01"`, "what was typed is kept")
+	require.Equal(t, before, s.dealSnapshot(dealID))
+
+	p = pagesAct(t, wang, dealID, "assign_owners", map[string]string{"delivery_owner": "zhou", "payment_owner": "wu"})
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	p = pagesAct(t, wang, dealID, "place_order", map[string]string{"kind": "stock", "delivery_due": future(14)})
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Equal(t, "delivery", s.get(dealID)["stage"])
+	require.Equal(t, []string{"assign_owners"}, forms(wang), "who sells does not ship")
+	require.Equal(t, []string{"record_shipment"}, forms(zhou))
+
+	before = s.dealSnapshot(dealID)
+	p = pagesAct(t, wang, dealID, "record_shipment", map[string]string{"shipment_no": "S-P1", "shipped_on": today(), "final": "true"})
+	require.Equal(t, http.StatusForbidden, p.status, p.body)
+	require.Equal(t, before, s.dealSnapshot(dealID), "a refused shipment changed nothing")
+	p = pagesAct(t, zhou, dealID, "record_shipment", map[string]string{"shipment_no": "S-P1", "shipped_on": today(), "final": "true"})
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Equal(t, "payment_collection", s.get(dealID)["stage"])
+
+	require.Contains(t, forms(sun), "record_invoice")
+	require.NotContains(t, forms(wang), "record_invoice")
+	p = pagesAct(t, sun, dealID, "record_invoice", map[string]string{"invoice_no": "INV-P1", "amount": "880000", "issued_on": today(), "due_on": future(30)})
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Contains(t, forms(wu), "record_payment")
+	p = pagesAct(t, wu, dealID, "record_payment", map[string]string{"payment_ref": "BANK-P1", "amount": "880000", "received_on": today()})
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Equal(t, "closed", s.get(dealID)["stage"])
+	require.Empty(t, forms(wang), "a closed deal takes no action")
+	done := wu.do("GET", "/deals/"+dealID+"?done=record_payment", "", "")
+	require.Contains(t, done.body, "回款已记录。")
 }
