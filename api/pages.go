@@ -221,7 +221,7 @@ func (p pages) failed(w http.ResponseWriter, r *http.Request, d pageData, err er
 	case http.StatusForbidden:
 		title = d.P.T("forbidden")
 	}
-	p.message(w, pr.Status, d, title, pr.Detail)
+	p.message(w, pr.Status, d, title, d.P.Refusal(pr.Detail))
 }
 
 func (p pages) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -345,6 +345,17 @@ func refusal(pr *Problem) (string, fieldErrors) {
 		fe[f.Field] += f.Message
 	}
 	return pr.Detail, fe
+}
+
+// refused is refusal in the page's language: the rules' messages, worded in
+// English for the API and the audit trail, translated at the edge
+// (i18n.Printer.Refusal).
+func (d pageData) refused(pr *Problem) (string, fieldErrors) {
+	msg, fe := refusal(pr)
+	for f, m := range fe {
+		fe[f] = d.P.Refusal(m)
+	}
+	return d.P.Refusal(msg), fe
 }
 
 // asDatabase is for pages that read lists: the same Viewer as the API.

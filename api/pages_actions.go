@@ -197,7 +197,7 @@ func (p pages) dealAct(w http.ResponseWriter, r *http.Request, d pageData) {
 			p.failed(w, r, d, err)
 			return
 		}
-		msg, fe := refusal(pr)
+		msg, fe := d.refused(pr)
 		forms := &dealForms{Refused: string(name), Error: msg, Errors: fieldErrors{}, Values: r.PostForm}
 		for f, m := range fe {
 			f = lineField.ReplaceAllString(f, "")

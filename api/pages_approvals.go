@@ -360,7 +360,7 @@ func (p pages) decide(w http.ResponseWriter, r *http.Request, d pageData) {
 			p.failed(w, r, d, err)
 			return
 		}
-		msg, fe := refusal(pr)
+		msg, fe := d.refused(pr)
 		if len(fe) > 0 && msg == "invalid input" { // the fields say what is wrong
 			msg = d.P.T("check_fields")
 		}
@@ -395,7 +395,7 @@ func (p pages) caseComment(w http.ResponseWriter, r *http.Request, d pageData) {
 	text := r.PostFormValue("text")
 	if _, err := h.send(r, c, workflows.ApprovalCommentUpdate, workflows.CommentInput{Actor: actor(r), Text: text}); err != nil {
 		pr := asProblem(err, p.Log, r)
-		msg, fe := refusal(pr)
+		msg, fe := d.refused(pr)
 		if len(fe) > 0 && msg == "invalid input" {
 			msg = d.P.T("check_fields")
 		}
@@ -572,7 +572,7 @@ func (p pages) stuckBoard(w http.ResponseWriter, r *http.Request, d pageData) {
 		v.Rows = p.pendingRows(r, &d, steps)
 		p.render(w, http.StatusOK, "stuck.html", d)
 	case errors.As(err, &pr) && pr.Status == http.StatusBadRequest:
-		d.Error, v.Errors = refusal(pr)
+		d.Error, v.Errors = d.refused(pr)
 		p.render(w, pr.Status, "stuck.html", d)
 	default:
 		p.failed(w, r, d, err)
