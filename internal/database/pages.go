@@ -46,7 +46,7 @@ type StageTotal struct {
 func (db *DB) DealPipeline(ctx context.Context, f DealFilter) ([]StageTotal, error) {
 	rows, err := db.pool.Query(ctx, `SELECT d.stage, d.currency, count(*), coalesce(sum(d.expected_amount), 0)::bigint
 		FROM deals d
-		WHERE `+dealVisible+`
+		WHERE `+dealVisible+f.Viewer.narrowing()+`
 		  AND ($6 = '' OR d.sales_owner = $6 OR d.discoverer = $6 OR d.delivery_owner = $6 OR d.payment_owner = $6)
 		  AND ($7 = '' OR d.customer_code = $7)
 		GROUP BY d.stage, d.currency ORDER BY d.stage, d.currency`, append(f.Viewer.args(), f.Owner, f.Customer)...)
