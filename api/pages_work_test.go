@@ -125,7 +125,7 @@ func TestPagesDealFormsForWhoMay(t *testing.T) {
 	before := s.dealSnapshot(dealID)
 	p := pagesAct(t, zhou, dealID, "place_order", map[string]string{"kind": "stock", "delivery_due": future(14)})
 	require.Equal(t, http.StatusForbidden, p.status, p.body)
-	require.Contains(t, p.body, "only the sales owner (wang), a sales assistant or a sales manager may do this")
+	require.Contains(t, p.body, "只有销售负责人（wang）、销售内勤或销售经理可以操作", "the API's refusal, in Chinese")
 	require.Equal(t, before, s.dealSnapshot(dealID))
 	// A delivery date in the past: the API's message next to the field.
 	p = pagesAct(t, wang, dealID, "place_order", map[string]string{"kind": "stock", "delivery_due": "2020-01-01"})
@@ -161,4 +161,23 @@ func TestPagesDealFormsForWhoMay(t *testing.T) {
 	require.Empty(t, forms(wang), "a closed deal takes no action")
 	done := wu.do("GET", "/deals/"+dealID+"?done=record_payment", "", "")
 	require.Contains(t, done.body, "回款已记录。")
+}
+
+// TestPagesStuckChartIsItsOwnPicture: the stuck board points at its chart,
+// a picture the board does not wait for, shown to the board's viewers only.
+func TestPagesStuckChartIsItsOwnPicture(t *testing.T) {
+	s := setup(t)
+	pagesDeal(t, s, "Chart")
+	li := pagesSession(t, s, "li")
+	board := li.do("GET", "/approvals/stuck?kind=contract_review", "", "")
+	require.Equal(t, http.StatusOK, board.status)
+	require.Contains(t, board.body, `<img src="/approvals/stuck/chart.svg?kind=contract_review"`)
+	chart := li.do("GET", "/approvals/stuck/chart.svg?kind=contract_review", "", "")
+	require.Equal(t, http.StatusOK, chart.status, chart.body)
+	require.Equal(t, "image/svg+xml; charset=utf-8", chart.header.Get("Content-Type"))
+	require.Contains(t, chart.body, `<svg xmlns="http://www.w3.org/2000/svg"`)
+	require.Contains(t, chart.body, "合同评审 · 销售经理审批", "each stage by its business name")
+	refused := pagesSession(t, s, "liu").do("GET", "/approvals/stuck/chart.svg", "", "")
+	require.Equal(t, http.StatusForbidden, refused.status, "a rep sees neither the board nor its chart")
+	require.NotContains(t, refused.body, "<svg")
 }
