@@ -135,6 +135,7 @@ func (p pages) Routes(r chi.Router) {
 		r.Get("/approvals/{id}", p.loggedIn(p.casePage))
 		r.Post("/approvals/{id}/decide", p.loggedIn(p.decide))
 		r.Post("/approvals/{id}/comment", p.loggedIn(p.caseComment))
+		r.Post("/approvals/{id}/delegate", p.loggedIn(p.caseDelegate))
 	})
 }
 
@@ -303,7 +304,7 @@ func (p pages) loggedIn(page func(http.ResponseWriter, *http.Request, pageData))
 		if !safeMethod(r.Method) {
 			// The language switch on a refused form's page goes back to the
 			// page the form was on, not to the form's address.
-			d.Here = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/act"), "/decide"), "/comment")
+			d.Here = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/act"), "/decide"), "/comment"), "/delegate")
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if err := checkCSRF(r, csrf); err != nil {
 				p.message(w, http.StatusForbidden, d, d.P.T("forbidden"), asProblem(err, p.Log, r).Detail)

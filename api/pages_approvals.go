@@ -56,6 +56,14 @@ type caseCard struct {
 	CommentError  string
 	CommentErrors fieldErrors
 	CommentText   string
+	// MayDelegate: the viewer holds a pending step themselves, which they
+	// may hand to a colleague. A refused hand-over: its message, by field,
+	// and what was typed.
+	MayDelegate    bool
+	DelegateError  string
+	DelegateErrors fieldErrors
+	DelegateTo     string
+	DelegateNote   string
 	// Waited and Overdue are those of Step, on the inbox.
 	Waited  time.Duration
 	Overdue bool
@@ -234,7 +242,7 @@ func (p pages) cardOf(r *http.Request, d *pageData, c approval.Case, f cardFacts
 			card.Pending = append(card.Pending, pendingStep{Step: s, Waited: cal.Between(s.EnteredAt, now),
 				Overdue: s.DueAt != nil && now.After(*s.DueAt)})
 			if s.Approver == me {
-				card.MayDecide = true
+				card.MayDecide, card.MayDelegate = true, true
 			} else if slices.Contains(away, s.Approver) && !card.MayDecide {
 				card.MayDecide, card.OnBehalfOf = true, s.Approver
 			}
@@ -405,6 +413,28 @@ func (p pages) caseComment(w http.ResponseWriter, r *http.Request, d pageData) {
 	http.Redirect(w, r, "/approvals/"+url.PathEscape(c.ID)+"?done=commented", http.StatusSeeOther)
 }
 
+// caseDelegate hands the viewer's step of a case to a colleague, from the
+// case's page, through approvals.delegateOn as the API's delegate does.
+func (p pages) caseDelegate(w http.ResponseWriter, r *http.Request, d pageData) {
+	h := approvals{p.Deps}
+	c, err := h.findCase(r, chi.URLParam(r, "id"))
+	if err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
+	to, note := strings.TrimSpace(r.PostFormValue("to")), r.PostFormValue("note")
+	if _, err := h.delegateOn(r, c, to, note); err != nil {
+		pr := asProblem(err, p.Log, r)
+		msg, fe := d.refused(pr)
+		if len(fe) > 0 && msg == "invalid input" {
+			msg = d.P.T("check_fields")
+		}
+		p.showCase(w, r, pr.Status, d, c, &caseCard{Case: c, DelegateError: msg, DelegateErrors: fe, DelegateTo: to, DelegateNote: note})
+		return
+	}
+	http.Redirect(w, r, "/approvals/"+url.PathEscape(c.ID)+"?done=delegated", http.StatusSeeOther)
+}
+
 // casePage is one case: what is reviewed, the chain so far, the comments,
 // and the decision form for whoever holds a step.
 func (p pages) casePage(w http.ResponseWriter, r *http.Request, d pageData) {
@@ -417,6 +447,8 @@ func (p pages) casePage(w http.ResponseWriter, r *http.Request, d pageData) {
 		d.Notice = d.P.T(done+"_notice", caseRef(d.P, c.ID))
 	} else if done == "commented" {
 		d.Notice = d.P.T("commented_notice")
+	} else if done == "delegated" {
+		d.Notice = d.P.T("delegated_notice")
 	}
 	p.showCase(w, r, http.StatusOK, d, c, nil)
 }
@@ -436,9 +468,17 @@ func (p pages) showCase(w http.ResponseWriter, r *http.Request, status int, d pa
 	if refused != nil {
 		card.Error, card.Errors, card.Note = refused.Error, refused.Errors, refused.Note
 		card.CommentError, card.CommentErrors, card.CommentText = refused.CommentError, refused.CommentErrors, refused.CommentText
+		card.DelegateError, card.DelegateErrors = refused.DelegateError, refused.DelegateErrors
+		card.DelegateTo, card.DelegateNote = refused.DelegateTo, refused.DelegateNote
 	}
 	if card.CommentErrors == nil {
 		card.CommentErrors = fieldErrors{}
+	}
+	if card.DelegateErrors == nil {
+		card.DelegateErrors = fieldErrors{}
+	}
+	if !card.MayDelegate && card.DelegateError != "" { // no form to show it on: above the case
+		d.Error = card.DelegateError
 	}
 	d.Title, d.Nav = caseRef(d.P, c.ID), "inbox"
 	d.View = &card

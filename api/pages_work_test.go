@@ -181,3 +181,55 @@ func TestPagesStuckChartIsItsOwnPicture(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, refused.status, "a rep sees neither the board nor its chart")
 	require.NotContains(t, refused.body, "<svg")
 }
+
+// TestPagesDelegateFromTheCase: li hands her step of wang's contract review
+// to a colleague from the case's page. Only a holder sees the form; a
+// requester posting it anyway, a colleague already holding the stage and a
+// user who does not exist are refused with the API's message (in Chinese,
+// next to the field) and the case is unchanged; then the hand-over goes
+// through and the step is the colleague's.
+func TestPagesDelegateFromTheCase(t *testing.T) {
+	s := setup(t)
+	_, caseID := pagesDeal(t, s, "转交 delegate")
+	li, wang := pagesSession(t, s, "li"), pagesSession(t, s, "wang")
+	own := li.do("GET", "/approvals/"+caseID, "", "")
+	require.Contains(t, own.body, `action="/approvals/`+caseID+`/delegate"`)
+	require.NotContains(t, wang.do("GET", "/approvals/"+caseID, "", "").body, "/delegate", "the requester holds no step")
+
+	delegate := func(b *browser, to string) page {
+		v := url.Values{"csrf_token": {pagesCSRF(t, b.do("GET", "/approvals/"+caseID, "", "").body)}, "to": {to}, "note": {"出差"}}
+		return b.form("/approvals/"+caseID+"/delegate", v)
+	}
+	before, err := s.db.CaseGet(context.Background(), caseID)
+	require.NoError(t, err)
+	for _, try := range []struct {
+		who  *browser
+		to   string
+		code int
+		msg  string
+	}{
+		{wang, "zhao", http.StatusForbidden, "wang 没有可委托的待办审批"},
+		{li, "he", http.StatusUnprocessableEntity, "he 在本环节已有审批步骤"},
+		{li, "nobody", http.StatusUnprocessableEntity, "没有用户“nobody”"},
+		{li, "li", http.StatusUnprocessableEntity, "不能委托给自己"},
+	} {
+		p := delegate(try.who, try.to)
+		require.Equal(t, try.code, p.status, "to %s: %s", try.to, p.body)
+		require.Contains(t, p.body, try.msg)
+		after, err := s.db.CaseGet(context.Background(), caseID)
+		require.NoError(t, err)
+		require.Equal(t, before, after, "a refused hand-over to %s changed nothing", try.to)
+	}
+	p := delegate(li, "zhao")
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Eventually(t, func() bool {
+		c, err := s.db.CaseGet(context.Background(), caseID)
+		require.NoError(t, err)
+		for _, st := range c.Pending() {
+			if st.Approver == "zhao" {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 50*time.Millisecond, "zhao holds the step now")
+}

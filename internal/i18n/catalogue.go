@@ -227,6 +227,10 @@ var catalogue = map[string]entry{
 	"value.lost":           {"未中标", "lost"},
 	"hint.user_id":         {"例如 zhou", "e.g. zhou"},
 	"hint.optional":        {"可不填", "optional"},
+	"delegate_step":        {"转交我的审批", "Hand my step to a colleague"},
+	"delegate_to":          {"转交给（用户名）", "Hand to (user name)"},
+	"do.delegate":          {"转交", "Hand over"},
+	"delegated_notice":     {"已转交。", "Handed over."},
 	// pagesperf end
 
 	// deal stages (deal.Stages)

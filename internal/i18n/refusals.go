@@ -43,6 +43,7 @@ var refusals = []refusalText{
 	refusalPattern(`"([^"]*)" is not a bid result: want won or lost`, "“$1”不是投标结果：应为中标或未中标"),
 	refusalPattern(`"([^"]*)" is not an order kind: want stock or custom`, "“$1”不是订单类型：应为库存订单或定制订单"),
 	refusalPattern(`is not a number`, "不是数字"),
+	refusalPattern(`no user "([^"]*)"`, "没有用户“$1”"),
 	// who may
 	refusalPattern(`only the sales owner \((\S*)\), a sales assistant or a sales manager may do this`, "只有销售负责人（$1）、销售内勤或销售经理可以操作"),
 	refusalPattern(`only the delivery owner \((\S*)\) or the delivery team may record shipments`, "只有交付负责人（$1）或交付部门可以记录发货"),
