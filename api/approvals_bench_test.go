@@ -26,12 +26,7 @@ import (
 // BenchmarkApprovalViews measures the inbox and the stuck report through the
 // HTTP API on 100,000 open steps among 1,000,000.
 func BenchmarkApprovalViews(b *testing.B) {
-	s := setup(b)
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, testenv.DatabaseURL(b))
-	require.NoError(b, err)
-	defer pool.Close()
-	benchSeed(b, pool)
+	s := benchStack(b)
 
 	const n = 100
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -269,6 +264,17 @@ func pct(ds []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// benchStack is the test stack with benchSeed's data loaded.
+func benchStack(b *testing.B) *stack {
+	b.Helper()
+	s := setup(b)
+	pool, err := pgxpool.New(context.Background(), testenv.DatabaseURL(b))
+	require.NoError(b, err)
+	defer pool.Close()
+	benchSeed(b, pool)
+	return s
+}
 
 // benchSeed loads the benchmarks' data once per test database, in
 // PostgreSQL itself (INSERT … SELECT over generate_series: no rows cross the

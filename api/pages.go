@@ -351,10 +351,15 @@ func refusal(pr *Problem) (string, fieldErrors) {
 // refused is refusal in the page's language: the rules' messages, worded in
 // English for the API and the audit trail, translated at the edge
 // (i18n.Printer.Refusal).
+// When the fields say what is wrong, the message above them says to look
+// at them.
 func (d pageData) refused(pr *Problem) (string, fieldErrors) {
 	msg, fe := refusal(pr)
 	for f, m := range fe {
 		fe[f] = d.P.Refusal(m)
+	}
+	if len(fe) > 0 && msg == "invalid input" {
+		return d.P.T("check_fields"), fe
 	}
 	return d.P.Refusal(msg), fe
 }

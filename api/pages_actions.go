@@ -204,13 +204,7 @@ func (p pages) dealAct(w http.ResponseWriter, r *http.Request, d pageData) {
 			if slices.Contains(fields, f) {
 				forms.Errors[f] = m
 			} else { // a field the form does not have: said above it
-				forms.Error += "; " + f + ": " + m
-			}
-		}
-		if len(forms.Errors) > 0 && msg == "invalid input" {
-			forms.Error = strings.TrimPrefix(strings.TrimPrefix(forms.Error, "invalid input"), "; ")
-			if forms.Error == "" {
-				forms.Error = d.P.T("check_fields")
+				forms.Error += " " + d.P.Field(f) + d.P.T("colon") + m
 			}
 		}
 		p.showDeal(w, r, pr.Status, d, id, forms)

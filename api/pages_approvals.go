@@ -369,9 +369,6 @@ func (p pages) decide(w http.ResponseWriter, r *http.Request, d pageData) {
 			return
 		}
 		msg, fe := d.refused(pr)
-		if len(fe) > 0 && msg == "invalid input" { // the fields say what is wrong
-			msg = d.P.T("check_fields")
-		}
 		refused := &caseCard{Case: c, Error: msg, Errors: fe, Note: note}
 		if fromCase {
 			p.showCase(w, r, pr.Status, d, c, refused)
@@ -391,48 +388,48 @@ func (p pages) decide(w http.ResponseWriter, r *http.Request, d pageData) {
 	http.Redirect(w, r, "/inbox?done="+done+"&case="+url.QueryEscape(c.ID), http.StatusSeeOther)
 }
 
-// caseComment adds a comment from a case's page, through approvals.send
-// as the API's comment does: the workflow says who may comment and what.
-func (p pages) caseComment(w http.ResponseWriter, r *http.Request, d pageData) {
+// caseForm runs a form posted on a case's page: act does it the API's way;
+// a refusal comes back to the case with its messages, placed by refused,
+// next to the fields; else the browser goes back to the case, told done.
+func (p pages) caseForm(w http.ResponseWriter, r *http.Request, d pageData, done string,
+	act func(h approvals, c approval.Case) error, refused func(c approval.Case, msg string, fe fieldErrors) *caseCard) {
 	h := approvals{p.Deps}
 	c, err := h.findCase(r, chi.URLParam(r, "id"))
 	if err != nil {
 		p.failed(w, r, d, err)
 		return
 	}
-	text := r.PostFormValue("text")
-	if _, err := h.send(r, c, workflows.ApprovalCommentUpdate, workflows.CommentInput{Actor: actor(r), Text: text}); err != nil {
+	if err := act(h, c); err != nil {
 		pr := asProblem(err, p.Log, r)
 		msg, fe := d.refused(pr)
-		if len(fe) > 0 && msg == "invalid input" {
-			msg = d.P.T("check_fields")
-		}
-		p.showCase(w, r, pr.Status, d, c, &caseCard{Case: c, CommentError: msg, CommentErrors: fe, CommentText: text})
+		p.showCase(w, r, pr.Status, d, c, refused(c, msg, fe))
 		return
 	}
-	http.Redirect(w, r, "/approvals/"+url.PathEscape(c.ID)+"?done=commented", http.StatusSeeOther)
+	http.Redirect(w, r, "/approvals/"+url.PathEscape(c.ID)+"?done="+done, http.StatusSeeOther)
+}
+
+// caseComment adds a comment from a case's page, through approvals.send
+// as the API's comment does: the workflow says who may comment and what.
+func (p pages) caseComment(w http.ResponseWriter, r *http.Request, d pageData) {
+	text := r.PostFormValue("text")
+	p.caseForm(w, r, d, "commented", func(h approvals, c approval.Case) error {
+		_, err := h.send(r, c, workflows.ApprovalCommentUpdate, workflows.CommentInput{Actor: actor(r), Text: text})
+		return err
+	}, func(c approval.Case, msg string, fe fieldErrors) *caseCard {
+		return &caseCard{Case: c, CommentError: msg, CommentErrors: fe, CommentText: text}
+	})
 }
 
 // caseDelegate hands the viewer's step of a case to a colleague, from the
 // case's page, through approvals.delegateOn as the API's delegate does.
 func (p pages) caseDelegate(w http.ResponseWriter, r *http.Request, d pageData) {
-	h := approvals{p.Deps}
-	c, err := h.findCase(r, chi.URLParam(r, "id"))
-	if err != nil {
-		p.failed(w, r, d, err)
-		return
-	}
 	to, note := strings.TrimSpace(r.PostFormValue("to")), r.PostFormValue("note")
-	if _, err := h.delegateOn(r, c, to, note); err != nil {
-		pr := asProblem(err, p.Log, r)
-		msg, fe := d.refused(pr)
-		if len(fe) > 0 && msg == "invalid input" {
-			msg = d.P.T("check_fields")
-		}
-		p.showCase(w, r, pr.Status, d, c, &caseCard{Case: c, DelegateError: msg, DelegateErrors: fe, DelegateTo: to, DelegateNote: note})
-		return
-	}
-	http.Redirect(w, r, "/approvals/"+url.PathEscape(c.ID)+"?done=delegated", http.StatusSeeOther)
+	p.caseForm(w, r, d, "delegated", func(h approvals, c approval.Case) error {
+		_, err := h.delegateOn(r, c, to, note)
+		return err
+	}, func(c approval.Case, msg string, fe fieldErrors) *caseCard {
+		return &caseCard{Case: c, DelegateError: msg, DelegateErrors: fe, DelegateTo: to, DelegateNote: note}
+	})
 }
 
 // casePage is one case: what is reviewed, the chain so far, the comments,

@@ -9,10 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
-
-	"github.com/l2c/l2c/internal/testenv"
 )
 
 // BenchmarkPages measures the server time of the pages people open most,
@@ -21,12 +18,8 @@ import (
 // 1,000,000): a deal's page, the inbox, the stuck board and the deal list,
 // each 240 times by people of several roles, as p50 and p99.
 func BenchmarkPages(b *testing.B) {
-	s := setup(b)
+	s := benchStack(b)
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, testenv.DatabaseURL(b))
-	require.NoError(b, err)
-	defer pool.Close()
-	benchSeed(b, pool)
 
 	// A session per person, as a browser holds after logging in.
 	sessions := map[string]string{}

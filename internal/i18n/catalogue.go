@@ -225,7 +225,7 @@ var catalogue = map[string]entry{
 	"field.received_on":    {"到账日期", "Received on"},
 	"value.won":            {"中标", "won"},
 	"value.lost":           {"未中标", "lost"},
-	"hint.user_id":         {"例如 zhou", "e.g. zhou"},
+	"hint.user_id":         {"例如 zhou", "a user name, such as zhou"},
 	"hint.optional":        {"可不填", "optional"},
 	"delegate_step":        {"转交我的审批", "Hand my step to a colleague"},
 	"delegate_to":          {"转交给（用户名）", "Hand to (user name)"},
