@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
 
@@ -232,4 +233,62 @@ func TestPagesDelegateFromTheCase(t *testing.T) {
 		}
 		return false
 	}, 10*time.Second, 50*time.Millisecond, "zhao holds the step now")
+}
+
+// TestPagesWalkthroughAfterTheContract is the README's walkthrough after
+// li's approval, in the browser, each person logged in through the form:
+// wang names the owners and places the order on the deal's page; zhou sees
+// the delivery due on his My work and records the shipment; sun records the
+// invoice, wu the payment; the deal is closed.
+func TestPagesWalkthroughAfterTheContract(t *testing.T) {
+	s := setup(t)
+	dealID, caseID := pagesDeal(t, s, "走查 walkthrough")
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(dealID)["stage"] == "order" }, 15*time.Second, 20*time.Millisecond)
+	tab := func(user string) *pagesTab {
+		pw := user + "'s long passphrase"
+		setPassword(t, s, user, pw)
+		b := pagesOpenTab(t, s, user, "zh-CN,zh;q=0.9")
+		b.login(user, pw)
+		return b
+	}
+	wang := tab("wang")
+	wang.visit("/deals/" + dealID)
+	wang.fill("#f-assign_owners-delivery_owner", "zhou")
+	wang.fill("#f-assign_owners-payment_owner", "wu")
+	wang.submit("#act-assign_owners button")
+	require.Contains(t, wang.text(), "负责人已指定。")
+	wang.fill("#f-place_order-delivery_due", future(14))
+	wang.submit("#act-place_order button")
+	require.Equal(t, "交付", wang.textOf("dd.stage"))
+	wang.requireTranslated("the ordered deal (zh)")
+
+	zhou := tab("zhou")
+	require.Contains(t, zhou.textOf("#h-deliveries ~ table"), dealID, "zhou's My work: the delivery due")
+	zhou.requireTranslated("zhou's My work (zh)")
+	zhou.visit("/deals/" + dealID)
+	zhou.fill("#f-record_shipment-shipment_no", "S-1")
+	zhou.fill("#f-record_shipment-shipped_on", today())
+	zhou.run(chromedp.Click(chromedp.CSS("#f-record_shipment-final")))
+	zhou.submit("#act-record_shipment button")
+	require.Equal(t, "回款", zhou.textOf("dd.stage"))
+
+	sun := tab("sun")
+	sun.visit("/deals/" + dealID)
+	sun.fill("#f-record_invoice-invoice_no", "INV-1")
+	sun.fill("#f-record_invoice-amount", "880000")
+	sun.fill("#f-record_invoice-issued_on", today())
+	sun.fill("#f-record_invoice-due_on", future(30))
+	sun.submit("#act-record_invoice button")
+	require.Contains(t, sun.text(), "发票已记录。")
+
+	wu := tab("wu")
+	wu.visit("/deals/" + dealID)
+	wu.fill("#f-record_payment-payment_ref", "BANK-1")
+	wu.fill("#f-record_payment-amount", "880000")
+	wu.fill("#f-record_payment-received_on", today())
+	wu.submit("#act-record_payment button")
+	require.Equal(t, "已完成", wu.textOf("dd.stage"))
+	wu.requireTranslated("the closed deal (zh)")
+	wu.shot("deal-closed-zh")
 }
