@@ -172,19 +172,22 @@ const dealVisible = `($2 OR d.sales_owner = $1 OR d.discoverer = $1 OR d.deliver
 	OR EXISTS (SELECT 1 FROM users o WHERE o.id = d.sales_owner
 		AND (($3 <> '' AND o.team = $3) OR ($4 AND o.manager_id = $1))))`
 
-// dealNamed narrows dealVisible for a viewer who sees only the deals they
-// are named on (no team, reports, stages or everything: a rep): the same
-// rows, said so that PostgreSQL reads them from the owner indexes instead
-// of testing every deal (a rep's list over 100,000 deals: 750 → 25 ms).
-const dealNamed = ` AND (d.sales_owner = $1 OR d.discoverer = $1 OR d.delivery_owner = $1
-	OR d.payment_owner = $1 OR d.created_by = $1)`
+// dealReach narrows dealVisible for a viewer who does not see every deal:
+// the same rows (the team's and reports' deals as a list of their sales
+// owners rather than a test per deal), said so that PostgreSQL reads them
+// from the owner and stage indexes instead of testing every deal. Over
+// 100,000 deals, a rep's list: 750 → 25 ms; a manager's pipeline: about
+// 1,100 → 30-110 ms.
+const dealReach = ` AND (d.sales_owner = $1 OR d.discoverer = $1 OR d.delivery_owner = $1
+	OR d.payment_owner = $1 OR d.created_by = $1 OR d.stage = ANY($5)
+	OR d.sales_owner = ANY(ARRAY(SELECT o.id FROM users o WHERE ($3 <> '' AND o.team = $3) OR ($4 AND o.manager_id = $1))))`
 
-// narrowing is dealNamed for a viewer it holds for, else nothing.
+// narrowing is dealReach for a viewer it helps, else nothing.
 func (v Viewer) narrowing() string {
-	if v.All || v.Team != "" || v.Manager || len(v.Stages) > 0 {
+	if v.All {
 		return ""
 	}
-	return dealNamed
+	return dealReach
 }
 
 func (v Viewer) args() []any {
