@@ -277,17 +277,28 @@ func (h approvals) delegate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if req.To != "" {
-		missing, err := h.DB.UsersMissing(r.Context(), []string{req.To})
+	now, err := h.delegateOn(r, c, req.To, req.Note)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, now)
+}
+
+// delegateOn hands the caller's open step of case c to the user to, as the
+// API's delegate and the case page's form do: to must be a user, and the
+// workflow's validator says whether the caller holds a step to hand over.
+func (h approvals) delegateOn(r *http.Request, c approval.Case, to, note string) (approval.Case, error) {
+	if to != "" {
+		missing, err := h.DB.UsersMissing(r.Context(), []string{to})
 		if err != nil {
-			return err
+			return c, err
 		}
 		if len(missing) > 0 {
-			return problem(http.StatusUnprocessableEntity, probInvalid, "invalid input",
-				deal.FieldError{Field: "to", Message: fmt.Sprintf("no user %q", req.To)})
+			return c, problem(http.StatusUnprocessableEntity, probInvalid, "invalid input",
+				deal.FieldError{Field: "to", Message: fmt.Sprintf("no user %q", to)})
 		}
 	}
-	return h.update(w, r, c, workflows.ApprovalDelegateUpdate, workflows.DelegateInput{Actor: actor(r), To: req.To, Note: req.Note})
+	return h.send(r, c, workflows.ApprovalDelegateUpdate, workflows.DelegateInput{Actor: actor(r), To: to, Note: note})
 }
 
 func (h approvals) comment(w http.ResponseWriter, r *http.Request) error {

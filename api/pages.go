@@ -54,11 +54,14 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	// caseRef names a case for people: "合同评审 D-000001.1", not its key.
 	"caseRef": caseRef,
 	// actField hands one field of a deal page's action form to its template.
-	"actField": func(d pageData, action, field, mode, hint string) map[string]any {
+	"actField": func(d pageData, action deal.ActionName, f formField) map[string]any {
 		v, _ := d.View.(*dealPageView)
-		m := map[string]any{"P": d.P, "Action": action, "Field": field, "Mode": mode, "Hint": hint}
+		m := map[string]any{"P": d.P, "Action": string(action), "Field": f.Name, "Mode": f.Mode, "Type": f.Type, "Options": f.Options}
+		if f.Hint != "" {
+			m["Hint"] = d.P.T(f.Hint)
+		}
 		if v != nil {
-			m["Value"], m["Error"] = v.Forms.Val(action, field), v.Forms.Err(action, field)
+			m["Value"], m["Error"] = v.Forms.Val(string(action), f.Name), v.Forms.Err(string(action), f.Name)
 		}
 		return m
 	},
@@ -145,6 +148,7 @@ func (p pages) Routes(r chi.Router) {
 		r.Get("/inbox", p.loggedIn(p.inbox))
 		r.Post("/inbox/decide", p.loggedIn(p.decide))
 		r.Get("/approvals/stuck", p.loggedIn(p.stuckBoard))
+		r.Get("/approvals/stuck/chart.svg", p.loggedIn(p.stuckChart))
 		r.Get("/approvals/{id}", p.loggedIn(p.casePage))
 		r.Post("/approvals/{id}/decide", p.loggedIn(p.decide))
 		r.Post("/approvals/{id}/comment", p.loggedIn(p.caseComment))
@@ -152,6 +156,7 @@ func (p pages) Routes(r chi.Router) {
 		p.syncRoutes(r)
 		p.importRoutes(r)
 		p.adminRoutes(r)
+		r.Post("/approvals/{id}/delegate", p.loggedIn(p.caseDelegate))
 	})
 }
 
@@ -238,7 +243,7 @@ func (p pages) failed(w http.ResponseWriter, r *http.Request, d pageData, err er
 	case http.StatusForbidden:
 		title = d.P.T("forbidden")
 	}
-	p.message(w, pr.Status, d, title, pr.Detail)
+	p.message(w, pr.Status, d, title, d.P.Refusal(pr.Detail))
 }
 
 func (p pages) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -332,7 +337,7 @@ func (p pages) withSession(page func(http.ResponseWriter, *http.Request, pageDat
 		if !safeMethod(r.Method) {
 			// The language switch on a refused form's page goes back to the
 			// page the form was on, not to the form's address.
-			d.Here = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/act"), "/decide"), "/comment")
+			d.Here = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/act"), "/decide"), "/comment"), "/delegate")
 			check := func() error { return checkCSRF(r, csrf) }
 			if upload {
 				check = func() error { return sameOrigin(r) }
@@ -379,6 +384,22 @@ func refusal(pr *Problem) (string, fieldErrors) {
 		fe[f.Field] += f.Message
 	}
 	return pr.Detail, fe
+}
+
+// refused is refusal in the page's language: the rules' messages, worded in
+// English for the API and the audit trail, translated at the edge
+// (i18n.Printer.Refusal).
+// When the fields say what is wrong, the message above them says to look
+// at them.
+func (d pageData) refused(pr *Problem) (string, fieldErrors) {
+	msg, fe := refusal(pr)
+	for f, m := range fe {
+		fe[f] = d.P.Refusal(m)
+	}
+	if len(fe) > 0 && msg == "invalid input" {
+		return d.P.T("check_fields"), fe
+	}
+	return d.P.Refusal(msg), fe
 }
 
 // asDatabase is for pages that read lists: the same Viewer as the API.

@@ -22,13 +22,54 @@ import (
 // duties, the derived facts, the workflow's rules), so the page refuses what
 // the API refuses, with the API's message next to the field it names.
 
-// pageActions are the actions the deal page offers as forms, with the
-// fields each form sends.
-var pageActions = map[deal.ActionName][]string{
-	deal.ActSubmitQuote:    {"sku", "quantity", "unit_price", "discount", "valid_until"},
-	deal.ActAcceptQuote:    {},
-	deal.ActSubmitContract: {"contract_no", "amount", "payment_terms", "template_id"},
+// formField is one field of an action's form: its name (the API's), the
+// keyboard a phone shows for it, a hint (a catalogue key), and its kind of
+// input: "" is a text box, "checkbox" a box to tick (sent as true), "select"
+// a choice among Options (each worded as value.<option>).
+type formField struct {
+	Name, Mode, Hint, Type string
+	Options                []string
 }
+
+// pageForm is an action the deal page offers as a form, with its fields.
+type pageForm struct {
+	Action deal.ActionName
+	Fields []formField
+}
+
+// pageForms are the deal page's forms, in pipeline order: every action a
+// person takes on a deal (the reviews' decisions are on the case's page).
+var pageForms = []pageForm{
+	{deal.ActAcceptQuote, nil},
+	{deal.ActSubmitQuote, []formField{{Name: "sku"}, {Name: "quantity", Mode: "numeric"}, {Name: "unit_price", Mode: "decimal"},
+		{Name: "discount", Mode: "decimal", Hint: "hint.discount"}, {Name: "valid_until", Hint: "hint.date"}}},
+	{deal.ActRecordBid, []formField{{Name: "result", Type: "select", Options: []string{string(deal.BidWon), string(deal.BidLost)}},
+		{Name: "bid_no"}, {Name: "reason"}}},
+	{deal.ActSubmitContract, []formField{{Name: "contract_no"}, {Name: "amount", Mode: "decimal"}, {Name: "payment_terms"}, {Name: "template_id"}}},
+	{deal.ActAssignOwners, []formField{{Name: "delivery_owner", Hint: "hint.user_id"}, {Name: "payment_owner", Hint: "hint.user_id"}}},
+	{deal.ActPlaceOrder, []formField{{Name: "kind", Type: "select", Options: []string{string(deal.OrderStock), string(deal.OrderCustom)}},
+		{Name: "delivery_due", Hint: "hint.date"}, {Name: "erp_order_no"}}},
+	{deal.ActRecordShipment, []formField{{Name: "shipment_no"}, {Name: "shipped_on", Hint: "hint.date"}, {Name: "carrier"},
+		{Name: "final", Type: "checkbox"}}},
+	{deal.ActRecordInvoice, []formField{{Name: "invoice_no"}, {Name: "amount", Mode: "decimal"}, {Name: "issued_on", Hint: "hint.date"},
+		{Name: "due_on", Hint: "hint.date"}}},
+	{deal.ActRecordPayment, []formField{{Name: "payment_ref"}, {Name: "amount", Mode: "decimal"}, {Name: "received_on", Hint: "hint.date"},
+		{Name: "invoice_no", Hint: "hint.optional"}}},
+	{deal.ActMarkLost, []formField{{Name: "reason"}}},
+}
+
+// formOf is the page's form of action.
+func formOf(action deal.ActionName) (pageForm, bool) {
+	for _, f := range pageForms {
+		if f.Action == action {
+			return f, true
+		}
+	}
+	return pageForm{}, false
+}
+
+// quoteLine are the fields of submit_quote that make its one quote line.
+var quoteLine = []string{"sku", "quantity", "unit_price"}
 
 // dealForms says which forms the deal page shows, and a refused one's
 // messages and what was typed.
@@ -64,22 +105,41 @@ func (f *dealForms) Msg(action string) string {
 	return f.Error
 }
 
-// formsFor offers the forms of the deal's stage to the people who act on it
-// there (its sales owner, sales managers and assistants); the API decides.
+// List is the forms to show, in pipeline order.
+func (f *dealForms) List() []pageForm {
+	var out []pageForm
+	for _, pf := range pageForms {
+		if f.Show[string(pf.Action)] {
+			out = append(out, pf)
+		}
+	}
+	return out
+}
+
+// formsFor offers the forms of the actions u may take on d now, by the
+// registry's own rules (the stages, who may, the segregation of duties), so
+// a page offers nobody a form the API would refuse them for who they are.
+// What they type is the API's to judge.
 func formsFor(u identity.User, d deal.Deal) *dealForms {
 	f := &dealForms{Show: map[string]bool{}, Errors: fieldErrors{}}
-	if u.ID != d.Owners.Sales && !u.Has(identity.RoleSalesManager, identity.RoleSalesAssistant) {
-		return f
-	}
 	q := d.CurrentQuote()
-	switch d.Stage {
-	case deal.StageOpportunity:
-		f.Show[string(deal.ActSubmitQuote)] = true
-	case deal.StageQuote:
-		f.Show[string(deal.ActSubmitQuote)] = true
-		f.Show[string(deal.ActAcceptQuote)] = q != nil && q.Status == deal.QuoteOpen
-	case deal.StageContractReview:
-		f.Show[string(deal.ActSubmitContract)] = d.Contract == nil || d.Contract.Review.Status != deal.ReviewPending
+	for _, pf := range pageForms {
+		spec, ok := deal.LookupAction(pf.Action)
+		if !ok || !slices.Contains(spec.Stages, d.Stage) || spec.May(&d, u) != nil || deal.CheckSegregation(pf.Action, &d, u) != nil {
+			continue
+		}
+		show := true
+		switch pf.Action {
+		case deal.ActAcceptQuote:
+			show = q != nil && q.Status == deal.QuoteOpen
+		case deal.ActSubmitContract:
+			show = d.Contract == nil || d.Contract.Review.Status != deal.ReviewPending
+		case deal.ActPlaceOrder:
+			show = d.Order == nil || d.Order.Review.Status != deal.ReviewPending
+		case deal.ActRecordBid:
+			show = d.Tendered
+		}
+		f.Show[string(pf.Action)] = show
 	}
 	return f
 }
@@ -91,23 +151,26 @@ var lineField = regexp.MustCompile(`^lines(\[\d+\])?\.`)
 func (p pages) dealAct(w http.ResponseWriter, r *http.Request, d pageData) {
 	id := chi.URLParam(r, "id")
 	name := deal.ActionName(r.PostFormValue("action"))
-	fields, ok := pageActions[name]
+	form, ok := formOf(name)
 	if !ok {
 		p.failed(w, r, d, problem(http.StatusBadRequest, "unknown_action", "the page offers no such action"))
 		return
 	}
+	var fields []string
 	body := map[string]any{"action": name}
 	line := map[string]any{}
-	for _, f := range fields {
+	for _, ff := range form.Fields {
+		f := ff.Name
+		fields = append(fields, f)
 		v := strings.TrimSpace(r.PostFormValue(f))
-		if v == "" {
-			continue
-		}
-		switch f {
-		case "sku", "unit_price":
-			line[f] = v
-		case "quantity":
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		switch {
+		case ff.Type == "checkbox":
+			if v != "" {
+				body[f] = true
+			}
+		case v == "":
+		case name == deal.ActSubmitQuote && slices.Contains(quoteLine, f):
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && f == "quantity" {
 				line[f] = n
 			} else {
 				line[f] = v // not a number: the API's decoding says so, naming the field
@@ -134,20 +197,14 @@ func (p pages) dealAct(w http.ResponseWriter, r *http.Request, d pageData) {
 			p.failed(w, r, d, err)
 			return
 		}
-		msg, fe := refusal(pr)
+		msg, fe := d.refused(pr)
 		forms := &dealForms{Refused: string(name), Error: msg, Errors: fieldErrors{}, Values: r.PostForm}
 		for f, m := range fe {
 			f = lineField.ReplaceAllString(f, "")
 			if slices.Contains(fields, f) {
 				forms.Errors[f] = m
 			} else { // a field the form does not have: said above it
-				forms.Error += "; " + f + ": " + m
-			}
-		}
-		if len(forms.Errors) > 0 && msg == "invalid input" {
-			forms.Error = strings.TrimPrefix(strings.TrimPrefix(forms.Error, "invalid input"), "; ")
-			if forms.Error == "" {
-				forms.Error = d.P.T("check_fields")
+				forms.Error += " " + d.P.Field(f) + d.P.T("colon") + m
 			}
 		}
 		p.showDeal(w, r, pr.Status, d, id, forms)

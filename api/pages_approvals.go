@@ -56,6 +56,14 @@ type caseCard struct {
 	CommentError  string
 	CommentErrors fieldErrors
 	CommentText   string
+	// MayDelegate: the viewer holds a pending step themselves, which they
+	// may hand to a colleague. A refused hand-over: its message, by field,
+	// and what was typed.
+	MayDelegate    bool
+	DelegateError  string
+	DelegateErrors fieldErrors
+	DelegateTo     string
+	DelegateNote   string
 	// Waited and Overdue are those of Step, on the inbox.
 	Waited  time.Duration
 	Overdue bool
@@ -76,22 +84,102 @@ type chainStep struct {
 	Waited time.Duration
 }
 
-// cardOf builds the card of case c for the page's viewer.
-func (p pages) cardOf(r *http.Request, d *pageData, c approval.Case, cal *calendar.Calendar) caseCard {
-	now := p.Now()
-	card := caseCard{Case: c, Request: caseRequest(string(c.Kind), c.Title), Errors: fieldErrors{}}
-	ids := []string{c.Requester}
-	var terms *database.DealCustomer
-	if c.DealID != "" {
-		if dl, err := p.DB.DealGet(r.Context(), c.DealID); err == nil {
-			card.Request, card.Customer = dl.Title, dl.Customer.Name
-			// The customer's standard terms are shown to whoever may see them,
-			// by the same rule as the customer's page.
-			if ok, err := p.DB.CustomerTermsVisible(r.Context(), dl.Customer.Code, pageViewer(r)); err == nil && ok {
-				if t, err := p.DB.CustomerTermsOf(r.Context(), dl.Customer.Code); err == nil {
-					terms = &t
-				}
+// cardFacts is what the case cards of one page need from the database, read
+// once for all of them: a page of 200 cards costs a handful of queries, not
+// a dozen per card.
+type cardFacts struct {
+	waitFacts
+	away  []string                         // who has delegated to the viewer now
+	deals map[string]database.DealHeading  // the cases' deals
+	terms map[string]database.DealCustomer // the standard terms the viewer may see, by customer code
+}
+
+// waitFacts is what the line "now waiting for …" of a page's cases needs.
+type waitFacts struct {
+	cal *calendar.Calendar
+	now time.Time
+	// managers are the pending approvers' managers: whom a step escalates to.
+	managers map[string]string
+}
+
+// waitFactsOf reads the calendar and the managers of cases' pending
+// approvers, and puts the names of everyone the cases show in the printer.
+func (p pages) waitFactsOf(r *http.Request, d *pageData, cases []approval.Case) waitFacts {
+	f := waitFacts{cal: p.workingCalendar(r.Context()), now: p.Now(), managers: map[string]string{}}
+	var ids, pending []string
+	for _, c := range cases {
+		ids = append(ids, c.Requester)
+		for _, s := range c.Steps {
+			ids = append(ids, s.Approver, s.DecidedBy, s.OnBehalfOf)
+			if s.Status == approval.StepPending && c.Status == approval.StatusInReview && !slices.Contains(pending, s.Approver) {
+				pending = append(pending, s.Approver)
 			}
+		}
+		for _, cm := range c.Comments {
+			ids = append(ids, cm.Author)
+		}
+	}
+	if len(pending) > 0 {
+		m, err := p.DB.Managers(r.Context(), pending)
+		if err != nil {
+			p.Log.WarnContext(r.Context(), "managers", "err", err) // the line says no more than the holders
+		} else {
+			f.managers = m
+		}
+		for _, u := range m {
+			ids = append(ids, u)
+		}
+	}
+	p.names(r.Context(), d, ids...)
+	return f
+}
+
+// cardFactsOf reads what the cards of cases need: waitFactsOf's, the cases'
+// deals, their customers' standard terms where the viewer may see them
+// (by the same rule as the customer's page), and who is away for the viewer.
+func (p pages) cardFactsOf(r *http.Request, d *pageData, cases []approval.Case, away []string) cardFacts {
+	ctx := r.Context()
+	f := cardFacts{waitFacts: p.waitFactsOf(r, d, cases), away: away,
+		deals: map[string]database.DealHeading{}, terms: map[string]database.DealCustomer{}}
+	var dealIDs, codes []string
+	for _, c := range cases {
+		if c.DealID != "" && !slices.Contains(dealIDs, c.DealID) {
+			dealIDs = append(dealIDs, c.DealID)
+		}
+	}
+	if len(dealIDs) > 0 {
+		var err error
+		if f.deals, err = p.DB.DealHeadings(ctx, dealIDs); err != nil {
+			p.Log.WarnContext(ctx, "deal headings", "err", err) // the cards say what the cases say
+			f.deals = map[string]database.DealHeading{}
+		}
+	}
+	for _, h := range f.deals {
+		if h.CustomerCode != "" && !slices.Contains(codes, h.CustomerCode) {
+			codes = append(codes, h.CustomerCode)
+		}
+	}
+	if len(codes) > 0 {
+		var err error
+		if f.terms, err = p.DB.CustomerTermsVisibleOf(ctx, codes, pageViewer(r)); err != nil {
+			p.Log.WarnContext(ctx, "customer terms", "err", err) // shown without the customer's standard
+			f.terms = map[string]database.DealCustomer{}
+		}
+	}
+	return f
+}
+
+// cardOf builds the card of case c for the page's viewer from what
+// cardFactsOf read.
+func (p pages) cardOf(r *http.Request, d *pageData, c approval.Case, f cardFacts) caseCard {
+	now := f.now
+	cal := f.cal
+	card := caseCard{Case: c, Request: caseRequest(string(c.Kind), c.Title), Errors: fieldErrors{}}
+	var terms *database.DealCustomer
+	if h, ok := f.deals[c.DealID]; ok && c.DealID != "" {
+		card.Request, card.Customer = h.Title, h.Customer
+		if t, ok := f.terms[h.CustomerCode]; ok {
+			terms = &t
 		}
 	}
 	prev := map[string]string{}
@@ -143,30 +231,24 @@ func (p pages) cardOf(r *http.Request, d *pageData, c approval.Case, cal *calend
 	if c.Kind == approval.KindTermsChange && card.Customer != "" {
 		card.Request = card.Customer
 	}
-	me := actor(r).ID
-	away, _ := p.DB.DelegatorsOf(r.Context(), me, now)
+	me, away := actor(r).ID, f.away
 	for _, s := range c.Steps {
 		end := now
 		if s.DecidedAt != nil {
 			end = *s.DecidedAt
 		}
 		card.Chain = append(card.Chain, chainStep{Step: s, Waited: cal.Between(s.EnteredAt, end)})
-		ids = append(ids, s.Approver, s.DecidedBy, s.OnBehalfOf)
 		if s.Status == approval.StepPending {
 			card.Pending = append(card.Pending, pendingStep{Step: s, Waited: cal.Between(s.EnteredAt, now),
 				Overdue: s.DueAt != nil && now.After(*s.DueAt)})
 			if s.Approver == me {
-				card.MayDecide = true
+				card.MayDecide, card.MayDelegate = true, true
 			} else if slices.Contains(away, s.Approver) && !card.MayDecide {
 				card.MayDecide, card.OnBehalfOf = true, s.Approver
 			}
 		}
 	}
-	for _, cm := range c.Comments {
-		ids = append(ids, cm.Author)
-	}
-	p.names(r.Context(), d, ids...)
-	card.Waiting = p.caseWaiting(r, d, c)
+	card.Waiting = caseWaiting(d, c, f.waitFacts)
 	return card
 }
 
@@ -213,15 +295,29 @@ func (p pages) showInbox(w http.ResponseWriter, r *http.Request, status int, d p
 		p.message(w, http.StatusServiceUnavailable, d, d.P.T("inbox"), d.P.T("unavailable"))
 		return
 	}
-	cal := p.workingCalendar(r.Context())
 	v := &inboxView{}
+	// Every card's case, deal, terms and people, read for all cards at once.
+	ids := make([]string, len(steps))
+	for i, st := range steps {
+		ids[i] = st.CaseID
+	}
+	cases, err := p.DB.CasesGet(r.Context(), ids)
+	if err != nil {
+		p.Log.ErrorContext(r.Context(), "inbox cases", "err", err)
+		p.message(w, http.StatusServiceUnavailable, d, d.P.T("inbox"), d.P.T("unavailable"))
+		return
+	}
+	byID := make(map[string]approval.Case, len(cases))
+	for _, c := range cases {
+		byID[c.ID] = c
+	}
+	facts := p.cardFactsOf(r, &d, cases, away)
 	for i := range steps {
-		c, err := p.DB.CaseGet(r.Context(), steps[i].CaseID)
-		if err != nil {
-			p.Log.WarnContext(r.Context(), "inbox case", "case", steps[i].CaseID, "err", err)
-			continue
+		c, ok := byID[steps[i].CaseID]
+		if !ok {
+			continue // not recorded yet: the case workflow writes it moments after it starts
 		}
-		card := p.cardOf(r, &d, c, cal)
+		card := p.cardOf(r, &d, c, facts)
 		card.Step = &steps[i]
 		card.OnBehalfOf = steps[i].OnBehalfOf
 		for _, ps := range card.Pending {
@@ -272,10 +368,7 @@ func (p pages) decide(w http.ResponseWriter, r *http.Request, d pageData) {
 			p.failed(w, r, d, err)
 			return
 		}
-		msg, fe := refusal(pr)
-		if len(fe) > 0 && msg == "invalid input" { // the fields say what is wrong
-			msg = d.P.T("check_fields")
-		}
+		msg, fe := d.refused(pr)
 		refused := &caseCard{Case: c, Error: msg, Errors: fe, Note: note}
 		if fromCase {
 			p.showCase(w, r, pr.Status, d, c, refused)
@@ -295,26 +388,48 @@ func (p pages) decide(w http.ResponseWriter, r *http.Request, d pageData) {
 	http.Redirect(w, r, "/inbox?done="+done+"&case="+url.QueryEscape(c.ID), http.StatusSeeOther)
 }
 
-// caseComment adds a comment from a case's page, through approvals.send
-// as the API's comment does: the workflow says who may comment and what.
-func (p pages) caseComment(w http.ResponseWriter, r *http.Request, d pageData) {
+// caseForm runs a form posted on a case's page: act does it the API's way;
+// a refusal comes back to the case with its messages, placed by refused,
+// next to the fields; else the browser goes back to the case, told done.
+func (p pages) caseForm(w http.ResponseWriter, r *http.Request, d pageData, done string,
+	act func(h approvals, c approval.Case) error, refused func(c approval.Case, msg string, fe fieldErrors) *caseCard) {
 	h := approvals{p.Deps}
 	c, err := h.findCase(r, chi.URLParam(r, "id"))
 	if err != nil {
 		p.failed(w, r, d, err)
 		return
 	}
-	text := r.PostFormValue("text")
-	if _, err := h.send(r, c, workflows.ApprovalCommentUpdate, workflows.CommentInput{Actor: actor(r), Text: text}); err != nil {
+	if err := act(h, c); err != nil {
 		pr := asProblem(err, p.Log, r)
-		msg, fe := refusal(pr)
-		if len(fe) > 0 && msg == "invalid input" {
-			msg = d.P.T("check_fields")
-		}
-		p.showCase(w, r, pr.Status, d, c, &caseCard{Case: c, CommentError: msg, CommentErrors: fe, CommentText: text})
+		msg, fe := d.refused(pr)
+		p.showCase(w, r, pr.Status, d, c, refused(c, msg, fe))
 		return
 	}
-	http.Redirect(w, r, "/approvals/"+url.PathEscape(c.ID)+"?done=commented", http.StatusSeeOther)
+	http.Redirect(w, r, "/approvals/"+url.PathEscape(c.ID)+"?done="+done, http.StatusSeeOther)
+}
+
+// caseComment adds a comment from a case's page, through approvals.send
+// as the API's comment does: the workflow says who may comment and what.
+func (p pages) caseComment(w http.ResponseWriter, r *http.Request, d pageData) {
+	text := r.PostFormValue("text")
+	p.caseForm(w, r, d, "commented", func(h approvals, c approval.Case) error {
+		_, err := h.send(r, c, workflows.ApprovalCommentUpdate, workflows.CommentInput{Actor: actor(r), Text: text})
+		return err
+	}, func(c approval.Case, msg string, fe fieldErrors) *caseCard {
+		return &caseCard{Case: c, CommentError: msg, CommentErrors: fe, CommentText: text}
+	})
+}
+
+// caseDelegate hands the viewer's step of a case to a colleague, from the
+// case's page, through approvals.delegateOn as the API's delegate does.
+func (p pages) caseDelegate(w http.ResponseWriter, r *http.Request, d pageData) {
+	to, note := strings.TrimSpace(r.PostFormValue("to")), r.PostFormValue("note")
+	p.caseForm(w, r, d, "delegated", func(h approvals, c approval.Case) error {
+		_, err := h.delegateOn(r, c, to, note)
+		return err
+	}, func(c approval.Case, msg string, fe fieldErrors) *caseCard {
+		return &caseCard{Case: c, DelegateError: msg, DelegateErrors: fe, DelegateTo: to, DelegateNote: note}
+	})
 }
 
 // casePage is one case: what is reviewed, the chain so far, the comments,
@@ -329,6 +444,8 @@ func (p pages) casePage(w http.ResponseWriter, r *http.Request, d pageData) {
 		d.Notice = d.P.T(done+"_notice", caseRef(d.P, c.ID))
 	} else if done == "commented" {
 		d.Notice = d.P.T("commented_notice")
+	} else if done == "delegated" {
+		d.Notice = d.P.T("delegated_notice")
 	}
 	p.showCase(w, r, http.StatusOK, d, c, nil)
 }
@@ -339,13 +456,26 @@ func (p pages) showCase(w http.ResponseWriter, r *http.Request, status int, d pa
 			c = now
 		}
 	}
-	card := p.cardOf(r, &d, c, p.workingCalendar(r.Context()))
+	away, err := p.DB.DelegatorsOf(r.Context(), actor(r).ID, p.Now())
+	if err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
+	card := p.cardOf(r, &d, c, p.cardFactsOf(r, &d, []approval.Case{c}, away))
 	if refused != nil {
 		card.Error, card.Errors, card.Note = refused.Error, refused.Errors, refused.Note
 		card.CommentError, card.CommentErrors, card.CommentText = refused.CommentError, refused.CommentErrors, refused.CommentText
+		card.DelegateError, card.DelegateErrors = refused.DelegateError, refused.DelegateErrors
+		card.DelegateTo, card.DelegateNote = refused.DelegateTo, refused.DelegateNote
 	}
 	if card.CommentErrors == nil {
 		card.CommentErrors = fieldErrors{}
+	}
+	if card.DelegateErrors == nil {
+		card.DelegateErrors = fieldErrors{}
+	}
+	if !card.MayDelegate && card.DelegateError != "" { // no form to show it on: above the case
+		d.Error = card.DelegateError
 	}
 	d.Title, d.Nav = caseRef(d.P, c.ID), "inbox"
 	d.View = &card
@@ -477,18 +607,39 @@ func (p pages) stuckBoard(w http.ResponseWriter, r *http.Request, d pageData) {
 	switch {
 	case err == nil:
 		v.Rows = p.pendingRows(r, &d, steps)
-		// The same figures as GET /api/v1/approvals/stage-times, for the same viewers.
-		times, err := h.DB.StageTimes(r.Context(), f.Kind, pageViewer(r), p.Now())
-		if err != nil {
-			p.failed(w, r, d, err)
-			return
-		}
-		v.Chart, v.ChartHeight = stageBars(times)
 		p.render(w, http.StatusOK, "stuck.html", d)
 	case errors.As(err, &pr) && pr.Status == http.StatusBadRequest:
-		d.Error, v.Errors = refusal(pr)
+		d.Error, v.Errors = d.refused(pr)
 		p.render(w, pr.Status, "stuck.html", d)
 	default:
 		p.failed(w, r, d, err)
+	}
+}
+
+// stuckChart is the stuck board's chart, a picture of its own
+// (/approvals/stuck/chart.svg): the same figures as GET
+// /api/v1/approvals/stage-times, for the same viewers. Summing every decided
+// step takes seconds on a million of them, so the board does not wait for
+// it: the browser shows the board at once and the picture when it comes.
+func (p pages) stuckChart(w http.ResponseWriter, r *http.Request, d pageData) {
+	h := approvals{p.Deps}
+	f, err := h.stuckFilter(r) // overseers only, as the board
+	var times []database.StageTime
+	if err == nil {
+		times, err = h.DB.StageTimes(r.Context(), f.Kind, pageViewer(r), p.Now())
+	}
+	if err != nil {
+		pr := asProblem(err, p.Log, r)
+		http.Error(w, pr.Detail, pr.Status)
+		return
+	}
+	v := &stuckView{}
+	v.Chart, v.ChartHeight = stageBars(times)
+	v.ChartHeight = max(v.ChartHeight, 32) // room for "nothing decided yet"
+	d.View = v
+	w.Header().Set("Content-Type", "image/svg+xml; charset=utf-8")
+	w.Header().Set("Cache-Control", "private, max-age=60")
+	if err := pageTemplates.ExecuteTemplate(w, "chart.svg", d); err != nil {
+		p.Log.Error("render chart", "err", err)
 	}
 }

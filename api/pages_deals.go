@@ -129,7 +129,7 @@ var typedReasons = []string{string(deal.ActMarkLost), string(deal.ActRecordBid)}
 
 func (p pages) dealPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	if done := r.URL.Query().Get("done"); done != "" {
-		if _, ok := pageActions[deal.ActionName(done)]; ok {
+		if _, ok := formOf(deal.ActionName(done)); ok {
 			d.Notice = d.P.T("done." + done)
 		}
 	}
@@ -189,15 +189,13 @@ func (p pages) showDeal(w http.ResponseWriter, r *http.Request, status int, d pa
 	if dl.Order != nil && dl.Order.Review.CaseID != "" {
 		caseIDs = append(caseIDs, dl.Order.Review.CaseID)
 	}
-	for _, cid := range caseIDs {
-		if slices.ContainsFunc(v.Cases, func(c approval.Case) bool { return c.ID == cid }) {
-			continue
-		}
-		c, err := p.DB.CaseGet(r.Context(), cid)
-		if err != nil {
-			continue // not recorded yet: the case workflow writes it moments after it starts
-		}
-		v.Cases = append(v.Cases, c)
+	// A case not recorded yet is left out: the case workflow writes it
+	// moments after it starts.
+	if v.Cases, err = p.DB.CasesGet(r.Context(), caseIDs); err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
+	for _, c := range v.Cases {
 		for _, s := range c.Steps {
 			ids = append(ids, s.Approver, s.DecidedBy)
 			switch s.Status {
@@ -225,28 +223,26 @@ func (p pages) showDeal(w http.ResponseWriter, r *http.Request, status int, d pa
 	}
 	sort.SliceStable(v.Timeline, func(i, j int) bool { return v.Timeline[i].At.Before(v.Timeline[j].At) })
 	p.names(r.Context(), &d, ids...)
-	v.Waiting = p.waitingFor(r, &d, dl, v.Cases)
+	v.Waiting = waitingFor(&d, dl, v.Cases, p.waitFactsOf(r, &d, v.Cases))
 	p.render(w, status, "deal.html", d)
 }
 
 // waitingFor words who the deal waits on now: the holders of its open
 // review, or the person (or role) its stage waits on.
-func (p pages) waitingFor(r *http.Request, d *pageData, dl deal.Deal, cases []approval.Case) *waitingLine {
+func waitingFor(d *pageData, dl deal.Deal, cases []approval.Case, f waitFacts) *waitingLine {
 	if dl.Stage.Terminal() {
 		return nil
 	}
 	for i := len(cases) - 1; i >= 0; i-- {
-		if w := p.caseWaiting(r, d, cases[i]); w != nil {
+		if w := caseWaiting(d, cases[i], f); w != nil {
 			return w
 		}
 	}
-	cal := p.workingCalendar(r.Context())
-	now := p.Now()
 	if dl.Holder == "" {
 		return nil
 	}
 	return &waitingLine{Text: d.P.T("waiting_stage", d.P.Person(dl.Holder), d.P.Stage(dl.Stage),
-		d.P.Hours(cal.Between(dl.StageEnteredAt, now)))}
+		d.P.Hours(f.cal.Between(dl.StageEnteredAt, f.now)))}
 }
 
 // Invoiced and Paid are the deal's totals so far.
@@ -254,14 +250,13 @@ func (v *dealPageView) Invoiced() money.Amount { return v.Deal.Invoiced() }
 func (v *dealPageView) Paid() money.Amount     { return v.Deal.Paid() }
 
 // caseWaiting words who an open case waits on: its holders, the stage, how
-// long in working hours, when due, and whom it escalates to.
-func (p pages) caseWaiting(r *http.Request, d *pageData, c approval.Case) *waitingLine {
+// long in working hours, when due, and whom it escalates to (f holds the
+// holders' managers, and their names are in the printer).
+func caseWaiting(d *pageData, c approval.Case, f waitFacts) *waitingLine {
 	pending := c.Pending()
 	if c.Status != approval.StatusInReview || len(pending) == 0 {
 		return nil
 	}
-	cal := p.workingCalendar(r.Context())
-	now := p.Now()
 	var who, holders []string
 	first := pending[0]
 	for _, s := range pending {
@@ -276,26 +271,19 @@ func (p pages) caseWaiting(r *http.Request, d *pageData, c approval.Case) *waiti
 		due = d.P.T("due_at", d.P.Time(first.DueAt))
 	}
 	text := d.P.T("waiting_line", strings.Join(who, d.P.T("list_sep")), d.P.Step(first.Stage),
-		d.P.Hours(cal.Between(first.EnteredAt, now)), due)
+		d.P.Hours(f.cal.Between(first.EnteredAt, f.now)), due)
 	if first.EscalationLevel > 0 {
 		text += d.P.T("clause_sep") + d.P.T("escalation_level", first.EscalationLevel)
 	}
 	// At its due time a step escalates to the holder's manager.
-	if m, err := p.DB.Managers(r.Context(), holders); err == nil {
-		var up []string
-		for _, hd := range holders {
-			if m[hd] != "" && !slices.Contains(up, m[hd]) {
-				up = append(up, m[hd])
-			}
-		}
-		if len(up) > 0 {
-			p.names(r.Context(), d, up...)
-			var names []string
-			for _, u := range up {
-				names = append(names, d.P.Person(u))
-			}
-			text += d.P.T("then_escalates", strings.Join(names, d.P.T("list_sep")))
+	var up, names []string
+	for _, hd := range holders {
+		if m := f.managers[hd]; m != "" && !slices.Contains(up, m) {
+			up, names = append(up, m), append(names, d.P.Person(m))
 		}
 	}
-	return &waitingLine{Text: text, CaseID: c.ID, Overdue: first.DueAt != nil && now.After(*first.DueAt)}
+	if len(up) > 0 {
+		text += d.P.T("then_escalates", strings.Join(names, d.P.T("list_sep")))
+	}
+	return &waitingLine{Text: text, CaseID: c.ID, Overdue: first.DueAt != nil && f.now.After(*first.DueAt)}
 }

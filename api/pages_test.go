@@ -91,7 +91,7 @@ func TestPagesContractReviewEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	li.submit(pagesCard(caseID) + ` button.reject`)
 	msg := li.textOf(`[id="note-` + caseID + `-error"]`)
-	require.Contains(t, msg, "is required to reject", "the workflow's own message, next to the note")
+	require.Contains(t, msg, "驳回须填写意见", "the workflow's own message, in Chinese, next to the note")
 	invalid, err := chromedp.Run(li.ctx, chromedp.AttributeValue(chromedp.CSS(`[id="note-`+caseID+`"]`), "aria-invalid"))
 	require.NoError(t, err)
 	require.Equal(t, "true", invalid.Value)
@@ -218,7 +218,9 @@ func TestPagesDealActionsRefusedLikeTheAPI(t *testing.T) {
 	api := s.do("POST", "/api/v1/deals/"+id+"/actions", "tok-wang",
 		`{"action":"submit_quote","lines":[{"sku":"PRESS-9","quantity":1,"unit_price":"500000"}],"valid_until":"2020-01-01"}`)
 	require.Equal(t, 422, api.status, api.raw)
-	require.Contains(t, api.raw, msg, "the page says what the API says")
+	apiMsg := api.body["errors"].([]any)[0].(map[string]any)["message"].(string)
+	require.Equal(t, i18n.Printer{Lang: i18n.Chinese}.Refusal(apiMsg), msg, "the page says what the API says, in Chinese")
+	require.Contains(t, msg, "2020-01-01")
 	require.Equal(t, before, s.get(id), "the refused quote changed nothing")
 	value, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#f-submit_quote-sku")))
 	require.NoError(t, err)
@@ -247,7 +249,7 @@ func TestPagesDealActionsRefusedLikeTheAPI(t *testing.T) {
 	// workflow's message next to the field, and adds nothing.
 	b.submit(`p.waiting a[href^="/approvals/"]`)
 	b.submit("form.comment button")
-	require.Contains(t, b.textOf("#comment-text-error"), "is required")
+	require.Equal(t, "必填", b.textOf("#comment-text-error"), "the workflow's \"is required\", in Chinese")
 	caseID := strings.TrimPrefix(b.location(), "/approvals/")
 	caseID = strings.TrimSuffix(caseID, "/comment")
 	c, err := s.db.CaseGet(context.Background(), caseID)

@@ -4,8 +4,10 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/l2c/l2c/internal/civil"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
 )
 
 // workView is My work, the page after logging in: my open deals by stage,
@@ -15,7 +17,26 @@ type workView struct {
 	ByStage   []stageDeals
 	Requests  []pendingRow
 	Approvals []pendingRow
+	// For delivery owners: their orders due within DueDays working days, or
+	// late; for payment owners: their invoices past due and not paid.
+	ShowDeliveries, ShowInvoices bool
+	Deliveries                   []database.DeliveryDue
+	DueDays                      int
+	Invoices                     []database.InvoiceOverdue
+	Today                        civil.Date
+	// For management: contracts of at least BigAmount signed in BigDays days.
+	ShowBigDeals bool
+	BigDeals     []database.BigDeal
+	BigAmount    string
+	BigDays      int
 }
+
+// deliveryHorizon is how many working days ahead a delivery owner's My work
+// looks for deliveries due.
+const deliveryHorizon = 10
+
+// management are the roles My work shows the big deals signed recently.
+var management = []identity.Role{identity.RoleSalesManager, identity.RoleAdmin, identity.RoleFinance}
 
 type stageDeals struct {
 	Stage deal.Stage
@@ -66,6 +87,48 @@ func (p pages) myWork(w http.ResponseWriter, r *http.Request, d pageData) {
 		return
 	}
 	v.Approvals = p.pendingRows(r, &d, steps)
+	if err := p.ownerWork(r, &d, v); err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
 	slices.SortStableFunc(v.Requests, func(a, b pendingRow) int { return a.EnteredAt.Compare(b.EnteredAt) })
 	p.render(w, http.StatusOK, "work.html", d)
+}
+
+// ownerWork fills in what a delivery or payment owner must chase, and the big
+// deals management hears of. The lists show to whoever holds such work; the
+// sections show, empty or not, to the roles whose work it is.
+func (p pages) ownerWork(r *http.Request, d *pageData, v *workView) error {
+	ctx, me := r.Context(), actor(r)
+	cal := p.workingCalendar(ctx)
+	v.Today, v.DueDays = cal.DateOf(p.Now()), deliveryHorizon
+	until := v.Today
+	for n := 0; n < deliveryHorizon; {
+		until = until.AddDays(1)
+		if cal.IsWorkday(until) {
+			n++
+		}
+	}
+	var err error
+	if v.Deliveries, err = p.DB.DeliveriesDue(ctx, me.ID, until, 200); err != nil {
+		return err
+	}
+	if v.Invoices, err = p.DB.InvoicesOverdue(ctx, me.ID, v.Today, 200); err != nil {
+		return err
+	}
+	v.ShowDeliveries = len(v.Deliveries) > 0 || me.Has(identity.RoleDelivery)
+	v.ShowInvoices = len(v.Invoices) > 0 || me.Has(identity.RoleCollector)
+	if v.ShowBigDeals = me.Has(management...); v.ShowBigDeals {
+		v.BigAmount, v.BigDays = d.P.Money(p.BigDeals.Amount, "CNY"), p.BigDeals.Days
+		since := p.Now().AddDate(0, 0, -p.BigDeals.Days)
+		if v.BigDeals, err = p.DB.BigDealsSigned(ctx, pageViewer(r), p.BigDeals.Amount, since, 50); err != nil {
+			return err
+		}
+		var ids []string
+		for _, b := range v.BigDeals {
+			ids = append(ids, b.SalesOwner)
+		}
+		p.names(ctx, d, ids...)
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/money"
 )
 
 // Deps is what the API needs from the rest of l2c.
@@ -41,6 +42,9 @@ type Deps struct {
 	// (L2C_AUDIT_CHECKPOINT_FILE); GET /api/v1/audit/verify holds the trail
 	// against it when set.
 	AuditCheckpoints string
+	// BigDeals is what My work shows management as a big deal signed
+	// recently; NewRouter fills in defaults (100,000.00 in 10 days).
+	BigDeals BigDeals
 	// MetricsToken, when set, lets Prometheus scrape /metrics with it as a
 	// bearer token (otherwise only administrators may).
 	MetricsToken string
@@ -48,6 +52,12 @@ type Deps struct {
 	queue *keyedLocks
 	// importing holds a slot per import running on this replica.
 	importing chan struct{}
+}
+
+// BigDeals are contracts of at least Amount signed in the last Days days.
+type BigDeals struct {
+	Amount money.Amount
+	Days   int
 }
 
 // OrderChecker reads a sales order from the ERP (connectors.OrderReader).
@@ -132,6 +142,12 @@ func NewRouter(d Deps) http.Handler {
 	}
 	d.importing = make(chan struct{}, d.Limits.Imports)
 	d.Sessions.defaults()
+	if d.BigDeals.Amount <= 0 {
+		d.BigDeals.Amount = 100000_00
+	}
+	if d.BigDeals.Days <= 0 {
+		d.BigDeals.Days = 10
+	}
 	r := chi.NewRouter()
 	r.Use(httpMetrics, middleware.RequestID, requestLog(d.Log), middleware.Recoverer, securityHeaders, middleware.Timeout(30*time.Second))
 

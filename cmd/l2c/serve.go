@@ -76,8 +76,8 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Addr: cfg.HTTPAddr,
 		Handler: api.NewRouter(api.Deps{DB: db, Temporal: tc, Location: cfg.Location, Log: log, Audit: chain,
 			AuditCheckpoints: cfg.AuditCheckpointFile, Sessions: sessions(cfg), Orders: orders,
-			MetricsToken: os.Getenv("L2C_METRICS_TOKEN"),
-			Limits:       api.Limits{Imports: cfg.ImportsAtOnce}}),
+			MetricsToken: os.Getenv("L2C_METRICS_TOKEN"), BigDeals: api.BigDeals{Amount: cfg.BigDealAmount, Days: cfg.BigDealDays},
+			Limits: api.Limits{Imports: cfg.ImportsAtOnce}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

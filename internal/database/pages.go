@@ -46,7 +46,7 @@ type StageTotal struct {
 func (db *DB) DealPipeline(ctx context.Context, f DealFilter) ([]StageTotal, error) {
 	rows, err := db.pool.Query(ctx, `SELECT d.stage, d.currency, count(*), coalesce(sum(d.expected_amount), 0)::bigint
 		FROM deals d
-		WHERE `+dealVisible+`
+		WHERE `+dealVisible+f.Viewer.narrowing()+`
 		  AND ($6 = '' OR d.sales_owner = $6 OR d.discoverer = $6 OR d.delivery_owner = $6 OR d.payment_owner = $6)
 		  AND ($7 = '' OR d.customer_code = $7)
 		GROUP BY d.stage, d.currency ORDER BY d.stage, d.currency`, append(f.Viewer.args(), f.Owner, f.Customer)...)
@@ -60,13 +60,14 @@ func (db *DB) DealPipeline(ctx context.Context, f DealFilter) ([]StageTotal, err
 	return out, nil
 }
 
-// DealHeading is what a list row says a deal is: its title and customer.
-type DealHeading struct{ Title, Customer string }
+// DealHeading is what a list row says a deal is: its title and customer
+// (its name, and its code for looking up its terms).
+type DealHeading struct{ Title, Customer, CustomerCode string }
 
 // DealHeadings reads the headings of the deals ids (the caller shows them
 // only on rows their viewer may see: open steps of cases visible to them).
 func (db *DB) DealHeadings(ctx context.Context, ids []string) (map[string]DealHeading, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, title, customer_name FROM deals WHERE id = ANY($1)`, ids)
+	rows, err := db.pool.Query(ctx, `SELECT id, title, customer_name, customer_code FROM deals WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("deal headings: %w", err)
 	}
@@ -75,10 +76,36 @@ func (db *DB) DealHeadings(ctx context.Context, ids []string) (map[string]DealHe
 	for rows.Next() {
 		var id string
 		var h DealHeading
-		if err := rows.Scan(&id, &h.Title, &h.Customer); err != nil {
+		if err := rows.Scan(&id, &h.Title, &h.Customer, &h.CustomerCode); err != nil {
 			return nil, fmt.Errorf("deal headings: %w", err)
 		}
 		out[id] = h
 	}
 	return out, rows.Err()
+}
+
+// CustomerTermsVisibleOf reads the approved terms of the customers among
+// codes whose terms v may see (CustomerTermsVisible's rule), by code: one
+// query for every card of a page.
+func (db *DB) CustomerTermsVisibleOf(ctx context.Context, codes []string, v Viewer) (map[string]DealCustomer, error) {
+	rows, err := db.pool.Query(ctx, `SELECT c.code, c.name, c.payment_terms, c.min_discount_bp FROM customers c
+		WHERE c.code = ANY($6) AND `+customerEntitled, append(v.customerArgs(), codes)...)
+	if err != nil {
+		return nil, fmt.Errorf("terms of customers: %w", err)
+	}
+	out := map[string]DealCustomer{}
+	var c DealCustomer
+	_, err = pgx.ForEachRow(rows, []any{&c.Code, &c.Name, &c.PaymentTerms, &c.MinDiscountBP}, func() error {
+		t := c
+		if c.MinDiscountBP != nil { // its own copy: the next row scans into c again
+			m := *c.MinDiscountBP
+			t.MinDiscountBP = &m
+		}
+		out[c.Code] = t
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("terms of customers: %w", err)
+	}
+	return out, nil
 }

@@ -80,3 +80,24 @@ func TestMoneyTimesAndLanguages(t *testing.T) {
 	}
 	require.True(t, strings.HasPrefix(zh.Person("role:finance"), "任一"))
 }
+
+// TestRefusalsInChinese: a rule's refusal reads in Chinese with its
+// particulars carried over, several at once too; English stays as the rules
+// wrote it, and an unknown message stays readable.
+func TestRefusalsInChinese(t *testing.T) {
+	zh, en := i18n.Printer{Lang: i18n.Chinese}, i18n.Printer{Lang: i18n.English}
+	for msg, want := range map[string]string{
+		"is required": "必填",
+		"2026-01-03 is before the issue date 2026-01-05":                                       "2026-01-03 早于开票日期 2026-01-05",
+		"only the sales owner (wang), a sales assistant or a sales manager may do this":        "只有销售负责人（wang）、销售内勤或销售经理可以操作",
+		"would invoice 880100.00 in all, more than the contract amount 880000.00; is required": "开票合计将达 880100.00，超过合同金额 880000.00；必填",
+		"something new": "something new",
+	} {
+		if got := zh.Refusal(msg); got != want {
+			t.Errorf("Refusal(%q) = %q, want %q", msg, got, want)
+		}
+		if got := en.Refusal(msg); got != msg {
+			t.Errorf("English Refusal(%q) = %q", msg, got)
+		}
+	}
+}
