@@ -154,9 +154,9 @@ func TestPagesSyncFailureShownToTheAdmin(t *testing.T) {
 	require.Contains(t, b.textOf("#sync-invoices-error"), "is still going")
 }
 
-// pagesSession is a browser logged in as user through /auth/login, and the
+// pagesLogin is a browser logged in as user through /auth/login, and the
 // session's CSRF token.
-func pagesSession(t *testing.T, s *stack, user, lang string) (*browser, string) {
+func pagesLogin(t *testing.T, s *stack, user, lang string) (*browser, string) {
 	t.Helper()
 	setPassword(t, s, user, user+"'s long passphrase")
 	b := newBrowser(t, s.url)
@@ -182,7 +182,7 @@ func TestPagesWorkspaceRefusesLikeTheAPI(t *testing.T) {
 	changes := terms()
 
 	// Liu does not see wang's customer: a 404 that tells nothing.
-	liu, liuCSRF := pagesSession(t, s, "liu", "en")
+	liu, liuCSRF := pagesLogin(t, s, "liu", "en")
 	p := liu.do("GET", "/customers/"+code, "", "")
 	require.Equal(t, http.StatusNotFound, p.status)
 	require.NotContains(t, p.body, "NT")
@@ -190,13 +190,13 @@ func TestPagesWorkspaceRefusesLikeTheAPI(t *testing.T) {
 	p = liu.form("/customers/"+code+"/terms", url.Values{"csrf_token": {liuCSRF}, "payment_terms": {"NT10"}, "reason": {"x"}})
 	require.Equal(t, http.StatusNotFound, p.status)
 	// Finance approves changes of terms; it does not ask for them.
-	sun, sunCSRF := pagesSession(t, s, "sun", "en")
+	sun, sunCSRF := pagesLogin(t, s, "sun", "en")
 	require.NotContains(t, sun.do("GET", "/customers/"+code, "", "").body, `id="terms-form"`, "no form for finance")
 	p = sun.form("/customers/"+code+"/terms", url.Values{"csrf_token": {sunCSRF}, "payment_terms": {"NT10"}, "reason": {"x"}})
 	require.Equal(t, http.StatusForbidden, p.status)
 	require.Contains(t, p.body, "changes of terms are asked for by the customer")
 	// The owner without the session's token, or from another site.
-	wang, wangCSRF := pagesSession(t, s, "wang", "en")
+	wang, wangCSRF := pagesLogin(t, s, "wang", "en")
 	p = wang.form("/customers/"+code+"/terms", url.Values{"payment_terms": {"NT10"}, "reason": {"x"}})
 	require.Equal(t, http.StatusForbidden, p.status)
 	p = wang.form("/customers/"+code+"/terms", url.Values{"csrf_token": {wangCSRF}, "payment_terms": {"NT10"}, "reason": {"x"}},
@@ -218,7 +218,7 @@ func TestPagesWorkspaceRefusesLikeTheAPI(t *testing.T) {
 	require.Contains(t, p.body, "nothing changes")
 	require.Equal(t, changes, terms(), "no refused request recorded anything")
 	// An admin is not the sales side either.
-	admin, adminCSRF := pagesSession(t, s, "admin", "en")
+	admin, adminCSRF := pagesLogin(t, s, "admin", "en")
 	p = admin.form("/customers/"+code+"/terms", url.Values{"csrf_token": {adminCSRF}, "payment_terms": {"NT10"}, "reason": {"x"}})
 	require.Equal(t, http.StatusForbidden, p.status)
 	require.Equal(t, changes, terms())
@@ -282,7 +282,7 @@ func TestPagesWorkspaceRefusesLikeTheAPI(t *testing.T) {
 	require.Contains(t, p.body, `id="f-days-error">line 2: `)
 
 	// An import without the session's token is refused before anything is recorded.
-	zhao, zhaoCSRF := pagesSession(t, s, "zhao", "en")
+	zhao, zhaoCSRF := pagesLogin(t, s, "zhao", "en")
 	imports := func() int {
 		l, err := s.db.ImportListFor(ctx, database.Viewer{All: true}, "zhao", 0, 200)
 		require.NoError(t, err)
