@@ -161,14 +161,36 @@ var matrix = map[string]access{
 	// logged-in person has My work, the deal list and the inbox; the stuck
 	// board is the stuck report's; a page of an object is the object's
 	// (the literal {id} here names none, so every role gets 404).
-	"GET /lang":                    {public: 303},
-	"GET /deals":                   {own: everyone, session: true},
-	"GET /deals/{id}":              {session: true},
-	"POST /deals/{id}/act":         {session: true, body: "action=accept_quote"},
-	"GET /approvals/stuck":         {own: overseers, session: true},
-	"GET /approvals/{id}":          {session: true},
-	"POST /approvals/{id}/decide":  {session: true, body: "approve=maybe"},
-	"POST /approvals/{id}/comment": {session: true, body: "text="},
+	"GET /lang":  {public: 303},
+	"GET /deals": {own: everyone, session: true},
+	// The workspace's customer, sync, import and admin pages ("{code}",
+	// "{id}" and "{kind}" are sent as they stand: no such object, 404 for all).
+	"GET /customers":                 {own: everyone, session: true},
+	"GET /customers/{code}":          {session: true},
+	"POST /customers/{code}/terms":   {session: true, body: "payment_terms=NT60"},
+	"GET /sync":                      {own: admins, session: true},
+	"POST /sync/{entity}/run":        {session: true}, // "{entity}" is no entity: 404 for admins too
+	"POST /sync/{entity}/schedule":   {session: true},
+	"GET /imports":                   {own: everyone, session: true},
+	"POST /imports":                  {session: true}, // an upload proves its origin, which this client does not send: refused for all (TestPagesImportInTheBrowser uploads)
+	"GET /imports/template":          {own: everyone, session: true},
+	"GET /imports/{id}":              {session: true},
+	"GET /imports/{id}/result":       {session: true},
+	"GET /admin":                     {own: everyone, session: true}, // a redirect to /admin/rules, which checks
+	"GET /admin/calendars":           {own: admins, session: true},
+	"POST /admin/calendars":          {own: admins, session: true},
+	"GET /admin/rules":               {own: admins, session: true},
+	"GET /admin/rules/{kind}":        {session: true},
+	"POST /admin/rules/{kind}":       {session: true},
+	"GET /admin/users":               {own: admins, session: true},
+	"GET /deals/{id}":                {session: true},
+	"POST /deals/{id}/act":           {session: true, body: "action=accept_quote"},
+	"GET /approvals/stuck":           {own: overseers, session: true},
+	"GET /approvals/stuck/chart.svg": {own: overseers, session: true},
+	"POST /approvals/{id}/delegate":  {session: true, body: "to=nobody-at-all"},
+	"GET /approvals/{id}":            {session: true},
+	"POST /approvals/{id}/decide":    {session: true, body: "approve=maybe"},
+	"POST /approvals/{id}/comment":   {session: true, body: "text="},
 }
 
 // TestAuthorizationMatrix: every endpoint × every role × own and other's

@@ -100,7 +100,7 @@ func (d Deps) guardFor(ctx context.Context, by identity.User, owner, what, taxID
 	if err != nil {
 		return err
 	}
-	p := problem(http.StatusConflict, probCustomerOwned, ownership.Why(m.OwnerName, m.LastContact, m.MatchedOn),
+	p := problem(http.StatusConflict, probCustomerOwned, ownership.Why(m.OwnerName, m.LastContact, m.MatchedOn, d.Location),
 		deal.FieldError{Field: map[string]string{"tax_id": "tax_id", "name": "name", "phone": "phone"}[m.MatchedOn],
 			Message: "matches a customer owned by " + ownership.Mask(m.OwnerName)})
 	p.Collision = &collision{Owner: ownership.Mask(m.OwnerName), MatchedOn: m.MatchedOn, RequestID: id}

@@ -75,6 +75,7 @@ func TestOwnershipCollisionRefusedWithTheMaskedOwner(t *testing.T) {
 	col := r.body["collision"].(map[string]any)
 	require.Equal(t, "王**", col["owner"])
 	require.Equal(t, "2026-11-20", col["last_contact"])
+	require.Contains(t, r.body["detail"], "last contact 2026-11-20", "the detail's day is the reply's")
 	require.Equal(t, "name", col["matched_on"])
 	require.NotContains(t, r.raw, "ow-a")
 	require.NotContains(t, r.raw, "王小明")
@@ -117,7 +118,7 @@ func TestOwnershipCollisionRefusedWithTheMaskedOwner(t *testing.T) {
 	dealRefused(t, s.do("POST", "/api/v1/ownership/check", "tok-ow-b", `{}`), 422, "name")
 
 	// The code alone, with another name, still reveals nothing (control 7).
-	r = s.do("POST", "/api/v1/deals", "tok-ow-b", `{"title":"Peek","customer":{"code":"OW-COL","name":"x"}}`)
+	r = s.do("POST", "/api/v1/deals", "tok-ow-b", fmt.Sprintf(`{"title":"Peek","customer":{"code":"OW-COL","name":"peek %d"}}`, time.Now().UnixNano()))
 	dealRefused(t, r, 422, "customer.code")
 	require.NotContains(t, r.raw, "collision")
 }

@@ -394,7 +394,8 @@ func TestPagesImportInTheBrowser(t *testing.T) {
 	setPassword(t, s, "zhao", "zhao's long passphrase")
 	code := fmt.Sprintf("PGI-%d", time.Now().UnixNano()%1e9)
 	file := t.TempDir() + "/客户.csv"
-	require.NoError(t, os.WriteFile(file, []byte("客户编码,客户名称,客户等级\n"+code+",杭州纺机,A\n"+code+"-2,,B\n"), 0o644))
+	name := fmt.Sprintf("杭州纺机%d", time.Now().UnixNano()%1e9)
+	require.NoError(t, os.WriteFile(file, []byte("客户编码,客户名称,客户等级\n"+code+","+name+",A\n"+code+"-2,,B\n"), 0o644))
 
 	b := pagesOpenTab(t, s, "zhao", "zh-CN")
 	b.login("zhao", "zhao's long passphrase")
@@ -408,9 +409,11 @@ func TestPagesImportInTheBrowser(t *testing.T) {
 	require.Contains(t, b.textOf("table.row-errors"), "3", "the bad row, by its number")
 	b.requireTranslated("an import's page (zh)")
 	b.shot("import-zh")
-	got, err := s.db.CustomerTermsOf(context.Background(), code)
-	require.NoError(t, err, "the good row was written")
-	require.Equal(t, code, got.Code)
+	// A customer l2c does not know becomes a new-customer request: a lead
+	// customer with its customer_onboarding case, not an active customer.
+	r := s.do("GET", "/api/v1/customers?q="+url.QueryEscape(name), "tok-admin", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Contains(t, r.raw, `"code":"NEW-`, "the good row was sent for approval")
 
 	// The annotated result and the template download with the browser's
 	// session, as its links do.

@@ -55,7 +55,6 @@ var workspaceCatalogue = map[string]entry{
 	"nothing_open":         {"没有未回款的发票。", "Nothing is open."},
 	"open_total":           {"未回款合计", "Open in total"},
 	"open_invoices":        {"未回款发票", "Open invoices"},
-	"invoice":              {"发票号", "Invoice"},
 	"due_on":               {"到期日", "Due on"},
 	"open":                 {"未回款", "Open"},
 	"days_overdue":         {"逾期", "Overdue"},

@@ -237,10 +237,10 @@ func CheckSuccessor(from, to identity.User, toDisabled bool) error {
 
 // Why describes a collision for the one who ran into it: the owner masked,
 // the last contact date, and what was matched.
-func Why(ownerName string, lastContact *time.Time, matchedOn string) string {
+func Why(ownerName string, lastContact *time.Time, matchedOn string, loc *time.Location) string {
 	last := "no contact recorded"
 	if lastContact != nil {
-		last = "last contact " + lastContact.UTC().Format(time.DateOnly)
+		last = "last contact " + lastContact.In(loc).Format(time.DateOnly) // the company's day, as the reply's last_contact
 	}
 	return fmt.Sprintf("this customer (matched on %s) is owned by %s, %s; a request to share it has been sent to the owner and their manager",
 		matchedOn, Mask(ownerName), last)
