@@ -257,6 +257,12 @@ type AuditRecord struct {
 // the kind's routing rules lately; the workflow turns it into a refusal.
 const ErrTypeRuleEditor = "RuleEditor"
 
+// RuleEditorRefusal says why actor may not decide a case of kind, wherever
+// the check runs (in the save, or before it for ControlsV1 cases).
+func RuleEditorRefusal(actor string, kind approval.Kind) string {
+	return fmt.Sprintf("%s edited the %s routing rules lately and may not decide its cases", actor, kind)
+}
+
 // SaveCase writes the case's state, its notices and its audit entries in one transaction.
 func (a *Approvals) SaveCase(ctx context.Context, in SaveCaseInput) error {
 	notices := make([]deal.Notice, len(in.Notices))
@@ -280,7 +286,7 @@ func (a *Approvals) SaveCase(ctx context.Context, in SaveCaseInput) error {
 	err := a.DB.CaseSave(ctx, in.Case, notes, a.Audit, entries, bar)
 	if errors.Is(err, database.ErrRuleEditor) {
 		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("%s edited the %s routing rules lately and may not decide its cases", bar.Actor, bar.Kind),
+			RuleEditorRefusal(bar.Actor, bar.Kind),
 			ErrTypeRuleEditor, nil)
 	}
 	return nonRetryableIfRejected(err)

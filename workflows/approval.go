@@ -410,7 +410,7 @@ func (p *approvalProcess) decide(ctx workflow.Context, in DecideInput) (approval
 				return c, nil, err
 			}
 			if slices.Contains(editors, in.Actor.ID) {
-				return c, nil, refusal.Deny("%s edited the %s routing rules lately and may not decide its cases", in.Actor.ID, c.Kind)
+				return c, nil, refusal.Deny("%s", activities.RuleEditorRefusal(in.Actor.ID, c.Kind))
 			}
 		}
 		next, err := approval.Decide(c, in.Actor.ID, in.OnBehalfOf, in.Approve, in.Note, t)
