@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -74,32 +73,22 @@ type PlanChangeInput struct {
 // PlanChangeWorkflow runs one change of a signed plan to its end.
 func PlanChangeWorkflow(ctx workflow.Context, in PlanChangeInput) (string, error) {
 	caseID := PlanChangeCaseID(in.DealID, in.ID)
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
+	actx := bookkeeping(ctx)
 	finish := func(status, detail string) (string, error) {
 		var c *activities.Collection
 		err := workflow.ExecuteActivity(actx, c.FinishPlanChange, activities.PlanChangeOutcome{ID: in.ID, DealID: in.DealID,
 			CaseID: caseID, Status: status, Detail: detail, At: workflow.Now(ctx)}).Get(ctx, nil)
 		return status, err
 	}
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: ApprovalWorkflowID(caseID),
-		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL})
 	c := approval.Case{ID: caseID, Kind: approval.KindPlanChange, Title: "Collection plan of " + in.Title,
 		DealID: in.DealID, Requester: in.Requester.ID, Team: in.Requester.Team, Subject: planSubject(in),
 		Facts: approval.Facts{Amount: in.Contract}, OpenedAt: in.RequestedAt, Excluded: in.Sellers}
-	child := workflow.ExecuteChildWorkflow(cctx, ApprovalWorkflow, ApprovalInput{Case: c, Parent: workflow.GetInfo(ctx).WorkflowExecution.ID})
-	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-		return finish(contract.PlanChangeFailed, "the review could not start: "+err.Error())
-	}
-	outcome := awaitReview(ctx, child, workflow.GetVersion(ctx, NewsCheckChange, workflow.DefaultVersion, 1) == 1)
-	switch outcome.Status {
-	case approval.StatusApproved:
+	outcome, status, detail := reviewRequest(ctx, c, "", true, requestEnds{Failed: contract.PlanChangeFailed,
+		Rejected: contract.PlanChangeRejected, Withdrawn: contract.PlanChangeWithdrawn})
+	if status == "" {
 		return finish(contract.PlanChangeApproved, "approved by "+outcome.By)
-	case approval.StatusReturned:
-		return finish(contract.PlanChangeRejected, fmt.Sprintf("rejected by %s: %s", outcome.By, outcome.Note))
-	default:
-		return finish(contract.PlanChangeWithdrawn, outcome.Note)
 	}
+	return finish(status, detail)
 }
 
 // planSubject is what the approvers see: the plan before and after, one

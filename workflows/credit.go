@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/activities"
@@ -83,8 +81,7 @@ func runCreditHold(ctx workflow.Context, in CreditHoldInput, key *UpdateKey) (Cr
 		return st, err
 	}
 
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
+	actx := bookkeeping(ctx)
 	var a *activities.Credit
 	if err := workflow.ExecuteActivity(actx, a.OpenCreditHold, activities.OpenCreditHoldInput{ID: in.ID, DealID: in.DealID,
 		Customer: in.Customer, CaseID: st.CaseID, RequestedBy: in.Requester.ID, Amount: in.Amount, Currency: in.Currency,
@@ -94,15 +91,13 @@ func runCreditHold(ctx workflow.Context, in CreditHoldInput, key *UpdateKey) (Cr
 
 	// The case, closed with the hold: a hold that ends otherwise withdraws it.
 	caseCtx, closeCase := workflow.WithCancel(ctx)
-	cctx := workflow.WithChildOptions(caseCtx, workflow.ChildWorkflowOptions{WorkflowID: ApprovalWorkflowID(st.CaseID),
-		TaskQueue: TaskQueue, ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL})
 	c := approval.Case{ID: st.CaseID, Kind: approval.KindCreditHold,
 		Title:  fmt.Sprintf("Credit hold: %s for %s (%s)", in.DealTitle, in.CustomerName, in.Customer),
 		DealID: in.DealID, Requester: in.Requester.ID, Team: in.Requester.Team, Subject: creditSubject(in),
 		Facts: approval.Facts{Amount: in.Amount}, OpenedAt: in.HeldAt, Excluded: in.Excluded}
 	self := workflow.GetInfo(ctx).WorkflowExecution.ID
-	child := workflow.ExecuteChildWorkflow(cctx, ApprovalWorkflow, ApprovalInput{Case: c, Parent: self})
-	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+	child, err := startCase(caseCtx, c, TaskQueue)
+	if err != nil {
 		// Without its case, the hold still releases itself when the order fits.
 		workflow.GetLogger(ctx).Error("credit hold's case did not start", "hold", in.ID, "error", err)
 	}

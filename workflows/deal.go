@@ -10,7 +10,6 @@ import (
 	"slices"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -195,16 +194,11 @@ func (p *dealProcess) requestReview(ctx workflow.Context, by identity.User) erro
 		}
 		return workflow.SignalExternalWorkflow(ctx, ApprovalWorkflowID(r.CaseID), "", ApprovalResubmitSignal, in).Get(ctx, nil)
 	}
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID: ApprovalWorkflowID(r.CaseID),
-		TaskQueue:  TaskQueue,
-		// A lost deal cancels its review; the case withdraws itself.
-		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
-	})
 	c := approval.Case{ID: r.CaseID, Kind: kind, Title: title, DealID: p.deal.ID, Requester: r.RequestedBy,
 		Team: by.Team, Subject: subject, Facts: facts, OpenedAt: r.RequestedAt, Excluded: p.subjectPeople()}
-	child := workflow.ExecuteChildWorkflow(cctx, ApprovalWorkflow, ApprovalInput{Case: c, Parent: workflow.GetInfo(ctx).WorkflowExecution.ID})
-	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+	// A lost deal cancels its review; the case withdraws itself.
+	child, err := startCase(ctx, c, TaskQueue)
+	if err != nil {
 		return err
 	}
 	p.cases[r.CaseID] = true

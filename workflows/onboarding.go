@@ -2,10 +2,8 @@ package workflows
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -51,8 +49,7 @@ func OnboardingWorkflow(ctx workflow.Context, in OnboardingInput) (OnboardingSta
 	if err := workflow.SetQueryHandler(ctx, contract.OnboardingStatusQuery, func() (OnboardingStatus, error) { return st, nil }); err != nil {
 		return st, err
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
+	actx := bookkeeping(ctx)
 	finish := func(status, detail string) (OnboardingStatus, error) {
 		st.Status, st.Detail = status, detail
 		var a *activities.Onboarding
@@ -61,8 +58,6 @@ func OnboardingWorkflow(ctx workflow.Context, in OnboardingInput) (OnboardingSta
 		return st, err
 	}
 
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: ApprovalWorkflowID(st.CaseID),
-		TaskQueue: TaskQueue, ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL})
 	c := approval.Case{ID: st.CaseID, Kind: approval.KindOnboarding, Title: "New customer: " + in.New.Name,
 		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: in.Subject, OpenedAt: in.RequestedAt}
 	if in.SalesOwner != "" && in.SalesOwner != in.Requester.ID {
@@ -71,17 +66,9 @@ func OnboardingWorkflow(ctx workflow.Context, in OnboardingInput) (OnboardingSta
 	if in.CreditLimit != nil {
 		c.Facts.Amount = money.Amount(*in.CreditLimit)
 	}
-	child := workflow.ExecuteChildWorkflow(cctx, ApprovalWorkflow, ApprovalInput{Case: c, Parent: workflow.GetInfo(ctx).WorkflowExecution.ID})
-	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-		return finish(contract.OnboardingFailed, "the review could not start: "+err.Error())
-	}
-	outcome := awaitReview(ctx, child, true)
-	switch outcome.Status {
-	case approval.StatusApproved:
-	case approval.StatusReturned:
-		return finish(contract.OnboardingRejected, fmt.Sprintf("rejected by %s: %s", outcome.By, outcome.Note))
-	default:
-		return finish(contract.OnboardingWithdrawn, outcome.Note)
+	if _, status, detail := reviewRequest(ctx, c, TaskQueue, false, requestEnds{Failed: contract.OnboardingFailed,
+		Rejected: contract.OnboardingRejected, Withdrawn: contract.OnboardingWithdrawn}); status != "" {
+		return finish(status, detail)
 	}
 	if _, err := finish(contract.OnboardingApproved, ""); err != nil {
 		return st, err

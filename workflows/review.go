@@ -1,10 +1,59 @@
 package workflows
 
 import (
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/internal/approval"
 )
+
+// bookkeeping is ctx with the options of a request's bookkeeping activities
+// (database only: recording an outcome, opening a hold).
+func bookkeeping(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
+}
+
+// startCase starts approval case c as a child of the workflow of ctx, on
+// taskQueue ("": the parent's), cancelled with its parent (the case then
+// withdraws itself), and waits until it runs.
+func startCase(ctx workflow.Context, c approval.Case, taskQueue string) (workflow.ChildWorkflowFuture, error) {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: ApprovalWorkflowID(c.ID),
+		TaskQueue: taskQueue, ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL})
+	child := workflow.ExecuteChildWorkflow(cctx, ApprovalWorkflow, ApprovalInput{Case: c, Parent: workflow.GetInfo(ctx).WorkflowExecution.ID})
+	return child, child.GetChildWorkflowExecution().Get(ctx, nil)
+}
+
+// requestEnds are the statuses a request under review ends with when it is
+// not approved.
+type requestEnds struct{ Failed, Rejected, Withdrawn string }
+
+// reviewRequest runs the one review of a request (a change of terms, a new
+// customer, a change of a collection plan): it starts case c (startCase)
+// and awaits its outcome (awaitReview). Approved, status is "" and outcome
+// says who approved; otherwise status and detail are what the request ends
+// with (ends). versioned: news is checked from NewsCheckChange on (its
+// GetVersion is asked once the case runs); otherwise always.
+func reviewRequest(ctx workflow.Context, c approval.Case, taskQueue string, versioned bool, ends requestEnds) (outcome ReviewNews, status, detail string) {
+	child, err := startCase(ctx, c, taskQueue)
+	if err != nil {
+		return outcome, ends.Failed, "the review could not start: " + err.Error()
+	}
+	check := !versioned || workflow.GetVersion(ctx, NewsCheckChange, workflow.DefaultVersion, 1) == 1
+	outcome = awaitReview(ctx, child, check)
+	switch outcome.Status {
+	case approval.StatusApproved:
+		return outcome, "", ""
+	case approval.StatusReturned:
+		return outcome, ends.Rejected, fmt.Sprintf("rejected by %s: %s", outcome.By, outcome.Note)
+	default:
+		return outcome, ends.Withdrawn, outcome.Note
+	}
+}
 
 // awaitReview waits for the outcome of a process's one review case (a change
 // of terms, a new customer): the first approved, returned or withdrawn news

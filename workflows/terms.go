@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -56,8 +55,7 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 	if err := workflow.SetQueryHandler(ctx, TermsChangeStatusQuery, func() (TermsChangeStatus, error) { return st, nil }); err != nil {
 		return st, err
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
+	actx := bookkeeping(ctx)
 	finish := func(status, detail string) (TermsChangeStatus, error) {
 		st.Status, st.Detail = status, detail
 		var t *activities.Terms
@@ -67,9 +65,9 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 	}
 
 	// The review: a child case, closed with this workflow (a cancelled change
-	// withdraws its case).
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: ApprovalWorkflowID(st.CaseID),
-		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL})
+	// withdraws its case). From NewsCheckChange news counts only when the
+	// case's own record agrees (confirmNews), and a case that ended says how
+	// through its result.
 	c := approval.Case{ID: st.CaseID, Kind: approval.KindTermsChange, Title: "Terms of " + in.Name + " (" + in.Customer + ")",
 		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: termsSubject(in), OpenedAt: in.RequestedAt}
 	if in.SalesOwner != "" {
@@ -78,21 +76,9 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 	if in.After.CreditLimit != nil {
 		c.Facts.Amount = money.Amount(*in.After.CreditLimit)
 	}
-	child := workflow.ExecuteChildWorkflow(cctx, ApprovalWorkflow, ApprovalInput{Case: c, Parent: workflow.GetInfo(ctx).WorkflowExecution.ID})
-	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-		return finish(contract.TermsFailed, "the review could not start: "+err.Error())
-	}
-
-	// From NewsCheckChange news counts only when the case's own record agrees
-	// (confirmNews), and a case that ended says how through its result.
-	check := workflow.GetVersion(ctx, NewsCheckChange, workflow.DefaultVersion, 1) == 1
-	outcome := awaitReview(ctx, child, check)
-	switch outcome.Status {
-	case approval.StatusApproved:
-	case approval.StatusReturned:
-		return finish(contract.TermsRejected, fmt.Sprintf("rejected by %s: %s", outcome.By, outcome.Note))
-	default:
-		return finish(contract.TermsWithdrawn, outcome.Note)
+	if _, status, detail := reviewRequest(ctx, c, "", true, requestEnds{Failed: contract.TermsFailed,
+		Rejected: contract.TermsRejected, Withdrawn: contract.TermsWithdrawn}); status != "" {
+		return finish(status, detail)
 	}
 
 	if _, err := finish(contract.TermsApproved, ""); err != nil {
