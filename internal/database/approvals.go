@@ -73,23 +73,15 @@ func (db *DB) ApprovalRulesSave(ctx context.Context, rs approval.RuleSet, by str
 // ApprovalRuleEditors lists who saved kind's rules at or after since: separation
 // of duties keeps them from approving under rules they just wrote.
 func (db *DB) ApprovalRuleEditors(ctx context.Context, kind approval.Kind, since time.Time) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT DISTINCT updated_by FROM approval_rules
+	return queryList(ctx, db.pool, fmt.Sprintf("rule editors of %s", kind), pgx.RowTo[string], `SELECT DISTINCT updated_by FROM approval_rules
 		WHERE kind = $1 AND updated_at >= $2 ORDER BY updated_by`, string(kind), since)
-	if err != nil {
-		return nil, fmt.Errorf("rule editors of %s: %w", kind, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // --- people: roles, managers, out-of-office ---
 
 // UsersWithRole lists the users holding role, by ID.
 func (db *DB) UsersWithRole(ctx context.Context, role string) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id FROM users WHERE $1 = ANY(roles) ORDER BY id`, role)
-	if err != nil {
-		return nil, fmt.Errorf("users with role %s: %w", role, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	return queryList(ctx, db.pool, fmt.Sprintf("users with role %s", role), pgx.RowTo[string], `SELECT id FROM users WHERE $1 = ANY(roles) ORDER BY id`, role)
 }
 
 // Managers maps each of ids that has a manager to that manager.
@@ -211,12 +203,8 @@ func (db *DB) DelegationsActive(ctx context.Context, users []string, t time.Time
 
 // DelegatorsOf lists who has delegated to user at t.
 func (db *DB) DelegatorsOf(ctx context.Context, user string, t time.Time) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT DISTINCT user_id FROM delegations
+	return queryList(ctx, db.pool, fmt.Sprintf("delegators of %s", user), pgx.RowTo[string], `SELECT DISTINCT user_id FROM delegations
 		WHERE delegate_id = $1 AND `+activeAt("$2")+` ORDER BY user_id`, user, t)
-	if err != nil {
-		return nil, fmt.Errorf("delegators of %s: %w", user, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // --- cases and steps ---
@@ -545,17 +533,9 @@ func scanOpenStep(r pgx.CollectableRow) (o OpenStep, err error) {
 // Inbox lists the pending steps held by user or by those who delegated to user
 // (out of office), oldest first.
 func (db *DB) Inbox(ctx context.Context, user string, holders []string, limit int) ([]OpenStep, error) {
-	rows, err := db.pool.Query(ctx, openStepSelect+`
+	return queryList(ctx, db.pool, fmt.Sprintf("inbox of %s", user), scanOpenStep, openStepSelect+`
 		WHERE s.status = 'pending' AND s.approver = ANY($1)
 		ORDER BY s.entered_at, s.id LIMIT $2`, append([]string{user}, holders...), limit)
-	if err != nil {
-		return nil, fmt.Errorf("inbox of %s: %w", user, err)
-	}
-	out, err := pgx.CollectRows(rows, scanOpenStep)
-	if err != nil {
-		return nil, fmt.Errorf("inbox of %s: %w", user, err)
-	}
-	return out, nil
 }
 
 // caseVisible is the SQL predicate of a case (alias k) the viewer may see, the
@@ -619,7 +599,7 @@ type StuckFilter struct {
 
 // Stuck lists open steps, most overdue first (those without a due time last).
 func (db *DB) Stuck(ctx context.Context, f StuckFilter) ([]OpenStep, error) {
-	rows, err := db.pool.Query(ctx, openStepSelect+`
+	return queryList(ctx, db.pool, "stuck report", scanOpenStep, openStepSelect+`
 		WHERE s.status = 'pending'
 		  AND ($1 = '' OR s.kind = $1) AND ($2 = '' OR s.team = $2)
 		  AND ($3 = '' OR s.requester = $3) AND ($4 = '' OR s.approver = $4)
@@ -627,14 +607,6 @@ func (db *DB) Stuck(ctx context.Context, f StuckFilter) ([]OpenStep, error) {
 		  AND EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = s.case_id AND `+caseVisibleAfter6+`)
 		ORDER BY s.due_at ASC NULLS LAST, s.id LIMIT $6`,
 		append([]any{f.Kind, f.Team, f.Requester, f.Holder, f.Now.Add(-f.MinAge), f.Limit}, f.Viewer.caseArgs(f.Now)...)...)
-	if err != nil {
-		return nil, fmt.Errorf("stuck report: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, scanOpenStep)
-	if err != nil {
-		return nil, fmt.Errorf("stuck report: %w", err)
-	}
-	return out, nil
 }
 
 // StageTime is how long one stage of one kind of review takes to decide.
@@ -650,7 +622,7 @@ type StageTime struct {
 // StageTimes summarises, per kind and stage, the time from a step's entry to
 // its decision: where reviews lose their days. Only the cases v may see count.
 func (db *DB) StageTimes(ctx context.Context, kind string, v Viewer, now time.Time) ([]StageTime, error) {
-	rows, err := db.pool.Query(ctx, `
+	return queryList(ctx, db.pool, "stage times", pgx.RowToStructByPos[StageTime], `
 		SELECT kind, stage,
 			count(*) FILTER (WHERE status IN ('approved', 'rejected')),
 			coalesce(avg(extract(epoch FROM decided_at - entered_at)) FILTER (WHERE status IN ('approved', 'rejected')), 0) / 3600,
@@ -660,12 +632,4 @@ func (db *DB) StageTimes(ctx context.Context, kind string, v Viewer, now time.Ti
 		FROM approval_steps WHERE ($1 = '' OR kind = $1)
 		  AND case_id IN (SELECT k.id FROM approval_cases k WHERE `+caseVisibleAfter1+`)
 		GROUP BY kind, stage ORDER BY kind, min(stage_index), stage`, append([]any{kind}, v.caseArgs(now)...)...)
-	if err != nil {
-		return nil, fmt.Errorf("stage times: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[StageTime])
-	if err != nil {
-		return nil, fmt.Errorf("stage times: %w", err)
-	}
-	return out, nil
 }

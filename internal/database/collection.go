@@ -349,11 +349,7 @@ type CollectionTemplate struct {
 
 // CollectionTemplates lists the company's templates by code.
 func (db *DB) CollectionTemplates(ctx context.Context) ([]CollectionTemplate, error) {
-	rows, err := db.q(ctx).Query(ctx, `SELECT code, name, payment_terms, plan FROM collection_templates ORDER BY code`)
-	if err != nil {
-		return nil, fmt.Errorf("collection templates: %w", err)
-	}
-	return pgx.CollectRows(rows, scanTemplate)
+	return queryList(ctx, db.q(ctx), "collection templates", scanTemplate, `SELECT code, name, payment_terms, plan FROM collection_templates ORDER BY code`)
 }
 
 func scanTemplate(r pgx.CollectableRow) (CollectionTemplate, error) {

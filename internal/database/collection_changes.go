@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/collection"
@@ -44,24 +43,20 @@ func (db *DB) PlanChangeCreate(ctx context.Context, c PlanChange, caseID func(id
 	if err != nil {
 		return c, err
 	}
-	err = db.txIn(ctx, func(tx pgx.Tx) error {
-		var before []byte
-		err := tx.QueryRow(ctx, `INSERT INTO collection_plan_changes (deal_id, requested_by, reason, plan_before, plan_after, requested_at)
+	c.CaseID, err = db.createReviewed(ctx, "collection_plan_changes", "collection_plan_changes_open_idx", ErrPlanChangeOpen,
+		func(tx pgx.Tx) (int64, error) {
+			var before []byte
+			err := tx.QueryRow(ctx, `INSERT INTO collection_plan_changes (deal_id, requested_by, reason, plan_before, plan_after, requested_at)
 			SELECT deal_id, $2, $3, plan, $4, $5 FROM collection_plans WHERE deal_id = $1 AND status = 'signed'
 			RETURNING id, plan_before`, c.DealID, c.RequestedBy, c.Reason, after, c.RequestedAt).Scan(&c.ID, &before)
-		if err != nil {
-			return notFound(err)
-		}
-		if err := json.Unmarshal(before, &c.Before); err != nil {
-			return err
-		}
-		c.CaseID, c.Status = caseID(c.ID), "in_review"
-		_, err = tx.Exec(ctx, `UPDATE collection_plan_changes SET case_id = $2 WHERE id = $1`, c.ID, c.CaseID)
-		return err
-	})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.ConstraintName == "collection_plan_changes_open_idx" {
-		return c, ErrPlanChangeOpen
+			if err != nil {
+				return 0, err
+			}
+			return c.ID, json.Unmarshal(before, &c.Before)
+		}, caseID)
+	c.Status = "in_review"
+	if errors.Is(err, ErrPlanChangeOpen) {
+		return c, err
 	}
 	if err != nil {
 		return c, fmt.Errorf("request plan change for %s: %w", c.DealID, err)
@@ -83,41 +78,33 @@ func (db *DB) PlanChangeFail(ctx context.Context, id int64, detail string) error
 // (amounts, due dates, what was paid). A retry finds it settled and does
 // nothing.
 func (db *DB) PlanChangeFinish(ctx context.Context, id int64, status, detail string, chain audit.Chain, entry audit.Entry) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.onceAudited(ctx, fmt.Sprintf("plan change %d to %s", id, status), chain, entry, func(tx pgx.Tx) (bool, error) {
 		var dealID string
 		var after []byte
 		err := tx.QueryRow(ctx, `UPDATE collection_plan_changes SET status = $2, detail = $3, decided_at = $4
 			WHERE id = $1 AND status = 'in_review' RETURNING deal_id, plan_after`, id, status, detail, entry.At).Scan(&dealID, &after)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // settled before
-		}
-		if err != nil {
-			return err
+		if done, err := found(err); !done {
+			return false, err // settled before
 		}
 		if status == "approved" {
 			var p collection.Plan
 			if err := json.Unmarshal(after, &p); err != nil {
-				return err
+				return false, err
 			}
 			if _, err := tx.Exec(ctx, `UPDATE collection_plans SET plan = $2, interest_bp = $3, template = $4,
 				version = version + 1 WHERE deal_id = $1`, dealID, after, p.InterestBP, p.Template); err != nil {
-				return err
+				return false, err
 			}
 			cal, err := defaultCalendar(ctx, tx)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if err := collectionRefresh(ctx, tx, dealID, cal); err != nil {
-				return err
+				return false, err
 			}
 		}
-		_, err = auditAppend(ctx, tx, chain, entry)
-		return err
+		return true, nil
 	})
-	if err != nil {
-		return fmt.Errorf("plan change %d to %s: %w", id, status, err)
-	}
-	return nil
 }
 
 // PlanChangeList lists a deal's plan changes, newest first.

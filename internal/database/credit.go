@@ -98,21 +98,13 @@ const (
 func (db *DB) CreditHoldOpen(ctx context.Context, h CreditHold, chain audit.Chain, entry audit.Entry) error {
 	reasons, _ := json.Marshal(h.Reasons)
 	exposure, _ := json.Marshal(h.Exposure)
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.onceAudited(ctx, "open credit hold "+h.ID, chain, entry, func(tx pgx.Tx) (bool, error) {
 		tag, err := tx.Exec(ctx, `INSERT INTO credit_holds (id, deal_id, customer_code, amount, currency, requested_by, case_id,
 			reasons, exposure, status, held_at, checked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'held', $10, $10)
 			ON CONFLICT (id) DO NOTHING`, h.ID, h.DealID, h.Customer, int64(h.Amount), h.Currency, h.RequestedBy, h.CaseID,
 			reasons, exposure, h.HeldAt)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		_, err = auditAppend(ctx, tx, chain, entry)
-		return err
+		return err == nil && tag.RowsAffected() > 0, err
 	})
-	if err != nil {
-		return fmt.Errorf("open credit hold %s: %w", h.ID, err)
-	}
-	return nil
 }
 
 // CreditHoldChecked records the breakdown of a re-check that kept the hold.
@@ -132,37 +124,29 @@ func (db *DB) CreditHoldChecked(ctx context.Context, id string, d credit.Decisio
 // once.
 func (db *DB) CreditHoldSettle(ctx context.Context, id, status, by, note string, exposure *credit.Decision, rel *CreditRelease,
 	at time.Time, chain audit.Chain, entry audit.Entry) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.onceAudited(ctx, "settle credit hold "+id, chain, entry, func(tx pgx.Tx) (bool, error) {
 		var customer string
 		err := tx.QueryRow(ctx, `UPDATE credit_holds SET status = $2, released_by = $3, note = $4, settled_at = $5
 			WHERE id = $1 AND status = 'held' RETURNING customer_code`, id, status, by, note, at).Scan(&customer)
-		if err == pgx.ErrNoRows {
-			return nil // settled already: a retry
-		}
-		if err != nil {
-			return err
+		if done, err := found(err); !done {
+			return false, err // settled already: a retry
 		}
 		if exposure != nil {
 			reasons, _ := json.Marshal(exposure.Reasons)
 			e, _ := json.Marshal(exposure.Exposure)
 			if _, err := tx.Exec(ctx, `UPDATE credit_holds SET reasons = $2, exposure = $3, checked_at = $4 WHERE id = $1`,
 				id, reasons, e, at); err != nil {
-				return err
+				return false, err
 			}
 		}
 		if rel != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO credit_releases (hold_id, customer_code, amount, reason, approved_by, approved_at, expires_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, customer, int64(rel.Amount), rel.Reason, rel.ApprovedBy, rel.ApprovedAt, rel.ExpiresAt); err != nil {
-				return err
+				return false, err
 			}
 		}
-		_, err = auditAppend(ctx, tx, chain, entry)
-		return err
+		return true, nil
 	})
-	if err != nil {
-		return fmt.Errorf("settle credit hold %s: %w", id, err)
-	}
-	return nil
 }
 
 const creditHoldSelect = `SELECT h.id, h.deal_id, h.customer_code, h.amount, h.currency, h.requested_by, h.case_id, h.reasons,
@@ -216,14 +200,6 @@ func (db *DB) CreditHoldOfDeal(ctx context.Context, dealID string) (CreditHold, 
 // CreditHoldsOpen lists the IDs of the holds still held, of customer (empty:
 // every customer's).
 func (db *DB) CreditHoldsOpen(ctx context.Context, customer string) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id FROM credit_holds WHERE status = 'held' AND ($1 = '' OR customer_code = $1)
+	return queryList(ctx, db.pool, "open credit holds", pgx.RowTo[string], `SELECT id FROM credit_holds WHERE status = 'held' AND ($1 = '' OR customer_code = $1)
 		ORDER BY held_at LIMIT 10000`, customer)
-	if err != nil {
-		return nil, fmt.Errorf("open credit holds: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("open credit holds: %w", err)
-	}
-	return ids, nil
 }

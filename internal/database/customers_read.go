@@ -134,7 +134,7 @@ func (db *DB) CustomerList(ctx context.Context, f CustomerFilter) ([]CustomerVie
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	rows, err := db.pool.Query(ctx, customerSelect+`
+	return queryList(ctx, db.pool, "list customers", func(r pgx.CollectableRow) (CustomerView, error) { return scanCustomerView(r) }, customerSelect+`
 		WHERE (v.entitled OR `+customerNamed+`)
 		  AND ($6 = '' OR c.sales_owner = $6)
 		  AND ($7 = '' OR strpos(lower(c.name), lower($7)) > 0 OR strpos(lower(c.code), lower($7)) > 0)
@@ -143,17 +143,6 @@ func (db *DB) CustomerList(ctx context.Context, f CustomerFilter) ([]CustomerVie
 		  AND c.code > $10
 		ORDER BY c.code LIMIT $11`,
 		append(f.Viewer.customerArgs(), f.Owner, f.Query, f.Class, f.Blocked, f.After, f.Limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("list customers: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CustomerView, error) { return scanCustomerView(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list customers: %w", err)
-	}
-	if list == nil {
-		list = []CustomerView{}
-	}
-	return list, nil
 }
 
 // CustomerGet reads the customer with code as v may see it: ErrNotFound when

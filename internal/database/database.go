@@ -10,7 +10,10 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/l2c/l2c/internal/audit"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -47,6 +50,56 @@ func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 // inTx runs fn in one transaction: committed if fn returns nil, rolled back otherwise.
 func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db.pool, fn)
+}
+
+// onceAudited runs change in one transaction and, when change did its work
+// (done), appends entry to the audit trail in that same transaction: a
+// retry that finds the work done records nothing twice. An error says what.
+func (db *DB) onceAudited(ctx context.Context, what string, chain audit.Chain, entry audit.Entry, change func(tx pgx.Tx) (done bool, err error)) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		done, err := change(tx)
+		if err != nil || !done {
+			return err
+		}
+		_, err = auditAppend(ctx, tx, chain, entry)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// createReviewed records a request that a review case decides: insert
+// writes its row and returns its ID, then the case ID derived from it
+// (caseID) is stored in table's case_id, in one transaction (txIn). A
+// violation of the one-open-request index openIdx is errOpen.
+func (db *DB) createReviewed(ctx context.Context, table, openIdx string, errOpen error, insert func(tx pgx.Tx) (int64, error),
+	caseID func(id int64) string) (string, error) {
+	var c string
+	err := db.txIn(ctx, func(tx pgx.Tx) error {
+		id, err := insert(tx)
+		if err != nil {
+			return notFound(err)
+		}
+		c = caseID(id)
+		_, err = tx.Exec(ctx, `UPDATE `+table+` SET case_id = $2 WHERE id = $1`, id, c)
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.ConstraintName == openIdx {
+		return c, errOpen
+	}
+	return c, err
+}
+
+// found says whether the single-row statement that returned err found its
+// row: no row is no work (false) rather than an error.
+func found(err error) (bool, error) {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func notFound(err error) error {

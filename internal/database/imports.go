@@ -301,15 +301,7 @@ func (db *DB) ImportGetFor(ctx context.Context, id int64, v Viewer) (ImportJob, 
 // when createdBy is set, else everyone's; before (an ID) pages backwards, 0
 // for the newest.
 func (db *DB) ImportListFor(ctx context.Context, v Viewer, createdBy string, before int64, limit int) ([]ImportJob, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+importColumns+` FROM import_jobs j WHERE `+importVisible+`
+	return queryList(ctx, db.pool, "list imports", func(r pgx.CollectableRow) (ImportJob, error) { return scanImport(r) }, `SELECT `+importColumns+` FROM import_jobs j WHERE `+importVisible+`
 		AND ($5 = '' OR j.created_by = $5) AND ($6 = 0 OR j.id < $6) ORDER BY j.id DESC LIMIT $7`,
 		v.ID, v.All, v.Team, v.Manager, createdBy, before, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list imports: %w", err)
-	}
-	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ImportJob, error) { return scanImport(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list imports: %w", err)
-	}
-	return jobs, nil
 }

@@ -252,16 +252,8 @@ func (db *DB) NotificationByKey(ctx context.Context, key string) (NotificationSt
 // NotificationsFailed lists notifications whose delivery was given up, newest
 // first: what an operator looks at after fixing the mail server.
 func (db *DB) NotificationsFailed(ctx context.Context, limit int) ([]NotificationStatus, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+notificationStatusColumns+` FROM notifications
+	return queryList(ctx, db.pool, "failed notifications", scanNotificationStatus, `SELECT `+notificationStatusColumns+` FROM notifications
 		WHERE sent_at IS NULL AND next_attempt_at IS NULL ORDER BY id DESC LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("failed notifications: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, scanNotificationStatus)
-	if err != nil {
-		return nil, fmt.Errorf("failed notifications: %w", err)
-	}
-	return list, nil
 }
 
 // NotificationRequeue makes an unsent notification due again at once with a

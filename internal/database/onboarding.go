@@ -209,16 +209,13 @@ func (db *DB) OnboardingFinish(ctx context.Context, id int64, status, detail, er
 	if status != OnboardingApproved {
 		finished = &entry.At
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.onceAudited(ctx, fmt.Sprintf("onboarding %d to %s", id, status), chain, entry, func(tx pgx.Tx) (bool, error) {
 		var prov string
 		err := tx.QueryRow(ctx, `UPDATE customer_onboardings SET status = $2, detail = $3, erp_code = $4, finished_at = $5
 			WHERE id = $1 AND status <> $2 AND status IN ('in_review', 'approved') RETURNING provisional_code`,
 			id, status, detail, erpCode, finished).Scan(&prov)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // done before: a retry
-		}
-		if err != nil {
-			return err
+		if done, err := found(err); !done {
+			return false, err // done before: a retry
 		}
 		switch {
 		case status == OnboardingCreated:
@@ -232,26 +229,21 @@ func (db *DB) OnboardingFinish(ctx context.Context, id int64, status, detail, er
 					contact_name = CASE WHEN customers.contact_name = '' THEN EXCLUDED.contact_name ELSE customers.contact_name END,
 					address = CASE WHEN customers.address = '' THEN EXCLUDED.address ELSE customers.address END,
 					updated_at = now()`, prov, erpCode); err != nil {
-				return err
+				return false, err
 			}
 			if _, err := tx.Exec(ctx, `UPDATE deals SET customer_code = $2 WHERE customer_code = $1`, prov, erpCode); err != nil {
-				return err
+				return false, err
 			}
 			if _, err := tx.Exec(ctx, `DELETE FROM customers WHERE code = $1`, prov); err != nil {
-				return err
+				return false, err
 			}
 		case status != OnboardingApproved:
 			if _, err := tx.Exec(ctx, `UPDATE customers SET status = 'rejected', updated_at = now() WHERE code = $1`, prov); err != nil {
-				return err
+				return false, err
 			}
 		}
-		_, err = auditAppend(ctx, tx, chain, entry)
-		return err
+		return true, nil
 	})
-	if err != nil {
-		return fmt.Errorf("onboarding %d to %s: %w", id, status, err)
-	}
-	return nil
 }
 
 // CustomersSameCompany finds, for each of names, a customer that is the same

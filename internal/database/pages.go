@@ -44,20 +44,12 @@ type StageTotal struct {
 // DealPipeline totals the deals f.Viewer may see by stage and currency,
 // filtered as DealList filters them (its Stage, After and Limit are ignored).
 func (db *DB) DealPipeline(ctx context.Context, f DealFilter) ([]StageTotal, error) {
-	rows, err := db.pool.Query(ctx, `SELECT d.stage, d.currency, count(*), coalesce(sum(d.expected_amount), 0)::bigint
+	return queryList(ctx, db.pool, "pipeline", pgx.RowToStructByPos[StageTotal], `SELECT d.stage, d.currency, count(*), coalesce(sum(d.expected_amount), 0)::bigint
 		FROM deals d
 		WHERE `+dealVisible+f.Viewer.narrowing()+`
 		  AND ($6 = '' OR d.sales_owner = $6 OR d.discoverer = $6 OR d.delivery_owner = $6 OR d.payment_owner = $6)
 		  AND ($7 = '' OR d.customer_code = $7)
 		GROUP BY d.stage, d.currency ORDER BY d.stage, d.currency`, append(f.Viewer.args(), f.Owner, f.Customer)...)
-	if err != nil {
-		return nil, fmt.Errorf("pipeline: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[StageTotal])
-	if err != nil {
-		return nil, fmt.Errorf("pipeline: %w", err)
-	}
-	return out, nil
 }
 
 // DealHeading is what a list row says a deal is: its title and customer

@@ -188,20 +188,9 @@ type SessionView struct {
 // one named by the token the request came with (if any).
 func (db *DB) SessionsLive(ctx context.Context, user, token string, now time.Time, idle time.Duration) ([]SessionView, error) {
 	sum := sha256.Sum256([]byte(token))
-	rows, err := db.pool.Query(ctx, `SELECT id, method, ip, user_agent, created_at, last_seen_at, expires_at, token_sha256 = $2
+	return queryList(ctx, db.pool, fmt.Sprintf("sessions of %s", user), pgx.RowToStructByPos[SessionView], `SELECT id, method, ip, user_agent, created_at, last_seen_at, expires_at, token_sha256 = $2
 		FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $3 AND last_seen_at > $3 - $4::interval
 		ORDER BY created_at DESC, id DESC`, user, sum[:], now, idle.String())
-	if err != nil {
-		return nil, fmt.Errorf("sessions of %s: %w", user, err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SessionView])
-	if err != nil {
-		return nil, fmt.Errorf("sessions of %s: %w", user, err)
-	}
-	if out == nil {
-		out = []SessionView{}
-	}
-	return out, nil
 }
 
 // SessionEnd ends session id if it is user's; ErrNotFound otherwise.

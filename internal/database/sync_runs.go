@@ -78,16 +78,8 @@ const (
 
 // SyncScheduleList returns every entity's schedule.
 func (db *DB) SyncScheduleList(ctx context.Context) ([]SyncSchedule, error) {
-	rows, err := db.pool.Query(ctx, `SELECT entity, spec, enabled, COALESCE(running_run, ''), updated_by, updated_at,
+	return queryList(ctx, db.pool, "list sync schedules", pgx.RowToStructByPos[SyncSchedule], `SELECT entity, spec, enabled, COALESCE(running_run, ''), updated_by, updated_at,
 		extract(epoch FROM stale_after)::bigint FROM sync_schedules ORDER BY entity`)
-	if err != nil {
-		return nil, fmt.Errorf("list sync schedules: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SyncSchedule])
-	if err != nil {
-		return nil, fmt.Errorf("list sync schedules: %w", err)
-	}
-	return out, nil
 }
 
 // SyncScheduleSave changes an entity's schedule; ErrNotFound for an unknown entity.
@@ -295,16 +287,8 @@ func (db *DB) SyncRejectsAdd(ctx context.Context, runID string, rejects []SyncRe
 
 // SyncRejectsList returns up to limit rejected rows of a run.
 func (db *DB) SyncRejectsList(ctx context.Context, runID string, limit int) ([]SyncReject, error) {
-	rows, err := db.pool.Query(ctx, `SELECT erp_key, reason, at FROM sync_rejects WHERE run_id = $1
+	return queryList(ctx, db.pool, fmt.Sprintf("rejected rows of %s", runID), pgx.RowToStructByPos[SyncReject], `SELECT erp_key, reason, at FROM sync_rejects WHERE run_id = $1
 		ORDER BY erp_key LIMIT $2`, runID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("rejected rows of %s: %w", runID, err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SyncReject])
-	if err != nil {
-		return nil, fmt.Errorf("rejected rows of %s: %w", runID, err)
-	}
-	return out, nil
 }
 
 // SyncChecksum returns how many rows of an entity l2c holds from the ERP and an

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/contract"
@@ -51,20 +50,16 @@ var ErrTermsChangeOpen = errors.New("a change of terms is already open for this 
 // customer it is made against. The case ID is derived from the new ID by
 // caseID. ErrTermsChangeOpen if one is open already.
 func (db *DB) TermsChangeCreate(ctx context.Context, t TermsChange, caseID func(id int64) string) (TermsChange, error) {
-	err := db.txIn(ctx, func(tx pgx.Tx) error {
+	var err error
+	t.CaseID, err = db.createReviewed(ctx, "terms_changes", "terms_changes_open_idx", ErrTermsChangeOpen, func(tx pgx.Tx) (int64, error) {
 		err := tx.QueryRow(ctx, `INSERT INTO terms_changes (customer_code, requested_by, reason, before, after, erp_etag, status, requested_at)
 			SELECT c.code, $2, $3, $4, $5, c.erp_etag, 'in_review', $6 FROM customers c WHERE c.code = $1
 			RETURNING id, erp_etag`, t.Customer, t.RequestedBy, t.Reason, t.Before, t.After, t.RequestedAt).Scan(&t.ID, &t.ERPETag)
-		if err != nil {
-			return notFound(err)
-		}
-		t.CaseID, t.Status = caseID(t.ID), TermsInReview
-		_, err = tx.Exec(ctx, `UPDATE terms_changes SET case_id = $2 WHERE id = $1`, t.ID, t.CaseID)
-		return err
-	})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.ConstraintName == "terms_changes_open_idx" {
-		return t, ErrTermsChangeOpen
+		return t.ID, err
+	}, caseID)
+	t.Status = TermsInReview
+	if errors.Is(err, ErrTermsChangeOpen) {
+		return t, err
 	}
 	if err != nil {
 		return t, fmt.Errorf("request terms change for %s: %w", t.Customer, err)
@@ -80,19 +75,11 @@ func (db *DB) TermsChangeFinish(ctx context.Context, id int64, status, detail st
 	if status != TermsApproved {
 		finished = &entry.At
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	return db.onceAudited(ctx, fmt.Sprintf("terms change %d to %s", id, status), chain, entry, func(tx pgx.Tx) (bool, error) {
 		tag, err := tx.Exec(ctx, `UPDATE terms_changes SET status = $2, detail = $3, finished_at = $4
 			WHERE id = $1 AND status <> $2 AND status IN ('in_review', 'approved')`, id, status, detail, finished)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		_, err = auditAppend(ctx, tx, chain, entry)
-		return err
+		return err == nil && tag.RowsAffected() > 0, err
 	})
-	if err != nil {
-		return fmt.Errorf("terms change %d to %s: %w", id, status, err)
-	}
-	return nil
 }
 
 // TermsChangeList lists a customer's changes of terms, newest first.

@@ -77,19 +77,8 @@ func (db *DB) TokenCreate(ctx context.Context, user, name string, scopes []strin
 
 // TokenList lists user's API tokens, newest first.
 func (db *DB) TokenList(ctx context.Context, user string) ([]APIToken, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at
+	return queryList(ctx, db.pool, "list tokens", pgx.RowToStructByPos[APIToken], `SELECT id, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at
 		FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, user)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[APIToken])
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	if out == nil {
-		out = []APIToken{}
-	}
-	return out, nil
 }
 
 // TokenRevoke revokes token id if it belongs to user (or any token, for an

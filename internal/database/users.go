@@ -45,16 +45,8 @@ func (db *DB) UserUpsert(ctx context.Context, u identity.User, managerID, token 
 
 // UsersMissing returns those of ids that name no user, in the order given.
 func (db *DB) UsersMissing(ctx context.Context, ids []string) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT want.id FROM unnest($1::text[]) WITH ORDINALITY AS want(id, n)
+	return queryList(ctx, db.pool, "check users", pgx.RowTo[string], `SELECT want.id FROM unnest($1::text[]) WITH ORDINALITY AS want(id, n)
 		WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = want.id) ORDER BY want.n`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("check users: %w", err)
-	}
-	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("check users: %w", err)
-	}
-	return missing, nil
 }
 
 // SalesOwnerInReach reports whether owner is an active sales rep (or sales
@@ -84,14 +76,6 @@ type UserRow struct {
 
 // UserList lists every user in ID order, for the administrators.
 func (db *DB) UserList(ctx context.Context) ([]UserRow, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, name, team, coalesce(manager_id, ''), roles, disabled,
+	return queryList(ctx, db.pool, "list users", pgx.RowToStructByPos[UserRow], `SELECT id, name, team, coalesce(manager_id, ''), roles, disabled,
 		password_hash IS NOT NULL, sso_subject IS NOT NULL, token_sha256 IS NOT NULL FROM users ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[UserRow])
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return out, nil
 }
