@@ -22,10 +22,10 @@ import (
 type activitiesAPI struct{ Deps }
 
 func (h activitiesAPI) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Post("/", handle(h.Log, h.add))
-	r.Get("/", handle(h.Log, h.list))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"POST /", h.add},
+		route{"GET /", h.list},
+	)
 }
 
 // activityKinds are the follow-ups one logs.

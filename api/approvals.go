@@ -28,32 +28,32 @@ type approvals struct{ Deps }
 var overseers = []identity.Role{identity.RoleSalesManager, identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
 
 func (h approvals) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Get("/inbox", handle(h.Log, h.inbox))
-	r.Get("/stuck", handle(h.Log, h.stuck))
-	r.Get("/stage-times", handle(h.Log, h.stageTimes))
-	r.Post("/preview", handle(h.Log, h.preview))
-	r.Get("/{id}", handle(h.Log, h.get))
-	r.Get("/{id}/live", handle(h.Log, h.live))
-	r.Post("/{id}/decide", handle(h.Log, h.decide))
-	r.Post("/{id}/delegate", handle(h.Log, h.delegate))
-	r.Post("/{id}/comments", handle(h.Log, h.comment))
-	r.Post("/{id}/withdraw", handle(h.Log, h.withdraw))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"GET /inbox", h.inbox},
+		route{"GET /stuck", h.stuck},
+		route{"GET /stage-times", h.stageTimes},
+		route{"POST /preview", h.preview},
+		route{"GET /{id}", h.get},
+		route{"GET /{id}/live", h.live},
+		route{"POST /{id}/decide", h.decide},
+		route{"POST /{id}/delegate", h.delegate},
+		route{"POST /{id}/comments", h.comment},
+		route{"POST /{id}/withdraw", h.withdraw},
+	)
 }
 
 func (h approvals) RulesRoutes() chi.Router {
-	r := chi.NewRouter()
-	r.Get("/{kind}", handle(h.Log, h.rules))
-	r.Put("/{kind}", handle(h.Log, h.saveRules))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"GET /{kind}", h.rules},
+		route{"PUT /{kind}", h.saveRules},
+	)
 }
 
 func (h approvals) DelegationRoutes() chi.Router {
-	r := chi.NewRouter()
-	r.Post("/", handle(h.Log, h.addDelegation))
-	r.Delete("/{id}", handle(h.Log, h.endDelegation))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"POST /", h.addDelegation},
+		route{"DELETE /{id}", h.endDelegation},
+	)
 }
 
 // inbox lists the steps waiting on the caller, including those of colleagues

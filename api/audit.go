@@ -21,10 +21,10 @@ import (
 type auditTrail struct{ Deps }
 
 func (h auditTrail) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Get("/", handle(h.Log, h.list))
-	r.Get("/verify", handle(h.Log, h.verify))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"GET /", h.list},
+		route{"GET /verify", h.verify},
+	)
 }
 
 func (h auditTrail) admin(r *http.Request) error {

@@ -20,10 +20,10 @@ import (
 type calendars struct{ Deps }
 
 func (h calendars) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Get("/{id}", handle(h.Log, h.get))
-	r.Put("/{id}", handle(h.Log, h.put))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"GET /{id}", h.get},
+		route{"PUT /{id}", h.put},
+	)
 }
 
 func (h calendars) get(w http.ResponseWriter, r *http.Request) error {

@@ -31,18 +31,22 @@ type collectionAPI struct{ Deps }
 // dealRoutes are the deal's own: mounted on the deals router, behind the
 // deal's visibility.
 func (h collectionAPI) dealRoutes(r chi.Router) {
-	r.Get("/{id}/collection-plan", handle(h.Log, h.plan))
-	r.Post("/{id}/collection-plan/changes", handle(h.Log, h.requestChange))
-	r.Post("/{id}/collection-plan/instalments/{no}/promises", handle(h.Log, h.promise))
+	mount(r, h.Log,
+		route{"GET /{id}/collection-plan", h.plan},
+		route{"POST /{id}/collection-plan/changes", h.requestChange},
+		route{"POST /{id}/collection-plan/instalments/{no}/promises", h.promise},
+	)
 }
 
 // Routes are the reports and the company's settings, under /collection.
 func (h collectionAPI) Routes() chi.Router {
 	r := chi.NewRouter()
-	r.Get("/ageing", handle(h.Log, h.ageing))
-	r.Get("/forecast", handle(h.Log, h.forecast))
-	r.Get("/templates", handle(h.Log, h.templates))
-	r.Get("/ladders", handle(h.Log, h.ladders))
+	mount(r, h.Log,
+		route{"GET /ageing", h.ageing},
+		route{"GET /forecast", h.forecast},
+		route{"GET /templates", h.templates},
+		route{"GET /ladders", h.ladders},
+	)
 	r.With(requireRoleTo("only an administrator may change the dunning ladders", identity.RoleAdmin)).
 		Put("/ladders/{class}", handle(h.Log, h.saveLadder))
 	r.With(requireRoleTo("only finance or an administrator may run the dunning ladder", identity.RoleFinance, identity.RoleAdmin)).

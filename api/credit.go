@@ -23,10 +23,10 @@ import (
 type creditHolds struct{ Deps }
 
 func (h creditHolds) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Get("/{id}", handle(h.Log, h.get))
-	r.Post("/{id}/release", handle(h.Log, h.release))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"GET /{id}", h.get},
+		route{"POST /{id}/release", h.release},
+	)
 }
 
 // find reads the hold named in the path if the caller may see its deal; any

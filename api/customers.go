@@ -19,14 +19,14 @@ import (
 type customers struct{ Deps }
 
 func (h customers) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Get("/", handle(h.Log, h.list))
-	r.Post("/", handle(h.Log, h.createCustomer))
-	r.Get("/{code}", handle(h.Log, h.get))
-	r.Get("/{code}/receivables", handle(h.Log, h.receivables))
-	r.Get("/{code}/terms-changes", handle(h.Log, h.termsChanges))
-	r.Post("/{code}/terms-changes", handle(h.Log, h.requestTermsChange))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"GET /", h.list},
+		route{"POST /", h.createCustomer},
+		route{"GET /{code}", h.get},
+		route{"GET /{code}/receivables", h.receivables},
+		route{"GET /{code}/terms-changes", h.termsChanges},
+		route{"POST /{code}/terms-changes", h.requestTermsChange},
+	)
 }
 
 // customerOwnerShape is the shape of a user's ID (the users table checks the same).

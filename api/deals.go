@@ -32,11 +32,13 @@ type deals struct{ Deps }
 
 func (h deals) Routes() chi.Router {
 	r := chi.NewRouter()
-	r.Post("/", handle(h.Log, h.create))
-	r.Get("/", handle(h.Log, h.list))
-	r.Get("/{id}", handle(h.Log, h.get))
-	r.Get("/{id}/live", handle(h.Log, h.live))
-	r.Post("/{id}/actions", handle(h.Log, h.act))
+	mount(r, h.Log,
+		route{"POST /", h.create},
+		route{"GET /", h.list},
+		route{"GET /{id}", h.get},
+		route{"GET /{id}/live", h.live},
+		route{"POST /{id}/actions", h.act},
+	)
 	collectionAPI(h).dealRoutes(r)
 	return r
 }

@@ -30,13 +30,13 @@ import (
 type imports struct{ Deps }
 
 func (h imports) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Post("/customers", handle(h.Log, h.customers))
-	r.Get("/customers/template", handle(h.Log, h.template))
-	r.Get("/", handle(h.Log, h.list))
-	r.Get("/{id}", handle(h.Log, h.get))
-	r.Get("/{id}/result", handle(h.Log, h.result))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"POST /customers", h.customers},
+		route{"GET /customers/template", h.template},
+		route{"GET /", h.list},
+		route{"GET /{id}", h.get},
+		route{"GET /{id}/result", h.result},
+	)
 }
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -28,24 +28,24 @@ type ownershipAPI struct{ Deps }
 
 // PoolRoutes is /api/v1/pool.
 func (h ownershipAPI) PoolRoutes() chi.Router {
-	r := chi.NewRouter()
-	r.Get("/", handle(h.Log, h.pool))
-	r.Post("/{code}/claim", handle(h.Log, h.claim))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"GET /", h.pool},
+		route{"POST /{code}/claim", h.claim},
+	)
 }
 
 // Routes is /api/v1/ownership.
 func (h ownershipAPI) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Post("/check", handle(h.Log, h.check))
-	r.Post("/customers/{code}/assign", handle(h.Log, h.assign))
-	r.Post("/customers/{code}/release", handle(h.Log, h.release))
-	r.Get("/customers/{code}/history", handle(h.Log, h.history))
-	r.Post("/handovers", handle(h.Log, h.handover))
-	r.Get("/rules", handle(h.Log, h.rules))
-	r.Put("/rules", handle(h.Log, h.saveRules))
-	r.Post("/recycle", handle(h.Log, h.recycle))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"POST /check", h.check},
+		route{"POST /customers/{code}/assign", h.assign},
+		route{"POST /customers/{code}/release", h.release},
+		route{"GET /customers/{code}/history", h.history},
+		route{"POST /handovers", h.handover},
+		route{"GET /rules", h.rules},
+		route{"PUT /rules", h.saveRules},
+		route{"POST /recycle", h.recycle},
+	)
 }
 
 // collision is what a refused entry ran into, as the person refused may see

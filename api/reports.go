@@ -18,10 +18,10 @@ import (
 type reportsAPI struct{ Deps }
 
 func (h reportsAPI) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Get("/", handle(h.Log, h.list))
-	r.Get("/{name}", handle(h.Log, h.export))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"GET /", h.list},
+		route{"GET /{name}", h.export},
+	)
 }
 
 // list names the reports the caller may export, in their language.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -196,6 +197,21 @@ func NewRouter(d Deps) http.Handler {
 
 // handlerFunc is an HTTP handler that returns its error instead of writing it.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route is one endpoint of a handler group: "METHOD /pattern" and its handler.
+type route struct {
+	pattern string
+	serve   handlerFunc
+}
+
+// mount adds routes to r, each served through handle, and returns r.
+func mount(r chi.Router, log *slog.Logger, routes ...route) chi.Router {
+	for _, rt := range routes {
+		method, pattern, _ := strings.Cut(rt.pattern, " ")
+		r.Method(method, pattern, handle(log, rt.serve))
+	}
+	return r
+}
 
 // handle adapts a handlerFunc: a returned error becomes a problem response.
 func handle(log *slog.Logger, h handlerFunc) http.HandlerFunc {

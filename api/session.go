@@ -310,8 +310,10 @@ func randomSecret() string {
 // clients, and single sign-on. The pages post to /login and /logout instead.
 func (d Deps) authRoutes() http.Handler {
 	r := chi.NewRouter()
-	r.Post("/login", handle(d.Log, d.login))
-	r.Post("/logout", handle(d.Log, d.logout))
+	mount(r, d.Log,
+		route{"POST /login", d.login},
+		route{"POST /logout", d.logout},
+	)
 	if d.Sessions.OIDC != nil {
 		r.Get("/oidc/login", handle(d.Log, d.Sessions.OIDC.start(d)))
 		r.Get("/oidc/callback", handle(d.Log, d.Sessions.OIDC.callback(d)))

@@ -33,12 +33,14 @@ type syncAdmin struct{ Deps }
 func (h syncAdmin) Routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(requireRole(identity.RoleAdmin))
-	r.Get("/schedules", handle(h.Log, h.schedules))
-	r.Put("/schedules/{entity}", handle(h.Log, h.saveSchedule))
-	r.Post("/{entity}/run", handle(h.Log, h.runNow))
-	r.Get("/runs", handle(h.Log, h.runs))
-	r.Get("/runs/*", handle(h.Log, h.run))
-	r.Get("/health", handle(h.Log, h.health))
+	mount(r, h.Log,
+		route{"GET /schedules", h.schedules},
+		route{"PUT /schedules/{entity}", h.saveSchedule},
+		route{"POST /{entity}/run", h.runNow},
+		route{"GET /runs", h.runs},
+		route{"GET /runs/*", h.run},
+		route{"GET /health", h.health},
+	)
 	return r
 }
 

@@ -25,11 +25,11 @@ import (
 type tokens struct{ Deps }
 
 func (h tokens) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Post("/", handle(h.Log, h.create))
-	r.Get("/", handle(h.Log, h.list))
-	r.Delete("/{id}", handle(h.Log, h.revoke))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"POST /", h.create},
+		route{"GET /", h.list},
+		route{"DELETE /{id}", h.revoke},
+	)
 }
 
 // maxTokenDays bounds a token's life: a forgotten token stops working on its own.
