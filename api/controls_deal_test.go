@@ -361,18 +361,7 @@ func TestDealControlIdempotencyKeys(t *testing.T) {
 	s := setup(t)
 	id := s.open(`{"title":"Keys","customer":{"name":"Keys Co"}}`)
 	send := func(token, key, body string) reply {
-		req, err := http.NewRequest("POST", s.url+"/api/v1/deals/"+id+"/actions", strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", key)
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		r := reply{status: res.StatusCode, header: res.Header, raw: string(raw)}
-		_ = json.Unmarshal(raw, &r.body)
-		return r
+		return apprDoKey(t, s, "POST", "/api/v1/deals/"+id+"/actions", token, key, body)
 	}
 	quote := `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"` + future(5) + `"}`
 	key := "key-" + id
