@@ -86,17 +86,7 @@ func (db *DB) UsersWithRole(ctx context.Context, role string) ([]string, error) 
 
 // Managers maps each of ids that has a manager to that manager.
 func (db *DB) Managers(ctx context.Context, ids []string) (map[string]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, manager_id FROM users WHERE id = ANY($1) AND manager_id IS NOT NULL`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("managers: %w", err)
-	}
-	out := map[string]string{}
-	var id, m string
-	_, err = pgx.ForEachRow(rows, []any{&id, &m}, func() error { out[id] = m; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("managers: %w", err)
-	}
-	return out, nil
+	return queryPairs(ctx, db.pool, "managers", `SELECT id, manager_id FROM users WHERE id = ANY($1) AND manager_id IS NOT NULL`, ids)
 }
 
 // Delegation is a time-boxed out-of-office hand-over.
@@ -187,18 +177,8 @@ func (db *DB) DelegationEnd(ctx context.Context, id int64, who string, t time.Ti
 // DelegationsActive maps each of users who is away at t to their delegate (the
 // most recent delegation wins).
 func (db *DB) DelegationsActive(ctx context.Context, users []string, t time.Time) (map[string]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT DISTINCT ON (user_id) user_id, delegate_id FROM delegations
+	return queryPairs(ctx, db.pool, "active delegations", `SELECT DISTINCT ON (user_id) user_id, delegate_id FROM delegations
 		WHERE user_id = ANY($1) AND `+activeAt("$2")+` ORDER BY user_id, created_at DESC`, users, t)
-	if err != nil {
-		return nil, fmt.Errorf("active delegations: %w", err)
-	}
-	out := map[string]string{}
-	var u, d string
-	_, err = pgx.ForEachRow(rows, []any{&u, &d}, func() error { out[u] = d; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("active delegations: %w", err)
-	}
-	return out, nil
 }
 
 // DelegatorsOf lists who has delegated to user at t.

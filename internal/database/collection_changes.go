@@ -109,12 +109,7 @@ func (db *DB) PlanChangeFinish(ctx context.Context, id int64, status, detail str
 
 // PlanChangeList lists a deal's plan changes, newest first.
 func (db *DB) PlanChangeList(ctx context.Context, dealID string) ([]PlanChange, error) {
-	rows, err := db.q(ctx).Query(ctx, `SELECT id, deal_id, requested_by, reason, plan_before, plan_after, status, case_id,
-		detail, requested_at, decided_at FROM collection_plan_changes WHERE deal_id = $1 ORDER BY id DESC LIMIT 100`, dealID)
-	if err != nil {
-		return nil, fmt.Errorf("plan changes of %s: %w", dealID, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PlanChange, error) {
+	scan := func(r pgx.CollectableRow) (PlanChange, error) {
 		var c PlanChange
 		var before, after []byte
 		if err := r.Scan(&c.ID, &c.DealID, &c.RequestedBy, &c.Reason, &before, &after, &c.Status, &c.CaseID,
@@ -125,12 +120,7 @@ func (db *DB) PlanChangeList(ctx context.Context, dealID string) ([]PlanChange, 
 			return c, err
 		}
 		return c, json.Unmarshal(after, &c.After)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("plan changes of %s: %w", dealID, err)
 	}
-	if out == nil {
-		out = []PlanChange{}
-	}
-	return out, nil
+	return queryList(ctx, db.q(ctx), fmt.Sprintf("plan changes of %s", dealID), scan, `SELECT id, deal_id, requested_by, reason, plan_before, plan_after, status, case_id,
+		detail, requested_at, decided_at FROM collection_plan_changes WHERE deal_id = $1 ORDER BY id DESC LIMIT 100`, dealID)
 }

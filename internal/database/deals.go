@@ -331,17 +331,3 @@ func (db *DB) DealWithERPOrder(ctx context.Context, no, except string) (string, 
 	}
 	return id, nil
 }
-
-// queryList runs sql with args on q and scans each row with scan; what names
-// the list in an error. The list is never nil.
-func queryList[T any](ctx context.Context, q querier, what string, scan pgx.RowToFunc[T], sql string, args ...any) ([]T, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	out, err := pgx.CollectRows(rows, scan)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
-}

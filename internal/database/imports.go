@@ -222,20 +222,13 @@ func (db *DB) UsersFind(ctx context.Context, keys []string) ([]identity.User, er
 	for i, k := range keys {
 		lower[i] = strings.ToLower(strings.TrimSpace(k))
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, name, team, roles FROM users
-		WHERE id = ANY($1) OR lower(name) = ANY($1) ORDER BY id`, lower)
-	if err != nil {
-		return nil, fmt.Errorf("find users: %w", err)
-	}
-	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (identity.User, error) {
+	scan := func(r pgx.CollectableRow) (identity.User, error) {
 		var u identity.User
 		err := r.Scan(&u.ID, &u.Name, &u.Team, &u.Roles)
 		return u, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("find users: %w", err)
 	}
-	return users, nil
+	return queryList(ctx, db.pool, "find users", scan, `SELECT id, name, team, roles FROM users
+		WHERE id = ANY($1) OR lower(name) = ANY($1) ORDER BY id`, lower)
 }
 
 // customerImportLock is the advisory lock key that serialises customer

@@ -49,24 +49,17 @@ func (db *DB) CustomerOwnedMatches(ctx context.Context, taxID, name, phone, exce
 	if len(phone) < ownership.MinPhoneDigits {
 		phone = ""
 	}
-	rows, err := db.q(ctx).Query(ctx, `SELECT c.code, c.name, c.sales_owner, u.name, coalesce(u.manager_id, ''), `+lastContact+`,
+	scan := func(r pgx.CollectableRow) (OwnerMatch, error) {
+		var m OwnerMatch
+		err := r.Scan(&m.Code, &m.Name, &m.Owner, &m.OwnerName, &m.Manager, &m.LastContact, &m.MatchedOn)
+		return m, err
+	}
+	return queryList(ctx, db.q(ctx), "match customers", scan, `SELECT c.code, c.name, c.sales_owner, u.name, coalesce(u.manager_id, ''), `+lastContact+`,
 		CASE WHEN $2 <> '' AND c.tax_id = $2 THEN 'tax_id' WHEN $3 <> '' AND c.match_name = l2c_fold($3) THEN 'name' ELSE 'phone' END
 		FROM customers c JOIN users u ON u.id = c.sales_owner
 		WHERE c.sales_owner <> $5 AND (($2 <> '' AND c.tax_id = $2) OR ($3 <> '' AND c.match_name = l2c_fold($3))
 			OR ($4 <> '' AND length(c.match_phone) >= 7 AND c.match_phone = $4))
 		ORDER BY c.code LIMIT 20`, now, taxID, name, phone, except)
-	if err != nil {
-		return nil, fmt.Errorf("match customers: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OwnerMatch, error) {
-		var m OwnerMatch
-		err := r.Scan(&m.Code, &m.Name, &m.Owner, &m.OwnerName, &m.Manager, &m.LastContact, &m.MatchedOn)
-		return m, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("match customers: %w", err)
-	}
-	return out, nil
 }
 
 // OwnershipRequestOpen records that by ran into customer code owned by
@@ -297,20 +290,13 @@ type PoolCustomer struct {
 
 // PoolList lists customers nobody owns, by code, limit from after.
 func (db *DB) PoolList(ctx context.Context, after string, limit int) ([]PoolCustomer, error) {
-	rows, err := db.pool.Query(ctx, `SELECT code, name, value_class, pool_since, coalesce(previous_owner, '')
-		FROM customers WHERE sales_owner IS NULL AND code > $1 ORDER BY code LIMIT $2`, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("pool: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PoolCustomer, error) {
+	scan := func(r pgx.CollectableRow) (PoolCustomer, error) {
 		var p PoolCustomer
 		err := r.Scan(&p.Code, &p.Name, &p.ValueClass, &p.PoolSince, &p.PreviousOwner)
 		return p, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pool: %w", err)
 	}
-	return out, nil
+	return queryList(ctx, db.pool, "pool", scan, `SELECT code, name, value_class, pool_since, coalesce(previous_owner, '')
+		FROM customers WHERE sales_owner IS NULL AND code > $1 ORDER BY code LIMIT $2`, after, limit)
 }
 
 // OwnershipEvent is one change of a customer's owner, or a warning.
@@ -327,23 +313,16 @@ type OwnershipEvent struct {
 func (db *DB) OwnershipEvents(ctx context.Context, code string) ([]OwnershipEvent, error) {
 	// A standing warning is in pool_warnings, not in the events (the clock
 	// warns thousands at a time).
-	rows, err := db.pool.Query(ctx, `SELECT kind, from_owner, to_owner, by_user, at, reason FROM (
+	scan := func(r pgx.CollectableRow) (OwnershipEvent, error) {
+		var e OwnershipEvent
+		err := r.Scan(&e.Kind, &e.From, &e.To, &e.By, &e.At, &e.Reason)
+		return e, err
+	}
+	return queryList(ctx, db.pool, fmt.Sprintf("ownership events of %s", code), scan, `SELECT kind, from_owner, to_owner, by_user, at, reason FROM (
 		SELECT kind, coalesce(from_owner, '') AS from_owner, coalesce(to_owner, '') AS to_owner, by_user, at, reason, id
 		FROM ownership_events WHERE customer_code = $1
 		UNION ALL SELECT 'warn', '', owner, 'system', warned_at, 'returns to the pool unless followed up', 0
 		FROM pool_warnings WHERE customer_code = $1) e ORDER BY at, id`, code)
-	if err != nil {
-		return nil, fmt.Errorf("ownership events of %s: %w", code, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OwnershipEvent, error) {
-		var e OwnershipEvent
-		err := r.Scan(&e.Kind, &e.From, &e.To, &e.By, &e.At, &e.Reason)
-		return e, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ownership events of %s: %w", code, err)
-	}
-	return out, nil
 }
 
 // Activity is a visit, call or meeting with a customer, possibly on a deal.
@@ -370,20 +349,13 @@ func (db *DB) ActivityAdd(ctx context.Context, a Activity) (int64, error) {
 
 // ActivityList lists customer code's activities, newest first.
 func (db *DB) ActivityList(ctx context.Context, code string, limit int) ([]Activity, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, customer_code, coalesce(deal_id, ''), kind, happened_at, by_user, note
-		FROM customer_activities WHERE customer_code = $1 ORDER BY happened_at DESC, id DESC LIMIT $2`, code, limit)
-	if err != nil {
-		return nil, fmt.Errorf("activities of %s: %w", code, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Activity, error) {
+	scan := func(r pgx.CollectableRow) (Activity, error) {
 		var a Activity
 		err := r.Scan(&a.ID, &a.Customer, &a.DealID, &a.Kind, &a.HappenedAt, &a.By, &a.Note)
 		return a, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("activities of %s: %w", code, err)
 	}
-	return out, nil
+	return queryList(ctx, db.pool, fmt.Sprintf("activities of %s", code), scan, `SELECT id, customer_code, coalesce(deal_id, ''), kind, happened_at, by_user, note
+		FROM customer_activities WHERE customer_code = $1 ORDER BY happened_at DESC, id DESC LIMIT $2`, code, limit)
 }
 
 // RecycleCounts is what one run of the pool clock did.

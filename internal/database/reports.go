@@ -2,9 +2,10 @@ package database
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Report queries hand rows to a callback as PostgreSQL sends them, so an
@@ -59,7 +60,14 @@ type PipelineRow struct {
 
 // ReportPipeline streams deals in ID order.
 func (db *DB) ReportPipeline(ctx context.Context, f PipelineFilter, fn func(PipelineRow) error) error {
-	rows, err := db.pool.Query(ctx, `
+	scan := func(row pgx.CollectableRow) (r PipelineRow, err error) {
+		err = row.Scan(&r.ID, &r.Title, &r.CustomerCode, &r.CustomerName, &r.Stage, &r.StageEnteredAt, &r.Holder,
+			&r.Discoverer, &r.SalesOwner, &r.DeliveryOwner, &r.PaymentOwner, &r.Currency, &r.ExpectedAmount,
+			&r.ContractAmount, &r.Invoiced, &r.Paid, &r.PurchaseTimeframe, &r.Tendered, &r.LostReason,
+			&r.CreatedAt, &r.ClosedAt)
+		return r, err
+	}
+	return queryEach(ctx, db.pool, "pipeline report", scan, fn, `
 		SELECT d.id, d.title, d.customer_code, d.customer_name, d.stage, d.stage_entered_at, d.holder,
 			d.discoverer, d.sales_owner, coalesce(d.delivery_owner, ''), coalesce(d.payment_owner, ''),
 			d.currency, d.expected_amount, c.amount, coalesce(i.total, 0), coalesce(p.total, 0),
@@ -73,26 +81,6 @@ func (db *DB) ReportPipeline(ctx context.Context, f PipelineFilter, fn func(Pipe
 		  AND ($8 = '' OR $8 IN (d.discoverer, d.sales_owner, d.delivery_owner, d.payment_owner))
 		  AND ($9 = '' OR d.sales_owner = $9)
 		ORDER BY d.id`, append(f.Viewer.reportArgs(), f.Stage, f.Owner, f.SalesOwner)...)
-	if err != nil {
-		return fmt.Errorf("pipeline report: %w", err)
-	}
-	defer rows.Close()
-	var r PipelineRow
-	for rows.Next() {
-		if err := rows.Scan(&r.ID, &r.Title, &r.CustomerCode, &r.CustomerName, &r.Stage, &r.StageEnteredAt, &r.Holder,
-			&r.Discoverer, &r.SalesOwner, &r.DeliveryOwner, &r.PaymentOwner, &r.Currency, &r.ExpectedAmount,
-			&r.ContractAmount, &r.Invoiced, &r.Paid, &r.PurchaseTimeframe, &r.Tendered, &r.LostReason,
-			&r.CreatedAt, &r.ClosedAt); err != nil {
-			return fmt.Errorf("pipeline report: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("pipeline report: %w", err)
-	}
-	return nil
 }
 
 // ReceivableRow is one invoice with money still owed on a given day.
@@ -112,7 +100,12 @@ type ReceivableRow struct {
 // customer, then due day.
 // Only the invoices of deals (and customers) v may see are read.
 func (db *DB) ReportReceivables(ctx context.Context, asOf time.Time, v Viewer, fn func(ReceivableRow) error) error {
-	rows, err := db.pool.Query(ctx, `
+	scan := func(row pgx.CollectableRow) (r ReceivableRow, err error) {
+		err = row.Scan(&r.DealID, &r.CustomerCode, &r.CustomerName, &r.InvoiceNo, &r.IssuedOn, &r.DueOn,
+			&r.Currency, &r.Amount, &r.Paid, &r.Outstanding, &r.PaymentOwner, &r.SalesOwner)
+		return r, err
+	}
+	return queryEach(ctx, db.pool, "receivables report", scan, fn, `
 		WITH day AS (SELECT $7::date AS d), inv AS (
 			SELECT i.deal_id, i.number, i.amount, i.issued_on, i.due_on,
 				coalesce((SELECT sum(p.amount) FROM deal_payments p WHERE p.deal_id = i.deal_id
@@ -139,24 +132,6 @@ func (db *DB) ReportReceivables(ctx context.Context, asOf time.Time, v Viewer, f
 		WHERE owed.outstanding > 0 AND `+dealVisible+` AND `+reportCustomerVisible+`
 		ORDER BY d.customer_code, d.customer_name, owed.due_on, d.id, owed.number`,
 		append(v.reportArgs(), asOf.Format(time.DateOnly))...)
-	if err != nil {
-		return fmt.Errorf("receivables report: %w", err)
-	}
-	defer rows.Close()
-	var r ReceivableRow
-	for rows.Next() {
-		if err := rows.Scan(&r.DealID, &r.CustomerCode, &r.CustomerName, &r.InvoiceNo, &r.IssuedOn, &r.DueOn,
-			&r.Currency, &r.Amount, &r.Paid, &r.Outstanding, &r.PaymentOwner, &r.SalesOwner); err != nil {
-			return fmt.Errorf("receivables report: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("receivables report: %w", err)
-	}
-	return nil
 }
 
 // ReportStuckReviews streams every open review step, most overdue first
@@ -165,51 +140,18 @@ func (db *DB) ReportReceivables(ctx context.Context, asOf time.Time, v Viewer, f
 // the deal or holds the step; cases without a deal (terms changes) follow the
 // approval cases' own visibility.
 func (db *DB) ReportStuckReviews(ctx context.Context, kind string, v Viewer, fn func(OpenStep) error) error {
-	rows, err := db.pool.Query(ctx, openStepSelect+`
+	return queryEach(ctx, db.pool, "stuck reviews report", scanOpenStep, fn, openStepSelect+`
 		WHERE s.status = 'pending' AND ($6 = '' OR s.kind = $6)
 		  AND (c.deal_id IS NULL OR s.approver = $1
 			OR EXISTS (SELECT 1 FROM deals d WHERE d.id = c.deal_id AND `+dealVisible+`))
 		ORDER BY s.due_at ASC NULLS LAST, s.entered_at, s.id`, append(v.args(), kind)...)
-	if err != nil {
-		return fmt.Errorf("stuck reviews report: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		o, err := scanOpenStep(rows)
-		if err != nil {
-			return fmt.Errorf("stuck reviews report: %w", err)
-		}
-		if err := fn(o); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("stuck reviews report: %w", err)
-	}
-	return nil
 }
 
 // ReportSyncRuns streams the ERP sync runs started since since, newest first.
 func (db *DB) ReportSyncRuns(ctx context.Context, entity string, since time.Time, fn func(SyncRun) error) error {
-	rows, err := db.pool.Query(ctx, `SELECT `+syncRunCols+` FROM sync_runs
+	scan := func(row pgx.CollectableRow) (SyncRun, error) { return scanSyncRun(row) }
+	return queryEach(ctx, db.pool, "sync runs report", scan, fn, `SELECT `+syncRunCols+` FROM sync_runs
 		WHERE ($1 = '' OR entity = $1) AND started_at >= $2 ORDER BY started_at DESC, id DESC`, entity, since)
-	if err != nil {
-		return fmt.Errorf("sync runs report: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanSyncRun(rows)
-		if err != nil {
-			return fmt.Errorf("sync runs report: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sync runs report: %w", err)
-	}
-	return nil
 }
 
 // UserNames maps every user's ID to their name, for reports that show people.
