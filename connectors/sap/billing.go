@@ -55,44 +55,11 @@ var invoiceListing = listing{op: "GET A_BillingDocument", service: ServiceBillin
 
 // InvoicesChanged implements connectors.ChangeReader.
 func (c *Client) InvoicesChanged(ctx context.Context, since time.Time, cursor string) (connectors.Page[connectors.Invoice], error) {
-	l := invoiceListing
-	op := l.op
-	res, cur, err := c.fetch(ctx, l, since, cursor)
-	if err != nil {
-		return connectors.Page[connectors.Invoice]{}, err
-	}
-	var keys keyTracker
-	var rows []BillingDocument
-	bad, next, err := scanPage(res.body, func(r *row) string {
-		var b BillingDocument
-		scanBillingDocument(r, &b)
-		if r.bad == nil {
-			rows = append(rows, b)
-		}
+	return readPage(ctx, c, invoiceListing, since, cursor, func(r *row, b *BillingDocument, keys *keyTracker) string {
+		scanBillingDocument(r, b)
 		keys.see(b.BillingDocument)
 		return b.BillingDocument
-	})
-	if err != nil {
-		return connectors.Page[connectors.Invoice]{}, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Err: err}
-	}
-	if next, err = c.next(l, cur, next, &keys); err != nil {
-		return connectors.Page[connectors.Invoice]{}, err
-	}
-	page := connectors.Page[connectors.Invoice]{Rows: make([]connectors.Invoice, 0, len(rows)), Next: next}
-	for _, b := range bad {
-		page.Rejected = append(page.Rejected, connectors.Rejected{Key: b.key, Reason: "malformed row: " + b.err.Error()})
-	}
-	for i := range rows {
-		inv, ok, err := c.toInvoice(&rows[i])
-		if err != nil {
-			page.Rejected = append(page.Rejected, connectors.Rejected{Key: rows[i].BillingDocument, Reason: err.Error()})
-			continue
-		}
-		if ok {
-			page.Rows = append(page.Rows, inv)
-		}
-	}
-	return page, nil
+	}, c.toInvoice)
 }
 
 // toInvoice maps a billing document; ok is false for documents that are not
@@ -195,41 +162,14 @@ func (c *Client) PaymentsChanged(ctx context.Context, since time.Time, cursor st
 			day, _ := SplitStamp(since, c.cfg.TimeZone)
 			return "ClearingDate ge " + DateTimeLit(day)
 		}}
-	op := l.op
-	res, cur, err := c.fetch(ctx, l, since, cursor)
-	if err != nil {
-		return connectors.Page[connectors.Payment]{}, err
-	}
-	var keys keyTracker
-	var rows []ReceivableItem
-	bad, next, err := scanPage(res.body, func(r *row) string {
-		var v ReceivableItem
-		scanReceivable(r, &v)
-		if r.bad == nil {
-			rows = append(rows, v)
-		}
+	return readPage(ctx, c, l, since, cursor, func(r *row, v *ReceivableItem, keys *keyTracker) string {
+		scanReceivable(r, v)
 		keys.see(v.DocumentReferenceID, v.AccountingDocumentItem)
 		return v.AccountingDocument
+	}, func(v *ReceivableItem) (connectors.Payment, bool, error) {
+		p, err := c.toPayment(v)
+		return p, true, err
 	})
-	if err != nil {
-		return connectors.Page[connectors.Payment]{}, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Err: err}
-	}
-	if next, err = c.next(l, cur, next, &keys); err != nil {
-		return connectors.Page[connectors.Payment]{}, err
-	}
-	page := connectors.Page[connectors.Payment]{Rows: make([]connectors.Payment, 0, len(rows)), Next: next}
-	for _, b := range bad {
-		page.Rejected = append(page.Rejected, connectors.Rejected{Key: b.key, Reason: "malformed row: " + b.err.Error()})
-	}
-	for i := range rows {
-		p, err := c.toPayment(&rows[i])
-		if err != nil {
-			page.Rejected = append(page.Rejected, connectors.Rejected{Key: rows[i].AccountingDocument, Reason: err.Error()})
-			continue
-		}
-		page.Rows = append(page.Rows, p)
-	}
-	return page, nil
 }
 
 func (c *Client) toPayment(r *ReceivableItem) (connectors.Payment, error) {

@@ -195,44 +195,11 @@ func (c *Client) customerListing() listing {
 
 // CustomersChanged implements connectors.ChangeReader.
 func (c *Client) CustomersChanged(ctx context.Context, since time.Time, cursor string) (connectors.Page[connectors.Customer], error) {
-	l := c.customerListing()
-	op := l.op
-	res, cur, err := c.fetch(ctx, l, since, cursor)
-	if err != nil {
-		return connectors.Page[connectors.Customer]{}, err
-	}
-	var keys keyTracker
-	var rows []BusinessPartner
-	bad, next, err := scanPage(res.body, func(r *row) string {
-		var bp BusinessPartner
-		c.scanBusinessPartner(r, &bp)
-		if r.bad == nil {
-			rows = append(rows, bp)
-		}
+	return readPage(ctx, c, c.customerListing(), since, cursor, func(r *row, bp *BusinessPartner, keys *keyTracker) string {
+		c.scanBusinessPartner(r, bp)
 		keys.see(bp.BusinessPartner)
 		return bp.BusinessPartner
-	})
-	if err != nil {
-		return connectors.Page[connectors.Customer]{}, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Err: err}
-	}
-	if next, err = c.next(l, cur, next, &keys); err != nil {
-		return connectors.Page[connectors.Customer]{}, err
-	}
-	page := connectors.Page[connectors.Customer]{Rows: make([]connectors.Customer, 0, len(rows)), Next: next}
-	for _, b := range bad {
-		page.Rejected = append(page.Rejected, connectors.Rejected{Key: b.key, Reason: "malformed row: " + b.err.Error()})
-	}
-	for i := range rows {
-		cust, ok, err := c.toCustomer(&rows[i])
-		if err != nil {
-			page.Rejected = append(page.Rejected, connectors.Rejected{Key: rows[i].BusinessPartner, Reason: err.Error()})
-			continue
-		}
-		if ok {
-			page.Rows = append(page.Rows, cust)
-		}
-	}
-	return page, nil
+	}, c.toCustomer)
 }
 
 // toCustomer maps a business partner; ok is false for partners that are not

@@ -240,3 +240,47 @@ func (c *Client) next(l listing, cur pageCursor, serverNext string, t *keyTracke
 	// The server gave all $top asked for and said no more: ask for what follows.
 	return pageCursor{Since: cur.Since, Last: last}.String(), nil
 }
+
+// readPage reads one page of listing l. scan fills one row's record, sees
+// its keys in the page's tracker and says its key; each well-formed record is
+// then mapped by to (ok false: skipped, as a document that is no bill; an
+// error: rejected under the row's key), and malformed rows are rejected.
+func readPage[R, T any](ctx context.Context, c *Client, l listing, since time.Time, cursor string,
+	scan func(r *row, v *R, keys *keyTracker) (key string), to func(*R) (T, bool, error)) (connectors.Page[T], error) {
+	res, cur, err := c.fetch(ctx, l, since, cursor)
+	if err != nil {
+		return connectors.Page[T]{}, err
+	}
+	var keys keyTracker
+	var rows []R
+	var rowKeys []string
+	bad, next, err := scanPage(res.body, func(r *row) string {
+		var v R
+		key := scan(r, &v, &keys)
+		if r.bad == nil {
+			rows, rowKeys = append(rows, v), append(rowKeys, key)
+		}
+		return key
+	})
+	if err != nil {
+		return connectors.Page[T]{}, &connectors.Error{Kind: connectors.ErrUnavailable, Op: l.op, Err: err}
+	}
+	if next, err = c.next(l, cur, next, &keys); err != nil {
+		return connectors.Page[T]{}, err
+	}
+	page := connectors.Page[T]{Rows: make([]T, 0, len(rows)), Next: next}
+	for _, b := range bad {
+		page.Rejected = append(page.Rejected, connectors.Rejected{Key: b.key, Reason: "malformed row: " + b.err.Error()})
+	}
+	for i := range rows {
+		v, ok, err := to(&rows[i])
+		if err != nil {
+			page.Rejected = append(page.Rejected, connectors.Rejected{Key: rowKeys[i], Reason: err.Error()})
+			continue
+		}
+		if ok {
+			page.Rows = append(page.Rows, v)
+		}
+	}
+	return page, nil
+}
