@@ -147,46 +147,22 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 		validate any
 	}
 	for _, h := range []handler{
-		{ApprovalDecideUpdate, p.decide, func(ctx workflow.Context, in DecideInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalDecideUpdate, currentUpdateID(ctx), in); err != nil {
-				return err
-			}
-			if p.busy && !p.local {
-				return nil // the handler decides, once the change in flight is saved
-			}
+		{ApprovalDecideUpdate, p.decide, validated(p, ApprovalDecideUpdate, func(ctx workflow.Context, in DecideInput) error {
 			_, err := approval.Decide(p.c, in.Actor.ID, in.OnBehalfOf, in.Approve, in.Note, now(ctx))
-			return refusalError(err)
-		}},
-		{ApprovalDelegateUpdate, p.delegate, func(ctx workflow.Context, in DelegateInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalDelegateUpdate, currentUpdateID(ctx), in); err != nil {
-				return err
-			}
-			if p.busy && !p.local {
-				return nil // the handler decides, once the change in flight is saved
-			}
+			return err
+		})},
+		{ApprovalDelegateUpdate, p.delegate, validated(p, ApprovalDelegateUpdate, func(ctx workflow.Context, in DelegateInput) error {
 			_, err := approval.Delegate(p.c, in.Actor.ID, in.To, in.Note, now(ctx))
-			return refusalError(err)
-		}},
-		{ApprovalCommentUpdate, p.comment, func(ctx workflow.Context, in CommentInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalCommentUpdate, currentUpdateID(ctx), in); err != nil {
-				return err
-			}
-			if p.busy && !p.local {
-				return nil // the handler decides, once the change in flight is saved
-			}
+			return err
+		})},
+		{ApprovalCommentUpdate, p.comment, validated(p, ApprovalCommentUpdate, func(ctx workflow.Context, in CommentInput) error {
 			_, err := approval.AddComment(p.c, in.Actor.ID, in.StepID, in.Text, now(ctx))
-			return refusalError(err)
-		}},
-		{ApprovalWithdrawUpdate, p.withdraw, func(ctx workflow.Context, in WithdrawInput) error {
-			if err := authenticate(ctx, p.updates, ApprovalWithdrawUpdate, currentUpdateID(ctx), in); err != nil {
-				return err
-			}
-			if p.busy && !p.local {
-				return nil // the handler decides, once the change in flight is saved
-			}
+			return err
+		})},
+		{ApprovalWithdrawUpdate, p.withdraw, validated(p, ApprovalWithdrawUpdate, func(ctx workflow.Context, in WithdrawInput) error {
 			_, err := approval.Withdraw(p.c, in.Actor.ID, in.Note, now(ctx))
-			return refusalError(err)
-		}},
+			return err
+		})},
 	} {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn,
 			workflow.UpdateHandlerOptions{Validator: h.validate}); err != nil {
@@ -194,6 +170,22 @@ func (p *approvalProcess) setup(ctx workflow.Context) error {
 		}
 	}
 	return nil
+}
+
+// validated is the validator of a case's Update name: the input must be
+// signed (authenticate); while a change is in flight (without local
+// activities) the handler decides once it is saved; otherwise check says
+// whether the case takes it.
+func validated[I signable](p *approvalProcess, name string, check func(ctx workflow.Context, in I) error) func(workflow.Context, I) error {
+	return func(ctx workflow.Context, in I) error {
+		if err := authenticate(ctx, p.updates, name, currentUpdateID(ctx), in); err != nil {
+			return err
+		}
+		if p.busy && !p.local {
+			return nil // the handler decides, once the change in flight is saved
+		}
+		return refusalError(check(ctx, in))
+	}
 }
 
 // now is workflow time at the precision PostgreSQL keeps, so the case the
