@@ -393,17 +393,11 @@ func (d Deps) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// The new password, the end of every session and token, and the entry: one transaction.
-	err = d.DB.InTxAudited(r.Context(), d.Audit, func(ctx context.Context) (audit.Entry, error) {
-		if err := d.DB.UserSetPassword(ctx, me.ID, h, true, d.Now()); err != nil {
-			return audit.Entry{}, err
-		}
-		return d.entry(r, "user.password_changed", "user", me.ID, map[string]bool{"sessions_ended": true, "tokens_revoked": true}), nil
+	return d.changeAudited(w, r, "", func(ctx context.Context) error {
+		return d.DB.UserSetPassword(ctx, me.ID, h, true, d.Now())
+	}, func() audit.Entry {
+		return d.entry(r, "user.password_changed", "user", me.ID, map[string]bool{"sessions_ended": true, "tokens_revoked": true})
 	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // sessions lists the caller's open sessions, so they can spot one they do not
@@ -426,14 +420,25 @@ func (d Deps) endSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = d.DB.InTxAudited(r.Context(), d.Audit, func(ctx context.Context) (audit.Entry, error) {
-		if err := d.DB.SessionEnd(ctx, id, actor(r).ID, d.Now()); err != nil {
+	return d.changeAudited(w, r, "session", func(ctx context.Context) error {
+		return d.DB.SessionEnd(ctx, id, actor(r).ID, d.Now())
+	}, func() audit.Entry {
+		return d.entry(r, "session.end", "user", actor(r).ID, map[string]int64{"session": id})
+	})
+}
+
+// changeAudited makes change and its audit entry in one transaction and
+// answers 204; with what, database.ErrNotFound is a 404 "no such <what>".
+func (d Deps) changeAudited(w http.ResponseWriter, r *http.Request, what string, change func(ctx context.Context) error,
+	entry func() audit.Entry) error {
+	err := d.DB.InTxAudited(r.Context(), d.Audit, func(ctx context.Context) (audit.Entry, error) {
+		if err := change(ctx); err != nil {
 			return audit.Entry{}, err
 		}
-		return d.entry(r, "session.end", "user", actor(r).ID, map[string]int64{"session": id}), nil
+		return entry(), nil
 	})
-	if errors.Is(err, database.ErrNotFound) {
-		return problem(http.StatusNotFound, probNotFound, "no such session")
+	if what != "" && errors.Is(err, database.ErrNotFound) {
+		return problem(http.StatusNotFound, probNotFound, "no such "+what)
 	}
 	if err != nil {
 		return err

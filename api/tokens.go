@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -118,18 +117,9 @@ func (h tokens) revoke(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	me := actor(r)
-	err = h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
-		if err := h.DB.TokenRevoke(ctx, id, me.ID, me.Has(identity.RoleAdmin), h.Now()); err != nil {
-			return audit.Entry{}, err
-		}
-		return h.entry(r, "token.revoke", "api_token", strconv.FormatInt(id, 10), nil), nil
+	return h.changeAudited(w, r, "token", func(ctx context.Context) error {
+		return h.DB.TokenRevoke(ctx, id, me.ID, me.Has(identity.RoleAdmin), h.Now())
+	}, func() audit.Entry {
+		return h.entry(r, "token.revoke", "api_token", strconv.FormatInt(id, 10), nil)
 	})
-	if errors.Is(err, database.ErrNotFound) {
-		return problem(http.StatusNotFound, probNotFound, "no such token")
-	}
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
