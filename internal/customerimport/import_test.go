@@ -46,13 +46,7 @@ var shared testenv.Shared[env]
 func setup(t testing.TB) *env {
 	t.Helper()
 	return shared.Get(t, func() *env {
-		ctx := context.Background()
-		url := testenv.DatabaseURL(t)
-		db, err := database.Open(ctx, url)
-		require.NoError(t, err)
-		testenv.AddUsers(t, db, staff...)
-		pool, err := pgxpool.New(ctx, url)
-		require.NoError(t, err)
+		db, pool := testenv.SharedDB(t, staff...)
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		return &env{db: db, pool: pool, im: customerimport.New(db, log, time.UTC)}
 	})

@@ -48,17 +48,12 @@ func setup(t testing.TB) *env {
 	t.Helper()
 	return shared.Get(t, func() *env {
 		ctx := context.Background()
-		url := testenv.DatabaseURL(t)
-		db, err := database.Open(ctx, url)
-		require.NoError(t, err)
-		testenv.AddUsers(t, db, staff...)
+		db, pool := testenv.SharedDB(t, staff...)
 		// li manages both reps, so li's exports hold their deals (reports
 		// follow the same visibility as the API).
 		for _, u := range []identity.User{wang, liu} {
 			require.NoError(t, db.UserUpsert(ctx, u, "li", ""))
 		}
-		pool, err := pgxpool.New(ctx, url)
-		require.NoError(t, err)
 		r := reports.New(db, shanghai)
 		r.Now = func() time.Time { return now }
 		seed(t, pool)

@@ -36,6 +36,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
@@ -110,6 +111,25 @@ func OpenDB(tb testing.TB) *database.DB {
 	}
 	tb.Cleanup(db.Close)
 	return db
+}
+
+// SharedDB opens the package's database (DatabaseURL) for a Shared fixture,
+// which outlives the test that builds it (nothing closes it before the
+// package's run ends), writes users to it (AddUsers) and opens a pool beside
+// it for the SQL a test writes itself.
+func SharedDB(tb testing.TB, users ...identity.User) (*database.DB, *pgxpool.Pool) {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, DatabaseURL(tb))
+	if err != nil {
+		tb.Fatalf("testenv: open the test database: %v", err)
+	}
+	AddUsers(tb, db, users...)
+	pool, err := pgxpool.New(ctx, DatabaseURL(tb))
+	if err != nil {
+		tb.Fatalf("testenv: a pool on the test database: %v", err)
+	}
+	return db, pool
 }
 
 // AuditChain is the chain the package's tests sign its database's audit
