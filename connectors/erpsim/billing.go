@@ -13,14 +13,7 @@ import (
 // document per invoice, one item, and its receivable line, cleared or open.
 
 func (s *Sim) invoiceAt(i int) *invoice {
-	if ov, ok := s.invOverride[i]; ok {
-		return ov
-	}
-	v := 0
-	if ch, ok := s.invChanged[i]; ok {
-		v = ch.version
-	}
-	return s.genInvoice(i, v)
+	return current(s.invOverride, s.invChanged, s.genInvoice, i)
 }
 
 func (s *Sim) invoiceTable(stamps map[string]bool, first func(time.Time) int, keyProp string) *table[*invoice] {

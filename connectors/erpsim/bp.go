@@ -41,14 +41,16 @@ func (s *Sim) customerTable() *table[*customer] {
 
 // customerAt is generated customer i as it stands now; callers hold s.mu.
 func (s *Sim) customerAt(i int) *customer {
-	if ov, ok := s.custOverride[i]; ok {
+	return current(s.custOverride, s.custChanged, s.genCustomer, i)
+}
+
+// current is generated row i as it stands now: the row written over it if
+// there is one, else the row generated at the version its changes reached.
+func current[T any](overrides map[int]T, changed map[int]changeRec, gen func(i, version int) T, i int) T {
+	if ov, ok := overrides[i]; ok {
 		return ov
 	}
-	v := 0
-	if ch, ok := s.custChanged[i]; ok {
-		v = ch.version
-	}
-	return s.genCustomer(i, v)
+	return gen(i, changed[i].version)
 }
 
 // customerByCode finds any customer; callers hold s.mu.
