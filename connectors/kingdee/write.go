@@ -307,3 +307,27 @@ func (c *Client) Shipments(ctx context.Context, salesOrder string) ([]connectors
 	}
 	return res, nil
 }
+
+// ConfirmedDates implements connectors.OrderConfirmations: each order line's
+// planned delivery day (FMinPlanDeliveryDate, the earliest of its delivery
+// plan), in line order; zero where the planner set none.
+func (c *Client) ConfirmedDates(ctx context.Context, salesOrder string) ([]time.Time, error) {
+	f := form{op: "query " + FormSaleOrder, id: FormSaleOrder, keys: []string{"FBillNo"},
+		base: "FBillNo = " + Lit(salesOrder), fields: []string{"FBillNo", "FMinPlanDeliveryDate"}}
+	rows, _, err := c.query(ctx, f, time.Time{}, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, &connectors.Error{Kind: connectors.ErrNotFound, Op: f.op, Message: "no sales order " + salesOrder}
+	}
+	days := make([]time.Time, len(rows))
+	for i, r := range rows {
+		if v := at(r, 1); v != nil && str(v) != "" {
+			if days[i], err = c.day(v); err != nil {
+				return nil, &connectors.Error{Kind: connectors.ErrInvalid, Op: f.op, Message: salesOrder + " line " + strconv.Itoa(i+1) + ": " + err.Error()}
+			}
+		}
+	}
+	return days, nil
+}
