@@ -43,7 +43,7 @@ func faultDeals() int {
 	return 200
 }
 
-// dealsAtOrder starts n deals for the customer with code, eight at a time,
+// dealsAtOrder starts n deals for the customer with code, 16 at a time,
 // each straight in the order stage with its owners named: a deal workflow
 // started as the API starts one (update-with-start, then DealOpenedUpdate),
 // with a deal whose quote was accepted and whose contract li approved by the
@@ -101,7 +101,7 @@ func (s *stack) dealsAtOrder(code string, n int) []string {
 		return upd.Get(wait, nil)
 	}
 	ids, errs := make([]string, n), make([]error, n)
-	inParallel(n, 8, func(i int) {
+	inParallel(n, 16, func(i int) {
 		if ids[i], errs[i] = s.db.DealNextID(ctx); errs[i] == nil {
 			errs[i] = open(ids[i])
 		}
@@ -150,9 +150,11 @@ func TestOrderFaultChildWorker(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	// A killed worker's workflows are taken up by the next after 3 s, not
 	// the shared stack's minute, and its shipment watches after 3 s without
-	// a heartbeat; the ERP is asked for shipments every 500 ms.
+	// a heartbeat; the ERP is asked for shipments every 500 ms. Eight
+	// pollers of each kind: 200 deals at once keep two busy.
 	w := stackWorkerWith(tc, db, testChain(t), simClient(t, os.Getenv("L2C_FAULT_SIM"), log), log,
-		&activities.Deliveries{ShipmentPoll: 500 * time.Millisecond, WatchHeartbeat: 3 * time.Second}, 3*time.Second)
+		&activities.Deliveries{ShipmentPoll: 500 * time.Millisecond, WatchHeartbeat: 3 * time.Second},
+		worker.Options{StickyScheduleToStartTimeout: 3 * time.Second, MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8})
 	require.NoError(t, w.Run(worker.InterruptCh()))
 }
 
@@ -186,7 +188,7 @@ func TestOrderFaultWorkerKilled(t *testing.T) {
 	go func() { // the sales team places every order; a request cut short is sent again with its key
 		defer wg.Done()
 		defer func() { placed = time.Since(faultStart) }()
-		inParallel(n, 8, func(i int) {
+		inParallel(n, 24, func(i int) {
 			for time.Since(faultStart) < 2*time.Minute {
 				r := apprDoKey(t, s, "POST", "/api/v1/deals/"+ids[i]+"/actions", "tok-wang", "place-"+ids[i], stockOrder())
 				switch {
