@@ -11,6 +11,7 @@ import (
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
 )
 
 // toDelivery takes an ERP-order deal to an order placed of kind, due on due:
@@ -234,8 +235,9 @@ func TestERPOrderRefused(t *testing.T) {
 	require.Equal(t, []string{"wang", "zhou"}, recipients(refused[0]))
 }
 
-// TestERPOrderResentAfterARefusal: the ERP refuses the order; a person
-// re-sends it (resend_order) once the cause is fixed, and the deal asks the
+// TestERPOrderResentAfterARefusal: the ERP refuses the order; the delivery
+// owner may not re-send it, a sales assistant does (resend_order) once the
+// cause is fixed, and the deal asks the
 // ERP again under the round's own request ID and the same reference, stores
 // the ERP's number once and follows the delivery.
 func TestERPOrderResentAfterARefusal(t *testing.T) {
@@ -249,7 +251,8 @@ func TestERPOrderResentAfterARefusal(t *testing.T) {
 	}
 	var early, resent, again error
 	dt.at(10*time.Minute, zhou, deal.Action{Name: deal.ActResendOrder}, &early)
-	dt.at(30*time.Minute, wang, deal.Action{Name: deal.ActResendOrder, Reason: "order block lifted"}, &resent)
+	assistant := identity.User{ID: "zhao", Roles: []identity.Role{identity.RoleSalesAssistant}}
+	dt.at(30*time.Minute, assistant, deal.Action{Name: deal.ActResendOrder, Reason: "order block lifted"}, &resent)
 	dt.at(40*time.Minute, wang, deal.Action{Name: deal.ActResendOrder}, &again)
 	dt.deliverFor(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30}, time.Hour)
 	require.ErrorContains(t, early, "only the sales owner", "the delivery owner may not re-send")
