@@ -49,6 +49,13 @@ func TestOrderRefusedByERPResent(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	require.Empty(t, s.sim.OrdersFor(id), "nothing reached the ERP")
 
+	// A correction of a line the order does not have: 422 naming it, nothing changed.
+	bad := apprDoKey(t, s, "POST", "/api/v1/deals/"+id+"/actions", "tok-wang", "resend-bad-"+id,
+		`{"action":"resend_order","lines":[{"line":3,"sku":"B-1"}]}`)
+	require.Equal(t, http.StatusUnprocessableEntity, bad.status, bad.raw)
+	require.Contains(t, bad.raw, `"field":"lines[0].line"`)
+	require.Equal(t, before["version"], s.get(id)["version"], "nothing changed")
+
 	// The cause fixed in the ERP, the sales owner re-sends it (a sales
 	// assistant of the team may too: TestERPOrderResentAfterARefusal); the
 	// retry of that request (same key) is answered alike and re-sends
