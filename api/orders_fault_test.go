@@ -219,8 +219,13 @@ func TestOrderFaultWorkerKilled(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}()
-	// Three kills, each once the worker before had a few seconds of work.
-	for range 3 {
+	// Three kills, each once the worker before had a few seconds of work
+	// (L2C_FAULT_KILLS=0 runs the same without any: the baseline).
+	kills := 3
+	if k, err := strconv.Atoi(os.Getenv("L2C_FAULT_KILLS")); err == nil && k >= 0 {
+		kills = k
+	}
+	for range kills {
 		time.Sleep(4 * time.Second)
 		child.kill(t)
 		child = s.startChildWorker()
@@ -275,8 +280,8 @@ func TestOrderFaultWorkerKilled(t *testing.T) {
 		require.Equal(t, dealRow{stage: string(deal.StagePaymentCollection), erpNumber: orders[0], shipments: 2, ordersStored: 1, recorded: 2},
 			deals[id], "deal %s: its one ERP order stored once, each of its two shipments applied once", id)
 	}
-	t.Logf("%d deals: prepared in %s; through 3 SIGKILLs every order placed after %s, in the ERP and shipped after %s, every deal in payment collection after %s",
-		n, prepared.Round(time.Second), placed.Round(time.Second), shippedAll.Round(time.Second), settled.Round(time.Second))
+	t.Logf("%d deals: prepared in %s; through %d SIGKILLs every order placed after %s, in the ERP and shipped after %s, every deal in payment collection after %s",
+		n, prepared.Round(time.Second), kills, placed.Round(time.Second), shippedAll.Round(time.Second), settled.Round(time.Second))
 }
 
 // inParallel runs f(0..n-1) on at most width goroutines.
