@@ -9,13 +9,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/activities"
+	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/connectors/kingdee/kingdeesim"
 	"github.com/l2c/l2c/internal/testenv"
 )
 
 // TestWatchShipmentsKingdee: the deal's order and delivery through the
 // Kingdee connector, as the deal workflow asks for them over SAP's: the
-// order created once through a retry (found by its reference), the day the
+// order created once through a retry (found by its reference) and read back
+// by its number (how a person's link is checked), the day the
 // ERP plans confirmed and later moved, a partial and a final outbound
 // delivery (销售出库单) read, each once, the final one marked final.
 func TestWatchShipmentsKingdee(t *testing.T) {
@@ -35,6 +37,13 @@ func TestWatchShipmentsKingdee(t *testing.T) {
 	again, err := erp.CreateSalesOrder(ctx, in)
 	require.NoError(t, err)
 	require.Equal(t, o.Number, again.Number, "a retry finds the order the first attempt made")
+	// A person linking the order by its number: read back, with its customer.
+	read, err := erp.Conn.(connectors.OrderReader).ReadSalesOrder(ctx, o.Number)
+	require.NoError(t, err)
+	require.Equal(t, c.Code, read.Customer)
+	require.Equal(t, "D-KW", read.CustomerRef)
+	_, err = erp.Conn.(connectors.OrderReader).ReadSalesOrder(ctx, "XSDD999999")
+	require.ErrorIs(t, err, connectors.ErrNotFound)
 
 	// The planned day of each line is the one asked for: confirmed.
 	watch := activities.WatchShipmentsInput{SalesOrder: o.Number, Poll: 20 * time.Millisecond, Wait: 5 * time.Second}

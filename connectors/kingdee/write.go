@@ -201,9 +201,21 @@ var saleOrderForm = form{op: "query " + FormSaleOrder, id: FormSaleOrder, keys: 
 // FindSalesOrder implements connectors.OrderWriter: the order whose remark
 // (FNote) is the customer's reference.
 func (c *Client) FindSalesOrder(ctx context.Context, customer, ref string) (connectors.SalesOrder, error) {
-	op := "find sales order " + ref
+	return c.oneSalesOrder(ctx, "find sales order "+ref, "FCustId.FNumber = "+Lit(customer)+" AND FNote = "+Lit(ref))
+}
+
+// ReadSalesOrder implements connectors.OrderReader: the audited order
+// numbered number, as a person may link it to a deal.
+func (c *Client) ReadSalesOrder(ctx context.Context, number string) (connectors.SalesOrder, error) {
+	return c.oneSalesOrder(ctx, "read sales order "+number, "FBillNo = "+Lit(number))
+}
+
+var _ connectors.OrderReader = (*Client)(nil)
+
+// oneSalesOrder reads the audited sales order matching filter.
+func (c *Client) oneSalesOrder(ctx context.Context, op, filter string) (connectors.SalesOrder, error) {
 	f := saleOrderForm
-	f.base += " AND FCustId.FNumber = " + Lit(customer) + " AND FNote = " + Lit(ref)
+	f.base += " AND " + filter
 	rows, _, err := c.query(ctx, f, time.Time{}, "")
 	if err != nil {
 		return connectors.SalesOrder{}, err
