@@ -83,10 +83,16 @@ func simClient(t testing.TB, url string, log *slog.Logger) *sap.Client {
 // sticky is how long a workflow's task waits for this worker before any
 // other may take it.
 func stackWorker(tc client.Client, db *database.DB, chain audit.Chain, erp *sap.Client, log *slog.Logger, poll, sticky time.Duration) worker.Worker {
-	w := worker.New(tc, workflows.TaskQueue, worker.Options{StickyScheduleToStartTimeout: sticky})
+	return stackWorkerWith(tc, db, chain, erp, log, &activities.Deliveries{ShipmentPoll: poll, WatchHeartbeat: 10 * time.Second},
+		worker.Options{StickyScheduleToStartTimeout: sticky})
+}
+
+// stackWorkerWith is stackWorker following deliveries as d says, with opts.
+func stackWorkerWith(tc client.Client, db *database.DB, chain audit.Chain, erp *sap.Client, log *slog.Logger, d *activities.Deliveries,
+	opts worker.Options) worker.Worker {
+	w := worker.New(tc, workflows.TaskQueue, opts)
 	wiring.Register(w, wiring.Deps{DB: db, Log: log, Audit: chain, RuleEditWindow: activities.DefaultRuleEditWindow, Location: shanghai,
-		ERP:        &activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log},
-		Deliveries: &activities.Deliveries{ShipmentPoll: poll, WatchHeartbeat: 10 * time.Second}})
+		ERP: &activities.ERP{Conn: erp, DB: db, Temporal: tc, Log: log}, Deliveries: d})
 	return w
 }
 

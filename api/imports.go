@@ -118,14 +118,7 @@ func (h imports) run(r *http.Request, up upload) (*customerimport.Report, error)
 	im := customerimport.New(h.DB, h.Log, h.Location)
 	im.Now = h.Now
 	// Rows of customers l2c does not know become new-customer requests.
-	im.Onboard = func(ctx context.Context, importID int64, rows []database.Customer) error {
-		for _, c := range rows {
-			if _, err := onboard(ctx, h.Deps, actor(r), newCustomerOf(c), &importID); err != nil {
-				return fmt.Errorf("row of customer %s: %w", c.Code, err)
-			}
-		}
-		return nil
-	}
+	im.Onboard = OnboardImported(h.Deps, actor(r))
 	// The import's start and end are audited with its job row (database.WithAudit).
 	ctx := database.WithAudit(r.Context(), h.Audit, h.Now)
 	rep, err := im.Run(ctx, customerimport.Request{FileName: up.name, Data: up.data, Mode: mode, DryRun: dry, Lang: lang, Actor: actor(r)})
@@ -139,6 +132,24 @@ func (h imports) run(r *http.Request, up upload) (*customerimport.Report, error)
 		return rep, problem(status, ProblemKind(fe.Kind), fe.Text.In(shown))
 	}
 	return rep, err
+}
+
+// OnboardImported is what a customer import does with the rows of customers
+// l2c does not know, over the API, on the imports page and in `l2c import`
+// alike: each becomes a new-customer request as me (a customer_onboarding
+// case, as POST /api/v1/customers makes), never an active customer.
+func OnboardImported(d Deps, me identity.User) func(ctx context.Context, importID int64, rows []database.Customer) error {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return func(ctx context.Context, importID int64, rows []database.Customer) error {
+		for _, c := range rows {
+			if _, err := onboard(ctx, d, me, newCustomerOf(c), &importID); err != nil {
+				return fmt.Errorf("row of customer %s: %w", c.Code, err)
+			}
+		}
+		return nil
+	}
 }
 
 func view(rep *customerimport.Report) importView {

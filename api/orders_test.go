@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -181,6 +182,10 @@ func TestOrderWaitingForTheERPIsShown(t *testing.T) {
 	require.Contains(t, w["last_error"], "HTTP 5")
 	require.Equal(t, "waiting", erpOf(o)["status"])
 	require.Empty(t, s.sim.OrdersFor(id))
+	// The deal's page says it too: "订单自 今天 10:02 起等待 ERP".
+	page := pagesSession(t, s, "wang").do("GET", "/deals/"+id, "", "")
+	require.Equal(t, http.StatusOK, page.status)
+	require.Regexp(t, "订单自 [^<]*"+since.In(shanghai).Format("15:04")+" 起等待 ERP", page.body)
 
 	s.sim.SetFaults(erpsim.Faults{})
 	o = s.waitOrder(id, erpStatusIs("created"))

@@ -49,6 +49,7 @@ var pageForms = []pageForm{
 	{deal.ActAssignOwners, []formField{{Name: "delivery_owner", Hint: "hint.user_id"}, {Name: "payment_owner", Hint: "hint.user_id"}}},
 	{deal.ActPlaceOrder, []formField{{Name: "kind", Type: "select", Options: []string{string(deal.OrderStock), string(deal.OrderCustom)}},
 		{Name: "delivery_due", Hint: "hint.date"}, {Name: "erp_order_no"}}},
+	{deal.ActResendOrder, []formField{{Name: "reason", Hint: "hint.optional"}}},
 	{deal.ActRecordShipment, []formField{{Name: "shipment_no"}, {Name: "shipped_on", Hint: "hint.date"}, {Name: "carrier"},
 		{Name: "final", Type: "checkbox"}}},
 	{deal.ActRecordInvoice, []formField{{Name: "invoice_no"}, {Name: "amount", Mode: "decimal"}, {Name: "issued_on", Hint: "hint.date"},
@@ -138,6 +139,8 @@ func formsFor(u identity.User, d deal.Deal) *dealForms {
 			show = d.Order == nil || d.Order.Review.Status != deal.ReviewPending
 		case deal.ActRecordBid:
 			show = d.Tendered
+		case deal.ActResendOrder:
+			show = d.OrderRefused()
 		}
 		f.Show[string(pf.Action)] = show
 	}

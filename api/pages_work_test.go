@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,7 +141,10 @@ func TestPagesDealFormsForWhoMay(t *testing.T) {
 	p = pagesAct(t, wang, dealID, "place_order", map[string]string{"kind": "stock", "delivery_due": future(14)})
 	require.Equal(t, http.StatusSeeOther, p.status, p.body)
 	require.Equal(t, "delivery", s.get(dealID)["stage"])
-	require.Equal(t, []string{"assign_owners"}, forms(wang), "who sells does not ship")
+	// (This deal's customer is not in the ERP simulator, which refuses its
+	// order: once it has, the sales owner is offered resend_order too.)
+	require.Equal(t, []string{"assign_owners"}, slices.DeleteFunc(forms(wang), func(f string) bool { return f == "resend_order" }),
+		"who sells does not ship")
 	require.Equal(t, []string{"record_shipment"}, forms(zhou))
 
 	before = s.dealSnapshot(dealID)

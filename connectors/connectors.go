@@ -86,8 +86,8 @@ type OrderReader interface {
 }
 
 // OrderConfirmations reads the delivery days the ERP confirms for an order's
-// items. Connectors whose ERP cannot say (the exchange folder, Kingdee
-// today) do not implement it.
+// items. Connectors whose ERP cannot say (the exchange folder) do not
+// implement it.
 type OrderConfirmations interface {
 	// ConfirmedDates returns each item's confirmed delivery day, in item
 	// order (the order's lines as they were sent); zero where none is.

@@ -32,6 +32,10 @@ func TestDealWorkflowReplay(t *testing.T) {
 		// read and moved, a partial and a final shipment read from the ERP
 		// (the watch cancelled as the deal leaves delivery)
 		"testdata/deal_erp_order_shipped.json",
+		// erp-order-resend: the ERP refuses the order (an order block); the
+		// sales owner's re-send, once it is lifted, creates it under the
+		// round's own request ID
+		"testdata/deal_erp_order_resent.json",
 	} {
 		replay(t, DealWorkflow, file)
 	}

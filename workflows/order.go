@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -22,6 +23,14 @@ import (
 // their manager instead of flagging it once. It is read once at the start:
 // deals started before keep orders typed by a person.
 const ERPOrderChange = "erp-orders"
+
+// ERPOrderResendChange versions the deal workflow again: from version 1 an
+// order a person re-sent after the ERP refused it (resend_order) is created
+// under a request ID of its own round ("order/<deal>/resend-<n>"), since an
+// ERP may answer a repeated Repeatability-Request-ID with the refusal it gave
+// it. It is read when a re-sent order is first asked for; an order never
+// refused is asked for as before.
+const ERPOrderResendChange = "erp-order-resend"
 
 // erpOrderAttempts is how many times one round asks the ERP to create the
 // order before the deal shows it waiting; the rounds go on, further apart.
@@ -79,8 +88,12 @@ func (p *dealProcess) createERPOrder(ctx workflow.Context) bool {
 	actx := workflow.WithActivityOptions(ctx, erpOrderOptions)
 	pause, attempts := 5*time.Second, 0
 	for p.deal.NeedsERPOrder() {
+		in := p.salesOrder()
+		if n := p.deal.Order.ERP.Resends; n > 0 && workflow.GetVersion(ctx, ERPOrderResendChange, workflow.DefaultVersion, 1) == 1 {
+			in.Key = fmt.Sprintf("%s/resend-%d", in.Key, n)
+		}
 		var res activities.CreateSalesOrderResult
-		err := workflow.ExecuteActivity(actx, a.CreateSalesOrder, p.salesOrder()).Get(ctx, &res)
+		err := workflow.ExecuteActivity(actx, a.CreateSalesOrder, in).Get(ctx, &res)
 		if ctx.Err() != nil {
 			return false
 		}

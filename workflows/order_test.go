@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/deal"
+	"github.com/l2c/l2c/internal/identity"
 )
 
 // toDelivery takes an ERP-order deal to an order placed of kind, due on due:
@@ -231,6 +234,49 @@ func TestERPOrderRefused(t *testing.T) {
 	require.Equal(t, deal.ERPOrderRefused, refused[0].Deal.Order.ERP.Status)
 	require.Contains(t, refused[0].Deal.Order.ERP.Error, "NOPE does not exist")
 	require.Equal(t, []string{"wang", "zhou"}, recipients(refused[0]))
+}
+
+// TestERPOrderResentAfterARefusal: the ERP refuses the order; the delivery
+// owner may not re-send it, a sales assistant does (resend_order) once the
+// cause is fixed (a material corrected; a line that is not one refused),
+// and the deal asks the ERP again under the round's own request ID and the same reference, stores
+// the ERP's number once and follows the delivery.
+func TestERPOrderResentAfterARefusal(t *testing.T) {
+	dt := newERPDealTest(t, deal.Opening{Title: "Spindles", Customer: deal.Customer{Code: "C1001", Name: "Suzhou"}, Owners: ownersToDeliver})
+	dt.erpCreate = func(in activities.CreateSalesOrderInput) (activities.CreateSalesOrderResult, error) {
+		if len(dt.erpOrders) == 1 {
+			return activities.CreateSalesOrderResult{}, temporal.NewNonRetryableApplicationError(
+				"Sold-to party C1001 is blocked for sales orders (order block 01)", activities.ErrTypeERPInvalid, nil)
+		}
+		return activities.CreateSalesOrderResult{Number: "SO-" + in.CustomerRef}, nil
+	}
+	var early, badLine, resent, again error
+	dt.at(10*time.Minute, zhou, deal.Action{Name: deal.ActResendOrder}, &early)
+	assistant := identity.User{ID: "zhao", Roles: []identity.Role{identity.RoleSalesAssistant}}
+	dt.at(20*time.Minute, assistant, deal.Action{Name: deal.ActResendOrder, Payload: json.RawMessage(`{"lines":[{"line":2,"sku":"SP-9"}]}`)}, &badLine)
+	dt.at(30*time.Minute, assistant, deal.Action{Name: deal.ActResendOrder, Reason: "order block lifted",
+		Payload: json.RawMessage(`{"lines":[{"line":1,"sku":" SP-100 "}]}`)}, &resent)
+	dt.at(40*time.Minute, wang, deal.Action{Name: deal.ActResendOrder}, &again)
+	dt.deliverFor(deal.OrderStock, deal.Date{Year: 2026, Month: 11, Day: 30}, time.Hour)
+	require.ErrorContains(t, early, "only the sales owner", "the delivery owner may not re-send")
+	require.ErrorContains(t, badLine, "lines[0].line")
+	require.NoError(t, resent)
+	require.ErrorContains(t, again, "nothing to re-send")
+	require.Len(t, dt.erpOrders, 2)
+	require.Equal(t, "order/D-1", dt.erpOrders[0].Key)
+	require.Equal(t, "order/D-1/resend-1", dt.erpOrders[1].Key, "a round of its own")
+	require.Equal(t, dt.erpOrders[0].CustomerRef, dt.erpOrders[1].CustomerRef, "found again by the same reference")
+	require.Equal(t, "SP-100", dt.erpOrders[1].Items[0].Material, "the material corrected")
+	require.Equal(t, dt.erpOrders[0].Items[0].Quantity, dt.erpOrders[1].Items[0].Quantity)
+	require.Contains(t, dt.savedAction("resend_order")[0].Entry.Reason, "order block lifted; line 1 material")
+	require.Equal(t, []string{"erp_order_refused", "resend_order", "erp_order_created"},
+		slices.DeleteFunc(dt.actions(), func(a string) bool {
+			return a != "erp_order_refused" && a != "resend_order" && a != "erp_order_created"
+		}))
+	created := dt.savedAction("erp_order_created")[0].Deal.Order
+	require.Equal(t, "SO-D-1", created.ERPNumber)
+	require.Equal(t, 1, created.ERP.Resends)
+	require.Empty(t, created.ERP.Error)
 }
 
 // TestERPOrderSentToAnExchangeFolder: an ERP that imports files gives no

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/l2c/l2c/api"
 	"github.com/l2c/l2c/internal/config"
 	"github.com/l2c/l2c/internal/customerimport"
 	"github.com/l2c/l2c/internal/database"
@@ -82,6 +83,16 @@ func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	ctx = database.WithAudit(ctx, chain, time.Now)
 	im := customerimport.New(db, log, cfg.Location)
 	im.Limits = lim
+	// Rows of customers l2c does not know become new-customer requests, by
+	// the API's own code: their approval cases run on Temporal.
+	deps := api.Deps{DB: db, Location: cfg.Location, Log: log, Audit: chain}
+	if !*dry {
+		if deps.Temporal, err = dialTemporal(ctx, cfg, log); err != nil {
+			return err
+		}
+		defer deps.Temporal.Close()
+	}
+	im.Onboard = api.OnboardImported(deps, actor)
 	rep, err := im.Run(ctx, customerimport.Request{FileName: filepath.Base(file), Data: data, Mode: mode, DryRun: *dry, Lang: lang, Actor: actor})
 	var fe *workbook.FileError
 	if errors.As(err, &fe) {
@@ -97,8 +108,9 @@ func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 			return err
 		}
 	}
-	fmt.Printf("%s\n\nimport %d: %d rows, %d accepted (%d added, %d updated, %d unchanged), %d rejected\n",
-		rep.Message, rep.ID, rep.Rows.Total, rep.Rows.Accepted, rep.Rows.Inserted, rep.Rows.Updated, rep.Rows.Unchanged, rep.Rows.Rejected)
+	fmt.Printf("%s\n\nimport %d: %d rows, %d accepted (%d added, %d updated, %d unchanged, %d sent for approval as new customers), %d rejected\n",
+		rep.Message, rep.ID, rep.Rows.Total, rep.Rows.Accepted, rep.Rows.Inserted, rep.Rows.Updated, rep.Rows.Unchanged, rep.Rows.Requested,
+		rep.Rows.Rejected)
 	for i, e := range rep.Errors {
 		if i == 20 {
 			fmt.Printf("  … %d more in the result workbook\n", rep.ErrorCount-i)

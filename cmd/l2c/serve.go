@@ -191,26 +191,34 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*databas
 	if cfg.DatabaseURL == "" {
 		return nil, nil, errors.New("DATABASE_URL is not set")
 	}
-	addr := cfg.TemporalAddress
-	if addr == "" {
-		addr = "127.0.0.1:7233"
-	}
 	db, err := database.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := client.Options{HostPort: addr, Namespace: cfg.TemporalNamespace, Logger: log.With("component", "temporal"),
-		MetricsHandler: metrics.TemporalHandler()}
-	if err := temporalTLS(cfg, &opts); err != nil {
+	tc, err := dialTemporal(ctx, cfg, log)
+	if err != nil {
 		db.Close()
 		return nil, nil, err
 	}
+	return db, tc, nil
+}
+
+// dialTemporal connects to cfg's Temporal frontend.
+func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+	addr := cfg.TemporalAddress
+	if addr == "" {
+		addr = "127.0.0.1:7233"
+	}
+	opts := client.Options{HostPort: addr, Namespace: cfg.TemporalNamespace, Logger: log.With("component", "temporal"),
+		MetricsHandler: metrics.TemporalHandler()}
+	if err := temporalTLS(cfg, &opts); err != nil {
+		return nil, err
+	}
 	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
 	}
-	return db, tc, nil
+	return tc, nil
 }
 
 // temporalTLS sets up the connection to a Temporal frontend that is not on a

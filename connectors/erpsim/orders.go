@@ -34,6 +34,9 @@ func (s *Sim) createSalesOrder(c *reqCtx) (int, []byte) {
 	if s.customerByCode(in.SoldToParty) == nil {
 		return errBody(http.StatusBadRequest, fmt.Sprintf("Sold-to party %s does not exist", in.SoldToParty))
 	}
+	if why, blocked := s.orderBlocks[in.SoldToParty]; blocked {
+		return errBody(http.StatusBadRequest, fmt.Sprintf("Sold-to party %s is blocked for sales orders (order block %s)", in.SoldToParty, why))
+	}
 	o := &salesOrder{number: pad(s.nextSeq()+1000, 10), soldTo: in.SoldToParty, customerRef: in.PurchaseOrderByCustomer,
 		currency: in.TransactionCurrency}
 	if o.currency == "" {
@@ -216,6 +219,19 @@ func (s *Sim) getDeliveryHeader(c *reqCtx) {
 		return
 	}
 	c.writeJSON(http.StatusOK, j.b)
+}
+
+// BlockOrders sets (why not empty) or lifts (why empty) the customer's order
+// block (the sales area's OrderIsBlockedForCustomer): while set, a sales order
+// for the customer is refused with a 400 that says so.
+func (s *Sim) BlockOrders(customer, why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if why == "" {
+		delete(s.orderBlocks, customer)
+		return
+	}
+	s.orderBlocks[customer] = why
 }
 
 // OrdersFor lists the numbers of the sales orders placed for customerRef

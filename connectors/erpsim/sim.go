@@ -112,6 +112,7 @@ type Sim struct {
 	invKeys        []string
 	orders         map[string]*salesOrder
 	orderKeys      []string
+	orderBlocks    map[string]string // customer code → why its sales orders are refused (BlockOrders)
 	deliveries     map[string]*delivery
 	sessions       map[string]string // session cookie → CSRF token
 	tokens         map[string]time.Time
@@ -149,7 +150,7 @@ func New(o Options) *Sim {
 	s := &Sim{dice: simulation.NewDice(o.Seed, 0xfa17), opts: o, epoch: o.Epoch.UTC().Truncate(time.Second), log: o.Log, faults: o.Faults,
 		custChanged: map[int]changeRec{}, custOverride: map[int]*customer{}, invOverride: map[int]*invoice{}, custExplicit: map[string]*customer{},
 		invChanged: map[int]changeRec{}, invExplicit: map[string]*invoice{},
-		orders: map[string]*salesOrder{}, deliveries: map[string]*delivery{},
+		orders: map[string]*salesOrder{}, orderBlocks: map[string]string{}, deliveries: map[string]*delivery{},
 		sessions: map[string]string{}, tokens: map[string]time.Time{}, repeat: map[string]stored{}}
 	// Generated stamps end a minute before the epoch so a delta from "now" is empty.
 	s.genStart = s.epoch.Add(-span)

@@ -201,9 +201,21 @@ var saleOrderForm = form{op: "query " + FormSaleOrder, id: FormSaleOrder, keys: 
 // FindSalesOrder implements connectors.OrderWriter: the order whose remark
 // (FNote) is the customer's reference.
 func (c *Client) FindSalesOrder(ctx context.Context, customer, ref string) (connectors.SalesOrder, error) {
-	op := "find sales order " + ref
+	return c.oneSalesOrder(ctx, "find sales order "+ref, "FCustId.FNumber = "+Lit(customer)+" AND FNote = "+Lit(ref))
+}
+
+// ReadSalesOrder implements connectors.OrderReader: the audited order
+// numbered number, as a person may link it to a deal.
+func (c *Client) ReadSalesOrder(ctx context.Context, number string) (connectors.SalesOrder, error) {
+	return c.oneSalesOrder(ctx, "read sales order "+number, "FBillNo = "+Lit(number))
+}
+
+var _ connectors.OrderReader = (*Client)(nil)
+
+// oneSalesOrder reads the audited sales order matching filter.
+func (c *Client) oneSalesOrder(ctx context.Context, op, filter string) (connectors.SalesOrder, error) {
 	f := saleOrderForm
-	f.base += " AND FCustId.FNumber = " + Lit(customer) + " AND FNote = " + Lit(ref)
+	f.base += " AND " + filter
 	rows, _, err := c.query(ctx, f, time.Time{}, "")
 	if err != nil {
 		return connectors.SalesOrder{}, err
@@ -306,4 +318,28 @@ func (c *Client) Shipments(ctx context.Context, salesOrder string) ([]connectors
 		res[len(res)-1].Final = true
 	}
 	return res, nil
+}
+
+// ConfirmedDates implements connectors.OrderConfirmations: each order line's
+// planned delivery day (FMinPlanDeliveryDate, the earliest of its delivery
+// plan), in line order; zero where the planner set none.
+func (c *Client) ConfirmedDates(ctx context.Context, salesOrder string) ([]time.Time, error) {
+	f := form{op: "query " + FormSaleOrder, id: FormSaleOrder, keys: []string{"FBillNo"},
+		base: "FBillNo = " + Lit(salesOrder), fields: []string{"FBillNo", "FMinPlanDeliveryDate"}}
+	rows, _, err := c.query(ctx, f, time.Time{}, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, &connectors.Error{Kind: connectors.ErrNotFound, Op: f.op, Message: "no sales order " + salesOrder}
+	}
+	days := make([]time.Time, len(rows))
+	for i, r := range rows {
+		if v := at(r, 1); v != nil && str(v) != "" {
+			if days[i], err = c.day(v); err != nil {
+				return nil, &connectors.Error{Kind: connectors.ErrInvalid, Op: f.op, Message: salesOrder + " line " + strconv.Itoa(i+1) + ": " + err.Error()}
+			}
+		}
+	}
+	return days, nil
 }

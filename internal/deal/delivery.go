@@ -52,6 +52,9 @@ type OrderERP struct {
 	Waiting *ERPWait `json:"waiting,omitempty"`
 	// Error is why the ERP refused the order.
 	Error string `json:"error,omitempty"`
+	// Resends counts the times a person sent a refused order again
+	// (resend_order); each round asks the ERP under a request ID of its own.
+	Resends int `json:"resends,omitempty"`
 }
 
 // What l2c waits on the ERP for.

@@ -124,6 +124,7 @@ var actionTable = []ActionSpec{
 	{Name: ActPlaceOrder, Payload: PlaceOrderPayload{}, Stages: []Stage{StageOrder}, May: salesTeam, Apply: placeOrder},
 	{Name: ActApproveOrder, Payload: NoPayload{}, Stages: []Stage{StageOrder}, May: stageReviewer, Apply: decideOrder(true)},
 	{Name: ActRejectOrder, Payload: NoPayload{}, Stages: []Stage{StageOrder}, May: stageReviewer, Apply: decideOrder(false)},
+	{Name: ActResendOrder, Payload: ResendOrderPayload{}, Stages: []Stage{StageDelivery}, May: salesTeam, Apply: resendOrder},
 	{Name: ActRecordShipment, Payload: RecordShipmentPayload{}, Stages: []Stage{StageDelivery}, May: deliveryTeam, Segregated: shipsApart, Apply: recordShipment},
 	{Name: ActRecordInvoice, Payload: RecordInvoicePayload{}, Stages: []Stage{StagePaymentCollection}, May: invoicing, Segregated: invoicesApart, Apply: recordInvoice},
 	{Name: ActRecordPayment, Payload: RecordPaymentPayload{}, Stages: []Stage{StagePaymentCollection}, May: collecting, Segregated: collectsApart, Apply: recordPayment},

@@ -316,6 +316,9 @@ var catalogue = map[string]entry{
 	// history entries of the order in the ERP and its delivery follow-up
 	"action.erp_order_created":  {"ERP 订单已创建", "Order created in the ERP"},
 	"action.erp_order_refused":  {"ERP 拒绝订单", "Order refused by the ERP"},
+	"action.resend_order":       {"重新发送订单至 ERP", "Re-sent the order to the ERP"},
+	"do.resend_order":           {"原因已处理，重新发送订单至 ERP", "The cause is fixed: re-send the order to the ERP"},
+	"done.resend_order":         {"订单已重新发送至 ERP。", "The order was sent to the ERP again."},
 	"action.erp_waiting":        {"等待 ERP", "Waiting for the ERP"},
 	"action.erp_answered":       {"ERP 已恢复应答", "The ERP answered again"},
 	"action.erp_shipment":       {"ERP 发货", "Shipment from the ERP"},

@@ -77,7 +77,15 @@ func (s *Sim) source(form string) (*source, bool) {
 				var out []row
 				for i := range od.lines {
 					l := od.lines[i]
-					out = append(out, func(f string) any { return orderField(od, l, f) })
+					out = append(out, func(f string) any {
+						if f == "FMinPlanDeliveryDate" {
+							if l.planned.IsZero() {
+								return nil
+							}
+							return s.day(l.planned)
+						}
+						return orderField(od, l, f)
+					})
 				}
 				return out
 			}}, true
@@ -429,6 +437,13 @@ func (s *Sim) saveOrder(m map[string]any) (int64, string, string) {
 		if l.material == "" || l.qty <= 0 {
 			return 0, "", "明细行缺少物料或数量"
 		}
+		if d, ok := em["FDeliveryDate"].(string); ok && d != "" {
+			t, err := time.ParseInLocation("2006-01-02", d, s.loc)
+			if err != nil {
+				return 0, "", "要货日期格式不正确：" + d
+			}
+			l.planned = t
+		}
 		od.lines = append(od.lines, l)
 	}
 	s.orders[od.number] = od
@@ -481,6 +496,22 @@ func (s *Sim) Receive(recNo string) (string, error) {
 	s.rcptX[p.number] = p
 	s.rcptXKeys = simulation.Insert(s.rcptXKeys, p.number)
 	return p.number, nil
+}
+
+// Confirm moves the planned delivery day of every line of sales order so
+// to day, as a planner would when stock runs late.
+func (s *Sim) Confirm(so string, day time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	od, ok := s.orders[so]
+	if !ok {
+		return fmt.Errorf("no sales order %s", so)
+	}
+	y, m, d := day.Date()
+	for i := range od.lines {
+		od.lines[i].planned = time.Date(y, m, d, 0, 0, 0, 0, s.loc)
+	}
+	return nil
 }
 
 // Ship books an outbound delivery (销售出库单) against sales order so;

@@ -430,6 +430,9 @@ type orderLine struct {
 	material     string
 	qty, shipped int64
 	price        int64
+	// planned is the line's planned delivery day (FMinPlanDeliveryDate):
+	// the requested day (FDeliveryDate) once saved, a later one after Confirm.
+	planned time.Time
 }
 
 type order struct {
