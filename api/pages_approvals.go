@@ -42,7 +42,9 @@ type caseCard struct {
 	Step     *database.OpenStep // the step this card decides, on the inbox
 	Request  string             // what it is about: the deal and customer, or the customer
 	Customer string
-	Subject  []subjectLine
+	// CustomerCode links the customer's page, when the case's deal names one.
+	CustomerCode string
+	Subject      []subjectLine
 	// Pending are the open steps, with how long each has waited in working time.
 	Pending []pendingStep
 	// Waiting says who the case waits on now, in words.
@@ -177,7 +179,7 @@ func (p pages) cardOf(r *http.Request, d *pageData, c approval.Case, f cardFacts
 	card := caseCard{Case: c, Request: caseRequest(string(c.Kind), c.Title), Errors: fieldErrors{}}
 	var terms *database.DealCustomer
 	if h, ok := f.deals[c.DealID]; ok && c.DealID != "" {
-		card.Request, card.Customer = h.Title, h.Customer
+		card.Request, card.Customer, card.CustomerCode = h.Title, h.Customer, h.CustomerCode
 		if t, ok := f.terms[h.CustomerCode]; ok {
 			terms = &t
 		}
