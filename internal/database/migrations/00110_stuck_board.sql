@@ -6,6 +6,8 @@
 -- approvals.go): asked for it, held or hold one of its steps, or may see its
 -- deal or customer; then only those cases' open steps.
 CREATE INDEX approval_cases_requester_idx ON approval_cases (requester);
+-- A deal's cases by index alone (approval_cases_deal_idx holds no case ID).
+CREATE INDEX approval_cases_deal_case_idx ON approval_cases (deal_id, id);
 CREATE INDEX approval_steps_approver_idx ON approval_steps (approver, case_id);
 CREATE INDEX approval_steps_behalf_idx ON approval_steps (on_behalf_of, case_id) WHERE on_behalf_of <> '';
 CREATE INDEX approval_steps_open_case_idx ON approval_steps (case_id) WHERE status = 'pending';
@@ -106,4 +108,4 @@ DROP FUNCTION approval_stage_deltas(jsonb, integer);
 DROP TABLE approval_stage_times;
 DROP FUNCTION approval_time_bucket(double precision);
 DROP INDEX terms_changes_case_idx, approval_steps_open_case_idx,
-	approval_steps_behalf_idx, approval_steps_approver_idx, approval_cases_requester_idx;
+	approval_steps_behalf_idx, approval_steps_approver_idx, approval_cases_deal_case_idx, approval_cases_requester_idx;
