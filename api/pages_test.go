@@ -195,18 +195,22 @@ func TestPagesEveryPageInBothLanguages(t *testing.T) {
 			b.requireTranslated("/login")
 			b.login("li", "li's long passphrase")
 			for _, path := range []string{"/", "/deals", "/deals?stage=contract_review", "/deals/" + dealID, "/inbox",
-				"/approvals/" + caseID, "/approvals/stuck", "/approvals/stuck?min_age_hours=x", "/deals/D-999999"} {
+				"/approvals/" + caseID, "/approvals/stuck", "/approvals/stuck?min_age_hours=x", "/deals/D-999999", "/deals/new",
+				"/deals/new?q=nothing-like-it"} {
 				b.visit(path)
 				b.requireTranslated(path)
-				if path == "/approvals/stuck" {
-					b.shot("stuck")
+				if path == "/approvals/stuck" || path == "/deals/new" {
+					b.shot(strings.Trim(strings.ReplaceAll(path, "/", "-"), "-"))
 				}
 			}
-			// At a phone's width the inbox is still one readable column.
+			// At a phone's width the inbox, the board and the new-deal
+			// form are still one readable column.
 			b.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-			b.visit("/inbox")
-			b.requireTranslated("/inbox at a phone's width")
-			b.shot("inbox-phone")
+			for _, path := range []string{"/inbox", "/approvals/stuck", "/deals/new"} {
+				b.visit(path)
+				b.requireTranslated(path + " at a phone's width")
+				b.shot(strings.Trim(strings.ReplaceAll(path, "/", "-"), "-") + "-phone")
+			}
 		})
 	}
 	pagesEveryWorkspacePage(t, s, dealID)
