@@ -503,8 +503,10 @@ type stageBar struct {
 	Y, AvgWidth, P90Width int
 }
 
-// chartWidth is the length of the longest bar.
-const chartWidth = 420
+// chartWidth is the length of the longest bar; the picture is 400 pixels
+// wide, each stage's name on a line above its bars and the figures after
+// them, so it reads at a phone's width without shrinking.
+const chartWidth = 250
 
 // stageBars lays out the chart: one row of two bars per stage, scaled to the
 // longest bar. The figures are clock hours from entry to decision, as the
@@ -516,13 +518,13 @@ func stageBars(times []database.StageTime) ([]stageBar, int) {
 	}
 	out := make([]stageBar, len(times))
 	for i, t := range times {
-		out[i] = stageBar{StageTime: t, Y: 8 + i*44}
+		out[i] = stageBar{StageTime: t, Y: 4 + i*80}
 		if top > 0 {
 			out[i].AvgWidth = int(t.AvgHours / top * chartWidth)
 			out[i].P90Width = int(t.P90Hours / top * chartWidth)
 		}
 	}
-	return out, 16 + len(times)*44
+	return out, 8 + len(times)*80
 }
 
 // pendingRow is an open step with its waiting time in working hours.

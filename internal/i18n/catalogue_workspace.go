@@ -7,6 +7,10 @@ import "fmt"
 // merged into the catalogue at start; a key both hold is a mistake, and
 // panics at start rather than showing one of the two.
 var workspaceCatalogue = map[string]entry{
+	// the stuck board's chart
+	"chart_counts":       {"已决定 %d 个 · 待办 %d 个", "%d decided · %d open"},
+	"chart_none_decided": {"尚无已决定的步骤", "none decided yet"},
+
 	// the new-deal page
 	"new_deal":                 {"新建商机", "New deal"},
 	"new_deal_forbidden":       {"只有销售、销售助理和销售经理可以新建商机。", "Only sales reps, sales assistants and sales managers open deals."},
