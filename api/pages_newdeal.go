@@ -1,13 +1,12 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/l2c/l2c/internal/database"
@@ -72,21 +71,12 @@ func (p pages) showNewDeal(w http.ResponseWriter, r *http.Request, status int, d
 		list, v.More = list[:newDealCustomers], true
 	}
 	// The customer picked stays picked when a search no longer lists it.
-	if code := v.Values.Get("customer"); code != "" && !slicesContainsCode(list, code) {
+	if code := v.Values.Get("customer"); code != "" && !slices.ContainsFunc(list, func(c database.CustomerView) bool { return c.Code == code }) {
 		list = append([]database.CustomerView{{Code: code, Name: v.Values.Get("customer_name")}}, list...)
 	}
 	v.Customers = list
 	d.View = v
 	p.render(w, status, "newdeal.html", d)
-}
-
-func slicesContainsCode(list []database.CustomerView, code string) bool {
-	for _, c := range list {
-		if c.Code == code {
-			return true
-		}
-	}
-	return false
 }
 
 // newDealSubmit opens the deal through the API's handler and goes to its page.
@@ -118,14 +108,9 @@ func (p pages) newDealSubmit(w http.ResponseWriter, r *http.Request, d pageData)
 			return
 		}
 	}
-	raw, err := json.Marshal(body)
 	rec := httptest.NewRecorder()
+	api, err := apiRequest(r, body)
 	if err == nil {
-		api := r.Clone(r.Context())
-		api.Body, api.ContentLength = io.NopCloser(bytes.NewReader(raw)), int64(len(raw))
-		api.Header = r.Header.Clone()
-		api.Header.Set("Content-Type", "application/json")
-		api.Header.Del("Idempotency-Key")
 		err = deals{p.Deps}.create(rec, api)
 	}
 	var opened struct {
