@@ -163,6 +163,10 @@ var matrix = map[string]access{
 	// (the literal {id} here names none, so every role gets 404).
 	"GET /lang":  {public: 303},
 	"GET /deals": {own: everyone, session: true},
+	// The new-deal page is POST /api/v1/deals's: for those who open deals
+	// (the body names no customer, so nothing is opened).
+	"GET /deals/new":  {own: []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager}, session: true},
+	"POST /deals/new": {own: []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager}, session: true, body: "title="},
 	// The workspace's customer, sync, import and admin pages ("{code}",
 	// "{id}" and "{kind}" are sent as they stand: no such object, 404 for all).
 	"GET /customers":                 {own: everyone, session: true},

@@ -143,6 +143,8 @@ func (p pages) Routes(r chi.Router) {
 		r.Post("/logout", p.loggedIn(p.logoutSubmit))
 		r.Get("/", p.loggedIn(p.myWork))
 		r.Get("/deals", p.loggedIn(p.dealList))
+		r.Get("/deals/new", p.loggedIn(p.newDealForm))
+		r.Post("/deals/new", p.loggedIn(p.newDealSubmit))
 		r.Get("/deals/{id}", p.loggedIn(p.dealPage))
 		r.Post("/deals/{id}/act", p.loggedIn(p.dealAct))
 		r.Get("/inbox", p.loggedIn(p.inbox))

@@ -59,6 +59,21 @@ var pageForms = []pageForm{
 	{deal.ActMarkLost, []formField{{Name: "reason"}}},
 }
 
+// apiRequest is the page's request r as the API's handler reads it: body as
+// JSON, the session's user in the context, no idempotency key.
+func apiRequest(r *http.Request, body any) (*http.Request, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	api := r.Clone(r.Context())
+	api.Body, api.ContentLength = io.NopCloser(bytes.NewReader(raw)), int64(len(raw))
+	api.Header = r.Header.Clone()
+	api.Header.Set("Content-Type", "application/json")
+	api.Header.Del("Idempotency-Key")
+	return api, nil
+}
+
 // formOf is the page's form of action.
 func formOf(action deal.ActionName) (pageForm, bool) {
 	for _, f := range pageForms {
@@ -185,13 +200,8 @@ func (p pages) dealAct(w http.ResponseWriter, r *http.Request, d pageData) {
 	if len(line) > 0 {
 		body["lines"] = []any{line}
 	}
-	raw, err := json.Marshal(body)
+	api, err := apiRequest(r, body)
 	if err == nil {
-		api := r.Clone(r.Context())
-		api.Body, api.ContentLength = io.NopCloser(bytes.NewReader(raw)), int64(len(raw))
-		api.Header = r.Header.Clone()
-		api.Header.Set("Content-Type", "application/json")
-		api.Header.Del("Idempotency-Key")
 		err = deals{p.Deps}.actOn(w, api, id)
 	}
 	if err != nil {

@@ -42,7 +42,9 @@ type caseCard struct {
 	Step     *database.OpenStep // the step this card decides, on the inbox
 	Request  string             // what it is about: the deal and customer, or the customer
 	Customer string
-	Subject  []subjectLine
+	// CustomerCode links the customer's page, when the case's deal names one.
+	CustomerCode string
+	Subject      []subjectLine
 	// Pending are the open steps, with how long each has waited in working time.
 	Pending []pendingStep
 	// Waiting says who the case waits on now, in words.
@@ -177,7 +179,7 @@ func (p pages) cardOf(r *http.Request, d *pageData, c approval.Case, f cardFacts
 	card := caseCard{Case: c, Request: caseRequest(string(c.Kind), c.Title), Errors: fieldErrors{}}
 	var terms *database.DealCustomer
 	if h, ok := f.deals[c.DealID]; ok && c.DealID != "" {
-		card.Request, card.Customer = h.Title, h.Customer
+		card.Request, card.Customer, card.CustomerCode = h.Title, h.Customer, h.CustomerCode
 		if t, ok := f.terms[h.CustomerCode]; ok {
 			terms = &t
 		}
@@ -501,8 +503,10 @@ type stageBar struct {
 	Y, AvgWidth, P90Width int
 }
 
-// chartWidth is the length of the longest bar.
-const chartWidth = 420
+// chartWidth is the length of the longest bar; the picture is 400 pixels
+// wide, each stage's name on a line above its bars and the figures after
+// them, so it reads at a phone's width without shrinking.
+const chartWidth = 250
 
 // stageBars lays out the chart: one row of two bars per stage, scaled to the
 // longest bar. The figures are clock hours from entry to decision, as the
@@ -514,13 +518,13 @@ func stageBars(times []database.StageTime) ([]stageBar, int) {
 	}
 	out := make([]stageBar, len(times))
 	for i, t := range times {
-		out[i] = stageBar{StageTime: t, Y: 8 + i*44}
+		out[i] = stageBar{StageTime: t, Y: 4 + i*80}
 		if top > 0 {
 			out[i].AvgWidth = int(t.AvgHours / top * chartWidth)
 			out[i].P90Width = int(t.P90Hours / top * chartWidth)
 		}
 	}
-	return out, 16 + len(times)*44
+	return out, 8 + len(times)*80
 }
 
 // pendingRow is an open step with its waiting time in working hours.

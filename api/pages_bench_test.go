@@ -15,7 +15,8 @@ import (
 // BenchmarkPages measures the server time of the pages people open most,
 // through the real router, sessions and predicates, on benchSeed's data
 // (100,000 deals, 1,000,000 history rows, 100,000 open steps among
-// 1,000,000): a deal's page, the inbox, the stuck board and the deal list,
+// 1,000,000): a deal's page, the inbox, the stuck board and its chart, the
+// deal list and My work,
 // each 240 times by people of several roles, as p50 and p99.
 func BenchmarkPages(b *testing.B) {
 	s := benchStack(b)
@@ -70,6 +71,9 @@ func BenchmarkPages(b *testing.B) {
 		}
 		return "admin"
 	}
+	// The baseline of this run on this machine: a bare round trip to the
+	// same server (/healthz), to read the figures below against.
+	measure("page_bare", func(int) (string, string) { return "/healthz", "admin" })
 	measure("page_deal", func(i int) (string, string) {
 		k := rng.IntN(1000)
 		return fmt.Sprintf("/deals/BD-%06d", k+1000*rng.IntN(100)), person(i, k)
@@ -87,6 +91,12 @@ func BenchmarkPages(b *testing.B) {
 	measure("page_stuck", func(i int) (string, string) {
 		user := []string{fmt.Sprintf("bu%d", rng.IntN(1000)), "sun", "admin"}[i%3]
 		return "/approvals/stuck" + filters[i%len(filters)], user
+	})
+	// Its chart, a picture of its own: average and P90 per stage of the
+	// cases each may see.
+	measure("page_stuck_chart", func(i int) (string, string) {
+		user := []string{fmt.Sprintf("bu%d", rng.IntN(1000)), "sun", "admin"}[i%3]
+		return "/approvals/stuck/chart.svg" + []string{"", "?kind=contract_review"}[i%2], user
 	})
 	dealFilters := []string{"", "?stage=contract_review", "?stage=order", "?after=BD-050000", "?customer=BC42"}
 	measure("page_deals", func(i int) (string, string) {

@@ -185,6 +185,16 @@ func (b *pagesTab) textOf(sel string) string {
 	return s
 }
 
+// valueOf is the value of the form field sel.
+func (b *pagesTab) valueOf(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
+	require.NoError(b.t, err, "value of %s", sel)
+	return v
+}
+
 // visit opens path and waits for the page's main content.
 func (b *pagesTab) visit(path string) {
 	b.t.Helper()

@@ -129,7 +129,7 @@ var typedReasons = []string{string(deal.ActMarkLost), string(deal.ActRecordBid)}
 
 func (p pages) dealPage(w http.ResponseWriter, r *http.Request, d pageData) {
 	if done := r.URL.Query().Get("done"); done != "" {
-		if _, ok := formOf(deal.ActionName(done)); ok {
+		if _, ok := formOf(deal.ActionName(done)); ok || done == deal.ActOpen {
 			d.Notice = d.P.T("done." + done)
 		}
 	}

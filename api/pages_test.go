@@ -21,11 +21,7 @@ import (
 // 880,000.00 on those terms: one stage, the sales managers (li, he).
 func pagesDeal(t *testing.T, s *stack, title string) (dealID, caseID string) {
 	t.Helper()
-	code := fmt.Sprintf("PG-%d", time.Now().UnixNano()%1e9)
-	minimum := int64(9000)
-	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: code, Name: "苏州精密机械", SalesOwner: "wang",
-		PaymentTerms: "NT90", MinDiscountBP: &minimum, Source: "manual"}}, nil)
-	require.NoError(t, err)
+	code := pagesCustomer(t, s)
 	dealID = s.open(`{"title":"` + title + `","customer":{"code":"` + code + `","name":"苏州精密机械"},"expected_amount":"900000"}`)
 	s.act(dealID, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"CNC-5","quantity":2,"unit_price":"440000"}],"valid_until":"`+future(30)+`"}`)
 	s.act(dealID, "wang", 200, `{"action":"accept_quote"}`)
@@ -38,31 +34,81 @@ func pagesDeal(t *testing.T, s *stack, title string) (dealID, caseID string) {
 // pagesCard is the inbox card of a case (its ID holds dots, so by attribute).
 func pagesCard(caseID string) string { return `article[aria-labelledby="case-` + caseID + `"]` }
 
+// pagesCustomer is a customer of wang's whose standard payment terms are
+// NT90 and whose approved minimum discount is 90 %.
+func pagesCustomer(t *testing.T, s *stack) string {
+	t.Helper()
+	code := fmt.Sprintf("PG-%d", time.Now().UnixNano()%1e9)
+	minimum := int64(9000)
+	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: code, Name: "苏州精密机械", SalesOwner: "wang",
+		PaymentTerms: "NT90", MinDiscountBP: &minimum, Source: "manual"}}, nil)
+	require.NoError(t, err)
+	return code
+}
+
 // TestPagesContractReviewEndToEnd: wang's contract review, in the browser.
-// Wang sees on My work and on the deal that it waits for Li, with the
-// step's business name and working hours; li sees the amount and the
-// payment terms against the customer's standard in the inbox, is refused a
-// rejection without a reason (the API's message next to the field, nothing
-// changed), approves, and wang sees the deal moved to the order.
+// Wang opens the deal from My work's "New deal" (a deal without a title is
+// refused next to the field, and none is opened), quotes, has the quote
+// accepted and submits the contract on the deal's page, and sees that it
+// waits for Li, on the deal and on My work, with the step's business name
+// and working hours; li sees the amount and the payment terms against the
+// customer's standard in the inbox, is refused a rejection without a reason
+// (the API's message next to the field, nothing changed), approves, and wang
+// sees the deal moved to the order.
 func TestPagesContractReviewEndToEnd(t *testing.T) {
 	s := setup(t)
 	setPassword(t, s, "wang", "wang's long passphrase")
 	setPassword(t, s, "li", "li's long passphrase")
-	dealID, caseID := pagesDeal(t, s, "数控机床 CNC-5")
+	code := pagesCustomer(t, s)
 
 	wang := pagesOpenTab(t, s, "wang", "zh-CN,zh;q=0.9")
 	wang.login("wang", "wang's long passphrase")
 	require.Equal(t, "/", wang.location(), "My work is the page after logging in")
-	row, err := chromedp.Run(wang.ctx, chromedp.Text(chromedp.JSPath(
-		`[...document.querySelectorAll("#h-requests ~ table tbody tr")].find(tr => tr.querySelector('a[href="/deals/`+dealID+`"]'))`)))
+	wang.submit(`.page-actions a[href="/deals/new"]`)
+	require.Equal(t, "/deals/new", wang.location())
+	wang.requireTranslated("the new deal (zh)")
+	wang.fill(`#nd-q`, "苏州精密")
+	wang.submit(`form[role="search"] button[type="submit"]`)
+	wang.run(chromedp.SetValue(chromedp.CSS(`#nd-customer`), code))
+	wang.fill(`#nd-title`, "数控机床 CNC-5")
+	wang.fill(`#nd-amount`, "90万")
+	var dealsBefore, dealsAfter int64
+	require.NoError(t, s.db.CountRows(context.Background(), "deals", &dealsBefore))
+	wang.submit(`form.newdeal button[type="submit"]`)
+	require.NotEmpty(t, wang.textOf(`#nd-amount-error`), "not an amount: the API's refusal next to the field")
+	invalid, err := chromedp.Run(wang.ctx, chromedp.AttributeValue(chromedp.CSS(`#nd-amount`), "aria-invalid"))
 	require.NoError(t, err)
-	require.Contains(t, row, "Li", "My work says who holds the review")
-	require.Contains(t, row, "销售经理审批")
-	require.Contains(t, row, "工作小时")
-	require.Contains(t, row, "未升级")
-	wang.requireTranslated("My work (zh)")
+	require.Equal(t, "true", invalid.Value)
+	wang.shot("new-deal-refused-zh")
+	require.NoError(t, s.db.CountRows(context.Background(), "deals", &dealsAfter))
+	require.Equal(t, dealsBefore, dealsAfter, "a refused opening opens nothing")
+	require.Equal(t, "数控机床 CNC-5", wang.valueOf(`#nd-title`), "what was typed stays")
+	wang.fill(`#nd-amount`, "900000")
+	wang.submit(`form.newdeal button[type="submit"]`)
+	loc := wang.location()
+	require.Regexp(t, `^/deals/D-\d+\?done=open$`, loc, wang.text())
+	dealID := strings.TrimSuffix(strings.TrimPrefix(loc, "/deals/"), "?done=open")
+	require.Contains(t, wang.text(), "商机已新建。")
+	require.Contains(t, wang.text(), "¥900,000.00")
 
-	wang.visit("/deals/" + dealID)
+	wang.fill(`#f-submit_quote-sku`, "CNC-5")
+	wang.fill(`#f-submit_quote-quantity`, "2")
+	wang.fill(`#f-submit_quote-unit_price`, "440000")
+	wang.fill(`#f-submit_quote-valid_until`, future(30))
+	wang.submit(`#act-submit_quote button[type="submit"]`)
+	require.Contains(t, wang.text(), "报价已提交。", wang.text())
+	wang.submit(`#act-accept_quote button[type="submit"]`)
+	wang.fill(`#f-submit_contract-contract_no`, "HT-PG-1")
+	wang.fill(`#f-submit_contract-amount`, "880000")
+	wang.fill(`#f-submit_contract-payment_terms`, "NT90")
+	wang.fill(`#f-submit_contract-template_id`, "TPL-STD")
+	wang.submit(`#act-submit_contract button[type="submit"]`)
+	require.Contains(t, wang.text(), "合同已提交评审。", wang.text())
+	d := s.get(dealID)
+	require.Equal(t, "contract_review", d["stage"])
+	caseID := d["contract"].(map[string]any)["review"].(map[string]any)["case_id"].(string)
+
+	wang.until("/deals/"+dealID, "p.waiting", 15*time.Second, func(s string) bool { return strings.Contains(s, "Li") })
 	waiting := wang.textOf("p.waiting")
 	require.Contains(t, waiting, "当前等待：")
 	require.Contains(t, waiting, "Li")
@@ -72,6 +118,16 @@ func TestPagesContractReviewEndToEnd(t *testing.T) {
 	require.Contains(t, wang.text(), "合同评审")
 	require.Contains(t, wang.text(), "¥880,000.00")
 	wang.requireTranslated("the deal (zh)")
+
+	wang.visit("/")
+	row, err := chromedp.Run(wang.ctx, chromedp.Text(chromedp.JSPath(
+		`[...document.querySelectorAll("#h-requests ~ table tbody tr")].find(tr => tr.querySelector('a[href="/deals/`+dealID+`"]'))`)))
+	require.NoError(t, err)
+	require.Contains(t, row, "Li", "My work says who holds the review")
+	require.Contains(t, row, "销售经理审批")
+	require.Contains(t, row, "工作小时")
+	require.Contains(t, row, "未升级")
+	wang.requireTranslated("My work (zh)")
 
 	li := pagesOpenTab(t, s, "li", "zh-CN,zh;q=0.9")
 	li.login("li", "li's long passphrase")
@@ -92,7 +148,7 @@ func TestPagesContractReviewEndToEnd(t *testing.T) {
 	li.submit(pagesCard(caseID) + ` button.reject`)
 	msg := li.textOf(`[id="note-` + caseID + `-error"]`)
 	require.Contains(t, msg, "驳回须填写意见", "the workflow's own message, in Chinese, next to the note")
-	invalid, err := chromedp.Run(li.ctx, chromedp.AttributeValue(chromedp.CSS(`[id="note-`+caseID+`"]`), "aria-invalid"))
+	invalid, err = chromedp.Run(li.ctx, chromedp.AttributeValue(chromedp.CSS(`[id="note-`+caseID+`"]`), "aria-invalid"))
 	require.NoError(t, err)
 	require.Equal(t, "true", invalid.Value)
 	after, err := s.db.CaseGet(context.Background(), caseID)
@@ -139,18 +195,22 @@ func TestPagesEveryPageInBothLanguages(t *testing.T) {
 			b.requireTranslated("/login")
 			b.login("li", "li's long passphrase")
 			for _, path := range []string{"/", "/deals", "/deals?stage=contract_review", "/deals/" + dealID, "/inbox",
-				"/approvals/" + caseID, "/approvals/stuck", "/approvals/stuck?min_age_hours=x", "/deals/D-999999"} {
+				"/approvals/" + caseID, "/approvals/stuck", "/approvals/stuck?min_age_hours=x", "/deals/D-999999", "/deals/new",
+				"/deals/new?q=nothing-like-it"} {
 				b.visit(path)
 				b.requireTranslated(path)
-				if path == "/approvals/stuck" {
-					b.shot("stuck")
+				if path == "/approvals/stuck" || path == "/deals/new" {
+					b.shot(strings.Trim(strings.ReplaceAll(path, "/", "-"), "-"))
 				}
 			}
-			// At a phone's width the inbox is still one readable column.
+			// At a phone's width the inbox, the board and the new-deal
+			// form are still one readable column.
 			b.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-			b.visit("/inbox")
-			b.requireTranslated("/inbox at a phone's width")
-			b.shot("inbox-phone")
+			for _, path := range []string{"/inbox", "/approvals/stuck", "/deals/new"} {
+				b.visit(path)
+				b.requireTranslated(path + " at a phone's width")
+				b.shot(strings.Trim(strings.ReplaceAll(path, "/", "-"), "-") + "-phone")
+			}
 		})
 	}
 	pagesEveryWorkspacePage(t, s, dealID)

@@ -1,4 +1,46 @@
 package database
 
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
 // ExposureSQL is the credit exposure statement, for the bench's EXPLAIN.
 const ExposureSQL = exposureSQL
+
+// StuckByPredicate is the stuck report read by testing caseVisible on every
+// open step, as it was before caseReach: the reference caseReach must equal.
+func (db *DB) StuckByPredicate(ctx context.Context, f StuckFilter) ([]OpenStep, error) {
+	q, args := stuckQuery(f)
+	if !f.Viewer.All && f.Holder == "" && f.Requester == "" {
+		q = strings.Replace(q, `s.case_id = ANY(ARRAY(`+caseReachAfter6+`))`,
+			`EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = s.case_id AND `+caseVisibleAfter6+`)`, 1)
+	}
+	rows, err := db.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanOpenStep)
+}
+
+// StageTimesExact is the stage times computed from every step of the cases
+// v may see (caseVisible), the P90 exactly: the reference of StageTimes.
+func (db *DB) StageTimesExact(ctx context.Context, kind string, v Viewer, now time.Time) ([]StageTime, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT kind, stage,
+			count(*) FILTER (WHERE status IN ('approved', 'rejected')),
+			coalesce(avg(extract(epoch FROM decided_at - entered_at)) FILTER (WHERE status IN ('approved', 'rejected')), 0) / 3600,
+			coalesce(percentile_disc(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - entered_at))
+				FILTER (WHERE status IN ('approved', 'rejected')), 0) / 3600,
+			count(*) FILTER (WHERE status = 'pending')
+		FROM approval_steps WHERE ($1 = '' OR kind = $1) AND status IN ('pending', 'approved', 'rejected')
+		  AND case_id IN (SELECT k.id FROM approval_cases k WHERE `+caseVisibleAfter1+`)
+		GROUP BY kind, stage ORDER BY kind, min(stage_index), stage`, append([]any{kind}, v.caseArgs(now)...)...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[StageTime])
+}

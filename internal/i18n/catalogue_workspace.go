@@ -7,6 +7,34 @@ import "fmt"
 // merged into the catalogue at start; a key both hold is a mistake, and
 // panics at start rather than showing one of the two.
 var workspaceCatalogue = map[string]entry{
+	// the stuck board's chart
+	"chart_counts":       {"已决定 %d 个 · 待办 %d 个", "%d decided · %d open"},
+	"chart_none_decided": {"尚无已决定的步骤", "none decided yet"},
+
+	// the new-deal page
+	"new_deal":                 {"新建商机", "New deal"},
+	"new_deal_forbidden":       {"只有销售、销售助理和销售经理可以新建商机。", "Only sales reps, sales assistants and sales managers open deals."},
+	"find_customer":            {"查找客户", "Find a customer"},
+	"find":                     {"查找", "Find"},
+	"pick_customer":            {"请选择客户", "Pick a customer"},
+	"customers_more":           {"只列出前 50 个客户，请用上面的查找缩小范围。", "Only the first 50 customers are listed; narrow them with the search above."},
+	"no_customer_found":        {"没有找到客户；请换个名称或编码查找，或直接填写客户编码。", "No customer found; search another name or code, or type the customer code."},
+	"no_customers_yours":       {"您名下还没有客户；请填写客户编码。", "No customer is yours yet; type the customer code."},
+	"amount_hint":              {"如 2280000.00", "e.g. 2280000.00"},
+	"purchase_timeframe":       {"预计下单时间", "Expected to order"},
+	"timeframe.":               {"不确定", "not known"},
+	"timeframe.now":            {"马上", "now"},
+	"timeframe.3_months":       {"三个月内", "within 3 months"},
+	"timeframe.6_months":       {"六个月内", "within 6 months"},
+	"timeframe.1_year":         {"一年内", "within a year"},
+	"tendered":                 {"需要投标", "Goes to tender"},
+	"open_deal":                {"新建商机", "Open the deal"},
+	"done.open":                {"商机已新建。", "The deal was opened."},
+	"field.title":              {"名称", "Title"},
+	"field.expected_amount":    {"预计金额", "Expected amount"},
+	"field.purchase_timeframe": {"预计下单时间", "Expected to order"},
+	"field.owners.sales":       {"销售负责人", "Sales owner"},
+
 	// frame
 	"customers":         {"客户", "Customers"},
 	"sync":              {"ERP 同步", "ERP sync"},

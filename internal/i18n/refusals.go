@@ -22,6 +22,10 @@ func refusalPattern(en, zh string) refusalText {
 }
 
 var refusals = []refusalText{
+	// opening a deal (the new-deal page)
+	refusalPattern(`is required: name a customer from the customer master`, "必填：请从客户主数据中选择客户"),
+	refusalPattern(`no customer "([^"]*)" that you may open deals for`, "没有您可以为其新建商机的客户“$1”"),
+	refusalPattern(`not an amount: "([^"]*)"`, "“$1”不是金额：请写成 900000 或 900000.00"),
 	// fields
 	refusalPattern(`is required`, "必填"),
 	refusalPattern(`is required: won or lost`, "必填：中标或未中标"),
