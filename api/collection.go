@@ -41,6 +41,11 @@ func (h collectionAPI) Routes() chi.Router {
 	r := chi.NewRouter()
 	r.Get("/ageing", handle(h.Log, h.ageing))
 	r.Get("/forecast", handle(h.Log, h.forecast))
+	r.Get("/deliveries", handle(h.Log, h.deliveries))
+	r.Get("/big-deals", handle(h.Log, h.bigDeals))
+	r.With(requireRoleTo("the dunning queue is for finance, collectors and administrators",
+		identity.RoleFinance, identity.RoleCollector, identity.RoleAdmin)).
+		Get("/dunning-queue", handle(h.Log, h.dunningQueue))
 	r.Get("/templates", handle(h.Log, h.templates))
 	r.Get("/ladders", handle(h.Log, h.ladders))
 	r.With(requireRoleTo("only an administrator may change the dunning ladders", identity.RoleAdmin)).
@@ -50,10 +55,14 @@ func (h collectionAPI) Routes() chi.Router {
 	return r
 }
 
-// instalmentView is an instalment with what it costs to be late.
+// instalmentView is an instalment with its due rule, where it stands, what
+// it costs to be late and the promises made on it.
 type instalmentView struct {
 	database.Instalment
-	Interest money.Amount `json:"interest"` // accrued to today, at the plan's yearly rate
+	Due      collection.DueRule `json:"due_rule"`
+	Status   string             `json:"status"`   // scheduled (no due date yet), due, overdue, settled
+	Interest money.Amount       `json:"interest"` // accrued to today, at the plan's yearly rate
+	Promises []database.Promise `json:"promises"`
 }
 
 // planView is everything about a deal's collection.
@@ -81,35 +90,63 @@ func (h collectionAPI) plan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	v, err := h.planOf(r, d)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+// planOf is the collection of a deal the caller may see (the caller found
+// it): the plan endpoint's answer, on the deal's own too.
+func (h collectionAPI) planOf(r *http.Request, d deal.Deal) (planView, error) {
+	id := d.ID
 	v := planView{Instalments: []instalmentView{}}
+	var err error
+	if v.Dunning, v.Promises, err = h.DB.CollectionTrail(r.Context(), id); err != nil {
+		return v, err
+	}
 	p, err := h.DB.CollectionPlanGet(r.Context(), id)
 	switch {
 	case errors.Is(err, database.ErrNotFound):
 		if v.Proposal, err = h.proposal(r, d); err != nil {
-			return err
+			return v, err
 		}
 	case err != nil:
-		return err
+		return v, err
 	default:
 		v.Plan = &p
 		today := h.today()
 		for _, in := range p.Instalments {
-			iv := instalmentView{Instalment: in}
+			iv := instalmentView{Instalment: in, Status: "scheduled", Promises: []database.Promise{}}
+			if in.No >= 1 && in.No <= len(p.Plan.Instalments) {
+				iv.Due = p.Plan.Instalments[in.No-1].Due
+			}
+			switch {
+			case in.SettledOn != nil:
+				iv.Status = "settled"
+			case in.DueOn != nil && in.DueOn.Before(today):
+				iv.Status = "overdue"
+			case in.DueOn != nil:
+				iv.Status = "due"
+			}
 			if in.DueOn != nil {
 				iv.Interest = collection.Interest(in.Amount, *in.DueOn, in.Applied, today, p.Plan.InterestBP)
+			}
+			for _, pr := range v.Promises {
+				if pr.No == in.No {
+					iv.Promises = append(iv.Promises, pr)
+				}
 			}
 			v.Instalments = append(v.Instalments, iv)
 		}
 		p.Instalments = nil
 	}
-	if v.Dunning, v.Promises, err = h.DB.CollectionTrail(r.Context(), id); err != nil {
-		return err
-	}
 	if v.Changes, err = h.DB.PlanChangeList(r.Context(), id); err != nil {
-		return err
+		return v, err
 	}
 	if held, since, err := h.DB.CreditHeld(r.Context(), d.Customer.Code); err != nil {
-		return err
+		return v, err
 	} else if held && d.Customer.Code != "" {
 		v.CreditHold = &since
 	}
@@ -119,7 +156,7 @@ func (h collectionAPI) plan(w http.ResponseWriter, r *http.Request) error {
 	if v.Promises == nil {
 		v.Promises = []database.Promise{}
 	}
-	return writeJSON(w, http.StatusOK, v)
+	return v, nil
 }
 
 // proposal is the template for the deal's customer's payment terms, if the
@@ -299,7 +336,8 @@ func (h collectionAPI) promise(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, made)
 }
 
-// ageing is the receivables ageing of everything the caller may see.
+// ageing is the receivables ageing of everything the caller may see,
+// narrowed by office, owner and customer.
 func (h collectionAPI) ageing(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	by := q.Get("by")
@@ -318,7 +356,7 @@ func (h collectionAPI) ageing(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := h.DB.ReceivablesAgeing(r.Context(), viewer(actor(r)), by, asOf, page.After, page.Limit)
+	a, err := h.DB.ReceivablesAgeingOf(r.Context(), viewer(actor(r)), by, asOf, receivableFilter(r), page.After, page.Limit)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/money"
 )
@@ -335,3 +336,18 @@ func (e *CursorError) Error() string {
 
 // daysBetween is how many days from a to b.
 func daysBetween(a, b collection.Date) int { return int(pgDate(b).Sub(pgDate(a)).Hours() / 24) }
+
+// WorkdaysAhead is the day n working days after from on cal.
+func WorkdaysAhead(cal *calendar.Calendar, from collection.Date, n int) collection.Date {
+	until := from
+	for i := 0; i < n; {
+		until = until.AddDays(1)
+		if cal.IsWorkday(until) {
+			i++
+		}
+	}
+	return until
+}
+
+// DeliveryHorizon is how many working days ahead deliveries count as due.
+const DeliveryHorizon = 10
