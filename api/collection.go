@@ -271,7 +271,27 @@ func (h collectionAPI) promise(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	me := actor(r)
+	if err := mayPromise(actor(r), d); err != nil {
+		return err
+	}
+	no, err := strconv.Atoi(chi.URLParam(r, "no"))
+	if err != nil || no < 1 {
+		no = 0
+	}
+	var req promiseRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	made, err := h.recordPromise(r, id, no, req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, made)
+}
+
+// mayPromise: a promise is recorded by the deal's payment owner, a
+// collector or finance, never by whoever sells the deal.
+func mayPromise(me identity.User, d deal.Deal) error {
 	switch {
 	case me.ID == d.Owners.Sales || me.ID == d.Owners.Discoverer:
 		return problem(http.StatusForbidden, probForbidden, "whoever sells the deal does not collect it: the payment owner records promises")
@@ -279,24 +299,34 @@ func (h collectionAPI) promise(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusForbidden, probForbidden, fmt.Sprintf(
 			"only the payment owner (%s), a collector or finance may record a promise to pay", d.Owners.Payment))
 	}
-	no, err := strconv.Atoi(chi.URLParam(r, "no"))
-	if err != nil || no < 1 {
-		return problem(http.StatusNotFound, probNotFound, "no such instalment")
+	return nil
+}
+
+// recordPromise checks and records a promise to pay instalment no of deal
+// id (0: not a number): the API's and the deal page's form's one rule.
+func (h collectionAPI) recordPromise(r *http.Request, id string, no int, req promiseRequest) (database.Promise, error) {
+	var made database.Promise
+	d, err := deals(h).find(r, id)
+	if err != nil {
+		return made, err
 	}
-	var req promiseRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
+	me := actor(r)
+	if err := mayPromise(me, d); err != nil {
+		return made, err
+	}
+	if no < 1 {
+		return made, problem(http.StatusNotFound, probNotFound, "no such instalment")
 	}
 	p, err := h.DB.CollectionPlanGet(r.Context(), id)
 	if errors.Is(err, database.ErrNotFound) {
-		return problem(http.StatusConflict, probWrongStage, "the deal has no collection plan to promise against")
+		return made, problem(http.StatusConflict, probWrongStage, "the deal has no collection plan to promise against")
 	}
 	if err != nil {
-		return err
+		return made, err
 	}
 	i := slices.IndexFunc(p.Instalments, func(in database.Instalment) bool { return in.No == no })
 	if i < 0 || p.Instalments[i].SettledOn != nil {
-		return problem(http.StatusNotFound, probNotFound, fmt.Sprintf("deal %s has no open instalment %d", id, no))
+		return made, problem(http.StatusNotFound, probNotFound, fmt.Sprintf("deal %s has no open instalment %d", id, no))
 	}
 	in, today := p.Instalments[i], h.today()
 	var fe []deal.FieldError
@@ -318,9 +348,8 @@ func (h collectionAPI) promise(w http.ResponseWriter, r *http.Request) error {
 		fe = append(fe, deal.FieldError{Field: "note", Message: "at most 2000 characters"})
 	}
 	if len(fe) > 0 {
-		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid promise to pay", fe...)
+		return made, problem(http.StatusUnprocessableEntity, probInvalid, "invalid promise to pay", fe...)
 	}
-	var made database.Promise
 	err = h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
 		var err error
 		made, err = h.DB.PromiseAdd(ctx, database.Promise{DealID: id, No: no, PromisedOn: req.PromisedOn, Amount: *req.Amount,
@@ -331,9 +360,9 @@ func (h collectionAPI) promise(w http.ResponseWriter, r *http.Request) error {
 		return h.entry(r, "collection.promise", "deal", id, made), nil
 	})
 	if err != nil {
-		return err
+		return made, err
 	}
-	return writeJSON(w, http.StatusCreated, made)
+	return made, nil
 }
 
 // ageing is the receivables ageing of everything the caller may see,
