@@ -139,7 +139,9 @@ func TestPagesEveryPageInBothLanguages(t *testing.T) {
 			b.requireTranslated("/login")
 			b.login("li", "li's long passphrase")
 			for _, path := range []string{"/", "/deals", "/deals?stage=contract_review", "/deals/" + dealID, "/inbox",
-				"/approvals/" + caseID, "/approvals/stuck", "/approvals/stuck?min_age_hours=x", "/deals/D-999999"} {
+				"/approvals/" + caseID, "/approvals/stuck", "/approvals/stuck?min_age_hours=x", "/deals/D-999999",
+				"/collection/ageing", "/collection/ageing?by=owner", "/collection/ageing?by=region&as_of=x", "/collection/forecast",
+				"/collection/deliveries", "/collection/big-deals", "/collection/dunning"} {
 				b.visit(path)
 				b.requireTranslated(path)
 				if path == "/approvals/stuck" {

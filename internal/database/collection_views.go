@@ -351,3 +351,29 @@ func WorkdaysAhead(cal *calendar.Calendar, from collection.Date, n int) collecti
 
 // DeliveryHorizon is how many working days ahead deliveries count as due.
 const DeliveryHorizon = 10
+
+// DunningTold is who each of a deal's dunning steps told, keyed by
+// instalment number and step name ("2/manager"): people by ID, finance as
+// "role:finance", from the notifications the ladder sent.
+func (db *DB) DunningTold(ctx context.Context, dealID string) (map[string][]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT dedupe_key, recipient FROM notifications
+		WHERE deal_id = $1 AND dedupe_key LIKE 'dunning/' || $1 || '/%' ORDER BY id`, dealID)
+	if err != nil {
+		return nil, fmt.Errorf("dunning told on %s: %w", dealID, err)
+	}
+	defer rows.Close()
+	told := map[string][]string{}
+	for rows.Next() {
+		var key, who string
+		if err := rows.Scan(&key, &who); err != nil {
+			return nil, fmt.Errorf("dunning told on %s: %w", dealID, err)
+		}
+		// dunning/<deal>/<no>/<step>/<who>
+		parts := strings.Split(strings.TrimPrefix(key, "dunning/"+dealID+"/"), "/")
+		if len(parts) >= 2 {
+			k := parts[0] + "/" + parts[1]
+			told[k] = append(told[k], who)
+		}
+	}
+	return told, rows.Err()
+}
