@@ -30,9 +30,9 @@ import (
 // form that records a promise (recordPromise, the API's one rule).
 
 func (p pages) collectionRoutes(r chi.Router) {
-	r.Get("/collection", func(w http.ResponseWriter, r *http.Request) {
+	r.Get("/collection", p.loggedIn(func(w http.ResponseWriter, r *http.Request, _ pageData) {
 		http.Redirect(w, r, "/collection/ageing", http.StatusSeeOther)
-	})
+	}))
 	r.Get("/collection/ageing", p.loggedIn(p.collectionPage("ageing")))
 	r.Get("/collection/forecast", p.loggedIn(p.collectionPage("forecast")))
 	r.Get("/collection/deliveries", p.loggedIn(p.collectionPage("deliveries")))
