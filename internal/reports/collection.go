@@ -38,7 +38,9 @@ func (x *export) collectionFilter() database.ReceivableFilter {
 	return f
 }
 
-func civilTime(d collection.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+func civilTime(d collection.Date) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+}
 
 // ageingGroups are the ageing's summary sheets.
 var ageingGroups = []struct {
