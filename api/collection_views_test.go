@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"testing"
 
@@ -151,4 +152,54 @@ func TestCollectionRepCannotSeeAnotherRepsReceivables(t *testing.T) {
 	}
 	p = b.do("GET", "/collection/export/pipeline", "", "")
 	require.Equal(t, http.StatusNotFound, p.status, "only the collection reports go through the pages' export")
+}
+
+// TestCollectionDeliveriesAndBigDealsEveryForm: a contract of 100,000.00
+// signed today is a big deal (the default threshold) and its order due in
+// three days a delivery due, in the JSON and in the workbook (exact cells),
+// narrowed to its customer; a higher threshold leaves it out.
+func TestCollectionDeliveriesAndBigDealsEveryForm(t *testing.T) {
+	s := setup(t)
+	id := s.collectionDeal("Export Views")
+	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(3)+`"}`)
+	code := s.get(id)["customer"].(map[string]any)["code"].(string)
+
+	r := s.do("GET", "/api/v1/collection/deliveries?customer="+url.QueryEscape(code), "tok-sun", "")
+	require.Equal(t, 200, r.status, r.raw)
+	dl := r.body["deliveries"].([]any)
+	require.Len(t, dl, 1, r.raw)
+	require.Equal(t, id, dl[0].(map[string]any)["deal_id"])
+	require.Equal(t, future(3), dl[0].(map[string]any)["delivery_due"])
+	require.Equal(t, false, dl[0].(map[string]any)["late"])
+	r = s.do("GET", "/api/v1/reports/deliveries-due?lang=en&customer="+url.QueryEscape(code), "tok-sun", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, [][]string{
+		{"Deal", "Title", "Customer code", "Customer", "Stage", "Delivery due", "Days late", "Shipments", "Delivery owner", "Sales owner", "Office"},
+		{id, "Export Views", code, "Export Views Co", "Delivery", future(3), "0", "0", "Zhou", "Wang"}, // wang has no office
+	}, xlsxRows(t, r.raw, "Deliveries"))
+
+	r = s.do("GET", "/api/v1/collection/big-deals?customer="+url.QueryEscape(code), "tok-sun", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, "100000.00", r.body["amount"])
+	big := r.body["deals"].([]any)
+	require.Len(t, big, 1, r.raw)
+	require.Equal(t, "100000.00", big[0].(map[string]any)["amount"])
+	r = s.do("GET", "/api/v1/reports/big-deals?lang=en&customer="+url.QueryEscape(code), "tok-sun", "")
+	require.Equal(t, 200, r.status, r.raw)
+	rows := xlsxRows(t, r.raw, "Big deals")
+	require.Len(t, rows, 2)
+	require.Equal(t, []string{id, "Export Views", code, "Export Views Co", "CNY", "100,000.00"}, rows[1][:6])
+	require.Equal(t, []string{"Wang"}, rows[1][7:])
+	r = s.do("GET", "/api/v1/collection/big-deals?amount=100000.01&customer="+url.QueryEscape(code), "tok-sun", "")
+	require.Empty(t, r.body["deals"])
+	r = s.do("GET", "/api/v1/collection/big-deals?amount=-1", "tok-sun", "")
+	require.Equal(t, 400, r.status)
+	require.Contains(t, r.raw, `"field":"amount"`)
+
+	// The forecast: the advance of 30,000.00 due in ten days, by week.
+	r = s.do("GET", "/api/v1/reports/collection-forecast?lang=en&weeks=104", "tok-wang", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, []string{"Week of", "Currency", "Expected", "Instalments"}, xlsxRows(t, r.raw, "Forecast")[0])
+	r = s.do("GET", "/api/v1/reports/collection-forecast?weeks=0", "tok-wang", "")
+	require.Equal(t, 400, r.status, r.raw)
 }
