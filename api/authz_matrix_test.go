@@ -330,7 +330,7 @@ func dealMatrixContent(t *testing.T, s *stack, deals map[string]string, ownDeal,
 			texts[path] = res.raw
 		}
 		if slices.Contains(reportRule.own, role) {
-			for _, name := range []string{"pipeline", "receivables-ageing", "stuck-reviews"} {
+			for _, name := range []string{"pipeline", "receivables-ageing", "stuck-reviews", "collection-ageing", "deliveries-due", "big-deals"} {
 				res := s.do("GET", "/api/v1/reports/"+name+"?lang=en", "tok-"+user, "")
 				switch {
 				case res.status >= 500:
