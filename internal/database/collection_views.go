@@ -69,15 +69,7 @@ func (db *DB) ReceivablesAgeingOf(ctx context.Context, v Viewer, by string, asOf
 		return a, fmt.Errorf("ageing by %s: %w", by, err)
 	}
 	if by == "customer" {
-		codes, last := 0, ""
-		for _, r := range a.Rows {
-			if r.Key != last {
-				codes, last = codes+1, r.Key
-			}
-		}
-		if codes == limit {
-			a.Next = last
-		}
+		a.Next = lastOfFullPage(a.Rows, limit)
 	}
 	rows, err = db.pool.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+receivableFiltered+`) x GROUP BY currency ORDER BY currency`, args[:9]...)
 	if err != nil {
@@ -87,6 +79,21 @@ func (db *DB) ReceivablesAgeingOf(ctx context.Context, v Viewer, by string, asOf
 		return a, fmt.Errorf("ageing totals: %w", err)
 	}
 	return a, nil
+}
+
+// lastOfFullPage is the cursor of the next page of customers: the last
+// customer of rows (a customer a line per currency) when they are limit.
+func lastOfFullPage(rows []AgeingRow, limit int) string {
+	n, last := 0, ""
+	for _, r := range rows {
+		if r.Key != last {
+			n, last = n+1, r.Key
+		}
+	}
+	if n == limit {
+		return last
+	}
+	return ""
 }
 
 // OpenItem is one of the ERP's open items (an invoice, or a credit note
