@@ -48,6 +48,18 @@ func (db *DB) ReceivablesAgeingOf(ctx context.Context, v Viewer, by string, asOf
 	a := Ageing{By: by, AsOf: asOf.String(), Rows: []AgeingRow{}, Totals: []AgeingRow{}}
 	args := append(append(v.customerArgs(), asOf.String()), f.args()...)
 	source := receivableFiltered
+	if v.All && f.Customer == "" && by != "customer" {
+		// By owner or office over everything: the hourly summary has both.
+		var at time.Time
+		err := db.pool.QueryRow(ctx, `SELECT at FROM collection_summaries_refreshed`).Scan(&at)
+		if err == nil {
+			source, a.RefreshedAt = `SELECT * FROM (`+receivableSummary+`) f
+				WHERE ($7::text = '' OR f.office = $7) AND ($8::text = '' OR f.owner = $8) AND ($9::text = '' OR f.customer_code = $9)`, &at
+		} else if err != pgx.ErrNoRows {
+			return a, fmt.Errorf("ageing: %w", err)
+		}
+	}
+	totals := source
 	var key, name string
 	switch by {
 	case "customer":
@@ -71,7 +83,7 @@ func (db *DB) ReceivablesAgeingOf(ctx context.Context, v Viewer, by string, asOf
 	if by == "customer" {
 		a.Next = lastOfFullPage(a.Rows, limit)
 	}
-	rows, err = db.pool.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+receivableFiltered+`) x GROUP BY currency ORDER BY currency`, args[:9]...)
+	rows, err = db.pool.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+totals+`) x GROUP BY currency ORDER BY currency`, args[:9]...)
 	if err != nil {
 		return a, fmt.Errorf("ageing totals: %w", err)
 	}

@@ -39,6 +39,16 @@ func TestCollectionViewsKnownData(t *testing.T) {
 	require.Len(t, a.Rows, 1)
 	require.Equal(t, line{"current": 90000, "1_30": 30000, "31_60": 200000, "61_90": 0, "90_plus": 70000}, a.Rows[0].Buckets)
 
+	// From the summary the tick rebuilds, the same figures.
+	require.NoError(t, db.CollectionSummariesRefresh(ctx, asOf))
+	a, err = db.ReceivablesAgeingOf(ctx, fin, "owner", asOf, database.ReceivableFilter{Office: "north"}, "", 100)
+	require.NoError(t, err)
+	require.NotNil(t, a.RefreshedAt)
+	require.Len(t, a.Rows, 1)
+	require.Equal(t, "agerep", a.Rows[0].Key)
+	require.Equal(t, line{"current": 90000, "1_30": 30000, "31_60": 200000, "61_90": 0, "90_plus": 70000}, a.Rows[0].Buckets)
+	require.Equal(t, money.Amount(390000), a.Totals[0].Total)
+
 	var items []string
 	var open money.Amount
 	require.NoError(t, db.ReceivableOpenItems(ctx, database.ViewerOf(identity.User{ID: "agerep", Roles: []identity.Role{identity.RoleSales}}),
