@@ -33,9 +33,26 @@ func (f ReceivableFilter) Empty() bool { return f == ReceivableFilter{} }
 
 func (f ReceivableFilter) args() []any { return []any{f.Office, f.Owner, f.Customer} }
 
+// where is f's conditions on the columns named, its office, owner and
+// customer at $n, $n+1, $n+2. A filter not set is "$k = ''", true, rather
+// than "($k = '' OR col = $k)", which a prepared statement's generic plan
+// cannot read from an index.
+func (f ReceivableFilter) where(n int, office, owner, customer string) string {
+	var conds []string
+	for i, c := range []struct{ val, col string }{{f.Office, office}, {f.Owner, owner}, {f.Customer, customer}} {
+		if c.val == "" {
+			conds = append(conds, fmt.Sprintf("$%d::text = ''", n+i))
+		} else {
+			conds = append(conds, strings.ReplaceAll(c.col, "$", fmt.Sprintf("$%d", n+i)))
+		}
+	}
+	return "(" + strings.Join(conds, " AND ") + ")"
+}
+
 // receivableFiltered is receivableLive narrowed by a filter at $7..$9.
-const receivableFiltered = `SELECT * FROM (` + receivableLive + `) f
-	WHERE ($7::text = '' OR f.office = $7) AND ($8::text = '' OR f.owner = $8) AND ($9::text = '' OR f.customer_code = $9)`
+func receivableFiltered(f ReceivableFilter) string {
+	return `SELECT * FROM (` + receivableLive + `) f WHERE ` + f.where(7, "f.office = $", "f.owner = $", "f.customer_code = $")
+}
 
 // ReceivablesAgeingOf is ReceivablesAgeing narrowed by f: with nothing to
 // narrow, the report itself (summaries and all); else read live, through
@@ -47,14 +64,14 @@ func (db *DB) ReceivablesAgeingOf(ctx context.Context, v Viewer, by string, asOf
 	}
 	a := Ageing{By: by, AsOf: asOf.String(), Rows: []AgeingRow{}, Totals: []AgeingRow{}}
 	args := append(append(v.customerArgs(), asOf.String()), f.args()...)
-	source := receivableFiltered
+	source := receivableFiltered(f)
 	if v.All && f.Customer == "" && by != "customer" {
 		// By owner or office over everything: the hourly summary has both.
 		var at time.Time
 		err := db.pool.QueryRow(ctx, `SELECT at FROM collection_summaries_refreshed`).Scan(&at)
 		if err == nil {
-			source, a.RefreshedAt = `SELECT * FROM (`+receivableSummary+`) f
-				WHERE ($7::text = '' OR f.office = $7) AND ($8::text = '' OR f.owner = $8) AND ($9::text = '' OR f.customer_code = $9)`, &at
+			source, a.RefreshedAt = `SELECT * FROM (`+receivableSummary+`) f WHERE `+
+				f.where(7, "f.office = $", "f.owner = $", "f.customer_code = $"), &at
 		} else if err != pgx.ErrNoRows {
 			return a, fmt.Errorf("ageing: %w", err)
 		}
@@ -63,7 +80,7 @@ func (db *DB) ReceivablesAgeingOf(ctx context.Context, v Viewer, by string, asOf
 	var key, name string
 	switch by {
 	case "customer":
-		source, key, name = receivableFiltered+` AND f.customer_code IN (SELECT DISTINCT g.customer_code FROM (`+receivableFiltered+`) g
+		source, key, name = source+` AND f.customer_code IN (SELECT DISTINCT g.customer_code FROM (`+source+`) g
 			WHERE g.customer_code > $10 ORDER BY 1 LIMIT $11)`, "customer_code", "customer_name"
 		args = append(args, after, limit)
 	case "owner":
@@ -135,7 +152,7 @@ func (db *DB) ReceivableOpenItems(ctx context.Context, v Viewer, f ReceivableFil
 		LEFT JOIN deals d ON d.id = r.deal_id
 		LEFT JOIN users u ON u.id = coalesce(nullif(d.payment_owner, ''), c.sales_owner)
 		WHERE ($2 OR (c.code IS NOT NULL AND (`+customerEntitled+` OR `+customerCollects+`)))) x
-		WHERE ($6::text = '' OR office = $6) AND ($7::text = '' OR owner = $7) AND ($8::text = '' OR customer_code = $8)
+		WHERE `+f.where(6, "office = $", "owner = $", "customer_code = $")+`
 		ORDER BY customer_code, due_on, number`, append(v.customerArgs(), f.args()...)...)
 	if err != nil {
 		return fmt.Errorf("open items: %w", err)
@@ -160,12 +177,20 @@ func (db *DB) ReceivableOpenItems(ctx context.Context, v Viewer, f ReceivableFil
 	return nil
 }
 
-// dealFiltered narrows deals d (with the sales owner's user s) by a filter
-// at $n..$n+2: the sales owner's office, a person who owns the deal, the
-// customer's code.
-func dealFiltered(n int) string {
-	return fmt.Sprintf(`($%d::text = '' OR coalesce(s.team, '') = $%[1]d) AND ($%d::text = '' OR $%[2]d IN (d.sales_owner, d.delivery_owner, d.payment_owner))
-		AND ($%d::text = '' OR d.customer_code = $%[3]d)`, n, n+1, n+2)
+// dealFiltered narrows deals d by a filter at $n..$n+2: the sales owner's
+// office, a person who owns the deal, the customer's code.
+func dealFiltered(f ReceivableFilter, n int) string {
+	return f.where(n, "d.sales_owner IN (SELECT o.id FROM users o WHERE o.team = $)",
+		"$ IN (d.sales_owner, d.delivery_owner, d.payment_owner)", "d.customer_code = $")
+}
+
+// visibleDeal is dealVisible, or for a viewer who sees every deal the same
+// parameters and no test per deal.
+func visibleDeal(v Viewer) string {
+	if v.All {
+		return `($2 OR ($1::text, $3::text, $4::boolean, $5::text[]) IS NULL)`
+	}
+	return dealVisible
 }
 
 // DeliveryRow is an open order of a deal with its delivery due.
@@ -192,7 +217,7 @@ func (db *DB) DeliveriesReport(ctx context.Context, v Viewer, f ReceivableFilter
 			coalesce(d.delivery_owner, ''), d.sales_owner, coalesce(s.team, ''), o.delivery_due,
 			(SELECT count(*) FROM deal_shipments sh WHERE sh.deal_id = d.id)::int
 		FROM deals d JOIN deal_orders o ON o.deal_id = d.id LEFT JOIN users s ON s.id = d.sales_owner
-		WHERE d.stage IN ('order', 'delivery') AND o.delivery_due <= $6 AND `+dealVisible+` AND `+dealFiltered(7)+`
+		WHERE d.stage IN ('order', 'delivery') AND o.delivery_due <= $6 AND `+visibleDeal(v)+` AND `+dealFiltered(f, 7)+`
 		ORDER BY o.delivery_due, d.id LIMIT $10`, append(append(v.args(), pgDate(until)), f.Office, f.Owner, f.Customer, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("deliveries due: %w", err)
@@ -233,7 +258,7 @@ func (db *DB) BigDealsReport(ctx context.Context, v Viewer, f ReceivableFilter, 
 	rows, err := db.pool.Query(ctx, `SELECT d.id, d.title, coalesce(d.customer_code, ''), d.customer_name, d.sales_owner,
 			coalesce(s.team, ''), d.currency, c.amount, c.decided_at
 		FROM deal_contracts c JOIN deals d ON d.id = c.deal_id LEFT JOIN users s ON s.id = d.sales_owner
-		WHERE c.review_status = 'approved' AND c.decided_at >= $6 AND c.amount >= $7 AND `+dealVisible+` AND `+dealFiltered(8)+`
+		WHERE c.review_status = 'approved' AND c.decided_at >= $6 AND c.amount >= $7 AND `+visibleDeal(v)+` AND `+dealFiltered(f, 8)+`
 		ORDER BY c.decided_at DESC, d.id LIMIT $11`, append(append(v.args(), since, int64(min)), f.Office, f.Owner, f.Customer, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("big deals: %w", err)
@@ -325,10 +350,10 @@ func (db *DB) DunningQueue(ctx context.Context, v Viewer, f ReceivableFilter, to
 			return nil, "", &CursorError{Cursor: after}
 		}
 	}
-	rows, err := db.pool.Query(ctx, openInstalmentSelect+`LEFT JOIN users s ON s.id = i.payment_owner
+	rows, err := db.pool.Query(ctx, openInstalmentSelect+`
 		WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL AND i.due_on <= $6 AND (i.due_on, i.deal_id, i.no) > ($7::date, $8, $9)
-		AND `+dealVisible+`
-		AND ($10::text = '' OR coalesce(s.team, '') = $10) AND ($11::text = '' OR i.payment_owner = $11) AND ($12::text = '' OR i.customer_code = $12)
+		AND `+visibleDeal(v)+` AND `+f.where(10, "i.payment_owner IN (SELECT o.id FROM users o WHERE o.team = $)",
+		"i.payment_owner = $", "i.customer_code = $")+`
 		ORDER BY i.due_on, i.deal_id, i.no LIMIT $13`,
 		append(append(v.args(), pgDate(today), due, deal, no), f.Office, f.Owner, f.Customer, limit)...)
 	if err != nil {
