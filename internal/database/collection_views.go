@@ -34,8 +34,8 @@ func (f ReceivableFilter) Empty() bool { return f == ReceivableFilter{} }
 func (f ReceivableFilter) args() []any { return []any{f.Office, f.Owner, f.Customer} }
 
 // where is f's conditions on the columns named, its office, owner and
-// customer at $n, $n+1, $n+2. A filter not set is "$k = ''", true, rather
-// than "($k = '' OR col = $k)", which a prepared statement's generic plan
+// customer at $n, $n+1, $n+2. A filter not set is "$k = ”", true, rather
+// than "($k = ” OR col = $k)", which a prepared statement's generic plan
 // cannot read from an index.
 func (f ReceivableFilter) where(n int, office, owner, customer string) string {
 	var conds []string
