@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/testenv"
 )
@@ -22,6 +23,10 @@ func ageingKnown(t *testing.T, s *stack) {
 	testenv.AgeingKnownData(t, s.db)
 	require.NoError(t, s.db.UserUpsert(context.Background(), identity.User{ID: "agerep", Name: "Age Rep", Team: "north",
 		Roles: []identity.Role{identity.RoleSales}}, "", "tok-agerep"))
+	// Finance reads the hourly summaries: rebuilt now, as the tick would.
+	day, err := calendar.ParseDate(today())
+	require.NoError(t, err)
+	require.NoError(t, s.db.CollectionSummariesRefresh(context.Background(), day))
 }
 
 // xlsxRows is the rows of a sheet of a workbook answered as raw.
