@@ -50,6 +50,7 @@ var collectionCatalogue = map[string]entry{
 	"due_not_fixed":         {"待触发后确定", "fixed when it happens"},
 	"overdue_days":          {"逾期 %d 天", "%d days overdue"},
 	"next_action":           {"下一步催收", "Next action"},
+	"payment_owner":         {"回款负责人", "Payment owner"},
 	"promised_for":          {"客户承诺 %s 付款", "promised for %s"},
 	"last_step":             {"已执行：%s", "done: %s"},
 	"my_instalments":        {"我负责的待回款", "My instalments to collect"},
