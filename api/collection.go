@@ -41,17 +41,13 @@ func (h collectionAPI) Routes() chi.Router {
 	r := chi.NewRouter()
 	r.Get("/ageing", handle(h.Log, h.ageing))
 	r.Get("/forecast", handle(h.Log, h.forecast))
-	r.Get("/deliveries", handle(h.Log, h.deliveries))
-	r.Get("/big-deals", handle(h.Log, h.bigDeals))
-	r.With(requireRoleTo("the dunning queue is for finance, collectors and administrators",
-		identity.RoleFinance, identity.RoleCollector, identity.RoleAdmin)).
-		Get("/dunning-queue", handle(h.Log, h.dunningQueue))
 	r.Get("/templates", handle(h.Log, h.templates))
 	r.Get("/ladders", handle(h.Log, h.ladders))
 	r.With(requireRoleTo("only an administrator may change the dunning ladders", identity.RoleAdmin)).
 		Put("/ladders/{class}", handle(h.Log, h.saveLadder))
 	r.With(requireRoleTo("only finance or an administrator may run the dunning ladder", identity.RoleFinance, identity.RoleAdmin)).
 		Post("/dunning/run", handle(h.Log, h.runDunning))
+	h.viewRoutes(r)
 	return r
 }
 
