@@ -350,11 +350,7 @@ func (db *DB) DunningQueue(ctx context.Context, v Viewer, f ReceivableFilter, to
 			return nil, "", &CursorError{Cursor: after}
 		}
 	}
-	rows, err := db.pool.Query(ctx, openInstalmentSelect+`
-		WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL AND i.due_on <= $6 AND (i.due_on, i.deal_id, i.no) > ($7::date, $8, $9)
-		AND `+visibleDeal(v)+` AND `+f.where(10, "i.payment_owner IN (SELECT o.id FROM users o WHERE o.team = $)",
-		"i.payment_owner = $", "i.customer_code = $")+`
-		ORDER BY i.due_on, i.deal_id, i.no LIMIT $13`,
+	rows, err := db.pool.Query(ctx, dunningQueueSQL(v, f),
 		append(append(v.args(), pgDate(today), due, deal, no), f.Office, f.Owner, f.Customer, limit)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("dunning queue: %w", err)
@@ -369,6 +365,16 @@ func (db *DB) DunningQueue(ctx context.Context, v Viewer, f ReceivableFilter, to
 		next = fmt.Sprintf("%s|%s|%d", l.DueOn, l.DealID, l.No)
 	}
 	return out, next, nil
+}
+
+// dunningQueueSQL is the queue's page for v narrowed by f: the viewer $1..$5,
+// today $6, the cursor $7..$9, the filter $10..$12, the page's size $13.
+func dunningQueueSQL(v Viewer, f ReceivableFilter) string {
+	return openInstalmentSelect + `
+		WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL AND i.due_on <= $6 AND (i.due_on, i.deal_id, i.no) > ($7::date, $8, $9)
+		AND ` + visibleDeal(v) + ` AND ` + f.where(10, "i.payment_owner IN (SELECT o.id FROM users o WHERE o.team = $)",
+		"i.payment_owner = $", "i.customer_code = $") + `
+		ORDER BY i.due_on, i.deal_id, i.no LIMIT $13`
 }
 
 // CursorError is a paging cursor that is not one this list gave.

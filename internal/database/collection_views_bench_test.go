@@ -120,6 +120,16 @@ func BenchmarkCollectionViews(b *testing.B) {
 		require.NoError(b, err)
 		require.NotEmpty(b, a.Rows)
 	})
+	// The queue's plan for finance ten pages in: read from the queue's index
+	// in order, stopping at the page.
+	plan, err := conn.Query(ctx, `EXPLAIN (ANALYZE, BUFFERS) `+database.DunningQueueSQL(fin, database.ReceivableFilter{}),
+		"sun", true, "", false, []string{}, pgDay(today), pgDay(today.AddDays(-100)), "", 0, "", "", "", 100)
+	require.NoError(b, err)
+	lines, err := pgx.CollectRows(plan, pgx.RowTo[string])
+	require.NoError(b, err)
+	for _, l := range lines {
+		fmt.Println("  " + l)
+	}
 	fmt.Printf("BENCH collection_views_bare_round_trip_ms %.2f ms (%d rows)\n", ms(bare), n)
 	fmt.Printf("BENCH dunning_queue_page_p99_ms %.1f ms\n", ms(queue))
 	fmt.Printf("BENCH my_instalments_p99_ms %.1f ms\n", ms(mine))
