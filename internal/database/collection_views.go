@@ -54,6 +54,11 @@ func receivableFiltered(f ReceivableFilter) string {
 	return `SELECT * FROM (` + receivableLive + `) f WHERE ` + f.where(7, "f.office = $", "f.owner = $", "f.customer_code = $")
 }
 
+// ageingGroups are the ageing's groupings: the column each groups by and
+// the one that names it.
+var ageingGroups = map[string][2]string{"customer": {"customer_code", "customer_name"}, "owner": {"owner", "owner"},
+	"office": {"office", "office"}}
+
 // ReceivablesAgeingOf is ReceivablesAgeing narrowed by f: with nothing to
 // narrow, the report itself (summaries and all); else read live, through
 // the same predicate, by customer (a page of limit customers after the
@@ -77,18 +82,15 @@ func (db *DB) ReceivablesAgeingOf(ctx context.Context, v Viewer, by string, asOf
 		}
 	}
 	totals := source
-	var key, name string
-	switch by {
-	case "customer":
-		source, key, name = source+` AND f.customer_code IN (SELECT DISTINCT g.customer_code FROM (`+source+`) g
-			WHERE g.customer_code > $10 ORDER BY 1 LIMIT $11)`, "customer_code", "customer_name"
-		args = append(args, after, limit)
-	case "owner":
-		key, name = "owner", "owner"
-	case "office":
-		key, name = "office", "office"
-	default:
+	g, ok := ageingGroups[by]
+	if !ok {
 		return a, fmt.Errorf("ageing by %q", by)
+	}
+	key, name := g[0], g[1]
+	if by == "customer" {
+		source += ` AND f.customer_code IN (SELECT DISTINCT g.customer_code FROM (` + source + `) g
+			WHERE g.customer_code > $10 ORDER BY 1 LIMIT $11)`
+		args = append(args, after, limit)
 	}
 	rows, err := db.pool.Query(ctx, `SELECT `+key+`, max(`+name+`), `+ageingColumns+` FROM (`+source+`) x GROUP BY `+key+`, currency ORDER BY 1, 3`, args...)
 	if err != nil {
