@@ -52,6 +52,8 @@ var (
 	poolRoles = []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
 	owners    = []identity.Role{identity.RoleSales, identity.RoleSalesManager}
 	assigners = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+	// collectors work the dunning queue.
+	collectors = []identity.Role{identity.RoleFinance, identity.RoleCollector, identity.RoleAdmin}
 )
 
 // matrix has a rule for every endpoint. TestAuthorizationMatrix walks the
@@ -81,6 +83,17 @@ var matrix = map[string]access{
 	"GET /api/v1/collection/ladders":                                    {own: everyone},
 	"PUT /api/v1/collection/ladders/{class}":                            {own: admins, body: `{}`},
 	"POST /api/v1/collection/dunning/run":                               {own: []identity.Role{identity.RoleFinance, identity.RoleAdmin}},
+	"GET /api/v1/collection/deliveries":                                 {own: everyone},
+	"GET /api/v1/collection/big-deals":                                  {own: everyone},
+	"GET /api/v1/collection/dunning-queue":                              {own: collectors},
+	"GET /collection":                                                   {own: everyone, session: true},
+	"GET /collection/ageing":                                            {own: everyone, session: true},
+	"GET /collection/forecast":                                          {own: everyone, session: true},
+	"GET /collection/deliveries":                                        {own: everyone, session: true},
+	"GET /collection/big-deals":                                         {own: everyone, session: true},
+	"GET /collection/dunning":                                           {own: collectors, session: true},
+	"GET /collection/export/{name}":                                     {session: true}, // "{name}" is no report: 404 for all
+	"POST /deals/{id}/promise":                                          {session: true, body: "no=1"},
 	// Approval cases: the people involved (li and he hold steps of both) and
 	// whoever may see the case's deal.
 	"GET /api/v1/approvals/{id}":           {own: append([]identity.Role{identity.RoleSales}, overseers...), other: overseers},
@@ -321,7 +334,7 @@ func dealMatrixContent(t *testing.T, s *stack, deals map[string]string, ownDeal,
 			texts[path] = res.raw
 		}
 		if slices.Contains(reportRule.own, role) {
-			for _, name := range []string{"pipeline", "receivables-ageing", "stuck-reviews"} {
+			for _, name := range []string{"pipeline", "receivables-ageing", "stuck-reviews", "collection-ageing", "deliveries-due", "big-deals"} {
 				res := s.do("GET", "/api/v1/reports/"+name+"?lang=en", "tok-"+user, "")
 				switch {
 				case res.status >= 500:

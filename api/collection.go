@@ -51,13 +51,18 @@ func (h collectionAPI) Routes() chi.Router {
 		Put("/ladders/{class}", handle(h.Log, h.saveLadder))
 	r.With(requireRoleTo("only finance or an administrator may run the dunning ladder", identity.RoleFinance, identity.RoleAdmin)).
 		Post("/dunning/run", handle(h.Log, h.runDunning))
+	h.viewRoutes(r)
 	return r
 }
 
-// instalmentView is an instalment with what it costs to be late.
+// instalmentView is an instalment with its due rule, where it stands, what
+// it costs to be late and the promises made on it.
 type instalmentView struct {
 	database.Instalment
-	Interest money.Amount `json:"interest"` // accrued to today, at the plan's yearly rate
+	Due      collection.DueRule `json:"due_rule"`
+	Status   string             `json:"status"`   // scheduled (no due date yet), due, overdue, settled
+	Interest money.Amount       `json:"interest"` // accrued to today, at the plan's yearly rate
+	Promises []database.Promise `json:"promises"`
 }
 
 // planView is everything about a deal's collection.
@@ -85,35 +90,63 @@ func (h collectionAPI) plan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	v, err := h.planOf(r, d)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+// planOf is the collection of a deal the caller may see (the caller found
+// it): the plan endpoint's answer, on the deal's own too.
+func (h collectionAPI) planOf(r *http.Request, d deal.Deal) (planView, error) {
+	id := d.ID
 	v := planView{Instalments: []instalmentView{}}
+	var err error
+	if v.Dunning, v.Promises, err = h.DB.CollectionTrail(r.Context(), id); err != nil {
+		return v, err
+	}
 	p, err := h.DB.CollectionPlanGet(r.Context(), id)
 	switch {
 	case errors.Is(err, database.ErrNotFound):
 		if v.Proposal, err = h.proposal(r, d); err != nil {
-			return err
+			return v, err
 		}
 	case err != nil:
-		return err
+		return v, err
 	default:
 		v.Plan = &p
 		today := h.today()
 		for _, in := range p.Instalments {
-			iv := instalmentView{Instalment: in}
+			iv := instalmentView{Instalment: in, Status: "scheduled", Promises: []database.Promise{}}
+			if in.No >= 1 && in.No <= len(p.Plan.Instalments) {
+				iv.Due = p.Plan.Instalments[in.No-1].Due
+			}
+			switch {
+			case in.SettledOn != nil:
+				iv.Status = "settled"
+			case in.DueOn != nil && in.DueOn.Before(today):
+				iv.Status = "overdue"
+			case in.DueOn != nil:
+				iv.Status = "due"
+			}
 			if in.DueOn != nil {
 				iv.Interest = collection.Interest(in.Amount, *in.DueOn, in.Applied, today, p.Plan.InterestBP)
+			}
+			for _, pr := range v.Promises {
+				if pr.No == in.No {
+					iv.Promises = append(iv.Promises, pr)
+				}
 			}
 			v.Instalments = append(v.Instalments, iv)
 		}
 		p.Instalments = nil
 	}
-	if v.Dunning, v.Promises, err = h.DB.CollectionTrail(r.Context(), id); err != nil {
-		return err
-	}
 	if v.Changes, err = h.DB.PlanChangeList(r.Context(), id); err != nil {
-		return err
+		return v, err
 	}
 	if held, since, err := h.DB.CreditHeld(r.Context(), d.Customer.Code); err != nil {
-		return err
+		return v, err
 	} else if held && d.Customer.Code != "" {
 		v.CreditHold = &since
 	}
@@ -123,7 +156,7 @@ func (h collectionAPI) plan(w http.ResponseWriter, r *http.Request) error {
 	if v.Promises == nil {
 		v.Promises = []database.Promise{}
 	}
-	return writeJSON(w, http.StatusOK, v)
+	return v, nil
 }
 
 // proposal is the template for the deal's customer's payment terms, if the
@@ -238,7 +271,27 @@ func (h collectionAPI) promise(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	me := actor(r)
+	if err := mayPromise(actor(r), d); err != nil {
+		return err
+	}
+	no, err := strconv.Atoi(chi.URLParam(r, "no"))
+	if err != nil || no < 1 {
+		no = 0
+	}
+	var req promiseRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	made, err := h.recordPromise(r, id, no, req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, made)
+}
+
+// mayPromise: a promise is recorded by the deal's payment owner, a
+// collector or finance, never by whoever sells the deal.
+func mayPromise(me identity.User, d deal.Deal) error {
 	switch {
 	case me.ID == d.Owners.Sales || me.ID == d.Owners.Discoverer:
 		return problem(http.StatusForbidden, probForbidden, "whoever sells the deal does not collect it: the payment owner records promises")
@@ -246,24 +299,34 @@ func (h collectionAPI) promise(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusForbidden, probForbidden, fmt.Sprintf(
 			"only the payment owner (%s), a collector or finance may record a promise to pay", d.Owners.Payment))
 	}
-	no, err := strconv.Atoi(chi.URLParam(r, "no"))
-	if err != nil || no < 1 {
-		return problem(http.StatusNotFound, probNotFound, "no such instalment")
+	return nil
+}
+
+// recordPromise checks and records a promise to pay instalment no of deal
+// id (0: not a number): the API's and the deal page's form's one rule.
+func (h collectionAPI) recordPromise(r *http.Request, id string, no int, req promiseRequest) (database.Promise, error) {
+	var made database.Promise
+	d, err := deals(h).find(r, id)
+	if err != nil {
+		return made, err
 	}
-	var req promiseRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
+	me := actor(r)
+	if err := mayPromise(me, d); err != nil {
+		return made, err
+	}
+	if no < 1 {
+		return made, problem(http.StatusNotFound, probNotFound, "no such instalment")
 	}
 	p, err := h.DB.CollectionPlanGet(r.Context(), id)
 	if errors.Is(err, database.ErrNotFound) {
-		return problem(http.StatusConflict, probWrongStage, "the deal has no collection plan to promise against")
+		return made, problem(http.StatusConflict, probWrongStage, "the deal has no collection plan to promise against")
 	}
 	if err != nil {
-		return err
+		return made, err
 	}
 	i := slices.IndexFunc(p.Instalments, func(in database.Instalment) bool { return in.No == no })
 	if i < 0 || p.Instalments[i].SettledOn != nil {
-		return problem(http.StatusNotFound, probNotFound, fmt.Sprintf("deal %s has no open instalment %d", id, no))
+		return made, problem(http.StatusNotFound, probNotFound, fmt.Sprintf("deal %s has no open instalment %d", id, no))
 	}
 	in, today := p.Instalments[i], h.today()
 	var fe []deal.FieldError
@@ -285,9 +348,8 @@ func (h collectionAPI) promise(w http.ResponseWriter, r *http.Request) error {
 		fe = append(fe, deal.FieldError{Field: "note", Message: "at most 2000 characters"})
 	}
 	if len(fe) > 0 {
-		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid promise to pay", fe...)
+		return made, problem(http.StatusUnprocessableEntity, probInvalid, "invalid promise to pay", fe...)
 	}
-	var made database.Promise
 	err = h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
 		var err error
 		made, err = h.DB.PromiseAdd(ctx, database.Promise{DealID: id, No: no, PromisedOn: req.PromisedOn, Amount: *req.Amount,
@@ -298,12 +360,13 @@ func (h collectionAPI) promise(w http.ResponseWriter, r *http.Request) error {
 		return h.entry(r, "collection.promise", "deal", id, made), nil
 	})
 	if err != nil {
-		return err
+		return made, err
 	}
-	return writeJSON(w, http.StatusCreated, made)
+	return made, nil
 }
 
-// ageing is the receivables ageing of everything the caller may see.
+// ageing is the receivables ageing of everything the caller may see,
+// narrowed by office, owner and customer.
 func (h collectionAPI) ageing(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	by := q.Get("by")
@@ -322,7 +385,7 @@ func (h collectionAPI) ageing(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := h.DB.ReceivablesAgeing(r.Context(), viewer(actor(r)), by, asOf, page.After, page.Limit)
+	a, err := h.DB.ReceivablesAgeingOf(r.Context(), viewer(actor(r)), by, asOf, receivableFilter(r), page.After, page.Limit)
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,9 @@ type dealView struct {
 	History []deal.HistoryEntry `json:"history"`
 	// CreditHold is the order's credit hold with its exposure breakdown.
 	CreditHold *database.CreditHold `json:"credit_hold,omitempty"`
+	// Collection is the deal's collection plan with its instalments, the
+	// dunning steps taken and the promises to pay (GET .../collection-plan).
+	Collection *planView `json:"collection"`
 }
 
 // dealSummary is a deal as a list shows it: who, where, since when; no stage data.
@@ -387,7 +390,11 @@ func (h deals) render(w http.ResponseWriter, r *http.Request, status int, id str
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, status, dealView{Deal: d, History: history, CreditHold: hold})
+	coll, err := collectionAPI(h).planOf(r, d)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, dealView{Deal: d, History: history, CreditHold: hold, Collection: &coll})
 }
 
 // hideTerms leaves out of d the customer's commercial terms its quotes

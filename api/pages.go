@@ -53,6 +53,8 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"list": func(s ...string) []string { return s },
 	// caseRef names a case for people: "合同评审 D-000001.1", not its key.
 	"caseRef": caseRef,
+	// dunning names a step of a dunning ladder.
+	"dunning": dunningStep,
 	// actField hands one field of a deal page's action form to its template.
 	"actField": func(d pageData, action deal.ActionName, f formField) map[string]any {
 		v, _ := d.View.(*dealPageView)
@@ -158,6 +160,7 @@ func (p pages) Routes(r chi.Router) {
 		p.syncRoutes(r)
 		p.importRoutes(r)
 		p.adminRoutes(r)
+		p.collectionRoutes(r)
 		r.Post("/approvals/{id}/delegate", p.loggedIn(p.caseDelegate))
 	})
 }

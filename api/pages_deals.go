@@ -98,6 +98,8 @@ type dealPageView struct {
 	Forms    *dealForms
 	// Today is the company's date, for the forms' examples.
 	Today string
+	// Collection is the plan, the dunning and the promises (nil: none).
+	Collection *dealCollection
 }
 
 // timelineRow is one thing that happened to a deal: a transition, an
@@ -222,6 +224,13 @@ func (p pages) showDeal(w http.ResponseWriter, r *http.Request, status int, d pa
 		}
 	}
 	sort.SliceStable(v.Timeline, func(i, j int) bool { return v.Timeline[i].At.Before(v.Timeline[j].At) })
+	if v.Collection, err = p.collectionOf(r, &d, dl); err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
+	if done := r.URL.Query().Get("done"); done == "promise" && forms == nil {
+		d.Notice = d.P.T("done.promise")
+	}
 	p.names(r.Context(), &d, ids...)
 	v.Waiting = waitingFor(&d, dl, v.Cases, p.waitFactsOf(r, &d, v.Cases))
 	p.render(w, status, "deal.html", d)

@@ -196,7 +196,9 @@ func TestPagesEveryPageInBothLanguages(t *testing.T) {
 			b.login("li", "li's long passphrase")
 			for _, path := range []string{"/", "/deals", "/deals?stage=contract_review", "/deals/" + dealID, "/inbox",
 				"/approvals/" + caseID, "/approvals/stuck", "/approvals/stuck?min_age_hours=x", "/deals/D-999999", "/deals/new",
-				"/deals/new?q=nothing-like-it"} {
+				"/deals/new?q=nothing-like-it",
+				"/collection/ageing", "/collection/ageing?by=owner", "/collection/ageing?by=region&as_of=x", "/collection/forecast",
+				"/collection/deliveries", "/collection/big-deals", "/collection/dunning"} {
 				b.visit(path)
 				b.requireTranslated(path)
 				if path == "/approvals/stuck" || path == "/deals/new" {

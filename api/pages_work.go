@@ -24,6 +24,9 @@ type workView struct {
 	DueDays                      int
 	Invoices                     []database.InvoiceOverdue
 	Today                        civil.Date
+	// For payment owners: their open instalments with the ladder's next step.
+	ShowInstalments bool
+	Instalments     []database.OpenInstalment
 	// For management: contracts of at least BigAmount signed in BigDays days.
 	ShowBigDeals bool
 	BigDeals     []database.BigDeal
@@ -33,7 +36,7 @@ type workView struct {
 
 // deliveryHorizon is how many working days ahead a delivery owner's My work
 // looks for deliveries due.
-const deliveryHorizon = 10
+const deliveryHorizon = database.DeliveryHorizon
 
 // management are the roles My work shows the big deals signed recently.
 var management = []identity.Role{identity.RoleSalesManager, identity.RoleAdmin, identity.RoleFinance}
@@ -102,13 +105,7 @@ func (p pages) ownerWork(r *http.Request, d *pageData, v *workView) error {
 	ctx, me := r.Context(), actor(r)
 	cal := p.workingCalendar(ctx)
 	v.Today, v.DueDays = cal.DateOf(p.Now()), deliveryHorizon
-	until := v.Today
-	for n := 0; n < deliveryHorizon; {
-		until = until.AddDays(1)
-		if cal.IsWorkday(until) {
-			n++
-		}
-	}
+	until := database.WorkdaysAhead(cal, v.Today, deliveryHorizon)
 	var err error
 	if v.Deliveries, err = p.DB.DeliveriesDue(ctx, me.ID, until, 200); err != nil {
 		return err
@@ -116,6 +113,10 @@ func (p pages) ownerWork(r *http.Request, d *pageData, v *workView) error {
 	if v.Invoices, err = p.DB.InvoicesOverdue(ctx, me.ID, v.Today, 200); err != nil {
 		return err
 	}
+	if v.Instalments, err = p.DB.OpenInstalmentsOf(ctx, me.ID, v.Today, 200); err != nil {
+		return err
+	}
+	v.ShowInstalments = len(v.Instalments) > 0 || me.Has(identity.RoleCollector)
 	v.ShowDeliveries = len(v.Deliveries) > 0 || me.Has(identity.RoleDelivery)
 	v.ShowInvoices = len(v.Invoices) > 0 || me.Has(identity.RoleCollector)
 	if v.ShowBigDeals = me.Has(management...); v.ShowBigDeals {

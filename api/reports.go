@@ -49,7 +49,9 @@ func (h reportsAPI) list(w http.ResponseWriter, r *http.Request) error {
 // export answers with the report as .xlsx. Parameters: lang (zh, en; else
 // Accept-Language, else Chinese), and per report stage and owner (pipeline),
 // as_of (receivables, YYYY-MM-DD, default today), kind (stuck reviews),
-// entity and since (sync runs, YYYY-MM-DD, default 30 days back). The
+// entity and since (sync runs, YYYY-MM-DD, default 30 days back); office,
+// owner and customer (the collection reports), by and as_of (collection
+// ageing), weeks (forecast), amount and days (big deals). The
 // workbook is built whole before anything is sent, so a failure is a proper
 // problem response rather than a cut-off file.
 func (h reportsAPI) export(w http.ResponseWriter, r *http.Request) error {
@@ -68,6 +70,13 @@ func (h reportsAPI) export(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if p.Since, err = h.day(q.Get("since"), "since"); err != nil {
+		return err
+	}
+	p.Office, p.Customer, p.By = q.Get("office"), q.Get("customer"), q.Get("by")
+	if p.Weeks, err = intParam(r, "weeks", 0, 1, 104); err != nil {
+		return err
+	}
+	if p.Amount, p.Days, err = bigDealParams(r, h.BigDeals); err != nil {
 		return err
 	}
 	rep := reports.New(h.DB, h.Location)

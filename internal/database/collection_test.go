@@ -15,6 +15,7 @@ import (
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // collectionDeal drives a deal with pure rules and saves every transition,
@@ -296,33 +297,7 @@ func TestCollectionBrokenPromiseEscalatesAtOnce(t *testing.T) {
 func TestCollectionAgeingAndForecastKnownData(t *testing.T) {
 	ctx := context.Background()
 	db := collectionSetup(t)
-	require.NoError(t, db.UserUpsert(ctx, identity.User{ID: "agerep", Name: "Age Rep", Team: "north",
-		Roles: []identity.Role{identity.RoleSales}}, "", ""))
-	_, err := db.CustomersUpsert(ctx, []database.Customer{
-		{Code: "AG1", Name: "Ageing One", SalesOwner: "agerep", Currency: "CNY", Source: "erp"},
-		{Code: "AG2", Name: "Ageing Two", SalesOwner: "agerep", Currency: "CNY", Source: "erp"},
-	}, nil)
-	require.NoError(t, err)
-	day := func(s string) time.Time { return collDay(s).End(time.UTC).Add(-24 * time.Hour) }
-	inv := func(no, customer string, amount int64, due string) database.ERPInvoice {
-		return database.ERPInvoice{Number: no, CustomerCode: customer, Amount: amount, Currency: "CNY", IssuedOn: day("2026-01-05"),
-			DueOn: day(due), ERPChangedAt: time.Now()}
-	}
-	_, err = db.InvoicesUpsert(ctx, []database.ERPInvoice{
-		inv("AG-A1", "AG1", 100000, "2026-07-10"), // current
-		inv("AG-A2", "AG1", 50000, "2026-06-15"),  // 15 days: 1-30, 200.00 of it paid
-		inv("AG-A3", "AG1", 80000, "2026-04-15"),  // paid off: not open
-		inv("AG-A4", "AG1", -10000, "2026-06-30"), // a credit note, current
-		inv("AG-B1", "AG2", 200000, "2026-05-15"), // 46 days: 31-60
-		inv("AG-B2", "AG2", 70000, "2026-03-01"),  // 121 days: 90+
-		inv("AG-C1", "AG3", 40000, "2026-06-01"),  // a customer with no deal, unknown to l2c
-	}, nil)
-	require.NoError(t, err)
-	_, err = db.PaymentsUpsert(ctx, []database.ERPPayment{
-		{Reference: "AG-P1", InvoiceNo: "AG-A2", CustomerCode: "AG1", Amount: 20000, Currency: "CNY", ReceivedOn: day("2026-06-25"), ERPChangedAt: time.Now()},
-		{Reference: "AG-P2", InvoiceNo: "AG-A3", CustomerCode: "AG1", Amount: 80000, Currency: "CNY", ReceivedOn: day("2026-04-25"), ERPChangedAt: time.Now()},
-	}, nil)
-	require.NoError(t, err)
+	testenv.AgeingKnownData(t, db)
 
 	asOf := collDay("2026-06-30")
 	rep := database.ViewerOf(identity.User{ID: "agerep", Roles: []identity.Role{identity.RoleSales}})

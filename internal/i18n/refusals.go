@@ -65,6 +65,19 @@ var refusals = []refusalText{
 	refusalPattern(`case (\S+) is (\S+); there is nothing to decide`, "审批 $1 状态为 $2，没有可决定的内容"),
 	refusalPattern(`case (\S+) is (\S+); there is nothing to delegate`, "审批 $1 状态为 $2，没有可委托的内容"),
 	refusalPattern(`only the requester and the approvers can comment on case (\S+)`, "只有申请人和审批人可以对审批 $1 留言"),
+	// promises to pay (api/collection.go)
+	refusalPattern(`is required: the day the customer says they will pay`, "必填：客户承诺的付款日"),
+	refusalPattern(`(\S+) has passed`, "$1 已经过去"),
+	refusalPattern(`is more than a year away`, "超过一年之后"),
+	refusalPattern(`is required and must be positive`, "必填，且必须大于零"),
+	refusalPattern(`(\S+) is more than the (\S+) still open`, "$1 超过未收金额 $2"),
+	refusalPattern(`at most 2000 characters`, "最多 2000 个字"),
+	refusalPattern(`invalid promise to pay`, "付款承诺无效"),
+	refusalPattern(`whoever sells the deal does not collect it: the payment owner records promises`, "本商机的销售不负责回款：付款承诺由回款负责人记录"),
+	refusalPattern(`only the payment owner \((\S*)\), a collector or finance may record a promise to pay`, "只有回款负责人（$1）、回款专员或财务可以记录付款承诺"),
+	refusalPattern(`deal (\S+) has no open instalment (\d+)`, "商机 $1 没有未结清的第 $2 期"),
+	refusalPattern(`the deal has no collection plan to promise against`, "本商机没有回款计划，无法记录付款承诺"),
+	refusalPattern(`the dunning queue is for finance, collectors and administrators`, "催收队列仅供财务、回款专员和管理员使用"),
 }
 
 // Refusal is a business rule's refusal in the printer's language: the

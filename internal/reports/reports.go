@@ -19,6 +19,7 @@ import (
 
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/money"
 	"github.com/l2c/l2c/internal/workbook"
 )
 
@@ -30,6 +31,12 @@ const (
 	Receivables  Name = "receivables-ageing"
 	StuckReviews Name = "stuck-reviews"
 	SyncRuns     Name = "sync-runs"
+	// The collection reports (issue 13): every open item the ERP holds, the
+	// forecast by week, deliveries due and late, big deals signed recently.
+	CollectionAgeing   Name = "collection-ageing"
+	CollectionForecast Name = "collection-forecast"
+	DeliveriesDue      Name = "deliveries-due"
+	BigDeals           Name = "big-deals"
 )
 
 // Info describes a report: what it is and who may export it.
@@ -39,6 +46,8 @@ type Info struct {
 	Description workbook.Text `json:"-"`
 	// roles may export it; RoleSales is handled apart (own deals only).
 	roles []identity.Role
+	// everyone may export it: each gets the slice the API shows them.
+	everyone bool
 }
 
 var (
@@ -61,9 +70,26 @@ var (
 			Description: workbook.Text{EN: "Runs of the ERP sync: when, how long, what was read, written and rejected, and errors.",
 				ZH: "ERP 同步运行记录：时间、耗时、读取、写入和拒绝的行数，以及错误。"},
 			roles: []identity.Role{identity.RoleAdmin}},
+		{Name: CollectionAgeing, Title: workbook.Text{EN: "Receivables ageing (ERP open items)", ZH: "应收账龄（ERP 未清项）"},
+			Description: workbook.Text{EN: "Every open item the ERP holds, deal or no deal, aged on a day (current, 1–30, 31–60, 61–90, 90+), by customer, owner and office. Each person gets what they may see.",
+				ZH: "ERP 中全部未清项（含无商机的发票），按截至日账龄（未到期、1–30、31–60、61–90、90 天以上），按客户、负责人和办事处汇总。每人只导出自己可见的部分。"},
+			everyone: true},
+		{Name: CollectionForecast, Title: workbook.Text{EN: "Collection forecast", ZH: "回款预测"},
+			Description: workbook.Text{EN: "Money expected in each week from the collection plans and each customer's historical days to pay.",
+				ZH: "根据回款计划和客户历史付款天数，预计每周回款金额。"},
+			everyone: true},
+		{Name: DeliveriesDue, Title: workbook.Text{EN: "Deliveries due and late", ZH: "待交付与逾期交付"},
+			Description: workbook.Text{EN: "Open orders due within the next working days, and those already late.",
+				ZH: "近期到期及已逾期的未完成订单交付。"},
+			everyone: true},
+		{Name: BigDeals, Title: workbook.Text{EN: "Big deals signed recently", ZH: "近期签约大单"},
+			Description: workbook.Text{EN: "Contracts of at least an amount signed in the last days.",
+				ZH: "近期签约且金额不低于门槛的合同。"},
+			everyone: true},
 	}
 	aliases = map[string]Name{"receivables": Receivables, "ageing": Receivables, "aging": Receivables,
-		"receivables-aging": Receivables, "stuck": StuckReviews, "sync": SyncRuns, "syncs": SyncRuns}
+		"receivables-aging": Receivables, "stuck": StuckReviews, "sync": SyncRuns, "syncs": SyncRuns,
+		"forecast": CollectionForecast, "deliveries": DeliveriesDue}
 )
 
 // Lookup finds a report by name (or a short alias: receivables, stuck, sync).
@@ -85,7 +111,7 @@ func All() []Info { return append([]Info(nil), catalog...) }
 
 // Allowed reports whether u may export the report at all.
 func (i Info) Allowed(u identity.User) bool {
-	return u.Has(i.roles...) || (i.Name == Pipeline && u.Has(identity.RoleSales))
+	return i.everyone || u.Has(i.roles...) || (i.Name == Pipeline && u.Has(identity.RoleSales))
 }
 
 // ErrForbidden is returned when the viewer may not export a report.
@@ -111,6 +137,12 @@ type Params struct {
 	// Sync runs: one entity, and runs started since; zero is 30 days back.
 	Entity string
 	Since  time.Time
+	// The collection reports: narrowed to an office, an owner (Owner above)
+	// and a customer; the ageing grouped By (customer, owner, office; all
+	// three when empty); the forecast's Weeks; the big deals' Amount and Days.
+	Office, Customer, By string
+	Weeks, Days          int
+	Amount               money.Amount
 }
 
 // Reporter writes reports.
@@ -172,6 +204,14 @@ func (r *Reporter) Export(ctx context.Context, out io.Writer, name Name, p Param
 		err = x.stuckReviews(ctx)
 	case SyncRuns:
 		err = x.syncRuns(ctx)
+	case CollectionAgeing:
+		err = x.collectionAgeing(ctx)
+	case CollectionForecast:
+		err = x.collectionForecast(ctx)
+	case DeliveriesDue:
+		err = x.deliveriesDue(ctx)
+	case BigDeals:
+		err = x.bigDeals(ctx)
 	}
 	if err != nil {
 		return Result{}, err
