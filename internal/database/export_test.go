@@ -44,5 +44,6 @@ func (db *DB) StageTimesExact(ctx context.Context, kind string, v Viewer, now ti
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[StageTime])
 }
+
 // DunningQueueSQL is the dunning queue's page, for the bench's EXPLAIN.
 func DunningQueueSQL(v Viewer, f ReceivableFilter) string { return dunningQueueSQL(v, f) }
