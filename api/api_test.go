@@ -148,15 +148,30 @@ func (s *stack) do(method, path, token, body string) reply {
 
 // try is do without failing the test, for use inside require.Eventually.
 func (s *stack) try(method, path, token, body string) (reply, error) {
-	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	contentType := ""
+	if body != "" {
+		contentType = "application/json"
+	}
+	return send(method, s.url+path, token, contentType, strings.NewReader(body))
+}
+
+// send makes one request to any server of a test (the shared stack, a
+// replica, a router of its own): token as a bearer token and contentType
+// when set, further headers as name, value pairs. It keeps the answer's body
+// raw and, when it is JSON, decoded.
+func send(method, url, token, contentType string, body io.Reader, header ...string) (reply, error) {
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		return reply{}, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -170,6 +185,14 @@ func (s *stack) try(method, path, token, body string) (reply, error) {
 	r := reply{status: res.StatusCode, header: res.Header, raw: string(raw)}
 	_ = json.Unmarshal(raw, &r.body)
 	return r, nil
+}
+
+// mustSend is send, failing the test when the request gets no answer.
+func mustSend(t testing.TB, method, url, token, contentType string, body io.Reader, header ...string) reply {
+	t.Helper()
+	r, err := send(method, url, token, contentType, body, header...)
+	require.NoError(t, err)
+	return r
 }
 
 // act posts an action as user and requires the given status.

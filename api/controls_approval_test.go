@@ -6,10 +6,7 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -447,19 +444,7 @@ func apprCaptured(t *testing.T, s *stack, wid, name string, in any) string {
 // apprDoKey is stack.do with an Idempotency-Key.
 func apprDoKey(t *testing.T, s *stack, method, path, token, key, body string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	r := reply{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.body)
-	return r
+	return mustSend(t, method, s.url+path, token, "application/json", strings.NewReader(body), "Idempotency-Key", key)
 }
 
 // apprSend sends an Update to Temporal directly, under updateID.

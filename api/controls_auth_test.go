@@ -5,7 +5,6 @@ package api_test
 // the refusal and that nothing changed.
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -437,16 +436,10 @@ func TestAuthAuditVerifyHoldsAgainstCheckpoints(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "checkpoints.jsonl")
 	srv := authReplica(t, s, func(d *api.Deps) { d.AuditCheckpoints = file })
 	verify := func() map[string]any {
-		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/audit/verify", nil)
-		req.Header.Set("Authorization", "Bearer tok-admin")
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		require.Equal(t, 200, res.StatusCode, string(raw))
-		var out map[string]any
-		require.NoError(t, json.Unmarshal(raw, &out))
-		return out
+		r := mustSend(t, "GET", srv.URL+"/api/v1/audit/verify", "tok-admin", "", nil)
+		require.Equal(t, 200, r.status, r.raw)
+		require.NoError(t, json.Unmarshal([]byte(r.raw), &r.body))
+		return r.body
 	}
 	chain := testenv.AuditChain(t)
 	cp, err := s.db.AuditCheckpoint(ctx, chain, time.Now())
@@ -496,16 +489,10 @@ func TestAuthImportsAreBounded(t *testing.T) {
 	require.NoError(t, err)
 
 	jobs := authCount(t, s, `SELECT count(*) FROM import_jobs`)
-	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/imports/customers?dry_run=true",
-		bytes.NewReader([]byte("客户编码,客户名称\nAUTH-B1,x\n")))
-	req.Header.Set("Authorization", "Bearer tok-zhao")
-	req.Header.Set("Content-Type", "text/csv")
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	raw, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	require.Equal(t, 429, res.StatusCode, string(raw))
-	require.NotEmpty(t, res.Header.Get("Retry-After"))
+	r := mustSend(t, "POST", srv.URL+"/api/v1/imports/customers?dry_run=true", "tok-zhao", "text/csv",
+		strings.NewReader("客户编码,客户名称\nAUTH-B1,x\n"))
+	require.Equal(t, 429, r.status, r.raw)
+	require.NotEmpty(t, r.header.Get("Retry-After"))
 	require.Equal(t, jobs, authCount(t, s, `SELECT count(*) FROM import_jobs`), "nothing was written for the refused import")
 
 	_, _ = pw.Write([]byte("AUTH-B2,y\n"))
