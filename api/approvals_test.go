@@ -32,6 +32,16 @@ func (s *stack) inContractReview(contract string) (string, string) {
 	return id, caseID
 }
 
+// minDiscountDeal opens a deal titled title for a customer of wang's, code and
+// name, whose approved minimum discount is 85%: a quote below it is reviewed.
+func (s *stack) minDiscountDeal(code, name, title string) string {
+	s.t.Helper()
+	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: code, Name: name,
+		MinDiscountBP: ptr(int64(8500)), SalesOwner: "wang", Source: "manual"}}, nil)
+	require.NoError(s.t, err)
+	return s.open(fmt.Sprintf(`{"title":%q,"customer":{"code":%q,"name":%q}}`, title, code, name))
+}
+
 // waitCase polls the case's recorded chain until ok holds.
 func (s *stack) waitCase(id string, ok func(map[string]any) bool) map[string]any {
 	s.t.Helper()
@@ -251,10 +261,7 @@ func TestStuckReportAndStageTimes(t *testing.T) {
 // discount waits for market management and finance; one within it does not.
 func TestQuoteDiscountApproval(t *testing.T) {
 	s := setup(t)
-	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: "Q-C1", Name: "Minimum Co.",
-		MinDiscountBP: ptr(int64(8500)), SalesOwner: "wang", Source: "manual"}}, nil)
-	require.NoError(t, err)
-	id := s.open(`{"title":"Discount","customer":{"code":"Q-C1","name":"Minimum Co."}}`)
+	id := s.minDiscountDeal("Q-C1", "Minimum Co.", "Discount")
 	quote := `{"action":"submit_quote","lines":[{"sku":"A","quantity":10,"unit_price":"100"}],"valid_until":"` + future(10) + `","discount":%d}`
 	r := s.act(id, "wang", 200, fmt.Sprintf(quote, 90))
 	require.Equal(t, "open", r.body["quotes"].([]any)[0].(map[string]any)["status"])

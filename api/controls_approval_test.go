@@ -251,10 +251,7 @@ func TestApprovalControlDelegations(t *testing.T) {
 // reads does not hold it; li, wang's manager, sees both.
 func TestApprovalControlCaseVisibility(t *testing.T) {
 	s := setup(t)
-	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: "APPR-C1", Name: "Visible Co.",
-		MinDiscountBP: ptr(int64(8500)), SalesOwner: "wang", Source: "manual"}}, nil)
-	require.NoError(t, err)
-	id := s.open(`{"title":"Seen by few","customer":{"code":"APPR-C1","name":"Visible Co."}}`)
+	id := s.minDiscountDeal("APPR-C1", "Visible Co.", "Seen by few")
 	r := s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":10,"unit_price":"100"}],"valid_until":"`+future(10)+`","discount":80}`)
 	caseID := r.body["quotes"].([]any)[0].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	s.waitCase(caseID, func(c map[string]any) bool { return strings.Join(holders(c), ",") == "chen" })
