@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -389,22 +387,12 @@ func TestConcurrentActionsOneWins(t *testing.T) {
 	s := setup(t)
 	id := s.open(`{"title":"Race","customer":{"name":"R"}}`)
 	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"1"}],"valid_until":"`+future(5)+`"}`)
-	var wg sync.WaitGroup
 	statuses := make([]int, 10)
-	for i := range statuses {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest("POST", s.url+"/api/v1/deals/"+id+"/actions", bytes.NewBufferString(`{"action":"accept_quote"}`))
-			req.Header.Set("Authorization", "Bearer tok-wang")
-			res, err := http.DefaultClient.Do(req)
-			if err == nil {
-				statuses[i] = res.StatusCode
-				res.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
+	testenv.InParallel(len(statuses), len(statuses), func(i int) {
+		if r, err := send("POST", s.url+"/api/v1/deals/"+id+"/actions", "tok-wang", "", strings.NewReader(`{"action":"accept_quote"}`)); err == nil {
+			statuses[i] = r.status
+		}
+	})
 	won := 0
 	for _, st := range statuses {
 		require.Contains(t, []int{200, 409}, st)

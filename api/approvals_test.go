@@ -3,15 +3,14 @@ package api_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // inContractReview opens a deal and takes it to contract review with the given
@@ -148,26 +147,14 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 	_, caseID := s.inContractReview(`"contract_no":"HT-11","amount":"5000"`)
 	statuses := make([]int, 50)
 	details := make([]string, 50)
-	var wg sync.WaitGroup
-	for i := range statuses {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest("POST", s.url+"/api/v1/approvals/"+caseID+"/decide", strings.NewReader(`{"approve":true}`))
-			req.Header.Set("Authorization", "Bearer tok-li")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				details[i] = err.Error()
-				return
-			}
-			defer res.Body.Close()
-			statuses[i] = res.StatusCode
-			var b strings.Builder
-			_, _ = fmt.Fprint(&b, res.Header.Get("Content-Type"))
-			details[i] = b.String()
-		}()
-	}
-	wg.Wait()
+	testenv.InParallel(len(statuses), len(statuses), func(i int) {
+		r, err := send("POST", s.url+"/api/v1/approvals/"+caseID+"/decide", "tok-li", "", strings.NewReader(`{"approve":true}`))
+		if err != nil {
+			details[i] = err.Error()
+			return
+		}
+		statuses[i], details[i] = r.status, r.header.Get("Content-Type")
+	})
 	won := 0
 	for i, st := range statuses {
 		switch st {
