@@ -224,33 +224,20 @@ func TestAuthParallelGuessesAreCountedFirst(t *testing.T) {
 
 	var unauthorized, limited, other atomic.Int64
 	for round := range 2 {
-		var wg sync.WaitGroup
-		for i := range 30 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				srv := replicas[i%2]
-				req, _ := http.NewRequest("POST", srv.URL+"/auth/login",
-					strings.NewReader(fmt.Sprintf(`{"user":"he","password":"guess %d-%d"}`, round, i)))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Test-Addr", "10.11.0.1")
-				res, err := http.DefaultClient.Do(req)
-				if err != nil {
-					other.Add(1)
-					return
-				}
-				res.Body.Close()
-				switch res.StatusCode {
-				case 401:
-					unauthorized.Add(1)
-				case 429:
-					limited.Add(1)
-				default:
-					other.Add(1)
-				}
-			}()
-		}
-		wg.Wait()
+		testenv.InParallel(30, 30, func(i int) {
+			r, err := send("POST", replicas[i%2].URL+"/auth/login", "", "application/json",
+				strings.NewReader(fmt.Sprintf(`{"user":"he","password":"guess %d-%d"}`, round, i)), "X-Test-Addr", "10.11.0.1")
+			switch {
+			case err != nil:
+				other.Add(1)
+			case r.status == 401:
+				unauthorized.Add(1)
+			case r.status == 429:
+				limited.Add(1)
+			default:
+				other.Add(1)
+			}
+		})
 	}
 	require.Zero(t, other.Load())
 	require.LessOrEqual(t, unauthorized.Load(), int64(5), "at most five guesses reach the password check")
