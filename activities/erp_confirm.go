@@ -38,31 +38,25 @@ type ERPRecordCheck struct {
 func (a *Deals) ConfirmERPRecord(ctx context.Context, in ConfirmERPRecordInput) (ERPRecordCheck, error) {
 	rec, key, held := in.Record, "", any(nil)
 	var reason string
+	var err error
 	switch {
 	case (rec.Invoice == nil) == (rec.Payment == nil):
 		reason = "an ERP record is exactly one invoice or one payment"
 	case rec.Invoice != nil:
 		key = rec.Invoice.Number
-		v, dealID, err := a.DB.ERPInvoiceHeld(ctx, key)
-		switch {
-		case errors.Is(err, database.ErrNotFound):
-			reason = fmt.Sprintf("the ERP holds no invoice %s", key)
-		case err != nil:
-			return ERPRecordCheck{}, err
-		default:
-			held, reason = v, invoiceDisagrees(in.DealID, *rec.Invoice, v, dealID)
-		}
+		held, reason, err = heldAs(ctx, "invoice", key, a.DB.ERPInvoiceHeld,
+			func(v database.ERPInvoice, linked string) string {
+				return invoiceDisagrees(in.DealID, *rec.Invoice, v, linked)
+			})
 	default:
 		key = rec.Payment.Reference
-		v, dealID, err := a.DB.ERPPaymentHeld(ctx, key)
-		switch {
-		case errors.Is(err, database.ErrNotFound):
-			reason = fmt.Sprintf("the ERP holds no payment %s", key)
-		case err != nil:
-			return ERPRecordCheck{}, err
-		default:
-			held, reason = v, paymentDisagrees(in.DealID, *rec.Payment, v, dealID)
-		}
+		held, reason, err = heldAs(ctx, "payment", key, a.DB.ERPPaymentHeld,
+			func(v database.ERPPayment, linked string) string {
+				return paymentDisagrees(in.DealID, *rec.Payment, v, linked)
+			})
+	}
+	if err != nil {
+		return ERPRecordCheck{}, err
 	}
 	if reason == "" {
 		return ERPRecordCheck{Held: true}, nil
@@ -84,6 +78,21 @@ func (a *Deals) ConfirmERPRecord(ctx context.Context, in ConfirmERPRecordInput) 
 			"reason", reason)
 	}
 	return ERPRecordCheck{Reason: reason}, nil
+}
+
+// heldAs looks up the record of kind what (invoice, payment) the ERP sync
+// wrote under key, and says how it disagrees with what the deal heard; held
+// is the row, nil when there is none (which is itself the reason).
+func heldAs[T any](ctx context.Context, what, key string, find func(context.Context, string) (T, string, error),
+	disagrees func(v T, linked string) string) (held any, reason string, err error) {
+	v, linked, err := find(ctx, key)
+	switch {
+	case errors.Is(err, database.ErrNotFound):
+		return nil, fmt.Sprintf("the ERP holds no %s %s", what, key), nil
+	case err != nil:
+		return nil, "", err
+	}
+	return v, disagrees(v, linked), nil
 }
 
 // invoiceDisagrees says how the invoice a deal heard of differs from the

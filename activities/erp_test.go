@@ -466,18 +466,12 @@ func TestTwoSchedulersTickingAtOnceStartOneRun(t *testing.T) {
 	ctx := context.Background()
 	e := setup(t, erpsim.Options{Customers: 50})
 	// The same tick from two replicas: one run.
-	var wg sync.WaitGroup
 	started := make([]bool, 2)
-	for i := range started {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, ok, err := scheduler.StartRun(ctx, e.tc, "customers", workflows.SyncTriggerSchedule, "", "20261102T010000Z")
-			require.NoError(t, err)
-			started[i] = ok
-		}()
-	}
-	wg.Wait()
+	testenv.InParallel(len(started), len(started), func(i int) {
+		_, ok, err := scheduler.StartRun(ctx, e.tc, "customers", workflows.SyncTriggerSchedule, "", "20261102T010000Z")
+		require.NoError(t, err)
+		started[i] = ok
+	})
 	require.ElementsMatch(t, []bool{true, false}, started)
 
 	// Two whole schedulers on a two-second schedule for about five seconds.

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -154,15 +152,30 @@ func (s *stack) do(method, path, token, body string) reply {
 
 // try is do without failing the test, for use inside require.Eventually.
 func (s *stack) try(method, path, token, body string) (reply, error) {
-	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	contentType := ""
+	if body != "" {
+		contentType = "application/json"
+	}
+	return send(method, s.url+path, token, contentType, strings.NewReader(body))
+}
+
+// send makes one request to any server of a test (the shared stack, a
+// replica, a router of its own): token as a bearer token and contentType
+// when set, further headers as name, value pairs. It keeps the answer's body
+// raw and, when it is JSON, decoded.
+func send(method, url, token, contentType string, body io.Reader, header ...string) (reply, error) {
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		return reply{}, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -176,6 +189,14 @@ func (s *stack) try(method, path, token, body string) (reply, error) {
 	r := reply{status: res.StatusCode, header: res.Header, raw: string(raw)}
 	_ = json.Unmarshal(raw, &r.body)
 	return r, nil
+}
+
+// mustSend is send, failing the test when the request gets no answer.
+func mustSend(t testing.TB, method, url, token, contentType string, body io.Reader, header ...string) reply {
+	t.Helper()
+	r, err := send(method, url, token, contentType, body, header...)
+	require.NoError(t, err)
+	return r
 }
 
 // act posts an action as user and requires the given status.
@@ -372,22 +393,12 @@ func TestConcurrentActionsOneWins(t *testing.T) {
 	s := setup(t)
 	id := s.open(`{"title":"Race","customer":{"name":"R"}}`)
 	s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"1"}],"valid_until":"`+future(5)+`"}`)
-	var wg sync.WaitGroup
 	statuses := make([]int, 10)
-	for i := range statuses {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest("POST", s.url+"/api/v1/deals/"+id+"/actions", bytes.NewBufferString(`{"action":"accept_quote"}`))
-			req.Header.Set("Authorization", "Bearer tok-wang")
-			res, err := http.DefaultClient.Do(req)
-			if err == nil {
-				statuses[i] = res.StatusCode
-				res.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
+	testenv.InParallel(len(statuses), len(statuses), func(i int) {
+		if r, err := send("POST", s.url+"/api/v1/deals/"+id+"/actions", "tok-wang", "", strings.NewReader(`{"action":"accept_quote"}`)); err == nil {
+			statuses[i] = r.status
+		}
+	})
 	won := 0
 	for _, st := range statuses {
 		require.Contains(t, []int{200, 409}, st)

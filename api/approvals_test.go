@@ -3,15 +3,14 @@ package api_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // inContractReview opens a deal and takes it to contract review with the given
@@ -30,6 +29,16 @@ func (s *stack) inContractReview(contract string) (string, string) {
 	require.Equal(s.t, "approval:"+caseID, r.body["holder"])
 	s.waitCase(caseID, func(c map[string]any) bool { return len(c["holders"].([]any)) > 0 })
 	return id, caseID
+}
+
+// minDiscountDeal opens a deal titled title for a customer of wang's, code and
+// name, whose approved minimum discount is 85%: a quote below it is reviewed.
+func (s *stack) minDiscountDeal(code, name, title string) string {
+	s.t.Helper()
+	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: code, Name: name,
+		MinDiscountBP: ptr(int64(8500)), SalesOwner: "wang", Source: "manual"}}, nil)
+	require.NoError(s.t, err)
+	return s.open(fmt.Sprintf(`{"title":%q,"customer":{"code":%q,"name":%q}}`, title, code, name))
 }
 
 // waitCase polls the case's recorded chain until ok holds.
@@ -138,26 +147,14 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 	_, caseID := s.inContractReview(`"contract_no":"HT-11","amount":"5000"`)
 	statuses := make([]int, 50)
 	details := make([]string, 50)
-	var wg sync.WaitGroup
-	for i := range statuses {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest("POST", s.url+"/api/v1/approvals/"+caseID+"/decide", strings.NewReader(`{"approve":true}`))
-			req.Header.Set("Authorization", "Bearer tok-li")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				details[i] = err.Error()
-				return
-			}
-			defer res.Body.Close()
-			statuses[i] = res.StatusCode
-			var b strings.Builder
-			_, _ = fmt.Fprint(&b, res.Header.Get("Content-Type"))
-			details[i] = b.String()
-		}()
-	}
-	wg.Wait()
+	testenv.InParallel(len(statuses), len(statuses), func(i int) {
+		r, err := send("POST", s.url+"/api/v1/approvals/"+caseID+"/decide", "tok-li", "", strings.NewReader(`{"approve":true}`))
+		if err != nil {
+			details[i] = err.Error()
+			return
+		}
+		statuses[i], details[i] = r.status, r.header.Get("Content-Type")
+	})
 	won := 0
 	for i, st := range statuses {
 		switch st {
@@ -251,10 +248,7 @@ func TestStuckReportAndStageTimes(t *testing.T) {
 // discount waits for market management and finance; one within it does not.
 func TestQuoteDiscountApproval(t *testing.T) {
 	s := setup(t)
-	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: "Q-C1", Name: "Minimum Co.",
-		MinDiscountBP: ptr(int64(8500)), SalesOwner: "wang", Source: "manual"}}, nil)
-	require.NoError(t, err)
-	id := s.open(`{"title":"Discount","customer":{"code":"Q-C1","name":"Minimum Co."}}`)
+	id := s.minDiscountDeal("Q-C1", "Minimum Co.", "Discount")
 	quote := `{"action":"submit_quote","lines":[{"sku":"A","quantity":10,"unit_price":"100"}],"valid_until":"` + future(10) + `","discount":%d}`
 	r := s.act(id, "wang", 200, fmt.Sprintf(quote, 90))
 	require.Equal(t, "open", r.body["quotes"].([]any)[0].(map[string]any)["status"])

@@ -33,16 +33,10 @@ func TestCalendarsAPI(t *testing.T) {
 
 	call := func(method, path, token, body string) (int, map[string]any) {
 		t.Helper()
-		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
+		r := mustSend(t, method, srv.URL+path, token, "application/json", strings.NewReader(body))
 		var out map[string]any
-		require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
-		return res.StatusCode, out
+		require.NoError(t, json.Unmarshal([]byte(r.raw), &out))
+		return r.status, out
 	}
 
 	status, body := call("GET", "/api/v1/calendars/default", "tok-cal-rep", "")

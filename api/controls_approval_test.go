@@ -6,10 +6,7 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -254,10 +251,7 @@ func TestApprovalControlDelegations(t *testing.T) {
 // reads does not hold it; li, wang's manager, sees both.
 func TestApprovalControlCaseVisibility(t *testing.T) {
 	s := setup(t)
-	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: "APPR-C1", Name: "Visible Co.",
-		MinDiscountBP: ptr(int64(8500)), SalesOwner: "wang", Source: "manual"}}, nil)
-	require.NoError(t, err)
-	id := s.open(`{"title":"Seen by few","customer":{"code":"APPR-C1","name":"Visible Co."}}`)
+	id := s.minDiscountDeal("APPR-C1", "Visible Co.", "Seen by few")
 	r := s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":10,"unit_price":"100"}],"valid_until":"`+future(10)+`","discount":80}`)
 	caseID := r.body["quotes"].([]any)[0].(map[string]any)["review"].(map[string]any)["case_id"].(string)
 	s.waitCase(caseID, func(c map[string]any) bool { return strings.Join(holders(c), ",") == "chen" })
@@ -447,19 +441,7 @@ func apprCaptured(t *testing.T, s *stack, wid, name string, in any) string {
 // apprDoKey is stack.do with an Idempotency-Key.
 func apprDoKey(t *testing.T, s *stack, method, path, token, key, body string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	r := reply{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.body)
-	return r
+	return mustSend(t, method, s.url+path, token, "application/json", strings.NewReader(body), "Idempotency-Key", key)
 }
 
 // apprSend sends an Update to Temporal directly, under updateID.

@@ -5,7 +5,6 @@ package api_test
 // the refusal and that nothing changed.
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -225,33 +224,20 @@ func TestAuthParallelGuessesAreCountedFirst(t *testing.T) {
 
 	var unauthorized, limited, other atomic.Int64
 	for round := range 2 {
-		var wg sync.WaitGroup
-		for i := range 30 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				srv := replicas[i%2]
-				req, _ := http.NewRequest("POST", srv.URL+"/auth/login",
-					strings.NewReader(fmt.Sprintf(`{"user":"he","password":"guess %d-%d"}`, round, i)))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Test-Addr", "10.11.0.1")
-				res, err := http.DefaultClient.Do(req)
-				if err != nil {
-					other.Add(1)
-					return
-				}
-				res.Body.Close()
-				switch res.StatusCode {
-				case 401:
-					unauthorized.Add(1)
-				case 429:
-					limited.Add(1)
-				default:
-					other.Add(1)
-				}
-			}()
-		}
-		wg.Wait()
+		testenv.InParallel(30, 30, func(i int) {
+			r, err := send("POST", replicas[i%2].URL+"/auth/login", "", "application/json",
+				strings.NewReader(fmt.Sprintf(`{"user":"he","password":"guess %d-%d"}`, round, i)), "X-Test-Addr", "10.11.0.1")
+			switch {
+			case err != nil:
+				other.Add(1)
+			case r.status == 401:
+				unauthorized.Add(1)
+			case r.status == 429:
+				limited.Add(1)
+			default:
+				other.Add(1)
+			}
+		})
 	}
 	require.Zero(t, other.Load())
 	require.LessOrEqual(t, unauthorized.Load(), int64(5), "at most five guesses reach the password check")
@@ -437,16 +423,10 @@ func TestAuthAuditVerifyHoldsAgainstCheckpoints(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "checkpoints.jsonl")
 	srv := authReplica(t, s, func(d *api.Deps) { d.AuditCheckpoints = file })
 	verify := func() map[string]any {
-		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/audit/verify", nil)
-		req.Header.Set("Authorization", "Bearer tok-admin")
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		require.Equal(t, 200, res.StatusCode, string(raw))
-		var out map[string]any
-		require.NoError(t, json.Unmarshal(raw, &out))
-		return out
+		r := mustSend(t, "GET", srv.URL+"/api/v1/audit/verify", "tok-admin", "", nil)
+		require.Equal(t, 200, r.status, r.raw)
+		require.NoError(t, json.Unmarshal([]byte(r.raw), &r.body))
+		return r.body
 	}
 	chain := testenv.AuditChain(t)
 	cp, err := s.db.AuditCheckpoint(ctx, chain, time.Now())
@@ -496,16 +476,10 @@ func TestAuthImportsAreBounded(t *testing.T) {
 	require.NoError(t, err)
 
 	jobs := authCount(t, s, `SELECT count(*) FROM import_jobs`)
-	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/imports/customers?dry_run=true",
-		bytes.NewReader([]byte("客户编码,客户名称\nAUTH-B1,x\n")))
-	req.Header.Set("Authorization", "Bearer tok-zhao")
-	req.Header.Set("Content-Type", "text/csv")
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	raw, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	require.Equal(t, 429, res.StatusCode, string(raw))
-	require.NotEmpty(t, res.Header.Get("Retry-After"))
+	r := mustSend(t, "POST", srv.URL+"/api/v1/imports/customers?dry_run=true", "tok-zhao", "text/csv",
+		strings.NewReader("客户编码,客户名称\nAUTH-B1,x\n"))
+	require.Equal(t, 429, r.status, r.raw)
+	require.NotEmpty(t, r.header.Get("Retry-After"))
 	require.Equal(t, jobs, authCount(t, s, `SELECT count(*) FROM import_jobs`), "nothing was written for the refused import")
 
 	_, _ = pw.Write([]byte("AUTH-B2,y\n"))

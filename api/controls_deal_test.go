@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -584,15 +582,10 @@ func TestDealControlERPOrderNumberIsChecked(t *testing.T) {
 	down := httptest.NewServer(api.NewRouter(api.Deps{DB: s.db, Temporal: s.tc, Location: shanghai, Log: discard(),
 		Audit: testenv.AuditChain(s.t), Limits: api.NewLimits(1e6, 1e6), Orders: dealOrdersDown{}}))
 	defer down.Close()
-	req, _ := http.NewRequest("POST", down.URL+"/api/v1/deals/"+id+"/actions", strings.NewReader(order(s.dealERPOrder(mine))))
-	req.Header.Set("Authorization", "Bearer tok-wang")
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	raw, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	require.Equal(t, 503, res.StatusCode, string(raw))
-	require.Contains(t, string(raw), `"field":"erp_order_no"`)
+	r = mustSend(t, "POST", down.URL+"/api/v1/deals/"+id+"/actions", "tok-wang", "application/json",
+		strings.NewReader(order(s.dealERPOrder(mine))))
+	require.Equal(t, 503, r.status, r.raw)
+	require.Contains(t, r.raw, `"field":"erp_order_no"`)
 	require.Equal(t, before, s.dealSnapshot(id), "nothing changed")
 
 	no := s.dealERPOrder(mine)

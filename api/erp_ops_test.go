@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"regexp"
 	"sort"
@@ -25,16 +24,8 @@ import (
 // erpScrape reads /metrics with token and returns the body.
 func erpScrape(t *testing.T, s *stack, token string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.url+"/metrics", nil)
-	require.NoError(t, err)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	r := mustSend(t, http.MethodGet, s.url+"/metrics", token, "", nil)
+	return r.status, r.raw
 }
 
 // /metrics shows every family an operator watches: HTTP latency by route

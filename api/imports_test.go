@@ -23,20 +23,12 @@ import (
 // returns status, headers and body.
 func (s *stack) upload(method, path, user, contentType string, body io.Reader) (int, http.Header, []byte) {
 	s.t.Helper()
-	req, err := http.NewRequest(method, s.url+path, body)
-	require.NoError(s.t, err)
+	token := ""
 	if user != "" {
-		req.Header.Set("Authorization", "Bearer tok-"+user)
+		token = "tok-" + user
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(s.t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(s.t, err)
-	return res.StatusCode, res.Header, raw
+	r := mustSend(s.t, method, s.url+path, token, contentType, body)
+	return r.status, r.header, []byte(r.raw)
 }
 
 func multipartFile(t *testing.T, name string, data []byte, fields map[string]string) (string, *bytes.Buffer) {

@@ -285,21 +285,4 @@ func TestOrderFaultWorkerKilled(t *testing.T) {
 }
 
 // inParallel runs f(0..n-1) on at most width goroutines.
-func inParallel(n, width int, f func(i int)) {
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range width {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-}
+func inParallel(n, width int, f func(i int)) { testenv.InParallel(n, width, f) }

@@ -72,15 +72,11 @@ func runExport(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	if p.Since, err = cliDay(*since, cfg.Location); err != nil {
 		return fmt.Errorf("-since: %w", err)
 	}
-	db, err := openDB(ctx, cfg)
+	db, viewer, err := openAs(ctx, cfg, *as)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	viewer, err := cliUser(ctx, db, *as)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
 	data, res, err := reports.New(db, cfg.Location).ExportBytes(ctx, info.Name, p, viewer)
 	var pe *reports.ParamError

@@ -66,15 +66,11 @@ func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg)
+	db, actor, err := openAs(ctx, cfg, *as)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	actor, err := cliUser(ctx, db, *as)
-	if err != nil {
-		return err
-	}
 	// An import from the command line is audited like one over HTTP.
 	chain, err := auditChainFor(cfg, log)
 	if err != nil {
@@ -158,18 +154,25 @@ func openDB(ctx context.Context, cfg config.Config) (*database.DB, error) {
 	return database.Open(ctx, cfg.DatabaseURL)
 }
 
-// cliUser finds the user a command acts as.
-func cliUser(ctx context.Context, db *database.DB, id string) (identity.User, error) {
+// openAs opens the database for a command that acts as user id (its -as),
+// and finds that user; the database is closed again when that fails.
+func openAs(ctx context.Context, cfg config.Config, id string) (*database.DB, identity.User, error) {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, identity.User{}, err
+	}
 	users, err := db.UsersFind(ctx, []string{id})
 	if err != nil {
-		return identity.User{}, err
+		db.Close()
+		return nil, identity.User{}, err
 	}
 	for _, u := range users {
 		if u.ID == id {
-			return u, nil
+			return db, u, nil
 		}
 	}
-	return identity.User{}, fmt.Errorf("-as %s: no such user (l2c users add creates one)", id)
+	db.Close()
+	return nil, identity.User{}, fmt.Errorf("-as %s: no such user (l2c users add creates one)", id)
 }
 
 // writeFileAtomic writes data to path through a temporary file in the same

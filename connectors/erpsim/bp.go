@@ -87,20 +87,10 @@ func (s *Sim) getBusinessPartners(c *reqCtx) {
 		if !ok {
 			return
 		}
-		s.mu.RLock()
-		cust := s.bpByNumber(c.key[""])
-		var j jbuf
-		if cust != nil {
-			j.b = append(j.b, `{"d":`...)
-			s.writeBP(&j, c.base, cust, q)
-			j.b = append(j.b, '}')
+		if _, b, ok := entity(c, "A_BusinessPartnerType", func() *customer { return s.bpByNumber(c.key[""]) },
+			func(j *jbuf, cust *customer) { s.writeBP(j, c.base, cust, q) }); ok {
+			c.writeJSON(http.StatusOK, b)
 		}
-		s.mu.RUnlock()
-		if cust == nil {
-			c.fail(http.StatusNotFound, "Resource not found for segment 'A_BusinessPartnerType'")
-			return
-		}
-		c.writeJSON(http.StatusOK, j.b)
 		return
 	}
 	serveCollection(c, t, func(j *jbuf, r *customer, q query) { s.writeBP(j, c.base, r, q) })
@@ -256,21 +246,11 @@ func (s *Sim) salesAreaCustomer(c *reqCtx) *customer {
 }
 
 func (s *Sim) getSalesArea(c *reqCtx) {
-	s.mu.RLock()
-	cust := s.salesAreaCustomer(c)
-	var j jbuf
-	if cust != nil {
-		j.b = append(j.b, `{"d":`...)
-		s.writeSalesArea(&j, c.base, cust)
-		j.b = append(j.b, '}')
+	if cust, b, ok := entity(c, "A_CustomerSalesAreaType", func() *customer { return s.salesAreaCustomer(c) },
+		func(j *jbuf, cust *customer) { s.writeSalesArea(j, c.base, cust) }); ok {
+		c.w.Header().Set("ETag", cust.etag())
+		c.writeJSON(http.StatusOK, b)
 	}
-	s.mu.RUnlock()
-	if cust == nil {
-		c.fail(http.StatusNotFound, "Resource not found for segment 'A_CustomerSalesAreaType'")
-		return
-	}
-	c.w.Header().Set("ETag", cust.etag())
-	c.writeJSON(http.StatusOK, j.b)
 }
 
 // patchSalesArea updates terms under optimistic locking: 428 without

@@ -108,20 +108,10 @@ func writeSalesOrder(j *jbuf, base string, o *salesOrder) {
 
 func (s *Sim) getSalesOrders(c *reqCtx) {
 	if c.key != nil {
-		s.mu.RLock()
-		o := s.orders[c.key[""]]
-		var j jbuf
-		if o != nil {
-			j.b = append(j.b, `{"d":`...)
-			writeSalesOrder(&j, c.base, o)
-			j.b = append(j.b, '}')
+		if _, b, ok := entity(c, "A_SalesOrderType", func() *salesOrder { return s.orders[c.key[""]] },
+			func(j *jbuf, o *salesOrder) { writeSalesOrder(j, c.base, o) }); ok {
+			c.writeJSON(http.StatusOK, b)
 		}
-		s.mu.RUnlock()
-		if o == nil {
-			c.fail(http.StatusNotFound, "Resource not found for segment 'A_SalesOrderType'")
-			return
-		}
-		c.writeJSON(http.StatusOK, j.b)
 		return
 	}
 	t := &table[*salesOrder]{
@@ -200,25 +190,17 @@ func (s *Sim) getDeliveryItems(c *reqCtx) {
 }
 
 func (s *Sim) getDeliveryHeader(c *reqCtx) {
-	s.mu.RLock()
-	d := s.deliveries[c.key[""]]
-	var j jbuf
-	if d != nil {
-		j.b = append(j.b, `{"d":`...)
-		j.open()
-		j.meta(c.base+"A_OutbDeliveryHeader('"+d.number+"')", "API_OUTBOUND_DELIVERY_SRV.A_OutbDeliveryHeaderType", "")
-		j.str("DeliveryDocument", d.number)
-		j.date("ActualGoodsMovementDate", d.shipped)
-		j.str("OverallGoodsMovementStatus", "C")
-		j.close()
-		j.b = append(j.b, '}')
+	if _, b, ok := entity(c, "A_OutbDeliveryHeaderType", func() *delivery { return s.deliveries[c.key[""]] },
+		func(j *jbuf, d *delivery) {
+			j.open()
+			j.meta(c.base+"A_OutbDeliveryHeader('"+d.number+"')", "API_OUTBOUND_DELIVERY_SRV.A_OutbDeliveryHeaderType", "")
+			j.str("DeliveryDocument", d.number)
+			j.date("ActualGoodsMovementDate", d.shipped)
+			j.str("OverallGoodsMovementStatus", "C")
+			j.close()
+		}); ok {
+		c.writeJSON(http.StatusOK, b)
 	}
-	s.mu.RUnlock()
-	if d == nil {
-		c.fail(http.StatusNotFound, "Resource not found for segment 'A_OutbDeliveryHeaderType'")
-		return
-	}
-	c.writeJSON(http.StatusOK, j.b)
 }
 
 // BlockOrders sets (why not empty) or lifts (why empty) the customer's order

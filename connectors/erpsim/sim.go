@@ -419,6 +419,27 @@ func (c *reqCtx) fail(status int, msg string) {
 	odataError(c.w, status, "/IWBEP/CM_MGW_RT/000", msg)
 }
 
+// entity reads one entity: find and write run under the read lock, write
+// putting it inside {"d": …}. Without one it answers 404 naming the entity
+// type and ok is false; with one the caller answers with body.
+func entity[T comparable](c *reqCtx, typ string, find func() T, write func(*jbuf, T)) (v T, body []byte, ok bool) {
+	var none T
+	c.s.mu.RLock()
+	v = find()
+	var j jbuf
+	if v != none {
+		j.b = append(j.b, `{"d":`...)
+		write(&j, v)
+		j.b = append(j.b, '}')
+	}
+	c.s.mu.RUnlock()
+	if v == none {
+		c.fail(http.StatusNotFound, "Resource not found for segment '"+typ+"'")
+		return v, nil, false
+	}
+	return v, j.b, true
+}
+
 func (c *reqCtx) writeJSON(status int, b []byte) {
 	c.w.Header().Set("Content-Type", "application/json")
 	c.w.Header().Set("Content-Length", strconv.Itoa(len(b)))

@@ -522,14 +522,9 @@ func amount(s string) (int64, error) {
 	neg := strings.HasPrefix(t, "-")
 	t = strings.TrimPrefix(t, "-")
 	whole, frac, _ := strings.Cut(t, ".")
-	if len(frac) > 2 {
-		if strings.Trim(frac[2:], "0") != "" {
-			return 0, fmt.Errorf("%q has more than two decimals", s)
-		}
-		frac = frac[:2]
-	}
-	for len(frac) < 2 {
-		frac += "0"
+	frac, ok := connectors.Hundredths(frac)
+	if !ok {
+		return 0, fmt.Errorf("%q has more than two decimals", s)
 	}
 	w, err1 := strconv.ParseInt(whole, 10, 64)
 	f, err2 := strconv.ParseInt(frac, 10, 64)

@@ -204,22 +204,11 @@ func amount(v any) (int64, error) {
 	if whole == "" || strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" || len(whole) > 15 {
 		return 0, fmt.Errorf("%q is not a decimal amount", str(v))
 	}
-	if len(frac) > 2 {
-		if strings.Trim(frac[2:], "0") != "" {
-			return 0, fmt.Errorf("%q has more than two significant decimals", str(v))
-		}
-		frac = frac[:2]
+	frac, ok := connectors.Hundredths(frac)
+	if !ok {
+		return 0, fmt.Errorf("%q has more than two significant decimals", str(v))
 	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	w, _ := strconv.ParseInt(whole, 10, 64)
-	f, _ := strconv.ParseInt(frac, 10, 64)
-	n := w*100 + f
-	if neg {
-		n = -n
-	}
-	return n, nil
+	return connectors.Minor(neg, whole, frac), nil
 }
 
 // stamp reads a Kingdee datetime ("2026-11-02T10:04:05", fractions and a
@@ -260,19 +249,28 @@ func (c *Client) customerForm() form {
 
 // CustomersChanged implements connectors.ChangeReader.
 func (c *Client) CustomersChanged(ctx context.Context, since time.Time, cur string) (connectors.Page[connectors.Customer], error) {
-	f := c.customerForm()
+	return changed(ctx, c, c.customerForm(), since, cur, c.toCustomer)
+}
+
+// changed reads a page of f's changes and converts each row with to; a row to
+// refuses is rejected under its key fields (joined by "/"), the others kept.
+func changed[T any](ctx context.Context, c *Client, f form, since time.Time, cur string, to func(form, []any) (T, error)) (connectors.Page[T], error) {
 	rows, next, err := c.query(ctx, f, since, cur)
 	if err != nil {
-		return connectors.Page[connectors.Customer]{}, err
+		return connectors.Page[T]{}, err
 	}
-	page := connectors.Page[connectors.Customer]{Rows: make([]connectors.Customer, 0, len(rows)), Next: next}
+	page := connectors.Page[T]{Rows: make([]T, 0, len(rows)), Next: next}
 	for _, r := range rows {
-		cust, err := c.toCustomer(f, r)
+		v, err := to(f, r)
 		if err != nil {
-			page.Rejected = append(page.Rejected, connectors.Rejected{Key: str(at(r, 0)), Reason: err.Error()})
+			key := make([]string, len(f.keys))
+			for i, k := range f.keys {
+				key[i] = str(at(r, f.index(k)))
+			}
+			page.Rejected = append(page.Rejected, connectors.Rejected{Key: strings.Join(key, "/"), Reason: err.Error()})
 			continue
 		}
-		page.Rows = append(page.Rows, cust)
+		page.Rows = append(page.Rows, v)
 	}
 	return page, nil
 }
@@ -330,21 +328,7 @@ var receivableForm = form{op: "query " + FormReceivable, id: FormReceivable, key
 
 // InvoicesChanged implements connectors.ChangeReader: audited receivables (应收单).
 func (c *Client) InvoicesChanged(ctx context.Context, since time.Time, cur string) (connectors.Page[connectors.Invoice], error) {
-	f := receivableForm
-	rows, next, err := c.query(ctx, f, since, cur)
-	if err != nil {
-		return connectors.Page[connectors.Invoice]{}, err
-	}
-	page := connectors.Page[connectors.Invoice]{Rows: make([]connectors.Invoice, 0, len(rows)), Next: next}
-	for _, r := range rows {
-		inv, err := c.toInvoice(f, r)
-		if err != nil {
-			page.Rejected = append(page.Rejected, connectors.Rejected{Key: str(at(r, 0)), Reason: err.Error()})
-			continue
-		}
-		page.Rows = append(page.Rows, inv)
-	}
-	return page, nil
+	return changed(ctx, c, receivableForm, since, cur, c.toInvoice)
 }
 
 func (c *Client) toInvoice(f form, r []any) (connectors.Invoice, error) {
@@ -389,21 +373,7 @@ var receiptForm = form{op: "query " + FormReceipt, id: FormReceipt,
 // PaymentsChanged implements connectors.ChangeReader: the source entries of
 // audited receipts (收款单), one per receivable a receipt clears.
 func (c *Client) PaymentsChanged(ctx context.Context, since time.Time, cur string) (connectors.Page[connectors.Payment], error) {
-	f := receiptForm
-	rows, next, err := c.query(ctx, f, since, cur)
-	if err != nil {
-		return connectors.Page[connectors.Payment]{}, err
-	}
-	page := connectors.Page[connectors.Payment]{Rows: make([]connectors.Payment, 0, len(rows)), Next: next}
-	for _, r := range rows {
-		p, err := c.toPayment(f, r)
-		if err != nil {
-			page.Rejected = append(page.Rejected, connectors.Rejected{Key: str(at(r, 0)) + "/" + str(at(r, 1)), Reason: err.Error()})
-			continue
-		}
-		page.Rows = append(page.Rows, p)
-	}
-	return page, nil
+	return changed(ctx, c, receiptForm, since, cur, c.toPayment)
 }
 
 func (c *Client) toPayment(f form, r []any) (connectors.Payment, error) {

@@ -499,6 +499,20 @@ func (c *Client) get(ctx context.Context, op, u string) (*response, error) {
 	return c.do(ctx, request{op: op, method: http.MethodGet, url: u})
 }
 
+// getResults reads a collection: the rows of {"d": {"results": [...]}} at u;
+// an answer of another shape is ErrUnavailable.
+func getResults[T any](ctx context.Context, c *Client, op, u string) ([]T, error) {
+	res, err := c.get(ctx, op, u)
+	if err != nil {
+		return nil, err
+	}
+	var page Collection[T]
+	if err := json.Unmarshal(res.body, &page); err != nil {
+		return nil, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Message: "malformed OData response", Err: err}
+	}
+	return page.D.Results, nil
+}
+
 func decodeEntity[T any](op string, res *response) (T, error) {
 	var e Entity[T]
 	if err := json.Unmarshal(res.body, &e); err != nil {

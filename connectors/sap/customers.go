@@ -371,16 +371,12 @@ func (c *Client) CustomerByKey(ctx context.Context, key string) (connectors.Cust
 }
 
 func (c *Client) oneCustomer(ctx context.Context, op string, q url.Values) (connectors.Customer, error) {
-	res, err := c.get(ctx, op, c.serviceURL(ServiceBusinessPartner, "/A_BusinessPartner", q))
+	bps, err := getResults[BusinessPartner](ctx, c, op, c.serviceURL(ServiceBusinessPartner, "/A_BusinessPartner", q))
 	if err != nil {
 		return connectors.Customer{}, err
 	}
-	var page Collection[BusinessPartner]
-	if err := json.Unmarshal(res.body, &page); err != nil {
-		return connectors.Customer{}, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Message: "malformed OData response", Err: err}
-	}
-	for i := range page.D.Results {
-		cust, ok, err := c.toCustomer(&page.D.Results[i])
+	for i := range bps {
+		cust, ok, err := c.toCustomer(&bps[i])
 		if err != nil {
 			return connectors.Customer{}, &connectors.Error{Kind: connectors.ErrInvalid, Op: op, Message: err.Error()}
 		}

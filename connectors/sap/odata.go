@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/l2c/l2c/connectors"
 )
 
 // This file holds the OData v2 wire format as SAP Gateway speaks it in JSON:
@@ -179,25 +181,14 @@ func ParseDecimal(s string) (int64, error) {
 	if whole == "" || !allDigits(whole) || !allDigits(frac) {
 		return 0, fmt.Errorf("%q is not a decimal number", s)
 	}
-	if len(frac) > 2 {
-		if strings.Trim(frac[2:], "0") != "" {
-			return 0, fmt.Errorf("%q has more than two significant decimals", s)
-		}
-		frac = frac[:2]
-	}
-	for len(frac) < 2 {
-		frac += "0"
+	frac, ok := connectors.Hundredths(frac)
+	if !ok {
+		return 0, fmt.Errorf("%q has more than two significant decimals", s)
 	}
 	if len(whole) > 15 {
 		return 0, fmt.Errorf("%q is too large", s)
 	}
-	w, _ := strconv.ParseInt(whole, 10, 64)
-	f, _ := strconv.ParseInt(frac, 10, 64)
-	v := w*100 + f
-	if neg {
-		v = -v
-	}
-	return v, nil
+	return connectors.Minor(neg, whole, frac), nil
 }
 
 // FormatDecimal writes minor units as an Edm.Decimal string with two decimals.

@@ -2,7 +2,6 @@ package sap
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -66,18 +65,14 @@ func (c *Client) FindSalesOrder(ctx context.Context, customer, customerRef strin
 		"$filter": {"SoldToParty eq " + StringLit(customer) + " and PurchaseOrderByCustomer eq " + StringLit(customerRef)},
 		"$select": {"SalesOrder,SoldToParty,PurchaseOrderByCustomer,TransactionCurrency,TotalNetAmount"},
 	}
-	res, err := c.get(ctx, op, c.serviceURL(ServiceSalesOrder, "/A_SalesOrder", q))
+	orders, err := getResults[SalesOrder](ctx, c, op, c.serviceURL(ServiceSalesOrder, "/A_SalesOrder", q))
 	if err != nil {
 		return connectors.SalesOrder{}, err
 	}
-	var page Collection[SalesOrder]
-	if err := json.Unmarshal(res.body, &page); err != nil {
-		return connectors.SalesOrder{}, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Message: "malformed OData response", Err: err}
-	}
-	if len(page.D.Results) == 0 {
+	if len(orders) == 0 {
 		return connectors.SalesOrder{}, &connectors.Error{Kind: connectors.ErrNotFound, Op: op}
 	}
-	return c.toSalesOrder(op, page.D.Results[0])
+	return c.toSalesOrder(op, orders[0])
 }
 
 // ReadSalesOrder implements connectors.OrderReader: the order by its key.
@@ -168,19 +163,15 @@ func (c *Client) Shipments(ctx context.Context, salesOrder string) ([]connectors
 	if err != nil {
 		return nil, err
 	}
-	res, err = c.get(ctx, op, c.serviceURL(ServiceDelivery, "/A_OutbDeliveryItem", url.Values{
+	items, err := getResults[deliveryItem](ctx, c, op, c.serviceURL(ServiceDelivery, "/A_OutbDeliveryItem", url.Values{
 		"$filter": {"ReferenceSDDocument eq " + StringLit(salesOrder)},
 		"$select": {"DeliveryDocument,ReferenceSDDocument"},
 	}))
 	if err != nil {
 		return nil, err
 	}
-	var items Collection[deliveryItem]
-	if err := json.Unmarshal(res.body, &items); err != nil {
-		return nil, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Message: "malformed OData response", Err: err}
-	}
 	var docs []string
-	for _, it := range items.D.Results {
+	for _, it := range items {
 		if !slices.Contains(docs, it.DeliveryDocument) {
 			docs = append(docs, it.DeliveryDocument)
 		}
@@ -222,20 +213,16 @@ type scheduleLine struct {
 // order, the latest confirmed delivery day of its schedule lines.
 func (c *Client) ConfirmedDates(ctx context.Context, salesOrder string) ([]time.Time, error) {
 	op := "read confirmed dates of sales order " + salesOrder
-	res, err := c.get(ctx, op, c.serviceURL(ServiceSalesOrder, "/A_SalesOrderScheduleLine", url.Values{
+	lines, err := getResults[scheduleLine](ctx, c, op, c.serviceURL(ServiceSalesOrder, "/A_SalesOrderScheduleLine", url.Values{
 		"$filter": {"SalesOrder eq " + StringLit(salesOrder)},
 		"$select": {"SalesOrderItem,ConfirmedDeliveryDate"},
 	}))
 	if err != nil {
 		return nil, err
 	}
-	var lines Collection[scheduleLine]
-	if err := json.Unmarshal(res.body, &lines); err != nil {
-		return nil, &connectors.Error{Kind: connectors.ErrUnavailable, Op: op, Message: "malformed OData response", Err: err}
-	}
 	byItem := map[int]time.Time{}
 	var items []int
-	for _, l := range lines.D.Results {
+	for _, l := range lines {
 		n, err := strconv.Atoi(l.SalesOrderItem)
 		if err != nil {
 			return nil, &connectors.Error{Kind: connectors.ErrInvalid, Op: op, Message: "SalesOrderItem " + l.SalesOrderItem}

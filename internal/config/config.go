@@ -114,40 +114,24 @@ func FromEnv() (Config, error) {
 	if c.OIDC.Issuer != "" && (c.OIDC.ClientID == "" || c.OIDC.RedirectURL == "") {
 		return Config{}, fmt.Errorf("L2C_OIDC_ISSUER is set: L2C_OIDC_CLIENT_ID and L2C_OIDC_REDIRECT_URL are needed too")
 	}
-	c.ImportsAtOnce = 2
-	if v := os.Getenv("L2C_IMPORTS_AT_ONCE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 64 {
-			return Config{}, fmt.Errorf("L2C_IMPORTS_AT_ONCE=%q: want a whole number from 1 to 64", v)
-		}
-		c.ImportsAtOnce = n
+	if c.ImportsAtOnce, err = wholeEnv("L2C_IMPORTS_AT_ONCE", 2, 1, 64, ""); err != nil {
+		return Config{}, err
 	}
 	if c.CreditPolicy, err = credit.ParsePolicy(os.Getenv("L2C_CREDIT_OVERDUE_DAYS")); err != nil {
 		return Config{}, fmt.Errorf("L2C_CREDIT_OVERDUE_DAYS: %w", err)
 	}
-	c.CreditReleaseDays = 30
-	if v := os.Getenv("L2C_CREDIT_RELEASE_DAYS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 366 {
-			return Config{}, fmt.Errorf("L2C_CREDIT_RELEASE_DAYS=%q: want a whole number of days from 1 to 366", v)
-		}
-		c.CreditReleaseDays = n
+	if c.CreditReleaseDays, err = wholeEnv("L2C_CREDIT_RELEASE_DAYS", 30, 1, 366, "days"); err != nil {
+		return Config{}, err
 	}
-	c.DeliveryGrace = 2
-	if v := os.Getenv("L2C_DELIVERY_GRACE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 60 {
-			return Config{}, fmt.Errorf("L2C_DELIVERY_GRACE=%q: want a whole number of working days from 0 to 60", v)
-		}
-		c.DeliveryGrace = n
+	if c.DeliveryGrace, err = wholeEnv("L2C_DELIVERY_GRACE", 2, 0, 60, "working days"); err != nil {
+		return Config{}, err
 	}
 	big := envOr("L2C_BIG_DEAL_AMOUNT", "100000.00")
 	if c.BigDealAmount, err = money.Parse(big); err != nil || c.BigDealAmount <= 0 {
 		return Config{}, fmt.Errorf("L2C_BIG_DEAL_AMOUNT=%q: want a positive amount such as 100000.00", big)
 	}
-	days := envOr("L2C_BIG_DEAL_DAYS", "10")
-	if c.BigDealDays, err = strconv.Atoi(days); err != nil || c.BigDealDays < 1 || c.BigDealDays > 366 {
-		return Config{}, fmt.Errorf("L2C_BIG_DEAL_DAYS=%q: want a whole number of days from 1 to 366", days)
+	if c.BigDealDays, err = wholeEnv("L2C_BIG_DEAL_DAYS", 10, 1, 366, "days"); err != nil {
+		return Config{}, err
 	}
 	c.AuditCheckpointFile = os.Getenv("L2C_AUDIT_CHECKPOINT_FILE")
 	if c.PoolRecycle = envOr("L2C_POOL_RECYCLE", "CRON_TZ=Asia/Shanghai 30 1 * * *"); c.PoolRecycle == "off" {
@@ -163,6 +147,23 @@ func FromEnv() (Config, error) {
 		return Config{}, fmt.Errorf("L2C_LOG_LEVEL=%q: want debug, info, warn or error", lvl)
 	}
 	return c, nil
+}
+
+// wholeEnv reads name as a whole number from lo to hi, def when it is not
+// set; unit says what it counts ("days"), for the error.
+func wholeEnv(name string, def, lo, hi int, unit string) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		if unit != "" {
+			unit = " of " + unit
+		}
+		return 0, fmt.Errorf("%s=%q: want a whole number%s from %d to %d", name, v, unit, lo, hi)
+	}
+	return n, nil
 }
 
 func envOr(name, def string) string {
