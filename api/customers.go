@@ -24,6 +24,7 @@ func (h customers) Routes() chi.Router {
 	r.Post("/", handle(h.Log, h.createCustomer))
 	r.Get("/{code}", handle(h.Log, h.get))
 	r.Get("/{code}/receivables", handle(h.Log, h.receivables))
+	r.Get("/{code}/class", handle(h.Log, h.customerClass))
 	r.Get("/{code}/terms-changes", handle(h.Log, h.termsChanges))
 	r.Post("/{code}/terms-changes", handle(h.Log, h.requestTermsChange))
 	return r

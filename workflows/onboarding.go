@@ -64,7 +64,8 @@ func OnboardingWorkflow(ctx workflow.Context, in OnboardingInput) (OnboardingSta
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: ApprovalWorkflowID(st.CaseID),
 		TaskQueue: TaskQueue, ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL})
 	c := approval.Case{ID: st.CaseID, Kind: approval.KindOnboarding, Title: "New customer: " + in.New.Name,
-		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: in.Subject, OpenedAt: in.RequestedAt}
+		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: in.Subject, OpenedAt: in.RequestedAt,
+		Facts: approval.Facts{Customer: in.Customer}}
 	if in.SalesOwner != "" && in.SalesOwner != in.Requester.ID {
 		c.Excluded = []string{in.SalesOwner} // nobody approves their own customer
 	}

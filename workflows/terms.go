@@ -71,7 +71,8 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: ApprovalWorkflowID(st.CaseID),
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL})
 	c := approval.Case{ID: st.CaseID, Kind: approval.KindTermsChange, Title: "Terms of " + in.Name + " (" + in.Customer + ")",
-		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: termsSubject(in), OpenedAt: in.RequestedAt}
+		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: termsSubject(in), OpenedAt: in.RequestedAt,
+		Facts: approval.Facts{Customer: in.Customer}}
 	if in.SalesOwner != "" {
 		c.Excluded = []string{in.SalesOwner}
 	}

@@ -177,38 +177,40 @@ type ClassRun struct {
 	Rules        ClassRules `json:"rules"`
 }
 
-// classifySQL computes every active customer's factors and class in one pass
-// over the window's invoices and their payments, into class_calc. $1 the
-// window's first day, $2 the run's day (exclusive), $3 the currency, $4 and
-// $5 the A and A+B shares, $6..$11 the grade bounds.
+// classifySQL computes every active customer's factors and class, into
+// class_calc, in one pass over the window's invoices and one over their
+// payments, each aggregated straight to the customer (no per-invoice
+// grouping): revenue and what fell due from the invoices; days to pay, the
+// amount paid by its due date and the latest payment past its due date from
+// the payments; the longest overdue of what is still open from the open
+// items (receivable_items, any issue date). $1 the window's first day, $2 the
+// run's day (exclusive), $3 the currency, $4 and $5 the A and A+B shares,
+// $6..$11 the grade bounds.
 const classifySQL = `CREATE TEMP TABLE class_calc ON COMMIT DROP AS
 	WITH inv AS (
-		SELECT i.customer_code, i.amount, i.due_on,
-			coalesce(sum(p.amount), 0) AS paid,
-			coalesce(sum(p.amount) FILTER (WHERE p.received_on <= i.due_on), 0) AS paid_on_time,
-			max(p.received_on) AS last_paid,
-			coalesce(sum(p.amount::numeric * (p.received_on - i.issued_on)) FILTER (WHERE p.received_on < $2), 0) AS paid_days,
-			coalesce(sum(p.amount) FILTER (WHERE p.received_on < $2), 0) AS paid_before
-		FROM erp_invoices i LEFT JOIN erp_payments p ON p.invoice_no = i.number
-		WHERE NOT i.cancelled AND i.currency = $3 AND i.issued_on >= $1 AND i.issued_on < $2
-		GROUP BY i.number),
-	cust AS (
 		SELECT customer_code, sum(amount) AS revenue, count(*)::int AS invoices,
-			round(sum(paid_days) FILTER (WHERE amount > 0) / nullif(sum(paid_before) FILTER (WHERE amount > 0), 0))::int AS days_to_pay,
-			sum(amount) FILTER (WHERE amount > 0 AND due_on < $2) AS due,
-			sum(least(paid_on_time, amount)) FILTER (WHERE amount > 0 AND due_on < $2) AS due_on_time,
-			max(greatest(0, CASE WHEN paid >= amount THEN last_paid ELSE $2 END - due_on)) FILTER (WHERE amount > 0 AND due_on < $2) AS overdue
-		FROM inv GROUP BY customer_code),
-	-- Invoices issued before the window and still open count for the longest overdue.
-	old AS (
+			sum(amount) FILTER (WHERE amount > 0 AND due_on < $2) AS due
+		FROM erp_invoices WHERE NOT cancelled AND currency = $3 AND issued_on >= $1 AND issued_on < $2
+		GROUP BY customer_code),
+	pay AS (
+		SELECT i.customer_code,
+			round(sum(p.amount::float8 * (p.received_on - i.issued_on)) FILTER (WHERE p.received_on < $2)
+				/ nullif(sum(p.amount::float8) FILTER (WHERE p.received_on < $2), 0))::int AS days_to_pay,
+			coalesce(sum(p.amount) FILTER (WHERE p.received_on <= i.due_on AND i.due_on < $2), 0) AS on_time,
+			max(p.received_on - i.due_on) FILTER (WHERE i.due_on < $2 AND p.received_on < $2) AS late
+		FROM erp_payments p JOIN erp_invoices i ON i.number = p.invoice_no
+		WHERE NOT i.cancelled AND i.currency = $3 AND i.issued_on >= $1 AND i.issued_on < $2 AND i.amount > 0
+		GROUP BY i.customer_code),
+	open AS (
 		SELECT customer_code, max($2 - due_on) AS overdue FROM receivable_items
-		WHERE issued_on < $1 AND open > 0 AND due_on < $2 AND currency = $3 GROUP BY customer_code),
+		WHERE open > 0 AND due_on < $2 AND currency = $3 GROUP BY customer_code),
 	f AS (
-		SELECT c.code, coalesce(x.revenue, 0)::bigint AS revenue, coalesce(x.invoices, 0) AS invoices, x.days_to_pay,
-			CASE WHEN x.due > 0 THEN floor(x.due_on_time * 10000 / x.due)::int END AS on_time_bp,
-			CASE WHEN x.due > 0 OR o.overdue IS NOT NULL THEN greatest(x.overdue, o.overdue, 0) END AS longest_overdue,
+		SELECT c.code, coalesce(x.revenue, 0)::bigint AS revenue, coalesce(x.invoices, 0) AS invoices, y.days_to_pay,
+			CASE WHEN x.due > 0 THEN least(floor(coalesce(y.on_time, 0) * 10000 / x.due), 10000)::int END AS on_time_bp,
+			CASE WHEN x.due > 0 OR o.overdue IS NOT NULL THEN greatest(y.late, o.overdue, 0) END AS longest_overdue,
 			x.due > 0 AS graded, c.value_class AS cur_class, c.payment_grade AS cur_grade
-		FROM customers c LEFT JOIN cust x ON x.customer_code = c.code LEFT JOIN old o ON o.customer_code = c.code
+		FROM customers c LEFT JOIN inv x ON x.customer_code = c.code LEFT JOIN pay y ON y.customer_code = c.code
+		LEFT JOIN open o ON o.customer_code = c.code
 		WHERE c.status = 'active'),
 	r AS (
 		SELECT f.*, rank() OVER w AS rank,
@@ -254,6 +256,11 @@ func (db *DB) ClassifyRun(ctx context.Context, chain audit.Chain, key, by string
 		}
 		rules, err := db.ClassRulesGet(ctx)
 		if err != nil {
+			return audit.Entry{}, err
+		}
+		// The pass hashes every invoice of the window with its payments:
+		// in memory, not spilled to disk in work_mem's default 4 MB.
+		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 			return audit.Entry{}, err
 		}
 		day := at.UTC().Truncate(24 * time.Hour)

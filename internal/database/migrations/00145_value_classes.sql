@@ -33,7 +33,7 @@ CREATE TABLE class_runs (
 -- The last run's factors per customer: what its class is computed from.
 CREATE TABLE customer_classes (
     customer_code   text PRIMARY KEY,
-    run_id          bigint NOT NULL REFERENCES class_runs (id),
+    run_id          bigint NOT NULL,    -- class_runs; no foreign key: the run writes 100,000 at once
     revenue         bigint NOT NULL,    -- minor units, invoices issued in the window, credit notes netted
     invoices        int NOT NULL,
     share_bp        int NOT NULL,       -- of the total, basis points
@@ -49,8 +49,8 @@ CREATE TABLE customer_classes (
 -- Proposed changes: old → new with the factors; one pending per customer.
 CREATE TABLE class_proposals (
     id            bigserial PRIMARY KEY,
-    customer_code text NOT NULL REFERENCES customers (code),
-    run_id        bigint NOT NULL REFERENCES class_runs (id),
+    customer_code text NOT NULL,   -- no foreign keys: the run writes thousands at once
+    run_id        bigint NOT NULL,
     old_class     text NOT NULL,
     old_grade     smallint NOT NULL,
     new_class     text NOT NULL CHECK (new_class IN ('A', 'B', 'C')),
@@ -63,7 +63,6 @@ CREATE TABLE class_proposals (
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX class_proposals_pending_idx ON class_proposals (customer_code) WHERE status = 'pending';
-CREATE INDEX class_proposals_customer_idx ON class_proposals (customer_code, id);
 
 -- +goose Down
 DROP TABLE class_proposals, customer_classes, class_runs, class_rules;
