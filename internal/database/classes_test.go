@@ -9,8 +9,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/ownership"
 	"github.com/l2c/l2c/internal/testenv"
 )
 
@@ -240,4 +242,69 @@ func TestClassesABCTimesPaymentGrade(t *testing.T) {
 	var re *database.ClassRefusal
 	require.True(t, errors.As(err, &re))
 	require.Equal(t, ids["K2"], re.ID)
+}
+
+// TestClassChangeMovesThePoolClockAndTheDunningLadder: the class a review
+// applies is the one the pool clock and the dunning ladder read. A customer
+// idle for 30 working days is warned under the unranked clock (20 days,
+// warned 5 before); once its computed class A (60 days) is approved, the
+// next night withdraws the warning, and its open instalment is dunned by
+// class A's ladder.
+func TestClassChangeMovesThePoolClockAndTheDunningLadder(t *testing.T) {
+	ctx := context.Background()
+	db, conn := classesDB(t)
+	chain := testenv.AuditChain(t)
+	testenv.AddUsers(t, db, identity.User{ID: "rep", Name: "Rep", Team: "east", Roles: []identity.Role{identity.RoleSales}},
+		identity.User{ID: "boss", Name: "Boss", Team: "east", Roles: []identity.Role{identity.RoleSalesManager}})
+	cal := calendar.China()
+	at := time.Date(2026, 11, 16, 1, 0, 0, 0, time.UTC)
+	idleSince := cal.DateOf(at)
+	for range 30 {
+		idleSince = ownership.WorkdaysBack(cal, idleSince, 1)
+	}
+	loadClassData(t, conn, [][]any{{"PX", "Pool Co", "manual", "", int16(0), "rep"}}, []classInvoice{
+		{customer: "PX", number: "PX-1", amount: 100, issued: "2026-06-01", due: "2026-07-01", paid: []classPayment{{100, "2026-06-20"}}}})
+	_, err := conn.Exec(ctx, `UPDATE customers SET owned_since = $1 WHERE code = 'PX'`, day(idleSince.String()))
+	require.NoError(t, err)
+	// The deal is lost (a running contract would be a follow-up); its
+	// instalment stands for any the customer owes.
+	_, err = conn.Exec(ctx, `INSERT INTO deals (id, title, customer_code, customer_name, tendered, currency, expected_amount,
+			discoverer, sales_owner, stage, stage_entered_at, created_by, created_at, version)
+		VALUES ('D-PX', 'Pool deal', 'PX', 'Pool Co', false, 'CNY', 100000, 'rep', 'rep', 'lost', $1, 'rep', $1, 1)`,
+		day("2026-01-05"))
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `INSERT INTO collection_instalments (deal_id, no, trigger, due_kind, due_days, amount, currency,
+			customer_code, value_class, due_on)
+		VALUES ('D-PX', 1, 'signing', 'calendar_days', 10, 100000, 'CNY', 'PX', '', '2026-12-01')`)
+	require.NoError(t, err)
+	_, rules, err := db.OwnershipRules(ctx)
+	require.NoError(t, err)
+	clock := func(at time.Time) database.RecycleCounts {
+		n, err := db.PoolRecycle(ctx, chain, at, ownership.Cutoffs(cal, at, rules))
+		require.NoError(t, err)
+		return n
+	}
+	warned := func() int {
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pool_warnings WHERE customer_code = 'PX'`).Scan(&n))
+		return n
+	}
+
+	require.Equal(t, int64(1), clock(at).Warned, "unranked: warned at 15 idle working days")
+	run, err := db.ClassifyRun(ctx, chain, "classify/pool", "system", at)
+	require.NoError(t, err)
+	require.Equal(t, 1, run.Proposed)
+	require.Equal(t, 1, warned(), "a proposal changes no clock")
+	boss := database.ViewerOf(identity.User{ID: "boss", Team: "east", Roles: []identity.Role{identity.RoleSalesManager}})
+	_, err = db.ClassProposalsDecide(ctx, chain, database.ClassDecision{By: "boss", Viewer: boss, All: true, Approve: true, At: at})
+	require.NoError(t, err)
+
+	next := at.Add(24 * time.Hour)
+	n := clock(next)
+	require.Equal(t, int64(1), n.Cleared, "class A: 30 idle days are within its 60")
+	require.Equal(t, int64(0), n.Recycled)
+	require.Equal(t, 0, warned())
+	var ladder string
+	require.NoError(t, conn.QueryRow(ctx, `SELECT value_class FROM collection_instalments WHERE deal_id = 'D-PX'`).Scan(&ladder))
+	require.Equal(t, "A", ladder, "the instalment is dunned by class A's ladder")
 }
