@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // classProposalOf finds code's pending proposal in a list reply, or nil.
@@ -61,6 +62,7 @@ func TestClassesReviewedBeforeTheyApplyThenRouted(t *testing.T) {
 	run := s.do("POST", "/api/v1/classes/run", "tok-admin", "")
 	require.Equal(t, 200, run.status, run.raw)
 	require.True(t, strings.HasPrefix(run.body["run"].(string), "classify/manual-"))
+	testenv.RecordHistory(t, s.tc, run.body["run"].(string), "classify.json")
 
 	// Explained, and not applied: the customer keeps its class.
 	c := s.do("GET", "/api/v1/customers/CL-BIG/class", "tok-wang", "")

@@ -8,9 +8,18 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/l2c/l2c/activities"
 )
+
+// TestClassifyWorkflowReplay replays a recorded run of the value classes
+// (TestClassesReviewedBeforeTheyApplyThenRouted in api/).
+func TestClassifyWorkflowReplay(t *testing.T) {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflow(ClassifyWorkflow)
+	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/classify.json"))
+}
 
 // TestClassifyRunsAsOfItsTickKeyedByItsID: the run computes the classes as
 // of its input's moment, keyed by its own workflow ID, so a retry of the
