@@ -28,7 +28,8 @@ func classProposalOf(r reply, code string) map[string]any {
 // sales manager approves; the owner, a manager who owns the customer, one who
 // does not see it and an admin are refused and nothing changes; once
 // approved, a contract review routes on the class (an A customer's gets a
-// key-account stage a C customer's does not).
+// key-account stage a C customer's does not); a new customer entered with a
+// class gets the class's proposed terms.
 func TestClassesReviewedBeforeTheyApplyThenRouted(t *testing.T) {
 	s := setup(t)
 	ctx := context.Background()
@@ -168,4 +169,12 @@ func TestClassesReviewedBeforeTheyApplyThenRouted(t *testing.T) {
 	require.Equal(t, 200, terms.status, terms.raw)
 	require.Equal(t, map[string]any{"payment_terms": "NT60", "credit_limit": "1000000.00"}, terms.body["proposed"])
 	require.Equal(t, 400, s.do("GET", "/api/v1/classes/terms?class=D", "tok-zhao", "").status)
+	n := time.Now().UnixNano()
+	r = s.do("POST", "/api/v1/customers", "tok-zhao", fmt.Sprintf(`{"name":"等级客户%d有限公司","tax_id":"%015d",
+		"address":"上海市 2 号","min_discount_bp":9000,"value_class":"A","sales_owner":"wang"}`, n, n%1e15))
+	require.Equal(t, 202, r.status, r.raw)
+	lead := s.do("GET", "/api/v1/customers/"+r.body["provisional_code"].(string), "tok-wang", "")
+	require.Equal(t, 200, lead.status, lead.raw)
+	require.Equal(t, "NT60", lead.body["terms"].(map[string]any)["payment_terms"], "the class's terms, proposed")
+	require.Equal(t, "1000000.00", lead.body["terms"].(map[string]any)["credit_limit"])
 }
