@@ -130,6 +130,16 @@ func TestClassesReviewedBeforeTheyApplyThenRouted(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, fmt.Sprintf("%s%d", class, grade), code)
 	}
+	// The customer page explains it, in words.
+	b := pagesSession(t, s, "wang")
+	b.lang = "en"
+	page := b.do("GET", "/customers/CL-BIG", "", "")
+	require.Equal(t, 200, page.status)
+	sec := section(page.body, "class")
+	for _, want := range []string{"Value class and why", "A1", "Days to pay", "25 days", "100%", "Thresholds applied",
+		"A: the customers making the first 80% of revenue; B: the next 15%", "Payment grade 1: days to pay ≤ 45, on time ≥ 90%, overdue ≤ 15 days"} {
+		require.Contains(t, sec, want)
+	}
 	again := s.do("POST", "/api/v1/classes/proposals/decide", "tok-sun", `{"ids":[`+id(big)+`],"approve":true}`)
 	require.Equal(t, 409, again.status, again.raw)
 	require.Equal(t, "/problems/class_proposal_stale", again.body["type"])

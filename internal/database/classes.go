@@ -177,8 +177,7 @@ type ClassRun struct {
 	Rules        ClassRules `json:"rules"`
 }
 
-// classifySQL computes every active customer's factors and class, into
-// class_calc, in one pass over the window's invoices and one over their
+// classifySQL computes every active customer's factors and class in one pass over the window's invoices and one over their
 // payments, each aggregated straight to the customer (no per-invoice
 // grouping): revenue and what fell due from the invoices; days to pay, the
 // amount paid by its due date and the latest payment past its due date from
@@ -186,8 +185,7 @@ type ClassRun struct {
 // items (receivable_items, any issue date). $1 the window's first day, $2 the
 // run's day (exclusive), $3 the currency, $4 and $5 the A and A+B shares,
 // $6..$11 the grade bounds.
-const classifySQL = `CREATE TEMP TABLE class_calc ON COMMIT DROP AS
-	WITH inv AS (
+const classifySQL = `WITH inv AS (
 		SELECT customer_code, sum(amount) AS revenue, count(*)::int AS invoices,
 			sum(amount) FILTER (WHERE amount > 0 AND due_on < $2) AS due
 		FROM erp_invoices WHERE NOT cancelled AND currency = $3 AND issued_on >= $1 AND issued_on < $2
@@ -265,63 +263,64 @@ func (db *DB) ClassifyRun(ctx context.Context, chain audit.Chain, key, by string
 		}
 		day := at.UTC().Truncate(24 * time.Hour)
 		from := day.AddDate(0, 0, -rules.WindowDays)
-		tag, err := tx.Exec(ctx, classifySQL, from, day, rules.Currency, rules.AShareBP, rules.AShareBP+rules.BShareBP,
-			rules.Good.MaxDaysToPay, rules.Good.MinOnTimeBP, rules.Good.MaxOverdueDays,
-			rules.Fair.MaxDaysToPay, rules.Fair.MinOnTimeBP, rules.Fair.MaxOverdueDays)
-		if err != nil {
-			return audit.Entry{}, fmt.Errorf("classify: %w", err)
-		}
-		run.Customers = int(tag.RowsAffected())
-		if _, err := tx.Exec(ctx, `ALTER TABLE class_calc ADD PRIMARY KEY (code); ANALYZE class_calc`); err != nil {
-			return audit.Entry{}, fmt.Errorf("classify: %w", err)
-		}
 		rulesJSON, err := json.Marshal(rules)
 		if err != nil {
 			return audit.Entry{}, err
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO class_runs (run_key, as_of, rules, customers, proposed, withdrawn, total_revenue, requested_by)
-			VALUES ($1, $2, $3, $4, 0, 0, coalesce((SELECT max(total) FROM class_calc), 0), $5)
-			RETURNING id, as_of::text, total_revenue::text`, key, day, rulesJSON, run.Customers, by).Scan(&run.ID, &run.AsOf, &run.TotalRevenue); err != nil {
+			VALUES ($1, $2, $3, 0, 0, 0, 0, $4) RETURNING id, as_of::text`, key, day, rulesJSON, by).Scan(&run.ID, &run.AsOf); err != nil {
 			return audit.Entry{}, fmt.Errorf("classify: %w", err)
 		}
 		run.Key, run.Rules = key, rules
-		if _, err := tx.Exec(ctx, `INSERT INTO customer_classes AS k (customer_code, run_id, revenue, invoices, share_bp, before_bp,
-				rank, value_class, days_to_pay, on_time_bp, longest_overdue, payment_grade)
-			SELECT code, $1, revenue, invoices, share_bp, before_bp, rank, value_class, days_to_pay, on_time_bp, longest_overdue,
-				payment_grade FROM class_calc
-			ON CONFLICT (customer_code) DO UPDATE SET run_id = EXCLUDED.run_id, revenue = EXCLUDED.revenue,
-				invoices = EXCLUDED.invoices, share_bp = EXCLUDED.share_bp, before_bp = EXCLUDED.before_bp,
-				rank = EXCLUDED.rank, value_class = EXCLUDED.value_class, days_to_pay = EXCLUDED.days_to_pay,
-				on_time_bp = EXCLUDED.on_time_bp, longest_overdue = EXCLUDED.longest_overdue,
-				payment_grade = EXCLUDED.payment_grade`, run.ID); err != nil {
-			return audit.Entry{}, fmt.Errorf("classify: factors: %w", err)
+		// The computation into a scratch table (a CREATE TABLE AS may run in
+		// parallel; a statement that writes may not), then one statement
+		// feeds it to the factors, the withdrawals and the proposals (each
+		// touching rows the others do not).
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE class_calc ON COMMIT DROP AS `+classifySQL,
+			from, day, rules.Currency, rules.AShareBP, rules.AShareBP+rules.BShareBP,
+			rules.Good.MaxDaysToPay, rules.Good.MinOnTimeBP, rules.Good.MaxOverdueDays,
+			rules.Fair.MaxDaysToPay, rules.Fair.MinOnTimeBP, rules.Fair.MaxOverdueDays); err != nil {
+			return audit.Entry{}, fmt.Errorf("classify: %w", err)
 		}
-		// Customers no longer active keep no factors.
-		if _, err := tx.Exec(ctx, `DELETE FROM customer_classes k WHERE k.run_id <> $1`, run.ID); err != nil {
-			return audit.Entry{}, fmt.Errorf("classify: factors: %w", err)
+		// A fresh temporary table has no statistics: the joins below would be
+		// planned as if it were empty.
+		if _, err := tx.Exec(ctx, `ANALYZE class_calc`); err != nil {
+			return audit.Entry{}, fmt.Errorf("classify: %w", err)
 		}
-		tag, err = tx.Exec(ctx, `UPDATE class_proposals p SET status = 'withdrawn', decided_by = 'system', decided_at = now(),
-				note = 'the class computed on ' || $1 || ' is the customer''s class'
-			FROM customers c LEFT JOIN class_calc k ON k.code = c.code
-			WHERE p.status = 'pending' AND c.code = p.customer_code
-			  AND (k.code IS NULL OR (k.value_class, k.payment_grade) = (c.value_class, c.payment_grade))`, run.AsOf)
-		if err != nil {
-			return audit.Entry{}, fmt.Errorf("classify: withdraw: %w", err)
+		if err := tx.QueryRow(ctx, `WITH calc AS (SELECT * FROM class_calc),
+			fac AS (INSERT INTO customer_classes AS k (customer_code, run_id, revenue, invoices, share_bp, before_bp,
+					rank, value_class, days_to_pay, on_time_bp, longest_overdue, payment_grade)
+				SELECT code, $1, revenue, invoices, share_bp, before_bp, rank, value_class, days_to_pay, on_time_bp, longest_overdue,
+					payment_grade FROM calc
+				ON CONFLICT (customer_code) DO UPDATE SET run_id = EXCLUDED.run_id, revenue = EXCLUDED.revenue,
+					invoices = EXCLUDED.invoices, share_bp = EXCLUDED.share_bp, before_bp = EXCLUDED.before_bp,
+					rank = EXCLUDED.rank, value_class = EXCLUDED.value_class, days_to_pay = EXCLUDED.days_to_pay,
+					on_time_bp = EXCLUDED.on_time_bp, longest_overdue = EXCLUDED.longest_overdue,
+					payment_grade = EXCLUDED.payment_grade),
+			-- Customers no longer active keep no factors.
+			gone AS (DELETE FROM customer_classes k WHERE NOT EXISTS (SELECT FROM calc WHERE calc.code = k.customer_code)),
+			wd AS (UPDATE class_proposals p SET status = 'withdrawn', decided_by = 'system', decided_at = now(),
+					note = 'the class computed on ' || $2 || ' is the customer''s class'
+				FROM customers c LEFT JOIN calc k ON k.code = c.code
+				WHERE p.status = 'pending' AND c.code = p.customer_code
+				  AND (k.code IS NULL OR (k.value_class, k.payment_grade) = (c.value_class, c.payment_grade))
+				RETURNING 1),
+			prop AS (INSERT INTO class_proposals (customer_code, run_id, old_class, old_grade, new_class, new_grade, factors)
+				SELECT k.code, $1, k.cur_class, k.cur_grade, k.value_class, k.payment_grade,
+					jsonb_build_object('revenue', k.revenue, 'invoices', k.invoices, 'share_bp', k.share_bp, 'before_bp', k.before_bp,
+						'rank', k.rank, 'days_to_pay', k.days_to_pay, 'on_time_bp', k.on_time_bp, 'longest_overdue', k.longest_overdue)
+				FROM calc k WHERE (k.value_class, k.payment_grade) IS DISTINCT FROM (k.cur_class, k.cur_grade) ORDER BY k.code
+				ON CONFLICT (customer_code) WHERE status = 'pending' DO UPDATE SET run_id = EXCLUDED.run_id,
+					old_class = EXCLUDED.old_class, old_grade = EXCLUDED.old_grade, new_class = EXCLUDED.new_class,
+					new_grade = EXCLUDED.new_grade, factors = EXCLUDED.factors
+				RETURNING 1)
+			SELECT (SELECT count(*) FROM calc)::int, (SELECT count(*) FROM wd)::int, (SELECT count(*) FROM prop)::int,
+				coalesce((SELECT max(total) FROM calc), 0)::text`, run.ID, run.AsOf).
+			Scan(&run.Customers, &run.Withdrawn, &run.Proposed, &run.TotalRevenue); err != nil {
+			return audit.Entry{}, fmt.Errorf("classify: %w", err)
 		}
-		run.Withdrawn = int(tag.RowsAffected())
-		tag, err = tx.Exec(ctx, `INSERT INTO class_proposals (customer_code, run_id, old_class, old_grade, new_class, new_grade, factors)
-			SELECT k.code, $1, k.cur_class, k.cur_grade, k.value_class, k.payment_grade,
-				jsonb_build_object('revenue', k.revenue, 'invoices', k.invoices, 'share_bp', k.share_bp, 'before_bp', k.before_bp,
-					'rank', k.rank, 'days_to_pay', k.days_to_pay, 'on_time_bp', k.on_time_bp, 'longest_overdue', k.longest_overdue)
-			FROM class_calc k WHERE (k.value_class, k.payment_grade) IS DISTINCT FROM (k.cur_class, k.cur_grade) ORDER BY k.code
-			ON CONFLICT (customer_code) WHERE status = 'pending' DO UPDATE SET run_id = EXCLUDED.run_id,
-				old_class = EXCLUDED.old_class, old_grade = EXCLUDED.old_grade, new_class = EXCLUDED.new_class,
-				new_grade = EXCLUDED.new_grade, factors = EXCLUDED.factors`, run.ID)
-		if err != nil {
-			return audit.Entry{}, fmt.Errorf("classify: propose: %w", err)
-		}
-		run.Proposed = int(tag.RowsAffected())
-		if _, err := tx.Exec(ctx, `UPDATE class_runs SET proposed = $2, withdrawn = $3 WHERE id = $1`, run.ID, run.Proposed, run.Withdrawn); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE class_runs SET customers = $2, proposed = $3, withdrawn = $4, total_revenue = $5 WHERE id = $1`,
+			run.ID, run.Customers, run.Proposed, run.Withdrawn, run.TotalRevenue); err != nil {
 			return audit.Entry{}, fmt.Errorf("classify: %w", err)
 		}
 		detail, err := json.Marshal(map[string]any{"run_key": key, "as_of": run.AsOf, "customers": run.Customers,
