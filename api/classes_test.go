@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,17 @@ func TestClassesReviewedBeforeTheyApplyThenRouted(t *testing.T) {
 	saved := s.do("PUT", "/api/v1/approval-rules/contract_review", "tok-admin", `{"stages":`+strings.TrimSuffix(stages, "]")+
 		`,{"name":"key_account","approvers":["role:finance"],"rule":"any","sla_hours":8,"when":{"customer_class_in":["A"]}}]}`)
 	require.Equal(t, 200, saved.status, saved.raw)
+	// The rule editor shows the condition and refuses a class that is not one, next to its field.
+	admin, adminCSRF := pagesLogin(t, s, "admin", "en")
+	require.Contains(t, admin.do("GET", "/admin/rules", "", "").body, "customer class A")
+	ed := admin.do("GET", "/admin/rules/contract_review", "", "")
+	require.Contains(t, ed.body, `name="s`)
+	require.Contains(t, ed.body, `customer_class_in" value="A"`)
+	form := admin.form("/admin/rules/contract_review", url.Values{"csrf_token": {adminCSRF}, "stages": {"1"},
+		"s0.name": {"key_account"}, "s0.approvers": {"role:finance"}, "s0.rule": {"any"}, "s0.sla_hours": {"8"},
+		"s0.customer_class_in": {"A, X9"}})
+	require.Equal(t, 422, form.status, form.body)
+	require.Contains(t, form.body, `id="r0-customer_class_in-error">&#34;X9&#34; is not a class`)
 	routeOf := func(code string) []string {
 		id := s.open(`{"title":"Routed ` + code + `","customer":{"code":"` + code + `","name":"` + code + `"}}`)
 		s.act(id, "wang", 200, `{"action":"submit_quote","lines":[{"sku":"A","quantity":1,"unit_price":"100"}],"valid_until":"`+future(5)+`"}`)
