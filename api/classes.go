@@ -229,14 +229,14 @@ func (h classesAPI) terms(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusForbidden, probForbidden, "the proposed terms are for who enters and reviews customers")
 	}
 	class := r.URL.Query().Get("class")
-	if class != "A" && class != "B" && class != "C" {
-		return problem(http.StatusBadRequest, probInvalidQuery, "unknown value class", deal.FieldError{Field: "class", Message: "want A, B or C"})
-	}
-	rules, err := h.DB.ClassRulesGet(r.Context())
+	t, ok, err := h.proposedTerms(r.Context(), class)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"value_class": class, "proposed": rules.Terms[class]})
+	if !ok {
+		return problem(http.StatusBadRequest, probInvalidQuery, "unknown value class", deal.FieldError{Field: "class", Message: "want A, B or C"})
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"value_class": class, "proposed": t})
 }
 
 // proposedTerms are the onboarding terms of class (A, B or C); ok is false

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/testenv"
 )
 
@@ -30,17 +31,7 @@ func BenchmarkClassify100k(b *testing.B) {
 	today := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
 	code := func(i int) string { return fmt.Sprintf("CB%06d", i) }
 
-	copyRows := func(table string, cols []string, n int, row func(i int) []any) {
-		i := 0
-		_, err := conn.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
-			if i == n {
-				return nil, nil
-			}
-			i++
-			return row(i - 1), nil
-		}))
-		require.NoError(b, err, table)
-	}
+	copyRows := func(table string, cols []string, n int, row func(i int) []any) { copyN(b, conn, table, cols, n, row) }
 	copyRows("customers", []string{"code", "name", "source", "value_class"}, customers, func(i int) []any {
 		return []any{code(i), "Customer " + code(i), "erp", []string{"A", "B", "C", ""}[i%4]}
 	})
@@ -92,6 +83,17 @@ func BenchmarkClassify100k(b *testing.B) {
 	baseline := time.Since(t0)
 	require.Positive(b, n)
 
+	// L2C_BENCH_EXPLAIN prints the computation's plan (and runs it once more).
+	if os.Getenv("L2C_BENCH_EXPLAIN") != "" {
+		r := database.DefaultClassRules()
+		rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+database.ClassifySQL, from, today, r.Currency, r.AShareBP,
+			r.AShareBP+r.BShareBP, r.Good.MaxDaysToPay, r.Good.MinOnTimeBP, r.Good.MaxOverdueDays,
+			r.Fair.MaxDaysToPay, r.Fair.MinOnTimeBP, r.Fair.MaxOverdueDays)
+		require.NoError(b, err)
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(b, err)
+		b.Log("\n" + strings.Join(plan, "\n"))
+	}
 	t0 = time.Now()
 	run, err := db.ClassifyRun(ctx, chain, "classify/bench", "system", today.Add(time.Hour))
 	took := time.Since(t0)
@@ -107,4 +109,19 @@ func BenchmarkClassify100k(b *testing.B) {
 	fmt.Printf("BENCH classify_100k_s %.2f s (%d customers, %d invoices)\n", took.Seconds(), customers, invoices)
 	fmt.Printf("BENCH classify_baseline_aggregate_s %.2f s\n", baseline.Seconds())
 	fmt.Printf("BENCH classify_vs_aggregate_ratio %.2f\n", took.Seconds()/baseline.Seconds())
+}
+
+// copyN COPYs n rows, row(i) each, into table: for a bench's millions, made
+// as they are sent rather than held in memory.
+func copyN(tb testing.TB, conn *pgx.Conn, table string, cols []string, n int, row func(i int) []any) {
+	tb.Helper()
+	i := 0
+	_, err := conn.CopyFrom(context.Background(), pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == n {
+			return nil, nil
+		}
+		i++
+		return row(i - 1), nil
+	}))
+	require.NoError(tb, err, table)
 }

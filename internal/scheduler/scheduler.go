@@ -119,8 +119,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if err := s.Reload(ctx); err != nil {
 		s.opts.Log.ErrorContext(ctx, "scheduler: schedules not loaded; retrying", "err", err)
 	}
-	s.schedulePool(ctx)
-	s.scheduleClassify(ctx)
+	s.scheduleRun(ctx, s.opts.PoolRecycle, "pool clock", StartPoolRecycle)
+	s.scheduleRun(ctx, s.opts.Classify, "value classes", StartClassify)
 	dunning, _ := ParseSpec(DunningSpec)
 	s.cron.Schedule(dunning, cron.FuncJob(func() {
 		at := scheduledAt(dunning, time.Now().In(s.opts.Location))
