@@ -15,6 +15,9 @@ type Classes struct {
 	DB    *database.DB
 	Log   *slog.Logger
 	Audit audit.Chain
+	// Location is the company's zone: the run's day, whose eve the window
+	// ends on, is the day there (UTC when nil).
+	Location *time.Location
 }
 
 // ClassifyInput is the moment the classes are computed as of (the tick's
@@ -39,7 +42,11 @@ type ClassifyResult struct {
 // the changes (database.ClassifyRun); the customers keep their classes
 // until the proposals are approved.
 func (a *Classes) Classify(ctx context.Context, in ClassifyInput) (ClassifyResult, error) {
-	run, err := a.DB.ClassifyRun(ctx, a.Audit, in.RunKey, cmp.Or(in.RequestedBy, "system"), in.At)
+	loc := a.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	run, err := a.DB.ClassifyRun(ctx, a.Audit, in.RunKey, cmp.Or(in.RequestedBy, "system"), in.At.In(loc))
 	if err != nil {
 		return ClassifyResult{}, err
 	}

@@ -228,8 +228,8 @@ const classifySQL = `WITH inv AS (
 		cur_class, cur_grade
 	FROM r`
 
-// ClassifyRun runs the classification as of the day at (in UTC; the window
-// ends the day before) in one transaction: the factors of every active
+// ClassifyRun runs the classification as of the day of at, in at's location
+// (the company's zone; the window ends the day before), in one transaction: the factors of every active
 // customer, and a proposal wherever the class computed differs from the
 // customer's (a pending one is refreshed; one no longer needed is
 // withdrawn). Customers keep their class. A run with key already done
@@ -261,7 +261,7 @@ func (db *DB) ClassifyRun(ctx context.Context, chain audit.Chain, key, by string
 		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 			return audit.Entry{}, err
 		}
-		day := at.UTC().Truncate(24 * time.Hour)
+		day := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
 		from := day.AddDate(0, 0, -rules.WindowDays)
 		rulesJSON, err := json.Marshal(rules)
 		if err != nil {
