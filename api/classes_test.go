@@ -186,6 +186,19 @@ func TestClassesReviewedBeforeTheyApplyThenRouted(t *testing.T) {
 	require.Contains(t, routeOf("CL-BIG"), "key_account")
 	require.NotContains(t, routeOf("CL-SMALL"), "key_account")
 
+	// The rules: checked whole, every bad field named, nothing saved; admins only.
+	rulesBefore := s.do("GET", "/api/v1/classes/rules", "tok-li", "")
+	require.Equal(t, 200, rulesBefore.status, rulesBefore.raw)
+	require.Equal(t, 403, s.do("PUT", "/api/v1/classes/rules", "tok-li", rulesBefore.raw).status)
+	badRules := strings.NewReplacer(`"a_share_bp":8000`, `"a_share_bp":9000`, `"b_share_bp":1500`, `"b_share_bp":1500`,
+		`"min_on_time_bp":9000`, `"min_on_time_bp":12000`, `"payment_terms":"NT60"`, `"payment_terms":"net 60"`).Replace(rulesBefore.raw)
+	r = s.do("PUT", "/api/v1/classes/rules", "tok-admin", badRules)
+	require.Equal(t, 422, r.status, r.raw)
+	for _, f := range []string{"b_share_bp", "grade_1.min_on_time_bp", "terms.A.payment_terms"} {
+		require.Contains(t, r.raw, `"field":"`+f+`"`, f)
+	}
+	require.Equal(t, rulesBefore.raw, s.do("GET", "/api/v1/classes/rules", "tok-li", "").raw, "nothing saved")
+
 	// Onboarding proposes the class's terms.
 	terms := s.do("GET", "/api/v1/classes/terms?class=A", "tok-zhao", "")
 	require.Equal(t, 200, terms.status, terms.raw)

@@ -86,13 +86,15 @@ func BenchmarkClassify100k(b *testing.B) {
 	// L2C_BENCH_EXPLAIN prints the computation's plan (and runs it once more).
 	if os.Getenv("L2C_BENCH_EXPLAIN") != "" {
 		r := database.DefaultClassRules()
+		_, err := conn.Exec(ctx, `SET work_mem = '256MB'`) // as the run sets it
+		require.NoError(b, err)
 		rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+database.ClassifySQL, from, today, r.Currency, r.AShareBP,
 			r.AShareBP+r.BShareBP, r.Good.MaxDaysToPay, r.Good.MinOnTimeBP, r.Good.MaxOverdueDays,
 			r.Fair.MaxDaysToPay, r.Fair.MinOnTimeBP, r.Fair.MaxOverdueDays)
 		require.NoError(b, err)
 		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		require.NoError(b, err)
-		b.Log("\n" + strings.Join(plan, "\n"))
+		fmt.Println(strings.Join(plan, "\n"))
 	}
 	t0 = time.Now()
 	run, err := db.ClassifyRun(ctx, chain, "classify/bench", "system", today.Add(time.Hour))
