@@ -169,16 +169,26 @@ func (h classesAPI) run(w http.ResponseWriter, r *http.Request) error {
 	if !me.Has(identity.RoleAdmin) {
 		return problem(http.StatusForbidden, probForbidden, "only an admin runs the value classes by hand")
 	}
-	at := h.Now().UTC().Truncate(time.Second)
-	id, _, err := scheduler.StartClassify(r.Context(), h.Temporal, "manual-"+workflows.SyncBucket(at), me.ID, at)
+	var out activities.ClassifyResult
+	id, at, err := h.runNow(r, scheduler.StartClassify, &out)
 	if err != nil {
 		return err
 	}
-	var out activities.ClassifyResult
-	if err := h.Temporal.GetWorkflow(r.Context(), id, "").Get(r.Context(), &out); err != nil {
-		return fmt.Errorf("value classes %s: %w", id, err)
-	}
 	return writeJSON(w, http.StatusOK, map[string]any{"run": id, "at": at, "result": out})
+}
+
+// runNow starts a nightly run by hand, as of now, for the caller, and waits
+// for its result (into out).
+func (d Deps) runNow(r *http.Request, start scheduler.Starter, out any) (string, time.Time, error) {
+	at := d.Now().UTC().Truncate(time.Second)
+	id, _, err := start(r.Context(), d.Temporal, "manual-"+workflows.SyncBucket(at), actor(r).ID, at)
+	if err != nil {
+		return id, at, err
+	}
+	if err := d.Temporal.GetWorkflow(r.Context(), id, "").Get(r.Context(), out); err != nil {
+		return id, at, fmt.Errorf("run %s: %w", id, err)
+	}
+	return id, at, nil
 }
 
 // rules returns the shares, thresholds and onboarding terms: for the

@@ -15,13 +15,14 @@ import (
 // when nobody is following customers up.
 const DefaultPoolRecycle = "CRON_TZ=Asia/Shanghai 30 1 * * *"
 
-// starter starts the run of one tick (StartPoolRecycle, StartClassify).
-type starter func(ctx context.Context, tc client.Client, bucket, by string, at time.Time) (id string, started bool, err error)
+// Starter starts the run of one tick (StartPoolRecycle, StartClassify);
+// by is "" for the scheduler, else who asked for the run.
+type Starter func(ctx context.Context, tc client.Client, bucket, by string, at time.Time) (id string, started bool, err error)
 
 // scheduleRun adds a nightly tick that starts what's run for the tick's
 // scheduled time, if spec is set; like the sync's, every replica asks for
 // the same ID and one run starts.
-func (s *Scheduler) scheduleRun(ctx context.Context, spec, what string, start starter) {
+func (s *Scheduler) scheduleRun(ctx context.Context, spec, what string, start Starter) {
 	if spec == "" {
 		return
 	}
@@ -34,7 +35,7 @@ func (s *Scheduler) scheduleRun(ctx context.Context, spec, what string, start st
 	s.opts.Log.InfoContext(ctx, "scheduler: scheduled", "what", what, "spec", spec)
 }
 
-func (s *Scheduler) runJob(sched cron.Schedule, what string, start starter) cron.Job {
+func (s *Scheduler) runJob(sched cron.Schedule, what string, start Starter) cron.Job {
 	return cron.FuncJob(func() {
 		at := scheduledAt(sched, time.Now().In(s.opts.Location))
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
