@@ -64,6 +64,17 @@ func (a *Approvals) ChooseRoute(ctx context.Context, in ChooseRouteInput) (Choos
 	if err != nil {
 		return ChooseRouteResult{}, err
 	}
+	// The customer's class is a fact of routing as it stands now: read here,
+	// recorded in the activity's result, never re-read on replay.
+	if rs.UsesCustomerClass() && in.Facts.Customer != "" && in.Facts.CustomerClass == "" {
+		class, grade, err := a.DB.CustomerClassOf(ctx, in.Facts.Customer)
+		if err != nil {
+			return ChooseRouteResult{}, err
+		}
+		if class != "" {
+			in.Facts.CustomerClass = fmt.Sprintf("%s%d", class, grade)
+		}
+	}
 	return ChooseRouteResult{Route: rs.Route(in.Facts), RulesVersion: rs.Version, DistinctApprovers: rs.Distinct()}, nil
 }
 

@@ -144,6 +144,17 @@ var matrix = map[string]access{
 	"GET /api/v1/customers/{code}/terms-changes":  {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
 	"POST /api/v1/customers/{code}/terms-changes": {own: []identity.Role{identity.RoleSales, identity.RoleSalesManager}, body: `{"reason":""}`},
 	"GET /api/v1/customers/{code}/receivables":    {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleCollector}, seeAll...), other: seeAll},
+	// A customer's class and its factors: for who sees the customer whole.
+	"GET /api/v1/customers/{code}/class": {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
+	// Class proposals: read by the overseers, decided by sales managers and
+	// finance (never an admin as such); the run and the rules' edit are admins'.
+	"GET /api/v1/classes/proposals":         {own: overseers},
+	"POST /api/v1/classes/proposals/decide": {own: []identity.Role{identity.RoleSalesManager, identity.RoleFinance}, body: `{`},
+	"POST /api/v1/classes/run":              {own: admins},
+	"GET /api/v1/classes/rules":             {own: overseers},
+	"PUT /api/v1/classes/rules":             {own: admins, body: `{`},
+	"GET /api/v1/classes/terms": {own: []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager,
+		identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}},
 	// Ownership (issue 14): the pool and the rules are the sales team's; a
 	// customer's history is for who sees it whole; releasing it for its owner,
 	// their manager and admins. Bodies are malformed so nothing really moves.

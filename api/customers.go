@@ -24,6 +24,7 @@ func (h customers) Routes() chi.Router {
 		route{"POST /", h.createCustomer},
 		route{"GET /{code}", h.get},
 		route{"GET /{code}/receivables", h.receivables},
+		route{"GET /{code}/class", h.customerClass},
 		route{"GET /{code}/terms-changes", h.termsChanges},
 		route{"POST /{code}/terms-changes", h.requestTermsChange},
 	)

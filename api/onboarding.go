@@ -131,6 +131,19 @@ func (h customers) checkNewCustomer(r *http.Request, me identity.User, req newCu
 	if nc.Currency == "" {
 		nc.Currency = "CNY"
 	}
+	// A class typed in proposes its terms (the class rules' onboarding
+	// terms) for what the form leaves empty.
+	if t, ok, err := h.proposedTerms(r.Context(), nc.ValueClass); err != nil {
+		return nc, err
+	} else if ok {
+		if nc.PaymentTerms == "" {
+			nc.PaymentTerms = t.PaymentTerms
+		}
+		if req.CreditLimit == nil {
+			l := t.CreditLimit
+			req.CreditLimit = &l
+		}
+	}
 	if nc.Name == "" || utf8.RuneCountInString(nc.Name) > 200 {
 		add("name", "is required: the registered name, at most 200 characters")
 	}

@@ -498,14 +498,10 @@ func (h ownershipAPI) recycle(w http.ResponseWriter, r *http.Request) error {
 	if !me.Has(identity.RoleAdmin) {
 		return problem(http.StatusForbidden, probForbidden, "only an admin runs the pool clock by hand")
 	}
-	at := h.Now().UTC().Truncate(time.Second)
-	id, _, err := scheduler.StartPoolRecycle(r.Context(), h.Temporal, "manual-"+workflows.SyncBucket(at), me.ID, at)
+	var out database.RecycleCounts
+	id, at, err := h.runNow(r, scheduler.StartPoolRecycle, &out)
 	if err != nil {
 		return err
-	}
-	var out database.RecycleCounts
-	if err := h.Temporal.GetWorkflow(r.Context(), id, "").Get(r.Context(), &out); err != nil {
-		return fmt.Errorf("pool clock %s: %w", id, err)
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"run": id, "at": at, "counts": out})
 }

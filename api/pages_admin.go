@@ -93,6 +93,7 @@ type stageRow struct {
 	Index                                              int
 	Name, Approvers, Rule, SLA, Remind, AtLeast, Below string
 	Custom, Nonstandard, NonTemplate, BelowMin, Inputs string
+	Classes                                            string // customer_class_in, "A, B1"
 	Reassign                                           bool
 }
 
@@ -149,6 +150,7 @@ func rowOf(i int, st approval.StageRule) stageRow {
 		}
 		row.Custom, row.Nonstandard, row.NonTemplate, row.BelowMin = tri(c.CustomProducts), tri(c.NonstandardPaymentTerms),
 			tri(c.NonTemplateContract), tri(c.DiscountBelowMinimum)
+		row.Classes = strings.Join(c.CustomerClassIn, ", ")
 	}
 	return row
 }
@@ -182,6 +184,9 @@ func conditionWords(p i18n.Printer, c *approval.Condition) string {
 	}
 	if c.AmountBelow != nil {
 		parts = append(parts, p.T("when_amount_below", p.Money(*c.AmountBelow, "")))
+	}
+	if c.CustomerClassIn != nil {
+		parts = append(parts, p.T("when_customer_class_in", strings.Join(c.CustomerClassIn, p.T("list_sep"))))
 	}
 	for _, f := range []struct {
 		name string
@@ -235,7 +240,7 @@ func (p pages) rulesSave(w http.ResponseWriter, r *http.Request, d pageData) {
 		row := stageRow{Index: len(f.Stages), Name: v("name"), Approvers: v("approvers"), Rule: v("rule"), SLA: v("sla_hours"),
 			Remind: v("remind_before_hours"), AtLeast: v("amount_at_least"), Below: v("amount_below"), Custom: v("custom_products"),
 			Nonstandard: v("nonstandard_payment_terms"), NonTemplate: v("non_template_contract"), BelowMin: v("discount_below_minimum"),
-			Inputs: v("inputs"), Reassign: v("reassign_on_escalation") == "true"}
+			Inputs: v("inputs"), Classes: v("customer_class_in"), Reassign: v("reassign_on_escalation") == "true"}
 		if row.Name == "" && row.Approvers == "" || v("remove") == "true" {
 			continue // an empty row, or one marked to remove: not a stage
 		}
@@ -251,6 +256,10 @@ func (p pages) rulesSave(w http.ResponseWriter, r *http.Request, d pageData) {
 				// Each approver's message goes next to the approvers field.
 				if i := strings.Index(k, ".approvers["); i >= 0 {
 					k = k[:i] + ".approvers"
+				}
+				// And each class's next to the classes field.
+				if i := strings.Index(k, ".when.customer_class_in"); i >= 0 {
+					k = k[:i] + ".customer_class_in"
 				}
 				if f.Errors[k] != "" {
 					m = f.Errors[k] + "; " + m
@@ -304,8 +313,8 @@ func (f *rulesForm) stageOf(row stageRow, d pageData) approval.StageRule {
 		ReassignOnEscalation: row.Reassign, Inputs: splitList(row.Inputs)}}
 	c := approval.Condition{AmountAtLeast: amount("when", row.AtLeast), AmountBelow: amount("when", row.Below),
 		CustomProducts: tri(row.Custom), NonstandardPaymentTerms: tri(row.Nonstandard), NonTemplateContract: tri(row.NonTemplate),
-		DiscountBelowMinimum: tri(row.BelowMin)}
-	if c != (approval.Condition{}) {
+		DiscountBelowMinimum: tri(row.BelowMin), CustomerClassIn: splitList(row.Classes)}
+	if !c.Empty() {
 		st.When = &c
 	}
 	return st

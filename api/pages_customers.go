@@ -108,6 +108,9 @@ type customerPageView struct {
 	Form       termsForm
 	Route      []routeStage
 	Today      string
+	// Class is the customer's class with the factors and thresholds behind
+	// it, for those who see the customer whole.
+	Class *classView
 }
 
 // agedInvoice is an invoice with how long it is overdue.
@@ -192,6 +195,12 @@ func (p pages) showCustomer(w http.ResponseWriter, r *http.Request, status int, 
 		ids = append(ids, dl.Owners.Sales, dl.Holder)
 	}
 	if c.Terms != nil {
+		cc, err := p.DB.CustomerClassGet(r.Context(), code, pageViewer(r))
+		if err != nil {
+			p.failed(w, r, d, err)
+			return
+		}
+		v.Class = classViewOf(d.P, cc)
 		changes, err := p.DB.TermsChangeList(r.Context(), code)
 		if err != nil {
 			p.failed(w, r, d, err)

@@ -183,6 +183,7 @@ func NewRouter(d Deps) http.Handler {
 		r.Mount("/customer-onboardings", onboardings{d}.Routes())
 		r.Mount("/pool", ownershipAPI{d}.PoolRoutes())
 		r.Mount("/ownership", ownershipAPI{d}.Routes())
+		r.Mount("/classes", classesAPI{d}.Routes())
 		r.Mount("/activities", activitiesAPI{d}.Routes())
 		r.Mount("/collection", collectionAPI{d}.Routes())
 	})

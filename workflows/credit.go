@@ -94,7 +94,7 @@ func runCreditHold(ctx workflow.Context, in CreditHoldInput, key *UpdateKey) (Cr
 	c := approval.Case{ID: st.CaseID, Kind: approval.KindCreditHold,
 		Title:  fmt.Sprintf("Credit hold: %s for %s (%s)", in.DealTitle, in.CustomerName, in.Customer),
 		DealID: in.DealID, Requester: in.Requester.ID, Team: in.Requester.Team, Subject: creditSubject(in),
-		Facts: approval.Facts{Amount: in.Amount}, OpenedAt: in.HeldAt, Excluded: in.Excluded}
+		Facts: approval.Facts{Amount: in.Amount, Customer: in.Customer}, OpenedAt: in.HeldAt, Excluded: in.Excluded}
 	self := workflow.GetInfo(ctx).WorkflowExecution.ID
 	child, err := startCase(caseCtx, c, TaskQueue)
 	if err != nil {

@@ -59,7 +59,8 @@ func OnboardingWorkflow(ctx workflow.Context, in OnboardingInput) (OnboardingSta
 	}
 
 	c := approval.Case{ID: st.CaseID, Kind: approval.KindOnboarding, Title: "New customer: " + in.New.Name,
-		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: in.Subject, OpenedAt: in.RequestedAt}
+		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: in.Subject, OpenedAt: in.RequestedAt,
+		Facts: approval.Facts{Customer: in.Customer}}
 	if in.SalesOwner != "" && in.SalesOwner != in.Requester.ID {
 		c.Excluded = []string{in.SalesOwner} // nobody approves their own customer
 	}

@@ -69,7 +69,8 @@ func TermsChangeWorkflow(ctx workflow.Context, in TermsChangeInput) (TermsChange
 	// case's own record agrees (confirmNews), and a case that ended says how
 	// through its result.
 	c := approval.Case{ID: st.CaseID, Kind: approval.KindTermsChange, Title: "Terms of " + in.Name + " (" + in.Customer + ")",
-		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: termsSubject(in), OpenedAt: in.RequestedAt}
+		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: termsSubject(in), OpenedAt: in.RequestedAt,
+		Facts: approval.Facts{Customer: in.Customer}}
 	if in.SalesOwner != "" {
 		c.Excluded = []string{in.SalesOwner}
 	}

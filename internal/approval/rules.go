@@ -48,6 +48,11 @@ type Facts struct {
 	NonstandardPaymentTerms bool         `json:"nonstandard_payment_terms"`
 	NonTemplateContract     bool         `json:"non_template_contract"`
 	DiscountBelowMinimum    bool         `json:"discount_below_minimum"`
+	// Customer is the customer's code; CustomerClass its value class and
+	// payment grade ("A2"; "" not ranked), filled in when the route is
+	// chosen (activities.Approvals.ChooseRoute) from the class it holds then.
+	Customer      string `json:"customer,omitempty"`
+	CustomerClass string `json:"customer_class,omitempty"`
 }
 
 // Condition selects the cases a stage applies to: every condition that is set
@@ -59,6 +64,9 @@ type Condition struct {
 	NonstandardPaymentTerms *bool         `json:"nonstandard_payment_terms,omitempty"`
 	NonTemplateContract     *bool         `json:"non_template_contract,omitempty"`
 	DiscountBelowMinimum    *bool         `json:"discount_below_minimum,omitempty"`
+	// CustomerClassIn holds when the customer's class is one of these: a
+	// value class ("A": any payment grade) or a class with its grade ("C3").
+	CustomerClassIn []string `json:"customer_class_in,omitempty"`
 }
 
 // Holds reports whether f meets the condition.
@@ -70,12 +78,36 @@ func (c *Condition) Holds(f Facts) bool {
 	return (c.AmountAtLeast == nil || f.Amount >= *c.AmountAtLeast) &&
 		(c.AmountBelow == nil || f.Amount < *c.AmountBelow) &&
 		is(c.CustomProducts, f.CustomProducts) && is(c.NonstandardPaymentTerms, f.NonstandardPaymentTerms) &&
-		is(c.NonTemplateContract, f.NonTemplateContract) && is(c.DiscountBelowMinimum, f.DiscountBelowMinimum)
+		is(c.NonTemplateContract, f.NonTemplateContract) && is(c.DiscountBelowMinimum, f.DiscountBelowMinimum) &&
+		(c.CustomerClassIn == nil || classIn(c.CustomerClassIn, f.CustomerClass))
 }
 
-func (c *Condition) empty() bool {
+// classIn reports whether class ("A2") is one of want ("A" or "A2").
+func classIn(want []string, class string) bool {
+	if class == "" {
+		return false
+	}
+	return slices.Contains(want, class) || slices.Contains(want, class[:1])
+}
+
+// CustomerClasses are the values customer_class_in takes.
+var CustomerClasses = []string{"A", "B", "C", "A0", "A1", "A2", "A3", "B0", "B1", "B2", "B3", "C0", "C1", "C2", "C3"}
+
+// Empty reports whether no condition is set.
+func (c *Condition) Empty() bool {
 	return c.AmountAtLeast == nil && c.AmountBelow == nil && c.CustomProducts == nil &&
-		c.NonstandardPaymentTerms == nil && c.NonTemplateContract == nil && c.DiscountBelowMinimum == nil
+		c.NonstandardPaymentTerms == nil && c.NonTemplateContract == nil && c.DiscountBelowMinimum == nil &&
+		c.CustomerClassIn == nil
+}
+
+// UsesCustomerClass reports whether any stage routes on the customer's class.
+func (rs RuleSet) UsesCustomerClass() bool {
+	for _, s := range rs.Stages {
+		if s.When != nil && s.When.CustomerClassIn != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Stage is one step of a route: who approves, how, and how fast.
@@ -154,7 +186,7 @@ func (rs RuleSet) Validate() error {
 			add(f+".remind_before_hours", "must be at least 0 and less than sla_hours")
 		}
 		if s.When != nil {
-			if s.When.empty() {
+			if s.When.Empty() {
 				add(f+".when", "has no condition; leave it out to always apply the stage")
 			}
 			if s.When.AmountAtLeast != nil && s.When.AmountBelow != nil && *s.When.AmountAtLeast >= *s.When.AmountBelow {
@@ -162,6 +194,14 @@ func (rs RuleSet) Validate() error {
 			}
 			if (s.When.AmountAtLeast != nil && *s.When.AmountAtLeast < 0) || (s.When.AmountBelow != nil && *s.When.AmountBelow < 0) {
 				add(f+".when", "amounts must not be negative")
+			}
+			if s.When.CustomerClassIn != nil && len(s.When.CustomerClassIn) == 0 {
+				add(f+".when.customer_class_in", "name at least one class, or leave it out")
+			}
+			for j, c := range s.When.CustomerClassIn {
+				if !slices.Contains(CustomerClasses, c) {
+					add(fmt.Sprintf("%s.when.customer_class_in[%d]", f, j), "%q is not a class; want A, B or C, or one with its payment grade 0 to 3 such as A1", c)
+				}
 			}
 		}
 	}

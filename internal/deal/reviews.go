@@ -31,7 +31,7 @@ type ReviewPoint struct {
 var ReviewPoints = []ReviewPoint{
 	{Stage: StageQuote, Kind: approval.KindQuoteDiscount, Review: quoteReview, Subject: quoteSubject,
 		Facts: func(d *Deal) approval.Facts {
-			return approval.Facts{Amount: d.CurrentQuote().NetTotal, DiscountBelowMinimum: true}
+			return approval.Facts{Amount: d.CurrentQuote().NetTotal, DiscountBelowMinimum: true, Customer: d.Customer.Code}
 		},
 		// A discount approval decides whether the quote goes out; the deal
 		// stays in the quote stage either way.
@@ -46,11 +46,13 @@ var ReviewPoints = []ReviewPoint{
 		Facts: func(d *Deal) approval.Facts {
 			c := d.Contract
 			return approval.Facts{Amount: c.Amount, NonstandardPaymentTerms: c.NonstandardTerms,
-				NonTemplateContract: c.NonTemplate, DiscountBelowMinimum: c.BelowQuote}
+				NonTemplateContract: c.NonTemplate, DiscountBelowMinimum: c.BelowQuote, Customer: d.Customer.Code}
 		},
 		OnApproval: StageOrder},
 	{Stage: StageOrder, Kind: approval.KindCustomOrder, Review: orderReview, Subject: orderSubject,
-		Facts:      func(d *Deal) approval.Facts { return approval.Facts{Amount: d.orderAmount(), CustomProducts: true} },
+		Facts: func(d *Deal) approval.Facts {
+			return approval.Facts{Amount: d.orderAmount(), CustomProducts: true, Customer: d.Customer.Code}
+		},
 		OnApproval: StageDelivery,
 		// An approved custom order goes to the ERP from now (ERPOrders deals).
 		Settled: func(next *Deal, approved bool) {

@@ -15,33 +15,37 @@ import (
 // when nobody is following customers up.
 const DefaultPoolRecycle = "CRON_TZ=Asia/Shanghai 30 1 * * *"
 
-// schedulePool adds the pool clock's tick, if a spec is set.
-func (s *Scheduler) schedulePool(ctx context.Context) {
-	if s.opts.PoolRecycle == "" {
+// Starter starts the run of one tick (StartPoolRecycle, StartClassify);
+// by is "" for the scheduler, else who asked for the run.
+type Starter func(ctx context.Context, tc client.Client, bucket, by string, at time.Time) (id string, started bool, err error)
+
+// scheduleRun adds a nightly tick that starts what's run for the tick's
+// scheduled time, if spec is set; like the sync's, every replica asks for
+// the same ID and one run starts.
+func (s *Scheduler) scheduleRun(ctx context.Context, spec, what string, start Starter) {
+	if spec == "" {
 		return
 	}
-	sched, err := ParseSpec(s.opts.PoolRecycle)
+	sched, err := ParseSpec(spec)
 	if err != nil {
-		s.opts.Log.ErrorContext(ctx, "scheduler: bad pool clock spec; the pool is not recycled", "err", err)
+		s.opts.Log.ErrorContext(ctx, "scheduler: bad spec; not run", "what", what, "err", err)
 		return
 	}
-	s.cron.Schedule(sched, s.poolJob(sched))
-	s.opts.Log.InfoContext(ctx, "scheduler: pool clock scheduled", "spec", s.opts.PoolRecycle)
+	s.cron.Schedule(sched, s.runJob(sched, what, start))
+	s.opts.Log.InfoContext(ctx, "scheduler: scheduled", "what", what, "spec", spec)
 }
 
-// poolJob starts the run of the tick's scheduled time; like the sync's, every
-// replica asks for the same ID and one run starts.
-func (s *Scheduler) poolJob(sched cron.Schedule) cron.Job {
+func (s *Scheduler) runJob(sched cron.Schedule, what string, start Starter) cron.Job {
 	return cron.FuncJob(func() {
 		at := scheduledAt(sched, time.Now().In(s.opts.Location))
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		id, started, err := StartPoolRecycle(ctx, s.opts.Temporal, workflows.SyncBucket(at), "", at)
+		id, started, err := start(ctx, s.opts.Temporal, workflows.SyncBucket(at), "", at)
 		switch {
 		case err != nil:
-			s.opts.Log.ErrorContext(ctx, "scheduler: could not start the pool clock", "err", err)
+			s.opts.Log.ErrorContext(ctx, "scheduler: could not start", "what", what, "err", err)
 		case started:
-			s.opts.Log.InfoContext(ctx, "scheduler: pool clock started", "run", id)
+			s.opts.Log.InfoContext(ctx, "scheduler: started", "what", what, "run", id)
 		}
 	})
 }

@@ -74,6 +74,8 @@ type Options struct {
 	Location *time.Location
 	// PoolRecycle is the pool clock's cron spec (pool.go); empty: not run.
 	PoolRecycle string
+	// Classify is the value classes' cron spec (classes.go); empty: not run.
+	Classify string
 }
 
 // Scheduler runs the cron entries of the sync schedules.
@@ -117,7 +119,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if err := s.Reload(ctx); err != nil {
 		s.opts.Log.ErrorContext(ctx, "scheduler: schedules not loaded; retrying", "err", err)
 	}
-	s.schedulePool(ctx)
+	s.scheduleRun(ctx, s.opts.PoolRecycle, "pool clock", StartPoolRecycle)
+	s.scheduleRun(ctx, s.opts.Classify, "value classes", StartClassify)
 	dunning, _ := ParseSpec(DunningSpec)
 	s.cron.Schedule(dunning, cron.FuncJob(func() {
 		at := scheduledAt(dunning, time.Now().In(s.opts.Location))
