@@ -47,5 +47,6 @@ func (db *DB) StageTimesExact(ctx context.Context, kind string, v Viewer, now ti
 
 // DunningQueueSQL is the dunning queue's page, for the bench's EXPLAIN.
 func DunningQueueSQL(v Viewer, f ReceivableFilter) string { return dunningQueueSQL(v, f) }
+
 // ClassifySQL is the value classes' computation, for the bench's EXPLAIN.
 const ClassifySQL = classifySQL
