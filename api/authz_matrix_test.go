@@ -44,14 +44,16 @@ type access struct {
 }
 
 var (
-	everyone  = identity.Roles
-	overseers = []identity.Role{identity.RoleSalesManager, identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
-	seeAll    = []identity.Role{identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
-	admins    = []identity.Role{identity.RoleAdmin}
-	importers = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
-	poolRoles = []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
-	owners    = []identity.Role{identity.RoleSales, identity.RoleSalesManager}
-	assigners = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+	everyone    = identity.Roles
+	overseers   = []identity.Role{identity.RoleSalesManager, identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
+	seeAll      = []identity.Role{identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
+	admins      = []identity.Role{identity.RoleAdmin}
+	importers   = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+	poolRoles   = []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+	owners      = []identity.Role{identity.RoleSales, identity.RoleSalesManager}
+	assigners   = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+	funnelRoles = []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleMarketManager,
+		identity.RoleFinance, identity.RoleAdmin}
 )
 
 // matrix has a rule for every endpoint. TestAuthorizationMatrix walks the
@@ -141,11 +143,17 @@ var matrix = map[string]access{
 	"POST /api/v1/ownership/customers/{code}/release": {own: []identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleAdmin}, other: admins, body: `{`},
 	"GET /api/v1/ownership/customers/{code}/history":  {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
 	"POST /api/v1/ownership/handovers":                {own: []identity.Role{identity.RoleSalesManager, identity.RoleAdmin}, body: `{`},
-	"GET /api/v1/ownership/rules":                     {own: poolRoles},
-	"PUT /api/v1/ownership/rules":                     {own: admins, body: `{`},
-	"POST /api/v1/ownership/recycle":                  {own: admins},
-	"POST /api/v1/activities/":                        {own: poolRoles, body: `{"customer":"{code}","kind":"nap"}`},
-	"GET /api/v1/activities/":                         {own: poolRoles},
+	// The funnel (issue 14, item 4): the sales team and who oversees it, each
+	// counting the deals they see; its rules are market management's.
+	"GET /api/v1/funnel/":            {own: funnelRoles},
+	"GET /api/v1/funnel/forecast":    {own: funnelRoles},
+	"GET /api/v1/funnel/rules":       {own: funnelRoles},
+	"PUT /api/v1/funnel/rules":       {own: []identity.Role{identity.RoleMarketManager, identity.RoleAdmin}, body: `{`},
+	"GET /api/v1/ownership/rules":    {own: poolRoles},
+	"PUT /api/v1/ownership/rules":    {own: admins, body: `{`},
+	"POST /api/v1/ownership/recycle": {own: admins},
+	"POST /api/v1/activities/":       {own: poolRoles, body: `{"customer":"{code}","kind":"nap"}`},
+	"GET /api/v1/activities/":        {own: poolRoles},
 	// Logging in is open to anyone; what it opens is checked like a token.
 	"GET /": {public: 303}, "GET /static/l2c.css": {public: 200}, "GET /login": {public: 200},
 	"POST /login":       {public: 403, body: "user=wang&password=guess"}, // without the login form's token
