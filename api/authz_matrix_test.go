@@ -194,6 +194,7 @@ var matrix = map[string]access{
 	"GET /deals/{id}":                {session: true},
 	"POST /deals/{id}/act":           {session: true, body: "action=accept_quote"},
 	"GET /approvals/stuck":           {own: overseers, session: true},
+	"GET /funnel":                    {own: funnelRoles, session: true},
 	"GET /approvals/stuck/chart.svg": {own: overseers, session: true},
 	"POST /approvals/{id}/delegate":  {session: true, body: "to=nobody-at-all"},
 	"GET /approvals/{id}":            {session: true},

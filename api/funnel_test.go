@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
@@ -18,7 +19,8 @@ import (
 // funnelWorld: a team of its own (fn-boss manages fn-a and fn-b) and a known
 // history written as the deals' workflows write it. fn-a's FN-1 reached the
 // order, FN-2 was lost in quote, FN-3 waits in quote (the owner's forecast:
-// best case, March 2099); fn-b's FN-4 was lost in opportunity.
+// best case, March 2099); fn-b's FN-4 was lost in opportunity. Written
+// once, whichever test asks first.
 func funnelWorld(t *testing.T) *stack {
 	s := setup(t)
 	ctx := context.Background()
@@ -39,13 +41,13 @@ func funnelWorld(t *testing.T) *stack {
 		last := steps[len(steps)-1]
 		_, err := conn.Exec(ctx, `INSERT INTO deals (id, title, customer_name, tendered, currency, expected_amount,
 			discoverer, sales_owner, stage, stage_entered_at, created_by, created_at, version, commit_category, expected_order_month)
-			VALUES ($1, $1, 'Funnel customer', false, 'CNY', $2, $3, $3, $4, $5, $3, $6, $7, $8, $9)`,
+			VALUES ($1, $1, 'Funnel customer', false, 'CNY', $2, $3, $3, $4, $5, $3, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
 			id, amount, owner, last.to, day(last.at), t0, len(steps), commit, month)
 		require.NoError(t, err)
 		from := deal.Stage("")
 		for i, st := range steps {
 			_, err := conn.Exec(ctx, `INSERT INTO deal_history (deal_id, seq, action, actor, from_stage, to_stage, at)
-				VALUES ($1, $2, 'test', $3, $4, $5, $6)`, id, i+1, owner, from, st.to, day(st.at))
+				VALUES ($1, $2, 'test', $3, $4, $5, $6) ON CONFLICT DO NOTHING`, id, i+1, owner, from, st.to, day(st.at))
 			require.NoError(t, err)
 			from = st.to
 		}
@@ -195,4 +197,35 @@ func TestFunnelCommitCategoryIsTheOwners(t *testing.T) {
 	require.Equal(t, "commit", mine.CommitCategory)
 	require.Equal(t, "2099-06", mine.Month)
 	require.Equal(t, 120000_00, int(mine.Amount))
+}
+
+// TestFunnelPage: the manager's page shows the team's funnel and forecast
+// in Chinese and English, the probability's source beside it; a bad day is
+// refused next to its field; delivery is refused the page.
+func TestFunnelPage(t *testing.T) {
+	s := funnelWorld(t)
+	b := pagesSession(t, s, "fn-boss")
+	p := b.do("GET", "/funnel", "", "")
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	stages := section(p.body, "funnel-stages")
+	require.Contains(t, stages, "统计商机 4 个")
+	require.Contains(t, stages, "75%", "opportunity: 3 of 4 moved on")
+	require.Contains(t, stages, "默认（样本 3，不足 20）")
+	forecast := section(p.body, "forecast")
+	require.Contains(t, forecast, `href="/deals/FN-3"`)
+	require.Contains(t, forecast, "¥20,000.00", "80,000.00 at the ladder's 25%")
+	require.Contains(t, forecast, "乐观")
+	require.Contains(t, forecast, "Fan A", "the owner by name")
+
+	b.lang = "en"
+	p = b.do("GET", "/funnel?owner=fn-a", "", "")
+	require.Equal(t, http.StatusOK, p.status, p.body)
+	require.Contains(t, p.body, "3 deals counted")
+	require.Contains(t, p.body, "default (sample 2, below 20)")
+	require.Contains(t, p.body, "best case")
+	p = b.do("GET", "/funnel?since=soon", "", "")
+	require.Equal(t, http.StatusBadRequest, p.status)
+	require.Contains(t, p.body, `id="f-since-error"`)
+
+	require.Equal(t, http.StatusForbidden, pagesSession(t, s, "zhou").do("GET", "/funnel", "", "").status)
 }
