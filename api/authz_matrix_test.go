@@ -145,15 +145,16 @@ var matrix = map[string]access{
 	"POST /api/v1/ownership/handovers":                {own: []identity.Role{identity.RoleSalesManager, identity.RoleAdmin}, body: `{`},
 	// The funnel (issue 14, item 4): the sales team and who oversees it, each
 	// counting the deals they see; its rules are market management's.
-	"GET /api/v1/funnel/":            {own: funnelRoles},
-	"GET /api/v1/funnel/forecast":    {own: funnelRoles},
-	"GET /api/v1/funnel/rules":       {own: funnelRoles},
-	"PUT /api/v1/funnel/rules":       {own: []identity.Role{identity.RoleMarketManager, identity.RoleAdmin}, body: `{`},
-	"GET /api/v1/ownership/rules":    {own: poolRoles},
-	"PUT /api/v1/ownership/rules":    {own: admins, body: `{`},
-	"POST /api/v1/ownership/recycle": {own: admins},
-	"POST /api/v1/activities/":       {own: poolRoles, body: `{"customer":"{code}","kind":"nap"}`},
-	"GET /api/v1/activities/":        {own: poolRoles},
+	"GET /api/v1/funnel/":                {own: funnelRoles},
+	"GET /api/v1/funnel/forecast":        {own: funnelRoles},
+	"GET /api/v1/funnel/rules":           {own: funnelRoles},
+	"PUT /api/v1/funnel/rules":           {own: []identity.Role{identity.RoleMarketManager, identity.RoleAdmin}, body: `{`},
+	"GET /api/v1/ownership/rules":        {own: poolRoles},
+	"PUT /api/v1/ownership/rules":        {own: admins, body: `{`},
+	"POST /api/v1/ownership/recycle":     {own: admins},
+	"POST /api/v1/funnel/follow-ups/run": {own: admins},
+	"POST /api/v1/activities/":           {own: poolRoles, body: `{"customer":"{code}","kind":"nap"}`},
+	"GET /api/v1/activities/":            {own: poolRoles},
 	// Logging in is open to anyone; what it opens is checked like a token.
 	"GET /": {public: 303}, "GET /static/l2c.css": {public: 200}, "GET /login": {public: 200},
 	"POST /login":       {public: 403, body: "user=wang&password=guess"}, // without the login form's token

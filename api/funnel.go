@@ -8,11 +8,14 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/funnel"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/scheduler"
+	"github.com/l2c/l2c/workflows"
 )
 
 // funnelAPI serves /api/v1/funnel (issue 14, item 4): conversion and time
@@ -28,6 +31,7 @@ func (h funnelAPI) Routes() chi.Router {
 	r.Get("/forecast", handle(h.Log, h.forecast))
 	r.Get("/rules", handle(h.Log, h.rules))
 	r.Put("/rules", handle(h.Log, h.saveRules))
+	r.Post("/follow-ups/run", handle(h.Log, h.runFollowUps))
 	return r
 }
 
@@ -139,4 +143,23 @@ func (h funnelAPI) saveRules(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return h.rules(w, r)
+}
+
+// runFollowUps runs the follow-up clock now (admins), as the morning tick
+// does, and answers with what it did.
+func (h funnelAPI) runFollowUps(w http.ResponseWriter, r *http.Request) error {
+	me := actor(r)
+	if !me.Has(identity.RoleAdmin) {
+		return problem(http.StatusForbidden, probForbidden, "only an admin runs the follow-up clock by hand")
+	}
+	at := h.Now().UTC().Truncate(time.Second)
+	id, _, err := scheduler.StartFollowUps(r.Context(), h.Temporal, "manual-"+workflows.SyncBucket(at), me.ID, at)
+	if err != nil {
+		return err
+	}
+	var out activities.RemindFollowUpsResult
+	if err := h.Temporal.GetWorkflow(r.Context(), id, "").Get(r.Context(), &out); err != nil {
+		return fmt.Errorf("follow-up clock %s: %w", id, err)
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"run": id, "at": at, "result": out})
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -10,10 +11,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/l2c/l2c/activities"
+	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/funnel"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/scheduler"
 	"github.com/l2c/l2c/internal/testenv"
+	"github.com/l2c/l2c/workflows"
 )
 
 // funnelWorld: a team of its own (fn-boss manages fn-a and fn-b) and a known
@@ -228,4 +233,102 @@ func TestFunnelPage(t *testing.T) {
 	require.Contains(t, p.body, `id="f-since-error"`)
 
 	require.Equal(t, http.StatusForbidden, pagesSession(t, s, "zhou").do("GET", "/funnel", "", "").status)
+}
+
+// TestFunnelTimeframeRemindersOnWorkingDays: the purchase timeframe sets
+// how long a deal may go without a follow-up before its owner is reminded,
+// counted in whole working days over the 2026 National Day holiday (1-7
+// October off, Saturday 10 October worked): on Monday 12 October a "now"
+// deal opened on 28 September with nothing since has gone five (29, 30
+// September, 8, 9, 10 October) and is reminded; one followed up by a person on the 30th, or with an
+// activity logged on it or its customer, is not; an entry of the system's
+// is no follow-up. A "3_months" deal as old is not due yet, unless its owner
+// expects the order this month. Won deals and deals without a timeframe are
+// left alone; a run on a day off reminds nobody; a second run nobody twice.
+func TestFunnelTimeframeRemindersOnWorkingDays(t *testing.T) {
+	s := setup(t)
+	ctx := context.Background()
+	testenv.AddUsers(t, s.db, identity.User{ID: "fu-r", Name: "Fu R", Roles: []identity.Role{identity.RoleSales}})
+	_, err := s.db.CustomersUpsert(ctx, []database.Customer{{Code: "FU-C", Name: "Follow-up Co", SalesOwner: "fu-r", Source: "manual"}}, nil)
+	require.NoError(t, err)
+	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(ctx) })
+	sh := func(month time.Month, day int) time.Time { return time.Date(2026, month, day, 10, 0, 0, 0, shanghai) }
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		_, err := conn.Exec(ctx, sql, args...)
+		require.NoError(t, err)
+	}
+	add := func(id, stage, timeframe, customer, month string) {
+		exec(`INSERT INTO deals (id, title, customer_code, customer_name, tendered, currency, expected_amount, purchase_timeframe,
+			discoverer, sales_owner, stage, stage_entered_at, created_by, created_at, version, expected_order_month)
+			VALUES ($1, $1, $2, 'Follow-up Co', false, 'CNY', 100, $3, 'fu-r', 'fu-r', $4, $5, 'fu-r', $5, 1, $6)`,
+			id, customer, timeframe, stage, sh(9, 28), month)
+		exec(`INSERT INTO deal_history (deal_id, seq, action, actor, to_stage, at) VALUES ($1, 1, 'open', 'fu-r', 'opportunity', $2)`, id, sh(9, 28))
+	}
+	add("FU-1", "opportunity", "now", "", "")
+	add("FU-2", "quote", "now", "", "")
+	exec(`INSERT INTO deal_history VALUES ('FU-2', 2, 'submit_quote', 'fu-r', 'opportunity', 'quote', '', $1)`, sh(9, 30))
+	add("FU-3", "opportunity", "now", "", "")
+	exec(`INSERT INTO deal_history VALUES ('FU-3', 2, 'expire_quote', 'system', 'opportunity', 'opportunity', '', $1)`, sh(10, 9))
+	add("FU-4", "opportunity", "now", "FU-C", "")
+	exec(`INSERT INTO customer_activities (customer_code, deal_id, kind, happened_at, by_user) VALUES ('FU-C', 'FU-4', 'call', $1, 'fu-r')`, sh(10, 9))
+	add("FU-5", "opportunity", "3_months", "", "")
+	add("FU-6", "opportunity", "6_months", "", "2026-10")
+	add("FU-7", "order", "now", "", "")
+	add("FU-8", "opportunity", "", "", "")
+
+	run := func(at time.Time) activities.RemindFollowUpsResult {
+		t.Helper()
+		id, started, err := scheduler.StartFollowUps(ctx, s.tc, "test-"+workflows.SyncBucket(at)+"-"+fmt.Sprint(time.Now().UnixNano()), "test", at)
+		require.NoError(t, err)
+		require.True(t, started)
+		var out activities.RemindFollowUpsResult
+		wait, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		require.NoError(t, s.tc.GetWorkflow(wait, id, "").Get(wait, &out))
+		if at.Equal(sh(10, 12)) {
+			testenv.RecordHistory(t, s.tc, id, "follow_up_reminders.json")
+		}
+		return out
+	}
+	reminded := func() map[string]int {
+		rows, err := conn.Query(ctx, `SELECT deal_id, count(*) FROM notifications WHERE deal_id LIKE 'FU-%' AND recipient = 'fu-r'
+			AND dedupe_key LIKE 'follow-up/%' GROUP BY deal_id`)
+		require.NoError(t, err)
+		out := map[string]int{}
+		for rows.Next() {
+			var id string
+			var n int
+			require.NoError(t, rows.Scan(&id, &n))
+			out[id] = n
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+
+	require.Equal(t, activities.RemindFollowUpsResult{}, run(sh(10, 11)), "Sunday 11 October is a day off")
+	require.Empty(t, reminded())
+	require.Equal(t, map[string]int{}, reminded())
+	out := run(sh(10, 12))
+	require.True(t, out.Workday)
+	require.Equal(t, map[string]int{"FU-1": 1, "FU-3": 1, "FU-6": 1}, reminded())
+	run(sh(10, 13))
+	require.Equal(t, map[string]int{"FU-1": 1, "FU-3": 1, "FU-6": 1}, reminded(), "one reminder per idle spell")
+
+	var subject string
+	require.NoError(t, conn.QueryRow(ctx, `SELECT subject FROM notifications WHERE deal_id = 'FU-1' AND dedupe_key LIKE 'follow-up/%'`).Scan(&subject))
+	require.Equal(t, "Follow up FU-1 FU-1: nothing since 2026-09-28", subject)
+	// A follow-up starts a new spell: reminded again only once it has gone
+	// quiet for as long again.
+	exec(`INSERT INTO deal_history VALUES ('FU-1', 2, 'set_forecast', 'fu-r', 'opportunity', 'opportunity', '', $1)`, sh(10, 13))
+	run(sh(10, 20))
+	require.Equal(t, 1, reminded()["FU-1"], "four whole working days after the follow-up (14-16, 19 October)")
+	run(sh(10, 21))
+	require.Equal(t, 2, reminded()["FU-1"], "five of them")
+
+	require.Equal(t, 403, s.do("POST", "/api/v1/funnel/follow-ups/run", "tok-li", "").status)
+	r := s.do("POST", "/api/v1/funnel/follow-ups/run", "tok-admin", "")
+	require.Equal(t, 200, r.status, r.raw)
 }

@@ -61,6 +61,8 @@ type Config struct {
 	CreditReleaseDays int
 	// PoolRecycle is the pool clock's cron spec (L2C_POOL_RECYCLE; "off": not run).
 	PoolRecycle string
+	// FollowUps is the follow-up clock's cron spec (L2C_FOLLOW_UPS; "off": not run).
+	FollowUps string
 	// DeliveryGrace is how many working days past a promised delivery day
 	// the delivery owner's manager is told (L2C_DELIVERY_GRACE, 2);
 	// ShipmentPoll how often the ERP is asked for an order's shipments
@@ -152,6 +154,9 @@ func FromEnv() (Config, error) {
 	c.AuditCheckpointFile = os.Getenv("L2C_AUDIT_CHECKPOINT_FILE")
 	if c.PoolRecycle = envOr("L2C_POOL_RECYCLE", "CRON_TZ=Asia/Shanghai 30 1 * * *"); c.PoolRecycle == "off" {
 		c.PoolRecycle = ""
+	}
+	if c.FollowUps = envOr("L2C_FOLLOW_UPS", "CRON_TZ=Asia/Shanghai 30 8 * * *"); c.FollowUps == "off" {
+		c.FollowUps = ""
 	}
 	c.TemporalTLSCert, c.TemporalTLSKey = os.Getenv("TEMPORAL_TLS_CERT"), os.Getenv("TEMPORAL_TLS_KEY")
 	c.TemporalTLSCA, c.TemporalAPIKey = os.Getenv("TEMPORAL_TLS_CA"), os.Getenv("TEMPORAL_API_KEY")

@@ -118,3 +118,44 @@ func stageNames(ss []deal.Stage) []string {
 	}
 	return out
 }
+
+// FollowUpReminders tells the sales owner of each open deal before the
+// order whose last follow-up (a person's move on it, an activity on it or
+// on its customer, its opening) is older than its timeframe's cutoff, or the
+// near cutoff once its expected order month is at most c.NearMonth, to
+// follow it up: one notification per deal per idle spell (keyed by the last
+// follow-up), however often the clock runs. Deals without a timeframe are
+// left alone. It returns how many reminders it wrote.
+func (db *DB) FollowUpReminders(ctx context.Context, c funnel.FollowUpCutoffs, loc *time.Location) (int, error) {
+	tag, err := db.pool.Exec(ctx, `
+		WITH open AS (
+			SELECT d.id, d.title, d.sales_owner, d.purchase_timeframe,
+				coalesce(nullif(d.expected_order_month, ''), to_char((d.created_at AT TIME ZONE $8::text) + CASE d.purchase_timeframe
+					WHEN '3_months' THEN interval '3 months' WHEN '6_months' THEN interval '6 months'
+					WHEN '1_year' THEN interval '12 months' ELSE interval '0' END, 'YYYY-MM')) AS month,
+				greatest(d.created_at,
+					(SELECT max(h.at) FROM deal_history h WHERE h.deal_id = d.id AND h.actor <> 'system'),
+					(SELECT max(a.happened_at) FROM customer_activities a WHERE a.deal_id = d.id),
+					(SELECT max(a.happened_at) FROM customer_activities a WHERE d.customer_code <> '' AND a.customer_code = d.customer_code)
+				) AS last_at
+			FROM deals d
+			WHERE d.stage = ANY($1) AND d.purchase_timeframe <> ''
+		)
+		INSERT INTO notifications (dedupe_key, recipient, subject, body, deal_id)
+		SELECT 'follow-up/' || id || '/' || (extract(epoch FROM last_at) * 1000000)::bigint, sales_owner,
+			'Follow up ' || id || ' ' || title || ': nothing since ' || to_char(last_at AT TIME ZONE $8::text, 'YYYY-MM-DD'),
+			'The customer means to buy ' || replace(purchase_timeframe, '_', ' ') || ' (order expected ' || month ||
+				'); the deal has had no follow-up since ' || to_char(last_at AT TIME ZONE $8::text, 'YYYY-MM-DD') || '.',
+			id
+		FROM open
+		WHERE last_at < CASE WHEN month <= $7::text THEN greatest($6::timestamptz, CASE purchase_timeframe WHEN 'now' THEN $2::timestamptz WHEN '3_months' THEN $3::timestamptz
+				WHEN '6_months' THEN $4::timestamptz ELSE $5::timestamptz END)
+			ELSE CASE purchase_timeframe WHEN 'now' THEN $2::timestamptz WHEN '3_months' THEN $3::timestamptz WHEN '6_months' THEN $4::timestamptz ELSE $5::timestamptz END END
+		ON CONFLICT (dedupe_key) DO NOTHING`,
+		stageNames(funnel.Stages), c.ByTimeframe[deal.TimeframeNow], c.ByTimeframe[deal.Timeframe3Months],
+		c.ByTimeframe[deal.Timeframe6Months], c.ByTimeframe[deal.TimeframeOneYear], c.Near, c.NearMonth, loc.String())
+	if err != nil {
+		return 0, fmt.Errorf("follow-up reminders: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -74,6 +74,8 @@ type Options struct {
 	Location *time.Location
 	// PoolRecycle is the pool clock's cron spec (pool.go); empty: not run.
 	PoolRecycle string
+	// FollowUps is the follow-up clock's cron spec (followup.go); empty: not run.
+	FollowUps string
 }
 
 // Scheduler runs the cron entries of the sync schedules.
@@ -118,6 +120,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		s.opts.Log.ErrorContext(ctx, "scheduler: schedules not loaded; retrying", "err", err)
 	}
 	s.schedulePool(ctx)
+	s.scheduleFollowUps(ctx)
 	dunning, _ := ParseSpec(DunningSpec)
 	s.cron.Schedule(dunning, cron.FuncJob(func() {
 		at := scheduledAt(dunning, time.Now().In(s.opts.Location))

@@ -59,12 +59,14 @@ func Register(w worker.Registry, d Deps) {
 	w.RegisterWorkflow(workflows.TermsChangeWorkflow)
 	w.RegisterWorkflow(workflows.OnboardingWorkflow)
 	w.RegisterWorkflow(workflows.PoolRecycleWorkflow)
+	w.RegisterWorkflow(workflows.FollowUpWorkflow)
 	w.RegisterWorkflow(workflows.DunningWorkflow)
 	w.RegisterWorkflow(workflows.PlanChangeWorkflow)
 
 	w.RegisterActivity(&activities.Deals{DB: d.DB, Log: d.Log, Audit: d.Audit})
 	w.RegisterActivity(&activities.Approvals{DB: d.DB, Log: d.Log, Calendar: d.Calendar, RuleEditWindow: d.RuleEditWindow, Audit: d.Audit})
 	w.RegisterActivity(&activities.Ownership{DB: d.DB, Log: d.Log, Audit: d.Audit})
+	w.RegisterActivity(&activities.FollowUps{DB: d.DB, Log: d.Log})
 	w.RegisterActivity(&activities.Collection{DB: d.DB, Audit: d.Audit})
 	erp := d.ERP
 	if erp == nil {
