@@ -3,7 +3,7 @@ package i18n
 import "fmt"
 
 // The words of the funnel and forecast (issue 14, item 4): the /funnel page
-// and the deal page's forecast form. Merged into the catalogue at start; a
+// and the deal page's forecast form; and of market activities (item 2). Merged into the catalogue at start; a
 // key both hold panics.
 var funnelCatalogue = map[string]entry{
 	"funnel":                {"销售漏斗", "Funnel"},
@@ -35,6 +35,16 @@ var funnelCatalogue = map[string]entry{
 	"hint.month":            {"格式 YYYY-MM，可不填", "as YYYY-MM; optional"},
 	"funnel_owner_hint":     {"用户名，不填为全部可见商机", "a user name; empty for every deal you see"},
 	"funnel_since":          {"起始日期（商机创建）", "Opened from"},
+
+	// Market activities (item 2): the approvers' case.
+	"kind.market_activity":   {"市场活动申请", "Market activity"},
+	"field.activity":         {"活动", "Activity"},
+	"field.department":       {"部门", "Department"},
+	"field.quarter":          {"季度", "Quarter"},
+	"field.budget_lines":     {"预算明细", "Budget lines"},
+	"field.total":            {"合计", "Total"},
+	"field.budget_remaining": {"剩余预算（申请前）", "Budget remaining (before this)"},
+	"step.management":        {"管理层审批", "Management approval"},
 }
 
 func init() {
