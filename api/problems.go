@@ -48,6 +48,7 @@ const (
 	probCustomerOwned        ProblemKind = "customer_owned"
 	probCooldown             ProblemKind = "cooldown"
 	probOwnershipCap         ProblemKind = "ownership_cap"
+	probOverBudget           ProblemKind = "over_budget"
 )
 
 // problemKinds is each kind's status: one status per kind, whichever handler
@@ -85,4 +86,5 @@ var problemKinds = map[ProblemKind]int{
 	probCustomerOwned:        http.StatusConflict,
 	probCooldown:             http.StatusConflict,
 	probOwnershipCap:         http.StatusUnprocessableEntity,
+	probOverBudget:           http.StatusConflict,
 }
