@@ -145,16 +145,27 @@ var matrix = map[string]access{
 	"POST /api/v1/ownership/handovers":                {own: []identity.Role{identity.RoleSalesManager, identity.RoleAdmin}, body: `{`},
 	// The funnel (issue 14, item 4): the sales team and who oversees it, each
 	// counting the deals they see; its rules are market management's.
-	"GET /api/v1/funnel/":                {own: funnelRoles},
-	"GET /api/v1/funnel/forecast":        {own: funnelRoles},
-	"GET /api/v1/funnel/rules":           {own: funnelRoles},
-	"PUT /api/v1/funnel/rules":           {own: []identity.Role{identity.RoleMarketManager, identity.RoleAdmin}, body: `{`},
-	"GET /api/v1/ownership/rules":        {own: poolRoles},
-	"PUT /api/v1/ownership/rules":        {own: admins, body: `{`},
-	"POST /api/v1/ownership/recycle":     {own: admins},
-	"POST /api/v1/funnel/follow-ups/run": {own: admins},
-	"POST /api/v1/activities/":           {own: poolRoles, body: `{"customer":"{code}","kind":"nap"}`},
-	"GET /api/v1/activities/":            {own: poolRoles},
+	// Market activities (issue 14, item 2): budgets are market management's
+	// to set; applications the sales team's and market management's; 999999
+	// is no activity (404 for whoever may read them).
+	"GET /api/v1/market/budgets":                  {own: funnelRoles},
+	"PUT /api/v1/market/budgets":                  {own: []identity.Role{identity.RoleMarketManager, identity.RoleAdmin}, body: `{`},
+	"GET /api/v1/market/activities":               {own: funnelRoles},
+	"POST /api/v1/market/activities":              {own: []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleMarketManager}, body: `{`},
+	"GET /api/v1/market/activities/{id}":          {own: funnelRoles},
+	"POST /api/v1/market/activities/{id}/cost":    {own: funnelRoles, body: `{`},
+	"POST /api/v1/market/activities/{id}/deals":   {own: funnelRoles, body: `{`},
+	"GET /api/v1/market/activities/{id}/pipeline": {own: funnelRoles},
+	"GET /api/v1/funnel/":                         {own: funnelRoles},
+	"GET /api/v1/funnel/forecast":                 {own: funnelRoles},
+	"GET /api/v1/funnel/rules":                    {own: funnelRoles},
+	"PUT /api/v1/funnel/rules":                    {own: []identity.Role{identity.RoleMarketManager, identity.RoleAdmin}, body: `{`},
+	"GET /api/v1/ownership/rules":                 {own: poolRoles},
+	"PUT /api/v1/ownership/rules":                 {own: admins, body: `{`},
+	"POST /api/v1/ownership/recycle":              {own: admins},
+	"POST /api/v1/funnel/follow-ups/run":          {own: admins},
+	"POST /api/v1/activities/":                    {own: poolRoles, body: `{"customer":"{code}","kind":"nap"}`},
+	"GET /api/v1/activities/":                     {own: poolRoles},
 	// Logging in is open to anyone; what it opens is checked like a token.
 	"GET /": {public: 303}, "GET /static/l2c.css": {public: 200}, "GET /login": {public: 200},
 	"POST /login":       {public: 403, body: "user=wang&password=guess"}, // without the login form's token
@@ -437,7 +448,7 @@ func notFoundForMissingObject(route string, res reply) bool {
 	return res.status == 404 && (strings.Contains(route, "/imports/{id}") || strings.Contains(route, "/tokens/{id}") ||
 		strings.Contains(route, "/sync/runs/*") || strings.Contains(route, "/me/sessions/{id}") ||
 		strings.Contains(route, "/delegations/{id}") || strings.Contains(route, "/credit-holds/{id}") ||
-		strings.Contains(route, "/customer-onboardings/{id}"))
+		strings.Contains(route, "/customer-onboardings/{id}") || strings.Contains(route, "/market/activities/{id}"))
 }
 
 // TestInjectionInFiltersChangesNothing sends SQL-injection attempts in every
