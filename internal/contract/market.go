@@ -13,7 +13,9 @@ import (
 func MarketActivityWorkflowID(id int64) string { return fmt.Sprintf("market-activity/%d", id) }
 
 // MarketActivityCaseID is the approval case of application id.
-func MarketActivityCaseID(id int64) string { return fmt.Sprintf("%s.%d", approval.KindMarketActivity, id) }
+func MarketActivityCaseID(id int64) string {
+	return fmt.Sprintf("%s.%d", approval.KindMarketActivity, id)
+}
 
 // The statuses of an application (market_activities.status).
 const (
