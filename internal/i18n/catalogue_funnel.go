@@ -32,6 +32,7 @@ var funnelCatalogue = map[string]entry{
 	"value.pipeline":        {"储备", "pipeline"},
 	"value.best_case":       {"乐观", "best case"},
 	"value.commit":          {"承诺", "commit"},
+	"do.set_forecast":       {"更新预测", "Set the forecast"},
 	"hint.month":            {"格式 YYYY-MM，可不填", "as YYYY-MM; optional"},
 	"funnel_owner_hint":     {"用户名，不填为全部可见商机", "a user name; empty for every deal you see"},
 	"funnel_since":          {"起始日期（商机创建）", "Opened from"},
