@@ -64,22 +64,22 @@ func funnelWorld(t *testing.T) *stack {
 	return s
 }
 
-func (s *stack) funnelOf(user, query string) funnel.Funnel {
+// getAs decodes GET path as user into a T, requiring 200.
+func getAs[T any](s *stack, user, path string) T {
 	s.t.Helper()
-	r := s.do("GET", "/api/v1/funnel"+query, "tok-"+user, "")
+	r := s.do("GET", path, "tok-"+user, "")
 	require.Equal(s.t, 200, r.status, r.raw)
-	var f funnel.Funnel
-	require.NoError(s.t, json.Unmarshal([]byte(r.raw), &f))
-	return f
+	var v T
+	require.NoError(s.t, json.Unmarshal([]byte(r.raw), &v))
+	return v
+}
+
+func (s *stack) funnelOf(user, query string) funnel.Funnel {
+	return getAs[funnel.Funnel](s, user, "/api/v1/funnel"+query)
 }
 
 func (s *stack) forecastOf(user, query string) funnel.Forecast {
-	s.t.Helper()
-	r := s.do("GET", "/api/v1/funnel/forecast"+query, "tok-"+user, "")
-	require.Equal(s.t, 200, r.status, r.raw)
-	var f funnel.Forecast
-	require.NoError(s.t, json.Unmarshal([]byte(r.raw), &f))
-	return f
+	return getAs[funnel.Forecast](s, user, "/api/v1/funnel/forecast"+query)
 }
 
 func bpOf(v int) *int           { return &v }

@@ -15,29 +15,38 @@ import (
 // the start of the working day (the run itself skips days off).
 const DefaultFollowUps = "CRON_TZ=Asia/Shanghai 30 8 * * *"
 
-// scheduleFollowUps adds the follow-up clock's tick, if a spec is set.
-func (s *Scheduler) scheduleFollowUps(ctx context.Context) {
-	if s.opts.FollowUps == "" {
+// startTick starts one run of a clock for the tick at (pool.go, followup.go).
+type startTick func(ctx context.Context, tc client.Client, bucket, by string, at time.Time) (id string, started bool, err error)
+
+// scheduleClock adds a clock's tick, if spec is set: every replica asks for
+// the same run ID for the tick's scheduled time and one run starts.
+func (s *Scheduler) scheduleClock(ctx context.Context, spec, what string, start startTick) {
+	if spec == "" {
 		return
 	}
-	sched, err := ParseSpec(s.opts.FollowUps)
+	sched, err := ParseSpec(spec)
 	if err != nil {
-		s.opts.Log.ErrorContext(ctx, "scheduler: bad follow-up clock spec; nobody is reminded", "err", err)
+		s.opts.Log.ErrorContext(ctx, "scheduler: bad "+what+" spec; it does not run", "err", err)
 		return
 	}
 	s.cron.Schedule(sched, cron.FuncJob(func() {
 		at := scheduledAt(sched, time.Now().In(s.opts.Location))
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		id, started, err := StartFollowUps(ctx, s.opts.Temporal, workflows.SyncBucket(at), "", at)
+		id, started, err := start(ctx, s.opts.Temporal, workflows.SyncBucket(at), "", at)
 		switch {
 		case err != nil:
-			s.opts.Log.ErrorContext(ctx, "scheduler: could not start the follow-up clock", "err", err)
+			s.opts.Log.ErrorContext(ctx, "scheduler: could not start the "+what, "err", err)
 		case started:
-			s.opts.Log.InfoContext(ctx, "scheduler: follow-up clock started", "run", id)
+			s.opts.Log.InfoContext(ctx, "scheduler: "+what+" started", "run", id)
 		}
 	}))
-	s.opts.Log.InfoContext(ctx, "scheduler: follow-up clock scheduled", "spec", s.opts.FollowUps)
+	s.opts.Log.InfoContext(ctx, "scheduler: "+what+" scheduled", "spec", spec)
+}
+
+// scheduleFollowUps adds the follow-up clock's tick, if a spec is set.
+func (s *Scheduler) scheduleFollowUps(ctx context.Context) {
+	s.scheduleClock(ctx, s.opts.FollowUps, "follow-up clock", StartFollowUps)
 }
 
 // StartFollowUps starts the follow-up clock's run with ID

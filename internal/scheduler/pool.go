@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	"go.temporal.io/sdk/client"
 
 	"github.com/l2c/l2c/workflows"
@@ -17,33 +16,7 @@ const DefaultPoolRecycle = "CRON_TZ=Asia/Shanghai 30 1 * * *"
 
 // schedulePool adds the pool clock's tick, if a spec is set.
 func (s *Scheduler) schedulePool(ctx context.Context) {
-	if s.opts.PoolRecycle == "" {
-		return
-	}
-	sched, err := ParseSpec(s.opts.PoolRecycle)
-	if err != nil {
-		s.opts.Log.ErrorContext(ctx, "scheduler: bad pool clock spec; the pool is not recycled", "err", err)
-		return
-	}
-	s.cron.Schedule(sched, s.poolJob(sched))
-	s.opts.Log.InfoContext(ctx, "scheduler: pool clock scheduled", "spec", s.opts.PoolRecycle)
-}
-
-// poolJob starts the run of the tick's scheduled time; like the sync's, every
-// replica asks for the same ID and one run starts.
-func (s *Scheduler) poolJob(sched cron.Schedule) cron.Job {
-	return cron.FuncJob(func() {
-		at := scheduledAt(sched, time.Now().In(s.opts.Location))
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		id, started, err := StartPoolRecycle(ctx, s.opts.Temporal, workflows.SyncBucket(at), "", at)
-		switch {
-		case err != nil:
-			s.opts.Log.ErrorContext(ctx, "scheduler: could not start the pool clock", "err", err)
-		case started:
-			s.opts.Log.InfoContext(ctx, "scheduler: pool clock started", "run", id)
-		}
-	})
+	s.scheduleClock(ctx, s.opts.PoolRecycle, "pool clock", StartPoolRecycle)
 }
 
 // StartPoolRecycle starts the pool clock's run with ID
