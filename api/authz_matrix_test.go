@@ -44,14 +44,16 @@ type access struct {
 }
 
 var (
-	everyone  = identity.Roles
-	overseers = []identity.Role{identity.RoleSalesManager, identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
-	seeAll    = []identity.Role{identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
-	admins    = []identity.Role{identity.RoleAdmin}
-	importers = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
-	poolRoles = []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
-	owners    = []identity.Role{identity.RoleSales, identity.RoleSalesManager}
-	assigners = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+	everyone    = identity.Roles
+	overseers   = []identity.Role{identity.RoleSalesManager, identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
+	seeAll      = []identity.Role{identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
+	admins      = []identity.Role{identity.RoleAdmin}
+	importers   = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+	poolRoles   = []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+	owners      = []identity.Role{identity.RoleSales, identity.RoleSalesManager}
+	assigners   = []identity.Role{identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleAdmin}
+	funnelRoles = []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleMarketManager,
+		identity.RoleFinance, identity.RoleAdmin}
 	// collectors work the dunning queue.
 	collectors = []identity.Role{identity.RoleFinance, identity.RoleCollector, identity.RoleAdmin}
 )
@@ -165,11 +167,29 @@ var matrix = map[string]access{
 	"POST /api/v1/ownership/customers/{code}/release": {own: []identity.Role{identity.RoleSales, identity.RoleSalesManager, identity.RoleAdmin}, other: admins, body: `{`},
 	"GET /api/v1/ownership/customers/{code}/history":  {own: append([]identity.Role{identity.RoleSales, identity.RoleSalesManager}, seeAll...), other: seeAll},
 	"POST /api/v1/ownership/handovers":                {own: []identity.Role{identity.RoleSalesManager, identity.RoleAdmin}, body: `{`},
-	"GET /api/v1/ownership/rules":                     {own: poolRoles},
-	"PUT /api/v1/ownership/rules":                     {own: admins, body: `{`},
-	"POST /api/v1/ownership/recycle":                  {own: admins},
-	"POST /api/v1/activities/":                        {own: poolRoles, body: `{"customer":"{code}","kind":"nap"}`},
-	"GET /api/v1/activities/":                         {own: poolRoles},
+	// The funnel (issue 14, item 4): the sales team and who oversees it, each
+	// counting the deals they see; its rules are market management's.
+	// Market activities (issue 14, item 2): budgets are market management's
+	// to set; applications the sales team's and market management's; 999999
+	// is no activity (404 for whoever may read them).
+	"GET /api/v1/market/budgets":                  {own: funnelRoles},
+	"PUT /api/v1/market/budgets":                  {own: []identity.Role{identity.RoleMarketManager, identity.RoleAdmin}, body: `{`},
+	"GET /api/v1/market/activities":               {own: funnelRoles},
+	"POST /api/v1/market/activities":              {own: []identity.Role{identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleMarketManager}, body: `{`},
+	"GET /api/v1/market/activities/{id}":          {own: funnelRoles},
+	"POST /api/v1/market/activities/{id}/cost":    {own: funnelRoles, body: `{`},
+	"POST /api/v1/market/activities/{id}/deals":   {own: funnelRoles, body: `{`},
+	"GET /api/v1/market/activities/{id}/pipeline": {own: funnelRoles},
+	"GET /api/v1/funnel/":                         {own: funnelRoles},
+	"GET /api/v1/funnel/forecast":                 {own: funnelRoles},
+	"GET /api/v1/funnel/rules":                    {own: funnelRoles},
+	"PUT /api/v1/funnel/rules":                    {own: []identity.Role{identity.RoleMarketManager, identity.RoleAdmin}, body: `{`},
+	"GET /api/v1/ownership/rules":                 {own: poolRoles},
+	"PUT /api/v1/ownership/rules":                 {own: admins, body: `{`},
+	"POST /api/v1/ownership/recycle":              {own: admins},
+	"POST /api/v1/funnel/follow-ups/run":          {own: admins},
+	"POST /api/v1/activities/":                    {own: poolRoles, body: `{"customer":"{code}","kind":"nap"}`},
+	"GET /api/v1/activities/":                     {own: poolRoles},
 	// Logging in is open to anyone; what it opens is checked like a token.
 	"GET /": {public: 303}, "GET /static/l2c.css": {public: 200}, "GET /login": {public: 200},
 	"POST /login":       {public: 403, body: "user=wang&password=guess"}, // without the login form's token
@@ -214,6 +234,7 @@ var matrix = map[string]access{
 	"GET /deals/{id}":                {session: true},
 	"POST /deals/{id}/act":           {session: true, body: "action=accept_quote"},
 	"GET /approvals/stuck":           {own: overseers, session: true},
+	"GET /funnel":                    {own: funnelRoles, session: true},
 	"GET /approvals/stuck/chart.svg": {own: overseers, session: true},
 	"POST /approvals/{id}/delegate":  {session: true, body: "to=nobody-at-all"},
 	"GET /approvals/{id}":            {session: true},
@@ -455,7 +476,7 @@ func notFoundForMissingObject(route string, res reply) bool {
 	return res.status == 404 && (strings.Contains(route, "/imports/{id}") || strings.Contains(route, "/tokens/{id}") ||
 		strings.Contains(route, "/sync/runs/*") || strings.Contains(route, "/me/sessions/{id}") ||
 		strings.Contains(route, "/delegations/{id}") || strings.Contains(route, "/credit-holds/{id}") ||
-		strings.Contains(route, "/customer-onboardings/{id}"))
+		strings.Contains(route, "/customer-onboardings/{id}") || strings.Contains(route, "/market/activities/{id}"))
 }
 
 // TestInjectionInFiltersChangesNothing sends SQL-injection attempts in every

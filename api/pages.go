@@ -150,6 +150,7 @@ func (p pages) Routes(r chi.Router) {
 		r.Get("/deals/{id}", p.loggedIn(p.dealPage))
 		r.Post("/deals/{id}/act", p.loggedIn(p.dealAct))
 		r.Get("/inbox", p.loggedIn(p.inbox))
+		r.Get("/funnel", p.loggedIn(p.funnelPage))
 		r.Post("/inbox/decide", p.loggedIn(p.decide))
 		r.Get("/approvals/stuck", p.loggedIn(p.stuckBoard))
 		r.Get("/approvals/stuck/chart.svg", p.loggedIn(p.stuckChart))

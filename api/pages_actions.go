@@ -57,6 +57,8 @@ var pageForms = []pageForm{
 	{deal.ActRecordPayment, []formField{{Name: "payment_ref"}, {Name: "amount", Mode: "decimal"}, {Name: "received_on", Hint: "hint.date"},
 		{Name: "invoice_no", Hint: "hint.optional"}}},
 	{deal.ActMarkLost, []formField{{Name: "reason"}}},
+	{deal.ActSetForecast, []formField{{Name: "commit_category", Type: "select", Options: deal.CommitCategories},
+		{Name: "expected_order_month", Hint: "hint.month"}}},
 }
 
 // apiRequest is the page's request r as the API's handler reads it: body as

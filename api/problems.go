@@ -49,6 +49,7 @@ const (
 	probCooldown             ProblemKind = "cooldown"
 	probOwnershipCap         ProblemKind = "ownership_cap"
 	probClassProposalStale   ProblemKind = "class_proposal_stale"
+	probOverBudget           ProblemKind = "over_budget"
 )
 
 // problemKinds is each kind's status: one status per kind, whichever handler
@@ -87,4 +88,5 @@ var problemKinds = map[ProblemKind]int{
 	probCooldown:             http.StatusConflict,
 	probOwnershipCap:         http.StatusUnprocessableEntity,
 	probClassProposalStale:   http.StatusConflict,
+	probOverBudget:           http.StatusConflict,
 }

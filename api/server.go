@@ -186,6 +186,8 @@ func NewRouter(d Deps) http.Handler {
 		r.Mount("/classes", classesAPI{d}.Routes())
 		r.Mount("/activities", activitiesAPI{d}.Routes())
 		r.Mount("/collection", collectionAPI{d}.Routes())
+		r.Mount("/funnel", funnelAPI{d}.Routes())
+		r.Mount("/market", marketAPI{d}.Routes())
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem(http.StatusNotFound, probNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path))

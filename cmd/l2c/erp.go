@@ -84,7 +84,7 @@ func runScheduler(ctx context.Context, cfg config.Config, db *database.DB, tc cl
 	}
 	go func() {
 		_ = scheduler.New(scheduler.Options{DB: db, Temporal: tc, Log: log.With("component", "scheduler"),
-			PoolRecycle: cfg.PoolRecycle, Classify: cfg.Classify}).Run(ctx)
+			PoolRecycle: cfg.PoolRecycle, Classify: cfg.Classify, FollowUps: cfg.FollowUps}).Run(ctx)
 	}()
 }
 

@@ -25,10 +25,11 @@ const (
 	KindCreditHold     Kind = "credit_hold"         // an order held at the credit check (信用冻结)
 	KindOnboarding     Kind = "customer_onboarding" // a new customer (新客户) before the ERP creates it
 	KindPlanChange     Kind = "plan_change"         // a signed contract's collection plan (回款计划变更)
+	KindMarketActivity Kind = "market_activity"     // a trade fair, seminar or samples, before they run (市场活动)
 )
 
 // Kinds lists every kind of review.
-var Kinds = []Kind{KindQuoteDiscount, KindContractReview, KindCustomOrder, KindTermsChange, KindCreditHold, KindOnboarding, KindPlanChange}
+var Kinds = []Kind{KindQuoteDiscount, KindContractReview, KindCustomOrder, KindTermsChange, KindCreditHold, KindOnboarding, KindPlanChange, KindMarketActivity}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }

@@ -63,6 +63,8 @@ type Config struct {
 	PoolRecycle string
 	// Classify is the value classes' nightly cron spec (L2C_CLASSIFY; "off": not run).
 	Classify string
+	// FollowUps is the follow-up clock's cron spec (L2C_FOLLOW_UPS; "off": not run).
+	FollowUps string
 	// DeliveryGrace is how many working days past a promised delivery day
 	// the delivery owner's manager is told (L2C_DELIVERY_GRACE, 2);
 	// ShipmentPoll how often the ERP is asked for an order's shipments
@@ -141,6 +143,9 @@ func FromEnv() (Config, error) {
 	}
 	if c.Classify = envOr("L2C_CLASSIFY", "CRON_TZ=Asia/Shanghai 0 1 * * *"); c.Classify == "off" {
 		c.Classify = ""
+	}
+	if c.FollowUps = envOr("L2C_FOLLOW_UPS", "CRON_TZ=Asia/Shanghai 30 8 * * *"); c.FollowUps == "off" {
+		c.FollowUps = ""
 	}
 	c.TemporalTLSCert, c.TemporalTLSKey = os.Getenv("TEMPORAL_TLS_CERT"), os.Getenv("TEMPORAL_TLS_KEY")
 	c.TemporalTLSCA, c.TemporalAPIKey = os.Getenv("TEMPORAL_TLS_CA"), os.Getenv("TEMPORAL_API_KEY")

@@ -280,6 +280,8 @@ var dealsTable = table[deal.Deal]{name: "deals", cols: []column[deal.Deal]{
 	col("currency", func(d *deal.Deal) *string { return &d.Currency }),
 	col("expected_amount", func(d *deal.Deal) *money.Amount { return &d.ExpectedAmount }),
 	col("purchase_timeframe", func(d *deal.Deal) *deal.Timeframe { return &d.PurchaseTimeframe }),
+	col("commit_category", func(d *deal.Deal) *string { return &d.CommitCategory }),
+	col("expected_order_month", func(d *deal.Deal) *string { return &d.ExpectedOrderMonth }),
 	col("discoverer", func(d *deal.Deal) *string { return &d.Owners.Discoverer }),
 	col("sales_owner", func(d *deal.Deal) *string { return &d.Owners.Sales }),
 	optional(col("delivery_owner", func(d *deal.Deal) *string { return &d.Owners.Delivery })),

@@ -87,6 +87,10 @@ type Deal struct {
 	ExpectedAmount    money.Amount `json:"expected_amount"`
 	PurchaseTimeframe Timeframe    `json:"purchase_timeframe,omitempty"`
 	Owners            Owners       `json:"owners"`
+	// CommitCategory and ExpectedOrderMonth (YYYY-MM) are the sales owner's
+	// forecast of the deal (set_forecast); "" until given.
+	CommitCategory     string `json:"commit_category,omitempty"`
+	ExpectedOrderMonth string `json:"expected_order_month,omitempty"`
 
 	Stage          Stage     `json:"stage"`
 	StageEnteredAt time.Time `json:"stage_entered_at"`

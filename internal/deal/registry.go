@@ -140,6 +140,9 @@ var actionTable = []ActionSpec{
 		StageDelivery, StagePaymentCollection}, May: salesTeam, Apply: setCollectionPlan},
 	{Name: ActRecordAcceptance, Payload: RecordAcceptancePayload{}, Stages: []Stage{StageDelivery, StagePaymentCollection},
 		May: acceptingTeam, Apply: recordAcceptance},
+	// The funnel and forecast (forecast.go): the owner's commit category
+	// and expected order month.
+	{Name: ActSetForecast, Payload: SetForecastPayload{}, Stages: beforeOrder, May: forecasting, Apply: setForecast},
 }
 
 // registry holds the actions by name. It is filled at start (and by tests

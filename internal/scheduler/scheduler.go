@@ -76,6 +76,8 @@ type Options struct {
 	PoolRecycle string
 	// Classify is the value classes' cron spec (classes.go); empty: not run.
 	Classify string
+	// FollowUps is the follow-up clock's cron spec (followup.go); empty: not run.
+	FollowUps string
 }
 
 // Scheduler runs the cron entries of the sync schedules.
@@ -121,6 +123,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	s.scheduleRun(ctx, s.opts.PoolRecycle, "pool clock", StartPoolRecycle)
 	s.scheduleRun(ctx, s.opts.Classify, "value classes", StartClassify)
+	s.scheduleRun(ctx, s.opts.FollowUps, "follow-up clock", StartFollowUps)
 	dunning, _ := ParseSpec(DunningSpec)
 	s.cron.Schedule(dunning, cron.FuncJob(func() {
 		at := scheduledAt(dunning, time.Now().In(s.opts.Location))

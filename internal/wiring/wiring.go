@@ -60,6 +60,8 @@ func Register(w worker.Registry, d Deps) {
 	w.RegisterWorkflow(workflows.OnboardingWorkflow)
 	w.RegisterWorkflow(workflows.PoolRecycleWorkflow)
 	w.RegisterWorkflow(workflows.ClassifyWorkflow)
+	w.RegisterWorkflow(workflows.FollowUpWorkflow)
+	w.RegisterWorkflow(workflows.MarketActivityWorkflow)
 	w.RegisterWorkflow(workflows.DunningWorkflow)
 	w.RegisterWorkflow(workflows.PlanChangeWorkflow)
 
@@ -67,6 +69,8 @@ func Register(w worker.Registry, d Deps) {
 	w.RegisterActivity(&activities.Approvals{DB: d.DB, Log: d.Log, Calendar: d.Calendar, RuleEditWindow: d.RuleEditWindow, Audit: d.Audit})
 	w.RegisterActivity(&activities.Ownership{DB: d.DB, Log: d.Log, Audit: d.Audit})
 	w.RegisterActivity(&activities.Classes{DB: d.DB, Log: d.Log, Audit: d.Audit, Location: d.Location})
+	w.RegisterActivity(&activities.FollowUps{DB: d.DB, Log: d.Log})
+	w.RegisterActivity(&activities.Market{DB: d.DB, Audit: d.Audit})
 	w.RegisterActivity(&activities.Collection{DB: d.DB, Audit: d.Audit})
 	erp := d.ERP
 	if erp == nil {
