@@ -3,7 +3,9 @@ package database_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,11 +29,10 @@ func BenchmarkCollection1M(b *testing.B) {
 	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(b))
 	require.NoError(b, err)
 	defer conn.Close(ctx)
-	const (
-		reps, offices, customers = 200, 20, 20_000
-		deals, perDeal           = 250_000, 4
-		items                    = 1_000_000
-	)
+	// L2C_BENCH_ROWS scales the instalments and items (customers with them).
+	const reps, offices, perDeal = 200, 20, 4
+	items := testenv.BenchRows(1_000_000)
+	deals, customers := items/perDeal, max(items/50, reps)
 	today := collDay("2026-06-30")
 	start := time.Now()
 	for i := range reps {
@@ -81,6 +82,15 @@ func BenchmarkCollection1M(b *testing.B) {
 	require.NoError(b, err)
 	fmt.Printf("collection bench: loaded in %s\n", time.Since(start))
 
+	if os.Getenv("L2C_TICK_EXPLAIN") != "" {
+		// Every statement over a second with its plan, in the server's log.
+		for _, set := range []string{"session_preload_libraries = 'auto_explain'", "auto_explain.log_min_duration = '1s'",
+			"auto_explain.log_analyze = on", "auto_explain.log_buffers = on"} {
+			_, err = conn.Exec(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET `+strings.ReplaceAll(set, "'", "''")+`', current_database()); END $$`)
+			require.NoError(b, err)
+		}
+		db = testenv.OpenDB(b)
+	}
 	cal := calendar.China()
 	t0 := time.Now()
 	first, err := db.DunningTick(ctx, today, cal, testChain)
@@ -88,6 +98,7 @@ func BenchmarkCollection1M(b *testing.B) {
 	tick := time.Since(t0)
 	fmt.Printf("collection bench: first tick %s %+v\n", tick, first)
 	require.Equal(b, int64(deals*perDeal), first.Decided)
+
 	t0 = time.Now()
 	next, err := db.DunningTick(ctx, today.AddDays(1), cal, testChain)
 	require.NoError(b, err)

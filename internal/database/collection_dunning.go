@@ -41,22 +41,48 @@ type TickResult struct {
 // every open instalment's step and next action, the steps newly reached
 // recorded with their notifications, and the customers' credit holds. Run
 // twice for a day, the second run changes nothing.
+//
+// Only the instalments that may move are placed (collectionDecideOn, by
+// index): an instalment whose next step falls due after today stays where
+// it is, so a day where most have nothing new costs what is new. A ladder
+// saved since the last pass places every open instalment again.
 func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calendar.Calendar, chain audit.Chain) (TickResult, error) {
 	var res TickResult
 	days, ranks, wdays := tickCalendar(today, cal)
 	todayRank := ranks[tickPast]
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		res = TickResult{}
+		// The instalments this tick decided (their step or next action
+		// changed, or a broken promise escalated them): stepsRecord's input.
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE dunning_decided (deal_id text NOT NULL, no int NOT NULL,
+			PRIMARY KEY (deal_id, no)) ON COMMIT DROP`); err != nil {
+			return fmt.Errorf("dunning: %w", err)
+		}
 		if err := promisesSettle(ctx, tx, today, todayRank, days, ranks, &res); err != nil {
 			return err
 		}
-		// Every open instalment, its ladder (its class's, else the default),
-		// and the step its lateness reaches: steps never go down.
-		tag, err := tx.Exec(ctx, ladderSteps+`,
+		var ladders string
+		var full bool
+		if err := tx.QueryRow(ctx, `SELECT l.sum, NOT EXISTS (SELECT 1 FROM dunning_tick_state s WHERE s.ladders = l.sum)
+			FROM (SELECT coalesce(md5(string_agg(value_class || ':' || steps::text, '|' ORDER BY value_class)), '') AS sum
+				FROM dunning_ladders) l`).Scan(&ladders, &full); err != nil {
+			return fmt.Errorf("dunning: ladders: %w", err)
+		}
+		// Every open instalment that may move, its ladder (its class's, else
+		// the default), and the step its lateness reaches: steps never go down.
+		candidates := `collection_instalments i`
+		if !full {
+			candidates = `(SELECT deal_id, no FROM collection_instalments i
+					WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL AND ` + collectionDecideOn + ` <= $5::date
+				UNION SELECT deal_id, no FROM collection_promises WHERE settled_on = $5::date
+				UNION SELECT deal_id, no FROM dunning_decided) c
+				JOIN collection_instalments i ON i.deal_id = c.deal_id AND i.no = c.no`
+		}
+		_, err := tx.Exec(ctx, ladderSteps+`,
 			open AS (
 				SELECT i.deal_id, i.no, i.step, i.next_step, i.next_on, i.decided_on,
 					coalesce(l.value_class, '') AS class, `+dueRank+` AS due_rank
-				FROM collection_instalments i
+				FROM `+candidates+`
 				LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
 				WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL
 				  AND NOT EXISTS (SELECT 1 FROM collection_promises p WHERE p.deal_id = i.deal_id AND p.no = i.no
@@ -73,14 +99,21 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 				UPDATE collection_instalments i SET step = p.step, next_step = coalesce(p.next_step, ''),
 					next_on = p.next_on, decided_on = $5
 				FROM placed p WHERE i.deal_id = p.deal_id AND i.no = p.no
-				  AND (i.step, i.next_step, i.next_on) IS DISTINCT FROM (p.step, coalesce(p.next_step, ''), p.next_on)
-				RETURNING i.deal_id, i.no, i.step
+				  AND ((i.step, i.next_step, i.next_on) IS DISTINCT FROM (p.step, coalesce(p.next_step, ''), p.next_on)
+					OR i.decided_on IS NULL)
+				RETURNING i.deal_id, i.no
 			)
-			SELECT count(*) FROM changed`, days[0], ranks, wdays, todayRank, today.String())
+			INSERT INTO dunning_decided (deal_id, no) SELECT deal_id, no FROM changed ON CONFLICT DO NOTHING`,
+			days[0], ranks, wdays, todayRank, today.String())
 		if err != nil {
 			return fmt.Errorf("dunning: place instalments: %w", err)
 		}
-		_ = tag
+		if full && ladders != "" {
+			if _, err := tx.Exec(ctx, `INSERT INTO dunning_tick_state (ladders) VALUES ($1)
+				ON CONFLICT (id) DO UPDATE SET ladders = EXCLUDED.ladders`, ladders); err != nil {
+				return fmt.Errorf("dunning: ladders: %w", err)
+			}
+		}
 		// Decided: every open instalment with a due date was placed.
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM collection_instalments
 			WHERE settled_on IS NULL AND due_on IS NOT NULL`).Scan(&res.Decided); err != nil {
@@ -101,17 +134,28 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 	return res, nil
 }
 
+// collectionDecideOn is the day an open instalment may next move on its
+// ladder: at once if never decided since its due date or class changed, or
+// if its next step lies outside the calendar window; else its next step's
+// day; never once on the last step.
+const collectionDecideOn = `CASE WHEN i.decided_on IS NULL OR (i.next_on IS NULL AND i.next_step <> '') THEN '-infinity'::date
+	ELSE coalesce(i.next_on, 'infinity'::date) END`
+
 // ladderSteps flattens every ladder into rows (class, idx, name, off,
 // next_off, hold), with a row -1 before each ladder's first step.
-const ladderSteps = `WITH steps AS (
+// Computed once per statement (MATERIALIZED), not once per instalment; who
+// is told as one flag per audience.
+const ladderSteps = `WITH steps AS MATERIALIZED (
 	SELECT l.value_class AS class, (s.ord - 1)::int AS idx, s.v->>'name' AS name,
 		(s.v->>'offset_working_days')::int AS off,
 		lead((s.v->>'offset_working_days')::int) OVER (PARTITION BY l.value_class ORDER BY s.ord) AS next_off,
 		coalesce((s.v->>'credit_hold')::boolean, false) AS hold,
-		s.v->'to' AS audience, coalesce(s.v->>'letter', '') AS letter
+		coalesce(s.v->'to' ? 'owner', false) AS to_owner, coalesce(s.v->'to' ? 'manager', false) AS to_manager,
+		coalesce(s.v->'to' ? 'finance', false) AS to_finance, coalesce(s.v->'to' ? 'sales', false) AS to_sales,
+		coalesce(s.v->>'letter', '') AS letter
 	FROM dunning_ladders l, jsonb_array_elements(l.steps) WITH ORDINALITY AS s(v, ord)
 	UNION ALL
-	SELECT l.value_class, -1, '', -1000000, (l.steps->0->>'offset_working_days')::int, false, '[]', ''
+	SELECT l.value_class, -1, '', -1000000, (l.steps->0->>'offset_working_days')::int, false, false, false, false, false, ''
 	FROM dunning_ladders l
 )`
 
@@ -121,8 +165,9 @@ func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRan
 	err := tx.QueryRow(ctx, ladderSteps+`,
 		reached AS (
 			SELECT i.deal_id, i.no, i.step, i.customer_code, i.payment_owner, i.amount - i.paid - i.credited AS outstanding,
-				`+dueRank+` AS due_rank, s.name, s.hold, s.audience, s.letter
-			FROM collection_instalments i
+				`+dueRank+` AS due_rank, s.name, s.hold, s.to_owner, s.to_manager, s.to_finance, s.to_sales, s.letter
+			FROM dunning_decided t
+			JOIN collection_instalments i ON i.deal_id = t.deal_id AND i.no = t.no
 			LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
 			JOIN steps s ON s.class = coalesce(l.value_class, '') AND s.idx = i.step
 			WHERE i.settled_on IS NULL AND i.step >= 0 AND i.decided_on = $3
@@ -144,15 +189,12 @@ func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRan
 					r.no, r.deal_id, r.customer_code, CASE WHEN r.letter <> '' THEN '; letter ' || r.letter || ' to send' ELSE '' END),
 				r.deal_id
 			FROM reached r
-			CROSS JOIN LATERAL (
-				SELECT DISTINCT who FROM (
-					SELECT CASE aud
-						WHEN 'owner' THEN nullif(r.payment_owner, '')
-						WHEN 'manager' THEN (SELECT u.manager_id FROM users u WHERE u.id = r.payment_owner)
-						WHEN 'finance' THEN 'role:finance'
-						WHEN 'sales' THEN (SELECT d.sales_owner FROM deals d WHERE d.id = r.deal_id)
-					END AS who
-					FROM jsonb_array_elements_text(r.audience) AS aud) x WHERE who IS NOT NULL) t
+			LEFT JOIN users u ON r.to_manager AND u.id = r.payment_owner
+			LEFT JOIN deals d ON r.to_sales AND d.id = r.deal_id
+			CROSS JOIN LATERAL (VALUES (CASE WHEN r.to_owner THEN nullif(r.payment_owner, '') END),
+				(CASE WHEN r.to_manager THEN u.manager_id END), (CASE WHEN r.to_finance THEN 'role:finance' END),
+				(CASE WHEN r.to_sales THEN d.sales_owner END)) t(who)
+			WHERE t.who IS NOT NULL
 			ON CONFLICT (dedupe_key) DO NOTHING
 			RETURNING 1
 		), held AS (
@@ -171,12 +213,12 @@ func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRan
 	}
 	// A hold ends when none of the customer's open instalments stands at or
 	// above a holding step of its ladder.
-	tag, err := tx.Exec(ctx, ladderSteps+`
+	tag, err := tx.Exec(ctx, ladderSteps+`, holding AS (SELECT class, min(idx) AS idx FROM steps WHERE hold GROUP BY class)
 		DELETE FROM collection_credit_holds h WHERE NOT EXISTS (
 			SELECT 1 FROM collection_instalments i
 			LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
-			WHERE i.customer_code = h.customer_code AND i.settled_on IS NULL
-			  AND i.step >= (SELECT min(s.idx) FROM steps s WHERE s.class = coalesce(l.value_class, '') AND s.hold))`)
+			JOIN holding s ON s.class = coalesce(l.value_class, '')
+			WHERE i.customer_code = h.customer_code AND i.settled_on IS NULL AND i.step >= s.idx)`)
 	if err != nil {
 		return fmt.Errorf("dunning: clear holds: %w", err)
 	}
@@ -254,6 +296,10 @@ func promisesSettle(ctx context.Context, tx pgx.Tx, today collection.Date, today
 		// and sets the hold the step may carry.
 		if _, err := tx.Exec(ctx, `UPDATE collection_instalments SET step = $3, decided_on = $4 WHERE deal_id = $1 AND no = $2`,
 			b.deal, b.no, reached, today.String()); err != nil {
+			return fmt.Errorf("dunning: escalate %s/%d: %w", b.deal, b.no, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO dunning_decided (deal_id, no) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+			b.deal, b.no); err != nil {
 			return fmt.Errorf("dunning: escalate %s/%d: %w", b.deal, b.no, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO dunning_events (deal_id, no, step, step_index, on_day, outstanding, why)
