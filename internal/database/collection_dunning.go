@@ -54,9 +54,13 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 		res = TickResult{}
 		// The instalments this tick decided (their step or next action
 		// changed, or a broken promise escalated them): stepsRecord's input.
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE dunning_decided (deal_id text NOT NULL, no int NOT NULL,
-			PRIMARY KEY (deal_id, no)) ON COMMIT DROP`); err != nil {
-			return fmt.Errorf("dunning: %w", err)
+		// Not worth compiling: JIT costs seconds for a plan it guesses big.
+		for _, q := range []string{`SET LOCAL jit = off`, `CREATE TEMP TABLE dunning_decided (deal_id text NOT NULL,
+			no int NOT NULL, PRIMARY KEY (deal_id, no)) ON COMMIT DROP`, ladderSteps, `ANALYZE dunning_steps`,
+			ladderArrays} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("dunning: %w", err)
+			}
 		}
 		if err := promisesSettle(ctx, tx, today, todayRank, days, ranks, &res); err != nil {
 			return err
@@ -68,38 +72,32 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 				FROM dunning_ladders) l`).Scan(&ladders, &full); err != nil {
 			return fmt.Errorf("dunning: ladders: %w", err)
 		}
-		// Every open instalment that may move, its ladder (its class's, else
-		// the default), and the step its lateness reaches: steps never go down.
-		candidates := `collection_instalments i`
+		// Every open instalment that may move, on its ladder (its class's,
+		// else the default), at the step its lateness reaches (steps never
+		// go down), with the step after it and that step's day: one UPDATE
+		// over the instalments joined to the few ladder steps, each row
+		// rewritten in place only if something changed.
+		may := ``
 		if !full {
-			candidates = `(SELECT deal_id, no FROM collection_instalments i
-					WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL AND ` + collectionDecideOn + ` <= $5::date
-				UNION SELECT deal_id, no FROM collection_promises WHERE settled_on = $5::date
-				UNION SELECT deal_id, no FROM dunning_decided) c
-				JOIN collection_instalments i ON i.deal_id = c.deal_id AND i.no = c.no`
+			may = ` AND (` + collectionDecideOn + ` <= $5::date OR (i.deal_id, i.no) IN (
+				SELECT deal_id, no FROM collection_promises WHERE settled_on = $5::date
+				UNION ALL SELECT deal_id, no FROM dunning_decided))`
 		}
-		_, err := tx.Exec(ctx, ladderSteps+`,
-			open AS (
-				SELECT i.deal_id, i.no, i.step, i.next_step, i.next_on, i.decided_on,
-					coalesce(l.value_class, '') AS class, `+dueRank+` AS due_rank
-				FROM `+candidates+`
-				LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
-				WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL
+		late := `($4::int - ` + dueRank + `)`
+		step := `greatest(i.step, s.idx)`
+		next := `CASE WHEN ` + step + ` + 1 < s.cnt THEN (SELECT names FROM dunning_ladder_arrays)[s.base + ` + step + ` + 1] END`
+		nextOn := `CASE WHEN ` + step + ` + 1 < s.cnt
+			THEN ($3::date[])[` + dueRank + ` + (SELECT offs FROM dunning_ladder_arrays)[s.base + ` + step + ` + 1] + 1] END`
+		_, err := tx.Exec(ctx, `WITH changed AS (
+				UPDATE collection_instalments i SET step = `+step+`, next_step = coalesce(`+next+`, ''),
+					next_on = `+nextOn+`, decided_on = $5
+				FROM dunning_steps s
+				WHERE s.class = CASE WHEN i.value_class = ANY((SELECT classes FROM dunning_ladder_arrays)::text[]) THEN i.value_class ELSE '' END
+				  AND `+late+` >= s.off AND (`+late+` < s.next_off OR s.next_off IS NULL)
+				  AND i.settled_on IS NULL AND i.due_on IS NOT NULL`+may+`
 				  AND NOT EXISTS (SELECT 1 FROM collection_promises p WHERE p.deal_id = i.deal_id AND p.no = i.no
 					AND p.status = 'open')
-			), placed AS (
-				SELECT o.deal_id, o.no, greatest(o.step, s.idx) AS step,
-					-- the step after what is reached now (or after what was taken, if higher)
-					n.name AS next_step, ($3::date[])[o.due_rank + n.off + 1] AS next_on
-				FROM open o
-				JOIN steps s ON s.class = o.class AND $4::int - o.due_rank >= s.off
-					AND ($4::int - o.due_rank < s.next_off OR s.next_off IS NULL)
-				LEFT JOIN steps n ON n.class = o.class AND n.idx = greatest(o.step, s.idx) + 1
-			), changed AS (
-				UPDATE collection_instalments i SET step = p.step, next_step = coalesce(p.next_step, ''),
-					next_on = p.next_on, decided_on = $5
-				FROM placed p WHERE i.deal_id = p.deal_id AND i.no = p.no
-				  AND ((i.step, i.next_step, i.next_on) IS DISTINCT FROM (p.step, coalesce(p.next_step, ''), p.next_on)
+				  AND ((i.step, i.next_step, i.next_on) IS DISTINCT FROM (`+step+`, coalesce(`+next+`, ''), `+nextOn+`)
 					OR i.decided_on IS NULL)
 				RETURNING i.deal_id, i.no
 			)
@@ -118,6 +116,9 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM collection_instalments
 			WHERE settled_on IS NULL AND due_on IS NOT NULL`).Scan(&res.Decided); err != nil {
 			return fmt.Errorf("dunning: count: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `ANALYZE dunning_decided`); err != nil {
+			return fmt.Errorf("dunning: %w", err)
 		}
 		if err := stepsRecord(ctx, tx, today, todayRank, days, ranks, &res); err != nil {
 			return err
@@ -142,42 +143,60 @@ const collectionDecideOn = `CASE WHEN i.decided_on IS NULL OR (i.next_on IS NULL
 	ELSE coalesce(i.next_on, 'infinity'::date) END`
 
 // ladderSteps flattens every ladder into rows (class, idx, name, off,
-// next_off, hold), with a row -1 before each ladder's first step.
-// Computed once per statement (MATERIALIZED), not once per instalment; who
-// is told as one flag per audience.
-const ladderSteps = `WITH steps AS MATERIALIZED (
+// next_off, hold, who is told, letter), with a row -1 before each ladder's
+// first step: a table of the tick's, analyzed, so the planner knows it has
+// a few rows (not the thousands it guesses for a function over jsonb).
+const ladderSteps = `CREATE TEMP TABLE dunning_steps ON COMMIT DROP AS
 	SELECT l.value_class AS class, (s.ord - 1)::int AS idx, s.v->>'name' AS name,
 		(s.v->>'offset_working_days')::int AS off,
 		lead((s.v->>'offset_working_days')::int) OVER (PARTITION BY l.value_class ORDER BY s.ord) AS next_off,
 		coalesce((s.v->>'credit_hold')::boolean, false) AS hold,
 		coalesce(s.v->'to' ? 'owner', false) AS to_owner, coalesce(s.v->'to' ? 'manager', false) AS to_manager,
 		coalesce(s.v->'to' ? 'finance', false) AS to_finance, coalesce(s.v->'to' ? 'sales', false) AS to_sales,
-		coalesce(s.v->>'letter', '') AS letter
+		coalesce(s.v->>'letter', '') AS letter, jsonb_array_length(l.steps) AS cnt,
+		(SELECT 1 + coalesce(sum(jsonb_array_length(o.steps)), 0) FROM dunning_ladders o WHERE o.value_class < l.value_class)::int AS base
 	FROM dunning_ladders l, jsonb_array_elements(l.steps) WITH ORDINALITY AS s(v, ord)
 	UNION ALL
-	SELECT l.value_class, -1, '', -1000000, (l.steps->0->>'offset_working_days')::int, false, false, false, false, false, ''
-	FROM dunning_ladders l
-)`
+	SELECT l.value_class, -1, '', -1000000, (l.steps->0->>'offset_working_days')::int, false, false, false, false, false, '',
+		jsonb_array_length(l.steps),
+		(SELECT 1 + coalesce(sum(jsonb_array_length(o.steps)), 0) FROM dunning_ladders o WHERE o.value_class < l.value_class)::int
+	FROM dunning_ladders l`
+
+// ladderArrays is every ladder's step names and offsets in one array each
+// (class by class, a class's step k at its base + k), and the classes with
+// a ladder of their own: the tick looks the step after the one reached up
+// by subscript.
+const ladderArrays = `CREATE TEMP TABLE dunning_ladder_arrays ON COMMIT DROP AS
+	SELECT (SELECT array_agg(name ORDER BY class, idx) FROM dunning_steps WHERE idx >= 0) AS names,
+		(SELECT array_agg(off ORDER BY class, idx) FROM dunning_steps WHERE idx >= 0) AS offs,
+		(SELECT array_agg(value_class) FROM dunning_ladders) AS classes`
 
 // stepsRecord writes the step each instalment reached and has no event for
 // yet, with the notifications it sends, and sets and clears credit holds.
 func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRank int32, days []time.Time, ranks []int32, res *TickResult) error {
-	err := tx.QueryRow(ctx, ladderSteps+`,
-		reached AS (
+	// What each reached, read before anything is written (a table of the
+	// tick's, analyzed): the writes below never look at rows they add.
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE dunning_reached ON COMMIT DROP AS
 			SELECT i.deal_id, i.no, i.step, i.customer_code, i.payment_owner, i.amount - i.paid - i.credited AS outstanding,
 				`+dueRank+` AS due_rank, s.name, s.hold, s.to_owner, s.to_manager, s.to_finance, s.to_sales, s.letter
 			FROM dunning_decided t
 			JOIN collection_instalments i ON i.deal_id = t.deal_id AND i.no = t.no
 			LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
-			JOIN steps s ON s.class = coalesce(l.value_class, '') AND s.idx = i.step
+			JOIN dunning_steps s ON s.class = coalesce(l.value_class, '') AND s.idx = i.step
 			WHERE i.settled_on IS NULL AND i.step >= 0 AND i.decided_on = $3
 			  -- not recorded yet, or recorded today by a broken promise (its people are told here)
 			  AND NOT EXISTS (SELECT 1 FROM dunning_events e WHERE e.deal_id = i.deal_id AND e.no = i.no AND e.step = s.name
-				AND e.on_day <> $3)
+				AND e.on_day <> $3)`, days[0], ranks, today.String()); err != nil {
+		return fmt.Errorf("dunning: steps reached: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `ANALYZE dunning_reached`); err != nil {
+		return fmt.Errorf("dunning: steps reached: %w", err)
+	}
+	err := tx.QueryRow(ctx, `WITH reached AS (SELECT * FROM dunning_reached
 		), added AS (
 			INSERT INTO dunning_events (deal_id, no, step, step_index, on_day, outstanding, why)
-			SELECT deal_id, no, name, step, $3, outstanding,
-				format('%s working days from due, %s outstanding', $4::int - due_rank, (outstanding / 100.0)::numeric(20, 2))
+			SELECT deal_id, no, name, step, $1, outstanding,
+				format('%s working days from due, %s outstanding', $2::int - due_rank, (outstanding / 100.0)::numeric(20, 2))
 			FROM reached
 			ON CONFLICT DO NOTHING
 			RETURNING deal_id, no, step
@@ -199,7 +218,7 @@ func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRan
 			RETURNING 1
 		), held AS (
 			INSERT INTO collection_credit_holds (customer_code, deal_id, no, since)
-			SELECT DISTINCT ON (r.customer_code) r.customer_code, r.deal_id, r.no, $3::date
+			SELECT DISTINCT ON (r.customer_code) r.customer_code, r.deal_id, r.no, $1::date
 			FROM reached r
 			WHERE r.hold AND r.customer_code <> ''
 			ORDER BY r.customer_code, r.deal_id, r.no
@@ -207,13 +226,13 @@ func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRan
 			RETURNING 1
 		)
 		SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM told), (SELECT count(*) FROM held)`,
-		days[0], ranks, today.String(), todayRank).Scan(&res.Steps, &res.Notifications, &res.HoldsAdded)
+		today.String(), todayRank).Scan(&res.Steps, &res.Notifications, &res.HoldsAdded)
 	if err != nil {
 		return fmt.Errorf("dunning: record steps: %w", err)
 	}
 	// A hold ends when none of the customer's open instalments stands at or
 	// above a holding step of its ladder.
-	tag, err := tx.Exec(ctx, ladderSteps+`, holding AS (SELECT class, min(idx) AS idx FROM steps WHERE hold GROUP BY class)
+	tag, err := tx.Exec(ctx, `WITH holding AS (SELECT class, min(idx) AS idx FROM dunning_steps WHERE hold GROUP BY class)
 		DELETE FROM collection_credit_holds h WHERE NOT EXISTS (
 			SELECT 1 FROM collection_instalments i
 			LEFT JOIN dunning_ladders l ON l.value_class = i.value_class

@@ -56,6 +56,18 @@ const receivableLive = `SELECT coalesce(nullif(d.payment_owner, ''), c.sales_own
 	LEFT JOIN users u ON u.id = coalesce(nullif(d.payment_owner, ''), c.sales_owner)
 	WHERE ($2 OR (c.code IS NOT NULL AND (` + customerEntitled + ` OR ` + customerCollects + `)))`
 
+// receivableReach is receivableLive for a viewer who does not see
+// everything: the same rows, read from the customers the viewer may see
+// (a short list, taken first) by the items' customer index, so a rep's
+// report reads the rep's items, not a million to keep a few thousand.
+const receivableReach = `SELECT coalesce(nullif(d.payment_owner, ''), c.sales_owner, '') AS owner, coalesce(u.team, '') AS office,
+		r.customer_code, coalesce(c.name, r.customer_code) AS customer_name, r.currency, r.due_on, r.open, 1 AS items
+	FROM receivable_items r
+	JOIN customers c ON c.code = r.customer_code
+	LEFT JOIN deals d ON d.id = r.deal_id
+	LEFT JOIN users u ON u.id = coalesce(nullif(d.payment_owner, ''), c.sales_owner)
+	WHERE r.customer_code = ANY(ARRAY(SELECT c.code FROM customers c WHERE ` + customerEntitled + ` OR ` + customerCollects + `))`
+
 // receivableSummary is the same rows from the hourly summary (everything);
 // it takes the viewer's parameters like the live rows, and needs none.
 const receivableSummary = `SELECT owner, office, '' AS customer_code, '' AS customer_name, currency, due_on, open, items
@@ -77,7 +89,17 @@ const ageingColumns = `currency,
 func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf collection.Date, after string, limit int) (Ageing, error) {
 	a := Ageing{By: by, AsOf: asOf.String(), Rows: []AgeingRow{}, Totals: []AgeingRow{}}
 	args := append(v.customerArgs(), asOf.String())
-	source := receivableLive
+	source, page := receivableLive, ` AND r.customer_code IN (
+			SELECT DISTINCT r2.customer_code FROM receivable_items r2 LEFT JOIN customers c ON c.code = r2.customer_code
+			WHERE r2.customer_code > $7 AND ($2 OR (c.code IS NOT NULL AND (`+customerEntitled+` OR `+customerCollects+`)))
+			ORDER BY 1 LIMIT $8)`
+	if !v.All {
+		source, page = receivableReach, ` AND r.customer_code IN (
+			SELECT c.code FROM customers c WHERE c.code > $7 AND (`+customerEntitled+` OR `+customerCollects+`)
+			  AND EXISTS (SELECT 1 FROM receivable_items r2 WHERE r2.customer_code = c.code)
+			ORDER BY 1 LIMIT $8)`
+	}
+	live := source
 	if v.All {
 		var at time.Time
 		err := db.pool.QueryRow(ctx, `SELECT at FROM collection_summaries_refreshed`).Scan(&at)
@@ -92,10 +114,7 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 	case "customer":
 		// Customers come a page at a time, live (the summary has no
 		// customers): a page reads its customers' items by index.
-		source, key, name = receivableLive+` AND r.customer_code IN (
-			SELECT DISTINCT r2.customer_code FROM receivable_items r2 LEFT JOIN customers c ON c.code = r2.customer_code
-			WHERE r2.customer_code > $7 AND ($2 OR (c.code IS NOT NULL AND (`+customerEntitled+` OR `+customerCollects+`)))
-			ORDER BY 1 LIMIT $8)`, "customer_code", "customer_name"
+		source, key, name = live+page, "customer_code", "customer_name"
 		args = append(args, after, limit)
 	case "owner":
 		key, name = "owner", "owner"
@@ -125,7 +144,7 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 		}
 	}
 	// The totals are over everything, not the page.
-	totals := receivableLive
+	totals := live
 	if a.RefreshedAt != nil {
 		totals = receivableSummary
 	}
@@ -190,11 +209,25 @@ const forecastLive = `SELECT date_trunc('week', greatest(i.due_on + coalesce(s.a
 	WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL AND ` + dealVisible + `
 	GROUP BY 1, 2`
 
+// forecastReach is forecastLive for a viewer who does not see every deal:
+// the deals they may see first (dealReach, by the deals' owner indexes),
+// then those deals' instalments by key.
+const forecastReach = `SELECT date_trunc('week', greatest(i.due_on + coalesce(s.avg_days_late, 0), $6::date))::date AS week,
+		i.currency, sum(i.amount - i.paid - i.credited) AS expected, count(*) AS items
+	FROM collection_instalments i
+	LEFT JOIN customer_pay_stats s ON s.customer_code = i.customer_code
+	WHERE i.deal_id = ANY(ARRAY(SELECT d.id FROM deals d WHERE ` + dealVisible + dealReach + `))
+	  AND i.settled_on IS NULL AND i.due_on IS NOT NULL
+	GROUP BY 1, 2`
+
 // CollectionForecast is the forecast for v from today's week, weeks long.
 func (db *DB) CollectionForecast(ctx context.Context, v Viewer, today collection.Date, weeks int) (Forecast, error) {
 	from := collection.WeekOf(today)
 	f := Forecast{From: from, Weeks: []ForecastWeek{}, Later: []ForecastWeek{}}
 	q, args := forecastLive, append(v.args(), today.String())
+	if !v.All {
+		q = forecastReach
+	}
 	if v.All {
 		var at time.Time
 		err := db.pool.QueryRow(ctx, `SELECT at FROM collection_summaries_refreshed`).Scan(&at)

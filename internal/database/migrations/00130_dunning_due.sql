@@ -14,6 +14,9 @@ CREATE TABLE dunning_tick_state (
     ladders    text NOT NULL -- md5 of every ladder, as the tick read them
 );
 
+-- The ladders are a few rows: said so, else the planner guesses hundreds.
+ANALYZE dunning_ladders;
+
 -- +goose Down
 DROP TABLE dunning_tick_state;
 ALTER TABLE collection_instalments SET (fillfactor = 80);
