@@ -57,7 +57,7 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 		// Not worth compiling: JIT costs seconds for a plan it guesses big.
 		for _, q := range []string{`SET LOCAL jit = off`, `CREATE TEMP TABLE dunning_decided (deal_id text NOT NULL,
 			no int NOT NULL, PRIMARY KEY (deal_id, no)) ON COMMIT DROP`, ladderSteps, `ANALYZE dunning_steps`,
-			ladderArrays} {
+			ladderArrays, reachedTable} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("dunning: %w", err)
 			}
@@ -99,9 +99,18 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 					AND p.status = 'open')
 				  AND ((i.step, i.next_step, i.next_on) IS DISTINCT FROM (`+step+`, coalesce(`+next+`, ''), `+nextOn+`)
 					OR i.decided_on IS NULL)
-				RETURNING i.deal_id, i.no
+				RETURNING i.deal_id, i.no, i.step, i.customer_code, i.payment_owner, i.amount - i.paid - i.credited AS outstanding,
+					`+dueRank+` AS due_rank, s.class
 			)
-			INSERT INTO dunning_decided (deal_id, no) SELECT deal_id, no FROM changed ON CONFLICT DO NOTHING`,
+			INSERT INTO dunning_reached (deal_id, no, step, customer_code, payment_owner, outstanding, due_rank, name, hold,
+				to_owner, to_manager, to_finance, to_sales, letter)
+			SELECT c.deal_id, c.no, c.step, c.customer_code, c.payment_owner, c.outstanding, c.due_rank, s.name, s.hold,
+				s.to_owner, s.to_manager, s.to_finance, s.to_sales, s.letter
+			FROM changed c JOIN dunning_steps s ON s.class = c.class AND s.idx = c.step
+			WHERE c.step >= 0
+			  -- not recorded yet, or recorded today by a broken promise (its people are told here)
+			  AND NOT EXISTS (SELECT 1 FROM dunning_events e WHERE e.deal_id = c.deal_id AND e.no = c.no AND e.step = s.name
+				AND e.on_day <> $5)`,
 			days[0], ranks, wdays, todayRank, today.String())
 		if err != nil {
 			return fmt.Errorf("dunning: place instalments: %w", err)
@@ -116,9 +125,6 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM collection_instalments
 			WHERE settled_on IS NULL AND due_on IS NOT NULL`).Scan(&res.Decided); err != nil {
 			return fmt.Errorf("dunning: count: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `ANALYZE dunning_decided`); err != nil {
-			return fmt.Errorf("dunning: %w", err)
 		}
 		if err := stepsRecord(ctx, tx, today, todayRank, days, ranks, &res); err != nil {
 			return err
@@ -135,12 +141,15 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 	return res, nil
 }
 
-// collectionDecideOn is the day an open instalment may next move on its
-// ladder: at once if never decided since its due date or class changed, or
-// if its next step lies outside the calendar window; else its next step's
-// day; never once on the last step.
+// collectionDecideOn is a day on or before the one an open instalment may
+// next move on its ladder: at once if never decided since its due date or
+// class changed, or if its next step lies outside the calendar window; else
+// before its next step's day. That day is a working day, but the step is
+// reached the day after the last working day before it (a Saturday counts
+// the Friday as done), so the tick looks a fortnight ahead: longer than any
+// run of days off. Never once on the last step.
 const collectionDecideOn = `CASE WHEN i.decided_on IS NULL OR (i.next_on IS NULL AND i.next_step <> '') THEN '-infinity'::date
-	ELSE coalesce(i.next_on, 'infinity'::date) END`
+	ELSE coalesce(i.next_on - 14, 'infinity'::date) END`
 
 // ladderSteps flattens every ladder into rows (class, idx, name, off,
 // next_off, hold, who is told, letter), with a row -1 before each ladder's
@@ -162,6 +171,15 @@ const ladderSteps = `CREATE TEMP TABLE dunning_steps ON COMMIT DROP AS
 		(SELECT 1 + coalesce(sum(jsonb_array_length(o.steps)), 0) FROM dunning_ladders o WHERE o.value_class < l.value_class)::int
 	FROM dunning_ladders l`
 
+// reachedTable is what the tick's placement reached: each instalment it
+// moved (or a broken promise escalated) at a step with no event yet, with
+// the step's audience; read before anything is written (stepsRecord's
+// writes never look at rows they add) and analyzed for their plan.
+const reachedTable = `CREATE TEMP TABLE dunning_reached (deal_id text NOT NULL, no int NOT NULL, step int NOT NULL,
+	customer_code text NOT NULL, payment_owner text NOT NULL, outstanding bigint NOT NULL, due_rank int, name text NOT NULL,
+	hold boolean NOT NULL, to_owner boolean NOT NULL, to_manager boolean NOT NULL, to_finance boolean NOT NULL,
+	to_sales boolean NOT NULL, letter text NOT NULL) ON COMMIT DROP`
+
 // ladderArrays is every ladder's step names and offsets in one array each
 // (class by class, a class's step k at its base + k), and the classes with
 // a ladder of their own: the tick looks the step after the one reached up
@@ -174,16 +192,17 @@ const ladderArrays = `CREATE TEMP TABLE dunning_ladder_arrays ON COMMIT DROP AS
 // stepsRecord writes the step each instalment reached and has no event for
 // yet, with the notifications it sends, and sets and clears credit holds.
 func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRank int32, days []time.Time, ranks []int32, res *TickResult) error {
-	// What each reached, read before anything is written (a table of the
-	// tick's, analyzed): the writes below never look at rows they add.
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE dunning_reached ON COMMIT DROP AS
+	// The instalments a broken promise escalated and the placement left
+	// as they were (it usually moves them, so they are in already).
+	if _, err := tx.Exec(ctx, `INSERT INTO dunning_reached
 			SELECT i.deal_id, i.no, i.step, i.customer_code, i.payment_owner, i.amount - i.paid - i.credited AS outstanding,
 				`+dueRank+` AS due_rank, s.name, s.hold, s.to_owner, s.to_manager, s.to_finance, s.to_sales, s.letter
 			FROM dunning_decided t
 			JOIN collection_instalments i ON i.deal_id = t.deal_id AND i.no = t.no
 			LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
 			JOIN dunning_steps s ON s.class = coalesce(l.value_class, '') AND s.idx = i.step
-			WHERE i.settled_on IS NULL AND i.step >= 0 AND i.decided_on = $3
+			WHERE NOT EXISTS (SELECT 1 FROM dunning_reached r WHERE r.deal_id = t.deal_id AND r.no = t.no)
+			  AND i.settled_on IS NULL AND i.step >= 0 AND i.decided_on = $3
 			  -- not recorded yet, or recorded today by a broken promise (its people are told here)
 			  AND NOT EXISTS (SELECT 1 FROM dunning_events e WHERE e.deal_id = i.deal_id AND e.no = i.no AND e.step = s.name
 				AND e.on_day <> $3)`, days[0], ranks, today.String()); err != nil {
