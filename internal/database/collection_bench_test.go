@@ -129,18 +129,43 @@ func BenchmarkCollection1M(b *testing.B) {
 		require.NoError(b, err)
 		require.NotEmpty(b, a.Rows)
 	})
-	ageingRep := p99(30, func(i int) {
-		_, err := db.ReceivablesAgeing(ctx, oneRep, by[i%3], today, "", 100)
-		require.NoError(b, err)
+	// A sales manager of office07 (its ten reps' customers) and wu, the
+	// collector named on every deal of the bench (who sees them all, live).
+	require.NoError(b, db.UserUpsert(ctx, identity.User{ID: "mgr07", Name: "Manager", Team: "office07",
+		Roles: []identity.Role{identity.RoleSalesManager}}, "", ""))
+	manager := database.ViewerOf(identity.User{ID: "mgr07", Team: "office07", Roles: []identity.Role{identity.RoleSalesManager}})
+	collector := database.ViewerOf(identity.User{ID: "wu", Roles: []identity.Role{identity.RoleCollector}})
+	viewerP99 := func(v database.Viewer, n int) (ageing, forecast time.Duration) {
+		ageing = p99(n, func(i int) {
+			a, err := db.ReceivablesAgeing(ctx, v, by[i%3], today, "", 100)
+			require.NoError(b, err)
+			require.NotEmpty(b, a.Rows)
+		})
+		forecast = p99(n, func(int) {
+			f, err := db.CollectionForecast(ctx, v, today, 13)
+			require.NoError(b, err)
+			require.NotEmpty(b, f.Weeks)
+		})
+		return ageing, forecast
+	}
+	ageingRep, forecastRep := viewerP99(oneRep, 30)
+	ageingMgr, forecastMgr := viewerP99(manager, 30)
+	ageingCol, forecastCol := viewerP99(collector, 6)
+	// The baseline, in the same run: a round trip, and a count over the
+	// million items.
+	roundTrip := p99(60, func(int) {
+		var one int
+		require.NoError(b, conn.QueryRow(ctx, `SELECT 1`).Scan(&one))
 	})
+	t0 = time.Now()
+	var n int
+	require.NoError(b, conn.QueryRow(ctx, `SELECT count(*) FROM receivable_items`).Scan(&n))
+	count := time.Since(t0)
+	load, _ := os.ReadFile("/proc/loadavg")
 	forecast := p99(60, func(int) {
 		f, err := db.CollectionForecast(ctx, fin, today, 13)
 		require.NoError(b, err)
 		require.NotEmpty(b, f.Weeks)
-	})
-	forecastRep := p99(10, func(int) {
-		_, err := db.CollectionForecast(ctx, oneRep, today, 13)
-		require.NoError(b, err)
 	})
 	fmt.Printf("BENCH dunning_tick_1m_s %.2f s (first tick: %d steps, %d notifications, %d holds)\n",
 		tick.Seconds(), first.Steps, first.Notifications, first.HoldsAdded)
@@ -150,6 +175,14 @@ func BenchmarkCollection1M(b *testing.B) {
 	fmt.Printf("BENCH ageing_1m_rep_p99_ms %.1f ms\n", float64(ageingRep.Microseconds())/1000)
 	fmt.Printf("BENCH forecast_p99_ms %.1f ms\n", float64(forecast.Microseconds())/1000)
 	fmt.Printf("BENCH forecast_rep_p99_ms %.1f ms\n", float64(forecastRep.Microseconds())/1000)
+	fmt.Printf("BENCH ageing_1m_manager_p99_ms %.1f ms\n", float64(ageingMgr.Microseconds())/1000)
+	fmt.Printf("BENCH forecast_manager_p99_ms %.1f ms\n", float64(forecastMgr.Microseconds())/1000)
+	fmt.Printf("BENCH ageing_1m_collector_p99_ms %.1f ms (a collector named on every deal: everything, live)\n",
+		float64(ageingCol.Microseconds())/1000)
+	fmt.Printf("BENCH forecast_collector_p99_ms %.1f ms\n", float64(forecastCol.Microseconds())/1000)
+	fmt.Printf("BENCH collection_baseline_select1_p99_ms %.2f ms\n", float64(roundTrip.Microseconds())/1000)
+	fmt.Printf("BENCH collection_baseline_count_1m_ms %.1f ms (count(*) over %d items)\n", float64(count.Microseconds())/1000, n)
+	fmt.Printf("collection bench: %d items, load average %s", items, load)
 }
 
 func pgDay(d calendar.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
