@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,25 +43,28 @@ type TickResult struct {
 // recorded with their notifications, and the customers' credit holds. Run
 // twice for a day, the second run changes nothing.
 //
-// Only the instalments that may move are placed (collectionDecideOn, by
-// index): an instalment whose next step falls due after today stays where
-// it is, so a day where most have nothing new costs what is new. A ladder
-// saved since the last pass places every open instalment again.
+// Only the instalments that may move are placed (collectionDecideOn): one
+// whose next step lies ahead stays where it is, untouched, so a day where
+// most have nothing new costs a read of them and the writes of what is new.
+// A ladder saved since the last pass places every open instalment again.
+// What a tick works with (the ladder steps, what it reached) are tables of
+// its own, analyzed, dropped at commit.
 func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calendar.Calendar, chain audit.Chain) (TickResult, error) {
 	var res TickResult
 	days, ranks, wdays := tickCalendar(today, cal)
 	todayRank := ranks[tickPast]
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		res = TickResult{}
-		// The instalments this tick decided (their step or next action
-		// changed, or a broken promise escalated them): stepsRecord's input.
-		// Not worth compiling: JIT costs seconds for a plan it guesses big.
+		// dunning_decided: the instalments a broken promise escalated. JIT
+		// is not worth it: compiling costs seconds for plans it guesses big.
 		for _, q := range []string{`SET LOCAL jit = off`, `CREATE TEMP TABLE dunning_decided (deal_id text NOT NULL,
-			no int NOT NULL, PRIMARY KEY (deal_id, no)) ON COMMIT DROP`, ladderSteps, `ANALYZE dunning_steps`,
-			ladderArrays, reachedTable} {
+			no int NOT NULL, PRIMARY KEY (deal_id, no)) ON COMMIT DROP`, ladderSteps, ladderArrays, reachedTable} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("dunning: %w", err)
 			}
+		}
+		if err := stepsDue(ctx, tx, todayRank, days, ranks); err != nil {
+			return err
 		}
 		if err := promisesSettle(ctx, tx, today, todayRank, days, ranks, &res); err != nil {
 			return err
@@ -79,21 +83,20 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 		// rewritten in place only if something changed.
 		may := ``
 		if !full {
-			may = ` AND (` + collectionDecideOn + ` <= $5::date OR (i.deal_id, i.no) IN (
-				SELECT deal_id, no FROM collection_promises WHERE settled_on = $5::date
+			may = ` AND (` + collectionDecideOn + ` <= $4::date OR (i.deal_id, i.no) IN (
+				SELECT deal_id, no FROM collection_promises WHERE settled_on = $4::date
 				UNION ALL SELECT deal_id, no FROM dunning_decided))`
 		}
-		late := `($4::int - ` + dueRank + `)`
 		step := `greatest(i.step, s.idx)`
 		next := `CASE WHEN ` + step + ` + 1 < s.cnt THEN (SELECT names FROM dunning_ladder_arrays)[s.base + ` + step + ` + 1] END`
 		nextOn := `CASE WHEN ` + step + ` + 1 < s.cnt
 			THEN ($3::date[])[` + dueRank + ` + (SELECT offs FROM dunning_ladder_arrays)[s.base + ` + step + ` + 1] + 1] END`
 		_, err := tx.Exec(ctx, `WITH changed AS (
 				UPDATE collection_instalments i SET step = `+step+`, next_step = coalesce(`+next+`, ''),
-					next_on = `+nextOn+`, decided_on = $5
+					next_on = `+nextOn+`, decided_on = $4
 				FROM dunning_steps s
 				WHERE s.class = CASE WHEN i.value_class = ANY((SELECT classes FROM dunning_ladder_arrays)::text[]) THEN i.value_class ELSE '' END
-				  AND `+late+` >= s.off AND (`+late+` < s.next_off OR s.next_off IS NULL)
+				  AND i.due_on > s.due_after AND i.due_on <= s.due_by
 				  AND i.settled_on IS NULL AND i.due_on IS NOT NULL`+may+`
 				  AND NOT EXISTS (SELECT 1 FROM collection_promises p WHERE p.deal_id = i.deal_id AND p.no = i.no
 					AND p.status = 'open')
@@ -110,8 +113,8 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 			WHERE c.step >= 0
 			  -- not recorded yet, or recorded today by a broken promise (its people are told here)
 			  AND NOT EXISTS (SELECT 1 FROM dunning_events e WHERE e.deal_id = c.deal_id AND e.no = c.no AND e.step = s.name
-				AND e.on_day <> $5)`,
-			days[0], ranks, wdays, todayRank, today.String())
+				AND e.on_day <> $4)`,
+			days[0], ranks, wdays, today.String())
 		if err != nil {
 			return fmt.Errorf("dunning: place instalments: %w", err)
 		}
@@ -163,13 +166,69 @@ const ladderSteps = `CREATE TEMP TABLE dunning_steps ON COMMIT DROP AS
 		coalesce(s.v->'to' ? 'owner', false) AS to_owner, coalesce(s.v->'to' ? 'manager', false) AS to_manager,
 		coalesce(s.v->'to' ? 'finance', false) AS to_finance, coalesce(s.v->'to' ? 'sales', false) AS to_sales,
 		coalesce(s.v->>'letter', '') AS letter, jsonb_array_length(l.steps) AS cnt,
-		(SELECT 1 + coalesce(sum(jsonb_array_length(o.steps)), 0) FROM dunning_ladders o WHERE o.value_class < l.value_class)::int AS base
+		(SELECT 1 + coalesce(sum(jsonb_array_length(o.steps)), 0) FROM dunning_ladders o WHERE o.value_class < l.value_class)::int AS base,
+		NULL::date AS due_after, NULL::date AS due_by
 	FROM dunning_ladders l, jsonb_array_elements(l.steps) WITH ORDINALITY AS s(v, ord)
 	UNION ALL
 	SELECT l.value_class, -1, '', -1000000, (l.steps->0->>'offset_working_days')::int, false, false, false, false, false, '',
 		jsonb_array_length(l.steps),
-		(SELECT 1 + coalesce(sum(jsonb_array_length(o.steps)), 0) FROM dunning_ladders o WHERE o.value_class < l.value_class)::int
+		(SELECT 1 + coalesce(sum(jsonb_array_length(o.steps)), 0) FROM dunning_ladders o WHERE o.value_class < l.value_class)::int,
+		NULL, NULL
 	FROM dunning_ladders l`
+
+// stepsDue gives each ladder step the due dates that stand at it today: a
+// due date after due_after and by due_by is as late as the step's offset
+// and not yet as late as the next step's (in working days, dueRank's
+// ranks). The tick then places an instalment by comparing its due date,
+// not by working out its lateness against every step.
+func stepsDue(ctx context.Context, tx pgx.Tx, todayRank int32, days []time.Time, ranks []int32) error {
+	// byRank is the last day whose rank is at most r ('infinity' when days
+	// after the window count too, '-infinity' when not even those before).
+	byRank := func(r int64) string {
+		switch {
+		case r < -100000:
+			return "-infinity"
+		case r >= 100000:
+			return "infinity"
+		case r < int64(ranks[0]):
+			return days[0].AddDate(0, 0, -1).Format(time.DateOnly)
+		}
+		i := sort.Search(len(ranks), func(i int) bool { return int64(ranks[i]) > r }) - 1
+		return days[i].Format(time.DateOnly)
+	}
+	rows, err := tx.Query(ctx, `SELECT class, idx, off, next_off FROM dunning_steps`)
+	if err != nil {
+		return fmt.Errorf("dunning: steps: %w", err)
+	}
+	var classes, after, by []string
+	var idx []int32
+	for rows.Next() {
+		var class string
+		var i, off int32
+		var next *int32
+		if err := rows.Scan(&class, &i, &off, &next); err != nil {
+			rows.Close()
+			return fmt.Errorf("dunning: steps: %w", err)
+		}
+		a := "-infinity"
+		if next != nil {
+			a = byRank(int64(todayRank) - int64(*next))
+		}
+		classes, idx, after, by = append(classes, class), append(idx, i), append(after, a), append(by, byRank(int64(todayRank)-int64(off)))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("dunning: steps: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE dunning_steps s SET due_after = v.due_after, due_by = v.due_by
+		FROM unnest($1::text[], $2::int[], $3::date[], $4::date[]) AS v(class, idx, due_after, due_by)
+		WHERE s.class = v.class AND s.idx = v.idx`, classes, idx, after, by); err != nil {
+		return fmt.Errorf("dunning: steps: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `ANALYZE dunning_steps`); err != nil {
+		return fmt.Errorf("dunning: steps: %w", err)
+	}
+	return nil
+}
 
 // reachedTable is what the tick's placement reached: each instalment it
 // moved (or a broken promise escalated) at a step with no event yet, with

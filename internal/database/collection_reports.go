@@ -58,15 +58,17 @@ const receivableLive = `SELECT coalesce(nullif(d.payment_owner, ''), c.sales_own
 
 // receivableReach is receivableLive for a viewer who does not see
 // everything: the same rows, read from the customers the viewer may see
-// (a short list, taken first) by the items' customer index, so a rep's
-// report reads the rep's items, not a million to keep a few thousand.
+// (taken first) by the items' customer index, so a rep's report reads the
+// rep's items, not a million to keep a few thousand. Planned for the
+// viewer at hand (reachMode): a rep's few customers by index, a collector
+// on every deal by one pass.
 const receivableReach = `SELECT coalesce(nullif(d.payment_owner, ''), c.sales_owner, '') AS owner, coalesce(u.team, '') AS office,
 		r.customer_code, coalesce(c.name, r.customer_code) AS customer_name, r.currency, r.due_on, r.open, 1 AS items
 	FROM receivable_items r
 	JOIN customers c ON c.code = r.customer_code
 	LEFT JOIN deals d ON d.id = r.deal_id
 	LEFT JOIN users u ON u.id = coalesce(nullif(d.payment_owner, ''), c.sales_owner)
-	WHERE r.customer_code = ANY(ARRAY(SELECT c.code FROM customers c WHERE ` + customerEntitled + ` OR ` + customerCollects + `))`
+	WHERE r.customer_code IN (SELECT c.code FROM customers c WHERE ` + customerEntitled + ` OR ` + customerCollects + `)`
 
 // receivableSummary is the same rows from the hourly summary (everything);
 // it takes the viewer's parameters like the live rows, and needs none.
@@ -124,7 +126,7 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 		return a, fmt.Errorf("ageing by %q", by)
 	}
 	q := `SELECT ` + key + `, max(` + name + `), ` + ageingColumns + ` FROM (` + source + `) x GROUP BY ` + key + `, currency ORDER BY 1, 3`
-	rows, err := db.pool.Query(ctx, q, args...)
+	rows, err := db.pool.Query(ctx, q, append([]any{reachMode}, args...)...)
 	if err != nil {
 		return a, fmt.Errorf("ageing by %s: %w", by, err)
 	}
@@ -149,7 +151,7 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 		totals = receivableSummary
 	}
 	rows, err = db.pool.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+totals+`) x GROUP BY currency ORDER BY currency`,
-		args[:6]...)
+		append([]any{reachMode}, args[:6]...)...)
 	if err != nil {
 		return a, fmt.Errorf("ageing totals: %w", err)
 	}
@@ -209,6 +211,12 @@ const forecastLive = `SELECT date_trunc('week', greatest(i.due_on + coalesce(s.a
 	WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL AND ` + dealVisible + `
 	GROUP BY 1, 2`
 
+// reachMode plans a report's statement for its parameters every time (an
+// unnamed statement), not once for any viewer: how many customers or deals
+// a viewer reaches decides between reading by index and one pass, and a
+// plan cached for a rep must not serve a collector.
+const reachMode = pgx.QueryExecModeDescribeExec
+
 // forecastReach is forecastLive for a viewer who does not see every deal:
 // the deals they may see first (dealReach, by the deals' owner indexes),
 // then those deals' instalments by key.
@@ -216,7 +224,7 @@ const forecastReach = `SELECT date_trunc('week', greatest(i.due_on + coalesce(s.
 		i.currency, sum(i.amount - i.paid - i.credited) AS expected, count(*) AS items
 	FROM collection_instalments i
 	LEFT JOIN customer_pay_stats s ON s.customer_code = i.customer_code
-	WHERE i.deal_id = ANY(ARRAY(SELECT d.id FROM deals d WHERE ` + dealVisible + dealReach + `))
+	WHERE i.deal_id IN (SELECT d.id FROM deals d WHERE ` + dealVisible + dealReach + `)
 	  AND i.settled_on IS NULL AND i.due_on IS NOT NULL
 	GROUP BY 1, 2`
 
@@ -239,7 +247,8 @@ func (db *DB) CollectionForecast(ctx context.Context, v Viewer, today collection
 			return f, fmt.Errorf("forecast: %w", err)
 		}
 	}
-	rows, err := db.pool.Query(ctx, `SELECT week, currency, sum(expected), sum(items) FROM (`+q+`) x GROUP BY 1, 2 ORDER BY 1, 2`, args...)
+	rows, err := db.pool.Query(ctx, `SELECT week, currency, sum(expected), sum(items) FROM (`+q+`) x GROUP BY 1, 2 ORDER BY 1, 2`,
+		append([]any{reachMode}, args...)...)
 	if err != nil {
 		return f, fmt.Errorf("forecast: %w", err)
 	}

@@ -49,6 +49,10 @@ func TestCollectionReportsEqualUnsummarised(t *testing.T) {
 	// Plans, so the forecast has instalments: EQ1's deal collected by wu.
 	signedDealOf(t, db, "EQ1", users[1].user)
 	signedDealOf(t, db, "EQ4", users[3].user)
+	t.Cleanup(func() { // paid, for the other tests' dunning ticks over the same database
+		_, _ = conn.Exec(ctx, `UPDATE collection_instalments SET paid = amount, settled_on = '2026-01-05'
+			WHERE customer_code IN ('EQ1', 'EQ4')`)
+	})
 
 	day := func(s string) time.Time { return collDay(s).End(time.UTC).Add(-24 * time.Hour) }
 	inv := func(no, customer, currency string, amount int64, due string) database.ERPInvoice {
