@@ -33,18 +33,15 @@ func TestDunningTickNarrowEqualsFull(t *testing.T) {
 		_, err := conn.Exec(ctx, q, args...)
 		require.NoError(t, err, q)
 	}
-	t.Cleanup(func() { // the other tests tick the same database
-		_, _ = conn.Exec(ctx, `DELETE FROM dunning_events WHERE deal_id LIKE 'TN-%'; DELETE FROM collection_promises WHERE deal_id LIKE 'TN-%';
-			DELETE FROM collection_credit_holds WHERE customer_code LIKE 'TN%'; DELETE FROM notifications WHERE deal_id LIKE 'TN-%';
-			DELETE FROM collection_instalments WHERE deal_id LIKE 'TN-%';
-			DELETE FROM dunning_ladders WHERE value_class IN ('A', 'B'); DELETE FROM dunning_tick_state`)
-	})
+	// This test's instalments and all they led to, and its ladders.
+	const clear = `DELETE FROM dunning_events WHERE deal_id LIKE 'TN-%'; DELETE FROM collection_promises WHERE deal_id LIKE 'TN-%';
+		DELETE FROM collection_credit_holds WHERE customer_code LIKE 'TN%'; DELETE FROM notifications WHERE deal_id LIKE 'TN-%';
+		DELETE FROM collection_instalments WHERE deal_id LIKE 'TN-%'; DELETE FROM dunning_ladders WHERE value_class IN ('A', 'B')`
+	t.Cleanup(func() { _, _ = conn.Exec(ctx, clear+`; DELETE FROM dunning_tick_state`) }) // the other tests tick the same database
 	defaultLadder, err := db.DunningLadders(ctx)
 	require.NoError(t, err)
 	reset := func() {
-		exec(`DELETE FROM dunning_events WHERE deal_id LIKE 'TN-%'; DELETE FROM collection_promises WHERE deal_id LIKE 'TN-%';
-			DELETE FROM collection_credit_holds WHERE customer_code LIKE 'TN%'; DELETE FROM notifications WHERE deal_id LIKE 'TN-%';
-			DELETE FROM collection_instalments WHERE deal_id LIKE 'TN-%'; DELETE FROM dunning_ladders WHERE value_class IN ('A', 'B')`)
+		exec(clear)
 		for _, l := range defaultLadder {
 			require.NoError(t, db.DunningLadderSave(ctx, l, "test"))
 		}
