@@ -58,17 +58,38 @@ const receivableLive = `SELECT coalesce(nullif(d.payment_owner, ''), c.sales_own
 
 // receivableReach is receivableLive for a viewer who does not see
 // everything: the same rows, read from the customers the viewer may see
-// (taken first) by the items' customer index, so a rep's report reads the
-// rep's items, not a million to keep a few thousand. Planned for the
-// viewer at hand (reachMode): a rep's few customers by index, a collector
-// on every deal by one pass.
+// (taken first, reachCustomers), so a rep's report reads the rep's items
+// by the items' customer index, not a million to keep a few thousand.
 const receivableReach = `SELECT coalesce(nullif(d.payment_owner, ''), c.sales_owner, '') AS owner, coalesce(u.team, '') AS office,
 		r.customer_code, coalesce(c.name, r.customer_code) AS customer_name, r.currency, r.due_on, r.open, 1 AS items
 	FROM receivable_items r
 	JOIN customers c ON c.code = r.customer_code
 	LEFT JOIN deals d ON d.id = r.deal_id
 	LEFT JOIN users u ON u.id = coalesce(nullif(d.payment_owner, ''), c.sales_owner)
-	WHERE r.customer_code IN (SELECT c.code FROM customers c WHERE ` + customerEntitled + ` OR ` + customerCollects + `)`
+	WHERE r.customer_code `
+
+// reachCustomers are the customers a viewer's receivables come from.
+const reachCustomers = `SELECT c.code FROM customers c WHERE ` + customerEntitled + ` OR ` + customerCollects
+
+// reachFew is how many customers (or deals) a viewer may reach for a report
+// to read their items one by one by index (a list taken first); past it,
+// one pass over the items (a hash of the viewer's customers or deals) is
+// cheaper, and a collector named on every deal reads them that way.
+var reachFew = 2000
+
+// reachOf is how a report reads the items of the customers or deals list
+// selects ($1..$5 the viewer): by index from the list taken first, when v
+// reaches few, else in one pass.
+func (db *DB) reachOf(ctx context.Context, list string, args []any) (string, error) {
+	var n int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM (`+list+` LIMIT `+fmt.Sprint(reachFew+1)+`) x`, args...).Scan(&n); err != nil {
+		return "", fmt.Errorf("reach: %w", err)
+	}
+	if n <= reachFew {
+		return `= ANY(ARRAY(` + list + `))`, nil
+	}
+	return `IN (` + list + `)`, nil
+}
 
 // receivableSummary is the same rows from the hourly summary (everything);
 // it takes the viewer's parameters like the live rows, and needs none.
@@ -96,7 +117,11 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 			WHERE r2.customer_code > $7 AND ($2 OR (c.code IS NOT NULL AND (`+customerEntitled+` OR `+customerCollects+`)))
 			ORDER BY 1 LIMIT $8)`
 	if !v.All {
-		source, page = receivableReach, ` AND r.customer_code IN (
+		reach, err := db.reachOf(ctx, reachCustomers, v.customerArgs())
+		if err != nil {
+			return a, fmt.Errorf("ageing: %w", err)
+		}
+		source, page = receivableReach+reach, ` AND r.customer_code IN (
 			SELECT c.code FROM customers c WHERE c.code > $7 AND (`+customerEntitled+` OR `+customerCollects+`)
 			  AND EXISTS (SELECT 1 FROM receivable_items r2 WHERE r2.customer_code = c.code)
 			ORDER BY 1 LIMIT $8)`
@@ -218,15 +243,17 @@ const forecastLive = `SELECT date_trunc('week', greatest(i.due_on + coalesce(s.a
 const reachMode = pgx.QueryExecModeDescribeExec
 
 // forecastReach is forecastLive for a viewer who does not see every deal:
-// the deals they may see first (dealReach, by the deals' owner indexes),
-// then those deals' instalments by key.
+// the deals they may see first (reachDeals, by the deals' owner indexes),
+// then those deals' instalments (reachOf).
 const forecastReach = `SELECT date_trunc('week', greatest(i.due_on + coalesce(s.avg_days_late, 0), $6::date))::date AS week,
 		i.currency, sum(i.amount - i.paid - i.credited) AS expected, count(*) AS items
 	FROM collection_instalments i
 	LEFT JOIN customer_pay_stats s ON s.customer_code = i.customer_code
-	WHERE i.deal_id IN (SELECT d.id FROM deals d WHERE ` + dealVisible + dealReach + `)
-	  AND i.settled_on IS NULL AND i.due_on IS NOT NULL
+	WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL AND i.deal_id %s
 	GROUP BY 1, 2`
+
+// reachDeals are the deals a viewer's forecast comes from.
+const reachDeals = `SELECT d.id FROM deals d WHERE ` + dealVisible + dealReach
 
 // CollectionForecast is the forecast for v from today's week, weeks long.
 func (db *DB) CollectionForecast(ctx context.Context, v Viewer, today collection.Date, weeks int) (Forecast, error) {
@@ -234,7 +261,11 @@ func (db *DB) CollectionForecast(ctx context.Context, v Viewer, today collection
 	f := Forecast{From: from, Weeks: []ForecastWeek{}, Later: []ForecastWeek{}}
 	q, args := forecastLive, append(v.args(), today.String())
 	if !v.All {
-		q = forecastReach
+		reach, err := db.reachOf(ctx, reachDeals, v.args())
+		if err != nil {
+			return f, fmt.Errorf("forecast: %w", err)
+		}
+		q = fmt.Sprintf(forecastReach, reach)
 	}
 	if v.All {
 		var at time.Time

@@ -126,9 +126,9 @@ func TestCollectionReportsEqualUnsummarised(t *testing.T) {
 		require.NoError(t, err)
 		return out
 	}
-	compare := func(stage string) {
+	compareViewers := func(stage string, few int) {
 		t.Helper()
-		require.NoError(t, db.CollectionSummariesRefresh(ctx, asOf))
+		stage = fmt.Sprintf("%s (few=%d)", stage, few)
 		for name, v := range viewers {
 			for _, by := range database.AgeingBy {
 				a, err := db.ReceivablesAgeing(ctx, v, by, asOf, "", 100000)
@@ -164,6 +164,15 @@ func TestCollectionReportsEqualUnsummarised(t *testing.T) {
 				}
 			}
 			require.Equal(t, want, got, "%s: %s's customers", stage, name)
+		}
+	}
+	compare := func(stage string) {
+		t.Helper()
+		require.NoError(t, db.CollectionSummariesRefresh(ctx, asOf))
+		for _, few := range []int{2000, 0} { // each viewer's items by index, and in one pass
+			restore := database.SetReachFew(few)
+			compareViewers(stage, few)
+			restore()
 		}
 	}
 

@@ -15,3 +15,11 @@ const (
 // ViewerCustomerArgs to the customer predicates.
 func ViewerArgs(v Viewer) []any         { return v.args() }
 func ViewerCustomerArgs(v Viewer) []any { return v.customerArgs() }
+
+// SetReachFew sets how many customers or deals a viewer reaches for the
+// reports to read them by index, until the returned func restores it.
+func SetReachFew(n int) (restore func()) {
+	was := reachFew
+	reachFew = n
+	return func() { reachFew = was }
+}
