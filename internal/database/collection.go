@@ -237,9 +237,13 @@ func collectionRefresh(ctx context.Context, tx pgx.Tx, dealID string, cal *calen
 				value_class = EXCLUDED.value_class, payment_owner = EXCLUDED.payment_owner,
 				trigger_on = EXCLUDED.trigger_on, due_on = EXCLUDED.due_on, paid = EXCLUDED.paid,
 				credited = EXCLUDED.credited, applied = EXCLUDED.applied, settled_on = EXCLUDED.settled_on,
-				-- a due date that moved (a plan change) is decided again by the next tick
+				-- a due date that moved (a plan change) is decided again by the next tick,
+				-- and so is an instalment of another class (another ladder)
 				next_on = CASE WHEN collection_instalments.due_on IS DISTINCT FROM EXCLUDED.due_on
-					THEN NULL ELSE collection_instalments.next_on END`,
+					THEN NULL ELSE collection_instalments.next_on END,
+				decided_on = CASE WHEN collection_instalments.due_on IS DISTINCT FROM EXCLUDED.due_on
+					OR collection_instalments.value_class <> EXCLUDED.value_class
+					THEN NULL ELSE collection_instalments.decided_on END`,
 			dealID, i+1, in.Label, string(in.Trigger), in.WarrantyMonths, string(in.Due.Kind), in.Due.Days,
 			int64(amounts[i]), curr, customer, class, owner, dateArg(triggerOn[i]), dateArg(dueOn[i]),
 			int64(alloc[i].Paid), int64(alloc[i].Credited), applied, settled)

@@ -3,7 +3,9 @@ package database_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,11 +29,10 @@ func BenchmarkCollection1M(b *testing.B) {
 	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(b))
 	require.NoError(b, err)
 	defer conn.Close(ctx)
-	const (
-		reps, offices, customers = 200, 20, 20_000
-		deals, perDeal           = 250_000, 4
-		items                    = 1_000_000
-	)
+	// L2C_BENCH_ROWS scales the instalments and items (customers with them).
+	const reps, offices, perDeal = 200, 20, 4
+	items := testenv.BenchRows(1_000_000)
+	deals, customers := items/perDeal, max(items/50, reps)
 	today := collDay("2026-06-30")
 	start := time.Now()
 	for i := range reps {
@@ -71,6 +72,15 @@ func BenchmarkCollection1M(b *testing.B) {
 	require.NoError(b, err)
 	fmt.Printf("collection bench: loaded in %s\n", time.Since(start))
 
+	if os.Getenv("L2C_TICK_EXPLAIN") != "" {
+		// Every statement over a second with its plan, in the server's log.
+		for _, set := range []string{"session_preload_libraries = 'auto_explain'", "auto_explain.log_min_duration = '1s'",
+			"auto_explain.log_analyze = on", "auto_explain.log_buffers = on"} {
+			_, err = conn.Exec(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET `+strings.ReplaceAll(set, "'", "''")+`', current_database()); END $$`)
+			require.NoError(b, err)
+		}
+		db = testenv.OpenDB(b)
+	}
 	cal := calendar.China()
 	t0 := time.Now()
 	first, err := db.DunningTick(ctx, today, cal, testChain)
@@ -78,6 +88,7 @@ func BenchmarkCollection1M(b *testing.B) {
 	tick := time.Since(t0)
 	fmt.Printf("collection bench: first tick %s %+v\n", tick, first)
 	require.Equal(b, int64(deals*perDeal), first.Decided)
+
 	t0 = time.Now()
 	next, err := db.DunningTick(ctx, today.AddDays(1), cal, testChain)
 	require.NoError(b, err)
@@ -102,24 +113,49 @@ func BenchmarkCollection1M(b *testing.B) {
 	ageing := p99(60, func(i int) {
 		after := ""
 		if i%3 == 0 {
-			after = code(i * 37)
+			after = code(i * 37 % (customers / 2))
 		}
 		a, err := db.ReceivablesAgeing(ctx, fin, by[i%3], today, after, 100)
 		require.NoError(b, err)
 		require.NotEmpty(b, a.Rows)
 	})
-	ageingRep := p99(30, func(i int) {
-		_, err := db.ReceivablesAgeing(ctx, oneRep, by[i%3], today, "", 100)
-		require.NoError(b, err)
+	// A sales manager of office07 (its ten reps' customers) and wu, the
+	// collector named on every deal of the bench (who sees them all, live).
+	require.NoError(b, db.UserUpsert(ctx, identity.User{ID: "mgr07", Name: "Manager", Team: "office07",
+		Roles: []identity.Role{identity.RoleSalesManager}}, "", ""))
+	manager := database.ViewerOf(identity.User{ID: "mgr07", Team: "office07", Roles: []identity.Role{identity.RoleSalesManager}})
+	collector := database.ViewerOf(identity.User{ID: "wu", Roles: []identity.Role{identity.RoleCollector}})
+	viewerP99 := func(v database.Viewer, n int) (ageing, forecast time.Duration) {
+		ageing = p99(n, func(i int) {
+			a, err := db.ReceivablesAgeing(ctx, v, by[i%3], today, "", 100)
+			require.NoError(b, err)
+			require.NotEmpty(b, a.Rows)
+		})
+		forecast = p99(n, func(int) {
+			f, err := db.CollectionForecast(ctx, v, today, 13)
+			require.NoError(b, err)
+			require.NotEmpty(b, f.Weeks)
+		})
+		return ageing, forecast
+	}
+	ageingRep, forecastRep := viewerP99(oneRep, 30)
+	ageingMgr, forecastMgr := viewerP99(manager, 30)
+	ageingCol, forecastCol := viewerP99(collector, 6)
+	// The baseline, in the same run: a round trip, and a count over the
+	// million items.
+	roundTrip := p99(60, func(int) {
+		var one int
+		require.NoError(b, conn.QueryRow(ctx, `SELECT 1`).Scan(&one))
 	})
+	t0 = time.Now()
+	var n int
+	require.NoError(b, conn.QueryRow(ctx, `SELECT count(*) FROM receivable_items`).Scan(&n))
+	count := time.Since(t0)
+	load, _ := os.ReadFile("/proc/loadavg")
 	forecast := p99(60, func(int) {
 		f, err := db.CollectionForecast(ctx, fin, today, 13)
 		require.NoError(b, err)
 		require.NotEmpty(b, f.Weeks)
-	})
-	forecastRep := p99(10, func(int) {
-		_, err := db.CollectionForecast(ctx, oneRep, today, 13)
-		require.NoError(b, err)
 	})
 	fmt.Printf("BENCH dunning_tick_1m_s %.2f s (first tick: %d steps, %d notifications, %d holds)\n",
 		tick.Seconds(), first.Steps, first.Notifications, first.HoldsAdded)
@@ -129,6 +165,14 @@ func BenchmarkCollection1M(b *testing.B) {
 	fmt.Printf("BENCH ageing_1m_rep_p99_ms %.1f ms\n", float64(ageingRep.Microseconds())/1000)
 	fmt.Printf("BENCH forecast_p99_ms %.1f ms\n", float64(forecast.Microseconds())/1000)
 	fmt.Printf("BENCH forecast_rep_p99_ms %.1f ms\n", float64(forecastRep.Microseconds())/1000)
+	fmt.Printf("BENCH ageing_1m_manager_p99_ms %.1f ms\n", float64(ageingMgr.Microseconds())/1000)
+	fmt.Printf("BENCH forecast_manager_p99_ms %.1f ms\n", float64(forecastMgr.Microseconds())/1000)
+	fmt.Printf("BENCH ageing_1m_collector_p99_ms %.1f ms (a collector named on every deal: everything, live)\n",
+		float64(ageingCol.Microseconds())/1000)
+	fmt.Printf("BENCH forecast_collector_p99_ms %.1f ms\n", float64(forecastCol.Microseconds())/1000)
+	fmt.Printf("BENCH collection_baseline_select1_p99_ms %.2f ms\n", float64(roundTrip.Microseconds())/1000)
+	fmt.Printf("BENCH collection_baseline_count_1m_ms %.1f ms (count(*) over %d items)\n", float64(count.Microseconds())/1000, n)
+	fmt.Printf("collection bench: %d items, load average %s", items, load)
 }
 
 func pgDay(d calendar.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,46 +42,88 @@ type TickResult struct {
 // every open instalment's step and next action, the steps newly reached
 // recorded with their notifications, and the customers' credit holds. Run
 // twice for a day, the second run changes nothing.
+//
+// Only the instalments that may move are placed (collectionDecideOn): one
+// whose next step lies ahead stays where it is, untouched, so a day where
+// most have nothing new costs a read of them and the writes of what is new.
+// A ladder saved since the last pass places every open instalment again.
+// What a tick works with (the ladder steps, what it reached) are tables of
+// its own, analyzed, dropped at commit.
 func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calendar.Calendar, chain audit.Chain) (TickResult, error) {
 	var res TickResult
 	days, ranks, wdays := tickCalendar(today, cal)
 	todayRank := ranks[tickPast]
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		res = TickResult{}
+		// dunning_decided: the instalments a broken promise escalated. JIT
+		// is not worth it: compiling costs seconds for plans it guesses big.
+		for _, q := range []string{`SET LOCAL jit = off`, `CREATE TEMP TABLE dunning_decided (deal_id text NOT NULL,
+			no int NOT NULL, PRIMARY KEY (deal_id, no)) ON COMMIT DROP`, ladderSteps, ladderArrays, reachedTable} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("dunning: %w", err)
+			}
+		}
+		if err := stepsDue(ctx, tx, todayRank, days, ranks); err != nil {
+			return err
+		}
 		if err := promisesSettle(ctx, tx, today, todayRank, days, ranks, &res); err != nil {
 			return err
 		}
-		// Every open instalment, its ladder (its class's, else the default),
-		// and the step its lateness reaches: steps never go down.
-		tag, err := tx.Exec(ctx, ladderSteps+`,
-			open AS (
-				SELECT i.deal_id, i.no, i.step, i.next_step, i.next_on, i.decided_on,
-					coalesce(l.value_class, '') AS class, `+dueRank+` AS due_rank
-				FROM collection_instalments i
-				LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
-				WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL
+		var ladders string
+		var full bool
+		if err := tx.QueryRow(ctx, `SELECT l.sum, NOT EXISTS (SELECT 1 FROM dunning_tick_state s WHERE s.ladders = l.sum)
+			FROM (SELECT coalesce(md5(string_agg(value_class || ':' || steps::text, '|' ORDER BY value_class)), '') AS sum
+				FROM dunning_ladders) l`).Scan(&ladders, &full); err != nil {
+			return fmt.Errorf("dunning: ladders: %w", err)
+		}
+		// Every open instalment that may move, on its ladder (its class's,
+		// else the default), at the step its lateness reaches (steps never
+		// go down), with the step after it and that step's day: one UPDATE
+		// over the instalments joined to the few ladder steps, each row
+		// rewritten in place only if something changed.
+		may := ``
+		if !full {
+			may = ` AND (` + collectionDecideOn + ` <= $4::date OR (i.deal_id, i.no) IN (
+				SELECT deal_id, no FROM collection_promises WHERE settled_on = $4::date
+				UNION ALL SELECT deal_id, no FROM dunning_decided))`
+		}
+		step := `greatest(i.step, s.idx)`
+		next := `CASE WHEN ` + step + ` + 1 < s.cnt THEN (SELECT names FROM dunning_ladder_arrays)[s.base + ` + step + ` + 1] END`
+		nextOn := `CASE WHEN ` + step + ` + 1 < s.cnt
+			THEN ($3::date[])[` + dueRank + ` + (SELECT offs FROM dunning_ladder_arrays)[s.base + ` + step + ` + 1] + 1] END`
+		_, err := tx.Exec(ctx, `WITH changed AS (
+				UPDATE collection_instalments i SET step = `+step+`, next_step = coalesce(`+next+`, ''),
+					next_on = `+nextOn+`, decided_on = $4
+				FROM dunning_steps s
+				WHERE s.class = CASE WHEN i.value_class = ANY((SELECT classes FROM dunning_ladder_arrays)::text[]) THEN i.value_class ELSE '' END
+				  AND i.due_on > s.due_after AND i.due_on <= s.due_by
+				  AND i.settled_on IS NULL AND i.due_on IS NOT NULL`+may+`
 				  AND NOT EXISTS (SELECT 1 FROM collection_promises p WHERE p.deal_id = i.deal_id AND p.no = i.no
 					AND p.status = 'open')
-			), placed AS (
-				SELECT o.deal_id, o.no, greatest(o.step, s.idx) AS step,
-					-- the step after what is reached now (or after what was taken, if higher)
-					n.name AS next_step, ($3::date[])[o.due_rank + n.off + 1] AS next_on
-				FROM open o
-				JOIN steps s ON s.class = o.class AND $4::int - o.due_rank >= s.off
-					AND ($4::int - o.due_rank < s.next_off OR s.next_off IS NULL)
-				LEFT JOIN steps n ON n.class = o.class AND n.idx = greatest(o.step, s.idx) + 1
-			), changed AS (
-				UPDATE collection_instalments i SET step = p.step, next_step = coalesce(p.next_step, ''),
-					next_on = p.next_on, decided_on = $5
-				FROM placed p WHERE i.deal_id = p.deal_id AND i.no = p.no
-				  AND (i.step, i.next_step, i.next_on) IS DISTINCT FROM (p.step, coalesce(p.next_step, ''), p.next_on)
-				RETURNING i.deal_id, i.no, i.step
+				  AND ((i.step, i.next_step, i.next_on) IS DISTINCT FROM (`+step+`, coalesce(`+next+`, ''), `+nextOn+`)
+					OR i.decided_on IS NULL)
+				RETURNING i.deal_id, i.no, i.step, i.customer_code, i.payment_owner, i.amount - i.paid - i.credited AS outstanding,
+					`+dueRank+` AS due_rank, s.class
 			)
-			SELECT count(*) FROM changed`, days[0], ranks, wdays, todayRank, today.String())
+			INSERT INTO dunning_reached (deal_id, no, step, customer_code, payment_owner, outstanding, due_rank, name, hold,
+				to_owner, to_manager, to_finance, to_sales, letter)
+			SELECT c.deal_id, c.no, c.step, c.customer_code, c.payment_owner, c.outstanding, c.due_rank, s.name, s.hold,
+				s.to_owner, s.to_manager, s.to_finance, s.to_sales, s.letter
+			FROM changed c JOIN dunning_steps s ON s.class = c.class AND s.idx = c.step
+			WHERE c.step >= 0
+			  -- not recorded yet, or recorded today by a broken promise (its people are told here)
+			  AND NOT EXISTS (SELECT 1 FROM dunning_events e WHERE e.deal_id = c.deal_id AND e.no = c.no AND e.step = s.name
+				AND e.on_day <> $4)`,
+			days[0], ranks, wdays, today.String())
 		if err != nil {
 			return fmt.Errorf("dunning: place instalments: %w", err)
 		}
-		_ = tag
+		if full && ladders != "" {
+			if _, err := tx.Exec(ctx, `INSERT INTO dunning_tick_state (ladders) VALUES ($1)
+				ON CONFLICT (id) DO UPDATE SET ladders = EXCLUDED.ladders`, ladders); err != nil {
+				return fmt.Errorf("dunning: ladders: %w", err)
+			}
+		}
 		// Decided: every open instalment with a due date was placed.
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM collection_instalments
 			WHERE settled_on IS NULL AND due_on IS NOT NULL`).Scan(&res.Decided); err != nil {
@@ -101,38 +144,137 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 	return res, nil
 }
 
+// collectionDecideOn is a day on or before the one an open instalment may
+// next move on its ladder: at once if never decided since its due date or
+// class changed, or if its next step lies outside the calendar window; else
+// before its next step's day. That day is a working day, but the step is
+// reached the day after the last working day before it (a Saturday counts
+// the Friday as done), so the tick looks a fortnight ahead: longer than any
+// run of days off. Never once on the last step.
+const collectionDecideOn = `CASE WHEN i.decided_on IS NULL OR (i.next_on IS NULL AND i.next_step <> '') THEN '-infinity'::date
+	ELSE coalesce(i.next_on - 14, 'infinity'::date) END`
+
 // ladderSteps flattens every ladder into rows (class, idx, name, off,
-// next_off, hold), with a row -1 before each ladder's first step.
-const ladderSteps = `WITH steps AS (
+// next_off, hold, who is told, letter), with a row -1 before each ladder's
+// first step: a table of the tick's, analyzed, so the planner knows it has
+// a few rows (not the thousands it guesses for a function over jsonb).
+const ladderSteps = `CREATE TEMP TABLE dunning_steps ON COMMIT DROP AS
 	SELECT l.value_class AS class, (s.ord - 1)::int AS idx, s.v->>'name' AS name,
 		(s.v->>'offset_working_days')::int AS off,
 		lead((s.v->>'offset_working_days')::int) OVER (PARTITION BY l.value_class ORDER BY s.ord) AS next_off,
 		coalesce((s.v->>'credit_hold')::boolean, false) AS hold,
-		s.v->'to' AS audience, coalesce(s.v->>'letter', '') AS letter
+		coalesce(s.v->'to' ? 'owner', false) AS to_owner, coalesce(s.v->'to' ? 'manager', false) AS to_manager,
+		coalesce(s.v->'to' ? 'finance', false) AS to_finance, coalesce(s.v->'to' ? 'sales', false) AS to_sales,
+		coalesce(s.v->>'letter', '') AS letter, jsonb_array_length(l.steps) AS cnt,
+		(SELECT 1 + coalesce(sum(jsonb_array_length(o.steps)), 0) FROM dunning_ladders o WHERE o.value_class < l.value_class)::int AS base,
+		NULL::date AS due_after, NULL::date AS due_by
 	FROM dunning_ladders l, jsonb_array_elements(l.steps) WITH ORDINALITY AS s(v, ord)
 	UNION ALL
-	SELECT l.value_class, -1, '', -1000000, (l.steps->0->>'offset_working_days')::int, false, '[]', ''
-	FROM dunning_ladders l
-)`
+	SELECT l.value_class, -1, '', -1000000, (l.steps->0->>'offset_working_days')::int, false, false, false, false, false, '',
+		jsonb_array_length(l.steps),
+		(SELECT 1 + coalesce(sum(jsonb_array_length(o.steps)), 0) FROM dunning_ladders o WHERE o.value_class < l.value_class)::int,
+		NULL, NULL
+	FROM dunning_ladders l`
+
+// stepsDue gives each ladder step the due dates that stand at it today: a
+// due date after due_after and by due_by is as late as the step's offset
+// and not yet as late as the next step's (in working days, dueRank's
+// ranks). The tick then places an instalment by comparing its due date,
+// not by working out its lateness against every step.
+func stepsDue(ctx context.Context, tx pgx.Tx, todayRank int32, days []time.Time, ranks []int32) error {
+	// byRank is the last day whose rank is at most r ('infinity' when days
+	// after the window count too, '-infinity' when not even those before).
+	byRank := func(r int64) string {
+		switch {
+		case r < -100000:
+			return "-infinity"
+		case r >= 100000:
+			return "infinity"
+		case r < int64(ranks[0]):
+			return days[0].AddDate(0, 0, -1).Format(time.DateOnly)
+		}
+		i := sort.Search(len(ranks), func(i int) bool { return int64(ranks[i]) > r }) - 1
+		return days[i].Format(time.DateOnly)
+	}
+	rows, err := tx.Query(ctx, `SELECT class, idx, off, next_off FROM dunning_steps`)
+	if err != nil {
+		return fmt.Errorf("dunning: steps: %w", err)
+	}
+	var classes, after, by []string
+	var idx []int32
+	for rows.Next() {
+		var class string
+		var i, off int32
+		var next *int32
+		if err := rows.Scan(&class, &i, &off, &next); err != nil {
+			rows.Close()
+			return fmt.Errorf("dunning: steps: %w", err)
+		}
+		a := "-infinity"
+		if next != nil {
+			a = byRank(int64(todayRank) - int64(*next))
+		}
+		classes, idx, after, by = append(classes, class), append(idx, i), append(after, a), append(by, byRank(int64(todayRank)-int64(off)))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("dunning: steps: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE dunning_steps s SET due_after = v.due_after, due_by = v.due_by
+		FROM unnest($1::text[], $2::int[], $3::date[], $4::date[]) AS v(class, idx, due_after, due_by)
+		WHERE s.class = v.class AND s.idx = v.idx`, classes, idx, after, by); err != nil {
+		return fmt.Errorf("dunning: steps: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `ANALYZE dunning_steps`); err != nil {
+		return fmt.Errorf("dunning: steps: %w", err)
+	}
+	return nil
+}
+
+// reachedTable is what the tick's placement reached: each instalment it
+// moved (or a broken promise escalated) at a step with no event yet, with
+// the step's audience; read before anything is written (stepsRecord's
+// writes never look at rows they add) and analyzed for their plan.
+const reachedTable = `CREATE TEMP TABLE dunning_reached (deal_id text NOT NULL, no int NOT NULL, step int NOT NULL,
+	customer_code text NOT NULL, payment_owner text NOT NULL, outstanding bigint NOT NULL, due_rank int, name text NOT NULL,
+	hold boolean NOT NULL, to_owner boolean NOT NULL, to_manager boolean NOT NULL, to_finance boolean NOT NULL,
+	to_sales boolean NOT NULL, letter text NOT NULL) ON COMMIT DROP`
+
+// ladderArrays is every ladder's step names and offsets in one array each
+// (class by class, a class's step k at its base + k), and the classes with
+// a ladder of their own: the tick looks the step after the one reached up
+// by subscript.
+const ladderArrays = `CREATE TEMP TABLE dunning_ladder_arrays ON COMMIT DROP AS
+	SELECT (SELECT array_agg(name ORDER BY class, idx) FROM dunning_steps WHERE idx >= 0) AS names,
+		(SELECT array_agg(off ORDER BY class, idx) FROM dunning_steps WHERE idx >= 0) AS offs,
+		(SELECT array_agg(value_class) FROM dunning_ladders) AS classes`
 
 // stepsRecord writes the step each instalment reached and has no event for
 // yet, with the notifications it sends, and sets and clears credit holds.
 func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRank int32, days []time.Time, ranks []int32, res *TickResult) error {
-	err := tx.QueryRow(ctx, ladderSteps+`,
-		reached AS (
+	// The instalments a broken promise escalated and the placement left
+	// as they were (it usually moves them, so they are in already).
+	if _, err := tx.Exec(ctx, `INSERT INTO dunning_reached
 			SELECT i.deal_id, i.no, i.step, i.customer_code, i.payment_owner, i.amount - i.paid - i.credited AS outstanding,
-				`+dueRank+` AS due_rank, s.name, s.hold, s.audience, s.letter
-			FROM collection_instalments i
+				`+dueRank+` AS due_rank, s.name, s.hold, s.to_owner, s.to_manager, s.to_finance, s.to_sales, s.letter
+			FROM dunning_decided t
+			JOIN collection_instalments i ON i.deal_id = t.deal_id AND i.no = t.no
 			LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
-			JOIN steps s ON s.class = coalesce(l.value_class, '') AND s.idx = i.step
-			WHERE i.settled_on IS NULL AND i.step >= 0 AND i.decided_on = $3
+			JOIN dunning_steps s ON s.class = coalesce(l.value_class, '') AND s.idx = i.step
+			WHERE NOT EXISTS (SELECT 1 FROM dunning_reached r WHERE r.deal_id = t.deal_id AND r.no = t.no)
+			  AND i.settled_on IS NULL AND i.step >= 0 AND i.decided_on = $3
 			  -- not recorded yet, or recorded today by a broken promise (its people are told here)
 			  AND NOT EXISTS (SELECT 1 FROM dunning_events e WHERE e.deal_id = i.deal_id AND e.no = i.no AND e.step = s.name
-				AND e.on_day <> $3)
+				AND e.on_day <> $3)`, days[0], ranks, today.String()); err != nil {
+		return fmt.Errorf("dunning: steps reached: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `ANALYZE dunning_reached`); err != nil {
+		return fmt.Errorf("dunning: steps reached: %w", err)
+	}
+	err := tx.QueryRow(ctx, `WITH reached AS (SELECT * FROM dunning_reached
 		), added AS (
 			INSERT INTO dunning_events (deal_id, no, step, step_index, on_day, outstanding, why)
-			SELECT deal_id, no, name, step, $3, outstanding,
-				format('%s working days from due, %s outstanding', $4::int - due_rank, (outstanding / 100.0)::numeric(20, 2))
+			SELECT deal_id, no, name, step, $1, outstanding,
+				format('%s working days from due, %s outstanding', $2::int - due_rank, (outstanding / 100.0)::numeric(20, 2))
 			FROM reached
 			ON CONFLICT DO NOTHING
 			RETURNING deal_id, no, step
@@ -144,20 +286,17 @@ func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRan
 					r.no, r.deal_id, r.customer_code, CASE WHEN r.letter <> '' THEN '; letter ' || r.letter || ' to send' ELSE '' END),
 				r.deal_id
 			FROM reached r
-			CROSS JOIN LATERAL (
-				SELECT DISTINCT who FROM (
-					SELECT CASE aud
-						WHEN 'owner' THEN nullif(r.payment_owner, '')
-						WHEN 'manager' THEN (SELECT u.manager_id FROM users u WHERE u.id = r.payment_owner)
-						WHEN 'finance' THEN 'role:finance'
-						WHEN 'sales' THEN (SELECT d.sales_owner FROM deals d WHERE d.id = r.deal_id)
-					END AS who
-					FROM jsonb_array_elements_text(r.audience) AS aud) x WHERE who IS NOT NULL) t
+			LEFT JOIN users u ON r.to_manager AND u.id = r.payment_owner
+			LEFT JOIN deals d ON r.to_sales AND d.id = r.deal_id
+			CROSS JOIN LATERAL (VALUES (CASE WHEN r.to_owner THEN nullif(r.payment_owner, '') END),
+				(CASE WHEN r.to_manager THEN u.manager_id END), (CASE WHEN r.to_finance THEN 'role:finance' END),
+				(CASE WHEN r.to_sales THEN d.sales_owner END)) t(who)
+			WHERE t.who IS NOT NULL
 			ON CONFLICT (dedupe_key) DO NOTHING
 			RETURNING 1
 		), held AS (
 			INSERT INTO collection_credit_holds (customer_code, deal_id, no, since)
-			SELECT DISTINCT ON (r.customer_code) r.customer_code, r.deal_id, r.no, $3::date
+			SELECT DISTINCT ON (r.customer_code) r.customer_code, r.deal_id, r.no, $1::date
 			FROM reached r
 			WHERE r.hold AND r.customer_code <> ''
 			ORDER BY r.customer_code, r.deal_id, r.no
@@ -165,18 +304,18 @@ func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRan
 			RETURNING 1
 		)
 		SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM told), (SELECT count(*) FROM held)`,
-		days[0], ranks, today.String(), todayRank).Scan(&res.Steps, &res.Notifications, &res.HoldsAdded)
+		today.String(), todayRank).Scan(&res.Steps, &res.Notifications, &res.HoldsAdded)
 	if err != nil {
 		return fmt.Errorf("dunning: record steps: %w", err)
 	}
 	// A hold ends when none of the customer's open instalments stands at or
 	// above a holding step of its ladder.
-	tag, err := tx.Exec(ctx, ladderSteps+`
+	tag, err := tx.Exec(ctx, `WITH holding AS (SELECT class, min(idx) AS idx FROM dunning_steps WHERE hold GROUP BY class)
 		DELETE FROM collection_credit_holds h WHERE NOT EXISTS (
 			SELECT 1 FROM collection_instalments i
 			LEFT JOIN dunning_ladders l ON l.value_class = i.value_class
-			WHERE i.customer_code = h.customer_code AND i.settled_on IS NULL
-			  AND i.step >= (SELECT min(s.idx) FROM steps s WHERE s.class = coalesce(l.value_class, '') AND s.hold))`)
+			JOIN holding s ON s.class = coalesce(l.value_class, '')
+			WHERE i.customer_code = h.customer_code AND i.settled_on IS NULL AND i.step >= s.idx)`)
 	if err != nil {
 		return fmt.Errorf("dunning: clear holds: %w", err)
 	}
@@ -254,6 +393,10 @@ func promisesSettle(ctx context.Context, tx pgx.Tx, today collection.Date, today
 		// and sets the hold the step may carry.
 		if _, err := tx.Exec(ctx, `UPDATE collection_instalments SET step = $3, decided_on = $4 WHERE deal_id = $1 AND no = $2`,
 			b.deal, b.no, reached, today.String()); err != nil {
+			return fmt.Errorf("dunning: escalate %s/%d: %w", b.deal, b.no, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO dunning_decided (deal_id, no) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+			b.deal, b.no); err != nil {
 			return fmt.Errorf("dunning: escalate %s/%d: %w", b.deal, b.no, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO dunning_events (deal_id, no, step, step_index, on_day, outstanding, why)

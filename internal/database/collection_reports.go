@@ -56,6 +56,41 @@ const receivableLive = `SELECT coalesce(nullif(d.payment_owner, ''), c.sales_own
 	LEFT JOIN users u ON u.id = coalesce(nullif(d.payment_owner, ''), c.sales_owner)
 	WHERE ($2 OR (c.code IS NOT NULL AND (` + customerEntitled + ` OR ` + customerCollects + `)))`
 
+// receivableReach is receivableLive for a viewer who does not see
+// everything: the same rows, read from the customers the viewer may see
+// (taken first, reachCustomers), so a rep's report reads the rep's items
+// by the items' customer index, not a million to keep a few thousand.
+const receivableReach = `SELECT coalesce(nullif(d.payment_owner, ''), c.sales_owner, '') AS owner, coalesce(u.team, '') AS office,
+		r.customer_code, coalesce(c.name, r.customer_code) AS customer_name, r.currency, r.due_on, r.open, 1 AS items
+	FROM receivable_items r
+	JOIN customers c ON c.code = r.customer_code
+	LEFT JOIN deals d ON d.id = r.deal_id
+	LEFT JOIN users u ON u.id = coalesce(nullif(d.payment_owner, ''), c.sales_owner)
+	WHERE r.customer_code `
+
+// reachCustomers are the customers a viewer's receivables come from.
+const reachCustomers = `SELECT c.code FROM customers c WHERE ` + customerEntitled + ` OR ` + customerCollects
+
+// reachFew is how many customers (or deals) a viewer may reach for a report
+// to read their items one by one by index (a list taken first); past it,
+// one pass over the items (a hash of the viewer's customers or deals) is
+// cheaper, and a collector named on every deal reads them that way.
+var reachFew = 2000
+
+// reachOf is how a report reads the items of the customers or deals list
+// selects ($1..$5 the viewer): by index from the list taken first, when v
+// reaches few, else in one pass.
+func (db *DB) reachOf(ctx context.Context, list string, args []any) (string, error) {
+	var n int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM (`+list+` LIMIT `+fmt.Sprint(reachFew+1)+`) x`, args...).Scan(&n); err != nil {
+		return "", fmt.Errorf("reach: %w", err)
+	}
+	if n <= reachFew {
+		return `= ANY(ARRAY(` + list + `))`, nil
+	}
+	return `IN (` + list + `)`, nil
+}
+
 // receivableSummary is the same rows from the hourly summary (everything);
 // it takes the viewer's parameters like the live rows, and needs none.
 const receivableSummary = `SELECT owner, office, '' AS customer_code, '' AS customer_name, currency, due_on, open, items
@@ -77,7 +112,21 @@ const ageingColumns = `currency,
 func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf collection.Date, after string, limit int) (Ageing, error) {
 	a := Ageing{By: by, AsOf: asOf.String(), Rows: []AgeingRow{}, Totals: []AgeingRow{}}
 	args := append(v.customerArgs(), asOf.String())
-	source := receivableLive
+	source, page := receivableLive, ` AND r.customer_code IN (
+			SELECT DISTINCT r2.customer_code FROM receivable_items r2 LEFT JOIN customers c ON c.code = r2.customer_code
+			WHERE r2.customer_code > $7 AND ($2 OR (c.code IS NOT NULL AND (`+customerEntitled+` OR `+customerCollects+`)))
+			ORDER BY 1 LIMIT $8)`
+	if !v.All {
+		reach, err := db.reachOf(ctx, reachCustomers, v.customerArgs())
+		if err != nil {
+			return a, fmt.Errorf("ageing: %w", err)
+		}
+		source, page = receivableReach+reach, ` AND r.customer_code IN (
+			SELECT c.code FROM customers c WHERE c.code > $7 AND (`+customerEntitled+` OR `+customerCollects+`)
+			  AND EXISTS (SELECT 1 FROM receivable_items r2 WHERE r2.customer_code = c.code)
+			ORDER BY 1 LIMIT $8)`
+	}
+	live := source
 	if v.All {
 		var at time.Time
 		err := db.pool.QueryRow(ctx, `SELECT at FROM collection_summaries_refreshed`).Scan(&at)
@@ -92,10 +141,7 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 	case "customer":
 		// Customers come a page at a time, live (the summary has no
 		// customers): a page reads its customers' items by index.
-		source, key, name = receivableLive+` AND r.customer_code IN (
-			SELECT DISTINCT r2.customer_code FROM receivable_items r2 LEFT JOIN customers c ON c.code = r2.customer_code
-			WHERE r2.customer_code > $7 AND ($2 OR (c.code IS NOT NULL AND (`+customerEntitled+` OR `+customerCollects+`)))
-			ORDER BY 1 LIMIT $8)`, "customer_code", "customer_name"
+		source, key, name = live+page, "customer_code", "customer_name"
 		args = append(args, after, limit)
 	case "owner":
 		key, name = "owner", "owner"
@@ -105,7 +151,7 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 		return a, fmt.Errorf("ageing by %q", by)
 	}
 	q := `SELECT ` + key + `, max(` + name + `), ` + ageingColumns + ` FROM (` + source + `) x GROUP BY ` + key + `, currency ORDER BY 1, 3`
-	rows, err := db.pool.Query(ctx, q, args...)
+	rows, err := db.pool.Query(ctx, q, append([]any{reachMode}, args...)...)
 	if err != nil {
 		return a, fmt.Errorf("ageing by %s: %w", by, err)
 	}
@@ -125,12 +171,12 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 		}
 	}
 	// The totals are over everything, not the page.
-	totals := receivableLive
+	totals := live
 	if a.RefreshedAt != nil {
 		totals = receivableSummary
 	}
 	rows, err = db.pool.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+totals+`) x GROUP BY currency ORDER BY currency`,
-		args[:6]...)
+		append([]any{reachMode}, args[:6]...)...)
 	if err != nil {
 		return a, fmt.Errorf("ageing totals: %w", err)
 	}
@@ -190,11 +236,37 @@ const forecastLive = `SELECT date_trunc('week', greatest(i.due_on + coalesce(s.a
 	WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL AND ` + dealVisible + `
 	GROUP BY 1, 2`
 
+// reachMode plans a report's statement for its parameters every time (an
+// unnamed statement), not once for any viewer: how many customers or deals
+// a viewer reaches decides between reading by index and one pass, and a
+// plan cached for a rep must not serve a collector.
+const reachMode = pgx.QueryExecModeDescribeExec
+
+// forecastReach is forecastLive for a viewer who does not see every deal:
+// the deals they may see first (reachDeals, by the deals' owner indexes),
+// then those deals' instalments (reachOf).
+const forecastReach = `SELECT date_trunc('week', greatest(i.due_on + coalesce(s.avg_days_late, 0), $6::date))::date AS week,
+		i.currency, sum(i.amount - i.paid - i.credited) AS expected, count(*) AS items
+	FROM collection_instalments i
+	LEFT JOIN customer_pay_stats s ON s.customer_code = i.customer_code
+	WHERE i.settled_on IS NULL AND i.due_on IS NOT NULL AND i.deal_id %s
+	GROUP BY 1, 2`
+
+// reachDeals are the deals a viewer's forecast comes from.
+const reachDeals = `SELECT d.id FROM deals d WHERE ` + dealVisible + dealReach
+
 // CollectionForecast is the forecast for v from today's week, weeks long.
 func (db *DB) CollectionForecast(ctx context.Context, v Viewer, today collection.Date, weeks int) (Forecast, error) {
 	from := collection.WeekOf(today)
 	f := Forecast{From: from, Weeks: []ForecastWeek{}, Later: []ForecastWeek{}}
 	q, args := forecastLive, append(v.args(), today.String())
+	if !v.All {
+		reach, err := db.reachOf(ctx, reachDeals, v.args())
+		if err != nil {
+			return f, fmt.Errorf("forecast: %w", err)
+		}
+		q = fmt.Sprintf(forecastReach, reach)
+	}
 	if v.All {
 		var at time.Time
 		err := db.pool.QueryRow(ctx, `SELECT at FROM collection_summaries_refreshed`).Scan(&at)
@@ -206,7 +278,8 @@ func (db *DB) CollectionForecast(ctx context.Context, v Viewer, today collection
 			return f, fmt.Errorf("forecast: %w", err)
 		}
 	}
-	rows, err := db.pool.Query(ctx, `SELECT week, currency, sum(expected), sum(items) FROM (`+q+`) x GROUP BY 1, 2 ORDER BY 1, 2`, args...)
+	rows, err := db.pool.Query(ctx, `SELECT week, currency, sum(expected), sum(items) FROM (`+q+`) x GROUP BY 1, 2 ORDER BY 1, 2`,
+		append([]any{reachMode}, args...)...)
 	if err != nil {
 		return f, fmt.Errorf("forecast: %w", err)
 	}

@@ -1,0 +1,146 @@
+package database_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/l2c/l2c/internal/calendar"
+	"github.com/l2c/l2c/internal/collection"
+	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/money"
+	"github.com/l2c/l2c/internal/testenv"
+)
+
+// TestDunningTickNarrowEqualsFull runs a month of daily ticks over 900
+// instalments twice: as the tick runs (placing only what may move), and
+// with every tick made to place every open instalment (the tick before
+// this change). Ladders saved midway, payments settling instalments, due
+// dates moved by a plan change, promises kept and broken: day by day,
+// both leave the same steps, next actions, events, notifications, holds
+// and promises.
+func TestDunningTickNarrowEqualsFull(t *testing.T) {
+	ctx := context.Background()
+	db := collectionSetup(t)
+	conn := connect(t, testenv.DatabaseURL(t))
+	cal := calendar.China()
+	start := collDay("2026-06-01")
+	exec := func(q string, args ...any) {
+		t.Helper()
+		_, err := conn.Exec(ctx, q, args...)
+		require.NoError(t, err, q)
+	}
+	// This test's instalments and all they led to, and its ladders.
+	const clear = `DELETE FROM dunning_events WHERE deal_id LIKE 'TN-%'; DELETE FROM collection_promises WHERE deal_id LIKE 'TN-%';
+		DELETE FROM collection_credit_holds WHERE customer_code LIKE 'TN%'; DELETE FROM notifications WHERE deal_id LIKE 'TN-%';
+		DELETE FROM collection_instalments WHERE deal_id LIKE 'TN-%'; DELETE FROM dunning_ladders WHERE value_class IN ('A', 'B')`
+	t.Cleanup(func() { _, _ = conn.Exec(ctx, clear+`; DELETE FROM dunning_tick_state`) }) // the other tests tick the same database
+	defaultLadder, err := db.DunningLadders(ctx)
+	require.NoError(t, err)
+	reset := func() {
+		exec(clear)
+		for _, l := range defaultLadder {
+			require.NoError(t, db.DunningLadderSave(ctx, l, "test"))
+		}
+		require.NoError(t, db.DunningLadderSave(ctx, collection.Ladder{ValueClass: "A", Steps: []collection.Step{
+			{Name: "due", Offset: 0, To: []collection.Audience{collection.ToOwner}},
+			{Name: "finance", Offset: 3, To: []collection.Audience{collection.ToOwner, collection.ToFinance}, CreditHold: true},
+			{Name: "letter", Offset: 9, To: []collection.Audience{collection.ToSales}, Letter: "dunning-letter"}}}, "test"))
+		exec(`INSERT INTO customers (code, name, sales_owner, source, value_class)
+			SELECT format('TN%s', g), 'Tick customer', 'wang', 'erp', (ARRAY['A', 'B', 'C', ''])[g % 4 + 1]
+			FROM generate_series(0, 59) g ON CONFLICT (code) DO NOTHING`)
+		exec(`INSERT INTO deals (id, title, customer_code, customer_name, tendered, currency, expected_amount, discoverer,
+				sales_owner, payment_owner, stage, stage_entered_at, created_by, created_at, version)
+			SELECT format('TN-%s', g), 'Tick', format('TN%s', g % 60), 'Tick customer', false, 'CNY', 10000000, 'wang',
+				'wang', 'wu', 'payment_collection', now(), 'wang', now(), 9
+			FROM generate_series(0, 299) g ON CONFLICT (id) DO NOTHING`)
+		exec(`INSERT INTO collection_instalments (deal_id, no, trigger, due_kind, due_days, amount, currency, customer_code,
+				value_class, payment_owner, trigger_on, due_on, paid)
+			SELECT format('TN-%s', d), n, 'signing', 'calendar_days', 10, 2500000, 'CNY', format('TN%s', d % 60),
+				(ARRAY['A', 'B', 'C', ''])[(d % 60) % 4 + 1], CASE WHEN d % 5 = 0 THEN '' ELSE 'wu' END,
+				$1::date - 10 + (d * 3 + n * 7) % 120 - 70, $1::date + (d * 3 + n * 7) % 120 - 70, (d % 3) * 500000
+			FROM generate_series(0, 299) d, generate_series(1, 3) n`, pgDay(start))
+	}
+	type day struct {
+		state  string
+		result database.TickResult
+	}
+	snapshot := func() string {
+		var b strings.Builder
+		for _, q := range []string{
+			`SELECT deal_id, no, step, next_step, coalesce(next_on::text, '-'), coalesce(settled_on::text, '-')
+			FROM collection_instalments WHERE deal_id LIKE 'TN-%' ORDER BY 1, 2`,
+			`SELECT deal_id, no, step, on_day::text, outstanding, why FROM dunning_events WHERE deal_id LIKE 'TN-%' ORDER BY 1, 2, 3`,
+			`SELECT dedupe_key, recipient, subject, body FROM notifications WHERE deal_id LIKE 'TN-%' ORDER BY 1`,
+			`SELECT customer_code, deal_id, no, since::text FROM collection_credit_holds WHERE customer_code LIKE 'TN%' ORDER BY 1`,
+			`SELECT deal_id, no, status, coalesce(settled_on::text, '-') FROM collection_promises WHERE deal_id LIKE 'TN-%' ORDER BY 1, 2`,
+		} {
+			rows, err := conn.Query(ctx, q)
+			require.NoError(t, err)
+			for rows.Next() {
+				vals, err := rows.Values()
+				require.NoError(t, err)
+				fmt.Fprintln(&b, vals...)
+			}
+			require.NoError(t, rows.Err())
+			b.WriteString("--\n")
+		}
+		return b.String()
+	}
+	run := func(full bool) []day {
+		reset()
+		var days []day
+		for i := range 30 {
+			today := start.AddDays(i)
+			switch i {
+			case 8: // a ladder saved: everyone is placed on it again
+				require.NoError(t, db.DunningLadderSave(ctx, collection.Ladder{ValueClass: "B", Steps: []collection.Step{
+					{Name: "reminder", Offset: -1, To: []collection.Audience{collection.ToOwner}},
+					{Name: "manager", Offset: 2, To: []collection.Audience{collection.ToManager}, CreditHold: true}}}, "test"))
+			case 12: // payments settle a seventh of them
+				exec(`UPDATE collection_instalments SET paid = amount, settled_on = $1
+					WHERE deal_id LIKE 'TN-%' AND (substr(deal_id, 4)::int + no) % 7 = 0`, pgDay(today))
+			case 15: // a plan change moves due dates (as the plan's save does) and a class changes
+				exec(`UPDATE collection_instalments SET due_on = due_on + 20, next_on = NULL, decided_on = NULL
+					WHERE deal_id LIKE 'TN-%' AND substr(deal_id, 4)::int % 11 = 0 AND no = 2`)
+				exec(`UPDATE collection_instalments SET value_class = 'A', decided_on = NULL
+					WHERE deal_id LIKE 'TN-%' AND substr(deal_id, 4)::int % 13 = 1 AND value_class <> 'A'`)
+			case 18: // promises, some kept by a payment, the others broken
+				for d := 0; d < 300; d += 17 {
+					_, err := db.PromiseAdd(ctx, database.Promise{DealID: fmt.Sprintf("TN-%d", d), No: 1,
+						PromisedOn: today.AddDays(3), Amount: money.Amount(100000), RecordedBy: "wu"})
+					if err != nil {
+						require.ErrorIs(t, err, database.ErrNotFound) // settled already
+					}
+				}
+			case 20:
+				exec(`UPDATE collection_instalments SET paid = paid + 100000 WHERE deal_id LIKE 'TN-%' AND no = 1
+					AND substr(deal_id, 4)::int % 34 = 0`)
+			}
+			if full {
+				exec(`DELETE FROM dunning_tick_state`)
+			}
+			r, err := db.DunningTick(ctx, today, cal, testChain)
+			require.NoError(t, err)
+			days = append(days, day{snapshot(), r})
+		}
+		return days
+	}
+	narrow := run(false)
+	full := run(true)
+	var broken int
+	for i := range narrow {
+		// The counts are over the shared database (other tests' instalments
+		// too): the state compared is this test's.
+		require.Equal(t, full[i].state, narrow[i].state, "day %d", i)
+		broken += int(narrow[i].result.BrokenPromises)
+	}
+	last := narrow[len(narrow)-1].state
+	require.Greater(t, strings.Count(last, "working days from due"), 1000, "the ladders climbed")
+	require.Positive(t, broken, "a promise was broken")
+	require.Contains(t, last, "broken")
+	require.Contains(t, last, "kept", "a promise was kept")
+}
