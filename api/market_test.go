@@ -25,6 +25,9 @@ func marketWorld(t *testing.T) *stack {
 		identity.User{ID: "mk-m2", Name: "Mk Two", Roles: []identity.Role{identity.RoleMarketManager}})
 	require.NoError(t, s.db.UserUpsert(context.Background(),
 		identity.User{ID: "mk-a", Name: "Mk A", Team: "mk-east", Roles: []identity.Role{identity.RoleSales}}, "mk-boss", "tok-mk-a"))
+	// The stack is shared: the second market manager leaves with the test, so
+	// the other tests' market-management steps are chen's alone again.
+	t.Cleanup(func() { authExec(t, `UPDATE users SET disabled = true WHERE id = 'mk-m2'`) })
 	return s
 }
 

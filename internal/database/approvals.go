@@ -82,9 +82,11 @@ func (db *DB) ApprovalRuleEditors(ctx context.Context, kind approval.Kind, since
 
 // --- people: roles, managers, out-of-office ---
 
-// UsersWithRole lists the users holding role, by ID.
+// UsersWithRole lists the users holding role, by ID; a disabled user holds
+// no step (their work was handed over or waits for a successor).
 func (db *DB) UsersWithRole(ctx context.Context, role string) ([]string, error) {
-	return queryList(ctx, db.pool, fmt.Sprintf("users with role %s", role), pgx.RowTo[string], `SELECT id FROM users WHERE $1 = ANY(roles) ORDER BY id`, role)
+	return queryList(ctx, db.pool, fmt.Sprintf("users with role %s", role), pgx.RowTo[string],
+		`SELECT id FROM users WHERE $1 = ANY(roles) AND NOT disabled ORDER BY id`, role)
 }
 
 // Managers maps each of ids that has a manager to that manager.
