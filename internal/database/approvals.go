@@ -620,15 +620,18 @@ var caseReachAfter6, caseReachAfter1 = shift(caseReach, 6), shift(caseReach, 1)
 // stuckQuery is the stuck report's query. For those who see every case it
 // reads the open steps most overdue first from approval_steps_open_due_idx
 // (or the kind, team, requester or holder one) and stops at the limit, and so
-// for anyone when the report is of one holder or requester; for the others
+// for anyone when the report is of one holder, requester or kind; for the others
 // it reads the open steps of the cases they may see (caseReach,
 // approval_steps_open_case_idx) and sorts those: a manager's few thousand,
 // not the 100,000 open steps tested one by one, most of them not theirs.
 func stuckQuery(f StuckFilter) (string, []any) {
 	visible := `EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = s.case_id AND ` + caseVisibleAfter6 + `)`
 	// A holder's or a requester's open steps are few (their index finds
-	// them); testing each is cheaper than reaching every case first.
-	if !f.Viewer.All && f.Holder == "" && f.Requester == "" {
+	// them); testing each is cheaper than reaching every case first. So with
+	// a kind: the kind's index yields its open steps most overdue first and
+	// the scan stops at the limit, where reaching every case first made a
+	// sales manager's kind= report 0.73× as fast (issue 11).
+	if !f.Viewer.All && f.Holder == "" && f.Requester == "" && f.Kind == "" {
 		visible = `s.case_id = ANY(ARRAY(` + caseReachAfter6 + `))`
 	}
 	return openStepSelect + `
