@@ -21,7 +21,7 @@ import (
 // report, department stage), the customer of its terms change (owned or
 // nobody's), having asked, holding or having held a step, for themselves or
 // for someone away, and being the delegate of a holder away now.
-func stuckFixture(t *testing.T) time.Time {
+func stuckFixture(t testing.TB) time.Time {
 	t.Helper()
 	ctx := context.Background()
 	conn := rawConn(t)
