@@ -622,15 +622,18 @@ var caseReachAfter6, caseReachAfter1 = shift(caseReach, 6), shift(caseReach, 1)
 // stuckQuery is the stuck report's query. For those who see every case it
 // reads the open steps most overdue first from approval_steps_open_due_idx
 // (or the kind, team, requester or holder one) and stops at the limit, and so
-// for anyone when the report is of one holder or requester; for the others
+// for anyone when the report is of one holder, requester or kind; for the others
 // it reads the open steps of the cases they may see (caseReach,
 // approval_steps_open_case_idx) and sorts those: a manager's few thousand,
 // not the 100,000 open steps tested one by one, most of them not theirs.
 func stuckQuery(f StuckFilter) (string, []any) {
 	visible := `EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = s.case_id AND ` + caseVisibleAfter6 + `)`
 	// A holder's or a requester's open steps are few (their index finds
-	// them); testing each is cheaper than reaching every case first.
-	if !f.Viewer.All && f.Holder == "" && f.Requester == "" {
+	// them); testing each is cheaper than reaching every case first. So with
+	// a kind: the kind's index yields its open steps most overdue first and
+	// the scan stops at the limit, where reaching every case first made a
+	// sales manager's kind= report 0.73× as fast (issue 11).
+	if !f.Viewer.All && f.Holder == "" && f.Requester == "" && f.Kind == "" {
 		visible = `s.case_id = ANY(ARRAY(` + caseReachAfter6 + `))`
 	}
 	return openStepSelect + `
@@ -660,9 +663,12 @@ type StageTime struct {
 // per doubling, about 4.4 % wide); the average is exact and the P90 is the
 // mean of the bucket that holds the 90th percentile (nearest rank), within a
 // bucket's width of the exact figure. Those who see every case read the
-// buckets from approval_stage_times, which the triggers of migration 00110
-// keep in step with approval_steps, open steps too; the others' are counted
-// from the steps of the cases they may see (caseReach).
+// buckets from approval_stage_times plus the deltas that wait in
+// approval_stage_time_deltas (the triggers of migrations 00110 and 00111 append
+// them in the transaction that writes the steps, open steps too;
+// CompactStageTimes folds them in), in one statement, so the figure is exact
+// whether a compaction has run or not; the others' are counted from the steps
+// of the cases they may see (caseReach).
 func (db *DB) StageTimes(ctx context.Context, kind string, v Viewer, now time.Time) ([]StageTime, error) {
 	q, args := stageTimesQuery(kind, v, now)
 	type bucket struct {
@@ -674,6 +680,15 @@ func (db *DB) StageTimes(ctx context.Context, kind string, v Viewer, now time.Ti
 	buckets, err := queryList(ctx, db.pool, "stage times", pgx.RowToStructByPos[bucket], q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("stage times: %w", err)
+	}
+	if v.All {
+		// The scheduler compacts every tick; when it does not run (or decisions
+		// outrun it), the reader that would sum many deltas folds them instead.
+		var waiting int64
+		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT FROM approval_stage_time_deltas LIMIT $1) d`,
+			StageTimesCompactAt).Scan(&waiting); err == nil && waiting >= StageTimesCompactAt {
+			_, _ = db.CompactStageTimes(ctx)
+		}
 	}
 	// Rows come by kind, stage and bucket; a stage's open steps on a row of
 	// bucket -1.
@@ -730,9 +745,13 @@ func (db *DB) StageTimes(ctx context.Context, kind string, v Viewer, now time.Ti
 func stageTimesQuery(kind string, v Viewer, now time.Time) (string, []any) {
 	if v.All {
 		return `
-		SELECT kind, stage, stage_index, bucket, CASE WHEN bucket >= 0 THEN steps ELSE 0 END,
-			CASE WHEN bucket < 0 THEN steps ELSE 0 END, seconds
-		FROM approval_stage_times WHERE ($1 = '' OR kind = $1) AND steps > 0
+		SELECT kind, stage, min(stage_index), bucket, CASE WHEN bucket >= 0 THEN sum(steps) ELSE 0 END::bigint,
+			CASE WHEN bucket < 0 THEN sum(steps) ELSE 0 END::bigint, sum(seconds)::float8
+		FROM (SELECT kind, stage, stage_index, bucket, steps, seconds FROM approval_stage_times
+				WHERE ($1 = '' OR kind = $1)
+			UNION ALL SELECT kind, stage, stage_index, bucket, steps, seconds FROM approval_stage_time_deltas
+				WHERE ($1 = '' OR kind = $1)) t
+		GROUP BY 1, 2, 4 HAVING sum(steps) > 0
 		ORDER BY 1, 2, 4`, []any{kind}
 	}
 	return `
@@ -744,4 +763,34 @@ func stageTimesQuery(kind string, v Viewer, now time.Time) (string, []any) {
 		  AND (status = 'pending' OR (status IN ('approved', 'rejected') AND decided_at IS NOT NULL))
 		  AND case_id = ANY(ARRAY(` + caseReachAfter1 + `))
 		GROUP BY 1, 2, 4 ORDER BY 1, 2, 4`, append([]any{kind}, v.caseArgs(now)...)
+}
+
+// StageTimesCompactAt is how many waiting delta rows make StageTimes compact
+// them after it has read.
+const StageTimesCompactAt = 2000
+
+// CompactStageTimes folds the deltas the approval_steps triggers appended
+// (migration 00111) into approval_stage_times, in one statement: the deltas
+// it deletes and the totals it adds them to commit together, so a reader
+// (StageTimes sums both) never sees a delta twice or not at all. Several
+// replicas may run it at once: a delta row is deleted (and so counted) by one
+// of them only, the others skip it once the first commits; totals are
+// upserted in key order, so two compactions do not deadlock. It returns how
+// many delta rows it folded.
+func (db *DB) CompactStageTimes(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.pool.QueryRow(ctx, `
+		WITH d AS (DELETE FROM approval_stage_time_deltas RETURNING *),
+		folded AS (
+			INSERT INTO approval_stage_times AS t (kind, stage, bucket, stage_index, steps, seconds)
+				SELECT kind, stage, bucket, min(stage_index), sum(steps), sum(seconds) FROM d
+				GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+			ON CONFLICT (kind, stage, bucket) DO UPDATE SET steps = t.steps + EXCLUDED.steps,
+				seconds = t.seconds + EXCLUDED.seconds, stage_index = least(t.stage_index, EXCLUDED.stage_index)
+			RETURNING 1)
+		SELECT count(*) FROM d`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("compact stage times: %w", err)
+	}
+	return n, nil
 }

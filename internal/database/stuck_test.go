@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // stuckFixture writes, straight into the tables, the cases of kind
@@ -17,7 +21,7 @@ import (
 // report, department stage), the customer of its terms change (owned or
 // nobody's), having asked, holding or having held a step, for themselves or
 // for someone away, and being the delegate of a holder away now.
-func stuckFixture(t *testing.T) time.Time {
+func stuckFixture(t testing.TB) time.Time {
 	t.Helper()
 	ctx := context.Background()
 	conn := rawConn(t)
@@ -195,4 +199,170 @@ func TestStageTimesFromBuckets(t *testing.T) {
 		FROM generate_series(1, 2000) i
 		ON CONFLICT (case_id, id) DO UPDATE SET status = 'rejected'`)
 	check("bulk")
+}
+
+// TestStageTimesExactUnderConcurrentWritesAndCompaction: two writers save
+// steps of one kind at once (insert, decide, reopen, delete, each in its own
+// transaction, as decisions do) while two compactions run at once (two
+// replicas' scheduler ticks) and a reader reads: no save waits for another
+// on the summary, no compaction counts a delta twice or drops one, and after
+// each round the figures of those who see every case are exactly those
+// counted from the steps, folded or not.
+func TestStageTimesExactUnderConcurrentWritesAndCompaction(t *testing.T) {
+	ctx := context.Background()
+	db := setup(t)
+	now := stuckFixture(t)
+	all := database.Viewer{ID: "sk-fin", All: true}
+	check := func(when string) {
+		t.Helper()
+		got, err := db.StageTimes(ctx, "sk_review", all, now)
+		require.NoError(t, err)
+		want, err := db.StageTimesExact(ctx, "sk_review", all, now)
+		require.NoError(t, err)
+		require.Len(t, got, len(want), "%s: %+v", when, got)
+		for i := range want {
+			w, g := want[i], got[i]
+			require.Equal(t, [4]any{w.Kind, w.Stage, w.Decided, w.OpenSteps}, [4]any{g.Kind, g.Stage, g.Decided, g.OpenSteps}, when)
+			require.InDelta(t, w.AvgHours, g.AvgHours, 1e-6, "%s %s average", when, w.Stage)
+		}
+	}
+	check("as written")
+	stages := []string{"sales_manager", "finance", "legal"}
+	writer := func(w, round int) error {
+		conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		for i := range 30 {
+			tx, err := conn.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			id := fmt.Sprintf("cw%d-%d-%d", w, round, i)
+			kase := fmt.Sprintf("sk-K%d", 1+(i+w)%7)
+			_, err = tx.Exec(ctx, `INSERT INTO approval_steps (id, case_id, kind, team, requester, round, stage_index, stage,
+					approver, status, entered_at, decided_by)
+				VALUES ($1, $2, 'sk_review', '', 'sk-x', 3, $3, $4, 'sk-m2', 'pending', $5, '')`,
+				id, kase, i%3, stages[i%3], now.Add(-time.Duration(50+i*7)*time.Hour))
+			if err == nil && i > 0 {
+				prev := fmt.Sprintf("cw%d-%d-%d", w, round, i-1)
+				switch i % 5 {
+				case 1, 2, 3:
+					_, err = tx.Exec(ctx, `UPDATE approval_steps SET status = 'approved', decided_by = approver,
+						decided_at = entered_at + $2 * interval '1 minute' WHERE id = $1 AND kind = 'sk_review'`, prev, 30+i*41)
+				case 4:
+					_, err = tx.Exec(ctx, `DELETE FROM approval_steps WHERE id = $1 AND kind = 'sk_review'`, prev)
+				}
+			}
+			if err == nil && i%10 == 9 {
+				// A reopened step goes back to the open steps.
+				_, err = tx.Exec(ctx, `UPDATE approval_steps SET status = 'pending', decided_at = NULL
+					WHERE id = $1 AND kind = 'sk_review' AND status = 'approved'`, fmt.Sprintf("cw%d-%d-%d", w, round, i-7))
+			}
+			if err != nil {
+				_ = tx.Rollback(ctx)
+				return err
+			}
+			if err := tx.Commit(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var folded atomic.Int64
+	for round := range 3 {
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		done := make(chan struct{})
+		for w := range 2 {
+			wg.Go(func() { errs <- writer(w, round) })
+		}
+		var bg sync.WaitGroup
+		for range 2 {
+			bg.Go(func() {
+				for {
+					n, err := db.CompactStageTimes(ctx)
+					folded.Add(n)
+					if err != nil {
+						errs <- err
+						return
+					}
+					select {
+					case <-done:
+						return
+					case <-time.After(5 * time.Millisecond):
+					}
+				}
+			})
+		}
+		bg.Go(func() {
+			for {
+				if _, err := db.StageTimes(ctx, "sk_review", all, now); err != nil {
+					errs <- err
+					return
+				}
+				select {
+				case <-done:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		})
+		wg.Wait()
+		close(done)
+		bg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		check(fmt.Sprintf("round %d, deltas waiting", round))
+		_, err := db.CompactStageTimes(ctx)
+		require.NoError(t, err)
+		check(fmt.Sprintf("round %d, compacted", round))
+	}
+	require.Positive(t, folded.Load(), "the compactions ran while the writers wrote")
+	var waiting int
+	require.NoError(t, rawConn(t).QueryRow(ctx, `SELECT count(*) FROM approval_stage_time_deltas`).Scan(&waiting))
+	require.Zero(t, waiting, "a compaction leaves no delta behind")
+}
+
+// TestStageTimesSaveDoesNotWaitForAnother: while one transaction has decided
+// a step of a kind and not committed, another decides a step of the same
+// kind and stage and commits at once (00110's triggers made it wait for the
+// first's lock on the kind until that committed).
+func TestStageTimesSaveDoesNotWaitForAnother(t *testing.T) {
+	ctx := context.Background()
+	db := setup(t)
+	now := stuckFixture(t)
+	first, second := rawConn(t), rawConn(t)
+	for i, conn := range []*pgx.Conn{first, second} {
+		_, err := conn.Exec(ctx, `INSERT INTO approval_steps (id, case_id, kind, team, requester, round, stage_index, stage,
+				approver, status, entered_at, decided_by)
+			VALUES ($1, 'sk-K1', 'sk_review', '', 'sk-x', 4, 1, 'finance', 'sk-m2', 'pending', $2, '')`,
+			fmt.Sprintf("nw-%d", i), now.Add(-5*time.Hour))
+		require.NoError(t, err)
+	}
+	decide := `UPDATE approval_steps SET status = 'approved', decided_by = approver, decided_at = $2
+		WHERE case_id = 'sk-K1' AND id = $1`
+	tx, err := first.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, decide, "nw-0", now)
+	require.NoError(t, err)
+	_, err = second.Exec(ctx, `SET lock_timeout = '2s'`)
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = second.Exec(ctx, decide, "nw-1", now)
+	require.NoError(t, err, "the second decision waited for the first")
+	require.Less(t, time.Since(start), 2*time.Second)
+	require.NoError(t, tx.Commit(ctx))
+	got, err := db.StageTimes(ctx, "sk_review", database.Viewer{ID: "sk-fin", All: true}, now)
+	require.NoError(t, err)
+	want, err := db.StageTimesExact(ctx, "sk_review", database.Viewer{ID: "sk-fin", All: true}, now)
+	require.NoError(t, err)
+	require.Len(t, got, len(want))
+	for i := range want {
+		require.Equal(t, [2]int64{want[i].Decided, want[i].OpenSteps}, [2]int64{got[i].Decided, got[i].OpenSteps}, want[i].Stage)
+	}
 }

@@ -148,6 +148,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			if err := s.Reload(ctx); err != nil {
 				s.opts.Log.WarnContext(ctx, "scheduler: reload schedules", "err", err)
 			}
+			// Fold the stage-time deltas the approval triggers appended
+			// (migration 00111); every replica may, each delta counts once.
+			if _, err := s.opts.DB.CompactStageTimes(ctx); err != nil {
+				s.opts.Log.WarnContext(ctx, "scheduler: stage times not compacted", "err", err)
+			}
 			if now.Sub(checked) >= s.opts.HealthEvery {
 				checked = now
 				if err := CheckHealth(ctx, s.opts.DB, now, s.opts.Log); err != nil {
