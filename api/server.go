@@ -185,6 +185,7 @@ func NewRouter(d Deps) http.Handler {
 		r.Mount("/ownership", ownershipAPI{d}.Routes())
 		r.Mount("/classes", classesAPI{d}.Routes())
 		r.Mount("/activities", activitiesAPI{d}.Routes())
+		r.Mount("/key-activities", keyAccountAPI{d}.Routes())
 		r.Mount("/collection", collectionAPI{d}.Routes())
 		r.Mount("/funnel", funnelAPI{d}.Routes())
 		r.Mount("/market", marketAPI{d}.Routes())
