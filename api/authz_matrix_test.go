@@ -190,6 +190,13 @@ var matrix = map[string]access{
 	"POST /api/v1/funnel/follow-ups/run":          {own: admins},
 	"POST /api/v1/activities/":                    {own: poolRoles, body: `{"customer":"{code}","kind":"nap"}`},
 	"GET /api/v1/activities/":                     {own: poolRoles},
+	// Key-account activities (issue 14, item 2): planned by the sales team,
+	// support assigned by sales managers, the outcome by the deal's owner;
+	// anyone may list what they are to support. Bodies are malformed.
+	"POST /api/v1/key-activities/":             {own: poolRoles, body: `{`},
+	"GET /api/v1/key-activities/":              {own: everyone},
+	"POST /api/v1/key-activities/{id}/support": {own: []identity.Role{identity.RoleSalesManager}, body: `{`},
+	"POST /api/v1/key-activities/{id}/outcome": {own: poolRoles, body: `{`},
 	// Logging in is open to anyone; what it opens is checked like a token.
 	"GET /": {public: 303}, "GET /static/l2c.css": {public: 200}, "GET /login": {public: 200},
 	"POST /login":       {public: 403, body: "user=wang&password=guess"}, // without the login form's token

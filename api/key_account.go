@@ -202,6 +202,9 @@ func (h keyAccountAPI) visibleActivity(r *http.Request) (database.KeyActivity, e
 
 func (h keyAccountAPI) support(w http.ResponseWriter, r *http.Request) error {
 	me := actor(r)
+	if !me.Has(identity.RoleSalesManager) {
+		return problem(http.StatusForbidden, probForbidden, "support is assigned by sales managers")
+	}
 	var req struct {
 		Supporter string `json:"supporter"`
 		Note      string `json:"note,omitempty"`
@@ -256,6 +259,9 @@ func (h keyAccountAPI) support(w http.ResponseWriter, r *http.Request) error {
 
 func (h keyAccountAPI) outcome(w http.ResponseWriter, r *http.Request) error {
 	me := actor(r)
+	if !mayOwn(me) {
+		return problem(http.StatusForbidden, probForbidden, "the outcome is recorded by the deal's sales owner")
+	}
 	var req struct {
 		Note string `json:"note"`
 	}

@@ -147,8 +147,8 @@ func TestKeyAccountActivityControls(t *testing.T) {
 	before = s.keyActivityState(dealID)
 	require.Equal(t, 404, s.do("POST", support, "tok-kb-boss", `{"supporter":"ka-sup"}`).status)  // another team's manager
 	require.Equal(t, 403, s.do("POST", support, "tok-ka-rep", `{"supporter":"ka-sup"}`).status)   // the rep on their own activity
-	require.Equal(t, 404, s.do("POST", support, "tok-ka-rep2", `{"supporter":"ka-rep2"}`).status) // a teammate
-	require.Equal(t, 404, s.do("POST", support, "tok-ka-sup", `{"supporter":"ka-sup"}`).status)   // the would-be supporter (sees no deal)
+	require.Equal(t, 403, s.do("POST", support, "tok-ka-rep2", `{"supporter":"ka-rep2"}`).status) // a teammate
+	require.Equal(t, 403, s.do("POST", support, "tok-ka-sup", `{"supporter":"ka-sup"}`).status)   // the would-be supporter
 	dealRefused(t, s.do("POST", support, "tok-ka-boss", `{"supporter":"nobody-here"}`), 422, "supporter")
 	dealRefused(t, s.do("POST", support, "tok-ka-boss", `{"supporter":"ka-off"}`), 422, "supporter")
 	dealRefused(t, s.do("POST", support, "tok-ka-boss", `{"supporter":""}`), 422, "supporter")
