@@ -93,6 +93,20 @@ func TestKeyAccountActivityPlannedSupportedDone(t *testing.T) {
 	require.Len(t, mine.body["supporting"], 1)
 	require.Contains(t, mine.raw, `"support_note":"bring the test rig"`)
 
+	// On My work: the manager's and the supporter's (in English), not
+	// another team's manager's.
+	boss := section(pagesSession(t, s, "ka-boss").do("GET", "/", "", "").body, "key-activities")
+	require.Contains(t, boss, dealID)
+	require.Contains(t, boss, "技术交流：让总工认可方案")
+	require.Contains(t, boss, "Su Pei")
+	sup := pagesSession(t, s, "ka-sup")
+	sup.lang = "en-US"
+	supWork := section(sup.do("GET", "/", "", "").body, "key-activities")
+	require.Contains(t, supWork, "Key-account activities to support")
+	require.Contains(t, supWork, "Technical exchange")
+	require.Contains(t, supWork, "bring the test rig")
+	require.NotContains(t, section(pagesSession(t, s, "kb-boss").do("GET", "/", "", "").body, "key-activities"), dealID)
+
 	r = s.do("POST", fmt.Sprintf("/api/v1/key-activities/%d/outcome", id), "tok-ka-rep", `{"note":"总工同意试用"}`)
 	require.Equal(t, 200, r.status, r.raw)
 	require.NotEmpty(t, r.body["done_at"])
@@ -108,6 +122,12 @@ func TestKeyAccountActivityPlannedSupportedDone(t *testing.T) {
 	require.Equal(t, 1, s.auditCount("key_activity.plan", dealID))
 	require.Equal(t, 1, s.auditCount("key_activity.support", fmt.Sprint(id)))
 	require.Equal(t, 1, s.auditCount("key_activity.outcome", fmt.Sprint(id)))
+	// The deal's timeline: planned, supported, done with the outcome.
+	timeline := section(pagesSession(t, s, "ka-rep").do("GET", "/deals/"+dealID, "", "").body, "timeline")
+	require.Contains(t, timeline, "计划攻关活动：技术交流（"+future(3)+"）")
+	require.Contains(t, timeline, "安排攻关支持：Su Pei")
+	require.Contains(t, timeline, "攻关活动完成：技术交流")
+	require.Contains(t, timeline, "总工同意试用")
 	// Once done it changes no more.
 	before := s.keyActivityState(dealID)
 	require.Equal(t, 409, s.do("POST", fmt.Sprintf("/api/v1/key-activities/%d/outcome", id), "tok-ka-rep", `{"note":"again"}`).status)

@@ -100,6 +100,8 @@ type dealPageView struct {
 	Today string
 	// Collection is the plan, the dunning and the promises (nil: none).
 	Collection *dealCollection
+	// KeyActivities are the key-account activities planned on the deal.
+	KeyActivities []database.KeyActivity
 }
 
 // timelineRow is one thing that happened to a deal: a transition, an
@@ -223,6 +225,12 @@ func (p pages) showDeal(w http.ResponseWriter, r *http.Request, status int, d pa
 			v.Timeline = append(v.Timeline, timelineRow{At: cm.At, Who: cm.Author, What: d.P.T("comment"), Comment: cm.Text, CaseID: c.ID})
 		}
 	}
+	if v.KeyActivities, err = p.DB.KeyActivitiesOfDeal(r.Context(), dl.ID); err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
+	p.names(r.Context(), &d, keyActivityPeople(v.KeyActivities)...) // the timeline words the supporter now
+	v.Timeline = append(v.Timeline, keyActivityTimeline(&d, v.KeyActivities)...)
 	sort.SliceStable(v.Timeline, func(i, j int) bool { return v.Timeline[i].At.Before(v.Timeline[j].At) })
 	if v.Collection, err = p.collectionOf(r, &d, dl); err != nil {
 		p.failed(w, r, d, err)
@@ -295,4 +303,21 @@ func caseWaiting(d *pageData, c approval.Case, f waitFacts) *waitingLine {
 		text += d.P.T("then_escalates", strings.Join(names, d.P.T("list_sep")))
 	}
 	return &waitingLine{Text: text, CaseID: c.ID, Overdue: first.DueAt != nil && f.now.After(*first.DueAt)}
+}
+
+// keyActivityTimeline is what key-account activities put on the deal's
+// timeline: planned, support assigned, done with the outcome.
+func keyActivityTimeline(d *pageData, list []database.KeyActivity) []timelineRow {
+	var rows []timelineRow
+	for _, k := range list {
+		kind := d.P.T("ka_kind." + k.Kind)
+		rows = append(rows, timelineRow{At: k.PlannedAt, Who: k.PlannedBy, What: d.P.T("ka_timeline.plan", kind, d.P.Date(k.PlannedOn)), Comment: k.Goal})
+		if k.AssignedAt != nil {
+			rows = append(rows, timelineRow{At: *k.AssignedAt, Who: k.AssignedBy, What: d.P.T("ka_timeline.support", d.P.Person(k.Supporter)), Comment: k.SupportNote})
+		}
+		if k.DoneAt != nil {
+			rows = append(rows, timelineRow{At: *k.DoneAt, Who: k.DoneBy, What: d.P.T("ka_timeline.outcome", kind), Comment: k.Outcome})
+		}
+	}
+	return rows
 }

@@ -32,6 +32,10 @@ type workView struct {
 	BigDeals     []database.BigDeal
 	BigAmount    string
 	BigDays      int
+	// Key-account activities: for sales managers, the open ones of their
+	// team's deals; for anyone, those they were named supporter of.
+	ShowKeyActivities bool
+	KeyActivities     []database.KeyActivity
 }
 
 // deliveryHorizon is how many working days ahead a delivery owner's My work
@@ -94,6 +98,10 @@ func (p pages) myWork(w http.ResponseWriter, r *http.Request, d pageData) {
 		p.failed(w, r, d, err)
 		return
 	}
+	if err := p.keyActivitiesWork(r, &d, v); err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
 	slices.SortStableFunc(v.Requests, func(a, b pendingRow) int { return a.EnteredAt.Compare(b.EnteredAt) })
 	p.render(w, http.StatusOK, "work.html", d)
 }
@@ -132,4 +140,41 @@ func (p pages) ownerWork(r *http.Request, d *pageData, v *workView) error {
 		p.names(ctx, d, ids...)
 	}
 	return nil
+}
+
+// keyActivitiesWork fills in the key-account activities to support: a sales
+// manager's team's open ones and those I support, each once, by date.
+func (p pages) keyActivitiesWork(r *http.Request, d *pageData, v *workView) error {
+	me := actor(r)
+	team, supporting, err := keyAccountAPI{p.Deps}.toSupport(r.Context(), me)
+	if err != nil {
+		return err
+	}
+	v.KeyActivities = team
+	for _, k := range supporting {
+		if !slices.ContainsFunc(team, func(t database.KeyActivity) bool { return t.ID == k.ID }) {
+			v.KeyActivities = append(v.KeyActivities, k)
+		}
+	}
+	slices.SortStableFunc(v.KeyActivities, func(a, b database.KeyActivity) int {
+		switch {
+		case a.PlannedOn.Before(b.PlannedOn):
+			return -1
+		case b.PlannedOn.Before(a.PlannedOn):
+			return 1
+		}
+		return 0
+	})
+	v.ShowKeyActivities = len(v.KeyActivities) > 0 || me.Has(identity.RoleSalesManager)
+	p.names(r.Context(), d, keyActivityPeople(v.KeyActivities)...)
+	return nil
+}
+
+// keyActivityPeople are the people key-account activities name.
+func keyActivityPeople(list []database.KeyActivity) []string {
+	var ids []string
+	for _, k := range list {
+		ids = append(ids, k.SalesOwner, k.PlannedBy, k.Supporter, k.AssignedBy, k.DoneBy)
+	}
+	return ids
 }
