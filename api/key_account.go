@@ -138,11 +138,8 @@ func (h keyAccountAPI) plan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if k, err = h.DB.KeyActivityGet(r.Context(), k.ID); err != nil {
-		return err
-	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/key-activities/%d", k.ID))
-	return writeJSON(w, http.StatusCreated, k)
+	return h.reply(w, r, http.StatusCreated, k.ID)
 }
 
 // list: ?deal_id= the deal's (whoever sees the deal); without it, what I
@@ -180,9 +177,12 @@ func (h keyAccountAPI) toSupport(ctx context.Context, u identity.User) (team, su
 	return team, supporting, err
 }
 
-// visibleActivity reads activity {id} for the one asking: 404 unless they
-// see its deal.
-func (h keyAccountAPI) visibleActivity(r *http.Request) (database.KeyActivity, error) {
+// visibleActivity decodes the body into req and reads activity {id} for
+// the one asking: 404 unless they see its deal.
+func (h keyAccountAPI) visibleActivity(w http.ResponseWriter, r *http.Request, req any) (database.KeyActivity, error) {
+	if err := decodeJSON(w, r, req); err != nil {
+		return database.KeyActivity{}, err
+	}
 	id, err := idParam(r, "key-account activity")
 	if err != nil {
 		return database.KeyActivity{}, err
@@ -209,10 +209,7 @@ func (h keyAccountAPI) support(w http.ResponseWriter, r *http.Request) error {
 		Supporter string `json:"supporter"`
 		Note      string `json:"note,omitempty"`
 	}
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	k, err := h.visibleActivity(r)
+	k, err := h.visibleActivity(w, r, &req)
 	if err != nil {
 		return err
 	}
@@ -251,10 +248,7 @@ func (h keyAccountAPI) support(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	if k, err = h.DB.KeyActivityGet(r.Context(), k.ID); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, k)
+	return h.reply(w, r, http.StatusOK, k.ID)
 }
 
 func (h keyAccountAPI) outcome(w http.ResponseWriter, r *http.Request) error {
@@ -265,10 +259,7 @@ func (h keyAccountAPI) outcome(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Note string `json:"note"`
 	}
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	k, err := h.visibleActivity(r)
+	k, err := h.visibleActivity(w, r, &req)
 	if err != nil {
 		return err
 	}
@@ -302,8 +293,14 @@ func (h keyAccountAPI) outcome(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if k, err = h.DB.KeyActivityGet(r.Context(), k.ID); err != nil {
+	return h.reply(w, r, http.StatusOK, k.ID)
+}
+
+// reply answers with activity id as it is now.
+func (h keyAccountAPI) reply(w http.ResponseWriter, r *http.Request, status int, id int64) error {
+	k, err := h.DB.KeyActivityGet(r.Context(), id)
+	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, k)
+	return writeJSON(w, status, k)
 }
