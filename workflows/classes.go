@@ -1,9 +1,6 @@
 package workflows
 
 import (
-	"time"
-
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/activities"
@@ -20,13 +17,7 @@ type ClassifyInput = contract.ClassifyInput
 // activity, retried, since the database does the work set-based in one
 // transaction keyed by this run's ID (a retry finds its run done).
 func ClassifyWorkflow(ctx workflow.Context, in ClassifyInput) (activities.ClassifyResult, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumAttempts: 10},
-	})
 	var a *activities.Classes
-	var out activities.ClassifyResult
-	err := workflow.ExecuteActivity(ctx, a.Classify, activities.ClassifyInput{At: in.At, RequestedBy: in.RequestedBy,
-		RunKey: workflow.GetInfo(ctx).WorkflowExecution.ID}).Get(ctx, &out)
-	return out, err
+	return runTick[activities.ClassifyResult](ctx, a.Classify, activities.ClassifyInput{At: in.At, RequestedBy: in.RequestedBy,
+		RunKey: workflow.GetInfo(ctx).WorkflowExecution.ID})
 }

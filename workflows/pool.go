@@ -1,9 +1,6 @@
 package workflows
 
 import (
-	"time"
-
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/activities"
@@ -19,12 +16,6 @@ type PoolRecycleInput = contract.PoolRecycleInput
 // PoolRecycleWorkflow runs the pool clock once, as of in.At: one activity,
 // retried, since the database does the work set-based in one transaction.
 func PoolRecycleWorkflow(ctx workflow.Context, in PoolRecycleInput) (activities.RecyclePoolResult, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumAttempts: 10},
-	})
 	var a *activities.Ownership
-	var out activities.RecyclePoolResult
-	err := workflow.ExecuteActivity(ctx, a.RecyclePool, activities.RecyclePoolInput{At: in.At}).Get(ctx, &out)
-	return out, err
+	return runTick[activities.RecyclePoolResult](ctx, a.RecyclePool, activities.RecyclePoolInput{At: in.At})
 }
