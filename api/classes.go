@@ -12,7 +12,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/l2c/l2c/activities"
-	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/i18n"
@@ -165,30 +164,25 @@ func (h classesAPI) decide(w http.ResponseWriter, r *http.Request) error {
 // run computes the classes now (admins), as the nightly tick does, and
 // answers with what it did; the changes wait for review like the night's.
 func (h classesAPI) run(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only an admin runs the value classes by hand")
-	}
 	var out activities.ClassifyResult
-	id, at, err := h.runNow(r, scheduler.StartClassify, &out)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"run": id, "at": at, "result": out})
+	return h.runNow(w, r, "value classes", scheduler.StartClassify, "result", &out)
 }
 
-// runNow starts a nightly run by hand, as of now, for the caller, and waits
-// for its result (into out).
-func (d Deps) runNow(r *http.Request, start scheduler.Starter, out any) (string, time.Time, error) {
+// runNow starts a nightly run (what) by hand (admins), as of now, for the
+// caller, waits for its result (into out) and answers with it under key.
+func (d Deps) runNow(w http.ResponseWriter, r *http.Request, what string, start scheduler.Starter, key string, out any) error {
+	if !actor(r).Has(identity.RoleAdmin) {
+		return problem(http.StatusForbidden, probForbidden, "only an admin runs the "+what+" by hand")
+	}
 	at := d.Now().UTC().Truncate(time.Second)
 	id, _, err := start(r.Context(), d.Temporal, "manual-"+workflows.SyncBucket(at), actor(r).ID, at)
 	if err != nil {
-		return id, at, err
+		return err
 	}
 	if err := d.Temporal.GetWorkflow(r.Context(), id, "").Get(r.Context(), out); err != nil {
-		return id, at, fmt.Errorf("run %s: %w", id, err)
+		return fmt.Errorf("run %s: %w", id, err)
 	}
-	return id, at, nil
+	return writeJSON(w, http.StatusOK, map[string]any{"run": id, "at": at, key: out})
 }
 
 // rules returns the shares, thresholds and onboarding terms: for the
@@ -219,13 +213,9 @@ func (h classesAPI) saveRules(w http.ResponseWriter, r *http.Request) error {
 	if err := rules.Validate(); err != nil {
 		return err
 	}
-	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
-		if err := h.DB.ClassRulesSave(ctx, rules, me.ID); err != nil {
-			return audit.Entry{}, err
-		}
-		return h.entry(r, "class.rules.save", "class_rules", "", rules), nil
-	})
-	if err != nil {
+	if err := h.saveAudited(r, "class.rules.save", "class_rules", rules, func(ctx context.Context) error {
+		return h.DB.ClassRulesSave(ctx, rules, me.ID)
+	}); err != nil {
 		return err
 	}
 	return h.rules(w, r)
