@@ -65,28 +65,22 @@ func TestFollowUpWorkflowReplay(t *testing.T) {
 	replayOne(t, FollowUpWorkflow, "testdata/follow_up_reminders.json")
 }
 
-// TestFollowUpReadsTheClockAsOfItsTick: the run asks for the clock as of its
-// input's moment, not the worker's, so a retry reads the same clock.
-func TestFollowUpReadsTheClockAsOfItsTick(t *testing.T) {
-	var a *activities.FollowUps
-	at := time.Date(2026, 10, 12, 0, 30, 0, 0, time.UTC)
-	out := runTickOnce(t, FollowUpWorkflow, FollowUpInput{At: at}, "", a.RemindFollowUps,
-		activities.RemindFollowUpsInput{At: at}, activities.RemindFollowUpsResult{Workday: true, Reminded: 3})
-	require.Equal(t, 3, out.Reminded)
-}
-
 // TestPoolRecycleWorkflowReplay replays a recorded run of the pool clock
 // (TestOwnershipPoolRecycleOnWorkingDays in api/).
 func TestPoolRecycleWorkflowReplay(t *testing.T) {
 	replayOne(t, PoolRecycleWorkflow, "testdata/pool_recycle.json")
 }
 
-// TestPoolRecycleReadsTheClockAsOfItsTick: the run asks for the clock as of
-// its input's moment, not the worker's, so a retry reads the same clock.
-func TestPoolRecycleReadsTheClockAsOfItsTick(t *testing.T) {
-	var a *activities.Ownership
-	at := time.Date(2026, 10, 19, 2, 0, 0, 0, time.UTC)
-	out := runTickOnce(t, PoolRecycleWorkflow, PoolRecycleInput{At: at}, "", a.RecyclePool,
-		activities.RecyclePoolInput{At: at}, activities.RecyclePoolResult{Idle: 3, Recycled: 1})
-	require.Equal(t, int64(1), out.Recycled)
+// TestFollowUpAndPoolReadTheClockAsOfTheirTick: each run asks for its
+// clock as of its input's moment, not the worker's, so a retry reads the
+// same clock.
+func TestFollowUpAndPoolReadTheClockAsOfTheirTick(t *testing.T) {
+	var f *activities.FollowUps
+	at := time.Date(2026, 10, 12, 0, 30, 0, 0, time.UTC)
+	require.Equal(t, 3, runTickOnce(t, FollowUpWorkflow, FollowUpInput{At: at}, "", f.RemindFollowUps,
+		activities.RemindFollowUpsInput{At: at}, activities.RemindFollowUpsResult{Workday: true, Reminded: 3}).Reminded)
+	var o *activities.Ownership
+	at = time.Date(2026, 10, 19, 2, 0, 0, 0, time.UTC)
+	require.Equal(t, int64(1), runTickOnce(t, PoolRecycleWorkflow, PoolRecycleInput{At: at}, "", o.RecyclePool,
+		activities.RecyclePoolInput{At: at}, activities.RecyclePoolResult{Idle: 3, Recycled: 1}).Recycled)
 }
