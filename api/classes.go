@@ -112,12 +112,8 @@ type classDecideRequest struct {
 // nothing changes; with all, the decider's own customers (and, approving,
 // those whose class changed since) are left and listed in skipped.
 func (h classesAPI) decide(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !mayReviewClasses(me) {
-		return problem(http.StatusForbidden, probForbidden, "class changes are decided by a sales manager or finance")
-	}
-	var req classDecideRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[classDecideRequest](w, r, mayReviewClasses, "class changes are decided by a sales manager or finance")
+	if err != nil {
 		return err
 	}
 	var fe []deal.FieldError
@@ -202,12 +198,8 @@ func (h classesAPI) rules(w http.ResponseWriter, r *http.Request) error {
 // saveRules replaces the rules (admins), checked whole, audited as
 // class.rules.save; the next run applies them.
 func (h classesAPI) saveRules(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only an admin changes the class rules")
-	}
-	var rules database.ClassRules
-	if err := decodeJSON(w, r, &rules); err != nil {
+	me, rules, err := bodyFor[database.ClassRules](w, r, hasRole(identity.RoleAdmin), "only an admin changes the class rules")
+	if err != nil {
 		return err
 	}
 	if err := rules.Validate(); err != nil {

@@ -116,12 +116,8 @@ func (h funnelAPI) rules(w http.ResponseWriter, r *http.Request) error {
 // saveRules replaces the minimum sample and the ladder: market management
 // and admins; checked whole, audited (funnel.rules.save).
 func (h funnelAPI) saveRules(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleMarketManager, identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only market management or an admin sets the funnel's rules")
-	}
-	var req funnel.Rules
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[funnel.Rules](w, r, hasRole(identity.RoleMarketManager, identity.RoleAdmin), "only market management or an admin sets the funnel's rules")
+	if err != nil {
 		return err
 	}
 	if bad := req.Check(); len(bad) > 0 {

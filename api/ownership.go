@@ -169,12 +169,8 @@ type reasonRequest struct {
 // claim takes a customer from the pool for the one asking, under their caps
 // and, for its previous owner, the cooldown.
 func (h ownershipAPI) claim(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleSales, identity.RoleSalesManager) {
-		return problem(http.StatusForbidden, probForbidden, "only sales reps and sales managers own customers")
-	}
-	var req reasonRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[reasonRequest](w, r, hasRole(identity.RoleSales, identity.RoleSalesManager), "only sales reps and sales managers own customers")
+	if err != nil {
 		return err
 	}
 	return h.take(w, r, me, database.TakeClaim, req.Reason)
