@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/scheduler"
 	"github.com/l2c/l2c/internal/testenv"
-	"github.com/l2c/l2c/workflows"
 )
 
 // funnelWorld: a team of its own (fn-boss manages fn-a and fn-b) and a known
@@ -281,13 +279,8 @@ func TestFunnelTimeframeRemindersOnWorkingDays(t *testing.T) {
 
 	run := func(at time.Time) activities.RemindFollowUpsResult {
 		t.Helper()
-		id, started, err := scheduler.StartFollowUps(ctx, s.tc, "test-"+workflows.SyncBucket(at)+"-"+fmt.Sprint(time.Now().UnixNano()), "test", at)
-		require.NoError(t, err)
-		require.True(t, started)
 		var out activities.RemindFollowUpsResult
-		wait, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		require.NoError(t, s.tc.GetWorkflow(wait, id, "").Get(wait, &out))
+		id := s.runTick(t, scheduler.StartFollowUps, at, &out)
 		if at.Equal(sh(10, 12)) {
 			testenv.RecordHistory(t, s.tc, id, "follow_up_reminders.json")
 		}
