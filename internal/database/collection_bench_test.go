@@ -24,8 +24,7 @@ import (
 // next day), the summaries' rebuild, the ageing and the forecast.
 func BenchmarkCollection1M(b *testing.B) {
 	ctx := context.Background()
-	db := collectionSetup(b)
-	conn := connect(b, testenv.DatabaseURL(b))
+	db, conn := collectionConn(b)
 	// L2C_BENCH_ROWS scales the instalments and items (customers with them).
 	const reps, offices, perDeal = 200, 20, 4
 	items := testenv.BenchRows(1_000_000)

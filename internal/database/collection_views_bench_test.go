@@ -24,8 +24,7 @@ import (
 // round trip measured the same way.
 func BenchmarkCollectionViews(b *testing.B) {
 	ctx := context.Background()
-	db := collectionSetup(b)
-	conn := connect(b, testenv.DatabaseURL(b))
+	db, conn := collectionConn(b)
 	n := testenv.BenchRows(1_000_000)
 	const reps, offices, customers, perDeal = 200, 20, 20_000, 4
 	today := collDay("2026-06-30")
