@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/activities"
@@ -31,9 +30,7 @@ func funnelWorld(t *testing.T) *stack {
 		identity.User{ID: "fn-a", Name: "Fan A", Team: "fn-team", Roles: []identity.Role{identity.RoleSales}},
 		identity.User{ID: "fn-b", Name: "Fan B", Team: "fn-team", Roles: []identity.Role{identity.RoleSales}},
 		identity.User{ID: "fn-boss", Name: "Fan Boss", Team: "fn-team", Roles: []identity.Role{identity.RoleSalesManager}})
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close(ctx) })
+	conn := testenv.Conn(t, testenv.DatabaseURL(t))
 	t0 := time.Date(2026, 9, 1, 1, 0, 0, 0, time.UTC)
 	day := func(d float64) time.Time { return t0.Add(time.Duration(d * float64(24*time.Hour))) }
 	type step struct {
@@ -249,9 +246,7 @@ func TestFunnelTimeframeRemindersOnWorkingDays(t *testing.T) {
 	testenv.AddUsers(t, s.db, identity.User{ID: "fu-r", Name: "Fu R", Roles: []identity.Role{identity.RoleSales}})
 	_, err := s.db.CustomersUpsert(ctx, []database.Customer{{Code: "FU-C", Name: "Follow-up Co", SalesOwner: "fu-r", Source: "manual"}}, nil)
 	require.NoError(t, err)
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close(ctx) })
+	conn := testenv.Conn(t, testenv.DatabaseURL(t))
 	sh := func(month time.Month, day int) time.Time { return time.Date(2026, month, day, 10, 0, 0, 0, shanghai) }
 	exec := func(sql string, args ...any) {
 		t.Helper()

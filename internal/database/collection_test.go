@@ -53,7 +53,7 @@ func collectionSetup(t testing.TB) *database.DB {
 // collectionConn is collectionSetup's database and a connection of its own
 // to it (for COPY and statements the DB does not offer).
 func collectionConn(t testing.TB) (*database.DB, *pgx.Conn) {
-	return collectionSetup(t), connect(t, testenv.DatabaseURL(t))
+	return collectionSetup(t), testenv.Conn(t, testenv.DatabaseURL(t))
 }
 
 func (c *collectionDeal) act(on string, by identity.User, a deal.Action) {

@@ -25,7 +25,7 @@ import (
 func BenchmarkCreditCheck(b *testing.B) {
 	ctx := context.Background()
 	db := setup(b)
-	conn := connect(b, testenv.DatabaseURL(b))
+	conn := testenv.Conn(b, testenv.DatabaseURL(b))
 
 	const customers, invoices = 100_000, 1_000_000
 	code := func(i int) string { return fmt.Sprintf("BCR%06d", i) }
