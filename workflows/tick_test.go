@@ -8,18 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/l2c/l2c/activities"
 )
-
-// replayOne replays the recorded history in file through workflow wf.
-func replayOne(t *testing.T, wf any, file string) {
-	t.Helper()
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflow(wf)
-	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, file))
-}
 
 // runTickOnce runs tick workflow wf with in (under workflow ID id, "" for
 // any), expecting its one activity called once with want and answering
@@ -44,7 +35,7 @@ func runTickOnce[R any](t *testing.T, wf, in any, id string, activity, want any,
 // TestClassifyWorkflowReplay replays a recorded run of the value classes
 // (TestClassesReviewedBeforeTheyApplyThenRouted in api/).
 func TestClassifyWorkflowReplay(t *testing.T) {
-	replayOne(t, ClassifyWorkflow, "testdata/classify.json")
+	replay(t, ClassifyWorkflow, "testdata/classify.json")
 }
 
 // TestClassifyRunsAsOfItsTickKeyedByItsID: the run computes the classes as
@@ -62,13 +53,13 @@ func TestClassifyRunsAsOfItsTickKeyedByItsID(t *testing.T) {
 // TestFollowUpWorkflowReplay: the recorded run of the follow-up clock
 // (TestFunnelTimeframeRemindersOnWorkingDays) replays through today's code.
 func TestFollowUpWorkflowReplay(t *testing.T) {
-	replayOne(t, FollowUpWorkflow, "testdata/follow_up_reminders.json")
+	replay(t, FollowUpWorkflow, "testdata/follow_up_reminders.json")
 }
 
 // TestPoolRecycleWorkflowReplay replays a recorded run of the pool clock
 // (TestOwnershipPoolRecycleOnWorkingDays in api/).
 func TestPoolRecycleWorkflowReplay(t *testing.T) {
-	replayOne(t, PoolRecycleWorkflow, "testdata/pool_recycle.json")
+	replay(t, PoolRecycleWorkflow, "testdata/pool_recycle.json")
 }
 
 // TestFollowUpAndPoolReadTheClockAsOfTheirTick: each run asks for its
