@@ -272,13 +272,8 @@ func TestFunnelTimeframeRemindersOnWorkingDays(t *testing.T) {
 	add("FU-7", "order", "now", "", "")
 	add("FU-8", "opportunity", "", "", "")
 
-	run := func(at time.Time) activities.RemindFollowUpsResult {
-		t.Helper()
-		var out activities.RemindFollowUpsResult
-		id := s.runTick(t, scheduler.StartFollowUps, at, &out)
-		if at.Equal(sh(10, 12)) {
-			testenv.RecordHistory(t, s.tc, id, "follow_up_reminders.json")
-		}
+	run := func(at time.Time) (out activities.RemindFollowUpsResult) {
+		s.runTick(t, scheduler.StartFollowUps, at, &out, sh(10, 12), "follow_up_reminders.json")
 		return out
 	}
 	reminded := func() map[string]int {
