@@ -47,12 +47,7 @@ func mayReviewClasses(u identity.User) bool {
 // the one the last run computed with its factors and rules, and a pending
 // proposal, for whoever sees the customer whole; 404 for anyone else.
 func (h customers) customerClass(w http.ResponseWriter, r *http.Request) error {
-	code := chi.URLParam(r, "code")
-	c, err := h.DB.CustomerClassGet(r.Context(), code, viewer(actor(r)))
-	if err != nil {
-		return customerProblem(err, code)
-	}
-	return writeJSON(w, http.StatusOK, c)
+	return customerRead(w, r, h.DB.CustomerClassGet)
 }
 
 // proposals lists class proposals (?status=pending|approved|rejected|withdrawn,
