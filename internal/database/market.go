@@ -193,16 +193,10 @@ func (db *DB) MarketActivityList(ctx context.Context, department, quarter string
 // withdrawn, failed) on an application still in review, with its audit
 // entry; a retry after it changes nothing.
 func (db *DB) MarketActivityFinish(ctx context.Context, id int64, status, detail string, chain audit.Chain, entry audit.Entry) error {
-	return db.InTxAudited(ctx, chain, func(ctx context.Context) (audit.Entry, error) {
-		tag, err := db.q(ctx).Exec(ctx, `UPDATE market_activities SET status = $2, detail = $3, decided_at = $4
+	return db.onceAudited(ctx, fmt.Sprintf("market activity %d", id), chain, entry, func(tx pgx.Tx) (bool, error) {
+		tag, err := tx.Exec(ctx, `UPDATE market_activities SET status = $2, detail = $3, decided_at = $4
 			WHERE id = $1 AND status = 'in_review'`, id, status, detail, entry.At)
-		if err != nil {
-			return audit.Entry{}, fmt.Errorf("market activity %d: %w", id, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return audit.Entry{}, nil // finished before: a retry
-		}
-		return entry, nil
+		return err == nil && tag.RowsAffected() > 0, err // none: finished before, a retry
 	})
 }
 
