@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -108,6 +109,22 @@ func (h auditTrail) verify(w http.ResponseWriter, r *http.Request) error {
 // record commit together or not at all.
 func (d Deps) entry(r *http.Request, action, objectType, objectID string, detail any) audit.Entry {
 	return d.entryAs(actor(r).ID, action, objectType, objectID, detail)
+}
+
+// inTxAudited makes change and its audit entry in one transaction.
+func (d Deps) inTxAudited(r *http.Request, change func(ctx context.Context) error, entry func() audit.Entry) error {
+	return d.DB.InTxAudited(r.Context(), d.Audit, func(ctx context.Context) (audit.Entry, error) {
+		if err := change(ctx); err != nil {
+			return audit.Entry{}, err
+		}
+		return entry(), nil
+	})
+}
+
+// saveAudited makes save and its audit entry (action on objectType, detail)
+// in one transaction: a rules' page saved whole.
+func (d Deps) saveAudited(r *http.Request, action, objectType string, detail any, save func(ctx context.Context) error) error {
+	return d.inTxAudited(r, save, func() audit.Entry { return d.entry(r, action, objectType, "", detail) })
 }
 
 func (d Deps) entryAs(who, action, objectType, objectID string, detail any) audit.Entry {

@@ -41,12 +41,8 @@ func (h calendars) get(w http.ResponseWriter, r *http.Request) error {
 // put replaces the calendar with the body, a calendar.Spec: the whole calendar,
 // days included (GET it, change it, PUT it back). A bad body changes nothing.
 func (h calendars) put(w http.ResponseWriter, r *http.Request) error {
-	who := actor(r)
-	if !who.Has(identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only an admin may change a working calendar")
-	}
-	var s calendar.Spec
-	if err := decodeJSON(w, r, &s); err != nil {
+	_, s, err := bodyFor[calendar.Spec](w, r, hasRole(identity.RoleAdmin), "only an admin may change a working calendar")
+	if err != nil {
 		return err
 	}
 	c, err := h.save(r, chi.URLParam(r, "id"), s)

@@ -12,7 +12,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/l2c/l2c/activities"
-	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/i18n"
@@ -48,12 +47,7 @@ func mayReviewClasses(u identity.User) bool {
 // the one the last run computed with its factors and rules, and a pending
 // proposal, for whoever sees the customer whole; 404 for anyone else.
 func (h customers) customerClass(w http.ResponseWriter, r *http.Request) error {
-	code := chi.URLParam(r, "code")
-	c, err := h.DB.CustomerClassGet(r.Context(), code, viewer(actor(r)))
-	if err != nil {
-		return customerProblem(err, code)
-	}
-	return writeJSON(w, http.StatusOK, c)
+	return customerRead(w, r, h.DB.CustomerClassGet)
 }
 
 // proposals lists class proposals (?status=pending|approved|rejected|withdrawn,
@@ -113,12 +107,8 @@ type classDecideRequest struct {
 // nothing changes; with all, the decider's own customers (and, approving,
 // those whose class changed since) are left and listed in skipped.
 func (h classesAPI) decide(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !mayReviewClasses(me) {
-		return problem(http.StatusForbidden, probForbidden, "class changes are decided by a sales manager or finance")
-	}
-	var req classDecideRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[classDecideRequest](w, r, mayReviewClasses, "class changes are decided by a sales manager or finance")
+	if err != nil {
 		return err
 	}
 	var fe []deal.FieldError
@@ -165,30 +155,25 @@ func (h classesAPI) decide(w http.ResponseWriter, r *http.Request) error {
 // run computes the classes now (admins), as the nightly tick does, and
 // answers with what it did; the changes wait for review like the night's.
 func (h classesAPI) run(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only an admin runs the value classes by hand")
-	}
 	var out activities.ClassifyResult
-	id, at, err := h.runNow(r, scheduler.StartClassify, &out)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"run": id, "at": at, "result": out})
+	return h.runNow(w, r, "value classes", scheduler.StartClassify, "result", &out)
 }
 
-// runNow starts a nightly run by hand, as of now, for the caller, and waits
-// for its result (into out).
-func (d Deps) runNow(r *http.Request, start scheduler.Starter, out any) (string, time.Time, error) {
+// runNow starts a nightly run (what) by hand (admins), as of now, for the
+// caller, waits for its result (into out) and answers with it under key.
+func (d Deps) runNow(w http.ResponseWriter, r *http.Request, what string, start scheduler.Starter, key string, out any) error {
+	if !actor(r).Has(identity.RoleAdmin) {
+		return problem(http.StatusForbidden, probForbidden, "only an admin runs the "+what+" by hand")
+	}
 	at := d.Now().UTC().Truncate(time.Second)
 	id, _, err := start(r.Context(), d.Temporal, "manual-"+workflows.SyncBucket(at), actor(r).ID, at)
 	if err != nil {
-		return id, at, err
+		return err
 	}
 	if err := d.Temporal.GetWorkflow(r.Context(), id, "").Get(r.Context(), out); err != nil {
-		return id, at, fmt.Errorf("run %s: %w", id, err)
+		return fmt.Errorf("run %s: %w", id, err)
 	}
-	return id, at, nil
+	return writeJSON(w, http.StatusOK, map[string]any{"run": id, "at": at, key: out})
 }
 
 // rules returns the shares, thresholds and onboarding terms: for the
@@ -208,24 +193,16 @@ func (h classesAPI) rules(w http.ResponseWriter, r *http.Request) error {
 // saveRules replaces the rules (admins), checked whole, audited as
 // class.rules.save; the next run applies them.
 func (h classesAPI) saveRules(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only an admin changes the class rules")
-	}
-	var rules database.ClassRules
-	if err := decodeJSON(w, r, &rules); err != nil {
+	me, rules, err := bodyFor[database.ClassRules](w, r, hasRole(identity.RoleAdmin), "only an admin changes the class rules")
+	if err != nil {
 		return err
 	}
 	if err := rules.Validate(); err != nil {
 		return err
 	}
-	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
-		if err := h.DB.ClassRulesSave(ctx, rules, me.ID); err != nil {
-			return audit.Entry{}, err
-		}
-		return h.entry(r, "class.rules.save", "class_rules", "", rules), nil
-	})
-	if err != nil {
+	if err := h.saveAudited(r, "class.rules.save", "class_rules", rules, func(ctx context.Context) error {
+		return h.DB.ClassRulesSave(ctx, rules, me.ID)
+	}); err != nil {
 		return err
 	}
 	return h.rules(w, r)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -100,22 +101,23 @@ func customerFilterOf(r *http.Request) (database.CustomerFilter, error) {
 
 // get returns one customer; one the caller may not see answers 404, like a missing one.
 func (h customers) get(w http.ResponseWriter, r *http.Request) error {
-	code := chi.URLParam(r, "code")
-	c, err := h.DB.CustomerGet(r.Context(), code, viewer(actor(r)))
-	if err != nil {
-		return customerProblem(err, code)
-	}
-	return writeJSON(w, http.StatusOK, c)
+	return customerRead(w, r, h.DB.CustomerGet)
 }
 
 // receivables returns the customer's ERP invoices with what is paid and open.
 func (h customers) receivables(w http.ResponseWriter, r *http.Request) error {
+	return customerRead(w, r, h.DB.CustomerReceivables)
+}
+
+// customerRead answers with what get reads of the customer {code} for the
+// caller (customerProblem when it cannot).
+func customerRead[T any](w http.ResponseWriter, r *http.Request, get func(context.Context, string, database.Viewer) (T, error)) error {
 	code := chi.URLParam(r, "code")
-	rec, err := h.DB.CustomerReceivables(r.Context(), code, viewer(actor(r)))
+	v, err := get(r.Context(), code, viewer(actor(r)))
 	if err != nil {
 		return customerProblem(err, code)
 	}
-	return writeJSON(w, http.StatusOK, rec)
+	return writeJSON(w, http.StatusOK, v)
 }
 
 func customerProblem(err error, code string) error {

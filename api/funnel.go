@@ -9,13 +9,11 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/l2c/l2c/activities"
-	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/funnel"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/scheduler"
-	"github.com/l2c/l2c/workflows"
 )
 
 // funnelAPI serves /api/v1/funnel (issue 14, item 4): conversion and time
@@ -118,12 +116,8 @@ func (h funnelAPI) rules(w http.ResponseWriter, r *http.Request) error {
 // saveRules replaces the minimum sample and the ladder: market management
 // and admins; checked whole, audited (funnel.rules.save).
 func (h funnelAPI) saveRules(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleMarketManager, identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only market management or an admin sets the funnel's rules")
-	}
-	var req funnel.Rules
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[funnel.Rules](w, r, hasRole(identity.RoleMarketManager, identity.RoleAdmin), "only market management or an admin sets the funnel's rules")
+	if err != nil {
 		return err
 	}
 	if bad := req.Check(); len(bad) > 0 {
@@ -133,13 +127,9 @@ func (h funnelAPI) saveRules(w http.ResponseWriter, r *http.Request) error {
 		}
 		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid input", fe...)
 	}
-	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
-		if err := h.DB.FunnelRulesSave(ctx, req, me.ID); err != nil {
-			return audit.Entry{}, err
-		}
-		return h.entry(r, "funnel.rules.save", "funnel_rules", "", req), nil
-	})
-	if err != nil {
+	if err := h.saveAudited(r, "funnel.rules.save", "funnel_rules", req, func(ctx context.Context) error {
+		return h.DB.FunnelRulesSave(ctx, req, me.ID)
+	}); err != nil {
 		return err
 	}
 	return h.rules(w, r)
@@ -148,18 +138,6 @@ func (h funnelAPI) saveRules(w http.ResponseWriter, r *http.Request) error {
 // runFollowUps runs the follow-up clock now (admins), as the morning tick
 // does, and answers with what it did.
 func (h funnelAPI) runFollowUps(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only an admin runs the follow-up clock by hand")
-	}
-	at := h.Now().UTC().Truncate(time.Second)
-	id, _, err := scheduler.StartFollowUps(r.Context(), h.Temporal, "manual-"+workflows.SyncBucket(at), me.ID, at)
-	if err != nil {
-		return err
-	}
 	var out activities.RemindFollowUpsResult
-	if err := h.Temporal.GetWorkflow(r.Context(), id, "").Get(r.Context(), &out); err != nil {
-		return fmt.Errorf("follow-up clock %s: %w", id, err)
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"run": id, "at": at, "result": out})
+	return h.runNow(w, r, "follow-up clock", scheduler.StartFollowUps, "result", &out)
 }

@@ -3,12 +3,10 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/activities"
@@ -18,7 +16,6 @@ import (
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/scheduler"
 	"github.com/l2c/l2c/internal/testenv"
-	"github.com/l2c/l2c/workflows"
 )
 
 // funnelWorld: a team of its own (fn-boss manages fn-a and fn-b) and a known
@@ -33,9 +30,7 @@ func funnelWorld(t *testing.T) *stack {
 		identity.User{ID: "fn-a", Name: "Fan A", Team: "fn-team", Roles: []identity.Role{identity.RoleSales}},
 		identity.User{ID: "fn-b", Name: "Fan B", Team: "fn-team", Roles: []identity.Role{identity.RoleSales}},
 		identity.User{ID: "fn-boss", Name: "Fan Boss", Team: "fn-team", Roles: []identity.Role{identity.RoleSalesManager}})
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close(ctx) })
+	conn := testenv.Conn(t, testenv.DatabaseURL(t))
 	t0 := time.Date(2026, 9, 1, 1, 0, 0, 0, time.UTC)
 	day := func(d float64) time.Time { return t0.Add(time.Duration(d * float64(24*time.Hour))) }
 	type step struct {
@@ -251,9 +246,7 @@ func TestFunnelTimeframeRemindersOnWorkingDays(t *testing.T) {
 	testenv.AddUsers(t, s.db, identity.User{ID: "fu-r", Name: "Fu R", Roles: []identity.Role{identity.RoleSales}})
 	_, err := s.db.CustomersUpsert(ctx, []database.Customer{{Code: "FU-C", Name: "Follow-up Co", SalesOwner: "fu-r", Source: "manual"}}, nil)
 	require.NoError(t, err)
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close(ctx) })
+	conn := testenv.Conn(t, testenv.DatabaseURL(t))
 	sh := func(month time.Month, day int) time.Time { return time.Date(2026, month, day, 10, 0, 0, 0, shanghai) }
 	exec := func(sql string, args ...any) {
 		t.Helper()
@@ -279,18 +272,8 @@ func TestFunnelTimeframeRemindersOnWorkingDays(t *testing.T) {
 	add("FU-7", "order", "now", "", "")
 	add("FU-8", "opportunity", "", "", "")
 
-	run := func(at time.Time) activities.RemindFollowUpsResult {
-		t.Helper()
-		id, started, err := scheduler.StartFollowUps(ctx, s.tc, "test-"+workflows.SyncBucket(at)+"-"+fmt.Sprint(time.Now().UnixNano()), "test", at)
-		require.NoError(t, err)
-		require.True(t, started)
-		var out activities.RemindFollowUpsResult
-		wait, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		require.NoError(t, s.tc.GetWorkflow(wait, id, "").Get(wait, &out))
-		if at.Equal(sh(10, 12)) {
-			testenv.RecordHistory(t, s.tc, id, "follow_up_reminders.json")
-		}
+	run := func(at time.Time) (out activities.RemindFollowUpsResult) {
+		s.runTick(t, scheduler.StartFollowUps, at, &out, sh(10, 12), "follow_up_reminders.json")
 		return out
 	}
 	reminded := func() map[string]int {

@@ -87,12 +87,8 @@ type budgetRequest struct {
 // saveBudget sets one department's budget for a quarter: market management
 // and admins; checked whole, audited (market.budget.save, before and after).
 func (h marketAPI) saveBudget(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !marketManages(me) {
-		return problem(http.StatusForbidden, probForbidden, "only market management or an admin sets market budgets")
-	}
-	var req budgetRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[budgetRequest](w, r, marketManages, "only market management or an admin sets market budgets")
+	if err != nil {
 		return err
 	}
 	b := database.MarketBudget{Department: strings.TrimSpace(req.Department), Quarter: req.Quarter, Currency: req.Currency, WarnBP: 1000}
@@ -123,7 +119,7 @@ func (h marketAPI) saveBudget(w http.ResponseWriter, r *http.Request) error {
 	if len(fe) > 0 {
 		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid budget", fe...)
 	}
-	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
+	err = h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
 		before, err := h.DB.MarketBudgets(ctx, b.Quarter)
 		if err != nil {
 			return audit.Entry{}, err
@@ -164,12 +160,8 @@ func quarterOf(d deal.Date) string { return fmt.Sprintf("%d-Q%d", d.Year, (int(d
 // nothing saved; leaving less than the budget's warning margin, it is
 // accepted with a warning.
 func (h marketAPI) apply(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleMarketManager) {
-		return problem(http.StatusForbidden, probForbidden, "market activities are applied for by the sales team or market management")
-	}
-	var req applyRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[applyRequest](w, r, hasRole(identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleMarketManager), "market activities are applied for by the sales team or market management")
+	if err != nil {
 		return err
 	}
 	a := database.MarketActivity{Title: strings.TrimSpace(req.Title), Kind: req.Kind, Department: strings.TrimSpace(req.Department),
@@ -214,7 +206,7 @@ func (h marketAPI) apply(w http.ResponseWriter, r *http.Request) error {
 	a.StartsOn = time.Date(req.StartsOn.Year, req.StartsOn.Month, req.StartsOn.Day, 0, 0, 0, 0, time.UTC)
 	a.Quarter = quarterOf(req.StartsOn)
 	var budget database.MarketBudget
-	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
+	err = h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
 		var err error
 		if budget, err = h.DB.MarketActivityCreate(ctx, &a, workflows.MarketActivityCaseID); err != nil {
 			return audit.Entry{}, err

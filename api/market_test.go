@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/identity"
@@ -164,9 +163,7 @@ func TestMarketActivityOverBudgetStopped(t *testing.T) {
 	require.Equal(t, 409, s.do("POST", fmt.Sprintf("/api/v1/market/activities/%d/cost", first), "tok-mk-a", `{"actual_cost":"1"}`).status)
 
 	// The pipeline it produced: two deals of mk-a's tagged with it.
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	defer conn.Close(ctx)
+	conn := testenv.Conn(t, testenv.DatabaseURL(t))
 	for i, stage := range []string{"opportunity", "opportunity", "quote"} {
 		_, err := conn.Exec(ctx, `INSERT INTO deals (id, title, customer_code, customer_name, tendered, currency, expected_amount,
 			discoverer, sales_owner, stage, stage_entered_at, created_by, created_at, version)

@@ -53,12 +53,8 @@ func mayEnterCustomers(u identity.User) bool {
 // approval; a duplicate is refused before anything is saved, naming the
 // customer it duplicates.
 func (h customers) createCustomer(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !mayEnterCustomers(me) {
-		return problem(http.StatusForbidden, probForbidden, "new customers are entered by sales assistants, sales managers and reps")
-	}
-	var req newCustomerRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[newCustomerRequest](w, r, mayEnterCustomers, "new customers are entered by sales assistants, sales managers and reps")
+	if err != nil {
 		return err
 	}
 	nc, err := h.checkNewCustomer(r, me, req)

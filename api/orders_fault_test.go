@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -235,9 +234,7 @@ func TestOrderFaultWorkerKilled(t *testing.T) {
 	// Every deal as PostgreSQL holds it, in one query: its stage, its ERP
 	// order, its shipments and how often each was recorded.
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	defer conn.Close(ctx)
+	conn := testenv.Conn(t, testenv.DatabaseURL(t))
 	type dealRow struct {
 		stage, erpNumber                  string
 		shipments, ordersStored, recorded int

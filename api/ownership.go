@@ -169,12 +169,8 @@ type reasonRequest struct {
 // claim takes a customer from the pool for the one asking, under their caps
 // and, for its previous owner, the cooldown.
 func (h ownershipAPI) claim(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleSales, identity.RoleSalesManager) {
-		return problem(http.StatusForbidden, probForbidden, "only sales reps and sales managers own customers")
-	}
-	var req reasonRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[reasonRequest](w, r, hasRole(identity.RoleSales, identity.RoleSalesManager), "only sales reps and sales managers own customers")
+	if err != nil {
 		return err
 	}
 	return h.take(w, r, me, database.TakeClaim, req.Reason)
@@ -472,20 +468,19 @@ func (h ownershipAPI) saveRules(w http.ResponseWriter, r *http.Request) error {
 	if len(fe) > 0 {
 		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid input", fe...)
 	}
-	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {
+	if err := h.saveAudited(r, "ownership.rules.save", "ownership_rules", req, func(ctx context.Context) error {
 		for _, l := range req.Limits {
 			if err := h.DB.OwnershipLimitSave(ctx, l, actor(r).ID); err != nil {
-				return audit.Entry{}, err
+				return err
 			}
 		}
 		for _, p := range req.Pool {
 			if err := h.DB.PoolRuleSave(ctx, p); err != nil {
-				return audit.Entry{}, err
+				return err
 			}
 		}
-		return h.entry(r, "ownership.rules.save", "ownership_rules", "", req), nil
-	})
-	if err != nil {
+		return nil
+	}); err != nil {
 		return err
 	}
 	return h.rules(w, r)
@@ -494,14 +489,6 @@ func (h ownershipAPI) saveRules(w http.ResponseWriter, r *http.Request) error {
 // recycle runs the pool clock now (admins), as the nightly tick does, and
 // answers with what it did.
 func (h ownershipAPI) recycle(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only an admin runs the pool clock by hand")
-	}
 	var out database.RecycleCounts
-	id, at, err := h.runNow(r, scheduler.StartPoolRecycle, &out)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"run": id, "at": at, "counts": out})
+	return h.runNow(w, r, "pool clock", scheduler.StartPoolRecycle, "counts", &out)
 }

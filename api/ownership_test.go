@@ -19,6 +19,22 @@ import (
 	"github.com/l2c/l2c/workflows"
 )
 
+// runTick starts a run of a nightly clock (start) as of at, under an ID of
+// its own, and waits for its result (into out); the run as of record has its
+// history recorded into file (testenv.RecordHistory).
+func (s *stack) runTick(t *testing.T, start scheduler.Starter, at time.Time, out any, record time.Time, file string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id, started, err := start(ctx, s.tc, "test-"+workflows.SyncBucket(at)+"-"+fmt.Sprint(time.Now().UnixNano()), "test", at)
+	require.NoError(t, err)
+	require.True(t, started)
+	require.NoError(t, s.tc.GetWorkflow(ctx, id, "").Get(ctx, out))
+	if at.Equal(record) {
+		testenv.RecordHistory(t, s.tc, id, file)
+	}
+}
+
 // ownersWorld adds team "own": ow-boss (sales manager) manages ow-hm (a sales
 // manager who owns customers) and reps ow-a (王小明), ow-b and ow-c; ow-hm
 // manages ow-rep. Each has token tok-<id>.
@@ -213,16 +229,8 @@ func TestOwnershipPoolRecycleOnWorkingDays(t *testing.T) {
 			"ow-boss", database.TakeAssign, "test", sh(9, 10))
 		require.NoError(t, err)
 	}
-	run := func(at time.Time) database.RecycleCounts {
-		t.Helper()
-		id, started, err := scheduler.StartPoolRecycle(ctx, s.tc, "test-"+workflows.SyncBucket(at)+"-"+fmt.Sprint(time.Now().UnixNano()), "test", at)
-		require.NoError(t, err)
-		require.True(t, started)
-		var out database.RecycleCounts
-		require.NoError(t, s.tc.GetWorkflow(ctx, id, "").Get(ctx, &out))
-		if at.Equal(sh(10, 19)) {
-			testenv.RecordHistory(t, s.tc, id, "pool_recycle.json")
-		}
+	run := func(at time.Time) (out database.RecycleCounts) {
+		s.runTick(t, scheduler.StartPoolRecycle, at, &out, sh(10, 19), "pool_recycle.json")
 		return out
 	}
 	warnedAt := func(code string) bool {

@@ -17,6 +17,7 @@ import (
 	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
 )
 
@@ -215,6 +216,22 @@ func mount(r chi.Router, log *slog.Logger, routes ...route) chi.Router {
 		r.Method(method, pattern, handle(log, rt.serve))
 	}
 	return r
+}
+
+// bodyFor is the caller and the request's JSON body, for a caller that may
+// (else 403 why, the body unread).
+func bodyFor[T any](w http.ResponseWriter, r *http.Request, may func(identity.User) bool, why string) (identity.User, T, error) {
+	var body T
+	me := actor(r)
+	if !may(me) {
+		return me, body, problem(http.StatusForbidden, probForbidden, why)
+	}
+	return me, body, decodeJSON(w, r, &body)
+}
+
+// hasRole is whether a user has one of roles (for bodyFor).
+func hasRole(roles ...identity.Role) func(identity.User) bool {
+	return func(u identity.User) bool { return u.Has(roles...) }
 }
 
 // handle adapts a handlerFunc: a returned error becomes a problem response.

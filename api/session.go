@@ -431,12 +431,7 @@ func (d Deps) endSession(w http.ResponseWriter, r *http.Request) error {
 // answers 204; with what, database.ErrNotFound is a 404 "no such <what>".
 func (d Deps) changeAudited(w http.ResponseWriter, r *http.Request, what string, change func(ctx context.Context) error,
 	entry func() audit.Entry) error {
-	err := d.DB.InTxAudited(r.Context(), d.Audit, func(ctx context.Context) (audit.Entry, error) {
-		if err := change(ctx); err != nil {
-			return audit.Entry{}, err
-		}
-		return entry(), nil
-	})
+	err := d.inTxAudited(r, change, entry)
 	if what != "" && errors.Is(err, database.ErrNotFound) {
 		return problem(http.StatusNotFound, probNotFound, "no such "+what)
 	}

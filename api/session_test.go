@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/password"
@@ -204,10 +203,8 @@ func TestSessionsEndWhenIdlePasswordChangedOrUserDisabled(t *testing.T) {
 	idle := newBrowser(t, s.url)
 	idle.loginJSON("sun", "sun's long passphrase")
 	require.Equal(t, 200, idle.do("GET", "/api/v1/me", "", "").status)
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE user_id = 'sun'`)
+	conn := testenv.Conn(t, testenv.DatabaseURL(t))
+	_, err := conn.Exec(ctx, `UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE user_id = 'sun'`)
 	require.NoError(t, err)
 	require.Equal(t, 401, idle.do("GET", "/api/v1/me", "", "").status, "30 minutes unused ends a session")
 

@@ -1,11 +1,8 @@
 package workflows
 
 import (
-	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/l2c/l2c/activities"
@@ -39,30 +36,20 @@ type MarketActivityInput struct {
 // MarketActivityWorkflow runs one application to its decision.
 func MarketActivityWorkflow(ctx workflow.Context, in MarketActivityInput) (string, error) {
 	caseID := MarketActivityCaseID(in.ID)
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}})
+	actx := bookkeeping(ctx)
 	finish := func(status, detail string) (string, error) {
 		var m *activities.Market
 		err := workflow.ExecuteActivity(actx, m.FinishMarketActivity, activities.MarketOutcome{ID: in.ID, CaseID: caseID,
 			Status: status, Detail: detail, At: workflow.Now(ctx)}).Get(ctx, nil)
 		return status, err
 	}
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: ApprovalWorkflowID(caseID),
-		TaskQueue: TaskQueue, ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL})
 	c := approval.Case{ID: caseID, Kind: approval.KindMarketActivity, Title: "Market activity: " + in.Title,
 		Requester: in.Requester.ID, Team: in.Requester.Team, Subject: in.Subject,
 		Facts: approval.Facts{Amount: in.Total}, OpenedAt: in.RequestedAt, Excluded: []string{in.Requester.ID}}
-	child := workflow.ExecuteChildWorkflow(cctx, ApprovalWorkflow, ApprovalInput{Case: c, Parent: workflow.GetInfo(ctx).WorkflowExecution.ID})
-	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-		return finish(contract.MarketFailed, "the review could not start: "+err.Error())
-	}
-	outcome := awaitReview(ctx, child, true)
-	switch outcome.Status {
-	case approval.StatusApproved:
+	outcome, status, detail := reviewRequest(ctx, c, TaskQueue, false, requestEnds{Failed: contract.MarketFailed,
+		Rejected: contract.MarketRejected, Withdrawn: contract.MarketWithdrawn})
+	if status == "" {
 		return finish(contract.MarketApproved, "approved by "+outcome.By)
-	case approval.StatusReturned:
-		return finish(contract.MarketRejected, fmt.Sprintf("rejected by %s: %s", outcome.By, outcome.Note))
-	default:
-		return finish(contract.MarketWithdrawn, outcome.Note)
 	}
+	return finish(status, detail)
 }

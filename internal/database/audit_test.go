@@ -22,7 +22,7 @@ func auditSetup(t testing.TB) (*database.DB, audit.Chain, *pgx.Conn) {
 	t.Helper()
 	db := setup(t)
 	chain := testenv.AuditChain(t)
-	conn := connect(t, testenv.DatabaseURL(t))
+	conn := testenv.Conn(t, testenv.DatabaseURL(t))
 	_, err := conn.Exec(context.Background(), `TRUNCATE audit_log, audit_head`)
 	require.NoError(t, err)
 	return db, chain, conn

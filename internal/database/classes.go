@@ -436,11 +436,7 @@ func (db *DB) classProposals(ctx context.Context, where string, args ...any) ([]
 }
 
 func (db *DB) classProposalsPage(ctx context.Context, where, limit string, args ...any) ([]ClassProposal, error) {
-	rows, err := db.q(ctx).Query(ctx, classProposalSelect+` WHERE `+where+` ORDER BY p.id`+limit, args...)
-	if err != nil {
-		return nil, fmt.Errorf("class proposals: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ClassProposal, error) {
+	return queryList(ctx, db.q(ctx), "class proposals", func(row pgx.CollectableRow) (ClassProposal, error) {
 		var p ClassProposal
 		var f []byte
 		err := row.Scan(&p.ID, &p.Customer, &p.Name, &p.SalesOwner, &p.RunID, &p.OldClass, &p.OldGrade, &p.NewClass,
@@ -449,11 +445,7 @@ func (db *DB) classProposalsPage(ctx context.Context, where, limit string, args 
 			err = json.Unmarshal(f, &p.Factors)
 		}
 		return p, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("class proposals: %w", err)
-	}
-	return out, nil
+	}, classProposalSelect+` WHERE `+where+` ORDER BY p.id`+limit, args...)
 }
 
 // ClassProposalList returns the proposals with status (all when "") of the

@@ -27,10 +27,7 @@ func classesDB(tb testing.TB) (*database.DB, *pgx.Conn) {
 	db, err := database.Open(ctx, url)
 	require.NoError(tb, err)
 	tb.Cleanup(db.Close)
-	conn, err := pgx.Connect(ctx, url)
-	require.NoError(tb, err)
-	tb.Cleanup(func() { conn.Close(context.Background()) })
-	return db, conn
+	return db, testenv.Conn(tb, url)
 }
 
 // classInvoice is an invoice of the known data set with its payments.

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/calendar"
@@ -25,10 +24,7 @@ import (
 // next day), the summaries' rebuild, the ageing and the forecast.
 func BenchmarkCollection1M(b *testing.B) {
 	ctx := context.Background()
-	db := collectionSetup(b)
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(b))
-	require.NoError(b, err)
-	defer conn.Close(ctx)
+	db, conn := collectionConn(b)
 	// L2C_BENCH_ROWS scales the instalments and items (customers with them).
 	const reps, offices, perDeal = 200, 20, 4
 	items := testenv.BenchRows(1_000_000)
@@ -39,7 +35,7 @@ func BenchmarkCollection1M(b *testing.B) {
 		require.NoError(b, db.UserUpsert(ctx, identity.User{ID: fmt.Sprintf("rep%03d", i), Name: "Rep", Team: fmt.Sprintf("office%02d", i%offices),
 			Roles: []identity.Role{identity.RoleSales}}, "", ""))
 	}
-	_, err = conn.Exec(ctx, `DELETE FROM dunning_events; DELETE FROM collection_promises; DELETE FROM collection_credit_holds;
+	_, err := conn.Exec(ctx, `DELETE FROM dunning_events; DELETE FROM collection_promises; DELETE FROM collection_credit_holds;
 		DELETE FROM collection_instalments; DELETE FROM receivable_items; DELETE FROM notifications WHERE dedupe_key LIKE 'dunning/%'`)
 	require.NoError(b, err)
 	copyRows := func(table string, cols []string, n int, row func(i int) []any) { copyN(b, conn, table, cols, n, row) }

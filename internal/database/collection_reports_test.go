@@ -13,7 +13,6 @@ import (
 	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
-	"github.com/l2c/l2c/internal/testenv"
 )
 
 // TestCollectionReportsEqualUnsummarised compares every viewer's ageing (by
@@ -24,8 +23,7 @@ import (
 // and finance reading the summaries just rebuilt.
 func TestCollectionReportsEqualUnsummarised(t *testing.T) {
 	ctx := context.Background()
-	db := collectionSetup(t)
-	conn := connect(t, testenv.DatabaseURL(t))
+	db, conn := collectionConn(t)
 	users := []struct {
 		user    identity.User
 		manager string

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/audit"
@@ -47,6 +48,12 @@ func collectionSetup(t testing.TB) *database.DB {
 		require.NoError(t, db.UserUpsert(ctx, identity.User{ID: u.id, Name: u.id, Roles: []identity.Role{u.role}}, u.manager, ""))
 	}
 	return db
+}
+
+// collectionConn is collectionSetup's database and a connection of its own
+// to it (for COPY and statements the DB does not offer).
+func collectionConn(t testing.TB) (*database.DB, *pgx.Conn) {
+	return collectionSetup(t), testenv.Conn(t, testenv.DatabaseURL(t))
 }
 
 func (c *collectionDeal) act(on string, by identity.User, a deal.Action) {

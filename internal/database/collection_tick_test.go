@@ -12,7 +12,6 @@ import (
 	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/money"
-	"github.com/l2c/l2c/internal/testenv"
 )
 
 // TestDunningTickNarrowEqualsFull runs a month of daily ticks over 900
@@ -24,8 +23,7 @@ import (
 // and promises.
 func TestDunningTickNarrowEqualsFull(t *testing.T) {
 	ctx := context.Background()
-	db := collectionSetup(t)
-	conn := connect(t, testenv.DatabaseURL(t))
+	db, conn := collectionConn(t)
 	cal := calendar.China()
 	start := collDay("2026-06-01")
 	exec := func(q string, args ...any) {

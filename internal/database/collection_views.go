@@ -257,25 +257,17 @@ type BigDealRow struct {
 // BigDealsReport lists the deals v may see, narrowed by f, whose contract of
 // at least min was signed since, the newest first, at most limit.
 func (db *DB) BigDealsReport(ctx context.Context, v Viewer, f ReceivableFilter, min money.Amount, since time.Time, limit int) ([]BigDealRow, error) {
-	rows, err := db.pool.Query(ctx, `SELECT d.id, d.title, coalesce(d.customer_code, ''), d.customer_name, d.sales_owner,
-			coalesce(s.team, ''), d.currency, c.amount, c.decided_at
-		FROM deal_contracts c JOIN deals d ON d.id = c.deal_id LEFT JOIN users s ON s.id = d.sales_owner
-		WHERE c.review_status = 'approved' AND c.decided_at >= $6 AND c.amount >= $7 AND `+visibleDeal(v)+` AND `+dealFiltered(f, 8)+`
-		ORDER BY c.decided_at DESC, d.id LIMIT $11`, append(append(v.args(), since, int64(min)), f.Office, f.Owner, f.Customer, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("big deals: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (BigDealRow, error) {
+	return queryList(ctx, db.pool, "big deals", func(r pgx.CollectableRow) (BigDealRow, error) {
 		var b BigDealRow
 		var amount int64
 		err := r.Scan(&b.DealID, &b.Title, &b.CustomerCode, &b.Customer, &b.SalesOwner, &b.Office, &b.Currency, &amount, &b.SignedAt)
 		b.Amount, b.SignedAt = money.Amount(amount), b.SignedAt.UTC()
 		return b, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("big deals: %w", err)
-	}
-	return out, nil
+	}, `SELECT d.id, d.title, coalesce(d.customer_code, ''), d.customer_name, d.sales_owner,
+			coalesce(s.team, ''), d.currency, c.amount, c.decided_at
+		FROM deal_contracts c JOIN deals d ON d.id = c.deal_id LEFT JOIN users s ON s.id = d.sales_owner
+		WHERE c.review_status = 'approved' AND c.decided_at >= $6 AND c.amount >= $7 AND `+visibleDeal(v)+` AND `+dealFiltered(f, 8)+`
+		ORDER BY c.decided_at DESC, d.id LIMIT $11`, append(append(v.args(), since, int64(min)), f.Office, f.Owner, f.Customer, limit)...)
 }
 
 // OpenInstalment is an open instalment with its deal and what the ladder

@@ -24,10 +24,7 @@ import (
 // round trip measured the same way.
 func BenchmarkCollectionViews(b *testing.B) {
 	ctx := context.Background()
-	db := collectionSetup(b)
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(b))
-	require.NoError(b, err)
-	defer conn.Close(ctx)
+	db, conn := collectionConn(b)
 	n := testenv.BenchRows(1_000_000)
 	const reps, offices, customers, perDeal = 200, 20, 20_000, 4
 	today := collDay("2026-06-30")
@@ -37,7 +34,7 @@ func BenchmarkCollectionViews(b *testing.B) {
 				Roles: []identity.Role{identity.RoleSales}}, "", ""))
 		}
 	}
-	_, err = conn.Exec(ctx, `DELETE FROM dunning_events; DELETE FROM collection_promises; DELETE FROM collection_credit_holds;
+	_, err := conn.Exec(ctx, `DELETE FROM dunning_events; DELETE FROM collection_promises; DELETE FROM collection_credit_holds;
 		DELETE FROM collection_instalments; DELETE FROM receivable_items`)
 	require.NoError(b, err)
 	copyRows := func(table string, cols []string, n int, row func(i int) []any) {

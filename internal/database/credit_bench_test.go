@@ -25,16 +25,14 @@ import (
 func BenchmarkCreditCheck(b *testing.B) {
 	ctx := context.Background()
 	db := setup(b)
-	conn, err := pgx.Connect(ctx, testenv.DatabaseURL(b))
-	require.NoError(b, err)
-	defer conn.Close(ctx)
+	conn := testenv.Conn(b, testenv.DatabaseURL(b))
 
 	const customers, invoices = 100_000, 1_000_000
 	code := func(i int) string { return fmt.Sprintf("BCR%06d", i) }
 	rng := rand.New(rand.NewPCG(1, 2))
 	now := time.Now().UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	_, err = conn.CopyFrom(ctx, pgx.Identifier{"customers"}, []string{"code", "name", "credit_limit", "currency", "value_class", "source"},
+	_, err := conn.CopyFrom(ctx, pgx.Identifier{"customers"}, []string{"code", "name", "credit_limit", "currency", "value_class", "source"},
 		pgx.CopyFromSlice(customers, func(i int) ([]any, error) {
 			return []any{code(i), "Bench customer " + code(i), int64(rng.IntN(5_000_000_00)), "CNY", []string{"A", "B", "C", ""}[i%4], "erp"}, nil
 		}))

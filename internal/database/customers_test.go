@@ -60,7 +60,7 @@ func TestCustomersUpsertKeepsLocalFields(t *testing.T) {
 	n, err = db.CustomersUpsert(ctx, []database.Customer{{Code: "K-C1", Name: "Keep Co. Ltd", Source: "import"}}, nil)
 	require.NoError(t, err)
 	require.Equal(t, database.UpsertCounts{Unchanged: 1}, n, "empty local fields compare as kept, not as changed")
-	conn := connect(t, testenv.DatabaseURL(t))
+	conn := testenv.Conn(t, testenv.DatabaseURL(t))
 	var owner, class, contact, name string
 	require.NoError(t, conn.QueryRow(ctx, `SELECT sales_owner, value_class, contact_name, name FROM customers WHERE code = 'K-C1'`).
 		Scan(&owner, &class, &contact, &name))

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/database"
@@ -27,16 +26,6 @@ func setup(t testing.TB) *database.DB {
 			Roles: []identity.Role{identity.RoleSales, identity.RoleSalesManager}}, "", "t-"+id))
 	}
 	return db
-}
-
-// connect is a connection of the test's own to the database at url, for what
-// DB does not do: truncating, tampering, writing an older schema's rows.
-func connect(t testing.TB, url string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), url)
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
 }
 
 // TestDealSaveIsIdempotentAndIgnoresStaleStates: Temporal may run a save twice,
@@ -180,7 +169,7 @@ func TestQuoteReviewMovesFromJSONBToColumns(t *testing.T) {
 	_, err := database.MigrateTo(ctx, url, 99)
 	require.NoError(t, err)
 	d, _ := stageTablesDeal()
-	conn := connect(t, url)
+	conn := testenv.Conn(t, url)
 	_, err = conn.Exec(ctx, `INSERT INTO users (id, name, roles) VALUES ('wang', 'wang', '{sales}'), ('li', 'li', '{sales}')`)
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `INSERT INTO deals (id, title, customer_name, tendered, currency, expected_amount,

@@ -64,29 +64,28 @@ func (db *DB) FunnelRulesSave(ctx context.Context, r funnel.Rules, by string) er
 // FunnelTransitions returns the stage changes of the deals f matches, each
 // deal's in order.
 func (db *DB) FunnelTransitions(ctx context.Context, f FunnelFilter) ([]funnel.Transition, error) {
-	rows, err := db.pool.Query(ctx, `SELECT h.deal_id, h.from_stage, h.to_stage, h.at
-		FROM deals d JOIN deal_history h ON h.deal_id = d.id
-		WHERE `+funnelWhere+f.Viewer.narrowing()+` AND h.from_stage <> h.to_stage
-		ORDER BY h.deal_id, h.seq`, f.args()...)
-	if err != nil {
-		return nil, fmt.Errorf("funnel: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (funnel.Transition, error) {
+	return queryList(ctx, db.pool, "funnel", func(r pgx.CollectableRow) (funnel.Transition, error) {
 		var t funnel.Transition
 		err := r.Scan(&t.DealID, &t.From, &t.To, &t.At)
 		return t, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("funnel: %w", err)
-	}
-	return out, nil
+	}, `SELECT h.deal_id, h.from_stage, h.to_stage, h.at
+		FROM deals d JOIN deal_history h ON h.deal_id = d.id
+		WHERE `+funnelWhere+f.Viewer.narrowing()+` AND h.from_stage <> h.to_stage
+		ORDER BY h.deal_id, h.seq`, f.args()...)
 }
 
 // ForecastDeals returns the open deals before the order that f matches,
 // each with its best known amount: the contract's, else the newest quote's
 // net total, else the expected amount.
 func (db *DB) ForecastDeals(ctx context.Context, f FunnelFilter) ([]funnel.OpenDeal, error) {
-	rows, err := db.pool.Query(ctx, `SELECT d.id, d.title, d.sales_owner, d.stage, d.currency,
+	return queryList(ctx, db.pool, "forecast", func(r pgx.CollectableRow) (funnel.OpenDeal, error) {
+		var d funnel.OpenDeal
+		var amount int64
+		err := r.Scan(&d.ID, &d.Title, &d.SalesOwner, &d.Stage, &d.Currency, &amount, &d.PurchaseTimeframe,
+			&d.CommitCategory, &d.ExpectedOrderMonth, &d.CreatedAt)
+		d.Amount = money.Amount(amount)
+		return d, err
+	}, `SELECT d.id, d.title, d.sales_owner, d.stage, d.currency,
 			coalesce(c.amount, q.net_total, d.expected_amount), d.purchase_timeframe, d.commit_category,
 			d.expected_order_month, d.created_at
 		FROM deals d
@@ -94,21 +93,6 @@ func (db *DB) ForecastDeals(ctx context.Context, f FunnelFilter) ([]funnel.OpenD
 		LEFT JOIN LATERAL (SELECT net_total FROM deal_quotes WHERE deal_id = d.id ORDER BY revision DESC LIMIT 1) q ON true
 		WHERE `+funnelWhere+f.Viewer.narrowing()+` AND d.stage = ANY($8)
 		ORDER BY d.id`, append(f.args(), stageNames(funnel.Stages))...)
-	if err != nil {
-		return nil, fmt.Errorf("forecast: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (funnel.OpenDeal, error) {
-		var d funnel.OpenDeal
-		var amount int64
-		err := r.Scan(&d.ID, &d.Title, &d.SalesOwner, &d.Stage, &d.Currency, &amount, &d.PurchaseTimeframe,
-			&d.CommitCategory, &d.ExpectedOrderMonth, &d.CreatedAt)
-		d.Amount = money.Amount(amount)
-		return d, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("forecast: %w", err)
-	}
-	return out, nil
 }
 
 func stageNames(ss []deal.Stage) []string {

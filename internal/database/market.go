@@ -112,16 +112,8 @@ const budgetColumns = `b.department, b.quarter, b.currency, b.amount, b.warn_bp,
 
 // MarketBudgets lists the budgets, of quarter if set, by department.
 func (db *DB) MarketBudgets(ctx context.Context, quarter string) ([]MarketBudget, error) {
-	rows, err := db.q(ctx).Query(ctx, `SELECT `+budgetColumns+` FROM market_budgets b
+	return queryList(ctx, db.q(ctx), "budgets", func(r pgx.CollectableRow) (MarketBudget, error) { return scanBudget(r) }, `SELECT `+budgetColumns+` FROM market_budgets b
 		WHERE $1 = '' OR b.quarter = $1 ORDER BY b.quarter, b.department`, quarter)
-	if err != nil {
-		return nil, fmt.Errorf("budgets: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (MarketBudget, error) { return scanBudget(r) })
-	if err != nil {
-		return nil, fmt.Errorf("budgets: %w", err)
-	}
-	return out, nil
 }
 
 // MarketActivityCreate records an application against its budget, whose
@@ -193,32 +185,18 @@ func (db *DB) MarketActivityGet(ctx context.Context, id int64) (MarketActivity, 
 // MarketActivityList lists the activities of a department's quarter (either
 // may be ""), newest first, at most 500.
 func (db *DB) MarketActivityList(ctx context.Context, department, quarter string) ([]MarketActivity, error) {
-	rows, err := db.q(ctx).Query(ctx, `SELECT `+marketColumns+` FROM market_activities
+	return queryList(ctx, db.q(ctx), "market activities", func(r pgx.CollectableRow) (MarketActivity, error) { return scanMarketActivity(r) }, `SELECT `+marketColumns+` FROM market_activities
 		WHERE ($1 = '' OR department = $1) AND ($2 = '' OR quarter = $2) ORDER BY id DESC LIMIT 500`, department, quarter)
-	if err != nil {
-		return nil, fmt.Errorf("market activities: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (MarketActivity, error) { return scanMarketActivity(r) })
-	if err != nil {
-		return nil, fmt.Errorf("market activities: %w", err)
-	}
-	return out, nil
 }
 
 // MarketActivityFinish records a case's outcome (approved, rejected,
 // withdrawn, failed) on an application still in review, with its audit
 // entry; a retry after it changes nothing.
 func (db *DB) MarketActivityFinish(ctx context.Context, id int64, status, detail string, chain audit.Chain, entry audit.Entry) error {
-	return db.InTxAudited(ctx, chain, func(ctx context.Context) (audit.Entry, error) {
-		tag, err := db.q(ctx).Exec(ctx, `UPDATE market_activities SET status = $2, detail = $3, decided_at = $4
+	return db.onceAudited(ctx, fmt.Sprintf("market activity %d", id), chain, entry, func(tx pgx.Tx) (bool, error) {
+		tag, err := tx.Exec(ctx, `UPDATE market_activities SET status = $2, detail = $3, decided_at = $4
 			WHERE id = $1 AND status = 'in_review'`, id, status, detail, entry.At)
-		if err != nil {
-			return audit.Entry{}, fmt.Errorf("market activity %d: %w", id, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return audit.Entry{}, nil // finished before: a retry
-		}
-		return entry, nil
+		return err == nil && tag.RowsAffected() > 0, err // none: finished before, a retry
 	})
 }
 
@@ -262,22 +240,14 @@ type MarketPipelineRow struct {
 // deals by stage and currency, their best known amount (the contract's,
 // else the expected amount) and customers.
 func (db *DB) MarketActivityPipeline(ctx context.Context, id int64) ([]MarketPipelineRow, error) {
-	rows, err := db.q(ctx).Query(ctx, `SELECT d.stage, d.currency, count(*), sum(coalesce(c.amount, d.expected_amount)),
-			count(DISTINCT nullif(d.customer_code, ''))
-		FROM market_activity_deals t JOIN deals d ON d.id = t.deal_id LEFT JOIN deal_contracts c ON c.deal_id = d.id
-		WHERE t.activity_id = $1 GROUP BY d.stage, d.currency ORDER BY d.stage, d.currency`, id)
-	if err != nil {
-		return nil, fmt.Errorf("market pipeline %d: %w", id, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (MarketPipelineRow, error) {
+	return queryList(ctx, db.q(ctx), fmt.Sprintf("market pipeline %d", id), func(r pgx.CollectableRow) (MarketPipelineRow, error) {
 		var p MarketPipelineRow
 		var amount int64
 		err := r.Scan(&p.Stage, &p.Currency, &p.Deals, &amount, &p.Customers)
 		p.Amount = money.Amount(amount)
 		return p, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("market pipeline %d: %w", id, err)
-	}
-	return out, nil
+	}, `SELECT d.stage, d.currency, count(*), sum(coalesce(c.amount, d.expected_amount)),
+			count(DISTINCT nullif(d.customer_code, ''))
+		FROM market_activity_deals t JOIN deals d ON d.id = t.deal_id LEFT JOIN deal_contracts c ON c.deal_id = d.id
+		WHERE t.activity_id = $1 GROUP BY d.stage, d.currency ORDER BY d.stage, d.currency`, id)
 }

@@ -23,7 +23,7 @@ import (
 func TestOwnershipMatchFormsAgreeWithGo(t *testing.T) {
 	ctx := context.Background()
 	setup(t)
-	conn := rawConn(t)
+	conn := testenv.Conn(t, testenv.DatabaseURL(t))
 	for _, s := range []string{"苏州精密（集团）有限公司", "  Suzhou  Precision\tParts ", "ＡＢＣ　贸易１２３", "x\u200by", "Ａ－Ｂ＿Ｃ！？（）［］｛｝",
 		"已经 正常", "O'Brien & Co.", "\ufeffBOM Co"} {
 		var fold string
@@ -46,7 +46,7 @@ func BenchmarkPoolRecycle100k(b *testing.B) {
 	db := setup(b)
 	chain, err := audit.NewChain([]byte("a bench key of enough length"))
 	require.NoError(b, err)
-	conn := rawConn(b)
+	conn := testenv.Conn(b, testenv.DatabaseURL(b))
 
 	const customers, reps = 100_000, 100
 	now := time.Date(2026, 11, 16, 2, 0, 0, 0, time.UTC)
@@ -107,18 +107,12 @@ func BenchmarkPoolRecycle100k(b *testing.B) {
 	fmt.Printf("BENCH pool_recycle_100k_s %.3f s\n", slowest.Seconds())
 }
 
-// rawConn is a connection of its own to the package's database, for COPY
-// and for SQL no method of DB runs; closed when tb ends.
-func rawConn(tb testing.TB) *pgx.Conn {
-	tb.Helper()
-	conn, err := pgx.Connect(context.Background(), testenv.DatabaseURL(tb))
-	require.NoError(tb, err)
-	tb.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
 func copyIn(tb testing.TB, conn *pgx.Conn, table string, cols []string, rows [][]any) {
 	tb.Helper()
 	_, err := conn.CopyFrom(context.Background(), pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
 	require.NoError(tb, err, table)
 }
+
+// rawConn is a connection of its own to the package's database, closed when
+// tb ends.
+func rawConn(tb testing.TB) *pgx.Conn { return testenv.Conn(tb, testenv.DatabaseURL(tb)) }

@@ -257,12 +257,7 @@ func scheduledAt(sched cron.Schedule, now time.Time) time.Time {
 // reports started=false when a run with that ID exists already (another
 // replica's tick, a repeated request), which is not an error.
 func StartRun(ctx context.Context, tc client.Client, entity, trigger, by, bucket string) (id string, started bool, err error) {
-	id = workflows.SyncWorkflowID(entity, bucket)
-	started, err = startOnce(ctx, tc, id, workflows.SyncWorkflow, workflows.SyncInput{Entity: entity, Trigger: trigger, RequestedBy: by})
-	if err != nil {
-		return id, false, fmt.Errorf("start sync %s: %w", id, err)
-	}
-	return id, started, nil
+	return startOnce(ctx, tc, "sync", workflows.SyncWorkflowID(entity, bucket), workflows.SyncWorkflow, workflows.SyncInput{Entity: entity, Trigger: trigger, RequestedBy: by})
 }
 
 // DunningSpec is when the dunning ladder runs: every hour, so a payment or a
@@ -273,18 +268,13 @@ const DunningSpec = "@every 1h"
 // StartDunning starts the dunning tick scheduled for at (ID
 // DunningWorkflowID of its bucket), once across replicas.
 func StartDunning(ctx context.Context, tc client.Client, bucket string, at time.Time) (id string, started bool, err error) {
-	id = workflows.DunningWorkflowID(bucket)
-	started, err = startOnce(ctx, tc, id, workflows.DunningWorkflow, workflows.DunningInput{At: at})
-	if err != nil {
-		return id, false, fmt.Errorf("start dunning %s: %w", id, err)
-	}
-	return id, started, nil
+	return startOnce(ctx, tc, "dunning", workflows.DunningWorkflowID(bucket), workflows.DunningWorkflow, workflows.DunningInput{At: at})
 }
 
-// startOnce starts workflow wf with ID id unless a run with that ID exists
-// (started=false, not an error): a tick's workflow starts once however many
-// replicas ask.
-func startOnce(ctx context.Context, tc client.Client, id string, wf, input any) (started bool, err error) {
+// startOnce starts workflow wf (what, for the error) with ID id unless a
+// run with that ID exists (started=false, not an error): a tick's workflow
+// starts once however many replicas ask.
+func startOnce(ctx context.Context, tc client.Client, what, id string, wf, input any) (_ string, started bool, err error) {
 	_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: workflows.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -294,10 +284,13 @@ func startOnce(ctx context.Context, tc client.Client, id string, wf, input any) 
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, wf, input)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &already) {
-		return false, nil
+	switch {
+	case errors.As(err, &already):
+		return id, false, nil
+	case err != nil:
+		return id, false, fmt.Errorf("start %s %s: %w", what, id, err)
 	}
-	return err == nil, err
+	return id, true, nil
 }
 
 // cronLogger adapts slog to robfig/cron's logger.

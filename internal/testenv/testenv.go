@@ -36,6 +36,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
@@ -111,6 +112,18 @@ func OpenDB(tb testing.TB) *database.DB {
 	}
 	tb.Cleanup(db.Close)
 	return db
+}
+
+// Conn is a connection of its own to the database at url, for COPY and for
+// SQL no method of DB runs; closed when tb ends.
+func Conn(tb testing.TB, url string) *pgx.Conn {
+	tb.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		tb.Fatalf("testenv: connect to the test database: %v", err)
+	}
+	tb.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 // SharedDB opens the package's database (DatabaseURL) for a Shared fixture,

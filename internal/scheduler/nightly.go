@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/l2c/l2c/workflows"
 )
+
+// The nightly clocks (pool, value classes, follow-ups) and how they start.
 
 // DefaultPoolRecycle is when the pool clock runs: nightly, 01:30 in Shanghai,
 // when nobody is following customers up.
@@ -53,10 +54,25 @@ func (s *Scheduler) runJob(sched cron.Schedule, what string, start Starter) cron
 // StartPoolRecycle starts the pool clock's run with ID
 // PoolRecycleWorkflowID(bucket), as of at; started=false when that run exists.
 func StartPoolRecycle(ctx context.Context, tc client.Client, bucket, by string, at time.Time) (id string, started bool, err error) {
-	id = workflows.PoolRecycleWorkflowID(bucket)
-	started, err = startOnce(ctx, tc, id, workflows.PoolRecycleWorkflow, workflows.PoolRecycleInput{At: at.UTC(), RequestedBy: by})
-	if err != nil {
-		return id, false, fmt.Errorf("start pool clock %s: %w", id, err)
-	}
-	return id, started, nil
+	return startOnce(ctx, tc, "pool clock", workflows.PoolRecycleWorkflowID(bucket), workflows.PoolRecycleWorkflow, workflows.PoolRecycleInput{At: at.UTC(), RequestedBy: by})
+}
+
+// DefaultClassify is when the value classes are computed: nightly, 01:00 in
+// Shanghai, after the day's ERP sync and before the pool clock.
+const DefaultClassify = "CRON_TZ=Asia/Shanghai 0 1 * * *"
+
+// StartClassify starts the value classes' run with ID
+// ClassifyWorkflowID(bucket), as of at; started=false when that run exists.
+func StartClassify(ctx context.Context, tc client.Client, bucket, by string, at time.Time) (id string, started bool, err error) {
+	return startOnce(ctx, tc, "value classes", workflows.ClassifyWorkflowID(bucket), workflows.ClassifyWorkflow, workflows.ClassifyInput{At: at.UTC(), RequestedBy: by})
+}
+
+// DefaultFollowUps is when the follow-up clock runs: 08:30 in Shanghai, at
+// the start of the working day (the run itself skips days off).
+const DefaultFollowUps = "CRON_TZ=Asia/Shanghai 30 8 * * *"
+
+// StartFollowUps starts the follow-up clock's run with ID
+// FollowUpWorkflowID(bucket), as of at; started=false when that run exists.
+func StartFollowUps(ctx context.Context, tc client.Client, bucket, by string, at time.Time) (id string, started bool, err error) {
+	return startOnce(ctx, tc, "follow-up clock", workflows.FollowUpWorkflowID(bucket), workflows.FollowUpWorkflow, workflows.FollowUpInput{At: at.UTC(), RequestedBy: by})
 }
