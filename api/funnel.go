@@ -24,13 +24,13 @@ import (
 type funnelAPI struct{ Deps }
 
 func (h funnelAPI) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Get("/", handle(h.Log, h.funnel))
-	r.Get("/forecast", handle(h.Log, h.forecast))
-	r.Get("/rules", handle(h.Log, h.rules))
-	r.Put("/rules", handle(h.Log, h.saveRules))
-	r.Post("/follow-ups/run", handle(h.Log, h.runFollowUps))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"GET /", h.funnel},
+		route{"GET /forecast", h.forecast},
+		route{"GET /rules", h.rules},
+		route{"PUT /rules", h.saveRules},
+		route{"POST /follow-ups/run", h.runFollowUps},
+	)
 }
 
 // mayReadFunnel: the sales team and those who oversee it; delivery and

@@ -31,16 +31,16 @@ import (
 type marketAPI struct{ Deps }
 
 func (h marketAPI) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Get("/budgets", handle(h.Log, h.budgets))
-	r.Put("/budgets", handle(h.Log, h.saveBudget))
-	r.Get("/activities", handle(h.Log, h.list))
-	r.Post("/activities", handle(h.Log, h.apply))
-	r.Get("/activities/{id}", handle(h.Log, h.get))
-	r.Post("/activities/{id}/cost", handle(h.Log, h.cost))
-	r.Post("/activities/{id}/deals", handle(h.Log, h.tag))
-	r.Get("/activities/{id}/pipeline", handle(h.Log, h.pipeline))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"GET /budgets", h.budgets},
+		route{"PUT /budgets", h.saveBudget},
+		route{"GET /activities", h.list},
+		route{"POST /activities", h.apply},
+		route{"GET /activities/{id}", h.get},
+		route{"POST /activities/{id}/cost", h.cost},
+		route{"POST /activities/{id}/deals", h.tag},
+		route{"GET /activities/{id}/pipeline", h.pipeline},
+	)
 }
 
 // marketKinds are the kinds of market activity.

@@ -26,7 +26,7 @@ func marketWorld(t *testing.T) *stack {
 		identity.User{ID: "mk-a", Name: "Mk A", Team: "mk-east", Roles: []identity.Role{identity.RoleSales}}, "mk-boss", "tok-mk-a"))
 	// The stack is shared: the second market manager leaves with the test, so
 	// the other tests' market-management steps are chen's alone again.
-	t.Cleanup(func() { authExec(t, `UPDATE users SET disabled = true WHERE id = 'mk-m2'`) })
+	t.Cleanup(func() { require.NoError(t, s.db.UserSetDisabled(context.Background(), "mk-m2", true, time.Now())) })
 	return s
 }
 

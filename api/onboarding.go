@@ -232,9 +232,9 @@ func onboardingSubject(code string, nc database.NewCustomer) []approval.Field {
 type onboardings struct{ Deps }
 
 func (h onboardings) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Get("/{id}", handle(h.Log, h.get))
-	return r
+	return mount(chi.NewRouter(), h.Log,
+		route{"GET /{id}", h.get},
+	)
 }
 
 func (h onboardings) get(w http.ResponseWriter, r *http.Request) error {

@@ -248,3 +248,28 @@ func stageTablesDeal() (deal.Deal, func(m int) time.Time) {
 	}
 	return d, at
 }
+
+// TestDisabledUserHoldsNoRoleStep: a role's approvers are its enabled members;
+// a disabled one (left the company, work handed over) is not routed new steps,
+// and enabled again they are.
+func TestDisabledUserHoldsNoRoleStep(t *testing.T) {
+	db := setup(t)
+	ctx := context.Background()
+	testenv.AddUsers(t, db,
+		identity.User{ID: "fin-a", Name: "Fin A", Roles: []identity.Role{identity.RoleFinance}},
+		identity.User{ID: "fin-b", Name: "Fin B", Roles: []identity.Role{identity.RoleFinance}})
+	ids, err := db.UsersWithRole(ctx, string(identity.RoleFinance))
+	require.NoError(t, err)
+	require.Subset(t, ids, []string{"fin-a", "fin-b"})
+
+	require.NoError(t, db.UserSetDisabled(ctx, "fin-b", true, time.Now()))
+	ids, err = db.UsersWithRole(ctx, string(identity.RoleFinance))
+	require.NoError(t, err)
+	require.Contains(t, ids, "fin-a")
+	require.NotContains(t, ids, "fin-b", "a disabled user holds no step")
+
+	require.NoError(t, db.UserSetDisabled(ctx, "fin-b", false, time.Now()))
+	ids, err = db.UsersWithRole(ctx, string(identity.RoleFinance))
+	require.NoError(t, err)
+	require.Contains(t, ids, "fin-b")
+}
