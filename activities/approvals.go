@@ -95,10 +95,11 @@ const maxClimb = 16
 // ResolveApprovers turns a stage's approvers (users, roles, "manager") into
 // people: never the requester, nor anyone excluded from the case, nor someone
 // who edited this kind's routing rules within the separation-of-duties window,
-// each once; someone away on a time-boxed delegation is replaced by their
+// nor a disabled account (whose work waits for its handover), each once;
+// someone away on a time-boxed delegation is replaced by their
 // delegate, on the record, unless the delegate is excluded too (then the step
 // stays with the approver). "manager" is the requester's manager, or the first
-// one up the chain who is not excluded; with nobody left, the same climb from
+// one up the chain who is not excluded or disabled; with nobody left, the same climb from
 // the requester decides.
 func (a *Approvals) ResolveApprovers(ctx context.Context, in ResolveInput) ([]approval.Assignee, error) {
 	excluded := slices.Clone(in.Excluded)
@@ -136,18 +137,26 @@ func (a *Approvals) ResolveApprovers(ctx context.Context, in ResolveInput) ([]ap
 				break
 			}
 			if !barred(next) {
-				found = next
-				break
+				off, err := a.DB.UsersDisabled(ctx, []string{next})
+				if err != nil {
+					return "", err
+				}
+				if len(off) == 0 { // a disabled manager is passed over, as an excluded one is
+					found = next
+					break
+				}
 			}
 			seen, at = append(seen, next), next
 		}
 		climbed = &found
 		return found, nil
 	}
+	var named []string // users named by ID: a role's members are enabled ones already
 	for _, ap := range in.Approvers {
 		kind, val, _ := strings.Cut(ap, ":")
 		switch kind {
 		case "user":
+			named = append(named, val)
 			add(val)
 		case "role":
 			ids, err := a.DB.UsersWithRole(ctx, val)
@@ -162,6 +171,13 @@ func (a *Approvals) ResolveApprovers(ctx context.Context, in ResolveInput) ([]ap
 			}
 			add(m)
 		}
+	}
+	if len(named) > 0 { // a named approver whose account is disabled holds no step
+		off, err := a.DB.UsersDisabled(ctx, named)
+		if err != nil {
+			return nil, err
+		}
+		users = slices.DeleteFunc(users, func(u string) bool { return slices.Contains(off, u) })
 	}
 	if len(users) == 0 {
 		m, err := manager()
@@ -178,6 +194,21 @@ func (a *Approvals) ResolveApprovers(ctx context.Context, in ResolveInput) ([]ap
 	away, err := a.DB.DelegationsActive(ctx, users, in.At)
 	if err != nil {
 		return nil, err
+	}
+	if len(away) > 0 { // a disabled delegate takes no step: it stays with the approver
+		delegates := make([]string, 0, len(away))
+		for _, d := range away {
+			delegates = append(delegates, d)
+		}
+		off, err := a.DB.UsersDisabled(ctx, delegates)
+		if err != nil {
+			return nil, err
+		}
+		for u, d := range away {
+			if slices.Contains(off, d) {
+				delete(away, u)
+			}
+		}
 	}
 	out := make([]approval.Assignee, 0, len(users))
 	for _, u := range users {

@@ -111,3 +111,46 @@ func TestApprERPRecordRefusedOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, report.OK, "%+v", report)
 }
+
+// TestApprDisabledAccountsHoldNoStep: a disabled account (someone who left,
+// whose work waits for its handover) is routed no new step, whichever way a
+// stage names them: a named approver is left out, a disabled manager is
+// climbed past to theirs, and a disabled delegate leaves the step with the
+// approver; enabled again, they are routed as before.
+func TestApprDisabledAccountsHoldNoStep(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.OpenDB(t)
+	testenv.AddUsers(t, db,
+		identity.User{ID: "dis-top", Name: "Top", Roles: []identity.Role{identity.RoleSalesManager}},
+		identity.User{ID: "dis-fin", Name: "Fin", Roles: []identity.Role{identity.RoleFinance}},
+		identity.User{ID: "dis-alt", Name: "Alt", Roles: []identity.Role{identity.RoleFinance}})
+	require.NoError(t, db.UserUpsert(ctx, identity.User{ID: "dis-mid", Name: "Mid", Roles: []identity.Role{identity.RoleSalesManager}}, "dis-top", ""))
+	require.NoError(t, db.UserUpsert(ctx, identity.User{ID: "dis-rep", Name: "Rep", Roles: []identity.Role{identity.RoleSales}}, "dis-mid", ""))
+	now := time.Now().UTC()
+	_, err := db.DelegationAdd(ctx, database.Delegation{User: "dis-fin", Delegate: "dis-alt", Starts: now.Add(-time.Hour),
+		Ends: now.Add(24 * time.Hour), Reason: "away", CreatedBy: "dis-fin"}, testenv.AuditChain(t),
+		audit.Entry{At: now, Actor: "dis-fin", Action: "delegation.add", ObjectType: "delegation", ObjectID: "dis-fin"})
+	require.NoError(t, err)
+	a := &activities.Approvals{DB: db}
+	resolve := func(approvers ...string) []approval.Assignee {
+		got, err := a.ResolveApprovers(ctx, activities.ResolveInput{Approvers: approvers, Requester: "dis-rep", At: now})
+		require.NoError(t, err)
+		return got
+	}
+	disable := func(id string, off bool) { require.NoError(t, db.UserSetDisabled(ctx, id, off, now)) }
+
+	require.Equal(t, []approval.Assignee{{User: "dis-mid"}}, resolve("manager"))
+	require.Equal(t, []approval.Assignee{{User: "dis-alt", OnBehalfOf: "dis-fin"}}, resolve("user:dis-fin"))
+
+	disable("dis-mid", true)
+	require.Equal(t, []approval.Assignee{{User: "dis-top"}}, resolve("manager"), "a disabled manager is climbed past")
+	require.Equal(t, []approval.Assignee{{User: "dis-top"}}, resolve("user:dis-mid"),
+		"a disabled named approver is left out; with nobody left, the climb decides")
+	disable("dis-alt", true)
+	require.Equal(t, []approval.Assignee{{User: "dis-fin"}}, resolve("user:dis-fin"), "a disabled delegate takes no step")
+
+	disable("dis-mid", false)
+	disable("dis-alt", false)
+	require.Equal(t, []approval.Assignee{{User: "dis-mid"}}, resolve("manager"), "enabled again, routed again")
+	require.Equal(t, []approval.Assignee{{User: "dis-alt", OnBehalfOf: "dis-fin"}}, resolve("user:dis-fin"))
+}

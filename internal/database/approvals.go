@@ -89,6 +89,14 @@ func (db *DB) UsersWithRole(ctx context.Context, role string) ([]string, error) 
 		`SELECT id FROM users WHERE $1 = ANY(roles) AND NOT disabled ORDER BY id`, role)
 }
 
+// UsersDisabled lists which of ids are disabled accounts: named approvers,
+// managers and delegates among them hold no new step (UsersWithRole leaves
+// them out of a role the same way).
+func (db *DB) UsersDisabled(ctx context.Context, ids []string) ([]string, error) {
+	return queryList(ctx, db.pool, "disabled users", pgx.RowTo[string],
+		`SELECT id FROM users WHERE id = ANY($1) AND disabled ORDER BY id`, ids)
+}
+
 // Managers maps each of ids that has a manager to that manager.
 func (db *DB) Managers(ctx context.Context, ids []string) (map[string]string, error) {
 	return queryPairs(ctx, db.pool, "managers", `SELECT id, manager_id FROM users WHERE id = ANY($1) AND manager_id IS NOT NULL`, ids)
