@@ -151,12 +151,10 @@ func (a *Approvals) ResolveApprovers(ctx context.Context, in ResolveInput) ([]ap
 		climbed = &found
 		return found, nil
 	}
-	var named []string // users named by ID: a role's members are enabled ones already
 	for _, ap := range in.Approvers {
 		kind, val, _ := strings.Cut(ap, ":")
 		switch kind {
 		case "user":
-			named = append(named, val)
 			add(val)
 		case "role":
 			ids, err := a.DB.UsersWithRole(ctx, val)
@@ -172,12 +170,15 @@ func (a *Approvals) ResolveApprovers(ctx context.Context, in ResolveInput) ([]ap
 			add(m)
 		}
 	}
-	if len(named) > 0 { // a named approver whose account is disabled holds no step
-		off, err := a.DB.UsersDisabled(ctx, named)
+	// One read gives which of them are disabled (a named approver may be; a
+	// role's members and a climbed-to manager are not) and who is away.
+	var away map[string]string
+	if len(users) > 0 {
+		off, delegates, err := a.DB.RoutingStatus(ctx, users, in.At)
 		if err != nil {
 			return nil, err
 		}
-		users = slices.DeleteFunc(users, func(u string) bool { return slices.Contains(off, u) })
+		users, away = slices.DeleteFunc(users, func(u string) bool { return slices.Contains(off, u) }), delegates
 	}
 	if len(users) == 0 {
 		m, err := manager()
@@ -185,30 +186,16 @@ func (a *Approvals) ResolveApprovers(ctx context.Context, in ResolveInput) ([]ap
 			return nil, err
 		}
 		add(m)
+		if len(users) > 0 {
+			if _, away, err = a.DB.RoutingStatus(ctx, users, in.At); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if len(users) == 0 {
 		return nil, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("nobody but the requester or people excluded from the case can approve %v, and no manager above %s is eligible",
 				in.Approvers, in.Requester), ErrTypeNoApprover, nil)
-	}
-	away, err := a.DB.DelegationsActive(ctx, users, in.At)
-	if err != nil {
-		return nil, err
-	}
-	if len(away) > 0 { // a disabled delegate takes no step: it stays with the approver
-		delegates := make([]string, 0, len(away))
-		for _, d := range away {
-			delegates = append(delegates, d)
-		}
-		off, err := a.DB.UsersDisabled(ctx, delegates)
-		if err != nil {
-			return nil, err
-		}
-		for u, d := range away {
-			if slices.Contains(off, d) {
-				delete(away, u)
-			}
-		}
 	}
 	out := make([]approval.Assignee, 0, len(users))
 	for _, u := range users {

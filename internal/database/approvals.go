@@ -89,9 +89,9 @@ func (db *DB) UsersWithRole(ctx context.Context, role string) ([]string, error) 
 		`SELECT id FROM users WHERE $1 = ANY(roles) AND NOT disabled ORDER BY id`, role)
 }
 
-// UsersDisabled lists which of ids are disabled accounts: named approvers,
-// managers and delegates among them hold no new step (UsersWithRole leaves
-// them out of a role the same way).
+// UsersDisabled lists which of ids are disabled accounts: the approvers'
+// manager climb passes over them (RoutingStatus does it for the people a
+// stage names, UsersWithRole for a role's members).
 func (db *DB) UsersDisabled(ctx context.Context, ids []string) ([]string, error) {
 	return queryList(ctx, db.pool, "disabled users", pgx.RowTo[string],
 		`SELECT id FROM users WHERE id = ANY($1) AND disabled ORDER BY id`, ids)
@@ -187,11 +187,36 @@ func (db *DB) DelegationEnd(ctx context.Context, id int64, who string, t time.Ti
 	return db.DelegationGet(ctx, id)
 }
 
-// DelegationsActive maps each of users who is away at t to their delegate (the
-// most recent delegation wins).
-func (db *DB) DelegationsActive(ctx context.Context, users []string, t time.Time) (map[string]string, error) {
-	return queryPairs(ctx, db.pool, "active delegations", `SELECT DISTINCT ON (user_id) user_id, delegate_id FROM delegations
-		WHERE user_id = ANY($1) AND `+activeAt("$2")+` ORDER BY user_id, created_at DESC`, users, t)
+// RoutingStatus says, of users about to be routed a step at t, which are
+// disabled accounts (they hold no step) and, for the others who are away,
+// their delegate (the most recent delegation wins; one to a disabled account
+// is not in effect, so the step stays with the approver). One round trip.
+func (db *DB) RoutingStatus(ctx context.Context, users []string, t time.Time) (disabled []string, away map[string]string, err error) {
+	type status struct {
+		ID       string
+		Disabled bool
+		Delegate string
+	}
+	rows, err := queryList(ctx, db.pool, "routing status", pgx.RowToStructByPos[status], `
+		SELECT u.id, u.disabled, coalesce(d.delegate_id, '') FROM users u
+		LEFT JOIN LATERAL (SELECT delegate_id FROM delegations
+			WHERE user_id = u.id AND `+activeAt("$2")+`
+			  AND NOT EXISTS (SELECT 1 FROM users dd WHERE dd.id = delegate_id AND dd.disabled)
+			ORDER BY created_at DESC LIMIT 1) d ON NOT u.disabled
+		WHERE u.id = ANY($1) ORDER BY u.id`, users, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	away = map[string]string{}
+	for _, r := range rows {
+		switch {
+		case r.Disabled:
+			disabled = append(disabled, r.ID)
+		case r.Delegate != "":
+			away[r.ID] = r.Delegate
+		}
+	}
+	return disabled, away, nil
 }
 
 // DelegatorsOf lists who has delegated to user at t.
