@@ -84,14 +84,8 @@ func (h classesAPI) proposals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page := struct {
-		Proposals []database.ClassProposal `json:"proposals"`
-		Next      string                   `json:"next,omitempty"`
-	}{Proposals: list}
-	if len(list) == pg.Limit {
-		page.Next = strconv.FormatInt(list[len(list)-1].ID, 10)
-	}
-	return writeJSON(w, http.StatusOK, page)
+	return writeJSON(w, http.StatusOK, listPage("proposals", list, pg.Limit,
+		func(p database.ClassProposal) string { return strconv.FormatInt(p.ID, 10) }))
 }
 
 type classDecideRequest struct {

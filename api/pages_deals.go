@@ -62,10 +62,7 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 		p.failed(w, r, d, err)
 		return
 	}
-	v.Deals = list
-	if len(list) == f.Limit {
-		v.Next = list[len(list)-1].ID
-	}
+	v.Deals, v.Next = list, nextAfter(list, f.Limit, func(d deal.Deal) string { return d.ID })
 	totals, err := p.DB.DealPipeline(r.Context(), f)
 	if err != nil {
 		p.failed(w, r, d, err)
