@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -59,19 +58,7 @@ func runERPSim(ctx context.Context, _ config.Config, log *slog.Logger, args []st
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	log.Info("ERP simulator serving", "url", "http://"+ln.Addr().String(), "customers", o.Customers+3,
 		"invoices", o.Invoices, "user", o.Username, "faults", "/sim/faults")
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveUntil(ctx, srv, func() error { return srv.Serve(ln) }, 5*time.Second)
 }
