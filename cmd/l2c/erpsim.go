@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,11 +15,7 @@ import (
 
 // runERPSim serves the ERP simulator until ctx is cancelled.
 func runERPSim(ctx context.Context, _ config.Config, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("erpsim", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: l2c erpsim [flags]\n\nServes an SAP S/4HANA OData v2 simulator (see connectors/erpsim). Flags:")
-		fs.PrintDefaults()
-	}
+	fs := commandFlags("erpsim", "usage: l2c erpsim [flags]\n\nServes an SAP S/4HANA OData v2 simulator (see connectors/erpsim). Flags:\n")
 	addr := fs.String("addr", "127.0.0.1:8090", "listen address")
 	kd := fs.Bool("kingdee", false, "serve a Kingdee K3 Cloud simulator (/k3cloud/, data centre L2C_DC, user l2c_api) instead of SAP")
 	var o erpsim.Options
