@@ -2,13 +2,11 @@ package api_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/stretchr/testify/require"
@@ -435,11 +433,7 @@ func sessionMatrix(t *testing.T, s *stack, rt string, rule access, ownCase, othe
 			if !ownObject && !strings.Contains(rule.body, "{case}") {
 				continue
 			}
-			b := newBrowser(t, s.url)
-			secret := "matrix-" + user + "-" + strings.ReplaceAll(rt, " ", "") + fmt.Sprint(ownObject)
-			_, err := s.db.SessionCreate(context.Background(), user, secret, "password", "", "", time.Now(), time.Now().Add(time.Hour))
-			require.NoError(t, err)
-			b.cookies["__Host-l2c_session"] = secret
+			b := pagesSession(t, s, user)
 			inbox := b.do("GET", "/inbox", "", "")
 			m := csrfInput.FindStringSubmatch(inbox.body)
 			require.Len(t, m, 2, "inbox page for %s: %s", user, inbox.body)
