@@ -41,6 +41,7 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 		return map[string]any{"P": p, "Name": name, "Value": value, "Error": msg, "Label": label, "Hint": hint,
 			"Suffix": strings.Join(suffix, "")}
 	},
+	"choice": choice,
 	// bp is a share in basis points as a percent: 8500 → "85%".
 	"bp":   func(v int64) string { return deal.Percent(v).String() + "%" },
 	"join": strings.Join,
@@ -374,6 +375,16 @@ func caseRef(p i18n.Printer, id string) string {
 		return id
 	}
 	return p.Kind(kind) + " " + rest
+}
+
+// choice hands one select to the "select" template (pages/field.html): its
+// printer, id, name, label key, refusal message, the value chosen, the label
+// key of an empty first option ("" for none), the key prefix of the options'
+// labels ("" shows each value as it is) and the options' values. Every
+// select is marked up there once: its label, and its refusal tied to it.
+func choice(p i18n.Printer, id, name, label, msg, value, empty, prefix string, options any) map[string]any {
+	return map[string]any{"P": p, "ID": id, "Name": name, "Label": label, "Error": msg, "Value": value,
+		"Empty": empty, "Prefix": prefix, "Options": options}
 }
 
 // fieldErrors are a refused form's messages by field, to show next to each.
