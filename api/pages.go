@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"html/template"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -224,13 +226,24 @@ func (p pages) workingCalendar(ctx context.Context) *calendar.Calendar {
 	return c
 }
 
+// render writes a page whole or not at all: it is executed into a buffer
+// first, so a template that fails half-way answers 500 instead of a 200
+// with half a page the reader cannot tell from a whole one.
 func (p pages) render(w http.ResponseWriter, status int, name string, d pageData) {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); pageBuffers.Put(buf) }()
+	if err := pageTemplates.ExecuteTemplate(buf, name, d); err != nil {
+		p.Log.Error("render page", "page", name, "err", err)
+		http.Error(w, d.P.T("page.render_failed"), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := pageTemplates.ExecuteTemplate(w, name, d); err != nil {
-		p.Log.Error("render page", "page", name, "err", err)
-	}
+	_, _ = buf.WriteTo(w)
 }
+
+// pageBuffers keeps render's buffers: a deal page is tens of kilobytes.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // message renders a page that only says something: forbidden, not found,
 // unavailable.
