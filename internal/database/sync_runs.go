@@ -217,6 +217,9 @@ func scanSyncRun(row pgx.Row) (SyncRun, error) {
 	return r, err
 }
 
+// collectSyncRun is scanSyncRun for lists and streams (queryList, queryEach).
+func collectSyncRun(row pgx.CollectableRow) (SyncRun, error) { return scanSyncRun(row) }
+
 // SyncRunAttemptFailed records a failed try of a running run, as it happens:
 // an administrator sees "attempt 3: ERP unavailable (HTTP 503)" rather than a
 // run that only says running.
@@ -250,21 +253,8 @@ func (db *DB) SyncRunGet(ctx context.Context, id string) (SyncRun, error) {
 
 // SyncRunList returns the newest runs, of one entity if entity is not "".
 func (db *DB) SyncRunList(ctx context.Context, entity string, limit int) ([]SyncRun, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+syncRunCols+` FROM sync_runs
+	return queryList(ctx, db.pool, "list sync runs", collectSyncRun, `SELECT `+syncRunCols+` FROM sync_runs
 		WHERE $1 = '' OR entity = $1 ORDER BY started_at DESC, id DESC LIMIT $2`, entity, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list sync runs: %w", err)
-	}
-	defer rows.Close()
-	var out []SyncRun
-	for rows.Next() {
-		r, err := scanSyncRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list sync runs: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // SyncRejectsAdd records rows a run could not read; recording one twice keeps the first.
