@@ -38,24 +38,12 @@ func TestApprSaveCaseAuditsOnce(t *testing.T) {
 		EnteredAt: at, DecidedAt: &at, DecidedBy: "he"}}
 	in := activities.SaveCaseInput{Case: c, Audit: []activities.AuditRecord{{At: at, Actor: "he",
 		Action: "approval.decide", Detail: map[string]any{"approve": true}}}}
-	entries := func() int {
-		n := 0
-		require.NoError(t, db.AuditEach(ctx, database.AuditFilter{ObjectType: "approval_case", ObjectID: c.ID}, func(e audit.Entry) error {
-			require.Equal(t, "approval.decide", e.Action)
-			require.Equal(t, "he", e.Actor)
-			n++
-			return nil
-		}))
-		return n
-	}
+	entries := auditEntries(t, db, "approval_case", c.ID, "approval.decide", "he")
 	require.NoError(t, a.SaveCase(ctx, in))
 	require.Equal(t, 1, entries())
 	require.NoError(t, a.SaveCase(ctx, in), "a retry succeeds")
 	require.Equal(t, 1, entries(), "and records nothing twice")
-
-	report, err := db.AuditVerify(ctx, chain)
-	require.NoError(t, err)
-	require.True(t, report.OK, "%+v", report)
+	requireTrailVerifies(t, db, chain)
 }
 
 // TestApprERPRecordRefusedOnce: ConfirmERPRecord refuses a payment the ERP's
@@ -92,22 +80,35 @@ func TestApprERPRecordRefusedOnce(t *testing.T) {
 	c = check(deal.ERPRecord{})
 	require.False(t, c.Held, "neither an invoice nor a payment")
 
-	entries := func() int {
-		n := 0
-		require.NoError(t, db.AuditEach(ctx, database.AuditFilter{ObjectType: "deal", ObjectID: "D-APPR-C1"}, func(e audit.Entry) error {
-			require.Equal(t, "deal.erp_record_refused", e.Action)
-			require.Equal(t, "system", e.Actor)
-			n++
-			return nil
-		}))
-		return n
-	}
+	entries := auditEntries(t, db, "deal", "D-APPR-C1", "deal.erp_record_refused", "system")
 	require.Equal(t, 3, entries())
 	e := audit.Entry{At: time.Now(), Actor: "system", Action: "deal.erp_record_refused", ObjectType: "deal", ObjectID: "D-APPR-C1"}
 	require.NoError(t, db.ERPRecordRefused(ctx, chain, "run/7", "D-APPR-C1", "PAY-X", "test", e))
 	require.NoError(t, db.ERPRecordRefused(ctx, chain, "run/7", "D-APPR-C1", "PAY-X", "test", e), "a retry succeeds")
 	require.Equal(t, 4, entries(), "and records nothing twice")
-	report, err := db.AuditVerify(ctx, chain)
+	requireTrailVerifies(t, db, chain)
+}
+
+// auditEntries counts the audit entries of one object, each asserted to be
+// action by actor: what a control's "recorded once" checks read.
+func auditEntries(t *testing.T, db *database.DB, objectType, objectID, action, actor string) func() int {
+	return func() int {
+		n := 0
+		require.NoError(t, db.AuditEach(context.Background(), database.AuditFilter{ObjectType: objectType, ObjectID: objectID},
+			func(e audit.Entry) error {
+				require.Equal(t, action, e.Action)
+				require.Equal(t, actor, e.Actor)
+				n++
+				return nil
+			}))
+		return n
+	}
+}
+
+// requireTrailVerifies checks the whole audit trail still verifies under chain.
+func requireTrailVerifies(t *testing.T, db *database.DB, chain audit.Chain) {
+	t.Helper()
+	report, err := db.AuditVerify(context.Background(), chain)
 	require.NoError(t, err)
 	require.True(t, report.OK, "%+v", report)
 }

@@ -70,12 +70,16 @@ func TestApprovalWorkflowReplay(t *testing.T) {
 }
 
 // replay replays the recorded history file through today's workflow (each
-// file a subtest of its own, named after it): a change that running
-// workflows would not survive fails here.
-func replay(t *testing.T, workflow any, file string) {
+// file a subtest of its own, named after it), with the child workflows the
+// history also ran: a change that running workflows would not survive fails
+// here.
+func replay(t *testing.T, workflow any, file string, children ...any) {
 	t.Run(file, func(t *testing.T) {
 		r := worker.NewWorkflowReplayer()
 		r.RegisterWorkflow(workflow)
+		for _, c := range children {
+			r.RegisterWorkflow(c)
+		}
 		if err := r.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
 			t.Fatalf("replay %s: %v", file, err)
 		}

@@ -1,7 +1,5 @@
 package i18n
 
-import "fmt"
-
 // The words of key-account activities (攻关活动, issue 14 item 2): My work's
 // section for managers and supporters, the deal page's list and timeline.
 // Merged into the catalogue at start; a key both hold panics.
@@ -26,11 +24,4 @@ var keyAccountCatalogue = map[string]entry{
 	"ka_timeline.outcome":       {"攻关活动完成：%s", "Key-account activity done: %s"},
 }
 
-func init() {
-	for k, e := range keyAccountCatalogue {
-		if _, dup := catalogue[k]; dup {
-			panic(fmt.Sprintf("i18n: key %q is in the catalogue twice", k))
-		}
-		catalogue[k] = e
-	}
-}
+func init() { merge(keyAccountCatalogue) }

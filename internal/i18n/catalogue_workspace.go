@@ -1,7 +1,5 @@
 package i18n
 
-import "fmt"
-
 // The words of the customer, integration and administration pages
 // (/customers, /sync, /imports, /admin/...), kept in their own block and
 // merged into the catalogue at start; a key both hold is a mistake, and
@@ -254,11 +252,4 @@ var workspaceCatalogue = map[string]entry{
 	"login.token":                    {"API 令牌", "API token"},
 }
 
-func init() {
-	for k, e := range workspaceCatalogue {
-		if _, dup := catalogue[k]; dup {
-			panic(fmt.Sprintf("i18n: key %q is in the catalogue twice", k))
-		}
-		catalogue[k] = e
-	}
-}
+func init() { merge(workspaceCatalogue) }
