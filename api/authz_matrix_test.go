@@ -197,6 +197,10 @@ var matrix = map[string]access{
 	"GET /api/v1/key-activities/":              {own: everyone},
 	"POST /api/v1/key-activities/{id}/support": {own: []identity.Role{identity.RoleSalesManager}, body: `{`},
 	"POST /api/v1/key-activities/{id}/outcome": {own: poolRoles, body: `{`},
+	// Their page forms: "{id}" is no activity, so 404 for all (the browser
+	// test and TestKeyActivityPageFormsControls try the real ones).
+	"POST /key-activities/{id}/support": {session: true, body: "supporter=sun"},
+	"POST /key-activities/{id}/outcome": {session: true, body: "note=x"},
 	// Logging in is open to anyone; what it opens is checked like a token.
 	"GET /": {public: 303}, "GET /static/l2c.css": {public: 200}, "GET /login": {public: 200},
 	"POST /login":       {public: 403, body: "user=wang&password=guess"}, // without the login form's token

@@ -48,6 +48,13 @@ var refusals = []refusalText{
 	refusalPattern(`"([^"]*)" is not an order kind: want stock or custom`, "“$1”不是订单类型：应为库存订单或定制订单"),
 	refusalPattern(`is not a number`, "不是数字"),
 	refusalPattern(`no user "([^"]*)"`, "没有用户“$1”"),
+	// key-account activities' support and outcome forms
+	refusalPattern(`is required: the user ID of who supports`, "必填：支持人的用户名"),
+	refusalPattern(`no user "([^"]*)" who may be named \(unknown or disabled\)`, "没有可指派的用户“$1”（不存在或已停用）"),
+	refusalPattern(`is required: what came of it`, "必填：活动取得了什么结果"),
+	refusalPattern(`is over 2,000 characters`, "超过 2000 字"),
+	refusalPattern(`the activity is done`, "活动已完成"),
+	refusalPattern(`the outcome is recorded already`, "结果已记录"),
 	// who may
 	refusalPattern(`only the sales owner \((\S*)\), a sales assistant or a sales manager may do this`, "只有销售负责人（$1）、销售内勤或销售经理可以操作"),
 	refusalPattern(`only the delivery owner \((\S*)\) or the delivery team may record shipments`, "只有交付负责人（$1）或交付部门可以记录发货"),
