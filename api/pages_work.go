@@ -39,9 +39,13 @@ type workView struct {
 	// MyKeyActivities are the open ones on the deals I sell: their outcomes
 	// are mine to record. KAMay are the forms I may use on each activity,
 	// Forms a refused one's state.
-	MyKeyActivities []database.KeyActivity
-	KAMay           map[int64]kaMay
-	Forms           *dealForms
+	// For sales managers and finance: the value-class changes they may
+	// review, counted, with a link to the review page.
+	ShowClassReview  bool
+	ClassReviewCount int64
+	MyKeyActivities  []database.KeyActivity
+	KAMay            map[int64]kaMay
+	Forms            *dealForms
 }
 
 // deliveryHorizon is how many working days ahead a delivery owner's My work
@@ -114,6 +118,12 @@ func (p pages) showWork(w http.ResponseWriter, r *http.Request, status int, d pa
 	if err := p.ownerWork(r, &d, v); err != nil {
 		p.failed(w, r, d, err)
 		return
+	}
+	if v.ShowClassReview = mayReviewClasses(me); v.ShowClassReview {
+		if v.ClassReviewCount, err = p.DB.ClassProposalsToReviewCount(r.Context(), pageViewer(r)); err != nil {
+			p.failed(w, r, d, err)
+			return
+		}
 	}
 	if err := p.keyActivitiesWork(r, &d, v); err != nil {
 		p.failed(w, r, d, err)

@@ -455,6 +455,27 @@ func (db *DB) ClassProposalList(ctx context.Context, v Viewer, status string, af
 		append(v.customerArgs(), status, after, limit)...)
 }
 
+// classToReview: a pending proposal v may decide, of a customer v sees
+// whole and does not own (ClassProposalsDecide's rule).
+const classToReview = `p.status = 'pending' AND coalesce(c.sales_owner, '') <> $1 AND ` + customerEntitled
+
+// ClassProposalsToReview returns the pending proposals v may decide (the
+// review page's list), oldest first, after the ID after, at most limit.
+func (db *DB) ClassProposalsToReview(ctx context.Context, v Viewer, after int64, limit int) ([]ClassProposal, error) {
+	return db.classProposalsPage(ctx, `p.id > $6 AND `+classToReview, ` LIMIT $7`, append(v.customerArgs(), after, limit)...)
+}
+
+// ClassProposalsToReviewCount counts them, for My work's link.
+func (db *DB) ClassProposalsToReviewCount(ctx context.Context, v Viewer) (int64, error) {
+	var n int64
+	err := db.q(ctx).QueryRow(ctx, `SELECT count(*) FROM class_proposals p JOIN customers c ON c.code = p.customer_code
+		WHERE `+classToReview, v.customerArgs()...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("class proposals to review: %w", err)
+	}
+	return n, nil
+}
+
 // ClassDecision is one decision on proposals.
 type ClassDecision struct {
 	By      string

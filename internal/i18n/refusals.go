@@ -48,6 +48,18 @@ var refusals = []refusalText{
 	refusalPattern(`"([^"]*)" is not an order kind: want stock or custom`, "“$1”不是订单类型：应为库存订单或定制订单"),
 	refusalPattern(`is not a number`, "不是数字"),
 	refusalPattern(`no user "([^"]*)"`, "没有用户“$1”"),
+	// the value-class review page (each part of a "; "-joined message)
+	refusalPattern(`invalid decision`, "决定无效"),
+	refusalPattern(`nothing was decided`, "未作任何决定"),
+	refusalPattern(`say why the change is rejected`, "请说明驳回的理由"),
+	refusalPattern(`at most 2000 characters`, "最多 2000 字"),
+	refusalPattern(`nobody decides the class of a customer they own`, "任何人都不能审核自己负责客户的等级"),
+	refusalPattern(`no class proposal (\d+)`, "没有等级变更提议 $1"),
+	refusalPattern(`proposal (\d+): the proposal is no longer pending`, "提议 $1 已不在待审状态"),
+	refusalPattern(`proposal (\d+): the customer's class changed since the proposal was made`, "提议 $1 提出后客户等级已变更"),
+	refusalPattern(`the next run proposes again`, "下次计算将重新提议"),
+	refusalPattern(`is required: true or false`, "必填：批准或驳回"),
+	refusalPattern(`name the proposals to decide, or send all: true`, "请指明要决定的提议"),
 	// key-account activities' support and outcome forms
 	refusalPattern(`is required: the user ID of who supports`, "必填：支持人的用户名"),
 	refusalPattern(`no user "([^"]*)" who may be named \(unknown or disabled\)`, "没有可指派的用户“$1”（不存在或已停用）"),
