@@ -43,10 +43,15 @@ type workView struct {
 	// review, counted, with a link to the review page.
 	ShowClassReview  bool
 	ClassReviewCount int64
+	ClassReviewMax   int64
 	MyKeyActivities  []database.KeyActivity
 	KAMay            map[int64]kaMay
 	Forms            *dealForms
 }
+
+// classReviewCountMax is as far as My work counts the class changes to
+// review; more are "more than" it.
+const classReviewCountMax = 500
 
 // deliveryHorizon is how many working days ahead a delivery owner's My work
 // looks for deliveries due.
@@ -120,7 +125,8 @@ func (p pages) showWork(w http.ResponseWriter, r *http.Request, status int, d pa
 		return
 	}
 	if v.ShowClassReview = mayReviewClasses(me); v.ShowClassReview {
-		if v.ClassReviewCount, err = p.DB.ClassProposalsToReviewCount(r.Context(), pageViewer(r)); err != nil {
+		v.ClassReviewMax = classReviewCountMax
+		if v.ClassReviewCount, err = p.DB.ClassProposalsToReviewCount(r.Context(), pageViewer(r), classReviewCountMax); err != nil {
 			p.failed(w, r, d, err)
 			return
 		}

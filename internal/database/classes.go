@@ -465,11 +465,14 @@ func (db *DB) ClassProposalsToReview(ctx context.Context, v Viewer, after int64,
 	return db.classProposalsPage(ctx, `p.id > $6 AND `+classToReview, ` LIMIT $7`, append(v.customerArgs(), after, limit)...)
 }
 
-// ClassProposalsToReviewCount counts them, for My work's link.
-func (db *DB) ClassProposalsToReviewCount(ctx context.Context, v Viewer) (int64, error) {
+// ClassProposalsToReviewCount counts them up to max+1 (over max: "more than
+// max"), for My work's link: a
+// first run proposes for nearly every customer, and My work should not count
+// 100,000 of them on every visit.
+func (db *DB) ClassProposalsToReviewCount(ctx context.Context, v Viewer, max int) (int64, error) {
 	var n int64
-	err := db.q(ctx).QueryRow(ctx, `SELECT count(*) FROM class_proposals p JOIN customers c ON c.code = p.customer_code
-		WHERE `+classToReview, v.customerArgs()...).Scan(&n)
+	err := db.q(ctx).QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM class_proposals p JOIN customers c ON c.code = p.customer_code
+		WHERE `+classToReview+` LIMIT $6) x`, append(v.customerArgs(), max+1)...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("class proposals to review: %w", err)
 	}
