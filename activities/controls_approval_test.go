@@ -155,3 +155,36 @@ func TestApprDisabledAccountsHoldNoStep(t *testing.T) {
 	require.Equal(t, []approval.Assignee{{User: "dis-mid"}}, resolve("manager"), "enabled again, routed again")
 	require.Equal(t, []approval.Assignee{{User: "dis-alt", OnBehalfOf: "dis-fin"}}, resolve("user:dis-fin"))
 }
+
+// TestApprEscalationClimbsPastDisabledManagers: an overdue step escalates to
+// its holder's manager, or past a disabled one (and past anyone barred from
+// the stage: the requester, the people the subject names) to the first
+// manager up who is neither; with nobody eligible above, the holder is left
+// out (escalation stops climbing), and a cycle in the chart ends the climb.
+func TestApprEscalationClimbsPastDisabledManagers(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.OpenDB(t)
+	testenv.AddUsers(t, db, identity.User{ID: "escu-chair", Name: "Chair", Roles: []identity.Role{identity.RoleSalesManager}})
+	for _, u := range [][2]string{{"escu-top", "escu-chair"}, {"escu-mid", "escu-top"}, {"escu-fin", "escu-mid"},
+		{"escu-cy2", ""}, {"escu-cy1", "escu-cy2"}, {"escu-cy2", "escu-cy1"}} {
+		require.NoError(t, db.UserUpsert(ctx, identity.User{ID: u[0], Name: u[0], Roles: []identity.Role{identity.RoleFinance}}, u[1], ""))
+	}
+	now := time.Now().UTC()
+	a := &activities.Approvals{DB: db}
+	up := func(barred ...string) map[string]string {
+		got, err := a.EscalationManagers(ctx, activities.EscalationInput{Holders: []string{"escu-fin", "escu-cy1"}, Barred: barred})
+		require.NoError(t, err)
+		return got
+	}
+	disable := func(id string, off bool) { require.NoError(t, db.UserSetDisabled(ctx, id, off, now)) }
+
+	require.Equal(t, map[string]string{"escu-fin": "escu-mid", "escu-cy1": "escu-cy2"}, up())
+	disable("escu-mid", true)
+	disable("escu-cy2", true)
+	require.Equal(t, map[string]string{"escu-fin": "escu-top"}, up(), "a disabled manager is climbed past; a cycle ends the climb")
+	require.Equal(t, map[string]string{"escu-fin": "escu-chair"}, up("escu-top"), "so is a barred one (the requester)")
+	disable("escu-chair", true)
+	require.Empty(t, up("escu-top"), "nobody eligible above: no escalation")
+	disable("escu-mid", false)
+	require.Equal(t, map[string]string{"escu-fin": "escu-mid"}, up("escu-top"), "enabled again, escalated to again")
+}

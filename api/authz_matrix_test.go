@@ -195,6 +195,14 @@ var matrix = map[string]access{
 	"GET /api/v1/key-activities/":              {own: everyone},
 	"POST /api/v1/key-activities/{id}/support": {own: []identity.Role{identity.RoleSalesManager}, body: `{`},
 	"POST /api/v1/key-activities/{id}/outcome": {own: poolRoles, body: `{`},
+	// Their page forms: "{id}" is no activity, so 404 for all (the browser
+	// test and TestKeyActivityPageFormsControls try the real ones).
+	"POST /key-activities/{id}/support": {session: true, body: "supporter=sun"},
+	"POST /key-activities/{id}/outcome": {session: true, body: "note=x"},
+	// The value-class review page: sales managers and finance (no proposal
+	// named: a 422 by the row for them).
+	"GET /classes/review":         {own: []identity.Role{identity.RoleSalesManager, identity.RoleFinance}, session: true},
+	"POST /classes/review/decide": {own: []identity.Role{identity.RoleSalesManager, identity.RoleFinance}, session: true, body: "approve=true"},
 	// Logging in is open to anyone; what it opens is checked like a token.
 	"GET /": {public: 303}, "GET /static/l2c.css": {public: 200}, "GET /login": {public: 200},
 	"POST /login":       {public: 403, body: "user=wang&password=guess"}, // without the login form's token

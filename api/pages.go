@@ -70,6 +70,14 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return m
 	},
+	// kaArgs hands key-account activities to their table, with the forms
+	// the viewer may use on each (may) and a refused one's state; from says
+	// which page the forms come back to ("work" or a deal's).
+	"kaArgs": func(d pageData, list []database.KeyActivity, may map[int64]kaMay, forms *dealForms, from string) map[string]any {
+		return map[string]any{"P": d.P, "CSRF": d.CSRF, "Card": list, "May": may, "Forms": forms, "From": from}
+	},
+	"kaForm":    kaForm,
+	"classForm": classForm,
 	// cardArgs hands a case's card to the subject and decide templates,
 	// with what they need of the page.
 	"cardArgs": func(d pageData, card any, action ...string) map[string]any {
@@ -165,6 +173,9 @@ func (p pages) Routes(r chi.Router) {
 		p.importRoutes(r)
 		p.adminRoutes(r)
 		p.collectionRoutes(r)
+		p.keyActivityRoutes(r)
+		r.Get("/classes/review", p.loggedIn(p.classReview))
+		r.Post("/classes/review/decide", p.loggedIn(p.classReviewDecide))
 		r.Post("/approvals/{id}/delegate", p.loggedIn(p.caseDelegate))
 	})
 }

@@ -99,6 +99,8 @@ type dealPageView struct {
 	Collection *dealCollection
 	// KeyActivities are the key-account activities planned on the deal.
 	KeyActivities []database.KeyActivity
+	// KAMay are the activities' forms the viewer may use.
+	KAMay map[int64]kaMay
 }
 
 // timelineRow is one thing that happened to a deal: a transition, an
@@ -226,6 +228,10 @@ func (p pages) showDeal(w http.ResponseWriter, r *http.Request, status int, d pa
 		p.failed(w, r, d, err)
 		return
 	}
+	if v.KAMay, err = p.keyActivityMay(r, v.KeyActivities); err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
 	p.names(r.Context(), &d, keyActivityPeople(v.KeyActivities)...) // the timeline words the supporter now
 	v.Timeline = append(v.Timeline, keyActivityTimeline(&d, v.KeyActivities)...)
 	sort.SliceStable(v.Timeline, func(i, j int) bool { return v.Timeline[i].At.Before(v.Timeline[j].At) })
@@ -233,8 +239,8 @@ func (p pages) showDeal(w http.ResponseWriter, r *http.Request, status int, d pa
 		p.failed(w, r, d, err)
 		return
 	}
-	if done := r.URL.Query().Get("done"); done == "promise" && forms == nil {
-		d.Notice = d.P.T("done.promise")
+	if done := r.URL.Query().Get("done"); (done == "promise" || done == "ka_support" || done == "ka_outcome") && forms == nil {
+		d.Notice = d.P.T("done." + done)
 	}
 	p.names(r.Context(), &d, ids...)
 	v.Waiting = waitingFor(&d, dl, v.Cases, p.waitFactsOf(r, &d, v.Cases))

@@ -64,6 +64,9 @@ func TestApprovalWorkflowReplay(t *testing.T) {
 		// approval-controls v2: a delegate who edited the rules refused in
 		// the save of the decision, then the approver deciding
 		"testdata/approval_controls_v2_bar_in_save.json",
+		// escalation-climb: the holder's manager is a disabled account; past
+		// the SLA the step escalates to that manager's manager, who approves
+		"testdata/approval_escalation_climb.json",
 	} {
 		replay(t, ApprovalWorkflow, file)
 	}
