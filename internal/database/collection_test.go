@@ -252,15 +252,42 @@ func TestCollectionDunningClimbsToFinanceAndHolds(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, held, "finance's step flags the customer's new orders")
 	require.Equal(t, collDay("2026-04-14"), since)
-	for key, subject := range map[string]string{
-		"dunning/" + c.d.ID + "/1/manager/li":           "Collection manager: " + c.d.ID + " instalment 1", // the owner's manager
-		"dunning/" + c.d.ID + "/1/finance/role:finance": "Collection finance: " + c.d.ID + " instalment 1",
-		"dunning/" + c.d.ID + "/1/reminder/wu":          "Collection reminder: " + c.d.ID + " instalment 1",
-	} {
-		n, err := db.NotificationByKey(ctx, key)
-		require.NoError(t, err, key)
-		require.Equal(t, subject, n.Subject)
+	// Every step on the trail with whom it told; each person told once a
+	// day, in a digest of the steps that named them that day.
+	events, _, err := db.CollectionTrail(ctx, c.d.ID)
+	require.NoError(t, err)
+	told := map[string][]string{}
+	for _, e := range events {
+		told[e.Step] = e.Told
 	}
+	require.Equal(t, map[string][]string{"reminder": {"wu"}, "due": {"wu"}, "manager": {"wu", "li"}, // the owner's manager
+		"finance": {"wu", "li", "role:finance"}}, told)
+	page, err := db.DunningTold(ctx, c.d.ID)
+	require.NoError(t, err)
+	require.Equal(t, map[string][]string{"1/reminder": {"wu"}, "1/due": {"wu"}, "1/manager": {"wu", "li"},
+		"1/finance": {"wu", "li", "role:finance"}}, page, "the deal page reads the same")
+	for who, body := range map[string]string{
+		"wu":           "- finance: ",
+		"li":           "- finance: ",
+		"role:finance": "- finance: ",
+	} {
+		digests, err := db.DunningDigestsOf(ctx, who, pgDay(collDay("2026-04-14")))
+		require.NoError(t, err, who)
+		require.Len(t, digests, 1, "%s: one digest that day", who)
+		require.Contains(t, digests[0].Subject, "Collection 2026-04-14: ")
+		require.Contains(t, digests[0].Body, body, who)
+		require.Empty(t, digests[0].DealID, "a digest is of many deals")
+	}
+	digests, err := db.DunningDigestsOf(ctx, "li", pgDay(collDay("2026-03-19")))
+	require.NoError(t, err)
+	require.Len(t, digests, 1)
+	require.Contains(t, digests[0].Body, "- manager: ")
+	require.NotContains(t, digests[0].Body, "/collection/dunning", "a sales manager cannot open the queue")
+	digests, err = db.DunningDigestsOf(ctx, "wu", pgDay(collDay("2026-03-19")))
+	require.NoError(t, err)
+	require.Contains(t, digests[0].Body, "open the dunning queue: /collection/dunning", "a collector can")
+	_, err = db.NotificationByKey(ctx, "dunning/"+c.d.ID+"/1/manager/li")
+	require.ErrorIs(t, err, database.ErrNotFound, "no notification per instalment")
 
 	// Paid in full: the hold ends at the next tick.
 	c.paid("2026-04-14", "BANK-9", "30000.00")
