@@ -3,6 +3,7 @@ package database_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -394,4 +395,76 @@ func TestCollectionAgeingAndForecastKnownData(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []database.ForecastWeek{{Week: collDay("2026-03-30"), Currency: "CNY", Expected: 3000000, Items: 1}}, f.Weeks)
 	_ = c
+}
+
+// TestCollectionRetentionFallsDueAtWarrantyEnd: the 10% retention of a
+// contract accepted on 20 April 2026 waits out its 12-month warranty with
+// no step and nothing in the dunning queue while the rest is paid; the
+// days skip to the warranty's end, where the ladder reminds the payment
+// owner three working days before, and on 20 April 2027 it is due: a step
+// on the trail, told in that day's digest, and first in the queue.
+func TestCollectionRetentionFallsDueAtWarrantyEnd(t *testing.T) {
+	ctx := context.Background()
+	db := collectionSetup(t)
+	cal := calendar.China()
+	c := signedDeal(t, db, "C-RET")
+	c.act("2026-03-05", collRep, deal.Action{Name: deal.ActPlaceOrder, Kind: deal.OrderStock, DeliveryDue: collDay("2026-04-30")})
+	c.act("2026-04-10", collDO, deal.Action{Name: deal.ActRecordShipment, ShipmentNo: "S1", ShippedOn: collDay("2026-04-10"), Final: true})
+	c.withPayload("2026-04-20", collDO, deal.ActRecordAcceptance, deal.RecordAcceptancePayload{AcceptedOn: collDay("2026-04-20")})
+	c.paid("2026-03-12", "BANK-R1", "30000.00")
+	c.paid("2026-05-10", "BANK-R2", "60000.00")
+	retention := func() database.Instalment {
+		t.Helper()
+		p, err := db.CollectionPlanGet(ctx, c.d.ID)
+		require.NoError(t, err)
+		require.NotNil(t, p.Instalments[1].DueOn, "the delivery instalment has its due date")
+		require.NotNil(t, p.Instalments[0].SettledOn)
+		require.NotNil(t, p.Instalments[1].SettledOn)
+		return p.Instalments[2]
+	}
+	trail := func() []string {
+		t.Helper()
+		events, _, err := db.CollectionTrail(ctx, c.d.ID)
+		require.NoError(t, err)
+		var out []string
+		for _, e := range events {
+			out = append(out, fmt.Sprintf("%s %d %s %v", e.On, e.No, e.Step, e.Told))
+		}
+		return out
+	}
+	queued := func(on string) bool {
+		t.Helper()
+		page, _, err := db.DunningQueue(ctx, database.ViewerOf(collFin), database.ReceivableFilter{Customer: "C-RET"}, collDay(on), "", 10)
+		require.NoError(t, err)
+		return len(page) > 0
+	}
+	tick := func(on string) {
+		t.Helper()
+		_, err := db.DunningTick(ctx, collDay(on), cal, testChain)
+		require.NoError(t, err)
+	}
+	require.Equal(t, collDay("2027-04-20"), *retention().DueOn, "12 months after acceptance")
+	for _, on := range []string{"2026-05-11", "2026-10-12", "2027-04-14"} {
+		tick(on)
+		require.Empty(t, trail(), on)
+		require.False(t, queued(on), on)
+	}
+	r := retention()
+	require.Equal(t, "reminder", r.NextStep)
+	require.Equal(t, collDay("2027-04-15"), *r.NextOn, "three working days before the warranty ends (Tuesday 20 April 2027)")
+	require.Equal(t, money.Amount(1000000), r.Open)
+
+	tick("2027-04-15")
+	require.Equal(t, []string{"2027-04-15 3 reminder [wu]"}, trail())
+	require.False(t, queued("2027-04-19"), "not due before the warranty ends")
+	tick("2027-04-20")
+	require.Equal(t, []string{"2027-04-15 3 reminder [wu]", "2027-04-20 3 due [wu]"}, trail())
+	require.True(t, queued("2027-04-20"), "due at the warranty's end")
+	r = retention()
+	require.Equal(t, "due", r.Step)
+	require.Equal(t, "manager", r.NextStep)
+	digests, err := db.DunningDigestsOf(ctx, "wu", pgDay(collDay("2027-04-20")))
+	require.NoError(t, err)
+	require.Len(t, digests, 1)
+	require.Contains(t, digests[0].Body, "- due: ")
 }
