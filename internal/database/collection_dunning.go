@@ -57,7 +57,13 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 		res = TickResult{}
 		// dunning_decided: the instalments a broken promise escalated. JIT
 		// is not worth it: compiling costs seconds for plans it guesses big.
-		for _, q := range []string{`SET LOCAL jit = off`, `CREATE TEMP TABLE dunning_decided (deal_id text NOT NULL,
+		// The placement's million rows (what it changed, hashed and sorted)
+		// stay in memory rather than go through temporary files: one
+		// backend, once an hour.
+		// One tick at a time (the hourly one and one run by hand): the
+		// second waits, then finds the first's steps taken.
+		for _, q := range []string{`SELECT pg_advisory_xact_lock(hashtext('dunning_tick'))`, `SET LOCAL jit = off`,
+			`SET LOCAL work_mem = '256MB'`, `CREATE TEMP TABLE dunning_decided (deal_id text NOT NULL,
 			no int NOT NULL, PRIMARY KEY (deal_id, no)) ON COMMIT DROP`, ladderSteps, ladderArrays, reachedTable} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("dunning: %w", err)
@@ -349,9 +355,23 @@ func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRan
 // the steps recorded (inserted: new; else a step a broken promise recorded
 // today, without its audience, that this tells).
 func stepsTold(broken bool) string {
-	not := "NOT "
-	if broken {
-		not = ""
+	// A broken promise's step is on the trail already (promisesSettle),
+	// without its audience: recorded again, its audience is. The others are
+	// new steps (the tick's lock keeps another tick out), a plain insert in
+	// key order: no speculative insertion per row, and the index written
+	// page after page rather than all over.
+	not, others := "", ""
+	insert := `
+			ON CONFLICT (deal_id, no, step) DO UPDATE SET told = EXCLUDED.told
+				WHERE dunning_events.on_day = EXCLUDED.on_day AND dunning_events.told = '{}'
+			RETURNING deal_id, no, step, step_index, outstanding, told, xmax = 0 AS inserted`
+	if !broken {
+		not = "NOT "
+		others = `
+			  AND NOT EXISTS (SELECT 1 FROM dunning_events e WHERE e.deal_id = r.deal_id AND e.no = r.no AND e.step = r.name)`
+		insert = `
+			ORDER BY deal_id, no, name
+			RETURNING deal_id, no, step, step_index, outstanding, told, true AS inserted`
 	}
 	return `WITH reached AS (
 			SELECT r.*, array_remove(ARRAY[o.who, CASE WHEN m.who IS DISTINCT FROM o.who THEN m.who END,
@@ -363,15 +383,12 @@ func stepsTold(broken bool) string {
 			CROSS JOIN LATERAL (SELECT CASE WHEN r.to_owner THEN nullif(r.payment_owner, '') END) o(who)
 			CROSS JOIN LATERAL (SELECT nullif(u.manager_id, '')) m(who)
 			CROSS JOIN LATERAL (SELECT nullif(d.sales_owner, '')) s(who)
-			WHERE ` + not + `EXISTS (SELECT 1 FROM dunning_decided t WHERE t.deal_id = r.deal_id AND t.no = r.no)
+			WHERE ` + not + `EXISTS (SELECT 1 FROM dunning_decided t WHERE t.deal_id = r.deal_id AND t.no = r.no)` + others + `
 		), added AS (
 			INSERT INTO dunning_events (deal_id, no, step, step_index, on_day, outstanding, why, told)
 			SELECT deal_id, no, name, step, $1, outstanding,
 				format('%s working days from due, %s outstanding', $2::int - due_rank, (outstanding / 100.0)::numeric(20, 2)), told
-			FROM reached
-			ON CONFLICT (deal_id, no, step) DO UPDATE SET told = EXCLUDED.told
-				WHERE dunning_events.on_day = EXCLUDED.on_day AND dunning_events.told = '{}'
-			RETURNING deal_id, no, step, step_index, outstanding, told, xmax = 0 AS inserted
+			FROM reached` + insert + `
 		)`
 }
 

@@ -175,3 +175,47 @@ func TestDunningTickNarrowEqualsFull(t *testing.T) {
 	require.Contains(t, last, "broken")
 	require.Contains(t, last, "kept", "a promise was kept")
 }
+
+// TestDunningTicksAtOnceTakeEachStepOnce: the hourly tick and one run by
+// hand at the same moment, for the same day: one takes the steps and
+// sends the digests, the other (kept waiting) finds nothing left to do;
+// neither fails, no step is recorded twice and nobody is told twice.
+func TestDunningTicksAtOnceTakeEachStepOnce(t *testing.T) {
+	ctx := context.Background()
+	db := collectionSetup(t)
+	cal := calendar.China()
+	c := signedDeal(t, db, "C-TWICE") // the advance of 30,000.00 due Thursday 12 March 2026
+	day := collDay("2026-03-19")      // five working days late: the manager's step
+	results := make(chan database.TickResult, 2)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			r, err := db.DunningTick(ctx, day, cal, testChain)
+			results <- r
+			errs <- err
+		}()
+	}
+	var got []database.TickResult
+	for range 2 {
+		require.NoError(t, <-errs)
+		got = append(got, <-results)
+	}
+	first, second := got[0], got[1]
+	if first.Steps == 0 {
+		first, second = second, first
+	}
+	require.Positive(t, first.Steps)
+	require.Positive(t, first.Notifications)
+	require.Zero(t, second.Steps, "the second tick took no step again")
+	require.Zero(t, second.Notifications, "and told nobody again")
+	events, _, err := db.CollectionTrail(ctx, c.d.ID)
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	require.Equal(t, "manager", events[0].Step)
+	require.Equal(t, []string{"wu", "li"}, events[0].Told)
+	for _, who := range []string{"wu", "li"} {
+		digests, err := db.DunningDigestsOf(ctx, who, pgDay(day))
+		require.NoError(t, err)
+		require.Len(t, digests, 1, who)
+	}
+}
