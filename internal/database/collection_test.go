@@ -324,6 +324,20 @@ func TestCollectionBrokenPromiseEscalatesAtOnce(t *testing.T) {
 	require.Equal(t, "manager", last.Step, "a broken promise climbs at once")
 	require.Equal(t, "promise to pay by 2026-03-16 broken", last.Why)
 	require.Equal(t, money.Amount(1500000), last.Outstanding)
+	// Rare and urgent: told at once, each person on their own, not in a digest.
+	require.Equal(t, []string{"wu", "li"}, last.Told)
+	for _, who := range last.Told {
+		n, err := db.NotificationByKey(ctx, "dunning/"+c.d.ID+"/1/manager/"+who)
+		require.NoError(t, err, who)
+		require.Equal(t, "Collection manager: "+c.d.ID+" instalment 1", n.Subject)
+		require.Contains(t, n.Body, "a promise to pay was broken")
+		require.Equal(t, c.d.ID, n.DealID)
+		digests, err := db.DunningDigestsOf(ctx, who, pgDay(collDay("2026-03-17")))
+		require.NoError(t, err)
+		for _, d := range digests {
+			require.NotContains(t, d.Body, "- manager:", "%s: the broken promise is not in the day's digest", who)
+		}
+	}
 }
 
 // TestCollectionAgeingAndForecastKnownData: the ERP's open items of two
