@@ -36,7 +36,7 @@ func BenchmarkCollection1M(b *testing.B) {
 			Roles: []identity.Role{identity.RoleSales}}, "", ""))
 	}
 	_, err := conn.Exec(ctx, `DELETE FROM dunning_events; DELETE FROM collection_promises; DELETE FROM collection_credit_holds;
-		DELETE FROM collection_instalments; DELETE FROM receivable_items; DELETE FROM notifications WHERE dedupe_key LIKE 'dunning/%'`)
+		DELETE FROM collection_instalments; DELETE FROM receivable_items; DELETE FROM notifications WHERE dedupe_key LIKE 'dunning%'`)
 	require.NoError(b, err)
 	copyRows := func(table string, cols []string, n int, row func(i int) []any) { copyN(b, conn, table, cols, n, row) }
 	code := func(i int) string { return fmt.Sprintf("BC%05d", i%customers) }

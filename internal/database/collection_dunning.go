@@ -57,7 +57,13 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 		res = TickResult{}
 		// dunning_decided: the instalments a broken promise escalated. JIT
 		// is not worth it: compiling costs seconds for plans it guesses big.
-		for _, q := range []string{`SET LOCAL jit = off`, `CREATE TEMP TABLE dunning_decided (deal_id text NOT NULL,
+		// The placement's million rows (what it changed, hashed and sorted)
+		// stay in memory rather than go through temporary files: one
+		// backend, once an hour.
+		// One tick at a time (the hourly one and one run by hand): the
+		// second waits, then finds the first's steps taken.
+		for _, q := range []string{`SELECT pg_advisory_xact_lock(hashtext('dunning_tick'))`, `SET LOCAL jit = off`,
+			`SET LOCAL work_mem = '256MB'`, `CREATE TEMP TABLE dunning_decided (deal_id text NOT NULL,
 			no int NOT NULL, PRIMARY KEY (deal_id, no)) ON COMMIT DROP`, ladderSteps, ladderArrays, reachedTable} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("dunning: %w", err)
@@ -270,44 +276,63 @@ func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRan
 	if _, err := tx.Exec(ctx, `ANALYZE dunning_reached`); err != nil {
 		return fmt.Errorf("dunning: steps reached: %w", err)
 	}
-	err := tx.QueryRow(ctx, `WITH reached AS (SELECT * FROM dunning_reached
-		), added AS (
-			INSERT INTO dunning_events (deal_id, no, step, step_index, on_day, outstanding, why)
-			SELECT deal_id, no, name, step, $1, outstanding,
-				format('%s working days from due, %s outstanding', $2::int - due_rank, (outstanding / 100.0)::numeric(20, 2))
-			FROM reached
-			ON CONFLICT DO NOTHING
-			RETURNING deal_id, no, step
-		), told AS (
+	// The broken promises' steps (rare), each told on its own as before;
+	// then every other step reached, told in one digest per person.
+	var steps, told int64
+	if err := tx.QueryRow(ctx, stepsTold(true)+`
+		, told AS (
 			INSERT INTO notifications (dedupe_key, recipient, subject, body, deal_id)
-			SELECT format('dunning/%s/%s/%s/%s', r.deal_id, r.no, r.name, t.who), t.who,
+			SELECT format('dunning/%s/%s/%s/%s', r.deal_id, r.no, r.name, w.who), w.who,
 				format('Collection %s: %s instalment %s', r.name, r.deal_id, r.no),
-				format('%s outstanding on instalment %s of %s (customer %s)%s', (r.outstanding / 100.0)::numeric(20, 2),
-					r.no, r.deal_id, r.customer_code, CASE WHEN r.letter <> '' THEN '; letter ' || r.letter || ' to send' ELSE '' END),
+				format('%s outstanding on instalment %s of %s (customer %s): a promise to pay was broken%s',
+					(r.outstanding / 100.0)::numeric(20, 2), r.no, r.deal_id, r.customer_code,
+					CASE WHEN r.letter <> '' THEN '; letter ' || r.letter || ' to send' ELSE '' END),
 				r.deal_id
-			FROM reached r
-			LEFT JOIN users u ON r.to_manager AND u.id = r.payment_owner
-			LEFT JOIN deals d ON r.to_sales AND d.id = r.deal_id
-			CROSS JOIN LATERAL (VALUES (CASE WHEN r.to_owner THEN nullif(r.payment_owner, '') END),
-				(CASE WHEN r.to_manager THEN u.manager_id END), (CASE WHEN r.to_finance THEN 'role:finance' END),
-				(CASE WHEN r.to_sales THEN d.sales_owner END)) t(who)
-			WHERE t.who IS NOT NULL
+			FROM reached r JOIN added a ON a.deal_id = r.deal_id AND a.no = r.no AND a.step = r.name
+			CROSS JOIN LATERAL unnest(a.told) WITH ORDINALITY AS w(who, k)
+			ORDER BY r.deal_id, r.no, w.k
+			ON CONFLICT (dedupe_key) DO NOTHING
+			RETURNING 1
+		)
+		SELECT (SELECT count(*) FILTER (WHERE inserted) FROM added), (SELECT count(*) FROM told)`,
+		today.String(), todayRank).Scan(&steps, &told); err != nil {
+		return fmt.Errorf("dunning: record broken promises' steps: %w", err)
+	}
+	res.Steps, res.Notifications = steps, told
+	if err := tx.QueryRow(ctx, stepsTold(false)+`
+		, per AS (
+			SELECT w.who, a.step, min(a.step_index) AS idx, count(*) AS n
+			FROM added a CROSS JOIN LATERAL unnest(a.told) AS w(who)
+			GROUP BY w.who, a.step
+		), seq AS (SELECT nextval('dunning_digest_seq') AS n)
+		, told AS (
+			INSERT INTO notifications (dedupe_key, recipient, subject, body)
+			SELECT format('dunning-digest/%s/%s/%s', $1::text, p.who, (SELECT n FROM seq)), p.who,
+				format('Collection %s: %s instalments reached a dunning step', $1::text, sum(p.n)),
+				format(E'Dunning steps reached on %s that name you:\n%s\nEach step is on its deal''s collection trail%s', $1::text,
+					string_agg(format('- %s: %s instalment%s', p.step, p.n, CASE WHEN p.n > 1 THEN 's' ELSE '' END), E'\n' ORDER BY p.idx, p.step),
+					CASE WHEN p.who = 'role:finance' OR EXISTS (SELECT 1 FROM users u WHERE u.id = p.who
+						AND u.roles && ARRAY['finance', 'collector', 'admin'])
+					THEN E';\nopen the dunning queue: /collection/dunning' ELSE '.' END)
+			FROM per p
+			GROUP BY p.who
+			ORDER BY p.who
 			ON CONFLICT (dedupe_key) DO NOTHING
 			RETURNING 1
 		), held AS (
 			INSERT INTO collection_credit_holds (customer_code, deal_id, no, since)
 			SELECT DISTINCT ON (r.customer_code) r.customer_code, r.deal_id, r.no, $1::date
-			FROM reached r
+			FROM dunning_reached r
 			WHERE r.hold AND r.customer_code <> ''
 			ORDER BY r.customer_code, r.deal_id, r.no
 			ON CONFLICT (customer_code) DO NOTHING
 			RETURNING 1
 		)
-		SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM told), (SELECT count(*) FROM held)`,
-		today.String(), todayRank).Scan(&res.Steps, &res.Notifications, &res.HoldsAdded)
-	if err != nil {
+		SELECT (SELECT count(*) FILTER (WHERE inserted) FROM added), (SELECT count(*) FROM told), (SELECT count(*) FROM held)`,
+		today.String(), todayRank).Scan(&steps, &told, &res.HoldsAdded); err != nil {
 		return fmt.Errorf("dunning: record steps: %w", err)
 	}
+	res.Steps, res.Notifications = res.Steps+steps, res.Notifications+told
 	// A hold ends when none of the customer's open instalments stands at or
 	// above a holding step of its ladder.
 	tag, err := tx.Exec(ctx, `WITH holding AS (SELECT class, min(idx) AS idx FROM dunning_steps WHERE hold GROUP BY class)
@@ -321,6 +346,50 @@ func stepsRecord(ctx context.Context, tx pgx.Tx, today collection.Date, todayRan
 	}
 	res.HoldsCleared = tag.RowsAffected()
 	return nil
+}
+
+// stepsTold is the start of a statement recording the steps reached
+// ($1 today, $2 its rank) as dunning_events, each with whom it tells (its
+// audience, in the order owner, manager, finance, sales, each person once):
+// reached, those of the broken promises (broken) or the others, and added,
+// the steps recorded (inserted: new; else a step a broken promise recorded
+// today, without its audience, that this tells).
+func stepsTold(broken bool) string {
+	// A broken promise's step is on the trail already (promisesSettle),
+	// without its audience: recorded again, its audience is. The others are
+	// new steps (the tick's lock keeps another tick out), a plain insert in
+	// key order: no speculative insertion per row, and the index written
+	// page after page rather than all over.
+	not, others := "", ""
+	insert := `
+			ON CONFLICT (deal_id, no, step) DO UPDATE SET told = EXCLUDED.told
+				WHERE dunning_events.on_day = EXCLUDED.on_day AND dunning_events.told = '{}'
+			RETURNING deal_id, no, step, step_index, outstanding, told, xmax = 0 AS inserted`
+	if !broken {
+		not = "NOT "
+		others = `
+			  AND NOT EXISTS (SELECT 1 FROM dunning_events e WHERE e.deal_id = r.deal_id AND e.no = r.no AND e.step = r.name)`
+		insert = `
+			ORDER BY deal_id, no, name
+			RETURNING deal_id, no, step, step_index, outstanding, told, true AS inserted`
+	}
+	return `WITH reached AS (
+			SELECT r.*, array_remove(ARRAY[o.who, CASE WHEN m.who IS DISTINCT FROM o.who THEN m.who END,
+				CASE WHEN r.to_finance THEN 'role:finance' END,
+				CASE WHEN s.who IS DISTINCT FROM o.who AND s.who IS DISTINCT FROM m.who THEN s.who END], NULL) AS told
+			FROM dunning_reached r
+			LEFT JOIN users u ON r.to_manager AND u.id = r.payment_owner
+			LEFT JOIN deals d ON r.to_sales AND d.id = r.deal_id
+			CROSS JOIN LATERAL (SELECT CASE WHEN r.to_owner THEN nullif(r.payment_owner, '') END) o(who)
+			CROSS JOIN LATERAL (SELECT nullif(u.manager_id, '')) m(who)
+			CROSS JOIN LATERAL (SELECT nullif(d.sales_owner, '')) s(who)
+			WHERE ` + not + `EXISTS (SELECT 1 FROM dunning_decided t WHERE t.deal_id = r.deal_id AND t.no = r.no)` + others + `
+		), added AS (
+			INSERT INTO dunning_events (deal_id, no, step, step_index, on_day, outstanding, why, told)
+			SELECT deal_id, no, name, step, $1, outstanding,
+				format('%s working days from due, %s outstanding', $2::int - due_rank, (outstanding / 100.0)::numeric(20, 2)), told
+			FROM reached` + insert + `
+		)`
 }
 
 // promisesSettle closes the promises due: kept when the instalment received
@@ -471,11 +540,14 @@ type DunningEvent struct {
 	On          collection.Date `json:"on"`
 	Outstanding money.Amount    `json:"outstanding"`
 	Why         string          `json:"why"`
+	// Told is whom the step told (people by ID, finance as "role:finance"):
+	// in the day's digest, or on its own for a broken promise.
+	Told []string `json:"told"`
 }
 
 // CollectionTrail is a deal's dunning steps and promises, oldest first.
 func (db *DB) CollectionTrail(ctx context.Context, dealID string) ([]DunningEvent, []Promise, error) {
-	rows, err := db.q(ctx).Query(ctx, `SELECT deal_id, no, step, on_day, outstanding, why FROM dunning_events
+	rows, err := db.q(ctx).Query(ctx, `SELECT deal_id, no, step, on_day, outstanding, why, told FROM dunning_events
 		WHERE deal_id = $1 ORDER BY on_day, no, step_index`, dealID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dunning trail of %s: %w", dealID, err)
@@ -484,7 +556,7 @@ func (db *DB) CollectionTrail(ctx context.Context, dealID string) ([]DunningEven
 		var e DunningEvent
 		var on time.Time
 		var out int64
-		err := r.Scan(&e.DealID, &e.No, &e.Step, &on, &out, &e.Why)
+		err := r.Scan(&e.DealID, &e.No, &e.Step, &on, &out, &e.Why, &e.Told)
 		e.On, e.Outstanding = dateOf(on), money.Amount(out)
 		return e, err
 	})

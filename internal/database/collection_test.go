@@ -3,6 +3,7 @@ package database_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -252,15 +253,42 @@ func TestCollectionDunningClimbsToFinanceAndHolds(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, held, "finance's step flags the customer's new orders")
 	require.Equal(t, collDay("2026-04-14"), since)
-	for key, subject := range map[string]string{
-		"dunning/" + c.d.ID + "/1/manager/li":           "Collection manager: " + c.d.ID + " instalment 1", // the owner's manager
-		"dunning/" + c.d.ID + "/1/finance/role:finance": "Collection finance: " + c.d.ID + " instalment 1",
-		"dunning/" + c.d.ID + "/1/reminder/wu":          "Collection reminder: " + c.d.ID + " instalment 1",
-	} {
-		n, err := db.NotificationByKey(ctx, key)
-		require.NoError(t, err, key)
-		require.Equal(t, subject, n.Subject)
+	// Every step on the trail with whom it told; each person told once a
+	// day, in a digest of the steps that named them that day.
+	events, _, err := db.CollectionTrail(ctx, c.d.ID)
+	require.NoError(t, err)
+	told := map[string][]string{}
+	for _, e := range events {
+		told[e.Step] = e.Told
 	}
+	require.Equal(t, map[string][]string{"reminder": {"wu"}, "due": {"wu"}, "manager": {"wu", "li"}, // the owner's manager
+		"finance": {"wu", "li", "role:finance"}}, told)
+	page, err := db.DunningTold(ctx, c.d.ID)
+	require.NoError(t, err)
+	require.Equal(t, map[string][]string{"1/reminder": {"wu"}, "1/due": {"wu"}, "1/manager": {"wu", "li"},
+		"1/finance": {"wu", "li", "role:finance"}}, page, "the deal page reads the same")
+	for who, body := range map[string]string{
+		"wu":           "- finance: ",
+		"li":           "- finance: ",
+		"role:finance": "- finance: ",
+	} {
+		digests, err := db.DunningDigestsOf(ctx, who, pgDay(collDay("2026-04-14")))
+		require.NoError(t, err, who)
+		require.Len(t, digests, 1, "%s: one digest that day", who)
+		require.Contains(t, digests[0].Subject, "Collection 2026-04-14: ")
+		require.Contains(t, digests[0].Body, body, who)
+		require.Empty(t, digests[0].DealID, "a digest is of many deals")
+	}
+	digests, err := db.DunningDigestsOf(ctx, "li", pgDay(collDay("2026-03-19")))
+	require.NoError(t, err)
+	require.Len(t, digests, 1)
+	require.Contains(t, digests[0].Body, "- manager: ")
+	require.NotContains(t, digests[0].Body, "/collection/dunning", "a sales manager cannot open the queue")
+	digests, err = db.DunningDigestsOf(ctx, "wu", pgDay(collDay("2026-03-19")))
+	require.NoError(t, err)
+	require.Contains(t, digests[0].Body, "open the dunning queue: /collection/dunning", "a collector can")
+	_, err = db.NotificationByKey(ctx, "dunning/"+c.d.ID+"/1/manager/li")
+	require.ErrorIs(t, err, database.ErrNotFound, "no notification per instalment")
 
 	// Paid in full: the hold ends at the next tick.
 	c.paid("2026-04-14", "BANK-9", "30000.00")
@@ -296,6 +324,20 @@ func TestCollectionBrokenPromiseEscalatesAtOnce(t *testing.T) {
 	require.Equal(t, "manager", last.Step, "a broken promise climbs at once")
 	require.Equal(t, "promise to pay by 2026-03-16 broken", last.Why)
 	require.Equal(t, money.Amount(1500000), last.Outstanding)
+	// Rare and urgent: told at once, each person on their own, not in a digest.
+	require.Equal(t, []string{"wu", "li"}, last.Told)
+	for _, who := range last.Told {
+		n, err := db.NotificationByKey(ctx, "dunning/"+c.d.ID+"/1/manager/"+who)
+		require.NoError(t, err, who)
+		require.Equal(t, "Collection manager: "+c.d.ID+" instalment 1", n.Subject)
+		require.Contains(t, n.Body, "a promise to pay was broken")
+		require.Equal(t, c.d.ID, n.DealID)
+		digests, err := db.DunningDigestsOf(ctx, who, pgDay(collDay("2026-03-17")))
+		require.NoError(t, err)
+		for _, d := range digests {
+			require.NotContains(t, d.Body, "- manager:", "%s: the broken promise is not in the day's digest", who)
+		}
+	}
 }
 
 // TestCollectionAgeingAndForecastKnownData: the ERP's open items of two
@@ -367,4 +409,76 @@ func TestCollectionAgeingAndForecastKnownData(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []database.ForecastWeek{{Week: collDay("2026-03-30"), Currency: "CNY", Expected: 3000000, Items: 1}}, f.Weeks)
 	_ = c
+}
+
+// TestCollectionRetentionFallsDueAtWarrantyEnd: the 10% retention of a
+// contract accepted on 20 April 2026 waits out its 12-month warranty with
+// no step and nothing in the dunning queue while the rest is paid; the
+// days skip to the warranty's end, where the ladder reminds the payment
+// owner three working days before, and on 20 April 2027 it is due: a step
+// on the trail, told in that day's digest, and first in the queue.
+func TestCollectionRetentionFallsDueAtWarrantyEnd(t *testing.T) {
+	ctx := context.Background()
+	db := collectionSetup(t)
+	cal := calendar.China()
+	c := signedDeal(t, db, "C-RET")
+	c.act("2026-03-05", collRep, deal.Action{Name: deal.ActPlaceOrder, Kind: deal.OrderStock, DeliveryDue: collDay("2026-04-30")})
+	c.act("2026-04-10", collDO, deal.Action{Name: deal.ActRecordShipment, ShipmentNo: "S1", ShippedOn: collDay("2026-04-10"), Final: true})
+	c.withPayload("2026-04-20", collDO, deal.ActRecordAcceptance, deal.RecordAcceptancePayload{AcceptedOn: collDay("2026-04-20")})
+	c.paid("2026-03-12", "BANK-R1", "30000.00")
+	c.paid("2026-05-10", "BANK-R2", "60000.00")
+	retention := func() database.Instalment {
+		t.Helper()
+		p, err := db.CollectionPlanGet(ctx, c.d.ID)
+		require.NoError(t, err)
+		require.NotNil(t, p.Instalments[1].DueOn, "the delivery instalment has its due date")
+		require.NotNil(t, p.Instalments[0].SettledOn)
+		require.NotNil(t, p.Instalments[1].SettledOn)
+		return p.Instalments[2]
+	}
+	trail := func() []string {
+		t.Helper()
+		events, _, err := db.CollectionTrail(ctx, c.d.ID)
+		require.NoError(t, err)
+		var out []string
+		for _, e := range events {
+			out = append(out, fmt.Sprintf("%s %d %s %v", e.On, e.No, e.Step, e.Told))
+		}
+		return out
+	}
+	queued := func(on string) bool {
+		t.Helper()
+		page, _, err := db.DunningQueue(ctx, database.ViewerOf(collFin), database.ReceivableFilter{Customer: "C-RET"}, collDay(on), "", 10)
+		require.NoError(t, err)
+		return len(page) > 0
+	}
+	tick := func(on string) {
+		t.Helper()
+		_, err := db.DunningTick(ctx, collDay(on), cal, testChain)
+		require.NoError(t, err)
+	}
+	require.Equal(t, collDay("2027-04-20"), *retention().DueOn, "12 months after acceptance")
+	for _, on := range []string{"2026-05-11", "2026-10-12", "2027-04-14"} {
+		tick(on)
+		require.Empty(t, trail(), on)
+		require.False(t, queued(on), on)
+	}
+	r := retention()
+	require.Equal(t, "reminder", r.NextStep)
+	require.Equal(t, collDay("2027-04-15"), *r.NextOn, "three working days before the warranty ends (Tuesday 20 April 2027)")
+	require.Equal(t, money.Amount(1000000), r.Open)
+
+	tick("2027-04-15")
+	require.Equal(t, []string{"2027-04-15 3 reminder [wu]"}, trail())
+	require.False(t, queued("2027-04-19"), "not due before the warranty ends")
+	tick("2027-04-20")
+	require.Equal(t, []string{"2027-04-15 3 reminder [wu]", "2027-04-20 3 due [wu]"}, trail())
+	require.True(t, queued("2027-04-20"), "due at the warranty's end")
+	r = retention()
+	require.Equal(t, "due", r.Step)
+	require.Equal(t, "manager", r.NextStep)
+	digests, err := db.DunningDigestsOf(ctx, "wu", pgDay(collDay("2027-04-20")))
+	require.NoError(t, err)
+	require.Len(t, digests, 1)
+	require.Contains(t, digests[0].Body, "- due: ")
 }

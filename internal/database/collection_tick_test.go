@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -66,12 +67,41 @@ func TestDunningTickNarrowEqualsFull(t *testing.T) {
 		state  string
 		result database.TickResult
 	}
+	// The digests are of every instalment a tick decided (the other tests'
+	// too), so they are not compared between the runs: instead, each day,
+	// each person's digests count exactly the steps of that day that name
+	// them, but for a broken promise's (told on its own).
+	// A run's steps and digests: those after its start.
+	var since int64
+	var sinceAt time.Time
+	digested := func(today collection.Date) {
+		t.Helper()
+		var diff []string
+		rows, err := conn.Query(ctx, `WITH stepped AS (
+				SELECT w.who, count(*) AS n FROM dunning_events e, unnest(e.told) w(who)
+				WHERE e.on_day = $1 AND e.at >= $3 AND e.why NOT LIKE 'promise to pay by % broken' GROUP BY w.who
+			), digests AS (
+				SELECT recipient AS who, sum(substring(subject FROM ': ([0-9]+) instalments? ')::int) AS n
+				FROM notifications WHERE dedupe_key LIKE 'dunning-digest/' || $1::text || '/%' AND id > $2 GROUP BY recipient
+			)
+			SELECT coalesce(s.who, d.who), coalesce(s.n, 0), coalesce(d.n, 0)
+			FROM stepped s FULL JOIN digests d ON d.who = s.who WHERE s.n IS DISTINCT FROM d.n`, pgDay(today), since, sinceAt)
+		require.NoError(t, err)
+		for rows.Next() {
+			var who string
+			var steps, told int64
+			require.NoError(t, rows.Scan(&who, &steps, &told))
+			diff = append(diff, fmt.Sprintf("%s: %d steps, %d in digests", who, steps, told))
+		}
+		require.NoError(t, rows.Err())
+		require.Empty(t, diff, "%s", today)
+	}
 	snapshot := func() string {
 		var b strings.Builder
 		for _, q := range []string{
 			`SELECT deal_id, no, step, next_step, coalesce(next_on::text, '-'), coalesce(settled_on::text, '-')
 			FROM collection_instalments WHERE deal_id LIKE 'TN-%' ORDER BY 1, 2`,
-			`SELECT deal_id, no, step, on_day::text, outstanding, why FROM dunning_events WHERE deal_id LIKE 'TN-%' ORDER BY 1, 2, 3`,
+			`SELECT deal_id, no, step, on_day::text, outstanding, why, told FROM dunning_events WHERE deal_id LIKE 'TN-%' ORDER BY 1, 2, 3`,
 			`SELECT dedupe_key, recipient, subject, body FROM notifications WHERE deal_id LIKE 'TN-%' ORDER BY 1`,
 			`SELECT customer_code, deal_id, no, since::text FROM collection_credit_holds WHERE customer_code LIKE 'TN%' ORDER BY 1`,
 			`SELECT deal_id, no, status, coalesce(settled_on::text, '-') FROM collection_promises WHERE deal_id LIKE 'TN-%' ORDER BY 1, 2`,
@@ -90,6 +120,7 @@ func TestDunningTickNarrowEqualsFull(t *testing.T) {
 	}
 	run := func(full bool) []day {
 		reset()
+		require.NoError(t, conn.QueryRow(ctx, `SELECT coalesce(max(id), 0), clock_timestamp() FROM notifications`).Scan(&since, &sinceAt))
 		var days []day
 		for i := range 30 {
 			today := start.AddDays(i)
@@ -123,6 +154,7 @@ func TestDunningTickNarrowEqualsFull(t *testing.T) {
 			}
 			r, err := db.DunningTick(ctx, today, cal, testChain)
 			require.NoError(t, err)
+			digested(today)
 			days = append(days, day{snapshot(), r})
 		}
 		return days
@@ -138,7 +170,57 @@ func TestDunningTickNarrowEqualsFull(t *testing.T) {
 	}
 	last := narrow[len(narrow)-1].state
 	require.Greater(t, strings.Count(last, "working days from due"), 1000, "the ladders climbed")
+	require.Contains(t, last, "outstanding [wu li]", "who each step told, on the step")
 	require.Positive(t, broken, "a promise was broken")
 	require.Contains(t, last, "broken")
 	require.Contains(t, last, "kept", "a promise was kept")
+}
+
+// TestDunningTicksAtOnceTakeEachStepOnce: the hourly tick and one run by
+// hand at the same moment, for the same day: one takes the steps and
+// sends the digests, the other (kept waiting) finds nothing left to do;
+// neither fails, no step is recorded twice and nobody is told twice.
+func TestDunningTicksAtOnceTakeEachStepOnce(t *testing.T) {
+	ctx := context.Background()
+	db := collectionSetup(t)
+	cal := calendar.China()
+	c := signedDeal(t, db, "C-TWICE") // the advance of 30,000.00 due Thursday 12 March 2026
+	day := collDay("2026-03-19")      // five working days late: the manager's step
+	digests := func(who string) int { // the other tests tick that day too
+		t.Helper()
+		d, err := db.DunningDigestsOf(ctx, who, pgDay(day))
+		require.NoError(t, err)
+		return len(d)
+	}
+	before := map[string]int{"wu": digests("wu"), "li": digests("li")}
+	results := make(chan database.TickResult, 2)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			r, err := db.DunningTick(ctx, day, cal, testChain)
+			results <- r
+			errs <- err
+		}()
+	}
+	var got []database.TickResult
+	for range 2 {
+		require.NoError(t, <-errs)
+		got = append(got, <-results)
+	}
+	first, second := got[0], got[1]
+	if first.Steps == 0 {
+		first, second = second, first
+	}
+	require.Positive(t, first.Steps)
+	require.Positive(t, first.Notifications)
+	require.Zero(t, second.Steps, "the second tick took no step again")
+	require.Zero(t, second.Notifications, "and told nobody again")
+	events, _, err := db.CollectionTrail(ctx, c.d.ID)
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	require.Equal(t, "manager", events[0].Step)
+	require.Equal(t, []string{"wu", "li"}, events[0].Told)
+	for who, n := range before {
+		require.Equal(t, n+1, digests(who), "%s: one digest more", who)
+	}
 }

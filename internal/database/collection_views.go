@@ -398,26 +398,20 @@ const DeliveryHorizon = 10
 
 // DunningTold is who each of a deal's dunning steps told, keyed by
 // instalment number and step name ("2/manager"): people by ID, finance as
-// "role:finance", from the notifications the ladder sent.
+// "role:finance", as the ladder recorded them on its steps (most are told in
+// the day's digest, a broken promise on its own).
 func (db *DB) DunningTold(ctx context.Context, dealID string) (map[string][]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT dedupe_key, recipient FROM notifications
-		WHERE deal_id = $1 AND dedupe_key LIKE 'dunning/' || $1 || '/%' ORDER BY id`, dealID)
-	if err != nil {
-		return nil, fmt.Errorf("dunning told on %s: %w", dealID, err)
+	type stepTold struct {
+		No   int
+		Step string
+		Told []string
 	}
-	defer rows.Close()
 	told := map[string][]string{}
-	for rows.Next() {
-		var key, who string
-		if err := rows.Scan(&key, &who); err != nil {
-			return nil, fmt.Errorf("dunning told on %s: %w", dealID, err)
+	err := queryEach(ctx, db.pool, "dunning told on "+dealID, pgx.RowToStructByPos[stepTold], func(s stepTold) error {
+		if len(s.Told) > 0 {
+			told[strconv.Itoa(s.No)+"/"+s.Step] = s.Told
 		}
-		// dunning/<deal>/<no>/<step>/<who>
-		parts := strings.Split(strings.TrimPrefix(key, "dunning/"+dealID+"/"), "/")
-		if len(parts) >= 2 {
-			k := parts[0] + "/" + parts[1]
-			told[k] = append(told[k], who)
-		}
-	}
-	return told, rows.Err()
+		return nil
+	}, `SELECT no, step, told FROM dunning_events WHERE deal_id = $1`, dealID)
+	return told, err
 }

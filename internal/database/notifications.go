@@ -249,6 +249,18 @@ func (db *DB) NotificationByKey(ctx context.Context, key string) (NotificationSt
 	return s, nil
 }
 
+// DunningDigestsOf is what the dunning ladder told recipient (a user ID or
+// "role:finance") in its digests of day, oldest first: one a day, another
+// only when a later tick that day reached new steps.
+func (db *DB) DunningDigestsOf(ctx context.Context, recipient string, day time.Time) ([]NotificationStatus, error) {
+	// Read by key from the unique index: every key with the prefix lies
+	// between it and the prefix with its last '/' made the next byte, '0'.
+	prefix := "dunning-digest/" + day.Format(time.DateOnly) + "/" + recipient + "/"
+	return queryList(ctx, db.pool, "dunning digests of "+recipient, scanNotificationStatus, `SELECT `+notificationStatusColumns+`
+		FROM notifications WHERE dedupe_key >= $1 AND dedupe_key < $2 AND starts_with(dedupe_key, $1) ORDER BY id`,
+		prefix, strings.TrimSuffix(prefix, "/")+"0")
+}
+
 // NotificationsFailed lists notifications whose delivery was given up, newest
 // first: what an operator looks at after fixing the mail server.
 func (db *DB) NotificationsFailed(ctx context.Context, limit int) ([]NotificationStatus, error) {
