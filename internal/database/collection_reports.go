@@ -65,15 +65,15 @@ const receivableLive = `SELECT coalesce(nullif(d.payment_owner, ''), c.sales_own
 // customers the viewer may see (taken first, reachCustomers), cells and
 // deltas not yet folded alike (an ageing sums them: receivableCellsHaving).
 // The owner and office are the deal's and customer's as they are now.
-const receivableReach = `SELECT o.owner, coalesce(u.team, '') AS office,
+const receivableReach = `SELECT ow.owner, coalesce(u.team, '') AS office,
 		r.customer_code, coalesce(c.name, r.customer_code) AS customer_name, r.currency, r.due_on, r.open, r.items
 	FROM (SELECT customer_code, deal_id, currency, due_on, open, items FROM receivable_cells
 		UNION ALL SELECT customer_code, deal_id, currency, due_on, open, items FROM receivable_cell_deltas) r
 	JOIN customers c ON c.code = r.customer_code
-	CROSS JOIN LATERAL (SELECT coalesce(nullif((SELECT d.payment_owner FROM deals d WHERE d.id = r.deal_id), ''),
-		c.sales_owner, '') AS owner) o
-	LEFT JOIN users u ON u.id = nullif(o.owner, '')
-	WHERE r.customer_code `
+	CROSS JOIN LATERAL (SELECT coalesce(nullif(CASE WHEN r.deal_id <> '' THEN
+		(SELECT d.payment_owner FROM deals d WHERE d.id = r.deal_id) END, ''), c.sales_owner, '') AS owner OFFSET 0) ow
+	LEFT JOIN users u ON u.id = nullif(ow.owner, '')
+	WHERE `
 
 // receivableCellsHaving keeps the groups with an item open: cells whose
 // items were all paid or cancelled since the last fold add up to none.
@@ -82,24 +82,33 @@ const receivableCellsHaving = ` HAVING sum(items) > 0`
 // reachCustomers are the customers a viewer's receivables come from.
 const reachCustomers = `SELECT c.code FROM customers c WHERE ` + customerEntitled + ` OR ` + customerCollects
 
-// reachFew is how many customers (or deals) a viewer may reach for a report
-// to read their items one by one by index (a list taken first); past it,
-// one pass over the items (a hash of the viewer's customers or deals) is
-// cheaper, and a collector named on every deal reads them that way.
+// reachFew is how many customers a viewer may reach for the ageing to read
+// their cells by index (a list taken first); past it, one pass over the
+// cells testing each one's customer is cheaper, and a collector named on
+// every deal reads them that way.
 var reachFew = 2000
 
-// reachOf is how a report reads the items of the customers or deals list
-// selects ($1..$5 the viewer): by index from the list taken first, when v
-// reaches few, else in one pass.
-func (db *DB) reachOf(ctx context.Context, list string, args []any) (string, error) {
+// reachesFew reports whether the list selects ($1..$5 the viewer) at most
+// reachFew rows: a report then reads their cells by index.
+func reachesFew(ctx context.Context, tx pgx.Tx, list string, args []any) (bool, error) {
 	var n int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM (`+list+` LIMIT `+fmt.Sprint(reachFew+1)+`) x`, args...).Scan(&n); err != nil {
-		return "", fmt.Errorf("reach: %w", err)
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (`+list+` LIMIT `+fmt.Sprint(reachFew+1)+`) x`, args...).Scan(&n); err != nil {
+		return false, fmt.Errorf("reach: %w", err)
 	}
-	if n <= reachFew {
-		return `= ANY(ARRAY(` + list + `))`, nil
-	}
-	return `IN (` + list + `)`, nil
+	return n <= reachFew, nil
+}
+
+// reportRead runs a report's statements in one read-only snapshot (its rows
+// and totals agree) without JIT: a report's plan over thousands of cells
+// is costed high enough for the server to compile it, which takes longer
+// than the report itself (300 ms of emission for a 30 ms read).
+func (db *DB) reportRead(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }
 
 // receivableSummary is the same rows from the hourly summary (everything);
@@ -122,25 +131,41 @@ const ageingColumns = `currency,
 // owner or office.
 func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf collection.Date, after string, limit int) (Ageing, error) {
 	a := Ageing{By: by, AsOf: asOf.String(), Rows: []AgeingRow{}, Totals: []AgeingRow{}}
+	err := db.reportRead(ctx, func(tx pgx.Tx) error {
+		var err error
+		a, err = receivablesAgeing(ctx, tx, v, by, asOf, after, limit)
+		return err
+	})
+	return a, err
+}
+
+func receivablesAgeing(ctx context.Context, tx pgx.Tx, v Viewer, by string, asOf collection.Date, after string, limit int) (Ageing, error) {
+	a := Ageing{By: by, AsOf: asOf.String(), Rows: []AgeingRow{}, Totals: []AgeingRow{}}
 	args := append(v.customerArgs(), asOf.String())
 	source, page := receivableLive, ` AND r.customer_code IN (
 			SELECT DISTINCT r2.customer_code FROM receivable_items r2 LEFT JOIN customers c ON c.code = r2.customer_code
 			WHERE r2.customer_code > $7 AND ($2 OR (c.code IS NOT NULL AND (`+customerEntitled+` OR `+customerCollects+`)))
 			ORDER BY 1 LIMIT $8)`
 	if !v.All {
-		reach, err := db.reachOf(ctx, reachCustomers, v.customerArgs())
+		few, err := reachesFew(ctx, tx, reachCustomers, v.customerArgs())
 		if err != nil {
 			return a, fmt.Errorf("ageing: %w", err)
 		}
-		source, page = receivableReach+reach, ` AND r.customer_code IN (
-			SELECT c.code FROM customers c WHERE c.code > $7 AND (`+customerEntitled+` OR `+customerCollects+`)
+		// Few customers: their cells by index; many: every cell, the
+		// predicate on its customer (a collector's whole book).
+		source = receivableReach + `r.customer_code = ANY(ARRAY(` + reachCustomers + `))`
+		if !few {
+			source = receivableReach + `(` + customerEntitled + ` OR ` + customerCollects + `)`
+		}
+		page = ` AND r.customer_code IN (
+			SELECT c.code FROM customers c WHERE c.code > $7 AND (` + customerEntitled + ` OR ` + customerCollects + `)
 			  AND EXISTS (SELECT 1 FROM receivable_items r2 WHERE r2.customer_code = c.code)
 			ORDER BY 1 LIMIT $8)`
 	}
 	live := source
 	if v.All {
 		var at time.Time
-		err := db.pool.QueryRow(ctx, `SELECT at FROM collection_summaries_refreshed`).Scan(&at)
+		err := tx.QueryRow(ctx, `SELECT at FROM collection_summaries_refreshed`).Scan(&at)
 		if err == nil {
 			source, a.RefreshedAt = receivableSummary, &at
 		} else if err != pgx.ErrNoRows {
@@ -163,7 +188,7 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 	}
 	q := `SELECT ` + key + `, max(` + name + `), ` + ageingColumns + ` FROM (` + source + `) x GROUP BY ` + key + `, currency` +
 		receivableCellsHaving + ` ORDER BY 1, 3`
-	rows, err := db.pool.Query(ctx, q, append([]any{reachMode}, args...)...)
+	rows, err := tx.Query(ctx, q, append([]any{reachMode}, args...)...)
 	if err != nil {
 		return a, fmt.Errorf("ageing by %s: %w", by, err)
 	}
@@ -187,7 +212,7 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 	if a.RefreshedAt != nil {
 		totals = receivableSummary
 	}
-	rows, err = db.pool.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+totals+`) x GROUP BY currency`+receivableCellsHaving+` ORDER BY currency`,
+	rows, err = tx.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+totals+`) x GROUP BY currency`+receivableCellsHaving+` ORDER BY currency`,
 		append([]any{reachMode}, args[:6]...)...)
 	if err != nil {
 		return a, fmt.Errorf("ageing totals: %w", err)
@@ -285,19 +310,23 @@ func (db *DB) CollectionForecast(ctx context.Context, v Viewer, today collection
 			return f, fmt.Errorf("forecast: %w", err)
 		}
 	}
-	rows, err := db.pool.Query(ctx, `SELECT week, currency, sum(expected), sum(items) FROM (`+q+`) x GROUP BY 1, 2
-		HAVING sum(items) > 0 ORDER BY 1, 2`,
-		append([]any{reachMode}, args...)...)
-	if err != nil {
-		return f, fmt.Errorf("forecast: %w", err)
-	}
-	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ForecastWeek, error) {
-		var w ForecastWeek
-		var week time.Time
-		var expected int64
-		err := r.Scan(&week, &w.Currency, &expected, &w.Items)
-		w.Week, w.Expected = dateOf(week), money.Amount(expected)
-		return w, err
+	var all []ForecastWeek
+	err := db.reportRead(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT week, currency, sum(expected), sum(items) FROM (`+q+`) x GROUP BY 1, 2
+			HAVING sum(items) > 0 ORDER BY 1, 2`,
+			append([]any{reachMode}, args...)...)
+		if err != nil {
+			return err
+		}
+		all, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ForecastWeek, error) {
+			var w ForecastWeek
+			var week time.Time
+			var expected int64
+			err := r.Scan(&week, &w.Currency, &expected, &w.Items)
+			w.Week, w.Expected = dateOf(week), money.Amount(expected)
+			return w, err
+		})
+		return err
 	})
 	if err != nil {
 		return f, fmt.Errorf("forecast: %w", err)
