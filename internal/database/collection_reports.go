@@ -75,6 +75,10 @@ const receivableReach = `SELECT ow.owner, coalesce(u.team, '') AS office,
 	LEFT JOIN users u ON u.id = nullif(ow.owner, '')
 	WHERE `
 
+// reachParam stands for the parameter a report passes its viewer's
+// customers in, numbered after the statement's others.
+const reachParam = `$reach`
+
 // receivableCellsHaving keeps the groups with an item open: cells whose
 // items were all paid or cancelled since the last fold add up to none.
 const receivableCellsHaving = ` HAVING sum(items) > 0`
@@ -88,14 +92,16 @@ const reachCustomers = `SELECT c.code FROM customers c WHERE ` + customerEntitle
 // every deal reads them that way.
 var reachFew = 2000
 
-// reachesFew reports whether the list selects ($1..$5 the viewer) at most
-// reachFew rows: a report then reads their cells by index.
-func reachesFew(ctx context.Context, tx pgx.Tx, list string, args []any) (bool, error) {
-	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (`+list+` LIMIT `+fmt.Sprint(reachFew+1)+`) x`, args...).Scan(&n); err != nil {
-		return false, fmt.Errorf("reach: %w", err)
+// reachList is the customers list selects ($1..$5 the viewer) when they
+// are at most reachFew (few: a report then reads their cells by index,
+// the list taken once for its rows and totals), else few is false.
+func reachList(ctx context.Context, tx pgx.Tx, list string, args []any) (codes []string, few bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT coalesce(array_agg(x.code), '{}') FROM (`+list+` LIMIT `+fmt.Sprint(reachFew+1)+`) x`,
+		args...).Scan(&codes)
+	if err != nil {
+		return nil, false, fmt.Errorf("reach: %w", err)
 	}
-	return n <= reachFew, nil
+	return codes, len(codes) <= reachFew, nil
 }
 
 // reportRead runs a report's statements in one read-only snapshot (its rows
@@ -142,20 +148,25 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 func receivablesAgeing(ctx context.Context, tx pgx.Tx, v Viewer, by string, asOf collection.Date, after string, limit int) (Ageing, error) {
 	a := Ageing{By: by, AsOf: asOf.String(), Rows: []AgeingRow{}, Totals: []AgeingRow{}}
 	args := append(v.customerArgs(), asOf.String())
+	var reach []string // the customers' list, when listed
+	listed := false
 	source, page := receivableLive, ` AND r.customer_code IN (
 			SELECT DISTINCT r2.customer_code FROM receivable_items r2 LEFT JOIN customers c ON c.code = r2.customer_code
 			WHERE r2.customer_code > $7 AND ($2 OR (c.code IS NOT NULL AND (`+customerEntitled+` OR `+customerCollects+`)))
 			ORDER BY 1 LIMIT $8)`
 	if !v.All {
-		few, err := reachesFew(ctx, tx, reachCustomers, v.customerArgs())
+		codes, few, err := reachList(ctx, tx, reachCustomers, v.customerArgs())
 		if err != nil {
 			return a, fmt.Errorf("ageing: %w", err)
 		}
-		// Few customers: their cells by index; many: every cell, the
-		// predicate on its customer (a collector's whole book).
-		source = receivableReach + `r.customer_code = ANY(ARRAY(` + reachCustomers + `))`
-		if !few {
-			source = receivableReach + `(` + customerEntitled + ` OR ` + customerCollects + `)`
+		// Few customers: their cells by index, the list a parameter after
+		// the others (reachParam); many: every cell, the predicate on its
+		// customer (a collector's whole book).
+		source = receivableReach + `(` + customerEntitled + ` OR ` + customerCollects + `)`
+		if few {
+			// (the viewer's parameters, unread, still typed)
+			source, reach, listed = receivableReach+`r.customer_code = ANY(`+reachParam+`::text[])
+				AND ($1::text, $2::boolean, $3::text, $4::boolean, $5::boolean) IS NOT NULL`, codes, true
 		}
 		page = ` AND r.customer_code IN (
 			SELECT c.code FROM customers c WHERE c.code > $7 AND (` + customerEntitled + ` OR ` + customerCollects + `)
@@ -188,7 +199,14 @@ func receivablesAgeing(ctx context.Context, tx pgx.Tx, v Viewer, by string, asOf
 	}
 	q := `SELECT ` + key + `, max(` + name + `), ` + ageingColumns + ` FROM (` + source + `) x GROUP BY ` + key + `, currency` +
 		receivableCellsHaving + ` ORDER BY 1, 3`
-	rows, err := tx.Query(ctx, q, append([]any{reachMode}, args...)...)
+	withReach := func(q string, args []any) (string, []any) {
+		if !listed {
+			return q, args
+		}
+		return strings.ReplaceAll(q, reachParam, fmt.Sprintf("$%d", len(args)+1)), append(args, reach)
+	}
+	q, qargs := withReach(q, args)
+	rows, err := tx.Query(ctx, q, append([]any{reachMode}, qargs...)...)
 	if err != nil {
 		return a, fmt.Errorf("ageing by %s: %w", by, err)
 	}
@@ -212,8 +230,9 @@ func receivablesAgeing(ctx context.Context, tx pgx.Tx, v Viewer, by string, asOf
 	if a.RefreshedAt != nil {
 		totals = receivableSummary
 	}
-	rows, err = tx.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+totals+`) x GROUP BY currency`+receivableCellsHaving+` ORDER BY currency`,
-		append([]any{reachMode}, args[:6]...)...)
+	q, qargs = withReach(`SELECT '', '', `+ageingColumns+` FROM (`+totals+`) x GROUP BY currency`+receivableCellsHaving+` ORDER BY currency`,
+		args[:6:6])
+	rows, err = tx.Query(ctx, q, append([]any{reachMode}, qargs...)...)
 	if err != nil {
 		return a, fmt.Errorf("ageing totals: %w", err)
 	}
@@ -403,6 +422,11 @@ func (db *DB) CollectionSummariesRefresh(ctx context.Context, today collection.D
 	})
 	if err != nil {
 		return fmt.Errorf("refresh collection summaries: %w", err)
+	}
+	// The deltas just folded are dead rows every report would scan until
+	// autovacuum came by: gone now, the tables their few pages again.
+	if _, err := db.pool.Exec(ctx, `VACUUM receivable_cell_deltas, collection_forecast_deltas`, pgx.QueryExecModeSimpleProtocol); err != nil {
+		return fmt.Errorf("refresh collection summaries: vacuum the folded deltas: %w", err)
 	}
 	return nil
 }
