@@ -63,21 +63,20 @@ const receivableLive = `SELECT coalesce(nullif(d.payment_owner, ''), c.sales_own
 // receivableReach is receivableLive for a viewer who does not see
 // everything: the same figures, read from the report cells of the
 // customers the viewer may see (taken first, reachCustomers), cells and
-// deltas not yet folded alike (an ageing sums them: receivableCellsHaving).
+// deltas not yet folded alike (an ageing sums them: receivableCellsHaving),
+// %s the conditions on the cells r and their customer c. OFFSET 0 keeps
+// the owner worked out once per cell and the users joined once, not per cell.
 // The owner and office are the deal's and customer's as they are now.
-const receivableReach = `SELECT ow.owner, coalesce(u.team, '') AS office,
-		r.customer_code, coalesce(c.name, r.customer_code) AS customer_name, r.currency, r.due_on, r.open, r.items
-	FROM (SELECT customer_code, deal_id, currency, due_on, open, items FROM receivable_cells
-		UNION ALL SELECT customer_code, deal_id, currency, due_on, open, items FROM receivable_cell_deltas) r
-	JOIN customers c ON c.code = r.customer_code
-	CROSS JOIN LATERAL (SELECT coalesce(nullif(CASE WHEN r.deal_id <> '' THEN
-		(SELECT d.payment_owner FROM deals d WHERE d.id = r.deal_id) END, ''), c.sales_owner, '') AS owner OFFSET 0) ow
-	LEFT JOIN users u ON u.id = nullif(ow.owner, '')
-	WHERE `
-
-// reachParam stands for the parameter a report passes its viewer's
-// customers in, numbered after the statement's others.
-const reachParam = `$reach`
+const receivableReach = `SELECT x.owner, coalesce(u.team, '') AS office,
+		x.customer_code, x.customer_name, x.currency, x.due_on, x.open, x.items
+	FROM (SELECT coalesce(nullif(CASE WHEN r.deal_id <> '' THEN (SELECT d.payment_owner FROM deals d WHERE d.id = r.deal_id) END, ''),
+			c.sales_owner, '') AS owner,
+			r.customer_code, coalesce(c.name, r.customer_code) AS customer_name, r.currency, r.due_on, r.open, r.items
+		FROM (SELECT customer_code, deal_id, currency, due_on, open, items FROM receivable_cells
+			UNION ALL SELECT customer_code, deal_id, currency, due_on, open, items FROM receivable_cell_deltas) r
+		JOIN customers c ON c.code = r.customer_code
+		WHERE %s OFFSET 0) x
+	LEFT JOIN users u ON u.id = nullif(x.owner, '')`
 
 // receivableCellsHaving keeps the groups with an item open: cells whose
 // items were all paid or cancelled since the last fold add up to none.
@@ -92,16 +91,14 @@ const reachCustomers = `SELECT c.code FROM customers c WHERE ` + customerEntitle
 // every deal reads them that way.
 var reachFew = 2000
 
-// reachList is the customers list selects ($1..$5 the viewer) when they
-// are at most reachFew (few: a report then reads their cells by index,
-// the list taken once for its rows and totals), else few is false.
-func reachList(ctx context.Context, tx pgx.Tx, list string, args []any) (codes []string, few bool, err error) {
-	err = tx.QueryRow(ctx, `SELECT coalesce(array_agg(x.code), '{}') FROM (`+list+` LIMIT `+fmt.Sprint(reachFew+1)+`) x`,
-		args...).Scan(&codes)
-	if err != nil {
-		return nil, false, fmt.Errorf("reach: %w", err)
+// reachesFew reports whether the list selects ($1..$5 the viewer) at most
+// reachFew rows: a report then reads their cells by index.
+func reachesFew(ctx context.Context, tx pgx.Tx, list string, args []any) (bool, error) {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (`+list+` LIMIT `+fmt.Sprint(reachFew+1)+`) x`, args...).Scan(&n); err != nil {
+		return false, fmt.Errorf("reach: %w", err)
 	}
-	return codes, len(codes) <= reachFew, nil
+	return n <= reachFew, nil
 }
 
 // reportRead runs a report's statements in one read-only snapshot (its rows
@@ -148,30 +145,25 @@ func (db *DB) ReceivablesAgeing(ctx context.Context, v Viewer, by string, asOf c
 func receivablesAgeing(ctx context.Context, tx pgx.Tx, v Viewer, by string, asOf collection.Date, after string, limit int) (Ageing, error) {
 	a := Ageing{By: by, AsOf: asOf.String(), Rows: []AgeingRow{}, Totals: []AgeingRow{}}
 	args := append(v.customerArgs(), asOf.String())
-	var reach []string // the customers' list, when listed
-	listed := false
-	source, page := receivableLive, ` AND r.customer_code IN (
+	source, paged := receivableLive, receivableLive+` AND r.customer_code IN (
 			SELECT DISTINCT r2.customer_code FROM receivable_items r2 LEFT JOIN customers c ON c.code = r2.customer_code
 			WHERE r2.customer_code > $7 AND ($2 OR (c.code IS NOT NULL AND (`+customerEntitled+` OR `+customerCollects+`)))
 			ORDER BY 1 LIMIT $8)`
 	if !v.All {
-		codes, few, err := reachList(ctx, tx, reachCustomers, v.customerArgs())
+		few, err := reachesFew(ctx, tx, reachCustomers, v.customerArgs())
 		if err != nil {
 			return a, fmt.Errorf("ageing: %w", err)
 		}
-		// Few customers: their cells by index, the list a parameter after
-		// the others (reachParam); many: every cell, the predicate on its
-		// customer (a collector's whole book).
-		source = receivableReach + `(` + customerEntitled + ` OR ` + customerCollects + `)`
-		if few {
-			// (the viewer's parameters, unread, still typed)
-			source, reach, listed = receivableReach+`r.customer_code = ANY(`+reachParam+`::text[])
-				AND ($1::text, $2::boolean, $3::text, $4::boolean, $5::boolean) IS NOT NULL`, codes, true
+		// Few customers: their cells by index; many: every cell, the
+		// predicate on its customer (a collector's whole book).
+		cond := `r.customer_code = ANY(ARRAY(` + reachCustomers + `))`
+		if !few {
+			cond = `(` + customerEntitled + ` OR ` + customerCollects + `)`
 		}
-		page = ` AND r.customer_code IN (
-			SELECT c.code FROM customers c WHERE c.code > $7 AND (` + customerEntitled + ` OR ` + customerCollects + `)
+		source, paged = fmt.Sprintf(receivableReach, cond), fmt.Sprintf(receivableReach, cond+` AND r.customer_code IN (
+			SELECT c.code FROM customers c WHERE c.code > $7 AND (`+customerEntitled+` OR `+customerCollects+`)
 			  AND EXISTS (SELECT 1 FROM receivable_items r2 WHERE r2.customer_code = c.code)
-			ORDER BY 1 LIMIT $8)`
+			ORDER BY 1 LIMIT $8)`)
 	}
 	live := source
 	if v.All {
@@ -188,7 +180,7 @@ func receivablesAgeing(ctx context.Context, tx pgx.Tx, v Viewer, by string, asOf
 	case "customer":
 		// Customers come a page at a time, live (the summary has no
 		// customers): a page reads its customers' items by index.
-		source, key, name = live+page, "customer_code", "customer_name"
+		source, key, name = paged, "customer_code", "customer_name"
 		args = append(args, after, limit)
 	case "owner":
 		key, name = "owner", "owner"
@@ -199,14 +191,7 @@ func receivablesAgeing(ctx context.Context, tx pgx.Tx, v Viewer, by string, asOf
 	}
 	q := `SELECT ` + key + `, max(` + name + `), ` + ageingColumns + ` FROM (` + source + `) x GROUP BY ` + key + `, currency` +
 		receivableCellsHaving + ` ORDER BY 1, 3`
-	withReach := func(q string, args []any) (string, []any) {
-		if !listed {
-			return q, args
-		}
-		return strings.ReplaceAll(q, reachParam, fmt.Sprintf("$%d", len(args)+1)), append(args, reach)
-	}
-	q, qargs := withReach(q, args)
-	rows, err := tx.Query(ctx, q, append([]any{reachMode}, qargs...)...)
+	rows, err := tx.Query(ctx, q, append([]any{reachMode}, args...)...)
 	if err != nil {
 		return a, fmt.Errorf("ageing by %s: %w", by, err)
 	}
@@ -230,9 +215,8 @@ func receivablesAgeing(ctx context.Context, tx pgx.Tx, v Viewer, by string, asOf
 	if a.RefreshedAt != nil {
 		totals = receivableSummary
 	}
-	q, qargs = withReach(`SELECT '', '', `+ageingColumns+` FROM (`+totals+`) x GROUP BY currency`+receivableCellsHaving+` ORDER BY currency`,
-		args[:6:6])
-	rows, err = tx.Query(ctx, q, append([]any{reachMode}, qargs...)...)
+	rows, err = tx.Query(ctx, `SELECT '', '', `+ageingColumns+` FROM (`+totals+`) x GROUP BY currency`+receivableCellsHaving+` ORDER BY currency`,
+		append([]any{reachMode}, args[:6]...)...)
 	if err != nil {
 		return a, fmt.Errorf("ageing totals: %w", err)
 	}
