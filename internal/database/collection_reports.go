@@ -189,6 +189,34 @@ func receivablesAgeing(ctx context.Context, tx pgx.Tx, v Viewer, by string, asOf
 	default:
 		return a, fmt.Errorf("ageing by %q", by)
 	}
+	if by != "customer" {
+		// By owner or office the rows and the totals add up the same
+		// rows: one pass, the totals a grouping set of their own.
+		q := `SELECT grouping(` + key + `) = 1, coalesce(` + key + `, ''),
+			CASE WHEN grouping(` + key + `) = 1 THEN '' ELSE max(` + name + `) END, ` + ageingColumns + ` FROM (` + source + `) x
+			GROUP BY GROUPING SETS ((` + key + `, currency), (currency))` + receivableCellsHaving + ` ORDER BY 1, 2, 4`
+		rows, err := tx.Query(ctx, q, append([]any{reachMode}, args...)...)
+		if err != nil {
+			return a, fmt.Errorf("ageing by %s: %w", by, err)
+		}
+		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (totalOr[AgeingRow], error) {
+			var t totalOr[AgeingRow]
+			row, err := scanAgeingRow(groupingRow{r, &t.total})
+			t.row = row
+			return t, err
+		})
+		if err != nil {
+			return a, fmt.Errorf("ageing by %s: %w", by, err)
+		}
+		for _, t := range all {
+			if t.total {
+				a.Totals = append(a.Totals, t.row)
+			} else {
+				a.Rows = append(a.Rows, t.row)
+			}
+		}
+		return a, nil
+	}
 	q := `SELECT ` + key + `, max(` + name + `), ` + ageingColumns + ` FROM (` + source + `) x GROUP BY ` + key + `, currency` +
 		receivableCellsHaving + ` ORDER BY 1, 3`
 	rows, err := tx.Query(ctx, q, append([]any{reachMode}, args...)...)
@@ -224,6 +252,23 @@ func receivablesAgeing(ctx context.Context, tx pgx.Tx, v Viewer, by string, asOf
 		return a, fmt.Errorf("ageing totals: %w", err)
 	}
 	return a, nil
+}
+
+// totalOr is a row of a statement with grouping sets: a row, or a total.
+type totalOr[T any] struct {
+	total bool
+	row   T
+}
+
+// groupingRow scans its statement's first column (grouping(...) = 1) into
+// total and hands the rest to the row's scan.
+type groupingRow struct {
+	pgx.CollectableRow
+	total *bool
+}
+
+func (g groupingRow) Scan(dest ...any) error {
+	return g.CollectableRow.Scan(append([]any{g.total}, dest...)...)
 }
 
 func scanAgeingRow(r pgx.CollectableRow) (AgeingRow, error) {
