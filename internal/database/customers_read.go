@@ -44,9 +44,12 @@ const customerEntitled = `(($2 OR c.sales_owner = $1 OR ($5 AND c.sales_owner IS
 const customerNamed = `(c.code IN (SELECT d.customer_code FROM deals d WHERE (d.delivery_owner = $1 OR d.payment_owner = $1)
 	AND d.created_by <> $1 AND d.sales_owner <> $1 AND d.discoverer <> $1))`
 
-// customerCollects: the viewer collects one of the customer's deals.
-const customerCollects = `(c.code IN (SELECT d.customer_code FROM deals d WHERE d.payment_owner = $1
-	AND d.created_by <> $1 AND d.sales_owner <> $1 AND d.discoverer <> $1))`
+// customerCollects: the viewer collects one of the customer's deals: is
+// its payment owner without having created, sold or discovered it. Read
+// from collector_customers (migration 00137), those deals' customers per
+// payment owner kept by triggers on deals, so a collector named on a
+// hundred thousand deals reads their customers, not the deals.
+const customerCollects = `(c.code IN (SELECT k.customer_code FROM collector_customers k WHERE k.payment_owner = $1))`
 
 func (v Viewer) customerArgs() []any { return []any{v.ID, v.All, v.Team, v.Manager, v.Unowned} }
 
