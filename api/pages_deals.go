@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -21,13 +22,32 @@ import (
 
 // dealListView is /deals: a page of deals, the filters, and the pipeline.
 type dealListView struct {
-	Stage, Owner, Customer string
-	Stages                 []deal.Stage
-	Deals                  []deal.Deal
+	Stage, Owner, Customer, Holder, MinStageDays string
+	Stages                                       []deal.Stage
+	// AgeOptions are the choices of the age filter, in days.
+	AgeOptions []string
+	Deals      []deal.Deal
+	// Holders are who each listed deal waits on now, by deal ID: the
+	// approvers of its open review when it waits on one, else its holder.
+	Holders map[string][]string
+	// Ages are how many whole days each listed deal has been in its stage.
+	Ages map[string]int
 	// Next is the cursor of the next page (the last ID of this one).
 	Next, After string
 	Pipeline    []pipelineStage
 	Errors      fieldErrors
+}
+
+// Query is the list's filters as a query string, for the pipeline's, the
+// pager's and the stages' links (without the stage and the cursor).
+func (v *dealListView) Query() string {
+	q := url.Values{}
+	for k, val := range map[string]string{"owner": v.Owner, "customer": v.Customer, "holder": v.Holder, "min_stage_days": v.MinStageDays} {
+		if val != "" {
+			q.Set(k, val)
+		}
+	}
+	return q.Encode()
 }
 
 // pipelineStage is one stage's deals and expected amounts, per currency.
@@ -48,14 +68,49 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = d.P.T("deals"), "deals"
 	q := r.URL.Query()
 	v := &dealListView{Stage: q.Get("stage"), Owner: strings.TrimSpace(q.Get("owner")), Customer: strings.TrimSpace(q.Get("customer")),
-		After: q.Get("after"), Stages: deal.Stages, Errors: fieldErrors{}}
+		Holder: strings.TrimSpace(q.Get("holder")), MinStageDays: strings.TrimSpace(q.Get("min_stage_days")),
+		After: q.Get("after"), Stages: deal.Stages, Errors: fieldErrors{}, AgeOptions: []string{"3", "7", "14", "30", "60", "90"}}
 	d.View = v
-	f := database.DealFilter{Viewer: pageViewer(r), Stage: deal.Stage(v.Stage), Owner: v.Owner, Customer: v.Customer,
-		After: v.After, Limit: dealPageSize}
+	// The API's filters, read by the API's parser: a filter it refuses is
+	// refused here next to its field, and the list shows without it.
+	f, bad := dealFilterOf(r, pageViewer(r), p.Now())
+	f.Limit = dealPageSize
 	status := http.StatusOK
-	if f.Stage != "" && !f.Stage.Valid() {
-		// The same refusal as the API's list; the select offers only stages.
-		v.Errors["stage"], f.Stage, status = d.P.T("unknown_stage"), "", http.StatusBadRequest
+	for _, e := range bad {
+		msg := d.P.T("unknown_stage")
+		if e.Field == "min_stage_days" {
+			msg = d.P.T("bad_stage_days", maxStageDays)
+		}
+		v.Errors[e.Field], status = msg, http.StatusBadRequest
+	}
+	// People are named as people know them: the owner and holder filters
+	// take a name or a user name, and one that names nobody, or several
+	// people, says so next to its field.
+	for _, pf := range []struct {
+		field string
+		val   *string
+	}{{"owner", &f.Owner}, {"holder", &f.Holder}} {
+		if *pf.val == "" || strings.HasPrefix(*pf.val, "role:") {
+			continue
+		}
+		found, err := p.DB.UsersNamed(r.Context(), *pf.val)
+		if err != nil {
+			p.failed(w, r, d, err)
+			return
+		}
+		switch {
+		case len(found) == 1:
+			*pf.val = found[0].ID
+			d.P.Names[found[0].ID] = found[0].Name
+		case len(found) == 0:
+			v.Errors[pf.field], status, *pf.val = d.P.T("nobody_named", *pf.val), http.StatusBadRequest, ""
+		default:
+			var who []string
+			for _, u := range found {
+				who = append(who, u.Name+" ("+u.ID+")")
+			}
+			v.Errors[pf.field], status, *pf.val = d.P.T("several_named", strings.Join(who, d.P.T("list_sep"))), http.StatusBadRequest, ""
+		}
 	}
 	list, err := p.DB.DealList(r.Context(), f)
 	if err != nil {
@@ -81,9 +136,32 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 		}
 		v.Pipeline = append(v.Pipeline, ps)
 	}
+	// A deal in review waits on its case's approvers: the list names them,
+	// not "in contract review".
+	var cases []string
+	for _, dl := range list {
+		if c, ok := strings.CutPrefix(dl.Holder, "approval:"); ok {
+			cases = append(cases, c)
+		}
+	}
+	approvers, err := p.DB.CaseHolders(r.Context(), cases)
+	if err != nil {
+		p.Log.WarnContext(r.Context(), "case holders", "err", err) // the list says "in review" instead
+	}
+	v.Holders, v.Ages = map[string][]string{}, map[string]int{}
+	for _, dl := range list {
+		v.Ages[dl.ID] = int(p.Now().Sub(dl.StageEnteredAt) / (24 * time.Hour))
+		c, _ := strings.CutPrefix(dl.Holder, "approval:")
+		if hs := approvers[c]; len(hs) > 0 && c != dl.Holder {
+			v.Holders[dl.ID] = hs
+		} else {
+			v.Holders[dl.ID] = []string{dl.Holder}
+		}
+	}
 	var ids []string
 	for _, dl := range list {
-		ids = append(ids, dl.Owners.Sales, dl.Holder)
+		ids = append(ids, dl.Owners.Sales)
+		ids = append(ids, v.Holders[dl.ID]...)
 	}
 	p.names(r.Context(), &d, ids...)
 	p.render(w, status, "deals.html", d)
