@@ -1,6 +1,7 @@
 package api
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -40,14 +41,14 @@ type dealListView struct {
 
 // Query is the list's filters as a query string, for the pipeline's, the
 // pager's and the stages' links (without the stage and the cursor).
-func (v *dealListView) Query() string {
+func (v *dealListView) Query() template.URL {
 	q := url.Values{}
 	for k, val := range map[string]string{"owner": v.Owner, "customer": v.Customer, "holder": v.Holder, "min_stage_days": v.MinStageDays} {
 		if val != "" {
 			q.Set(k, val)
 		}
 	}
-	return q.Encode()
+	return template.URL(q.Encode()) // encoded here: the template keeps its & and =
 }
 
 // pipelineStage is one stage's deals and expected amounts, per currency.
