@@ -4,10 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
 
@@ -76,4 +79,130 @@ func TestPagesDealListFiltersLikeTheAPI(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, age.status)
 	require.Contains(t, age.body, `id="f-min_stage_days-error"`)
 	require.Contains(t, pagesDealRows(age.body), dealID, "the list still shows, without the refused filter")
+}
+
+// pagesOverflow names the elements wider than the window (a page a phone
+// must scroll sideways to read), or "".
+func (b *pagesTab) overflow() string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const w = document.documentElement.clientWidth;
+		if (document.documentElement.scrollWidth <= w + 1) return "";
+		const wide = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > w + 1)
+			.filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > w + 1)).slice(0, 5)
+			.map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + e.className : "") +
+				" (" + Math.round(e.getBoundingClientRect().right) + "px): " + (e.innerText || "").slice(0, 60));
+		return "page " + document.documentElement.scrollWidth + "px wide in " + w + "px: " + wide.join("; ");
+	})()`))
+	require.NoError(b.t, err)
+	return s
+}
+
+// emptyCells are the table cells a phone shows with a label and nothing
+// after it ("等待:" and no time), by label.
+func (b *pagesTab) emptyCells() []string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("td[data-label]")]
+		.filter(td => td.getClientRects().length > 0 && td.innerText.trim() === "").map(td => td.dataset.label)`))
+	require.NoError(b.t, err)
+	return s
+}
+
+// printed is what a page prints: the visible headings and whether any
+// form, button or the header's links would be on paper.
+func (b *pagesTab) printed() (headings []string, controls int) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
+	defer cancel()
+	_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+	require.NoError(b.t, err)
+	defer func() {
+		_, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+		require.NoError(b.t, err)
+	}()
+	headings, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("h1, h2, h3")]
+		.filter(h => h.getClientRects().length > 0).map(h => h.innerText.trim())`))
+	require.NoError(b.t, err)
+	controls, err = chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("form, button, input, select, textarea, body > header")]
+		.filter(e => e.getClientRects().length > 0).length`))
+	require.NoError(b.t, err)
+	return headings, controls
+}
+
+// TestPagesEveryPageFitsAPhone: every page each role opens, in Chinese and
+// in English, is one column at a phone's width (390 px): nothing is wider
+// than the screen, so nobody scrolls sideways to read a deal, a card or a
+// form; and no raw key shows. With L2C_REVIEW_SHOTS set it also saves each
+// page at a desktop's and a phone's width, to look at.
+func TestPagesEveryPageFitsAPhone(t *testing.T) {
+	s := setup(t)
+	dealID, caseID := pagesDeal(t, s, "数控机床 CNC-5 二期扩产项目")
+	dl, err := s.db.DealGet(context.Background(), dealID)
+	require.NoError(t, err)
+	code := dl.Customer.Code
+	pages := map[string][]string{
+		"wang":  {"/", "/deals", "/deals/" + dealID, "/deals/new", "/approvals/" + caseID, "/customers", "/customers/" + code, "/funnel"},
+		"li":    {"/", "/inbox", "/approvals/" + caseID, "/approvals/stuck", "/deals?stage=contract_review", "/imports"},
+		"sun":   {"/", "/inbox", "/collection/ageing", "/collection/dunning", "/customers/" + code},
+		"admin": {"/sync", "/imports", "/admin/rules", "/admin/rules/contract_review", "/admin/calendars", "/admin/users"},
+	}
+	shots := os.Getenv("L2C_REVIEW_SHOTS") != ""
+	for _, user := range []string{"wang", "li", "sun", "admin"} {
+		setPassword(t, s, user, user+"'s long passphrase")
+		for _, lang := range []string{"zh-CN", "en-US"} {
+			t.Run(user+"-"+lang, func(t *testing.T) {
+				b := pagesOpenTab(t, s, user, lang)
+				b.login(user, user+"'s long passphrase")
+				if shots {
+					for _, path := range pages[user] {
+						b.visit(path)
+						b.shot(strings.Trim(strings.NewReplacer("/", "-", "?", "-", "=", "-").Replace(path), "-") + "-desktop")
+					}
+				}
+				b.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+				for _, path := range pages[user] {
+					b.visit(path)
+					if o := b.overflow(); o != "" {
+						t.Errorf("%s at a phone's width: %s", path, o)
+					}
+					if e := b.emptyCells(); len(e) > 0 {
+						t.Errorf("%s at a phone's width shows labels with nothing after them: %q", path, e)
+					}
+					b.requireTranslated(path + " at a phone's width")
+					if shots {
+						b.shot(strings.Trim(strings.NewReplacer("/", "-", "?", "-", "=", "-").Replace(path), "-") + "-phone")
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestPagesDealPrints: a deal's page printed is the deal: its header, who
+// it waits on, the timeline, the quote with its lines and the contract;
+// not the forms, their buttons or the site's header.
+func TestPagesDealPrints(t *testing.T) {
+	s := setup(t)
+	setPassword(t, s, "wang", "wang's long passphrase")
+	dealID, _ := pagesDeal(t, s, "Printed")
+	b := pagesOpenTab(t, s, "wang", "zh-CN")
+	b.login("wang", "wang's long passphrase")
+	b.visit("/deals/" + dealID)
+	require.Contains(t, b.textOf("table.quote-lines"), "CNC-5", "the quote's lines: product, quantity, price")
+	require.Contains(t, b.textOf("table.quote-lines"), "¥440,000.00")
+	headings, controls := b.printed()
+	require.Zero(t, controls, "no form, button or site header on paper")
+	require.NotContains(t, headings, "操作", "the actions' heading goes with their forms")
+	for _, h := range []string{"过程记录", "报价", "合同"} {
+		require.Contains(t, headings, h)
+	}
+	if os.Getenv("L2C_REVIEW_SHOTS") != "" {
+		_, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		require.NoError(t, err)
+		b.shot("deal-print")
+	}
 }

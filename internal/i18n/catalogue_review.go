@@ -16,6 +16,11 @@ var reviewCatalogue = map[string]entry{
 	"several_named":   {"有几位：%s，请写全名或用户名", "that could be %s: type the whole name or the user name"},
 	"bad_stage_days":  {"请选择天数（0 到 %d）", "choose a number of days (0 to %d)"},
 	"held_for_credit": {"财务（信用冻结放行）", "finance (credit hold)"},
+	"quote_lines":     {"报价明细（第 %d 版）", "Quote lines (revision %d)"},
+	"description":     {"说明", "Description"},
+	"list_price":      {"标价", "List price"},
+	"line_amount":     {"小计", "Amount"},
+	"list_total":      {"标价合计", "List total"},
 }
 
 func init() {
