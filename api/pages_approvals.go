@@ -427,7 +427,12 @@ func (p pages) caseComment(w http.ResponseWriter, r *http.Request, d pageData) {
 func (p pages) caseDelegate(w http.ResponseWriter, r *http.Request, d pageData) {
 	to, note := strings.TrimSpace(r.PostFormValue("to")), r.PostFormValue("note")
 	p.caseForm(w, r, d, "delegated", func(h approvals, c approval.Case) error {
-		_, err := h.delegateOn(r, c, to, note)
+		// A colleague by name or user name, as the page asks for them.
+		id, err := p.personNamed(r, &d, "to", to)
+		if err != nil {
+			return err
+		}
+		_, err = h.delegateOn(r, c, id, note)
 		return err
 	}, func(c approval.Case, msg string, fe fieldErrors) *caseCard {
 		return &caseCard{Case: c, DelegateError: msg, DelegateErrors: fe, DelegateTo: to, DelegateNote: note}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -205,4 +206,57 @@ func TestPagesDealPrints(t *testing.T) {
 		require.NoError(t, err)
 		b.shot("deal-print")
 	}
+}
+
+// TestPagesPeopleByName: the deal page's owners and the hand-over of a step
+// take a colleague by name, as people know them, not only by user name:
+// wang names "Zhou" and "Wu" the delivery and payment owners; li hands her
+// step to "Zhao". Text that could be several people is refused next to the
+// field, listing them, and changes nothing; "He" is he, refused as the API
+// refuses he.
+func TestPagesPeopleByName(t *testing.T) {
+	s := setup(t)
+	dealID, caseID := pagesDeal(t, s, "按姓名指定")
+	wang, li := pagesSession(t, s, "wang"), pagesSession(t, s, "li")
+	wang.lang, li.lang = "zh-CN", "zh-CN"
+
+	before := s.get(dealID)
+	several := pagesAct(t, wang, dealID, "assign_owners", map[string]string{"delivery_owner": "h", "payment_owner": "Wu"})
+	require.Equal(t, http.StatusUnprocessableEntity, several.status, several.body)
+	require.Regexp(t, `<span class="field-error" id="f-assign_owners-delivery_owner-error">有几位：[^<]*Zhou \(zhou\)[^<]*，请写全名或用户名</span>`, several.body)
+	require.Contains(t, several.body, `value="h"`, "what was typed is kept")
+	require.Equal(t, before, s.get(dealID), "refused: nothing changed")
+
+	done := pagesAct(t, wang, dealID, "assign_owners", map[string]string{"delivery_owner": "Zhou", "payment_owner": "wu"})
+	require.Equal(t, http.StatusSeeOther, done.status, done.body)
+	owners := s.get(dealID)["owners"].(map[string]any)
+	require.Equal(t, "zhou", owners["delivery"])
+	require.Equal(t, "wu", owners["payment"])
+
+	delegate := func(to string) page {
+		v := url.Values{"csrf_token": {pagesCSRF(t, li.do("GET", "/approvals/"+caseID, "", "").body)}, "to": {to}, "note": {"出差"}}
+		return li.form("/approvals/"+caseID+"/delegate", v)
+	}
+	caseBefore, err := s.db.CaseGet(context.Background(), caseID)
+	require.NoError(t, err)
+	for to, msg := range map[string]string{"h": "有几位：", "He": "he 在本环节已有审批步骤"} {
+		p := delegate(to)
+		require.Equal(t, http.StatusUnprocessableEntity, p.status, p.body)
+		require.Contains(t, p.body, msg, "to %s", to)
+		after, err := s.db.CaseGet(context.Background(), caseID)
+		require.NoError(t, err)
+		require.Equal(t, caseBefore, after, "a refused hand-over to %q changed nothing", to)
+	}
+	p := delegate("Zhao")
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Eventually(t, func() bool {
+		c, err := s.db.CaseGet(context.Background(), caseID)
+		require.NoError(t, err)
+		for _, st := range c.Pending() {
+			if st.Approver == "zhao" {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 50*time.Millisecond, "zhao holds li's step now")
 }
