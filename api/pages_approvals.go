@@ -75,6 +75,18 @@ type caseCard struct {
 	Note   string
 }
 
+// Decided is the chain so far: the steps decided, in order (the steps
+// another approver's decision skipped are left out).
+func (c caseCard) Decided() []chainStep {
+	var out []chainStep
+	for _, s := range c.Chain {
+		if s.Status != approval.StepPending && s.Status != approval.StepSkipped {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 type pendingStep struct {
 	approval.Step
 	Waited  time.Duration

@@ -260,3 +260,39 @@ func TestPagesPeopleByName(t *testing.T) {
 		return false
 	}, 10*time.Second, 50*time.Millisecond, "zhao holds li's step now")
 }
+
+// TestPagesInboxCardShowsTheChainAndComments: li rejected wang's contract
+// with a reason; wang resubmits it at a lower amount and comments. Li's
+// inbox card for round 2 shows the amount before → after, the chain so far
+// (her rejection and its reason) and wang's comment, and offers a comment
+// form beside approve, reject and hand over.
+func TestPagesInboxCardShowsTheChainAndComments(t *testing.T) {
+	s := setup(t)
+	dealID, caseID := pagesDeal(t, s, "再次提交")
+	s.decide(caseID, "li", 200, `{"approve":false,"note":"价格太高，请重新报价"}`)
+	require.Eventually(t, func() bool { return apprReviewStatus(s, dealID) == "rejected" }, 10*time.Second, 20*time.Millisecond)
+	s.act(dealID, "wang", 200, `{"action":"submit_contract","contract_no":"HT-PG-1","amount":"860000","payment_terms":"NT90","template_id":"TPL-STD","reason":"降价"}`)
+	s.waitCase(caseID, func(c map[string]any) bool { return c["round"] == float64(2) && len(holders(c)) > 0 })
+	r := s.do("POST", "/api/v1/approvals/"+caseID+"/comments", "tok-wang", `{"text":"客户同意 860,000"}`)
+	require.Equal(t, 200, r.status, r.raw)
+
+	li := pagesSession(t, s, "li")
+	li.lang = "zh-CN"
+	var card string
+	require.Eventually(t, func() bool {
+		body := li.do("GET", "/inbox", "", "").body
+		i := strings.Index(body, `aria-labelledby="case-`+caseID+`"`)
+		if i < 0 {
+			return false
+		}
+		card = body[i:]
+		card = card[:strings.Index(card, "</article>")]
+		return strings.Contains(card, "客户同意")
+	}, 10*time.Second, 100*time.Millisecond, "li's card with wang's comment")
+	require.Regexp(t, `<del>¥880,000.00</del> → </span><span class="value">¥860,000.00</span>`, card, "the amount before → after")
+	require.Contains(t, card, "已审批")
+	require.Regexp(t, `销售经理审批 <small>第 1 轮</small> · Li · <span class="step-rejected">[^<]+</span> · [^<]+：“价格太高，请重新报价”`, card, "her rejection and its reason")
+	require.NotRegexp(t, `<li>销售经理审批 <small>第 1 轮</small> · He`, card, "the step her decision skipped is not in the chain")
+	require.Contains(t, card, `<strong>Wang</strong>`)
+	require.Contains(t, card, `action="/approvals/`+caseID+`/comment"`, "a comment from the card")
+}

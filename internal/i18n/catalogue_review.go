@@ -21,6 +21,7 @@ var reviewCatalogue = map[string]entry{
 	"list_price":      {"标价", "List price"},
 	"line_amount":     {"小计", "Amount"},
 	"list_total":      {"标价合计", "List total"},
+	"chain_so_far":    {"已审批", "The chain so far"},
 }
 
 func init() {
