@@ -101,6 +101,8 @@ type customerPageView struct {
 	Invoices    []agedInvoice
 	Ageing      []ageingLine
 	Deals       []deal.Deal
+	// Holders are who each deal waits on now (dealHolders).
+	Holders map[string][]string
 	// Changes are the customer's changes of terms, newest first, for those who see its terms.
 	Changes []termsChangeRow
 	// The terms-change form, for those who may ask for one.
@@ -190,9 +192,10 @@ func (p pages) showCustomer(w http.ResponseWriter, r *http.Request, status int, 
 		p.failed(w, r, d, err)
 		return
 	}
-	v.Deals = deals
+	v.Deals, v.Holders = deals, p.dealHolders(r, deals)
 	for _, dl := range deals {
-		ids = append(ids, dl.Owners.Sales, dl.Holder)
+		ids = append(ids, dl.Owners.Sales)
+		ids = append(ids, v.Holders[dl.ID]...)
 	}
 	if c.Terms != nil {
 		cc, err := p.DB.CustomerClassGet(r.Context(), code, pageViewer(r))

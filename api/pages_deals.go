@@ -137,8 +137,23 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 		}
 		v.Pipeline = append(v.Pipeline, ps)
 	}
-	// A deal in review waits on its case's approvers: the list names them,
-	// not "in contract review".
+	v.Holders, v.Ages = p.dealHolders(r, list), map[string]int{}
+	for _, dl := range list {
+		v.Ages[dl.ID] = int(p.Now().Sub(dl.StageEnteredAt) / (24 * time.Hour))
+	}
+	var ids []string
+	for _, dl := range list {
+		ids = append(ids, dl.Owners.Sales)
+		ids = append(ids, v.Holders[dl.ID]...)
+	}
+	p.names(r.Context(), &d, ids...)
+	p.render(w, status, "deals.html", d)
+}
+
+// dealHolders are who each of list waits on now, by deal ID: a deal in
+// review waits on its case's approvers, named as people (not "in contract
+// review"); any other on its holder.
+func (p pages) dealHolders(r *http.Request, list []deal.Deal) map[string][]string {
 	var cases []string
 	for _, dl := range list {
 		if c, ok := strings.CutPrefix(dl.Holder, "approval:"); ok {
@@ -149,23 +164,16 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 	if err != nil {
 		p.Log.WarnContext(r.Context(), "case holders", "err", err) // the list says "in review" instead
 	}
-	v.Holders, v.Ages = map[string][]string{}, map[string]int{}
+	out := make(map[string][]string, len(list))
 	for _, dl := range list {
-		v.Ages[dl.ID] = int(p.Now().Sub(dl.StageEnteredAt) / (24 * time.Hour))
-		c, _ := strings.CutPrefix(dl.Holder, "approval:")
-		if hs := approvers[c]; len(hs) > 0 && c != dl.Holder {
-			v.Holders[dl.ID] = hs
+		c, ok := strings.CutPrefix(dl.Holder, "approval:")
+		if hs := approvers[c]; ok && len(hs) > 0 {
+			out[dl.ID] = hs
 		} else {
-			v.Holders[dl.ID] = []string{dl.Holder}
+			out[dl.ID] = []string{dl.Holder}
 		}
 	}
-	var ids []string
-	for _, dl := range list {
-		ids = append(ids, dl.Owners.Sales)
-		ids = append(ids, v.Holders[dl.ID]...)
-	}
-	p.names(r.Context(), &d, ids...)
-	p.render(w, status, "deals.html", d)
+	return out
 }
 
 // dealView is one deal's page.

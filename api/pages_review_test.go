@@ -73,6 +73,10 @@ func TestPagesDealListFiltersLikeTheAPI(t *testing.T) {
 	require.NotContains(t, pagesDealRows(b.do("GET", "/deals?min_stage_days=7", "", "").body), dealID)
 	require.Contains(t, pagesDealRows(b.do("GET", "/deals?owner=Wang&customer="+url.QueryEscape(code), "", "").body), dealID)
 
+	customer := b.do("GET", "/customers/"+code, "", "")
+	require.Equal(t, http.StatusOK, customer.status)
+	require.Regexp(t, `<td data-label="当前处理人">(Li、He|He、Li)</td>`, customer.body, "the customer's deals name their holders too")
+
 	nobody := b.do("GET", "/deals?owner=Nobody-Like-This", "", "")
 	require.Equal(t, http.StatusBadRequest, nobody.status)
 	require.Contains(t, nobody.body, `<span class="field-error" id="f-owner-error">没有名为“Nobody-Like-This”的人</span>`)
