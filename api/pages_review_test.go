@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/l2c/l2c/internal/identity"
 )
 
 // The pages as the people who use them try them (issue 11, reviewed):
@@ -299,4 +303,33 @@ func TestPagesInboxCardShowsTheChainAndComments(t *testing.T) {
 	require.NotRegexp(t, `<li>销售经理审批 <small>第 1 轮</small> · He`, card, "the step her decision skipped is not in the chain")
 	require.Contains(t, card, `<strong>Wang</strong>`)
 	require.Contains(t, card, `action="/approvals/`+caseID+`/comment"`, "a comment from the card")
+}
+
+// TestPagesWaitingLineSaysWhomItEscalatesTo: li hands her step of wang's
+// contract review to Xu, who reports to li. The deal's page, in both
+// languages, says whom it waits on now, the step, the working hours, when
+// it is due and whom it escalates to then: "…，之后升级至 Li".
+func TestPagesWaitingLineSaysWhomItEscalatesTo(t *testing.T) {
+	s := setup(t)
+	ctx := context.Background()
+	xu := "xuming"
+	require.NoError(t, s.db.UserUpsert(ctx, identity.User{ID: xu, Name: "Xu Ming", Roles: []identity.Role{identity.RoleSalesAssistant}}, "li", ""))
+	// The package's tests share the users: Xu takes no step of theirs.
+	t.Cleanup(func() { require.NoError(t, s.db.UserSetDisabled(ctx, xu, true, time.Now())) })
+	dealID, caseID := pagesDeal(t, s, "升级")
+	r := s.do("POST", "/api/v1/approvals/"+caseID+"/delegate", "tok-li", `{"to":"`+xu+`","note":"出差"}`)
+	require.Equal(t, 200, r.status, r.raw)
+	s.waitCase(caseID, func(c map[string]any) bool { return slices.Contains(holders(c), xu) })
+
+	wang := pagesSession(t, s, "wang")
+	for lang, want := range map[string]*regexp.Regexp{
+		"zh-CN": regexp.MustCompile(`(He、Xu Ming|Xu Ming、He)（销售经理审批），[0-9.]+ 工作小时，截止 [^，]+，之后升级至 Li`),
+		"en-US": regexp.MustCompile(`(He, Xu Ming|Xu Ming, He) \(Sales manager approval\), [0-9.]+ working hours?, due [^,]+, then escalates to Li`),
+	} {
+		wang.lang = lang
+		body := wang.do("GET", "/deals/"+dealID, "", "").body
+		m := regexp.MustCompile(`<span class="waiting-text">([^<]*)</span>`).FindStringSubmatch(body)
+		require.NotNil(t, m, "%s: the deal says whom it waits on", lang)
+		require.Regexp(t, want, html.UnescapeString(m[1]), lang)
+	}
 }
