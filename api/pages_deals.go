@@ -113,12 +113,40 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 			v.Errors[pf.field], status, *pf.val = d.P.T("several_named", strings.Join(who, d.P.T("list_sep"))), http.StatusBadRequest, ""
 		}
 	}
+	// The customer, by a part of its name or its code, among those the
+	// viewer may see.
+	unknownCustomer := false
+	if f.Customer != "" {
+		found, err := p.DB.CustomerList(r.Context(), database.CustomerFilter{Viewer: f.Viewer, Query: f.Customer, Limit: 7})
+		if err != nil {
+			p.failed(w, r, d, err)
+			return
+		}
+		exact := slices.IndexFunc(found, func(c database.CustomerView) bool { return strings.EqualFold(c.Code, f.Customer) })
+		switch {
+		case exact >= 0:
+			f.Customer = found[exact].Code
+		case len(found) == 1:
+			f.Customer = found[0].Code
+		case len(found) == 0:
+			unknownCustomer = true // taken as a code: the deals may name a customer the list does not show the viewer
+		default:
+			var which []string
+			for _, c := range found[:min(len(found), 6)] {
+				which = append(which, c.Name+" ("+c.Code+")")
+			}
+			v.Errors["customer"], status, f.Customer = d.P.T("several_customers", strings.Join(which, d.P.T("list_sep"))), http.StatusBadRequest, ""
+		}
+	}
 	list, err := p.DB.DealList(r.Context(), f)
 	if err != nil {
 		p.failed(w, r, d, err)
 		return
 	}
 	v.Deals = list
+	if unknownCustomer && len(list) == 0 && f.After == "" {
+		v.Errors["customer"], status = d.P.T("no_customer_named", f.Customer), http.StatusBadRequest
+	}
 	if len(list) == f.Limit {
 		v.Next = list[len(list)-1].ID
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 )
 
@@ -80,6 +81,18 @@ func TestPagesDealListFiltersLikeTheAPI(t *testing.T) {
 	customer := b.do("GET", "/customers/"+code, "", "")
 	require.Equal(t, http.StatusOK, customer.status)
 	require.Regexp(t, `<td data-label="当前处理人">(Li、He|He、Li)</td>`, customer.body, "the customer's deals name their holders too")
+
+	// Other tests name their customers alike: this one gets a name of its own.
+	minimum := int64(9000)
+	unique := "无锡" + strings.TrimPrefix(code, "PG-") + "号机床厂"
+	_, err = s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: code, Name: unique, SalesOwner: "wang",
+		PaymentTerms: "NT90", MinDiscountBP: &minimum, Source: "manual"}}, nil)
+	require.NoError(t, err)
+	byName := b.do("GET", "/deals?customer="+url.QueryEscape(strings.TrimSuffix(unique, "机床厂")), "", "")
+	require.Contains(t, pagesDealRows(byName.body), dealID, "the customer by a part of its name")
+	noCustomer := b.do("GET", "/deals?customer="+url.QueryEscape("没有这个客户"), "", "")
+	require.Equal(t, http.StatusBadRequest, noCustomer.status)
+	require.Contains(t, noCustomer.body, `id="f-customer-error">您可见的客户中没有“没有这个客户”</span>`)
 
 	nobody := b.do("GET", "/deals?owner=Nobody-Like-This", "", "")
 	require.Equal(t, http.StatusBadRequest, nobody.status)
