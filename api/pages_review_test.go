@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -345,4 +346,36 @@ func TestPagesWaitingLineSaysWhomItEscalatesTo(t *testing.T) {
 		require.NotNil(t, m, "%s: the deal says whom it waits on", lang)
 		require.Regexp(t, want, html.UnescapeString(m[1]), lang)
 	}
+}
+
+// TestPagesSyncSaysTheNextRunInTheCompanyZone: the schedule's cron counts in
+// UTC, as the scheduler reads it; the integration admin who saves "0 2 * *
+// *" sees when that is for the company: 10:00 in Shanghai, not 02:00.
+func TestPagesSyncSaysTheNextRunInTheCompanyZone(t *testing.T) {
+	s := setup(t)
+	before := s.do("GET", "/api/v1/sync/schedules", "tok-admin", "")
+	require.Equal(t, 200, before.status, before.raw)
+	var restore string
+	for _, sc := range before.body["schedules"].([]any) {
+		if m := sc.(map[string]any); m["entity"] == "customers" {
+			restore = fmt.Sprintf(`{"spec":%q,"enabled":%v}`, m["spec"], m["enabled"])
+		}
+	}
+	require.NotEmpty(t, restore)
+	t.Cleanup(func() {
+		r := s.do("PUT", "/api/v1/sync/schedules/customers", "tok-admin", restore)
+		require.Equal(t, 200, r.status, r.raw)
+	})
+	admin := pagesSession(t, s, "admin")
+	admin.lang = "zh-CN"
+	page := admin.do("GET", "/sync", "", "")
+	v := url.Values{"csrf_token": {pagesCSRF(t, page.body)}, "spec": {"0 2 * * *"}, "stale_after": {"26h"}, "enabled": {"true"}}
+	saved := admin.form("/sync/customers/schedule", v)
+	require.Equal(t, http.StatusSeeOther, saved.status, saved.body)
+	page = admin.do("GET", "/sync", "", "")
+	i := strings.Index(page.body, `id="sync-customers"`)
+	require.Positive(t, i)
+	section := page.body[i:]
+	section = section[:strings.Index(section, "</section>")]
+	require.Regexp(t, `<dt>下次自动同步</dt><dd class="next-run">[^<]*10:00</dd>`, section)
 }

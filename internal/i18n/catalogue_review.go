@@ -22,6 +22,8 @@ var reviewCatalogue = map[string]entry{
 	"line_amount":       {"小计", "Amount"},
 	"list_total":        {"标价合计", "List total"},
 	"chain_so_far":      {"已审批", "The chain so far"},
+	"next_run":          {"下次自动同步", "Next scheduled run"},
+	"schedule_off":      {"未启用", "off"},
 	"hint.customer":     {"名称的一部分或客户编码", "a part of its name, or its code"},
 	"no_customer_named": {"您可见的客户中没有“%s”", "none of the customers you see is “%s”"},
 	"several_customers": {"有几个客户：%s，请写得更完整或写编码", "that could be %s: type more of the name, or the code"},
