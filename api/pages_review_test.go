@@ -135,6 +135,34 @@ func (b *pagesTab) emptyCells() []string {
 	return s
 }
 
+// unlabelled are the page's form fields a screen reader could not name (no
+// label, no aria-label), the references to elements that are not there
+// (aria-describedby, a label's for) and the ids used twice.
+func (b *pagesTab) unlabelled() []string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const out = [];
+		for (const e of document.querySelectorAll("input:not([type=hidden]), select, textarea"))
+			if (!(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
+				out.push("no label: " + e.tagName.toLowerCase() + (e.name ? "[name=" + e.name + "]" : ""));
+		for (const e of document.querySelectorAll("[aria-describedby]"))
+			for (const id of e.getAttribute("aria-describedby").split(/\s+/).filter(Boolean))
+				if (!document.getElementById(id)) out.push("describedby names no element: " + id);
+		for (const l of document.querySelectorAll("label[for]"))
+			if (!document.getElementById(l.htmlFor)) out.push("label for no element: " + l.htmlFor);
+		const seen = {};
+		for (const e of document.querySelectorAll("[id]")) {
+			if (seen[e.id]) out.push("id twice: " + e.id);
+			seen[e.id] = true;
+		}
+		return out;
+	})()`))
+	require.NoError(b.t, err)
+	return s
+}
+
 // printed is what a page prints: the visible headings and whether any
 // form, button or the header's links would be on paper.
 func (b *pagesTab) printed() (headings []string, controls int) {
@@ -191,6 +219,9 @@ func TestPagesEveryPageFitsAPhone(t *testing.T) {
 					b.visit(path)
 					if o := b.overflow(); o != "" {
 						t.Errorf("%s at a phone's width: %s", path, o)
+					}
+					if u := b.unlabelled(); len(u) > 0 {
+						t.Errorf("%s: fields a screen reader cannot name: %q", path, u)
 					}
 					if e := b.emptyCells(); len(e) > 0 {
 						t.Errorf("%s at a phone's width shows labels with nothing after them: %q", path, e)
