@@ -163,6 +163,38 @@ func (b *pagesTab) unlabelled() []string {
 	return s
 }
 
+// lowContrast are the texts on the page whose colour against their
+// background is below WCAG AA (4.5:1, 3:1 for large text), with the ratio.
+func (b *pagesTab) lowContrast() []string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const rgb = c => { const m = c.match(/[\d.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; };
+		const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+			return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+		const bg = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.a > 0) return c; }
+			return {r: 255, g: 255, b: 255, a: 1}; };
+		const out = [];
+		for (const e of document.querySelectorAll("body *")) {
+			const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+			if (!own || !e.getClientRects().length) continue;
+			const st = getComputedStyle(e);
+			if (st.visibility === "hidden") continue;
+			const fg = rgb(st.color), back = bg(e);
+			const l1 = lum(fg), l2 = lum(back);
+			const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+			const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+			const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+			if (ratio < need) out.push(e.tagName.toLowerCase() + (e.className ? "." + e.className : "") + " " +
+				ratio.toFixed(2) + ":1 " + JSON.stringify(e.textContent.trim().slice(0, 30)));
+		}
+		return out.slice(0, 8);
+	})()`))
+	require.NoError(b.t, err)
+	return s
+}
+
 // printed is what a page prints: the visible headings and whether any
 // form, button or the header's links would be on paper.
 func (b *pagesTab) printed() (headings []string, controls int) {
@@ -219,6 +251,9 @@ func TestPagesEveryPageFitsAPhone(t *testing.T) {
 					b.visit(path)
 					if o := b.overflow(); o != "" {
 						t.Errorf("%s at a phone's width: %s", path, o)
+					}
+					if c := b.lowContrast(); len(c) > 0 {
+						t.Errorf("%s: text below WCAG AA contrast: %q", path, c)
 					}
 					if u := b.unlabelled(); len(u) > 0 {
 						t.Errorf("%s: fields a screen reader cannot name: %q", path, u)
