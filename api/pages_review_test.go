@@ -252,6 +252,9 @@ func TestPagesEveryPageFitsAPhone(t *testing.T) {
 					if o := b.overflow(); o != "" {
 						t.Errorf("%s at a phone's width: %s", path, o)
 					}
+					if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("script, [style], [onclick], [onload], [onsubmit], [onchange]").length`)); err != nil || n > 0 {
+						t.Errorf("%s: %d scripts or inline styles, which the strict CSP blocks (%v)", path, n, err)
+					}
 					if c := b.lowContrast(); len(c) > 0 {
 						t.Errorf("%s: text below WCAG AA contrast: %q", path, c)
 					}
