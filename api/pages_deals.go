@@ -104,7 +104,9 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 			*pf.val = found[0].ID
 			d.P.Names[found[0].ID] = found[0].Name
 		case len(found) == 0:
-			v.Errors[pf.field], status, *pf.val = d.P.T("nobody_named", *pf.val), http.StatusBadRequest, ""
+			// As the API answers a filter that names nobody: an empty list,
+			// here with why next to the field.
+			v.Errors[pf.field] = d.P.T("nobody_named", *pf.val)
 		default:
 			var who []string
 			for _, u := range found {
@@ -145,7 +147,7 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 	}
 	v.Deals = list
 	if unknownCustomer && len(list) == 0 && f.After == "" {
-		v.Errors["customer"], status = d.P.T("no_customer_named", f.Customer), http.StatusBadRequest
+		v.Errors["customer"] = d.P.T("no_customer_named", f.Customer) // a filter that finds nothing, as the API's: 200
 	}
 	if len(list) == f.Limit {
 		v.Next = list[len(list)-1].ID
