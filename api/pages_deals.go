@@ -125,6 +125,9 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 			return
 		}
 		exact := slices.IndexFunc(found, func(c database.CustomerView) bool { return strings.EqualFold(c.Code, f.Customer) })
+		if exact < 0 { // a whole name among names that hold it ("Bench customer 42", not … 420)
+			exact = slices.IndexFunc(found, func(c database.CustomerView) bool { return strings.EqualFold(c.Name, f.Customer) })
+		}
 		switch {
 		case exact >= 0:
 			f.Customer = found[exact].Code
