@@ -288,6 +288,12 @@ func TestPagesDealPrints(t *testing.T) {
 	b.visit("/deals/" + dealID)
 	require.Contains(t, b.textOf("table.quote-lines"), "CNC-5", "the quote's lines: product, quantity, price")
 	require.Contains(t, b.textOf("table.quote-lines"), "¥440,000.00")
+	require.Contains(t, b.textOf("table.timeline tbody td"), "今天", "on screen: today")
+	_, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+	require.NoError(t, err)
+	require.Regexp(t, `^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$`, b.textOf("table.timeline tbody td"), "on paper, read another day: the date")
+	_, err = chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+	require.NoError(t, err)
 	headings, controls := b.printed()
 	require.Zero(t, controls, "no form, button or site header on paper")
 	require.NotContains(t, headings, "操作", "the actions' heading goes with their forms")
@@ -295,7 +301,7 @@ func TestPagesDealPrints(t *testing.T) {
 		require.Contains(t, headings, h)
 	}
 	if os.Getenv("L2C_REVIEW_SHOTS") != "" {
-		_, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		_, err = chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
 		require.NoError(t, err)
 		b.shot("deal-print")
 	}
