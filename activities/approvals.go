@@ -257,9 +257,27 @@ type aroundTheClock struct{}
 
 func (aroundTheClock) Add(from time.Time, d time.Duration) time.Time { return from.Add(d) }
 
-// Managers maps each holder to their manager, for escalation.
+// Managers maps each holder to their manager, for escalation (cases before
+// the escalation-climb version; EscalationManagers since).
 func (a *Approvals) Managers(ctx context.Context, users []string) (map[string]string, error) {
 	return a.DB.Managers(ctx, users)
+}
+
+type EscalationInput struct {
+	// Holders are the people the stage waits on.
+	Holders []string
+	// Barred may not hold the stage (approval.Case.Barred): the requester, the
+	// people the subject names and, under four eyes, who decided another stage.
+	Barred []string
+}
+
+// EscalationManagers maps each holder to whom their overdue step escalates:
+// their manager or, past a disabled account (whose work waits for its
+// handover) or someone barred from the stage, the first manager up the chain
+// who is neither, as ResolveApprovers climbs. A holder with nobody eligible
+// above is left out: with nobody for any holder, escalation stops climbing.
+func (a *Approvals) EscalationManagers(ctx context.Context, in EscalationInput) (map[string]string, error) {
+	return a.DB.EscalationTargets(ctx, in.Holders, in.Barred, maxClimb)
 }
 
 type SaveCaseInput struct {

@@ -38,24 +38,12 @@ func TestApprSaveCaseAuditsOnce(t *testing.T) {
 		EnteredAt: at, DecidedAt: &at, DecidedBy: "he"}}
 	in := activities.SaveCaseInput{Case: c, Audit: []activities.AuditRecord{{At: at, Actor: "he",
 		Action: "approval.decide", Detail: map[string]any{"approve": true}}}}
-	entries := func() int {
-		n := 0
-		require.NoError(t, db.AuditEach(ctx, database.AuditFilter{ObjectType: "approval_case", ObjectID: c.ID}, func(e audit.Entry) error {
-			require.Equal(t, "approval.decide", e.Action)
-			require.Equal(t, "he", e.Actor)
-			n++
-			return nil
-		}))
-		return n
-	}
+	entries := auditEntries(t, db, "approval_case", c.ID, "approval.decide", "he")
 	require.NoError(t, a.SaveCase(ctx, in))
 	require.Equal(t, 1, entries())
 	require.NoError(t, a.SaveCase(ctx, in), "a retry succeeds")
 	require.Equal(t, 1, entries(), "and records nothing twice")
-
-	report, err := db.AuditVerify(ctx, chain)
-	require.NoError(t, err)
-	require.True(t, report.OK, "%+v", report)
+	requireTrailVerifies(t, db, chain)
 }
 
 // TestApprERPRecordRefusedOnce: ConfirmERPRecord refuses a payment the ERP's
@@ -92,22 +80,35 @@ func TestApprERPRecordRefusedOnce(t *testing.T) {
 	c = check(deal.ERPRecord{})
 	require.False(t, c.Held, "neither an invoice nor a payment")
 
-	entries := func() int {
-		n := 0
-		require.NoError(t, db.AuditEach(ctx, database.AuditFilter{ObjectType: "deal", ObjectID: "D-APPR-C1"}, func(e audit.Entry) error {
-			require.Equal(t, "deal.erp_record_refused", e.Action)
-			require.Equal(t, "system", e.Actor)
-			n++
-			return nil
-		}))
-		return n
-	}
+	entries := auditEntries(t, db, "deal", "D-APPR-C1", "deal.erp_record_refused", "system")
 	require.Equal(t, 3, entries())
 	e := audit.Entry{At: time.Now(), Actor: "system", Action: "deal.erp_record_refused", ObjectType: "deal", ObjectID: "D-APPR-C1"}
 	require.NoError(t, db.ERPRecordRefused(ctx, chain, "run/7", "D-APPR-C1", "PAY-X", "test", e))
 	require.NoError(t, db.ERPRecordRefused(ctx, chain, "run/7", "D-APPR-C1", "PAY-X", "test", e), "a retry succeeds")
 	require.Equal(t, 4, entries(), "and records nothing twice")
-	report, err := db.AuditVerify(ctx, chain)
+	requireTrailVerifies(t, db, chain)
+}
+
+// auditEntries counts the audit entries of one object, each asserted to be
+// action by actor: what a control's "recorded once" checks read.
+func auditEntries(t *testing.T, db *database.DB, objectType, objectID, action, actor string) func() int {
+	return func() int {
+		n := 0
+		require.NoError(t, db.AuditEach(context.Background(), database.AuditFilter{ObjectType: objectType, ObjectID: objectID},
+			func(e audit.Entry) error {
+				require.Equal(t, action, e.Action)
+				require.Equal(t, actor, e.Actor)
+				n++
+				return nil
+			}))
+		return n
+	}
+}
+
+// requireTrailVerifies checks the whole audit trail still verifies under chain.
+func requireTrailVerifies(t *testing.T, db *database.DB, chain audit.Chain) {
+	t.Helper()
+	report, err := db.AuditVerify(context.Background(), chain)
 	require.NoError(t, err)
 	require.True(t, report.OK, "%+v", report)
 }
@@ -153,4 +154,37 @@ func TestApprDisabledAccountsHoldNoStep(t *testing.T) {
 	disable("dis-alt", false)
 	require.Equal(t, []approval.Assignee{{User: "dis-mid"}}, resolve("manager"), "enabled again, routed again")
 	require.Equal(t, []approval.Assignee{{User: "dis-alt", OnBehalfOf: "dis-fin"}}, resolve("user:dis-fin"))
+}
+
+// TestApprEscalationClimbsPastDisabledManagers: an overdue step escalates to
+// its holder's manager, or past a disabled one (and past anyone barred from
+// the stage: the requester, the people the subject names) to the first
+// manager up who is neither; with nobody eligible above, the holder is left
+// out (escalation stops climbing), and a cycle in the chart ends the climb.
+func TestApprEscalationClimbsPastDisabledManagers(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.OpenDB(t)
+	testenv.AddUsers(t, db, identity.User{ID: "escu-chair", Name: "Chair", Roles: []identity.Role{identity.RoleSalesManager}})
+	for _, u := range [][2]string{{"escu-top", "escu-chair"}, {"escu-mid", "escu-top"}, {"escu-fin", "escu-mid"},
+		{"escu-cy2", ""}, {"escu-cy1", "escu-cy2"}, {"escu-cy2", "escu-cy1"}} {
+		require.NoError(t, db.UserUpsert(ctx, identity.User{ID: u[0], Name: u[0], Roles: []identity.Role{identity.RoleFinance}}, u[1], ""))
+	}
+	now := time.Now().UTC()
+	a := &activities.Approvals{DB: db}
+	up := func(barred ...string) map[string]string {
+		got, err := a.EscalationManagers(ctx, activities.EscalationInput{Holders: []string{"escu-fin", "escu-cy1"}, Barred: barred})
+		require.NoError(t, err)
+		return got
+	}
+	disable := func(id string, off bool) { require.NoError(t, db.UserSetDisabled(ctx, id, off, now)) }
+
+	require.Equal(t, map[string]string{"escu-fin": "escu-mid", "escu-cy1": "escu-cy2"}, up())
+	disable("escu-mid", true)
+	disable("escu-cy2", true)
+	require.Equal(t, map[string]string{"escu-fin": "escu-top"}, up(), "a disabled manager is climbed past; a cycle ends the climb")
+	require.Equal(t, map[string]string{"escu-fin": "escu-chair"}, up("escu-top"), "so is a barred one (the requester)")
+	disable("escu-chair", true)
+	require.Empty(t, up("escu-top"), "nobody eligible above: no escalation")
+	disable("escu-mid", false)
+	require.Equal(t, map[string]string{"escu-fin": "escu-mid"}, up("escu-top"), "enabled again, escalated to again")
 }

@@ -1,10 +1,7 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,15 +17,12 @@ import (
 // TestCalendarsAPI needs only PostgreSQL: the calendar endpoints never touch
 // Temporal, so it runs its own router rather than the shared stack.
 func TestCalendarsAPI(t *testing.T) {
-	ctx := context.Background()
 	db := testenv.OpenDB(t)
-	require.NoError(t, db.UserUpsert(ctx, identity.User{ID: "cal-admin", Name: "Admin",
-		Roles: []identity.Role{identity.RoleAdmin}}, "", "tok-cal-admin"))
-	require.NoError(t, db.UserUpsert(ctx, identity.User{ID: "cal-rep", Name: "Rep",
-		Roles: []identity.Role{identity.RoleSales}}, "", "tok-cal-rep"))
+	testenv.AddUsers(t, db, identity.User{ID: "cal-admin", Name: "Admin", Roles: []identity.Role{identity.RoleAdmin}},
+		identity.User{ID: "cal-rep", Name: "Rep", Roles: []identity.Role{identity.RoleSales}})
 	// Calendar edits are audited: with the key of the package's one trail.
 	chain := testenv.AuditChain(t)
-	srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Audit: chain, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	srv := httptest.NewServer(api.NewRouter(api.Deps{DB: db, Audit: chain, Log: discard()}))
 	t.Cleanup(srv.Close)
 
 	call := func(method, path, token, body string) (int, map[string]any) {

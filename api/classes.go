@@ -84,14 +84,8 @@ func (h classesAPI) proposals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page := struct {
-		Proposals []database.ClassProposal `json:"proposals"`
-		Next      string                   `json:"next,omitempty"`
-	}{Proposals: list}
-	if len(list) == pg.Limit {
-		page.Next = strconv.FormatInt(list[len(list)-1].ID, 10)
-	}
-	return writeJSON(w, http.StatusOK, page)
+	return writeJSON(w, http.StatusOK, listPage("proposals", list, pg.Limit,
+		func(p database.ClassProposal) string { return strconv.FormatInt(p.ID, 10) }))
 }
 
 type classDecideRequest struct {
@@ -110,6 +104,19 @@ func (h classesAPI) decide(w http.ResponseWriter, r *http.Request) error {
 	me, req, err := bodyFor[classDecideRequest](w, r, mayReviewClasses, "class changes are decided by a sales manager or finance")
 	if err != nil {
 		return err
+	}
+	out, err := h.decideAs(r, me, req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// decideAs checks and applies me's decision req: the API's and the review
+// page's one path.
+func (h classesAPI) decideAs(r *http.Request, me identity.User, req classDecideRequest) (database.ClassDecided, error) {
+	if !mayReviewClasses(me) {
+		return database.ClassDecided{}, problem(http.StatusForbidden, probForbidden, "class changes are decided by a sales manager or finance")
 	}
 	var fe []deal.FieldError
 	switch {
@@ -130,7 +137,7 @@ func (h classesAPI) decide(w http.ResponseWriter, r *http.Request) error {
 		fe = append(fe, deal.FieldError{Field: "note", Message: "at most 2000 characters"})
 	}
 	if len(fe) > 0 {
-		return problem(http.StatusUnprocessableEntity, probInvalid, "invalid decision; nothing was decided", fe...)
+		return database.ClassDecided{}, problem(http.StatusUnprocessableEntity, probInvalid, "invalid decision; nothing was decided", fe...)
 	}
 	out, err := h.DB.ClassProposalsDecide(r.Context(), h.Audit, database.ClassDecision{By: me.ID, Viewer: viewer(me),
 		IDs: req.IDs, All: req.All, Approve: *req.Approve, Note: strings.TrimSpace(req.Note), At: h.Now().UTC()})
@@ -139,17 +146,14 @@ func (h classesAPI) decide(w http.ResponseWriter, r *http.Request) error {
 		field := deal.FieldError{Field: "ids", Message: fmt.Sprintf("proposal %d: %v", re.ID, re.Err)}
 		switch {
 		case errors.Is(re.Err, database.ErrNotFound):
-			return problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no class proposal %d", re.ID), field)
+			return out, problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no class proposal %d", re.ID), field)
 		case errors.Is(re.Err, database.ErrClassOwnCustomer):
-			return problem(http.StatusForbidden, probForbidden, "nobody decides the class of a customer they own; nothing was decided", field)
+			return out, problem(http.StatusForbidden, probForbidden, "nobody decides the class of a customer they own; nothing was decided", field)
 		default:
-			return problem(http.StatusConflict, probClassProposalStale, re.Error()+"; nothing was decided", field)
+			return out, problem(http.StatusConflict, probClassProposalStale, re.Error()+"; nothing was decided", field)
 		}
 	}
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return out, err
 }
 
 // run computes the classes now (admins), as the nightly tick does, and
@@ -267,16 +271,30 @@ func classViewOf(p i18n.Printer, c database.CustomerClass) *classView {
 		return v
 	}
 	pct := func(bp int) string { return p.Percent(deal.Percent(bp).String() + "%") }
+	rl := k.Rules
+	v.Computed, v.AsOf = classLabel(k.Class, k.Grade), k.AsOf
+	v.Factors = classFactorLines(p, k.Factors, rl.WindowDays, rl.Currency)
+	v.Rules = []classLine{
+		{"ABC", p.T("class.rule_abc", pct(rl.AShareBP), pct(rl.BShareBP))},
+		{"1", p.T("class.rule_grade", 1, rl.Good.MaxDaysToPay, pct(rl.Good.MinOnTimeBP), rl.Good.MaxOverdueDays)},
+		{"2", p.T("class.rule_grade", 2, rl.Fair.MaxDaysToPay, pct(rl.Fair.MinOnTimeBP), rl.Fair.MaxOverdueDays)},
+		{"3", p.T("class.rule_grade3")},
+	}
+	return v
+}
+
+// classFactorLines words a class's factors: the revenue of windowDays in
+// currency, its share and rank, and the payment factors.
+func classFactorLines(p i18n.Printer, f database.ClassFactors, windowDays int, currency string) []classLine {
+	pct := func(bp int) string { return p.Percent(deal.Percent(bp).String() + "%") }
 	days := func(d *int) string {
 		if d == nil {
 			return p.T("class.not_graded")
 		}
 		return p.T("days", *d)
 	}
-	f, rl := k.Factors, k.Rules
-	v.Computed, v.AsOf = classLabel(k.Class, k.Grade), k.AsOf
-	v.Factors = []classLine{
-		{p.T("class.revenue", rl.WindowDays), p.Money(f.Revenue, rl.Currency)},
+	return []classLine{
+		{p.T("class.revenue", windowDays), p.Money(f.Revenue, currency)},
 		{p.T("class.share"), pct(f.ShareBP)},
 		{p.T("class.before"), pct(f.BeforeBP)},
 		{p.T("class.rank"), strconv.Itoa(f.Rank)},
@@ -289,11 +307,4 @@ func classViewOf(p i18n.Printer, c database.CustomerClass) *classView {
 		}()},
 		{p.T("class.longest_overdue"), days(f.LongestOverdue)},
 	}
-	v.Rules = []classLine{
-		{"ABC", p.T("class.rule_abc", pct(rl.AShareBP), pct(rl.BShareBP))},
-		{"1", p.T("class.rule_grade", 1, rl.Good.MaxDaysToPay, pct(rl.Good.MinOnTimeBP), rl.Good.MaxOverdueDays)},
-		{"2", p.T("class.rule_grade", 2, rl.Fair.MaxDaysToPay, pct(rl.Fair.MinOnTimeBP), rl.Fair.MaxOverdueDays)},
-		{"3", p.T("class.rule_grade3")},
-	}
-	return v
 }

@@ -55,14 +55,7 @@ func (h customers) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page := struct {
-		Customers []database.CustomerView `json:"customers"`
-		Next      string                  `json:"next,omitempty"` // pass as ?after= for the next page
-	}{Customers: list}
-	if len(list) == f.Limit {
-		page.Next = list[len(list)-1].Code
-	}
-	return writeJSON(w, http.StatusOK, page)
+	return writeJSON(w, http.StatusOK, listPage("customers", list, f.Limit, func(c database.CustomerView) string { return c.Code }))
 }
 
 // customerFilterOf reads a customer list's filters and page from the query,

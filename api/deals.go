@@ -176,17 +176,11 @@ func (h deals) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page := struct {
-		Deals []dealSummary `json:"deals"`
-		Next  string        `json:"next,omitempty"` // pass as ?after= for the next page
-	}{Deals: make([]dealSummary, len(list))}
+	rows := make([]dealSummary, len(list))
 	for i, d := range list {
-		page.Deals[i] = summarize(d)
+		rows[i] = summarize(d)
 	}
-	if len(list) == f.Limit {
-		page.Next = list[len(list)-1].ID
-	}
-	return writeJSON(w, http.StatusOK, page)
+	return writeJSON(w, http.StatusOK, listPage("deals", rows, f.Limit, func(d dealSummary) string { return d.ID }))
 }
 
 func (h deals) get(w http.ResponseWriter, r *http.Request) error {

@@ -421,17 +421,11 @@ func (h imports) list(w http.ResponseWriter, r *http.Request) error {
 		FinishedAt *time.Time `json:"finished_at,omitempty"`
 		URL        string     `json:"url"`
 	}
-	page := struct {
-		Imports []item `json:"imports"`
-		Next    string `json:"next,omitempty"`
-	}{Imports: make([]item, len(jobs))}
+	rows := make([]item, len(jobs))
 	for i, j := range jobs {
-		page.Imports[i] = item{ID: j.ID, Status: j.Status, FileName: j.FileName, Mode: j.Mode, DryRun: j.DryRun,
+		rows[i] = item{ID: j.ID, Status: j.Status, FileName: j.FileName, Mode: j.Mode, DryRun: j.DryRun,
 			Rows: max(j.RowsTotal, j.RowsRead), Accepted: j.Accepted, Rejected: j.Rejected, Message: j.Message,
 			CreatedBy: j.CreatedBy, CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt, URL: fmt.Sprintf("/api/v1/imports/%d", j.ID)}
 	}
-	if len(jobs) == limit {
-		page.Next = strconv.FormatInt(jobs[len(jobs)-1].ID, 10)
-	}
-	return writeJSON(w, http.StatusOK, page)
+	return writeJSON(w, http.StatusOK, listPage("imports", rows, limit, func(j item) string { return strconv.FormatInt(j.ID, 10) }))
 }

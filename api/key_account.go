@@ -177,16 +177,9 @@ func (h keyAccountAPI) toSupport(ctx context.Context, u identity.User) (team, su
 	return team, supporting, err
 }
 
-// visibleActivity decodes the body into req and reads activity {id} for
-// the one asking: 404 unless they see its deal.
-func (h keyAccountAPI) visibleActivity(w http.ResponseWriter, r *http.Request, req any) (database.KeyActivity, error) {
-	if err := decodeJSON(w, r, req); err != nil {
-		return database.KeyActivity{}, err
-	}
-	id, err := idParam(r, "key-account activity")
-	if err != nil {
-		return database.KeyActivity{}, err
-	}
+// visibleActivity reads activity id for the one asking: 404 unless they
+// see its deal.
+func (h keyAccountAPI) visibleActivity(r *http.Request, id int64) (database.KeyActivity, error) {
 	k, err := h.DB.KeyActivityGet(r.Context(), id)
 	if errors.Is(err, database.ErrNotFound) {
 		return k, problem(http.StatusNotFound, probNotFound, "no such key-account activity")
@@ -200,16 +193,67 @@ func (h keyAccountAPI) visibleActivity(w http.ResponseWriter, r *http.Request, r
 	return k, nil
 }
 
+// decodedActivity decodes the body into req and reads activity {id}'s ID.
+func decodedActivity(w http.ResponseWriter, r *http.Request, req any) (int64, error) {
+	if err := decodeJSON(w, r, req); err != nil {
+		return 0, err
+	}
+	return idParam(r, "key-account activity")
+}
+
+// supportRequest names an activity's supporter.
+type supportRequest struct {
+	Supporter string `json:"supporter"`
+	Note      string `json:"note,omitempty"`
+}
+
+// outcomeRequest is what came of an activity.
+type outcomeRequest struct {
+	Note string `json:"note"`
+}
+
 func (h keyAccountAPI) support(w http.ResponseWriter, r *http.Request) error {
+	if !actor(r).Has(identity.RoleSalesManager) {
+		return errSupportRole()
+	}
+	var req supportRequest
+	id, err := decodedActivity(w, r, &req)
+	if err != nil {
+		return err
+	}
+	if err := h.assignSupport(r, id, req); err != nil {
+		return err
+	}
+	return h.reply(w, r, http.StatusOK, id)
+}
+
+func errSupportRole() error {
+	return problem(http.StatusForbidden, probForbidden, "support is assigned by sales managers")
+}
+
+// maySupport says whether u names k's supporter now: a sales manager over
+// its deal's owner (never the owner), while it is not done.
+func (h keyAccountAPI) maySupport(ctx context.Context, u identity.User, k database.KeyActivity) (bool, error) {
+	if k.DoneAt != nil {
+		return false, nil
+	}
+	return h.managesDeal(ctx, u, k.SalesOwner)
+}
+
+// mayRecordOutcome says whether u records k's outcome now: its deal's sales
+// owner, while it is not done.
+func mayRecordOutcome(u identity.User, k database.KeyActivity) bool {
+	return mayOwn(u) && k.SalesOwner == u.ID && k.DoneAt == nil
+}
+
+// assignSupport names activity id's supporter for the one asking, with the
+// API's checks (the page's form takes this path too).
+func (h keyAccountAPI) assignSupport(r *http.Request, id int64, req supportRequest) error {
 	me := actor(r)
 	if !me.Has(identity.RoleSalesManager) {
-		return problem(http.StatusForbidden, probForbidden, "support is assigned by sales managers")
+		return errSupportRole()
 	}
-	var req struct {
-		Supporter string `json:"supporter"`
-		Note      string `json:"note,omitempty"`
-	}
-	k, err := h.visibleActivity(w, r, &req)
+	k, err := h.visibleActivity(r, id)
 	if err != nil {
 		return err
 	}
@@ -245,26 +289,42 @@ func (h keyAccountAPI) support(w http.ResponseWriter, r *http.Request) error {
 			deal.FieldError{Field: "supporter", Message: fmt.Sprintf("no user %q who may be named (unknown or disabled)", req.Supporter)})
 	case errors.Is(err, database.ErrKeyActivityDone):
 		return problem(http.StatusConflict, probWrongStage, "the activity is done")
-	case err != nil:
-		return err
 	}
-	return h.reply(w, r, http.StatusOK, k.ID)
+	return err
+}
+
+func errOutcomeOwner() error {
+	return problem(http.StatusForbidden, probForbidden, "the outcome is recorded by the deal's sales owner")
 }
 
 func (h keyAccountAPI) outcome(w http.ResponseWriter, r *http.Request) error {
+	if !mayOwn(actor(r)) {
+		return errOutcomeOwner()
+	}
+	var req outcomeRequest
+	id, err := decodedActivity(w, r, &req)
+	if err != nil {
+		return err
+	}
+	if err := h.recordOutcome(r, id, req); err != nil {
+		return err
+	}
+	return h.reply(w, r, http.StatusOK, id)
+}
+
+// recordOutcome records what came of activity id for the one asking, with
+// the API's checks (the page's form takes this path too).
+func (h keyAccountAPI) recordOutcome(r *http.Request, id int64, req outcomeRequest) error {
 	me := actor(r)
 	if !mayOwn(me) {
-		return problem(http.StatusForbidden, probForbidden, "the outcome is recorded by the deal's sales owner")
+		return errOutcomeOwner()
 	}
-	var req struct {
-		Note string `json:"note"`
-	}
-	k, err := h.visibleActivity(w, r, &req)
+	k, err := h.visibleActivity(r, id)
 	if err != nil {
 		return err
 	}
 	if k.SalesOwner != me.ID {
-		return problem(http.StatusForbidden, probForbidden, "the outcome is recorded by the deal's sales owner")
+		return errOutcomeOwner()
 	}
 	if k.DoneAt != nil {
 		return problem(http.StatusConflict, probWrongStage, "the outcome is recorded already")
@@ -290,10 +350,7 @@ func (h keyAccountAPI) outcome(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, database.ErrKeyActivityDone) {
 		return problem(http.StatusConflict, probWrongStage, "the outcome is recorded already")
 	}
-	if err != nil {
-		return err
-	}
-	return h.reply(w, r, http.StatusOK, k.ID)
+	return err
 }
 
 // reply answers with activity id as it is now.

@@ -152,14 +152,7 @@ func (h ownershipAPI) pool(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page := struct {
-		Customers []database.PoolCustomer `json:"customers"`
-		Next      string                  `json:"next,omitempty"`
-	}{Customers: list}
-	if len(list) == pg.Limit {
-		page.Next = list[len(list)-1].Code
-	}
-	return writeJSON(w, http.StatusOK, page)
+	return writeJSON(w, http.StatusOK, listPage("customers", list, pg.Limit, func(c database.PoolCustomer) string { return c.Code }))
 }
 
 type reasonRequest struct {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"html/template"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -41,6 +43,7 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 		return map[string]any{"P": p, "Name": name, "Value": value, "Error": msg, "Label": label, "Hint": hint,
 			"Suffix": strings.Join(suffix, "")}
 	},
+	"choice": choice,
 	// bp is a share in basis points as a percent: 8500 → "85%".
 	"bp":   func(v int64) string { return deal.Percent(v).String() + "%" },
 	"join": strings.Join,
@@ -78,6 +81,14 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return m
 	},
+	// kaArgs hands key-account activities to their table, with the forms
+	// the viewer may use on each (may) and a refused one's state; from says
+	// which page the forms come back to ("work" or a deal's).
+	"kaArgs": func(d pageData, list []database.KeyActivity, may map[int64]kaMay, forms *dealForms, from string) map[string]any {
+		return map[string]any{"P": d.P, "CSRF": d.CSRF, "Card": list, "May": may, "Forms": forms, "From": from}
+	},
+	"kaForm":    kaForm,
+	"classForm": classForm,
 	// cardArgs hands a case's card to the subject and decide templates,
 	// with what they need of the page.
 	"cardArgs": func(d pageData, card any, action ...string) map[string]any {
@@ -173,6 +184,9 @@ func (p pages) Routes(r chi.Router) {
 		p.importRoutes(r)
 		p.adminRoutes(r)
 		p.collectionRoutes(r)
+		p.keyActivityRoutes(r)
+		r.Get("/classes/review", p.loggedIn(p.classReview))
+		r.Post("/classes/review/decide", p.loggedIn(p.classReviewDecide))
 		r.Post("/approvals/{id}/delegate", p.loggedIn(p.caseDelegate))
 	})
 }
@@ -234,13 +248,24 @@ func (p pages) workingCalendar(ctx context.Context) *calendar.Calendar {
 	return c
 }
 
+// render writes a page whole or not at all: it is executed into a buffer
+// first, so a template that fails half-way answers 500 instead of a 200
+// with half a page the reader cannot tell from a whole one.
 func (p pages) render(w http.ResponseWriter, status int, name string, d pageData) {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); pageBuffers.Put(buf) }()
+	if err := pageTemplates.ExecuteTemplate(buf, name, d); err != nil {
+		p.Log.Error("render page", "page", name, "err", err)
+		http.Error(w, d.P.T("page.render_failed"), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := pageTemplates.ExecuteTemplate(w, name, d); err != nil {
-		p.Log.Error("render page", "page", name, "err", err)
-	}
+	_, _ = buf.WriteTo(w)
 }
+
+// pageBuffers keeps render's buffers: a deal page is tens of kilobytes.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // message renders a page that only says something: forbidden, not found,
 // unavailable.
@@ -385,6 +410,16 @@ func caseRef(p i18n.Printer, id string) string {
 		return id
 	}
 	return p.Kind(kind) + " " + rest
+}
+
+// choice hands one select to the "select" template (pages/field.html): its
+// printer, id, name, label key, refusal message, the value chosen, the label
+// key of an empty first option ("" for none), the key prefix of the options'
+// labels ("" shows each value as it is) and the options' values. Every
+// select is marked up there once: its label, and its refusal tied to it.
+func choice(p i18n.Printer, id, name, label, msg, value, empty, prefix string, options any) map[string]any {
+	return map[string]any{"P": p, "ID": id, "Name": name, "Label": label, "Error": msg, "Value": value,
+		"Empty": empty, "Prefix": prefix, "Options": options}
 }
 
 // fieldErrors are a refused form's messages by field, to show next to each.

@@ -112,7 +112,8 @@ type cardFacts struct {
 type waitFacts struct {
 	cal *calendar.Calendar
 	now time.Time
-	// managers are the pending approvers' managers: whom a step escalates to.
+	// managers are whom the pending approvers' steps escalate to: each one's
+	// manager, or the first enabled one up.
 	managers map[string]string
 }
 
@@ -134,7 +135,8 @@ func (p pages) waitFactsOf(r *http.Request, d *pageData, cases []approval.Case) 
 		}
 	}
 	if len(pending) > 0 {
-		m, err := p.DB.Managers(r.Context(), pending)
+		// whom escalation climbs to: a disabled manager is passed over
+		m, err := p.DB.EscalationTargets(r.Context(), pending, nil, 16)
 		if err != nil {
 			p.Log.WarnContext(r.Context(), "managers", "err", err) // the line says no more than the holders
 		} else {

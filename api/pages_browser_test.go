@@ -281,6 +281,10 @@ func (b *pagesTab) requireTranslated(where string) {
 	if len(raw) > 0 {
 		b.t.Fatalf("%s shows untranslated keys %q in:\n%s", where, raw, text)
 	}
+	// A template that failed is a 500 with render's message (no half page).
+	if strings.Contains(text, "页面出错") || strings.Contains(text, "could not be shown") {
+		b.t.Fatalf("%s did not render:\n%s", where, text)
+	}
 }
 
 // TestPagesBrowserLogsIn: the harness itself: chromium starts, keeps the

@@ -62,10 +62,7 @@ func (p pages) customerList(w http.ResponseWriter, r *http.Request, d pageData) 
 		p.failed(w, r, d, err)
 		return
 	}
-	v.Customers = list
-	if len(list) == f.Limit {
-		v.Next = list[len(list)-1].Code
-	}
+	v.Customers, v.Next = list, nextAfter(list, f.Limit, func(c database.CustomerView) string { return c.Code })
 	var ids []string
 	for _, c := range list {
 		ids = append(ids, c.SalesOwner)

@@ -148,12 +148,9 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 		p.failed(w, r, d, err)
 		return
 	}
-	v.Deals = list
+	v.Deals, v.Next = list, nextAfter(list, f.Limit, func(d deal.Deal) string { return d.ID })
 	if unknownCustomer && len(list) == 0 && f.After == "" {
 		v.Errors["customer"] = d.P.T("no_customer_named", f.Customer) // a filter that finds nothing, as the API's: 200
-	}
-	if len(list) == f.Limit {
-		v.Next = list[len(list)-1].ID
 	}
 	totals, err := p.DB.DealPipeline(r.Context(), f)
 	if err != nil {
@@ -222,6 +219,8 @@ type dealPageView struct {
 	Collection *dealCollection
 	// KeyActivities are the key-account activities planned on the deal.
 	KeyActivities []database.KeyActivity
+	// KAMay are the activities' forms the viewer may use.
+	KAMay map[int64]kaMay
 }
 
 // timelineRow is one thing that happened to a deal: a transition, an
@@ -349,6 +348,10 @@ func (p pages) showDeal(w http.ResponseWriter, r *http.Request, status int, d pa
 		p.failed(w, r, d, err)
 		return
 	}
+	if v.KAMay, err = p.keyActivityMay(r, v.KeyActivities); err != nil {
+		p.failed(w, r, d, err)
+		return
+	}
 	p.names(r.Context(), &d, keyActivityPeople(v.KeyActivities)...) // the timeline words the supporter now
 	v.Timeline = append(v.Timeline, keyActivityTimeline(&d, v.KeyActivities)...)
 	sort.SliceStable(v.Timeline, func(i, j int) bool { return v.Timeline[i].At.Before(v.Timeline[j].At) })
@@ -356,8 +359,8 @@ func (p pages) showDeal(w http.ResponseWriter, r *http.Request, status int, d pa
 		p.failed(w, r, d, err)
 		return
 	}
-	if done := r.URL.Query().Get("done"); done == "promise" && forms == nil {
-		d.Notice = d.P.T("done.promise")
+	if done := r.URL.Query().Get("done"); (done == "promise" || done == "ka_support" || done == "ka_outcome") && forms == nil {
+		d.Notice = d.P.T("done." + done)
 	}
 	p.names(r.Context(), &d, ids...)
 	v.Waiting = waitingFor(&d, dl, v.Cases, p.waitFactsOf(r, &d, v.Cases))

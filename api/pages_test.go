@@ -233,11 +233,7 @@ func TestPagesEveryPageInBothLanguages(t *testing.T) {
 func TestPagesShowOnlyWhatTheAPIShows(t *testing.T) {
 	s := setup(t)
 	dealID, caseID := pagesDeal(t, s, "NotForLiu")
-	b := newBrowser(t, s.url)
-	secret := "pages-liu-" + fmt.Sprint(time.Now().UnixNano())
-	_, err := s.db.SessionCreate(context.Background(), "liu", secret, "password", "", "", time.Now(), time.Now().Add(time.Hour))
-	require.NoError(t, err)
-	b.cookies["__Host-l2c_session"] = secret
+	b := pagesSession(t, s, "liu")
 	for _, path := range []string{"/deals/" + dealID, "/approvals/" + caseID} {
 		p := b.do("GET", path, "", "")
 		require.Equal(t, http.StatusNotFound, p.status, path)

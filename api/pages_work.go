@@ -36,7 +36,22 @@ type workView struct {
 	// team's deals; for anyone, those they were named supporter of.
 	ShowKeyActivities bool
 	KeyActivities     []database.KeyActivity
+	// MyKeyActivities are the open ones on the deals I sell: their outcomes
+	// are mine to record. KAMay are the forms I may use on each activity,
+	// Forms a refused one's state.
+	// For sales managers and finance: the value-class changes they may
+	// review, counted, with a link to the review page.
+	ShowClassReview  bool
+	ClassReviewCount int64
+	ClassReviewMax   int64
+	MyKeyActivities  []database.KeyActivity
+	KAMay            map[int64]kaMay
+	Forms            *dealForms
 }
+
+// classReviewCountMax is as far as My work counts the class changes to
+// review; more are "more than" it.
+const classReviewCountMax = 500
 
 // deliveryHorizon is how many working days ahead a delivery owner's My work
 // looks for deliveries due.
@@ -51,9 +66,20 @@ type stageDeals struct {
 }
 
 func (p pages) myWork(w http.ResponseWriter, r *http.Request, d pageData) {
+	if done := r.URL.Query().Get("done"); done == "ka_support" || done == "ka_outcome" {
+		d.Notice = d.P.T("done." + done)
+	}
+	p.showWork(w, r, http.StatusOK, d, nil)
+}
+
+// showWork renders My work; forms is a refused form's state, or nil.
+func (p pages) showWork(w http.ResponseWriter, r *http.Request, status int, d pageData, forms *dealForms) {
 	d.Title, d.Nav = d.P.T("my_work"), "work"
 	me := actor(r)
-	v := &workView{}
+	if forms == nil {
+		forms = &dealForms{}
+	}
+	v := &workView{Forms: forms}
 	d.View = v
 	// My deals: those I am named on, through the API's list and its predicate.
 	list, err := p.DB.DealList(r.Context(), database.DealFilter{Viewer: pageViewer(r), Owner: me.ID, Limit: 200})
@@ -98,12 +124,19 @@ func (p pages) myWork(w http.ResponseWriter, r *http.Request, d pageData) {
 		p.failed(w, r, d, err)
 		return
 	}
+	if v.ShowClassReview = mayReviewClasses(me); v.ShowClassReview {
+		v.ClassReviewMax = classReviewCountMax
+		if v.ClassReviewCount, err = p.DB.ClassProposalsToReviewCount(r.Context(), pageViewer(r), classReviewCountMax); err != nil {
+			p.failed(w, r, d, err)
+			return
+		}
+	}
 	if err := p.keyActivitiesWork(r, &d, v); err != nil {
 		p.failed(w, r, d, err)
 		return
 	}
 	slices.SortStableFunc(v.Requests, func(a, b pendingRow) int { return a.EnteredAt.Compare(b.EnteredAt) })
-	p.render(w, http.StatusOK, "work.html", d)
+	p.render(w, status, "work.html", d)
 }
 
 // ownerWork fills in what a delivery or payment owner must chase, and the big
@@ -166,7 +199,15 @@ func (p pages) keyActivitiesWork(r *http.Request, d *pageData, v *workView) erro
 		return 0
 	})
 	v.ShowKeyActivities = len(v.KeyActivities) > 0 || me.Has(identity.RoleSalesManager)
-	p.names(r.Context(), d, keyActivityPeople(v.KeyActivities)...)
+	if mayOwn(me) {
+		if v.MyKeyActivities, err = p.DB.KeyActivitiesOwnedBy(r.Context(), me.ID, 200); err != nil {
+			return err
+		}
+	}
+	if v.KAMay, err = p.keyActivityMay(r, v.KeyActivities, v.MyKeyActivities); err != nil {
+		return err
+	}
+	p.names(r.Context(), d, keyActivityPeople(append(slices.Clip(v.KeyActivities), v.MyKeyActivities...))...)
 	return nil
 }
 

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -14,18 +13,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
-
-// pagesSession is a browser logged in as user (a session made in the
-// database, as logging in makes one), for page tests that need no Chromium.
-func pagesSession(t *testing.T, s *stack, user string) *browser {
-	t.Helper()
-	b := newBrowser(t, s.url)
-	secret := fmt.Sprintf("pages-%s-%d", user, time.Now().UnixNano())
-	_, err := s.db.SessionCreate(context.Background(), user, secret, "password", "", "", time.Now(), time.Now().Add(time.Hour))
-	require.NoError(t, err)
-	b.cookies["__Host-l2c_session"] = secret
-	return b
-}
 
 // section is the text of the section of a page headed h-<id>, or "".
 func section(body, id string) string {

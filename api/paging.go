@@ -66,3 +66,24 @@ func limitParam(r *http.Request, def, max int) (int, error) {
 	p, err := pageParams(r, def, max)
 	return p.Limit, err
 }
+
+// nextAfter is a keyset page's cursor: the key of its last row when the page
+// is full, since more rows may follow it; empty when the page is short, the
+// end of the list. Every list decides this one way, so a client pages them
+// all alike.
+func nextAfter[T any](list []T, limit int, key func(T) string) string {
+	if limit < 1 || len(list) != limit {
+		return ""
+	}
+	return key(list[len(list)-1])
+}
+
+// listPage is a keyset list's answer: its rows under name, and "next" (see
+// nextAfter) only when another page may follow.
+func listPage[T any](name string, list []T, limit int, key func(T) string) map[string]any {
+	page := map[string]any{name: list}
+	if next := nextAfter(list, limit, key); next != "" {
+		page["next"] = next
+	}
+	return page
+}

@@ -300,6 +300,10 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
+// randomSecret is 32 random bytes in URL-safe base64: a session's secret, a
+// login form's CSRF token, an SSO state, an API token's body. crypto/rand.Read
+// does not fail (Go 1.24 on): it crashes the program rather than return
+// fewer random bytes.
 func randomSecret() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)

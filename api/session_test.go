@@ -3,12 +3,14 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +39,21 @@ type page struct {
 
 func newBrowser(t *testing.T, base string) *browser {
 	return &browser{t: t, base: base, cookies: map[string]string{}}
+}
+
+var sessionSeq atomic.Int64
+
+// pagesSession is a browser logged in as user (a session made in the
+// database, as logging in makes one), for page tests that need no Chromium
+// and keep password hashing and the login limits out of their way.
+func pagesSession(t *testing.T, s *stack, user string) *browser {
+	t.Helper()
+	b := newBrowser(t, s.url)
+	secret := fmt.Sprintf("pages-%s-%d-%d", user, time.Now().UnixNano(), sessionSeq.Add(1))
+	_, err := s.db.SessionCreate(context.Background(), user, secret, "password", "", "", time.Now(), time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	b.cookies["__Host-l2c_session"] = secret
+	return b
 }
 
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

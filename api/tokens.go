@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
@@ -79,11 +77,7 @@ func (h tokens) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	slices.Sort(req.Scopes)
 	req.Scopes = slices.Compact(req.Scopes)
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return err
-	}
-	token := "l2ct_" + base64.RawURLEncoding.EncodeToString(secret)
+	token := "l2ct_" + randomSecret()
 	expires := h.Now().UTC().Add(time.Duration(req.ExpiresInDays) * 24 * time.Hour).Truncate(time.Microsecond)
 	var t database.APIToken
 	err := h.DB.InTxAudited(r.Context(), h.Audit, func(ctx context.Context) (audit.Entry, error) {

@@ -121,6 +121,14 @@ const ApprovalControlsChange = "approval-controls"
 // taken at the first resubmission a run considers.
 const ResubmitSeqChange = "resubmit-seq"
 
+// EscalationClimbChange versions the approval workflow: from version 1 an
+// overdue step escalates to its holder's first manager up the chain who is
+// neither a disabled account nor barred from the stage (the requester, the
+// people the subject names, four eyes), as approvers are resolved
+// (activities.Approvals.EscalationManagers); before, to the holder's manager
+// whoever they were. The version is taken at the first escalation a run makes.
+const EscalationClimbChange = "escalation-climb"
+
 func (p *approvalProcess) setup(ctx workflow.Context) error {
 	p.saving = workflow.NewMutex(ctx)
 	p.local = workflow.GetVersion(ctx, LocalActivitiesChange, workflow.DefaultVersion, 1) == 1
@@ -283,7 +291,14 @@ func (p *approvalProcess) remind(ctx workflow.Context) error {
 func (p *approvalProcess) escalate(ctx workflow.Context) error {
 	var a *activities.Approvals
 	var managers map[string]string
-	if err := p.exec(ctx, a.Managers, p.c.Holders()).Get(ctx, &managers); err != nil {
+	st := p.c.Route[p.c.Current]
+	var up workflow.Future
+	if workflow.GetVersion(ctx, EscalationClimbChange, workflow.DefaultVersion, 1) == 1 {
+		up = p.exec(ctx, a.EscalationManagers, activities.EscalationInput{Holders: p.c.Holders(), Barred: p.c.Barred(st.Name)})
+	} else {
+		up = p.exec(ctx, a.Managers, p.c.Holders())
+	}
+	if err := up.Get(ctx, &managers); err != nil {
 		return err
 	}
 	if len(managers) == 0 {
@@ -292,7 +307,6 @@ func (p *approvalProcess) escalate(ctx workflow.Context) error {
 		p.topReached = true
 		return nil
 	}
-	st := p.c.Route[p.c.Current]
 	err := p.change(ctx, func(c approval.Case, t time.Time) (approval.Case, []approval.Notice, error) {
 		next := approval.Escalate(c, managers, st.ReassignOnEscalation)
 		return next, approval.EscalationNotices(c, next, managers), nil

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,13 +47,15 @@ type approvalTest struct {
 	saved []activities.SaveCaseInput
 	in    ApprovalInput
 	away  map[string]string // out-of-office: user → delegate
+	// disabled accounts: escalation climbs past them
+	disabled map[string]bool
 	// workflow is what run starts: the plain ApprovalWorkflow, or the name a
 	// keyed one was registered under (keyed).
 	workflow any
 }
 
 func newApprovalTest(t *testing.T, facts approval.Facts, subject ...approval.Field) *approvalTest {
-	at := &approvalTest{t: t, env: newEnv(), away: map[string]string{}, workflow: ApprovalWorkflow}
+	at := &approvalTest{t: t, env: newEnv(), away: map[string]string{}, disabled: map[string]bool{}, workflow: ApprovalWorkflow}
 	at.env.SetStartTime(start)
 	var a *activities.Approvals
 	at.env.RegisterActivity(a)
@@ -92,6 +95,20 @@ func newApprovalTest(t *testing.T, facts approval.Facts, subject ...approval.Fie
 			out := map[string]string{}
 			for _, u := range users {
 				if m, ok := managerOf[u]; ok {
+					out[u] = m
+				}
+			}
+			return out, nil
+		})
+	at.env.OnActivity(a.EscalationManagers, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.EscalationInput) (map[string]string, error) {
+			out := map[string]string{}
+			for _, u := range in.Holders {
+				m := managerOf[u]
+				for m != "" && (at.disabled[m] || slices.Contains(in.Barred, m)) {
+					m = managerOf[m]
+				}
+				if m != "" {
 					out[u] = m
 				}
 			}
@@ -206,6 +223,29 @@ func TestReminderThenEscalationClimbsTheOrgChart(t *testing.T) {
 	last := c.Steps[len(c.Steps)-1]
 	require.Equal(t, "owner", last.Approver)
 	require.Equal(t, 2, last.EscalationLevel)
+	require.Equal(t, approval.StatusApproved, c.Status)
+}
+
+// TestEscalationPassesADisabledManager: gm's manager chair has left (a
+// disabled account): the overdue step goes to chair's manager, owner, and
+// chair is told nothing.
+func TestEscalationPassesADisabledManager(t *testing.T) {
+	at := newApprovalTest(t, approval.Facts{Amount: 200000000})
+	at.disabled["chair"] = true
+	var e [2]error
+	at.decide(time.Hour, "li", true, "", &e[0])
+	var at10h approval.Case
+	at.status(10*time.Hour, &at10h)
+	at.decide(11*time.Hour, "owner", true, "signed off", &e[1])
+	c := at.run()
+
+	outcomesAre(t, e[:], "ok", "ok")
+	require.Equal(t, []string{"owner"}, at10h.Holders())
+	require.Equal(t, "gm", at10h.Steps[2].OnBehalfOf)
+	for _, n := range at.notices() {
+		require.False(t, strings.HasPrefix(n, "chair:"), n)
+	}
+	require.Contains(t, at.notices(), "owner: Review contract_review.D-1.1 is overdue")
 	require.Equal(t, approval.StatusApproved, c.Status)
 }
 

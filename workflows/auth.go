@@ -47,12 +47,14 @@ func UpdateKeyFrom(chain audit.Chain) UpdateKey {
 	return k
 }
 
-// signable is a signed input (internal/contract): its Sig is left out of what
-// is signed.
-type signable interface{ Unsigned() (any, []byte) }
+// signable is a signed input (internal/contract): WithSig(nil) is what is
+// signed, and WithSig(sig) the input signed.
+type signable interface {
+	WithSig(sig []byte) (any, []byte)
+}
 
 func (k UpdateKey) mac(workflowID, update, updateID string, in signable) ([]byte, error) {
-	bare, _ := in.Unsigned()
+	bare, _ := in.WithSig(nil)
 	// encoding/json is deterministic for these plain structs (fields in
 	// order, map keys sorted); workflowcheck only sees its type cache.
 	payload, err := json.Marshal(bare) //workflowcheck:ignore
@@ -81,30 +83,8 @@ func SignUpdate(k UpdateKey, workflowID, update, updateID string, arg any) (any,
 	if err != nil {
 		return nil, err
 	}
-	switch in := arg.(type) {
-	case ActInput:
-		in.Sig = sig
-		return in, nil
-	case DecideInput:
-		in.Sig = sig
-		return in, nil
-	case DelegateInput:
-		in.Sig = sig
-		return in, nil
-	case CommentInput:
-		in.Sig = sig
-		return in, nil
-	case WithdrawInput:
-		in.Sig = sig
-		return in, nil
-	case ResubmitInput:
-		in.Sig = sig
-		return in, nil
-	case CreditReleaseInput:
-		in.Sig = sig
-		return in, nil
-	}
-	return arg, nil
+	signed, _ := s.WithSig(sig)
+	return signed, nil
 }
 
 // errUnauthenticated is what a validator answers an input the API did not sign.
@@ -131,7 +111,7 @@ func authenticate(ctx workflow.Context, key *UpdateKey, update, updateID string,
 	if key == nil {
 		return nil
 	}
-	_, sig := in.Unsigned()
+	_, sig := in.WithSig(nil)
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
 	want, err := key.mac(id, update, updateID, in)
 	if len(*key) == 0 || err != nil || len(sig) == 0 || !hmac.Equal(sig, want) {

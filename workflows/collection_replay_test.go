@@ -1,10 +1,6 @@
 package workflows
 
-import (
-	"testing"
-
-	"go.temporal.io/sdk/worker"
-)
+import "testing"
 
 // TestCollectionWorkflowReplay replays the recorded runs of cash
 // collection's workflows: a change of a signed plan approved by finance
@@ -17,12 +13,6 @@ func TestCollectionWorkflowReplay(t *testing.T) {
 		{"testdata/collection_plan_change.json", PlanChangeWorkflow},
 		{"testdata/collection_dunning.json", DunningWorkflow},
 	} {
-		t.Run(c.file, func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflow(c.wf)
-			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, c.file); err != nil {
-				t.Fatalf("replay %s: %v", c.file, err)
-			}
-		})
+		replay(t, c.wf, c.file)
 	}
 }

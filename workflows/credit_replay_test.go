@@ -1,10 +1,6 @@
 package workflows
 
-import (
-	"testing"
-
-	"go.temporal.io/sdk/worker"
-)
+import "testing"
 
 // TestCreditAndOnboardingReplay replays recorded runs of the credit hold, the
 // onboarding of a new customer, and a deal whose order was held and released
@@ -18,12 +14,6 @@ func TestCreditAndOnboardingReplay(t *testing.T) {
 		// a new customer approved by the sales manager and created in the ERP
 		"testdata/customer_onboarding_created.json": OnboardingWorkflow,
 	} {
-		t.Run(file, func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflow(wf)
-			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
-				t.Fatalf("replay %s: %v", file, err)
-			}
-		})
+		replay(t, wf, file)
 	}
 }

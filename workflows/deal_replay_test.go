@@ -64,18 +64,25 @@ func TestApprovalWorkflowReplay(t *testing.T) {
 		// approval-controls v2: a delegate who edited the rules refused in
 		// the save of the decision, then the approver deciding
 		"testdata/approval_controls_v2_bar_in_save.json",
+		// escalation-climb: the holder's manager is a disabled account; past
+		// the SLA the step escalates to that manager's manager, who approves
+		"testdata/approval_escalation_climb.json",
 	} {
 		replay(t, ApprovalWorkflow, file)
 	}
 }
 
 // replay replays the recorded history file through today's workflow (each
-// file a subtest of its own, named after it): a change that running
-// workflows would not survive fails here.
-func replay(t *testing.T, workflow any, file string) {
+// file a subtest of its own, named after it), with the child workflows the
+// history also ran: a change that running workflows would not survive fails
+// here.
+func replay(t *testing.T, workflow any, file string, children ...any) {
 	t.Run(file, func(t *testing.T) {
 		r := worker.NewWorkflowReplayer()
 		r.RegisterWorkflow(workflow)
+		for _, c := range children {
+			r.RegisterWorkflow(c)
+		}
 		if err := r.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
 			t.Fatalf("replay %s: %v", file, err)
 		}

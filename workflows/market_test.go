@@ -1,18 +1,10 @@
 package workflows
 
-import (
-	"testing"
-
-	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/worker"
-)
+import "testing"
 
 // TestMarketActivityWorkflowReplay: the recorded run of an application
 // approved through its case (TestMarketActivityOverBudgetStopped) replays
 // through today's code.
 func TestMarketActivityWorkflowReplay(t *testing.T) {
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflow(MarketActivityWorkflow)
-	r.RegisterWorkflow(ApprovalWorkflow)
-	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/market_activity_approved.json"))
+	replay(t, MarketActivityWorkflow, "testdata/market_activity_approved.json", ApprovalWorkflow)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -24,10 +23,7 @@ import (
 // then runs the worker and the API until ctx is cancelled, and finally stops what
 // it started, in reverse order.
 func runDev(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: l2c dev\n\nStarts PostgreSQL, Temporal, migrations, demo data, worker and API; Ctrl-C stops them.")
-	}
+	fs := commandFlags("dev", "usage: l2c dev\n\nStarts PostgreSQL, Temporal, migrations, demo data, worker and API; Ctrl-C stops them.\n")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

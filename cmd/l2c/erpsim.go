@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,11 +15,7 @@ import (
 
 // runERPSim serves the ERP simulator until ctx is cancelled.
 func runERPSim(ctx context.Context, _ config.Config, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("erpsim", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: l2c erpsim [flags]\n\nServes an SAP S/4HANA OData v2 simulator (see connectors/erpsim). Flags:")
-		fs.PrintDefaults()
-	}
+	fs := commandFlags("erpsim", "usage: l2c erpsim [flags]\n\nServes an SAP S/4HANA OData v2 simulator (see connectors/erpsim). Flags:\n")
 	addr := fs.String("addr", "127.0.0.1:8090", "listen address")
 	kd := fs.Bool("kingdee", false, "serve a Kingdee K3 Cloud simulator (/k3cloud/, data centre L2C_DC, user l2c_api) instead of SAP")
 	var o erpsim.Options
@@ -59,19 +53,7 @@ func runERPSim(ctx context.Context, _ config.Config, log *slog.Logger, args []st
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	log.Info("ERP simulator serving", "url", "http://"+ln.Addr().String(), "customers", o.Customers+3,
 		"invoices", o.Invoices, "user", o.Username, "faults", "/sim/faults")
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveUntil(ctx, srv, func() error { return srv.Serve(ln) }, 5*time.Second)
 }

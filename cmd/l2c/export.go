@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -30,8 +29,7 @@ FILE defaults to the report's own name in the current directory.
 
 // runExport is `l2c export REPORT`.
 func runExport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), exportUsage); fs.PrintDefaults() }
+	fs := commandFlags("export", exportUsage)
 	out := fs.String("o", "", "the .xlsx file to write")
 	langFlag := fs.String("lang", "zh", "language of the labels: zh or en")
 	as := fs.String("as", "admin", "the user the report is exported for; decides what it may contain")

@@ -27,8 +27,7 @@ was rejected or the file could not be used.
 
 // runImport is `l2c import customers FILE`.
 func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), importUsage); fs.PrintDefaults() }
+	fs := commandFlags("import", importUsage)
 	modeFlag := fs.String("mode", "all-or-nothing", "all-or-nothing: import nothing if any row is bad; accept-valid: import the good rows")
 	dry := fs.Bool("dry-run", false, "check every row, write nothing")
 	as := fs.String("as", "admin", "the user the import is recorded as; must be a sales assistant, sales manager or admin")

@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -88,4 +89,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "l2c "+cmd+":", err)
 		os.Exit(1)
 	}
+}
+
+// commandFlags is a command's flag set, whose help is the command's usage
+// text followed by its flags, and whose errors return to the caller (main
+// prints them once, with the command's name).
+func commandFlags(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	return fs
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/config"
+	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/password"
@@ -144,43 +145,26 @@ func runUsers(ctx context.Context, cfg config.Config, args []string) error {
 	if u.ID == "" || u.Name == "" {
 		return errors.New("-id and -name are required")
 	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return err
 	}
 	token := "l2c_" + base64.RawURLEncoding.EncodeToString(secret)
-	chain, err := auditChainFor(cfg, nil)
+	a, err := openUserAudit(ctx, cfg, u.ID)
 	if err != nil {
 		return err
 	}
-	who, now := cliActor(), time.Now()
-	// The user and its entry commit together; the token is not in the entry.
-	err = db.InTxAudited(ctx, chain, func(ctx context.Context) (audit.Entry, error) {
-		if err := db.UserUpsert(ctx, u, *manager, token); err != nil {
-			return audit.Entry{}, err
-		}
-		detail, _ := json.Marshal(map[string]any{"name": u.Name, "team": u.Team, "roles": u.Roles, "manager": *manager, "new_token": true})
-		return audit.Entry{At: now, Actor: who, Action: "user.save", ObjectType: "user", ObjectID: u.ID, Detail: detail}, nil
-	})
-	if err != nil {
+	defer a.db.Close()
+	// The token is not in the entry.
+	if err := a.change(ctx, "user.save", map[string]any{"name": u.Name, "team": u.Team, "roles": u.Roles, "manager": *manager, "new_token": true},
+		func(ctx context.Context) error { return a.db.UserUpsert(ctx, u, *manager, token) }); err != nil {
 		return err
 	}
 	if *email != "" {
 		// UserEmailSet runs on its own connection: the entry is appended only
 		// once the address is set.
-		err := db.InTxAudited(ctx, chain, func(ctx context.Context) (audit.Entry, error) {
-			if err := db.UserEmailSet(ctx, u.ID, *email); err != nil {
-				return audit.Entry{}, err
-			}
-			detail, _ := json.Marshal(map[string]string{"email": *email})
-			return audit.Entry{At: now, Actor: who, Action: "user.email_set", ObjectType: "user", ObjectID: u.ID, Detail: detail}, nil
-		})
-		if err != nil {
+		if err := a.change(ctx, "user.email_set", map[string]string{"email": *email},
+			func(ctx context.Context) error { return a.db.UserEmailSet(ctx, u.ID, *email) }); err != nil {
 			return err
 		}
 	}
@@ -199,27 +183,11 @@ func runUserAccount(ctx context.Context, cfg config.Config, args []string) error
 	if *id == "" {
 		return errors.New("-id is required")
 	}
-	db, err := openDB(ctx, cfg)
+	a, err := openUserAudit(ctx, cfg, *id)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	chain, err := auditChainFor(cfg, nil)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	who := cliActor()
-	// The change and its entry commit together (InTxAudited): no change
-	// without its record.
-	audited := func(action string, change func(context.Context) error) error {
-		return db.InTxAudited(ctx, chain, func(ctx context.Context) (audit.Entry, error) {
-			if err := change(ctx); err != nil {
-				return audit.Entry{}, err
-			}
-			return audit.Entry{At: now, Actor: who, Action: action, ObjectType: "user", ObjectID: *id}, nil
-		})
-	}
+	defer a.db.Close()
 	switch args[0] {
 	case "password":
 		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
@@ -235,21 +203,62 @@ func runUserAccount(ctx context.Context, cfg config.Config, args []string) error
 			return err
 		}
 		// As when a user changes it: sessions end and API tokens are revoked.
-		if err := audited("user.password_set", func(ctx context.Context) error {
-			return db.UserSetPassword(ctx, *id, hash, true, now)
+		if err := a.change(ctx, "user.password_set", nil, func(ctx context.Context) error {
+			return a.db.UserSetPassword(ctx, *id, hash, true, a.now)
 		}); err != nil {
 			return err
 		}
 		fmt.Printf("password of %s set; their open sessions are ended and their API tokens revoked\n", *id)
 	default:
-		if err := audited("user."+args[0]+"d", func(ctx context.Context) error {
-			return db.UserSetDisabled(ctx, *id, args[0] == "disable", now)
+		if err := a.change(ctx, "user."+args[0]+"d", nil, func(ctx context.Context) error {
+			return a.db.UserSetDisabled(ctx, *id, args[0] == "disable", a.now)
 		}); err != nil {
 			return err
 		}
 		fmt.Printf("%s %sd\n", *id, args[0])
 	}
 	return nil
+}
+
+// userAudit records the changes `l2c users` makes to one user, each with its
+// audit entry in the same transaction (InTxAudited), as the API does: no
+// change without its record.
+type userAudit struct {
+	db    *database.DB
+	chain audit.Chain
+	user  string
+	who   string
+	now   time.Time
+}
+
+// openUserAudit opens the database and the audit trail for changes to user:
+// the trail's key first, as serve and the worker do (connectAudited), so a
+// command without a key fit for production touches nothing.
+func openUserAudit(ctx context.Context, cfg config.Config, user string) (userAudit, error) {
+	chain, err := auditChainFor(cfg, nil)
+	if err != nil {
+		return userAudit{}, err
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return userAudit{}, err
+	}
+	return userAudit{db: db, chain: chain, user: user, who: cliActor(), now: time.Now()}, nil
+}
+
+// change makes change and appends its entry, action with detail (none when
+// nil), in one transaction.
+func (a userAudit) change(ctx context.Context, action string, detail any, change func(context.Context) error) error {
+	return a.db.InTxAudited(ctx, a.chain, func(ctx context.Context) (audit.Entry, error) {
+		if err := change(ctx); err != nil {
+			return audit.Entry{}, err
+		}
+		e := audit.Entry{At: a.now, Actor: a.who, Action: action, ObjectType: "user", ObjectID: a.user}
+		if detail != nil {
+			e.Detail, _ = json.Marshal(detail)
+		}
+		return e, nil
+	})
 }
 
 func rolesList() string {

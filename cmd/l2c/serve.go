@@ -81,17 +81,27 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("serving", "addr", cfg.HTTPAddr)
+	return serveUntil(ctx, srv, func() error {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, srv.ListenAndServe())
+	}, 15*time.Second)
+}
+
+// serveUntil runs serve (srv's Serve or ListenAndServe) until ctx ends, then
+// gives requests in flight up to grace to finish: the one way `serve` and
+// `erpsim` stop. serve's error, which it returns only when it could not
+// listen or stopped serving, ends it at once.
+func serveUntil(ctx context.Context, srv *http.Server, serve func() error, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- serve() }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 // document per invoice, one item, and its receivable line, cleared or open.
 
 func (s *Sim) invoiceAt(i int) *invoice {
-	return current(s.invOverride, s.invChanged, s.genInvoice, i)
+	return s.inv.at(s.genInvoice, i)
 }
 
 func (s *Sim) invoiceTable(stamps map[string]bool, first func(time.Time) int, keyProp string) *table[*invoice] {
@@ -21,10 +21,10 @@ func (s *Sim) invoiceTable(stamps map[string]bool, first func(time.Time) int, ke
 		n:          s.opts.Invoices,
 		gen:        s.invoiceAt,
 		firstAt:    first,
-		changedIdx: s.invChangedIdx,
-		changed:    func(i int) bool { _, ok := s.invChanged[i]; return ok },
-		keys:       s.invKeys,
-		explicit:   func(k string) *invoice { return s.invExplicit[k] },
+		changedIdx: s.inv.changedIdx,
+		changed:    s.inv.isChanged,
+		keys:       s.inv.keys,
+		explicit:   s.inv.byKey,
 		stamps:     stamps,
 		keyProp:    keyProp,
 		genIndex:   simulation.IndexOf("9", 9),
@@ -112,17 +112,10 @@ func writeReceivable(j *jbuf, base string, v *invoice) {
 	j.close()
 }
 
-// saveInvoice stores a changed invoice at its place; callers hold s.mu.
+// saveInvoice stores a changed invoice at its place, a version on from its
+// last; callers hold s.mu.
 func (s *Sim) saveInvoice(v *invoice) {
-	if v.index < 0 {
-		s.invExplicit[v.number] = v
-		s.invKeys = simulation.Insert(s.invKeys, v.number)
-		return
-	}
-	s.invOverride[v.index] = v
-	v2 := s.invChanged[v.index].version + 1
-	s.invChanged[v.index] = changeRec{version: v2, at: v.changed}
-	s.invChangedIdx = simulation.Insert(s.invChangedIdx, v.index)
+	s.inv.put(v, v.index, v.number, s.inv.changed[v.index].version+1, v.changed)
 }
 
 // ChangeInvoices changes n generated invoices (their LastChangeDateTime moves
@@ -131,19 +124,11 @@ func (s *Sim) ChangeInvoices(n, offset int) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	var out []string
-	for _, i := range simulation.Spread(s.opts.Invoices, n, offset) {
-		if ov, ok := s.invOverride[i]; ok {
-			next := *ov
-			next.changed = now
-			s.saveInvoice(&next)
-		} else {
-			s.invChanged[i] = changeRec{version: s.invChanged[i].version + 1, at: now}
-			s.invChangedIdx = simulation.Insert(s.invChangedIdx, i)
-		}
-		out = append(out, genInvoiceKey(i))
-	}
-	return out
+	return s.inv.changeSpread(s.opts.Invoices, n, offset, now, genInvoiceKey, func(ov *invoice) {
+		next := *ov
+		next.changed = now
+		s.saveInvoice(&next)
+	})
 }
 
 // Bill issues an invoice for a sales order: its net value plus 13% VAT, dated
@@ -182,7 +167,7 @@ func (s *Sim) Clear(invoiceNo string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var v *invoice
-	if e, ok := s.invExplicit[invoiceNo]; ok {
+	if e, ok := s.inv.explicit[invoiceNo]; ok {
 		v = e
 	} else if i, ok := simulation.IndexOf("9", 9)(invoiceNo); ok && i < s.opts.Invoices {
 		v = s.invoiceAt(i)

@@ -27,10 +27,10 @@ func (s *Sim) customerTable() *table[*customer] {
 		n:          s.opts.Customers,
 		gen:        s.customerAt,
 		firstAt:    func(b time.Time) int { return simulation.FirstIndex(b, s.genStart, s.custStep) },
-		changedIdx: s.custChangedIdx,
-		changed:    func(i int) bool { _, ok := s.custChanged[i]; return ok },
-		keys:       s.custKeys,
-		explicit:   func(k string) *customer { return s.custExplicit[k] },
+		changedIdx: s.cust.changedIdx,
+		changed:    s.cust.isChanged,
+		keys:       s.cust.keys,
+		explicit:   s.cust.byKey,
 		stamps:     customerStamps,
 		keyProp:    "Customer",
 		genIndex:   simulation.IndexOf("1", 7),
@@ -41,21 +41,12 @@ func (s *Sim) customerTable() *table[*customer] {
 
 // customerAt is generated customer i as it stands now; callers hold s.mu.
 func (s *Sim) customerAt(i int) *customer {
-	return current(s.custOverride, s.custChanged, s.genCustomer, i)
-}
-
-// current is generated row i as it stands now: the row written over it if
-// there is one, else the row generated at the version its changes reached.
-func current[T any](overrides map[int]T, changed map[int]changeRec, gen func(i, version int) T, i int) T {
-	if ov, ok := overrides[i]; ok {
-		return ov
-	}
-	return gen(i, changed[i].version)
+	return s.cust.at(s.genCustomer, i)
 }
 
 // customerByCode finds any customer; callers hold s.mu.
 func (s *Sim) customerByCode(code string) *customer {
-	if c, ok := s.custExplicit[code]; ok {
+	if c, ok := s.cust.explicit[code]; ok {
 		return c
 	}
 	if i, ok := simulation.IndexOf("1", 7)(code); ok && i < s.opts.Customers {
@@ -66,14 +57,7 @@ func (s *Sim) customerByCode(code string) *customer {
 
 // saveCustomer stores a changed customer at its place; callers hold s.mu.
 func (s *Sim) saveCustomer(c *customer) {
-	if c.index < 0 {
-		s.custExplicit[c.code] = c
-		s.custKeys = simulation.Insert(s.custKeys, c.code)
-		return
-	}
-	s.custOverride[c.index] = c
-	s.custChanged[c.index] = changeRec{version: c.version, at: c.changed}
-	s.custChangedIdx = simulation.Insert(s.custChangedIdx, c.index)
+	s.cust.put(c, c.index, c.code, c.version, c.changed)
 }
 
 func (c *customer) etag() string {
@@ -97,7 +81,7 @@ func (s *Sim) getBusinessPartners(c *reqCtx) {
 }
 
 func (s *Sim) bpByNumber(bp string) *customer {
-	for _, c := range s.custExplicit {
+	for _, c := range s.cust.explicit {
 		if c.bp == bp {
 			return c
 		}
@@ -358,19 +342,7 @@ func (s *Sim) TouchCustomer(code string) bool {
 func (s *Sim) ChangeCustomers(n, offset int) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	var codes []string
-	for _, i := range simulation.Spread(s.opts.Customers, n, offset) {
-		if ov, ok := s.custOverride[i]; ok {
-			s.touch(ov)
-		} else {
-			v := s.custChanged[i].version + 1
-			s.custChanged[i] = changeRec{version: v, at: now}
-			s.custChangedIdx = simulation.Insert(s.custChangedIdx, i)
-		}
-		codes = append(codes, genCustomerKey(i))
-	}
-	return codes
+	return s.cust.changeSpread(s.opts.Customers, n, offset, s.now(), genCustomerKey, func(ov *customer) { s.touch(ov) })
 }
 
 // createBusinessPartner is the deep insert of a customer: the partner, its

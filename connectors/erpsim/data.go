@@ -126,7 +126,7 @@ func (s *Sim) genCustomer(i, v int) *customer {
 	c.creditLimit = strconv.Itoa(int(h>>50%500)*10000) + ".00"
 	c.blocked = h>>60%50 == 0
 	base := s.custStamp(i)
-	if ch, ok := s.custChanged[i]; ok {
+	if ch, ok := s.cust.changed[i]; ok {
 		c.created = base.Add(-30 * 24 * time.Hour)
 		c.changed = ch.at
 	} else if i%3 == 0 {
@@ -156,6 +156,69 @@ type changeRec struct {
 	version int
 	at      time.Time
 }
+
+// rowStore holds one entity's rows that are not as generated: generated rows
+// changed at run time (a new version and stamp, or a whole row written over
+// one), and explicit rows by key. Customers and invoices keep theirs alike.
+type rowStore[T any] struct {
+	changed    map[int]changeRec
+	override   map[int]T
+	changedIdx []int // changed's indexes, sorted
+	explicit   map[string]T
+	keys       []string // explicit's keys, sorted
+}
+
+func newRowStore[T any]() rowStore[T] {
+	return rowStore[T]{changed: map[int]changeRec{}, override: map[int]T{}, explicit: map[string]T{}}
+}
+
+// at is generated row i as it stands now: the row written over it if there
+// is one, else the row generated at the version its changes reached.
+func (r *rowStore[T]) at(gen func(i, version int) T, i int) T {
+	if ov, ok := r.override[i]; ok {
+		return ov
+	}
+	return gen(i, r.changed[i].version)
+}
+
+// put stores row v: at generated index i, changed to version at stamp at,
+// or, for i < 0, as the explicit row key.
+func (r *rowStore[T]) put(v T, i int, key string, version int, at time.Time) {
+	if i < 0 {
+		r.explicit[key] = v
+		r.keys = simulation.Insert(r.keys, key)
+		return
+	}
+	r.override[i] = v
+	r.touch(i, version, at)
+}
+
+// touch records generated row i changed to version at stamp at.
+func (r *rowStore[T]) touch(i, version int, at time.Time) {
+	r.changed[i] = changeRec{version: version, at: at}
+	r.changedIdx = simulation.Insert(r.changedIdx, i)
+}
+
+// changeSpread changes n of the first total generated rows, chosen evenly
+// from offset, at stamp now, and returns their keys (key of each index): a
+// row written over is changed by rewrite, any other moves to its next
+// version.
+func (r *rowStore[T]) changeSpread(total, n, offset int, now time.Time, key func(i int) string, rewrite func(T)) []string {
+	var keys []string
+	for _, i := range simulation.Spread(total, n, offset) {
+		if ov, ok := r.override[i]; ok {
+			rewrite(ov)
+		} else {
+			r.touch(i, r.changed[i].version+1, now)
+		}
+		keys = append(keys, key(i))
+	}
+	return keys
+}
+
+func (r *rowStore[T]) isChanged(i int) bool { _, ok := r.changed[i]; return ok }
+
+func (r *rowStore[T]) byKey(key string) T { return r.explicit[key] }
 
 // invoice is an A_BillingDocument and its receivable line item.
 type invoice struct {
@@ -240,7 +303,7 @@ func (s *Sim) genInvoice(i, v int) *invoice {
 	inv.tax = inv.net * 13 / 100
 	inv.billed = day(st)
 	inv.changed = st
-	if ch, ok := s.invChanged[i]; ok {
+	if ch, ok := s.inv.changed[i]; ok {
 		inv.changed = ch.at
 		inv.cancelled = ch.version%2 == 1 && h>>30%4 == 0
 	}

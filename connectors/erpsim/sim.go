@@ -98,26 +98,18 @@ type Sim struct {
 	invStep  time.Duration
 	log      *slog.Logger
 
-	mu             sync.RWMutex
-	faults         Faults
-	custChanged    map[int]changeRec
-	custOverride   map[int]*customer
-	custChangedIdx []int
-	custExplicit   map[string]*customer
-	custKeys       []string
-	invChanged     map[int]changeRec
-	invOverride    map[int]*invoice
-	invChangedIdx  []int
-	invExplicit    map[string]*invoice
-	invKeys        []string
-	orders         map[string]*salesOrder
-	orderKeys      []string
-	orderBlocks    map[string]string // customer code → why its sales orders are refused (BlockOrders)
-	deliveries     map[string]*delivery
-	sessions       map[string]string // session cookie → CSRF token
-	tokens         map[string]time.Time
-	repeat         map[string]stored // Repeatability-Request-ID → first answer
-	seq            int
+	mu          sync.RWMutex
+	faults      Faults
+	cust        rowStore[*customer]
+	inv         rowStore[*invoice]
+	orders      map[string]*salesOrder
+	orderKeys   []string
+	orderBlocks map[string]string // customer code → why its sales orders are refused (BlockOrders)
+	deliveries  map[string]*delivery
+	sessions    map[string]string // session cookie → CSRF token
+	tokens      map[string]time.Time
+	repeat      map[string]stored // Repeatability-Request-ID → first answer
+	seq         int
 
 	meter simulation.Meter
 	// dice decides faults, seeded from Options.Seed.
@@ -148,8 +140,7 @@ func New(o Options) *Sim {
 	o.CreditLimitField = cmp.Or(o.CreditLimitField, DefaultCreditLimitField)
 	simulation.Clock(&o.Now, &o.Epoch, &o.Log)
 	s := &Sim{dice: simulation.NewDice(o.Seed, 0xfa17), opts: o, epoch: o.Epoch.UTC().Truncate(time.Second), log: o.Log, faults: o.Faults,
-		custChanged: map[int]changeRec{}, custOverride: map[int]*customer{}, invOverride: map[int]*invoice{}, custExplicit: map[string]*customer{},
-		invChanged: map[int]changeRec{}, invExplicit: map[string]*invoice{},
+		cust: newRowStore[*customer](), inv: newRowStore[*invoice](),
 		orders: map[string]*salesOrder{}, orderBlocks: map[string]string{}, deliveries: map[string]*delivery{},
 		sessions: map[string]string{}, tokens: map[string]time.Time{}, repeat: map[string]stored{}}
 	// Generated stamps end a minute before the epoch so a delta from "now" is empty.
@@ -176,8 +167,7 @@ func (s *Sim) seedDemo() {
 			city: d.city, postal: "215000", country: "CN", phone: fmt.Sprintf("0512-6666%04d", i), taxType: "CN5",
 			taxNo: fmt.Sprintf("9132050066666%05d", i), paymentTerms: d.terms, currency: "CNY",
 			minDiscount: "85.00", creditLimit: "500000.00", created: created}
-		s.custExplicit[c.code] = c
-		s.custKeys = simulation.Insert(s.custKeys, c.code)
+		s.cust.put(c, c.index, c.code, 0, time.Time{})
 	}
 }
 

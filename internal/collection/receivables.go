@@ -20,18 +20,22 @@ const (
 var Buckets = []Bucket{BucketCurrent, Bucket1to30, Bucket31to60, Bucket61to90, Bucket90Plus}
 
 // BucketOf is the bucket of an item due on due, seen on asOf.
-func BucketOf(due, asOf Date) Bucket {
-	switch late := DaysLate(due, asOf); {
-	case late <= 0:
-		return BucketCurrent
-	case late <= 30:
-		return Bucket1to30
-	case late <= 60:
-		return Bucket31to60
-	case late <= 90:
-		return Bucket61to90
+func BucketOf(due, asOf Date) Bucket { return Buckets[BucketIndex(DaysLate(due, asOf))] }
+
+// lastDays is the most days late each bucket but the oldest holds, in
+// Buckets' order.
+var lastDays = [...]int{0, 30, 60, 90}
+
+// BucketIndex is the place in Buckets of an item late days past due (0 or
+// less: current). The reports and the customer page, which age by days
+// overdue, count in the same brackets through it.
+func BucketIndex(late int) int {
+	for i, last := range lastDays {
+		if late <= last {
+			return i
+		}
 	}
-	return Bucket90Plus
+	return len(lastDays)
 }
 
 // DaysLate is how many calendar days after due asOf is (negative: before).

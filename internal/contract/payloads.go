@@ -89,14 +89,16 @@ type (
 	}
 )
 
-// Signed inputs: Unsigned returns the input without its Sig, which is what is
-// signed (workflows.SignUpdate), and the Sig.
-func (in ActInput) Unsigned() (any, []byte)      { s := in.Sig; in.Sig = nil; return in, s }
-func (in DecideInput) Unsigned() (any, []byte)   { s := in.Sig; in.Sig = nil; return in, s }
-func (in DelegateInput) Unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
-func (in CommentInput) Unsigned() (any, []byte)  { s := in.Sig; in.Sig = nil; return in, s }
-func (in WithdrawInput) Unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
-func (in ResubmitInput) Unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
+// Signed inputs: WithSig returns the input with sig for its Sig and the Sig it
+// had. WithSig(nil) is what is signed (workflows.SignUpdate); the signer
+// puts the signature in through the same method, so one method per type
+// serves both ways.
+func (in ActInput) WithSig(sig []byte) (any, []byte)      { s := in.Sig; in.Sig = sig; return in, s }
+func (in DecideInput) WithSig(sig []byte) (any, []byte)   { s := in.Sig; in.Sig = sig; return in, s }
+func (in DelegateInput) WithSig(sig []byte) (any, []byte) { s := in.Sig; in.Sig = sig; return in, s }
+func (in CommentInput) WithSig(sig []byte) (any, []byte)  { s := in.Sig; in.Sig = sig; return in, s }
+func (in WithdrawInput) WithSig(sig []byte) (any, []byte) { s := in.Sig; in.Sig = sig; return in, s }
+func (in ResubmitInput) WithSig(sig []byte) (any, []byte) { s := in.Sig; in.Sig = sig; return in, s }
 
 // CreditReleaseInput is a finance approver's terms for releasing a credit
 // hold: the allowance above the limit, until when, and why. The API sends it
@@ -110,4 +112,8 @@ type CreditReleaseInput struct {
 	Sig       []byte `json:",omitempty"`
 }
 
-func (in CreditReleaseInput) Unsigned() (any, []byte) { s := in.Sig; in.Sig = nil; return in, s }
+func (in CreditReleaseInput) WithSig(sig []byte) (any, []byte) {
+	s := in.Sig
+	in.Sig = sig
+	return in, s
+}

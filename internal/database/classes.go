@@ -455,6 +455,30 @@ func (db *DB) ClassProposalList(ctx context.Context, v Viewer, status string, af
 		append(v.customerArgs(), status, after, limit)...)
 }
 
+// classToReview: a pending proposal v may decide, of a customer v sees
+// whole and does not own (ClassProposalsDecide's rule).
+const classToReview = `p.status = 'pending' AND coalesce(c.sales_owner, '') <> $1 AND ` + customerEntitled
+
+// ClassProposalsToReview returns the pending proposals v may decide (the
+// review page's list), oldest first, after the ID after, at most limit.
+func (db *DB) ClassProposalsToReview(ctx context.Context, v Viewer, after int64, limit int) ([]ClassProposal, error) {
+	return db.classProposalsPage(ctx, `p.id > $6 AND `+classToReview, ` LIMIT $7`, append(v.customerArgs(), after, limit)...)
+}
+
+// ClassProposalsToReviewCount counts them up to max+1 (over max: "more than
+// max"), for My work's link: a
+// first run proposes for nearly every customer, and My work should not count
+// 100,000 of them on every visit.
+func (db *DB) ClassProposalsToReviewCount(ctx context.Context, v Viewer, max int) (int64, error) {
+	var n int64
+	err := db.q(ctx).QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM class_proposals p JOIN customers c ON c.code = p.customer_code
+		WHERE `+classToReview+` LIMIT $6) x`, append(v.customerArgs(), max+1)...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("class proposals to review: %w", err)
+	}
+	return n, nil
+}
+
 // ClassDecision is one decision on proposals.
 type ClassDecision struct {
 	By      string

@@ -154,31 +154,21 @@ func (db *DB) DealSignalsPending(ctx context.Context, kind string, limit int) ([
 	default:
 		return nil, fmt.Errorf("deal signals: unknown kind %q", kind)
 	}
-	rows, err := db.pool.Query(ctx, q, limit)
-	if err != nil {
-		return nil, fmt.Errorf("pending deal signals: %w", err)
-	}
-	defer rows.Close()
-	var out []DealSignal
-	for rows.Next() {
+	return queryList(ctx, db.pool, "pending deal signals", func(row pgx.CollectableRow) (DealSignal, error) {
 		var s DealSignal
 		if kind == "invoices" {
 			var v ERPInvoice
-			err = rows.Scan(&s.DealID, &v.Number, &v.CustomerCode, &v.SalesOrder, &v.Amount, &v.Currency, &v.IssuedOn,
+			err := row.Scan(&s.DealID, &v.Number, &v.CustomerCode, &v.SalesOrder, &v.Amount, &v.Currency, &v.IssuedOn,
 				&v.DueOn, &v.Cancelled, &v.ERPChangedAt, &s.updatedAt)
 			s.Invoice, s.key = &v, v.Number
-		} else {
-			var p ERPPayment
-			err = rows.Scan(&s.DealID, &p.Reference, &p.InvoiceNo, &p.CustomerCode, &p.Amount, &p.Currency, &p.ReceivedOn,
-				&p.ERPChangedAt, &s.updatedAt)
-			s.Payment, s.key = &p, p.Reference
+			return s, err
 		}
-		if err != nil {
-			return nil, fmt.Errorf("pending deal signals: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+		var p ERPPayment
+		err := row.Scan(&s.DealID, &p.Reference, &p.InvoiceNo, &p.CustomerCode, &p.Amount, &p.Currency, &p.ReceivedOn,
+			&p.ERPChangedAt, &s.updatedAt)
+		s.Payment, s.key = &p, p.Reference
+		return s, err
+	}, q, limit)
 }
 
 // DealSignalsDone clears the queue flag of signals that were delivered, unless

@@ -100,6 +100,13 @@ func (db *DB) KeyActivitiesSupportedBy(ctx context.Context, user string, limit i
 		`SELECT `+keyActivityCols+` WHERE k.done_at IS NULL AND k.supporter = $1 ORDER BY k.planned_on, k.id LIMIT $2`, user, limit)
 }
 
+// KeyActivitiesOwnedBy lists the open key-account activities on the deals
+// owner sells, by date: whose outcomes they are to record.
+func (db *DB) KeyActivitiesOwnedBy(ctx context.Context, owner string, limit int) ([]KeyActivity, error) {
+	return queryList(ctx, db.pool, fmt.Sprintf("key-account activities of %s's deals", owner), scanKeyActivity,
+		`SELECT `+keyActivityCols+` WHERE k.done_at IS NULL AND d.sales_owner = $1 ORDER BY k.planned_on, k.id LIMIT $2`, owner, limit)
+}
+
 // ManagesOwner says whether manager (of team, when not empty) manages
 // owner: owner reports to manager or is in manager's team.
 func (db *DB) ManagesOwner(ctx context.Context, manager, team, owner string) (bool, error) {

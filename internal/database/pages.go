@@ -17,20 +17,7 @@ func (db *DB) UserNamesOf(ctx context.Context, ids []string) (map[string]string,
 
 // userNames reads the (id, name) pairs query selects.
 func (db *DB) userNames(ctx context.Context, query string, args ...any) (map[string]string, error) {
-	rows, err := db.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("user names: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var id, name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, fmt.Errorf("user names: %w", err)
-		}
-		out[id] = name
-	}
-	return out, rows.Err()
+	return queryPairs(ctx, db.pool, "user names", query, args...)
 }
 
 // StageTotal is one stage of the pipeline: how many deals, and their

@@ -149,8 +149,7 @@ func (db *DB) ReportStuckReviews(ctx context.Context, kind string, v Viewer, fn 
 
 // ReportSyncRuns streams the ERP sync runs started since since, newest first.
 func (db *DB) ReportSyncRuns(ctx context.Context, entity string, since time.Time, fn func(SyncRun) error) error {
-	scan := func(row pgx.CollectableRow) (SyncRun, error) { return scanSyncRun(row) }
-	return queryEach(ctx, db.pool, "sync runs report", scan, fn, `SELECT `+syncRunCols+` FROM sync_runs
+	return queryEach(ctx, db.pool, "sync runs report", collectSyncRun, fn, `SELECT `+syncRunCols+` FROM sync_runs
 		WHERE ($1 = '' OR entity = $1) AND started_at >= $2 ORDER BY started_at DESC, id DESC`, entity, since)
 }
 

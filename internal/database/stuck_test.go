@@ -278,36 +278,33 @@ func TestStageTimesExactUnderConcurrentWritesAndCompaction(t *testing.T) {
 		for w := range 2 {
 			wg.Go(func() { errs <- writer(w, round) })
 		}
+		// repeat runs f every pause until the writers are done or f fails.
 		var bg sync.WaitGroup
-		for range 2 {
+		repeat := func(pause time.Duration, f func() error) {
 			bg.Go(func() {
 				for {
-					n, err := db.CompactStageTimes(ctx)
-					folded.Add(n)
-					if err != nil {
+					if err := f(); err != nil {
 						errs <- err
 						return
 					}
 					select {
 					case <-done:
 						return
-					case <-time.After(5 * time.Millisecond):
+					case <-time.After(pause):
 					}
 				}
 			})
 		}
-		bg.Go(func() {
-			for {
-				if _, err := db.StageTimes(ctx, "sk_review", all, now); err != nil {
-					errs <- err
-					return
-				}
-				select {
-				case <-done:
-					return
-				case <-time.After(10 * time.Millisecond):
-				}
-			}
+		for range 2 {
+			repeat(5*time.Millisecond, func() error {
+				n, err := db.CompactStageTimes(ctx)
+				folded.Add(n)
+				return err
+			})
+		}
+		repeat(10*time.Millisecond, func() error {
+			_, err := db.StageTimes(ctx, "sk_review", all, now)
+			return err
 		})
 		wg.Wait()
 		close(done)

@@ -217,6 +217,9 @@ func scanSyncRun(row pgx.Row) (SyncRun, error) {
 	return r, err
 }
 
+// collectSyncRun is scanSyncRun for lists and streams (queryList, queryEach).
+func collectSyncRun(row pgx.CollectableRow) (SyncRun, error) { return scanSyncRun(row) }
+
 // SyncRunAttemptFailed records a failed try of a running run, as it happens:
 // an administrator sees "attempt 3: ERP unavailable (HTTP 503)" rather than a
 // run that only says running.
@@ -250,21 +253,8 @@ func (db *DB) SyncRunGet(ctx context.Context, id string) (SyncRun, error) {
 
 // SyncRunList returns the newest runs, of one entity if entity is not "".
 func (db *DB) SyncRunList(ctx context.Context, entity string, limit int) ([]SyncRun, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+syncRunCols+` FROM sync_runs
+	return queryList(ctx, db.pool, "list sync runs", collectSyncRun, `SELECT `+syncRunCols+` FROM sync_runs
 		WHERE $1 = '' OR entity = $1 ORDER BY started_at DESC, id DESC LIMIT $2`, entity, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list sync runs: %w", err)
-	}
-	defer rows.Close()
-	var out []SyncRun
-	for rows.Next() {
-		r, err := scanSyncRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list sync runs: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // SyncRejectsAdd records rows a run could not read; recording one twice keeps the first.
@@ -362,7 +352,22 @@ type SyncHealth struct {
 // stale when its last success (or, never having succeeded, its schedule's
 // creation) is older than its stale_after.
 func (db *DB) SyncHealthList(ctx context.Context, now time.Time) ([]SyncHealth, error) {
-	rows, err := db.pool.Query(ctx, `
+	scan := func(row pgx.CollectableRow) (SyncHealth, error) {
+		var h SyncHealth
+		var cp *time.Time
+		if err := row.Scan(&h.Entity, &h.Enabled, &h.Spec, &h.RunningRun, &h.LastSuccessAt, &cp, &h.LastRun,
+			&h.LastStatus, &h.LastError, &h.LastFinishedAt, &h.RejectedLastRun, &h.StaleAfterS, &h.Stale,
+			&h.StaleAlertedAt); err != nil {
+			return h, err
+		}
+		if cp != nil && !cp.IsZero() {
+			h.CheckpointAt = cp
+			age := int64(now.Sub(*cp) / time.Second)
+			h.CheckpointAgeS = &age
+		}
+		return h, nil
+	}
+	return queryList(ctx, db.pool, "sync health", scan, `
 		SELECT s.entity, s.enabled, s.spec, COALESCE(s.running_run, ''), ok.finished_at,
 			(c.position::jsonb ->> 'since')::timestamptz,
 			COALESCE(l.id, ''), COALESCE(l.status, ''), COALESCE(NULLIF(l.error, ''), l.last_error, ''), l.finished_at,
@@ -375,27 +380,6 @@ func (db *DB) SyncHealthList(ctx context.Context, now time.Time) ([]SyncHealth, 
 		LEFT JOIN LATERAL (SELECT id, status, error, last_error, finished_at, rejected FROM sync_runs
 			WHERE entity = s.entity AND status IN ('succeeded', 'failed') ORDER BY finished_at DESC LIMIT 1) l ON true
 		ORDER BY s.entity`, now)
-	if err != nil {
-		return nil, fmt.Errorf("sync health: %w", err)
-	}
-	defer rows.Close()
-	var out []SyncHealth
-	for rows.Next() {
-		var h SyncHealth
-		var cp *time.Time
-		if err := rows.Scan(&h.Entity, &h.Enabled, &h.Spec, &h.RunningRun, &h.LastSuccessAt, &cp, &h.LastRun,
-			&h.LastStatus, &h.LastError, &h.LastFinishedAt, &h.RejectedLastRun, &h.StaleAfterS, &h.Stale,
-			&h.StaleAlertedAt); err != nil {
-			return nil, fmt.Errorf("sync health: %w", err)
-		}
-		if cp != nil && !cp.IsZero() {
-			h.CheckpointAt = cp
-			age := int64(now.Sub(*cp) / time.Second)
-			h.CheckpointAgeS = &age
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
 }
 
 // SyncStaleAlerts tells the integration administrators about every enabled

@@ -79,3 +79,26 @@ func (db *DB) UserList(ctx context.Context) ([]UserRow, error) {
 	return queryList(ctx, db.pool, "list users", pgx.RowToStructByPos[UserRow], `SELECT id, name, team, coalesce(manager_id, ''), roles, disabled,
 		password_hash IS NOT NULL, sso_subject IS NOT NULL, token_sha256 IS NOT NULL FROM users ORDER BY id`)
 }
+
+// EscalationTargets maps each of holders to whom their overdue step escalates:
+// their manager or, when that one is a disabled account or barred (the case's
+// requester, the people its subject names, four eyes), the first manager up
+// the chain who is neither, at most climb steps up (a cycle ends the climb).
+// A holder with nobody eligible above is left out. One round trip.
+func (db *DB) EscalationTargets(ctx context.Context, holders, barred []string, climb int) (map[string]string, error) {
+	if barred == nil {
+		barred = []string{}
+	}
+	return queryPairs(ctx, db.pool, "escalation targets", `
+		WITH RECURSIVE up(holder, id, depth, path) AS (
+			SELECT u.id, u.manager_id, 1, ARRAY[u.id] FROM users u
+			WHERE u.id = ANY($1) AND u.manager_id IS NOT NULL
+			UNION ALL
+			SELECT up.holder, m.manager_id, up.depth + 1, up.path || m.id FROM up JOIN users m ON m.id = up.id
+			WHERE m.manager_id IS NOT NULL AND up.depth < $3 AND NOT m.id = ANY(up.path)
+			  AND (m.disabled OR m.id = ANY($2))
+		)
+		SELECT DISTINCT ON (up.holder) up.holder, up.id FROM up JOIN users m ON m.id = up.id
+		WHERE NOT m.disabled AND NOT m.id = ANY($2) AND NOT m.id = ANY(up.path)
+		ORDER BY up.holder, up.depth`, holders, barred, climb)
+}

@@ -45,11 +45,7 @@ func (d *Deal) Signed() bool {
 	return d.Contract != nil && d.Contract.Review.Status == ReviewApproved
 }
 
-func setCollectionPlan(next *Deal, _ identity.User, a Action, _ time.Time) (string, error) {
-	p, err := PayloadOf[SetCollectionPlanPayload](a)
-	if err != nil {
-		return "", err
-	}
+func setCollectionPlan(next *Deal, _ identity.User, a Action, p SetCollectionPlanPayload, _ time.Time) (string, error) {
 	switch {
 	case next.Signed():
 		return "", wrongStage("the contract is signed: a change of its plan goes through approval (POST /api/v1/deals/%s/collection-plan/changes)", next.ID)
@@ -65,11 +61,7 @@ func setCollectionPlan(next *Deal, _ identity.User, a Action, _ time.Time) (stri
 	return orDefault(a.Reason, fmt.Sprintf("collection plan of %d instalments set", len(plan.Instalments))), nil
 }
 
-func recordAcceptance(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
-	p, err := PayloadOf[RecordAcceptancePayload](a)
-	if err != nil {
-		return "", err
-	}
+func recordAcceptance(next *Deal, by identity.User, a Action, p RecordAcceptancePayload, now time.Time) (string, error) {
 	var fe fieldErrors
 	switch {
 	case next.Acceptance != nil:

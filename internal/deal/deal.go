@@ -371,23 +371,12 @@ func (d Deal) clone() Deal {
 	c.Quotes = make([]Quote, len(d.Quotes))
 	for i, q := range d.Quotes {
 		q.Lines = slices.Clone(q.Lines)
-		if q.Review != nil {
-			r := *q.Review
-			q.Review = &r
-		}
+		q.Review = clonePtr(q.Review)
 		c.Quotes[i] = q
 	}
-	if d.Bid != nil {
-		b := *d.Bid
-		c.Bid = &b
-	}
-	if d.Contract != nil {
-		k := *d.Contract
-		if k.QuoteTotal != nil {
-			t := *k.QuoteTotal
-			k.QuoteTotal = &t
-		}
-		c.Contract = &k
+	c.Bid = clonePtr(d.Bid)
+	if c.Contract = clonePtr(d.Contract); c.Contract != nil {
+		c.Contract.QuoteTotal = clonePtr(c.Contract.QuoteTotal)
 	}
 	if d.Order != nil {
 		o := d.Order.clone()
@@ -396,18 +385,20 @@ func (d Deal) clone() Deal {
 	c.Shipments = slices.Clone(d.Shipments)
 	c.Invoices = slices.Clone(d.Invoices)
 	c.Payments = slices.Clone(d.Payments)
-	if d.CollectionPlan != nil {
-		p := *d.CollectionPlan
-		p.Instalments = slices.Clone(p.Instalments)
-		c.CollectionPlan = &p
+	if c.CollectionPlan = clonePtr(d.CollectionPlan); c.CollectionPlan != nil {
+		c.CollectionPlan.Instalments = slices.Clone(c.CollectionPlan.Instalments)
 	}
-	if d.Acceptance != nil {
-		a := *d.Acceptance
-		c.Acceptance = &a
-	}
-	if d.ClosedAt != nil {
-		t := *d.ClosedAt
-		c.ClosedAt = &t
-	}
+	c.Acceptance = clonePtr(d.Acceptance)
+	c.ClosedAt = clonePtr(d.ClosedAt)
 	return c
+}
+
+// clonePtr is a copy of what p points to, or nil: a clone shares no pointer
+// with the deal it was taken from.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }

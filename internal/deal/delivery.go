@@ -97,29 +97,15 @@ const ReminderWorkdays = 3
 
 func (o Order) clone() Order {
 	c := o
-	if o.Credit != nil {
-		h := *o.Credit
-		c.Credit = &h
-	}
+	c.Credit = clonePtr(o.Credit)
 	c.Lines = slices.Clone(o.Lines)
-	for i, l := range c.Lines {
-		if l.Confirmed != nil {
-			d := *l.Confirmed
-			c.Lines[i].Confirmed = &d
-		}
+	for i := range c.Lines {
+		c.Lines[i].Confirmed = clonePtr(c.Lines[i].Confirmed)
 	}
-	if o.ERP != nil {
-		e := *o.ERP
-		if e.Waiting != nil {
-			w := *e.Waiting
-			e.Waiting = &w
-		}
-		c.ERP = &e
+	if c.ERP = clonePtr(o.ERP); c.ERP != nil {
+		c.ERP.Waiting = clonePtr(c.ERP.Waiting)
 	}
-	if o.FollowUp != nil {
-		f := *o.FollowUp
-		c.FollowUp = &f
-	}
+	c.FollowUp = clonePtr(o.FollowUp)
 	return c
 }
 

@@ -37,11 +37,7 @@ func forecasting(d *Deal, by identity.User) error {
 	return forbidden("only the sales owner (%s) gives their forecast of the deal", d.Owners.Sales)
 }
 
-func setForecast(next *Deal, _ identity.User, a Action, _ time.Time) (string, error) {
-	p, err := PayloadOf[SetForecastPayload](a)
-	if err != nil {
-		return "", err
-	}
+func setForecast(next *Deal, _ identity.User, a Action, p SetForecastPayload, _ time.Time) (string, error) {
 	month := strings.TrimSpace(p.ExpectedOrderMonth)
 	switch {
 	case p.CommitCategory == "":

@@ -33,11 +33,7 @@ func handingOver(d *Deal, by identity.User) error {
 	return forbidden("only a sales manager or an admin may hand a deal to another sales owner")
 }
 
-func handOver(next *Deal, _ identity.User, a Action, _ time.Time) (string, error) {
-	p, err := PayloadOf[HandOverPayload](a)
-	if err != nil {
-		return "", err
-	}
+func handOver(next *Deal, _ identity.User, a Action, p HandOverPayload, _ time.Time) (string, error) {
 	to := strings.TrimSpace(p.SalesOwner)
 	switch {
 	case to == "":

@@ -35,8 +35,8 @@ type ActionSpec struct {
 	// that run the controls.
 	Segregated func(d *Deal, by identity.User) error
 	// Apply checks the action's fields and changes next accordingly. It returns
-	// the reason to record in history. It reads the flat Action (PayloadOf
-	// gives the typed payload back).
+	// the reason to record in history. It reads the flat Action (typed, or
+	// PayloadOf, gives the typed payload back).
 	Apply applyFunc
 
 	payload reflect.Type
@@ -49,6 +49,19 @@ type ActionSpec struct {
 
 // applyFunc is what an action does: see ActionSpec.Apply.
 type applyFunc = func(next *Deal, by identity.User, a Action, now time.Time) (string, error)
+
+// typed is the Apply of an action whose payload travels in Action.Payload:
+// apply gets it decoded (PayloadOf) besides the Action (its Reason, Today),
+// so no action decodes its own.
+func typed[P any](apply func(next *Deal, by identity.User, a Action, p P, now time.Time) (string, error)) applyFunc {
+	return func(next *Deal, by identity.User, a Action, now time.Time) (string, error) {
+		p, err := PayloadOf[P](a)
+		if err != nil {
+			return "", err
+		}
+		return apply(next, by, a, p, now)
+	}
+}
 
 // NoPayload is the payload of an action that takes nothing but its reason.
 type NoPayload struct{}
@@ -124,7 +137,7 @@ var actionTable = []ActionSpec{
 	{Name: ActPlaceOrder, Payload: PlaceOrderPayload{}, Stages: []Stage{StageOrder}, May: salesTeam, Apply: placeOrder},
 	{Name: ActApproveOrder, Payload: NoPayload{}, Stages: []Stage{StageOrder}, May: stageReviewer, Apply: decideOrder(true)},
 	{Name: ActRejectOrder, Payload: NoPayload{}, Stages: []Stage{StageOrder}, May: stageReviewer, Apply: decideOrder(false)},
-	{Name: ActResendOrder, Payload: ResendOrderPayload{}, Stages: []Stage{StageDelivery}, May: salesTeam, Apply: resendOrder},
+	{Name: ActResendOrder, Payload: ResendOrderPayload{}, Stages: []Stage{StageDelivery}, May: salesTeam, Apply: typed(resendOrder)},
 	{Name: ActRecordShipment, Payload: RecordShipmentPayload{}, Stages: []Stage{StageDelivery}, May: deliveryTeam, Segregated: shipsApart, Apply: recordShipment},
 	{Name: ActRecordInvoice, Payload: RecordInvoicePayload{}, Stages: []Stage{StagePaymentCollection}, May: invoicing, Segregated: invoicesApart, Apply: recordInvoice},
 	{Name: ActRecordPayment, Payload: RecordPaymentPayload{}, Stages: []Stage{StagePaymentCollection}, May: collecting, Segregated: collectsApart, Apply: recordPayment},
@@ -132,17 +145,17 @@ var actionTable = []ActionSpec{
 	{Name: ActAssignOwners, Payload: AssignOwnersPayload{}, Stages: append(slices.Clone(beforeOrder), StageOrder,
 		StageDelivery, StagePaymentCollection), May: salesTeam, Apply: assignOwners},
 	{Name: ActHandOver, Payload: HandOverPayload{}, Stages: append(slices.Clone(beforeOrder), StageOrder,
-		StageDelivery, StagePaymentCollection), May: handingOver, Apply: handOver},
+		StageDelivery, StagePaymentCollection), May: handingOver, Apply: typed(handOver)},
 	// Cash collection (collection.go): the plan before signing, the
 	// acceptance that starts the warranty.
 	// After signing it is refused with where to go instead (a plan change).
 	{Name: ActSetCollectionPlan, Payload: SetCollectionPlanPayload{}, Stages: []Stage{StageContractReview, StageOrder,
-		StageDelivery, StagePaymentCollection}, May: salesTeam, Apply: setCollectionPlan},
+		StageDelivery, StagePaymentCollection}, May: salesTeam, Apply: typed(setCollectionPlan)},
 	{Name: ActRecordAcceptance, Payload: RecordAcceptancePayload{}, Stages: []Stage{StageDelivery, StagePaymentCollection},
-		May: acceptingTeam, Apply: recordAcceptance},
+		May: acceptingTeam, Apply: typed(recordAcceptance)},
 	// The funnel and forecast (forecast.go): the owner's commit category
 	// and expected order month.
-	{Name: ActSetForecast, Payload: SetForecastPayload{}, Stages: beforeOrder, May: forecasting, Apply: setForecast},
+	{Name: ActSetForecast, Payload: SetForecastPayload{}, Stages: beforeOrder, May: forecasting, Apply: typed(setForecast)},
 }
 
 // registry holds the actions by name. It is filled at start (and by tests

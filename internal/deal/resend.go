@@ -42,11 +42,7 @@ func (d *Deal) OrderRefused() bool {
 // materials corrected: the workflow asks the ERP again (under a new
 // Repeatability-Request-ID, the refusal's being spent), and the history keeps
 // what the ERP said the first time.
-func resendOrder(next *Deal, _ identity.User, a Action, now time.Time) (string, error) {
-	p, err := PayloadOf[ResendOrderPayload](a)
-	if err != nil {
-		return "", err
-	}
+func resendOrder(next *Deal, _ identity.User, a Action, p ResendOrderPayload, now time.Time) (string, error) {
 	if !next.OrderRefused() {
 		status := "no order in the ERP"
 		if next.Order != nil && next.Order.ERP != nil {

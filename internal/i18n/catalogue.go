@@ -1,6 +1,20 @@
 package i18n
 
+import "fmt"
+
 type entry struct{ zh, en string }
+
+// merge adds a feature's words (catalogue_*.go, each from its init) to the
+// catalogue. A key already there is a mistake, and panics at start rather
+// than showing one of the two texts.
+func merge(words map[string]entry) {
+	for k, e := range words {
+		if _, dup := catalogue[k]; dup {
+			panic(fmt.Sprintf("i18n: key %q is in the catalogue twice", k))
+		}
+		catalogue[k] = e
+	}
+}
 
 // catalogue holds every text the pages show. Keys with a prefix name things
 // the domain defines: stage.<deal stage>, kind.<kind of review>,

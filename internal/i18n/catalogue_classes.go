@@ -1,7 +1,5 @@
 package i18n
 
-import "fmt"
-
 // The words of the computed value classes (issue 14, item 3): the class and
 // its factors on the customer page, and the customer_class_in condition in
 // the rule editor. Merged into the catalogue at start like the workspace's.
@@ -28,11 +26,4 @@ var classesCatalogue = map[string]entry{
 	"hint.customer_class_in": {"A、B、C，或带付款等级如 A1、C3，用逗号分隔；空表示不限", "A, B, C, or with the payment grade such as A1, C3, separated by commas; empty: any"},
 }
 
-func init() {
-	for k, e := range classesCatalogue {
-		if _, dup := catalogue[k]; dup {
-			panic(fmt.Sprintf("i18n: key %q is in the catalogue twice", k))
-		}
-		catalogue[k] = e
-	}
-}
+func init() { merge(classesCatalogue) }

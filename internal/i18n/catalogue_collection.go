@@ -1,7 +1,5 @@
 package i18n
 
-import "fmt"
-
 // The words of the collection pages (/collection/...), the deal page's
 // collection plan and My work's instalments (issue 13), merged into the
 // catalogue at start like the workspace's.
@@ -100,11 +98,4 @@ var collectionCatalogue = map[string]entry{
 	"promise_note":                      {"备注", "Note"},
 }
 
-func init() {
-	for k, e := range collectionCatalogue {
-		if _, dup := catalogue[k]; dup {
-			panic(fmt.Sprintf("i18n: key %q is in the catalogue twice", k))
-		}
-		catalogue[k] = e
-	}
-}
+func init() { merge(collectionCatalogue) }

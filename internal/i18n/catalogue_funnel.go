@@ -1,7 +1,5 @@
 package i18n
 
-import "fmt"
-
 // The words of the funnel and forecast (issue 14, item 4): the /funnel page
 // and the deal page's forecast form; and of market activities (item 2). Merged into the catalogue at start; a
 // key both hold panics.
@@ -48,11 +46,4 @@ var funnelCatalogue = map[string]entry{
 	"step.management":        {"管理层审批", "Management approval"},
 }
 
-func init() {
-	for k, e := range funnelCatalogue {
-		if _, dup := catalogue[k]; dup {
-			panic(fmt.Sprintf("i18n: key %q is in the catalogue twice", k))
-		}
-		catalogue[k] = e
-	}
-}
+func init() { merge(funnelCatalogue) }

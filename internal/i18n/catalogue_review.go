@@ -1,7 +1,5 @@
 package i18n
 
-import "fmt"
-
 // The words the pages' review added (issue 11 as its users try it): the
 // deal list's filters by person, holder and age, who holds a deal on a
 // credit hold. Merged into the catalogue at start; a key both hold panics.
@@ -29,11 +27,4 @@ var reviewCatalogue = map[string]entry{
 	"several_customers": {"有几个客户：%s，请写得更完整或写编码", "that could be %s: type more of the name, or the code"},
 }
 
-func init() {
-	for k, e := range reviewCatalogue {
-		if _, dup := catalogue[k]; dup {
-			panic(fmt.Sprintf("i18n: key %q is in the catalogue twice", k))
-		}
-		catalogue[k] = e
-	}
-}
+func init() { merge(reviewCatalogue) }

@@ -1,12 +1,12 @@
 package i18n
 
-import "fmt"
-
 // The words of the customer, integration and administration pages
 // (/customers, /sync, /imports, /admin/...), kept in their own block and
 // merged into the catalogue at start; a key both hold is a mistake, and
 // panics at start rather than showing one of the two.
 var workspaceCatalogue = map[string]entry{
+	// a page whose template failed (render answers 500, never half a page)
+	"page.render_failed": {"页面出错，请稍后重试或联系管理员。", "This page could not be shown; try again, or tell the administrator."},
 	// the stuck board's chart
 	"chart_counts":       {"已决定 %d 个 · 待办 %d 个", "%d decided · %d open"},
 	"chart_none_decided": {"尚无已决定的步骤", "none decided yet"},
@@ -252,11 +252,4 @@ var workspaceCatalogue = map[string]entry{
 	"login.token":                    {"API 令牌", "API token"},
 }
 
-func init() {
-	for k, e := range workspaceCatalogue {
-		if _, dup := catalogue[k]; dup {
-			panic(fmt.Sprintf("i18n: key %q is in the catalogue twice", k))
-		}
-		catalogue[k] = e
-	}
-}
+func init() { merge(workspaceCatalogue) }

@@ -61,28 +61,27 @@ func (d *Dispatcher) withDefaults() Dispatcher {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
-	if c.BatchSize <= 0 {
-		c.BatchSize = DefaultBatchSize
-	}
-	if c.PollInterval <= 0 {
-		c.PollInterval = DefaultPollInterval
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = DefaultMaxAttempts
-	}
 	if c.Backoff == nil {
 		c.Backoff = DefaultBackoff
-	}
-	if c.SendTimeout <= 0 {
-		c.SendTimeout = DefaultSendTimeout
-	}
-	if c.BatchTimeout <= 0 {
-		c.BatchTimeout = DefaultBatchTimeout
 	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	c.BatchSize = positiveOr(c.BatchSize, DefaultBatchSize)
+	c.PollInterval = positiveOr(c.PollInterval, DefaultPollInterval)
+	c.MaxAttempts = positiveOr(c.MaxAttempts, DefaultMaxAttempts)
+	c.SendTimeout = positiveOr(c.SendTimeout, DefaultSendTimeout)
+	c.BatchTimeout = positiveOr(c.BatchTimeout, DefaultBatchTimeout)
 	return c
+}
+
+// positiveOr is v, or def where v is not positive: a size or a duration left
+// zero, or set to a negative that would mean nothing (cmp.Or would keep it).
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Run delivers until ctx is done. A batch under way when ctx ends finishes the

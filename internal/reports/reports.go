@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/i18n"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
 	"github.com/l2c/l2c/internal/workbook"
@@ -276,8 +277,10 @@ func (x *export) person(id string) workbook.Cell {
 	if id == "" {
 		return workbook.Cell{}
 	}
-	if role, ok := strings.CutPrefix(id, "role:"); ok {
-		return workbook.Str(x.t("any ", "任一") + roleLabel(identity.Role(role), x.p.Lang))
+	if strings.HasPrefix(id, "role:") {
+		// In the pages' words ("any sales manager"), so a report and a page
+		// name a role's holder alike.
+		return workbook.Str(i18n.Printer{Lang: i18n.Lang(x.p.Lang)}.Person(id))
 	}
 	if n, ok := x.names[id]; ok && n != "" {
 		return workbook.Str(n)
@@ -315,23 +318,6 @@ func (x *export) about() error {
 		}
 	}
 	return s.Close()
-}
-
-func roleLabel(r identity.Role, lang workbook.Lang) string {
-	labels := map[identity.Role]workbook.Text{
-		identity.RoleSales:          {EN: "sales rep", ZH: "销售"},
-		identity.RoleSalesAssistant: {EN: "sales assistant", ZH: "销售内勤"},
-		identity.RoleSalesManager:   {EN: "sales manager", ZH: "销售经理"},
-		identity.RoleMarketManager:  {EN: "market manager", ZH: "市场管理部经理"},
-		identity.RoleFinance:        {EN: "finance", ZH: "财务"},
-		identity.RoleDelivery:       {EN: "delivery", ZH: "交付"},
-		identity.RoleCollector:      {EN: "collector", ZH: "回款专员"},
-		identity.RoleAdmin:          {EN: "admin", ZH: "管理员"},
-	}
-	if l, ok := labels[r]; ok {
-		return l.In(lang)
-	}
-	return string(r)
 }
 
 // progressEvery is how often, in rows, a long export checks for cancellation.

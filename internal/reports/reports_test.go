@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/reports"
@@ -19,6 +20,15 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+
+// TestAgeingBucketsAreCollections: the reports and the customer page age in
+// collection's brackets, column for column.
+func TestAgeingBucketsAreCollections(t *testing.T) {
+	require.Equal(t, len(collection.Buckets), reports.AgeingBuckets)
+	for days, want := range map[int64]int{-5: 0, 0: 0, 1: 1, 30: 1, 31: 2, 60: 2, 61: 3, 90: 3, 91: 4, 400: 4} {
+		require.Equal(t, want, reports.AgeingBucket(days), days)
+	}
+}
 
 var (
 	wang  = identity.User{ID: "wang", Name: "Wang Wei", Roles: []identity.Role{identity.RoleSales}}

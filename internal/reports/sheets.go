@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/money"
@@ -102,17 +103,13 @@ func (x *export) pipeline(ctx context.Context) error {
 	return s.Close()
 }
 
-// bucket is an ageing bracket by days overdue.
+// bucket is an ageing bracket by days overdue: its place in
+// collection.Buckets, whose brackets the reports count in.
 type bucket int
 
-const (
-	notDue bucket = iota
-	upTo30
-	upTo60
-	upTo90
-	over90
-	numBuckets
-)
+// numBuckets is len(collection.Buckets), as a constant for the totals'
+// arrays (TestAgeingBucketsAreCollections keeps the two equal).
+const numBuckets bucket = 5
 
 var bucketLabels = [numBuckets]workbook.Text{
 	{EN: "Not yet due", ZH: "未到期"}, {EN: "1–30 days", ZH: "1–30 天"}, {EN: "31–60 days", ZH: "31–60 天"},
@@ -127,19 +124,7 @@ const AgeingBuckets = int(numBuckets)
 
 func AgeingBucket(overdueDays int64) int { return int(bucketOf(overdueDays)) }
 
-func bucketOf(overdue int64) bucket {
-	switch {
-	case overdue <= 0:
-		return notDue
-	case overdue <= 30:
-		return upTo30
-	case overdue <= 60:
-		return upTo60
-	case overdue <= 90:
-		return upTo90
-	}
-	return over90
-}
+func bucketOf(overdue int64) bucket { return bucket(collection.BucketIndex(int(overdue))) }
 
 func (x *export) receivables(ctx context.Context) error {
 	asOf := x.p.AsOf
