@@ -251,8 +251,8 @@ func (db *DB) DealList(ctx context.Context, f DealFilter) ([]deal.Deal, error) {
 		  AND ($6 = '' OR d.stage = $6)
 		  AND ($7 = '' OR d.sales_owner = $7 OR d.discoverer = $7 OR d.delivery_owner = $7 OR d.payment_owner = $7)
 		  AND d.id > $8 AND ($10 = '' OR d.customer_code = $10)
-		  AND ($11 = '' OR d.holder = $11
-		       OR d.holder = ANY(ARRAY(SELECT 'approval:' || s.case_id FROM approval_steps s WHERE s.approver = $11 AND s.status = 'pending'))) AND ($12::timestamptz IS NULL OR d.stage_entered_at < $12)
+		  AND ($11 = '' OR d.holder = ANY(ARRAY[$11::text]
+		       || ARRAY(SELECT 'approval:' || s.case_id FROM approval_steps s WHERE s.approver = $11 AND s.status = 'pending'))) AND ($12::timestamptz IS NULL OR d.stage_entered_at < $12)
 		ORDER BY d.id LIMIT $9`, append(f.Viewer.args(), string(f.Stage), f.Owner, f.After, f.Limit, f.Customer,
 		f.Holder, f.inStageBefore())...)
 	if err != nil {

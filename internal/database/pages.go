@@ -37,8 +37,8 @@ func (db *DB) DealPipeline(ctx context.Context, f DealFilter) ([]StageTotal, err
 		WHERE `+dealVisible+f.Viewer.narrowing()+`
 		  AND ($6 = '' OR d.sales_owner = $6 OR d.discoverer = $6 OR d.delivery_owner = $6 OR d.payment_owner = $6)
 		  AND ($7 = '' OR d.customer_code = $7)
-		  AND ($8 = '' OR d.holder = $8
-		       OR d.holder = ANY(ARRAY(SELECT 'approval:' || s.case_id FROM approval_steps s WHERE s.approver = $8 AND s.status = 'pending'))) AND ($9::timestamptz IS NULL OR d.stage_entered_at < $9)
+		  AND ($8 = '' OR d.holder = ANY(ARRAY[$8::text]
+		       || ARRAY(SELECT 'approval:' || s.case_id FROM approval_steps s WHERE s.approver = $8 AND s.status = 'pending'))) AND ($9::timestamptz IS NULL OR d.stage_entered_at < $9)
 		GROUP BY d.stage, d.currency ORDER BY d.stage, d.currency`, append(f.Viewer.args(), f.Owner, f.Customer, f.Holder, f.inStageBefore())...)
 }
 
