@@ -96,6 +96,14 @@ func TestPagesDealListFiltersLikeTheAPI(t *testing.T) {
 	require.Empty(t, pagesDealRows(noCustomer.body))
 	require.Contains(t, noCustomer.body, `id="f-customer-error">您可见的客户中没有“没有这个客户”</span>`)
 
+	// The customer list takes its owner by name too; "h" could be several.
+	custs := b.do("GET", "/customers?owner=Wang&q="+url.QueryEscape(code), "", "")
+	require.Equal(t, http.StatusOK, custs.status, custs.body)
+	require.Contains(t, custs.body, `href="/customers/`+code+`"`, "wang's customer, by his name")
+	severalOwners := b.do("GET", "/customers?owner=h", "", "")
+	require.Equal(t, http.StatusBadRequest, severalOwners.status)
+	require.Contains(t, severalOwners.body, `id="f-owner-error">有几位：`)
+
 	nobody := b.do("GET", "/deals?owner=Nobody-Like-This", "", "")
 	require.Equal(t, http.StatusOK, nobody.status)
 	require.Empty(t, pagesDealRows(nobody.body), "nobody's deals: none")
