@@ -159,12 +159,13 @@ func (h deals) create(w http.ResponseWriter, r *http.Request) error {
 
 // list returns a page of deals, filtered by stage and by a person named on them.
 func (h deals) list(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	f := database.DealFilter{Viewer: viewer(actor(r)), Stage: deal.Stage(q.Get("stage")), Owner: q.Get("owner"),
-		After: q.Get("after"), Limit: 50}
-	if f.Stage != "" && !f.Stage.Valid() {
-		return problem(http.StatusBadRequest, probInvalidQuery, "unknown stage",
-			deal.FieldError{Field: "stage", Message: fmt.Sprintf("%q is not a stage; want one of %v", f.Stage, deal.Stages)})
+	f, bad := dealFilterOf(r, viewer(actor(r)), h.Now())
+	if len(bad) > 0 {
+		title := "bad filter"
+		if len(bad) == 1 && bad[0].Field == "stage" {
+			title = "unknown stage"
+		}
+		return problem(http.StatusBadRequest, probInvalidQuery, title, bad...)
 	}
 	pg, err := pageParams(r, 50, 200)
 	if err != nil {

@@ -52,6 +52,17 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"approver":  approverWords,
 	"condition": conditionWords,
 	"hours":     func(h int) float64 { return float64(h) },
+	// absTime is a moment as paper needs it, in the company's zone and
+	// without "today" or "yesterday": 2026-12-02 10:00.
+	"absTime": func(p i18n.Printer, t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		if p.Loc != nil {
+			t = t.In(p.Loc)
+		}
+		return t.Format("2006-01-02 15:04")
+	},
 	// list is a few strings to range over (a select's options).
 	"list": func(s ...string) []string { return s },
 	// caseRef names a case for people: "合同评审 D-000001.1", not its key.

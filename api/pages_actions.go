@@ -25,7 +25,8 @@ import (
 // formField is one field of an action's form: its name (the API's), the
 // keyboard a phone shows for it, a hint (a catalogue key), and its kind of
 // input: "" is a text box, "checkbox" a box to tick (sent as true), "select"
-// a choice among Options (each worded as value.<option>).
+// a choice among Options (each worded as value.<option>), "person" a text
+// box for a name or a user name (sent as the user's ID).
 type formField struct {
 	Name, Mode, Hint, Type string
 	Options                []string
@@ -46,7 +47,7 @@ var pageForms = []pageForm{
 	{deal.ActRecordBid, []formField{{Name: "result", Type: "select", Options: []string{string(deal.BidWon), string(deal.BidLost)}},
 		{Name: "bid_no"}, {Name: "reason"}}},
 	{deal.ActSubmitContract, []formField{{Name: "contract_no"}, {Name: "amount", Mode: "decimal"}, {Name: "payment_terms"}, {Name: "template_id"}}},
-	{deal.ActAssignOwners, []formField{{Name: "delivery_owner", Hint: "hint.user_id"}, {Name: "payment_owner", Hint: "hint.user_id"}}},
+	{deal.ActAssignOwners, []formField{{Name: "delivery_owner", Hint: "hint.person", Type: "person"}, {Name: "payment_owner", Hint: "hint.person", Type: "person"}}},
 	{deal.ActPlaceOrder, []formField{{Name: "kind", Type: "select", Options: []string{string(deal.OrderStock), string(deal.OrderCustom)}},
 		{Name: "delivery_due", Hint: "hint.date"}, {Name: "erp_order_no"}}},
 	{deal.ActResendOrder, []formField{{Name: "reason", Hint: "hint.optional"}}},
@@ -189,6 +190,15 @@ func (p pages) dealAct(w http.ResponseWriter, r *http.Request, d pageData) {
 				body[f] = true
 			}
 		case v == "":
+		case ff.Type == "person":
+			id, err := p.personNamed(r, &d, f, v)
+			if err != nil {
+				pr := asProblem(err, p.Log, r)
+				msg, fe := d.refused(pr)
+				p.showDeal(w, r, pr.Status, d, chi.URLParam(r, "id"), &dealForms{Refused: string(name), Error: msg, Errors: fe, Values: r.PostForm})
+				return
+			}
+			body[f] = id
 		case name == deal.ActSubmitQuote && slices.Contains(quoteLine, f):
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil && f == "quantity" {
 				line[f] = n
@@ -226,4 +236,31 @@ func (p pages) dealAct(w http.ResponseWriter, r *http.Request, d pageData) {
 		return
 	}
 	http.Redirect(w, r, "/deals/"+url.PathEscape(id)+"?done="+string(name), http.StatusSeeOther)
+}
+
+// personNamed is the user ID a person field's text names: a user name, a
+// whole name or a part of one that names one user. Text that names nobody
+// is passed on as it is, for the API to refuse in its own words ("no user
+// …"); text that names several people is refused here, next to field,
+// listing them.
+func (p pages) personNamed(r *http.Request, d *pageData, field, text string) (string, error) {
+	if text == "" {
+		return "", nil
+	}
+	found, err := p.DB.UsersNamed(r.Context(), text)
+	if err != nil {
+		return "", err
+	}
+	switch len(found) {
+	case 0:
+		return text, nil
+	case 1:
+		return found[0].ID, nil
+	}
+	var who []string
+	for _, u := range found {
+		who = append(who, u.Name+" ("+u.ID+")")
+	}
+	return "", problem(http.StatusUnprocessableEntity, probInvalid, "invalid input",
+		deal.FieldError{Field: field, Message: d.P.T("several_named", strings.Join(who, d.P.T("list_sep")))})
 }

@@ -75,6 +75,18 @@ type caseCard struct {
 	Note   string
 }
 
+// Decided is the chain so far: the steps decided, in order (the steps
+// another approver's decision skipped are left out).
+func (c caseCard) Decided() []chainStep {
+	var out []chainStep
+	for _, s := range c.Chain {
+		if s.Status != approval.StepPending && s.Status != approval.StepSkipped {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 type pendingStep struct {
 	approval.Step
 	Waited  time.Duration
@@ -429,7 +441,12 @@ func (p pages) caseComment(w http.ResponseWriter, r *http.Request, d pageData) {
 func (p pages) caseDelegate(w http.ResponseWriter, r *http.Request, d pageData) {
 	to, note := strings.TrimSpace(r.PostFormValue("to")), r.PostFormValue("note")
 	p.caseForm(w, r, d, "delegated", func(h approvals, c approval.Case) error {
-		_, err := h.delegateOn(r, c, to, note)
+		// A colleague by name or user name, as the page asks for them.
+		id, err := p.personNamed(r, &d, "to", to)
+		if err != nil {
+			return err
+		}
+		_, err = h.delegateOn(r, c, id, note)
 		return err
 	}, func(c approval.Case, msg string, fe fieldErrors) *caseCard {
 		return &caseCard{Case: c, DelegateError: msg, DelegateErrors: fe, DelegateTo: to, DelegateNote: note}

@@ -47,6 +47,25 @@ func (p pages) customerList(w http.ResponseWriter, r *http.Request, d pageData) 
 		After: q.Get("after"), Errors: fieldErrors{}}
 	d.View = v
 	status := http.StatusOK
+	// The sales owner by name or user name, as the deal list takes it; the
+	// API's parser then reads the user's ID.
+	var ownerErr string
+	if owner := strings.TrimSpace(v.Owner); owner != "" {
+		id, err := p.personNamed(r, &d, "owner", owner)
+		if err != nil {
+			pr := asProblem(err, p.Log, r)
+			if pr.Status >= http.StatusInternalServerError {
+				p.failed(w, r, d, err)
+				return
+			}
+			_, fe := refusal(pr)
+			ownerErr, status = fe["owner"], http.StatusBadRequest
+		}
+		q.Set("owner", id)
+		named := r.Clone(r.Context())
+		named.URL.RawQuery = q.Encode()
+		r = named
+	}
 	f, err := customerFilterOf(r)
 	if err != nil {
 		// The API's refusal, next to the filter it names; the list is then
@@ -55,6 +74,9 @@ func (p pages) customerList(w http.ResponseWriter, r *http.Request, d pageData) 
 		_, v.Errors = refusal(pr)
 		status = pr.Status
 		f = database.CustomerFilter{Viewer: pageViewer(r), Limit: customersPageDefault}
+	}
+	if ownerErr != "" {
+		v.Errors["owner"] = ownerErr
 	}
 	f.Limit = min(f.Limit, 50)
 	list, err := p.DB.CustomerList(r.Context(), f)
@@ -98,6 +120,8 @@ type customerPageView struct {
 	Invoices    []agedInvoice
 	Ageing      []ageingLine
 	Deals       []deal.Deal
+	// Holders are who each deal waits on now (dealHolders).
+	Holders map[string][]string
 	// Changes are the customer's changes of terms, newest first, for those who see its terms.
 	Changes []termsChangeRow
 	// The terms-change form, for those who may ask for one.
@@ -187,9 +211,10 @@ func (p pages) showCustomer(w http.ResponseWriter, r *http.Request, status int, 
 		p.failed(w, r, d, err)
 		return
 	}
-	v.Deals = deals
+	v.Deals, v.Holders = deals, p.dealHolders(r, deals)
 	for _, dl := range deals {
-		ids = append(ids, dl.Owners.Sales, dl.Holder)
+		ids = append(ids, dl.Owners.Sales)
+		ids = append(ids, v.Holders[dl.ID]...)
 	}
 	if c.Terms != nil {
 		cc, err := p.DB.CustomerClassGet(r.Context(), code, pageViewer(r))

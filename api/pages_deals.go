@@ -1,7 +1,9 @@
 package api
 
 import (
+	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -21,13 +23,32 @@ import (
 
 // dealListView is /deals: a page of deals, the filters, and the pipeline.
 type dealListView struct {
-	Stage, Owner, Customer string
-	Stages                 []deal.Stage
-	Deals                  []deal.Deal
+	Stage, Owner, Customer, Holder, MinStageDays string
+	Stages                                       []deal.Stage
+	// AgeOptions are the choices of the age filter, in days.
+	AgeOptions []string
+	Deals      []deal.Deal
+	// Holders are who each listed deal waits on now, by deal ID: the
+	// approvers of its open review when it waits on one, else its holder.
+	Holders map[string][]string
+	// Ages are how many whole days each listed deal has been in its stage.
+	Ages map[string]int
 	// Next is the cursor of the next page (the last ID of this one).
 	Next, After string
 	Pipeline    []pipelineStage
 	Errors      fieldErrors
+}
+
+// Query is the list's filters as a query string, for the pipeline's, the
+// pager's and the stages' links (without the stage and the cursor).
+func (v *dealListView) Query() template.URL {
+	q := url.Values{}
+	for k, val := range map[string]string{"owner": v.Owner, "customer": v.Customer, "holder": v.Holder, "min_stage_days": v.MinStageDays} {
+		if val != "" {
+			q.Set(k, val)
+		}
+	}
+	return template.URL(q.Encode()) // encoded here: the template keeps its & and =
 }
 
 // pipelineStage is one stage's deals and expected amounts, per currency.
@@ -48,14 +69,79 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 	d.Title, d.Nav = d.P.T("deals"), "deals"
 	q := r.URL.Query()
 	v := &dealListView{Stage: q.Get("stage"), Owner: strings.TrimSpace(q.Get("owner")), Customer: strings.TrimSpace(q.Get("customer")),
-		After: q.Get("after"), Stages: deal.Stages, Errors: fieldErrors{}}
+		Holder: strings.TrimSpace(q.Get("holder")), MinStageDays: strings.TrimSpace(q.Get("min_stage_days")),
+		After: q.Get("after"), Stages: deal.Stages, Errors: fieldErrors{}, AgeOptions: []string{"3", "7", "14", "30", "60", "90"}}
 	d.View = v
-	f := database.DealFilter{Viewer: pageViewer(r), Stage: deal.Stage(v.Stage), Owner: v.Owner, Customer: v.Customer,
-		After: v.After, Limit: dealPageSize}
+	// The API's filters, read by the API's parser: a filter it refuses is
+	// refused here next to its field, and the list shows without it.
+	f, bad := dealFilterOf(r, pageViewer(r), p.Now())
+	f.Limit = dealPageSize
 	status := http.StatusOK
-	if f.Stage != "" && !f.Stage.Valid() {
-		// The same refusal as the API's list; the select offers only stages.
-		v.Errors["stage"], f.Stage, status = d.P.T("unknown_stage"), "", http.StatusBadRequest
+	for _, e := range bad {
+		msg := d.P.T("unknown_stage")
+		if e.Field == "min_stage_days" {
+			msg = d.P.T("bad_stage_days", maxStageDays)
+		}
+		v.Errors[e.Field], status = msg, http.StatusBadRequest
+	}
+	// People are named as people know them: the owner and holder filters
+	// take a name or a user name, and one that names nobody, or several
+	// people, says so next to its field.
+	for _, pf := range []struct {
+		field string
+		val   *string
+	}{{"owner", &f.Owner}, {"holder", &f.Holder}} {
+		if *pf.val == "" || strings.HasPrefix(*pf.val, "role:") {
+			continue
+		}
+		found, err := p.DB.UsersNamed(r.Context(), *pf.val)
+		if err != nil {
+			p.failed(w, r, d, err)
+			return
+		}
+		switch {
+		case len(found) == 1:
+			*pf.val = found[0].ID
+			d.P.Names[found[0].ID] = found[0].Name
+		case len(found) == 0:
+			// As the API answers a filter that names nobody: an empty list,
+			// here with why next to the field.
+			v.Errors[pf.field] = d.P.T("nobody_named", *pf.val)
+		default:
+			var who []string
+			for _, u := range found {
+				who = append(who, u.Name+" ("+u.ID+")")
+			}
+			v.Errors[pf.field], status, *pf.val = d.P.T("several_named", strings.Join(who, d.P.T("list_sep"))), http.StatusBadRequest, ""
+		}
+	}
+	// The customer, by a part of its name or its code, among those the
+	// viewer may see.
+	unknownCustomer := false
+	if f.Customer != "" {
+		found, err := p.DB.CustomerList(r.Context(), database.CustomerFilter{Viewer: f.Viewer, Query: f.Customer, Limit: 7})
+		if err != nil {
+			p.failed(w, r, d, err)
+			return
+		}
+		exact := slices.IndexFunc(found, func(c database.CustomerView) bool { return strings.EqualFold(c.Code, f.Customer) })
+		if exact < 0 { // a whole name among names that hold it ("Bench customer 42", not … 420)
+			exact = slices.IndexFunc(found, func(c database.CustomerView) bool { return strings.EqualFold(c.Name, f.Customer) })
+		}
+		switch {
+		case exact >= 0:
+			f.Customer = found[exact].Code
+		case len(found) == 1:
+			f.Customer = found[0].Code
+		case len(found) == 0:
+			unknownCustomer = true // taken as a code: the deals may name a customer the list does not show the viewer
+		default:
+			var which []string
+			for _, c := range found[:min(len(found), 6)] {
+				which = append(which, c.Name+" ("+c.Code+")")
+			}
+			v.Errors["customer"], status, f.Customer = d.P.T("several_customers", strings.Join(which, d.P.T("list_sep"))), http.StatusBadRequest, ""
+		}
 	}
 	list, err := p.DB.DealList(r.Context(), f)
 	if err != nil {
@@ -63,6 +149,9 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 		return
 	}
 	v.Deals, v.Next = list, nextAfter(list, f.Limit, func(d deal.Deal) string { return d.ID })
+	if unknownCustomer && len(list) == 0 && f.After == "" {
+		v.Errors["customer"] = d.P.T("no_customer_named", f.Customer) // a filter that finds nothing, as the API's: 200
+	}
 	totals, err := p.DB.DealPipeline(r.Context(), f)
 	if err != nil {
 		p.failed(w, r, d, err)
@@ -78,12 +167,43 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 		}
 		v.Pipeline = append(v.Pipeline, ps)
 	}
+	v.Holders, v.Ages = p.dealHolders(r, list), map[string]int{}
+	for _, dl := range list {
+		v.Ages[dl.ID] = int(p.Now().Sub(dl.StageEnteredAt) / (24 * time.Hour))
+	}
 	var ids []string
 	for _, dl := range list {
-		ids = append(ids, dl.Owners.Sales, dl.Holder)
+		ids = append(ids, dl.Owners.Sales)
+		ids = append(ids, v.Holders[dl.ID]...)
 	}
 	p.names(r.Context(), &d, ids...)
 	p.render(w, status, "deals.html", d)
+}
+
+// dealHolders are who each of list waits on now, by deal ID: a deal in
+// review waits on its case's approvers, named as people (not "in contract
+// review"); any other on its holder.
+func (p pages) dealHolders(r *http.Request, list []deal.Deal) map[string][]string {
+	var cases []string
+	for _, dl := range list {
+		if c, ok := strings.CutPrefix(dl.Holder, "approval:"); ok {
+			cases = append(cases, c)
+		}
+	}
+	approvers, err := p.DB.CaseHolders(r.Context(), cases)
+	if err != nil {
+		p.Log.WarnContext(r.Context(), "case holders", "err", err) // the list says "in review" instead
+	}
+	out := make(map[string][]string, len(list))
+	for _, dl := range list {
+		c, ok := strings.CutPrefix(dl.Holder, "approval:")
+		if hs := approvers[c]; ok && len(hs) > 0 {
+			out[dl.ID] = hs
+		} else {
+			out[dl.ID] = []string{dl.Holder}
+		}
+	}
+	return out
 }
 
 // dealView is one deal's page.

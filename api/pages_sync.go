@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/scheduler"
 )
 
 // The integration page: the ERP sync's health per entity (what GET
@@ -49,6 +50,10 @@ type syncEntity struct {
 	Errors           fieldErrors
 	// Age is how long ago the checkpoint was, and StaleText the threshold, in words.
 	Age, StaleText string
+	// NextRun is when the schedule starts the next run (nil: off, or no
+	// spec the scheduler reads): the spec counts in UTC, the page says
+	// when that is in the company's zone.
+	NextRun *time.Time
 }
 
 // syncRefusal is a refused run-now or schedule form of one entity.
@@ -94,6 +99,10 @@ func (p pages) showSync(w http.ResponseWriter, r *http.Request, status int, d pa
 		}
 		if l.Stale {
 			v.Stale++
+		}
+		if sched, err := scheduler.ParseSpec(l.Spec); err == nil && l.Enabled {
+			next := sched.Next(p.Now().UTC()) // as the scheduler reads it
+			e.NextRun = &next
 		}
 		if l.RunningRun != "" {
 			if run, err := p.DB.SyncRunGet(r.Context(), l.RunningRun); err == nil {

@@ -223,9 +223,24 @@ type DealFilter struct {
 	Owner string
 	// Customer matches the deals of one customer, by code.
 	Customer string
+	// Holder matches the deals that wait on one person (a user ID, or
+	// "role:<role>" for a stage any holder of the role may take), a deal in
+	// review on each approver who holds an open step of its case.
+	Holder string
+	// InStageBefore matches the deals that entered their current stage
+	// before it (zero: any): "in its stage for at least N days".
+	InStageBefore time.Time
 	// After is the keyset cursor: the last ID of the previous page.
 	After string
 	Limit int
+}
+
+// inStageBefore is InStageBefore as a query argument: NULL when unset.
+func (f DealFilter) inStageBefore() *time.Time {
+	if f.InStageBefore.IsZero() {
+		return nil
+	}
+	return &f.InStageBefore
 }
 
 // DealList returns deals in ID order, a page at a time. Stage data is left out;
@@ -236,7 +251,10 @@ func (db *DB) DealList(ctx context.Context, f DealFilter) ([]deal.Deal, error) {
 		  AND ($6 = '' OR d.stage = $6)
 		  AND ($7 = '' OR d.sales_owner = $7 OR d.discoverer = $7 OR d.delivery_owner = $7 OR d.payment_owner = $7)
 		  AND d.id > $8 AND ($10 = '' OR d.customer_code = $10)
-		ORDER BY d.id LIMIT $9`, append(f.Viewer.args(), string(f.Stage), f.Owner, f.After, f.Limit, f.Customer)...)
+		  AND ($11 = '' OR d.holder = ANY(ARRAY[$11::text]
+		       || ARRAY(SELECT 'approval:' || s.case_id FROM approval_steps s WHERE s.approver = $11 AND s.status = 'pending'))) AND ($12::timestamptz IS NULL OR d.stage_entered_at < $12)
+		ORDER BY d.id LIMIT $9`, append(f.Viewer.args(), string(f.Stage), f.Owner, f.After, f.Limit, f.Customer,
+		f.Holder, f.inStageBefore())...)
 	if err != nil {
 		return nil, fmt.Errorf("list deals: %w", err)
 	}

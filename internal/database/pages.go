@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -36,7 +37,42 @@ func (db *DB) DealPipeline(ctx context.Context, f DealFilter) ([]StageTotal, err
 		WHERE `+dealVisible+f.Viewer.narrowing()+`
 		  AND ($6 = '' OR d.sales_owner = $6 OR d.discoverer = $6 OR d.delivery_owner = $6 OR d.payment_owner = $6)
 		  AND ($7 = '' OR d.customer_code = $7)
-		GROUP BY d.stage, d.currency ORDER BY d.stage, d.currency`, append(f.Viewer.args(), f.Owner, f.Customer)...)
+		  AND ($8 = '' OR d.holder = ANY(ARRAY[$8::text]
+		       || ARRAY(SELECT 'approval:' || s.case_id FROM approval_steps s WHERE s.approver = $8 AND s.status = 'pending'))) AND ($9::timestamptz IS NULL OR d.stage_entered_at < $9)
+		GROUP BY d.stage, d.currency ORDER BY d.stage, d.currency`, append(f.Viewer.args(), f.Owner, f.Customer, f.Holder, f.inStageBefore())...)
+}
+
+// NamedUser is a user a name was found to mean.
+type NamedUser struct{ ID, Name string }
+
+// UsersNamed finds whom text names, as people type it in a filter: the user
+// of that ID, else those of that name (any case), else those whose name
+// holds it; at most six, so a page can say which it could be.
+func (db *DB) UsersNamed(ctx context.Context, text string) ([]NamedUser, error) {
+	return queryList(ctx, db.pool, "users named", pgx.RowToStructByPos[NamedUser], `WITH
+		by_id AS (SELECT id, name FROM users WHERE id = $1),
+		by_name AS (SELECT id, name FROM users WHERE lower(name) = lower($1) AND NOT EXISTS (SELECT 1 FROM by_id)),
+		by_part AS (SELECT id, name FROM users WHERE strpos(lower(name), lower($1)) > 0
+			AND NOT EXISTS (SELECT 1 FROM by_id) AND NOT EXISTS (SELECT 1 FROM by_name) ORDER BY name, id LIMIT 6)
+		SELECT * FROM by_id UNION ALL SELECT * FROM by_name UNION ALL SELECT * FROM by_part`, text)
+}
+
+// CaseHolders reads who holds the open steps of each of cases now, by case
+// ID, in step order: whom a deal in review waits on.
+func (db *DB) CaseHolders(ctx context.Context, cases []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(cases) == 0 {
+		return out, nil
+	}
+	pairs, err := queryPairs(ctx, db.pool, "case holders", `SELECT case_id, string_agg(approver, ',' ORDER BY id) FROM approval_steps
+		WHERE case_id = ANY($1) AND status = 'pending' GROUP BY case_id`, cases)
+	if err != nil {
+		return nil, err
+	}
+	for c, hs := range pairs {
+		out[c] = strings.Split(hs, ",")
+	}
+	return out, nil
 }
 
 // DealHeading is what a list row says a deal is: its title and customer

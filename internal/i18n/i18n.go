@@ -146,6 +146,9 @@ func (p Printer) Person(id string) string {
 		kind, _, _ := strings.Cut(cs, ".")
 		return p.T("in_review_of", p.Kind(kind))
 	}
+	if _, ok := strings.CutPrefix(id, "credit:"); ok { // an order held for credit: finance releases it
+		return p.T("held_for_credit")
+	}
 	if id == "" {
 		return "—"
 	}
