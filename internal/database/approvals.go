@@ -17,6 +17,7 @@ import (
 
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/calendar"
 )
 
 // --- routing rules ---
@@ -236,8 +237,19 @@ func (db *DB) DelegatorsOf(ctx context.Context, user string, t time.Time) ([]str
 // withdrawal): with any, the batch runs in a transaction that appends them
 // too, and only when this save stored the version, so a retried save (the
 // version is already there) records nothing twice.
+//
+// A decided step is saved with its working time from entry to decision on
+// the company calendar (working_seconds, what the stage times count), read
+// first when the case has one: one more round trip for those saves only.
 func (db *DB) CaseSave(ctx context.Context, c approval.Case, notes []Notification, chain audit.Chain, entries []audit.Entry, bar *RuleEditorBar) error {
-	b := caseBatch(c, notes)
+	var cal *calendar.Calendar
+	if slices.ContainsFunc(c.Steps, func(s approval.Step) bool { return s.DecidedAt != nil }) {
+		var err error
+		if cal, err = companyCalendar(ctx, db.pool); err != nil {
+			return fmt.Errorf("save case %s v%d: %w", c.ID, c.Version, err)
+		}
+	}
+	b := caseBatch(c, notes, cal)
 	if bar != nil {
 		// Asked last in the same batch, so it costs no trip of its own; a
 		// barred decision rolls back with everything it wrote.
@@ -304,7 +316,9 @@ type RuleEditorBar struct {
 // ErrRuleEditor is CaseSave's refusal under a RuleEditorBar; nothing was saved.
 var ErrRuleEditor = errors.New("the decider edited the routing rules lately")
 
-func caseBatch(c approval.Case, notes []Notification) *pgx.Batch {
+// caseBatch is the statements of CaseSave; cal counts the decided steps'
+// working time (nil when none is decided).
+func caseBatch(c approval.Case, notes []Notification, cal *calendar.Calendar) *pgx.Batch {
 	excluded, _ := json.Marshal(c.Excluded)
 	if c.Excluded == nil {
 		excluded = []byte("[]")
@@ -335,19 +349,23 @@ func caseBatch(c approval.Case, notes []Notification) *pgx.Batch {
 		changes, _ := json.Marshal(s.Changes)
 		b.Queue(`INSERT INTO approval_steps (id, case_id, kind, team, requester, round, stage_index, stage,
 				approver, on_behalf_of, status, entered_at, remind_at, due_at, decided_at, decided_by, note,
-				changes, escalation_level)
-			SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19
+				changes, escalation_level, working_seconds)
+			SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$21
 			WHERE EXISTS (SELECT 1 FROM approval_cases WHERE id = $2 AND version = $20)
 			ON CONFLICT (case_id, id) DO UPDATE SET approver = EXCLUDED.approver, on_behalf_of = EXCLUDED.on_behalf_of,
 				status = EXCLUDED.status, decided_at = EXCLUDED.decided_at, decided_by = EXCLUDED.decided_by,
-				note = EXCLUDED.note, escalation_level = EXCLUDED.escalation_level
+				note = EXCLUDED.note, escalation_level = EXCLUDED.escalation_level,
+				-- as decided: a later save (under a since edited calendar) keeps the figure
+				working_seconds = CASE WHEN (approval_steps.status, approval_steps.decided_at)
+						IS NOT DISTINCT FROM (EXCLUDED.status, EXCLUDED.decided_at)
+					THEN coalesce(approval_steps.working_seconds, EXCLUDED.working_seconds) ELSE EXCLUDED.working_seconds END
 			WHERE (approval_steps.approver, approval_steps.on_behalf_of, approval_steps.status,
 				approval_steps.decided_at, approval_steps.note, approval_steps.escalation_level)
 				IS DISTINCT FROM (EXCLUDED.approver, EXCLUDED.on_behalf_of, EXCLUDED.status,
 				EXCLUDED.decided_at, EXCLUDED.note, EXCLUDED.escalation_level)`,
 			s.ID, c.ID, string(c.Kind), c.Team, c.Requester, s.Round, s.StageIndex, s.Stage, s.Approver,
 			s.OnBehalfOf, string(s.Status), s.EnteredAt, s.RemindAt, s.DueAt, s.DecidedAt, s.DecidedBy, s.Note,
-			changes, s.EscalationLevel, c.Version)
+			changes, s.EscalationLevel, c.Version, workedSeconds(cal, s))
 	}
 	for _, n := range notes {
 		notificationQueue(b, n)
@@ -667,7 +685,17 @@ func stuckQuery(f StuckFilter) (string, []any) {
 	// the scan stops at the limit, where reaching every case first made a
 	// sales manager's kind= report 0.73× as fast (issue 11).
 	if !f.Viewer.All && f.Holder == "" && f.Requester == "" && f.Kind == "" {
-		visible = `s.case_id = ANY(ARRAY(` + caseReachAfter6 + `))`
+		// The reached cases' open steps most overdue first, from
+		// approval_steps_open_case_due_idx alone (migration 00114), then
+		// only the rows shown read in full.
+		return openStepSelect + `
+		JOIN (SELECT s.case_id, s.id FROM (` + caseReachAfter6 + `) r (id)
+			JOIN approval_steps s ON s.case_id = r.id AND s.status = 'pending'
+			WHERE ($2 = '' OR s.team = $2) AND s.entered_at <= $5
+			ORDER BY s.due_at ASC NULLS LAST, s.id LIMIT $6) top ON top.case_id = s.case_id AND top.id = s.id
+		WHERE $1 = '' AND $3 = '' AND $4 = ''
+		ORDER BY s.due_at ASC NULLS LAST, s.id`,
+			append([]any{f.Kind, f.Team, f.Requester, f.Holder, f.Now.Add(-f.MinAge), f.Limit}, f.Viewer.caseArgs(f.Now)...)
 	}
 	return openStepSelect + `
 		WHERE s.status = 'pending'
@@ -787,14 +815,20 @@ func stageTimesQuery(kind string, v Viewer, now time.Time) (string, []any) {
 		GROUP BY 1, 2, 4 HAVING sum(steps) > 0
 		ORDER BY 1, 2, 4`, []any{kind}
 	}
+	// The reached cases joined to their steps (not case_id = ANY(…)): the
+	// planner then expects thousands of cases, not ten, and reads each
+	// case's steps from approval_steps_case_times_idx alone (migration
+	// 00114).
 	return `
-		SELECT kind, stage, min(stage_index), CASE WHEN status = 'pending' THEN -1
-				ELSE approval_time_bucket(extract(epoch FROM decided_at - entered_at)) END,
-			count(*) FILTER (WHERE status <> 'pending'), count(*) FILTER (WHERE status = 'pending'),
-			coalesce(sum(extract(epoch FROM decided_at - entered_at)) FILTER (WHERE status <> 'pending'), 0)::float8
-		FROM approval_steps WHERE ($1 = '' OR kind = $1)
-		  AND (status = 'pending' OR (status IN ('approved', 'rejected') AND decided_at IS NOT NULL))
-		  AND case_id = ANY(ARRAY(` + caseReachAfter1 + `))
+		SELECT kind, stage, min(stage_index), bucket,
+			count(*) FILTER (WHERE bucket >= 0), count(*) FILTER (WHERE bucket < 0), coalesce(sum(secs), 0)::float8
+		FROM (SELECT s.kind, s.stage, s.stage_index,
+				CASE WHEN s.status = 'pending' THEN -1
+					ELSE approval_time_bucket(approval_step_seconds(s.entered_at, s.decided_at, s.working_seconds)) END bucket,
+				CASE WHEN s.status <> 'pending' THEN approval_step_seconds(s.entered_at, s.decided_at, s.working_seconds) END secs
+			FROM (` + caseReachAfter1 + `) r (id) JOIN approval_steps s ON s.case_id = r.id
+			WHERE ($1 = '' OR s.kind = $1)
+			  AND (s.status = 'pending' OR (s.status IN ('approved', 'rejected') AND s.decided_at IS NOT NULL))) t
 		GROUP BY 1, 2, 4 ORDER BY 1, 2, 4`, append([]any{kind}, v.caseArgs(now)...)
 }
 
