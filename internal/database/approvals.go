@@ -707,7 +707,8 @@ func stuckQuery(f StuckFilter) (string, []any) {
 		append([]any{f.Kind, f.Team, f.Requester, f.Holder, f.Now.Add(-f.MinAge), f.Limit}, f.Viewer.caseArgs(f.Now)...)
 }
 
-// StageTime is how long one stage of one kind of review takes to decide.
+// StageTime is how long one stage of one kind of review takes to decide, in
+// working hours on the company calendar (AvgHours, P90Hours).
 type StageTime struct {
 	Kind      string  `json:"kind"`
 	Stage     string  `json:"stage"`
@@ -717,8 +718,11 @@ type StageTime struct {
 	OpenSteps int64   `json:"open_steps"`
 }
 
-// StageTimes summarises, per kind and stage, the time from a step's entry to
-// its decision: where reviews lose their days. Only the cases v may see count.
+// StageTimes summarises, per kind and stage, the working time from a step's
+// entry to its decision (working_seconds, saved with the decision on the
+// company calendar: a step entered Friday 17:00 and decided Monday 10:00
+// counts two hours on a 09:00–18:00 calendar): where reviews lose their
+// days. Only the cases v may see count.
 //
 // The times are counted in histogram buckets (approval_time_bucket: sixteen
 // per doubling, about 4.4 % wide); the average is exact and the P90 is the
@@ -729,7 +733,7 @@ type StageTime struct {
 // them in the transaction that writes the steps, open steps too;
 // CompactStageTimes folds them in), in one statement, so the figure is exact
 // whether a compaction has run or not; the others' are counted from the steps
-// of the cases they may see (caseReach).
+// of the cases they may see (caseReach), by index alone.
 func (db *DB) StageTimes(ctx context.Context, kind string, v Viewer, now time.Time) ([]StageTime, error) {
 	q, args := stageTimesQuery(kind, v, now)
 	type bucket struct {
