@@ -687,7 +687,8 @@ func stuckQuery(f StuckFilter) (string, []any) {
 	if !f.Viewer.All && f.Holder == "" && f.Requester == "" && f.Kind == "" {
 		// The reached cases' open steps most overdue first, from
 		// approval_steps_open_case_due_idx alone (migration 00114), then
-		// only the rows shown read in full.
+		// only the rows shown read in full. ($1, $3 and $4 are empty on
+		// this path; named so that each parameter has a type.)
 		return openStepSelect + `
 		JOIN (SELECT s.case_id, s.id FROM (` + caseReachAfter6 + `) r (id)
 			JOIN approval_steps s ON s.case_id = r.id AND s.status = 'pending'
