@@ -647,28 +647,52 @@ func (db *DB) Stuck(ctx context.Context, f StuckFilter) ([]OpenStep, error) {
 // delegate of a holder away now; they may see its deal (dealReach, the same
 // deals as dealVisible) or the customer of its terms change. The viewer is
 // $1..$7 (caseArgs). TestCaseReachIsCaseVisible holds it to caseVisible.
-var caseReach = `SELECT k.id FROM approval_cases k WHERE k.requester = $1
+var caseReach = caseReachVia(dealsReached)
+
+// caseReachVia is caseReach with the deals reached as deals says.
+func caseReachVia(deals string) string {
+	return `SELECT k.id FROM approval_cases k WHERE k.requester = $1
 	UNION SELECT vs.case_id FROM approval_steps vs WHERE vs.approver = $1
 	UNION SELECT vs.case_id FROM approval_steps vs WHERE vs.on_behalf_of = $1 AND vs.on_behalf_of <> ''
 	UNION SELECT vs.case_id FROM approval_steps vs
 		WHERE vs.approver IN (SELECT user_id FROM delegations WHERE delegate_id = $1 AND ` + activeAt("$7") + `)
-	UNION SELECT k.id FROM approval_cases k WHERE k.deal_id = ANY(ARRAY(` + dealsReached + `))
+	UNION SELECT k.id FROM approval_cases k WHERE k.deal_id = ANY(ARRAY(` + deals + `))
 	UNION SELECT t.case_id FROM terms_changes t JOIN customers c ON c.code = t.customer_code
 		WHERE t.case_id IS NOT NULL AND ` + strings.ReplaceAll(customerEntitled, "$5", "$6")
+}
 
 // dealsReached is the IDs of the deals dealVisible lets a viewer who does not
 // see every deal see ($1..$5), one index-only scan per way a deal is theirs
-// (a few may repeat).
-const dealsReached = `SELECT id FROM deals WHERE sales_owner = $1
+// (a few may repeat): those they are named on (dealsNamed) and their team's
+// and reports' (teamOwners).
+const dealsReached = dealsNamed + `
+	UNION ALL SELECT id FROM deals WHERE sales_owner = ANY(ARRAY(` + teamOwners + `))`
+
+// dealsNamed is the deals a viewer is named on or whose stage their
+// department works.
+const dealsNamed = `SELECT id FROM deals WHERE sales_owner = $1
 	UNION ALL SELECT id FROM deals WHERE discoverer = $1
 	UNION ALL SELECT id FROM deals WHERE delivery_owner = $1
 	UNION ALL SELECT id FROM deals WHERE payment_owner = $1
 	UNION ALL SELECT id FROM deals WHERE created_by = $1
-	UNION ALL SELECT id FROM deals WHERE stage = ANY($5)
-	UNION ALL SELECT id FROM deals WHERE sales_owner = ANY(ARRAY(SELECT o.id FROM users o
-		WHERE ($3 <> '' AND o.team = $3) OR ($4 AND o.manager_id = $1)))`
+	UNION ALL SELECT id FROM deals WHERE stage = ANY($5)`
+
+// teamOwners is the sales owners whose deals a manager or assistant sees as
+// their team's or their reports' ($1, $3, $4).
+const teamOwners = `SELECT o.id FROM users o WHERE ($3 <> '' AND o.team = $3) OR ($4 AND o.manager_id = $1)`
 
 var caseReachAfter6, caseReachAfter1 = shift(caseReach, 6), shift(caseReach, 1)
+
+// reachedSteps is the steps of the cases caseReach reaches ($2..$8, after
+// the stage times' kind), each once, read by index: those of the team's
+// and reports' deals by their deal_owner (approval_steps_deal_owner_times_idx,
+// migration 00115: a few index ranges, not a probe per case), then those of
+// the cases reached any other way whose deal is not one of those.
+var reachedSteps = `SELECT s.kind, s.stage, s.stage_index, s.status, s.entered_at, s.decided_at, s.working_seconds
+		FROM approval_steps s WHERE s.deal_owner = ANY(ARRAY(` + shift(teamOwners, 1) + `))
+	UNION ALL SELECT s.kind, s.stage, s.stage_index, s.status, s.entered_at, s.decided_at, s.working_seconds
+		FROM (` + shift(caseReachVia(dealsNamed), 1) + `) r (id) JOIN approval_steps s ON s.case_id = r.id
+		WHERE s.deal_owner IS NULL OR s.deal_owner <> ALL(ARRAY(` + shift(teamOwners, 1) + `))`
 
 // stuckQuery is the stuck report's query. For those who see every case it
 // reads the open steps most overdue first from approval_steps_open_due_idx
@@ -820,10 +844,10 @@ func stageTimesQuery(kind string, v Viewer, now time.Time) (string, []any) {
 		GROUP BY 1, 2, 4 HAVING sum(steps) > 0
 		ORDER BY 1, 2, 4`, []any{kind}
 	}
-	// The reached cases joined to their steps (not case_id = ANY(…)): the
-	// planner then expects thousands of cases, not ten, and reads each
-	// case's steps from approval_steps_case_times_idx alone (migration
-	// 00114).
+	// The reached steps by index alone (reachedSteps; the other ways'
+	// cases joined to their steps, not case_id = ANY(…), so the planner
+	// expects thousands, and read from approval_steps_case_times_idx,
+	// migration 00114).
 	return `
 		SELECT kind, stage, min(stage_index), bucket,
 			count(*) FILTER (WHERE bucket >= 0), count(*) FILTER (WHERE bucket < 0), coalesce(sum(secs), 0)::float8
@@ -831,7 +855,7 @@ func stageTimesQuery(kind string, v Viewer, now time.Time) (string, []any) {
 				CASE WHEN s.status = 'pending' THEN -1
 					ELSE approval_time_bucket(approval_step_seconds(s.entered_at, s.decided_at, s.working_seconds)) END bucket,
 				CASE WHEN s.status <> 'pending' THEN approval_step_seconds(s.entered_at, s.decided_at, s.working_seconds) END secs
-			FROM (` + caseReachAfter1 + `) r (id) JOIN approval_steps s ON s.case_id = r.id
+			FROM (` + reachedSteps + `) s
 			WHERE ($1 = '' OR s.kind = $1)
 			  AND (s.status = 'pending' OR (s.status IN ('approved', 'rejected') AND s.decided_at IS NOT NULL))) t
 		GROUP BY 1, 2, 4 ORDER BY 1, 2, 4`, append([]any{kind}, v.caseArgs(now)...)
