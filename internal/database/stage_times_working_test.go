@@ -21,7 +21,8 @@ import (
 // they may see: another team's case decided very slowly moves the admin's
 // P90 and not theirs (nothing of theirs changes). A step written without its
 // working time counts its clock time until the backfill of migration 00113
-// gives it the same working time CaseSave would have.
+// gives it the same working time CaseSave would have. A deal that changes
+// hands takes its case's figures with it.
 func TestStageTimesInWorkingHours(t *testing.T) {
 	ctx := context.Background()
 	db := setup(t)
@@ -128,6 +129,16 @@ func TestStageTimesInWorkingHours(t *testing.T) {
 	_, err = db.CompactStageTimes(ctx)
 	require.NoError(t, err)
 	require.InDelta(t, 2, read(admin)["legal"].AvgHours, 1e-9, "folded into the totals, the same")
+
+	// A deal handed to the manager's rep brings its case into the manager's
+	// figures (the steps' deal_owner follows the deal, migration 00115), and
+	// handed back takes it out again; the reach stays the predicate's.
+	mineNow := read(manager)
+	exec(`UPDATE deals SET sales_owner = 'wh-r1' WHERE id = 'wh-D2'`)
+	require.Equal(t, int64(2), read(manager)["sales_manager"].Decided, "the handed-over deal's case counts")
+	require.InDelta(t, 160, read(manager)["sales_manager"].P90Hours, 1e-9)
+	exec(`UPDATE deals SET sales_owner = 'wh-r2' WHERE id = 'wh-D2'`)
+	require.Equal(t, mineNow, read(manager), "handed back, it counts no more")
 
 	// The same figure as the company calendar's own count.
 	cal, err := db.CalendarGet(ctx, calendar.DefaultID)
