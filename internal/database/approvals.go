@@ -699,7 +699,7 @@ var reachedSteps = `SELECT s.kind, s.stage, s.stage_index, s.status, s.entered_a
 // (or the kind, team, requester or holder one) and stops at the limit, and so
 // for anyone when the report is of one holder, requester or kind; for the others
 // it reads the open steps of the cases they may see (caseReach,
-// approval_steps_open_case_idx) and sorts those: a manager's few thousand,
+// approval_steps_open_case_due_idx) and sorts those: a manager's few thousand,
 // not the 100,000 open steps tested one by one, most of them not theirs.
 func stuckQuery(f StuckFilter) (string, []any) {
 	visible := `EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = s.case_id AND ` + caseVisibleAfter6 + `)`
