@@ -528,8 +528,8 @@ type stageBar struct {
 const chartWidth = 250
 
 // stageBars lays out the chart: one row of two bars per stage, scaled to the
-// longest bar. The figures are clock hours from entry to decision, as the
-// stage-times API reports them.
+// longest bar. The figures are working hours from entry to decision on the
+// company calendar, as the stage-times API reports them.
 func stageBars(times []database.StageTime) ([]stageBar, int) {
 	top := 1.0 // an hour at least, so a few minutes draw as a sliver
 	for _, t := range times {

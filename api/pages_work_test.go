@@ -156,7 +156,8 @@ func TestPagesDealFormsForWhoMay(t *testing.T) {
 }
 
 // TestPagesStuckChartIsItsOwnPicture: the stuck board points at its chart,
-// a picture the board does not wait for, shown to the board's viewers only.
+// a picture the board does not wait for, shown to the board's viewers only,
+// in working hours in both languages.
 func TestPagesStuckChartIsItsOwnPicture(t *testing.T) {
 	s := setup(t)
 	pagesDeal(t, s, "Chart")
@@ -169,6 +170,11 @@ func TestPagesStuckChartIsItsOwnPicture(t *testing.T) {
 	require.Equal(t, "image/svg+xml; charset=utf-8", chart.header.Get("Content-Type"))
 	require.Contains(t, chart.body, `<svg xmlns="http://www.w3.org/2000/svg"`)
 	require.Contains(t, chart.body, "合同评审 · 销售经理审批", "each stage by its business name")
+	require.Contains(t, chart.body, "工作小时", "the figures are working hours")
+	li.cookies["__Host-l2c_lang"] = "en"
+	en := li.do("GET", "/approvals/stuck/chart.svg?kind=contract_review", "", "")
+	require.Equal(t, http.StatusOK, en.status, en.body)
+	require.Contains(t, en.body, "Working hours from entry to decision", "in English too")
 	refused := pagesSession(t, s, "liu").do("GET", "/approvals/stuck/chart.svg", "", "")
 	require.Equal(t, http.StatusForbidden, refused.status, "a rep sees neither the board nor its chart")
 	require.NotContains(t, refused.body, "<svg")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/calendar"
 )
 
 // --- routing rules ---
@@ -236,8 +237,19 @@ func (db *DB) DelegatorsOf(ctx context.Context, user string, t time.Time) ([]str
 // withdrawal): with any, the batch runs in a transaction that appends them
 // too, and only when this save stored the version, so a retried save (the
 // version is already there) records nothing twice.
+//
+// A decided step is saved with its working time from entry to decision on
+// the company calendar (working_seconds, what the stage times count), read
+// first when the case has one: one more round trip for those saves only.
 func (db *DB) CaseSave(ctx context.Context, c approval.Case, notes []Notification, chain audit.Chain, entries []audit.Entry, bar *RuleEditorBar) error {
-	b := caseBatch(c, notes)
+	var cal *calendar.Calendar
+	if slices.ContainsFunc(c.Steps, func(s approval.Step) bool { return s.DecidedAt != nil }) {
+		var err error
+		if cal, err = companyCalendar(ctx, db.pool); err != nil {
+			return fmt.Errorf("save case %s v%d: %w", c.ID, c.Version, err)
+		}
+	}
+	b := caseBatch(c, notes, cal)
 	if bar != nil {
 		// Asked last in the same batch, so it costs no trip of its own; a
 		// barred decision rolls back with everything it wrote.
@@ -304,7 +316,9 @@ type RuleEditorBar struct {
 // ErrRuleEditor is CaseSave's refusal under a RuleEditorBar; nothing was saved.
 var ErrRuleEditor = errors.New("the decider edited the routing rules lately")
 
-func caseBatch(c approval.Case, notes []Notification) *pgx.Batch {
+// caseBatch is the statements of CaseSave; cal counts the decided steps'
+// working time (nil when none is decided).
+func caseBatch(c approval.Case, notes []Notification, cal *calendar.Calendar) *pgx.Batch {
 	excluded, _ := json.Marshal(c.Excluded)
 	if c.Excluded == nil {
 		excluded = []byte("[]")
@@ -335,19 +349,23 @@ func caseBatch(c approval.Case, notes []Notification) *pgx.Batch {
 		changes, _ := json.Marshal(s.Changes)
 		b.Queue(`INSERT INTO approval_steps (id, case_id, kind, team, requester, round, stage_index, stage,
 				approver, on_behalf_of, status, entered_at, remind_at, due_at, decided_at, decided_by, note,
-				changes, escalation_level)
-			SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19
+				changes, escalation_level, working_seconds)
+			SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$21
 			WHERE EXISTS (SELECT 1 FROM approval_cases WHERE id = $2 AND version = $20)
 			ON CONFLICT (case_id, id) DO UPDATE SET approver = EXCLUDED.approver, on_behalf_of = EXCLUDED.on_behalf_of,
 				status = EXCLUDED.status, decided_at = EXCLUDED.decided_at, decided_by = EXCLUDED.decided_by,
-				note = EXCLUDED.note, escalation_level = EXCLUDED.escalation_level
+				note = EXCLUDED.note, escalation_level = EXCLUDED.escalation_level,
+				-- as decided: a later save (under a since edited calendar) keeps the figure
+				working_seconds = CASE WHEN (approval_steps.status, approval_steps.decided_at)
+						IS NOT DISTINCT FROM (EXCLUDED.status, EXCLUDED.decided_at)
+					THEN coalesce(approval_steps.working_seconds, EXCLUDED.working_seconds) ELSE EXCLUDED.working_seconds END
 			WHERE (approval_steps.approver, approval_steps.on_behalf_of, approval_steps.status,
 				approval_steps.decided_at, approval_steps.note, approval_steps.escalation_level)
 				IS DISTINCT FROM (EXCLUDED.approver, EXCLUDED.on_behalf_of, EXCLUDED.status,
 				EXCLUDED.decided_at, EXCLUDED.note, EXCLUDED.escalation_level)`,
 			s.ID, c.ID, string(c.Kind), c.Team, c.Requester, s.Round, s.StageIndex, s.Stage, s.Approver,
 			s.OnBehalfOf, string(s.Status), s.EnteredAt, s.RemindAt, s.DueAt, s.DecidedAt, s.DecidedBy, s.Note,
-			changes, s.EscalationLevel, c.Version)
+			changes, s.EscalationLevel, c.Version, workedSeconds(cal, s))
 	}
 	for _, n := range notes {
 		notificationQueue(b, n)
@@ -629,35 +647,59 @@ func (db *DB) Stuck(ctx context.Context, f StuckFilter) ([]OpenStep, error) {
 // delegate of a holder away now; they may see its deal (dealReach, the same
 // deals as dealVisible) or the customer of its terms change. The viewer is
 // $1..$7 (caseArgs). TestCaseReachIsCaseVisible holds it to caseVisible.
-var caseReach = `SELECT k.id FROM approval_cases k WHERE k.requester = $1
+var caseReach = caseReachVia(dealsReached)
+
+// caseReachVia is caseReach with the deals reached as deals says.
+func caseReachVia(deals string) string {
+	return `SELECT k.id FROM approval_cases k WHERE k.requester = $1
 	UNION SELECT vs.case_id FROM approval_steps vs WHERE vs.approver = $1
 	UNION SELECT vs.case_id FROM approval_steps vs WHERE vs.on_behalf_of = $1 AND vs.on_behalf_of <> ''
 	UNION SELECT vs.case_id FROM approval_steps vs
 		WHERE vs.approver IN (SELECT user_id FROM delegations WHERE delegate_id = $1 AND ` + activeAt("$7") + `)
-	UNION SELECT k.id FROM approval_cases k WHERE k.deal_id = ANY(ARRAY(` + dealsReached + `))
+	UNION SELECT k.id FROM approval_cases k WHERE k.deal_id = ANY(ARRAY(` + deals + `))
 	UNION SELECT t.case_id FROM terms_changes t JOIN customers c ON c.code = t.customer_code
 		WHERE t.case_id IS NOT NULL AND ` + strings.ReplaceAll(customerEntitled, "$5", "$6")
+}
 
 // dealsReached is the IDs of the deals dealVisible lets a viewer who does not
 // see every deal see ($1..$5), one index-only scan per way a deal is theirs
-// (a few may repeat).
-const dealsReached = `SELECT id FROM deals WHERE sales_owner = $1
+// (a few may repeat): those they are named on (dealsNamed) and their team's
+// and reports' (teamOwners).
+const dealsReached = dealsNamed + `
+	UNION ALL SELECT id FROM deals WHERE sales_owner = ANY(ARRAY(` + teamOwners + `))`
+
+// dealsNamed is the deals a viewer is named on or whose stage their
+// department works.
+const dealsNamed = `SELECT id FROM deals WHERE sales_owner = $1
 	UNION ALL SELECT id FROM deals WHERE discoverer = $1
 	UNION ALL SELECT id FROM deals WHERE delivery_owner = $1
 	UNION ALL SELECT id FROM deals WHERE payment_owner = $1
 	UNION ALL SELECT id FROM deals WHERE created_by = $1
-	UNION ALL SELECT id FROM deals WHERE stage = ANY($5)
-	UNION ALL SELECT id FROM deals WHERE sales_owner = ANY(ARRAY(SELECT o.id FROM users o
-		WHERE ($3 <> '' AND o.team = $3) OR ($4 AND o.manager_id = $1)))`
+	UNION ALL SELECT id FROM deals WHERE stage = ANY($5)`
+
+// teamOwners is the sales owners whose deals a manager or assistant sees as
+// their team's or their reports' ($1, $3, $4).
+const teamOwners = `SELECT o.id FROM users o WHERE ($3 <> '' AND o.team = $3) OR ($4 AND o.manager_id = $1)`
 
 var caseReachAfter6, caseReachAfter1 = shift(caseReach, 6), shift(caseReach, 1)
+
+// reachedSteps is the steps of the cases caseReach reaches ($2..$8, after
+// the stage times' kind), each once, read by index: those of the team's
+// and reports' deals by their deal_owner (approval_steps_deal_owner_times_idx,
+// migration 00115: a few index ranges, not a probe per case), then those of
+// the cases reached any other way whose deal is not one of those.
+var reachedSteps = `SELECT s.kind, s.stage, s.stage_index, s.status, s.entered_at, s.decided_at, s.working_seconds
+		FROM approval_steps s WHERE s.deal_owner = ANY(ARRAY(` + shift(teamOwners, 1) + `))
+	UNION ALL SELECT s.kind, s.stage, s.stage_index, s.status, s.entered_at, s.decided_at, s.working_seconds
+		FROM (` + shift(caseReachVia(dealsNamed), 1) + `) r (id) JOIN approval_steps s ON s.case_id = r.id
+		WHERE s.deal_owner IS NULL OR s.deal_owner <> ALL(ARRAY(` + shift(teamOwners, 1) + `))`
 
 // stuckQuery is the stuck report's query. For those who see every case it
 // reads the open steps most overdue first from approval_steps_open_due_idx
 // (or the kind, team, requester or holder one) and stops at the limit, and so
 // for anyone when the report is of one holder, requester or kind; for the others
 // it reads the open steps of the cases they may see (caseReach,
-// approval_steps_open_case_idx) and sorts those: a manager's few thousand,
+// approval_steps_open_case_due_idx) and sorts those: a manager's few thousand,
 // not the 100,000 open steps tested one by one, most of them not theirs.
 func stuckQuery(f StuckFilter) (string, []any) {
 	visible := `EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = s.case_id AND ` + caseVisibleAfter6 + `)`
@@ -667,7 +709,18 @@ func stuckQuery(f StuckFilter) (string, []any) {
 	// the scan stops at the limit, where reaching every case first made a
 	// sales manager's kind= report 0.73× as fast (issue 11).
 	if !f.Viewer.All && f.Holder == "" && f.Requester == "" && f.Kind == "" {
-		visible = `s.case_id = ANY(ARRAY(` + caseReachAfter6 + `))`
+		// The reached cases' open steps most overdue first, from
+		// approval_steps_open_case_due_idx alone (migration 00114), then
+		// only the rows shown read in full. ($1, $3 and $4 are empty on
+		// this path; named so that each parameter has a type.)
+		return openStepSelect + `
+		JOIN (SELECT s.case_id, s.id FROM (` + caseReachAfter6 + `) r (id)
+			JOIN approval_steps s ON s.case_id = r.id AND s.status = 'pending'
+			WHERE ($2 = '' OR s.team = $2) AND s.entered_at <= $5
+			ORDER BY s.due_at ASC NULLS LAST, s.id LIMIT $6) top ON top.case_id = s.case_id AND top.id = s.id
+		WHERE $1 = '' AND $3 = '' AND $4 = ''
+		ORDER BY s.due_at ASC NULLS LAST, s.id`,
+			append([]any{f.Kind, f.Team, f.Requester, f.Holder, f.Now.Add(-f.MinAge), f.Limit}, f.Viewer.caseArgs(f.Now)...)
 	}
 	return openStepSelect + `
 		WHERE s.status = 'pending'
@@ -679,7 +732,8 @@ func stuckQuery(f StuckFilter) (string, []any) {
 		append([]any{f.Kind, f.Team, f.Requester, f.Holder, f.Now.Add(-f.MinAge), f.Limit}, f.Viewer.caseArgs(f.Now)...)
 }
 
-// StageTime is how long one stage of one kind of review takes to decide.
+// StageTime is how long one stage of one kind of review takes to decide, in
+// working hours on the company calendar (AvgHours, P90Hours).
 type StageTime struct {
 	Kind      string  `json:"kind"`
 	Stage     string  `json:"stage"`
@@ -689,8 +743,11 @@ type StageTime struct {
 	OpenSteps int64   `json:"open_steps"`
 }
 
-// StageTimes summarises, per kind and stage, the time from a step's entry to
-// its decision: where reviews lose their days. Only the cases v may see count.
+// StageTimes summarises, per kind and stage, the working time from a step's
+// entry to its decision (working_seconds, saved with the decision on the
+// company calendar: a step entered Friday 17:00 and decided Monday 10:00
+// counts two hours on a 09:00–18:00 calendar): where reviews lose their
+// days. Only the cases v may see count.
 //
 // The times are counted in histogram buckets (approval_time_bucket: sixteen
 // per doubling, about 4.4 % wide); the average is exact and the P90 is the
@@ -701,7 +758,7 @@ type StageTime struct {
 // them in the transaction that writes the steps, open steps too;
 // CompactStageTimes folds them in), in one statement, so the figure is exact
 // whether a compaction has run or not; the others' are counted from the steps
-// of the cases they may see (caseReach).
+// of the cases they may see (caseReach), by index alone.
 func (db *DB) StageTimes(ctx context.Context, kind string, v Viewer, now time.Time) ([]StageTime, error) {
 	q, args := stageTimesQuery(kind, v, now)
 	type bucket struct {
@@ -787,14 +844,20 @@ func stageTimesQuery(kind string, v Viewer, now time.Time) (string, []any) {
 		GROUP BY 1, 2, 4 HAVING sum(steps) > 0
 		ORDER BY 1, 2, 4`, []any{kind}
 	}
+	// The reached steps by index alone (reachedSteps; the other ways'
+	// cases joined to their steps, not case_id = ANY(…), so the planner
+	// expects thousands, and read from approval_steps_case_times_idx,
+	// migration 00114).
 	return `
-		SELECT kind, stage, min(stage_index), CASE WHEN status = 'pending' THEN -1
-				ELSE approval_time_bucket(extract(epoch FROM decided_at - entered_at)) END,
-			count(*) FILTER (WHERE status <> 'pending'), count(*) FILTER (WHERE status = 'pending'),
-			coalesce(sum(extract(epoch FROM decided_at - entered_at)) FILTER (WHERE status <> 'pending'), 0)::float8
-		FROM approval_steps WHERE ($1 = '' OR kind = $1)
-		  AND (status = 'pending' OR (status IN ('approved', 'rejected') AND decided_at IS NOT NULL))
-		  AND case_id = ANY(ARRAY(` + caseReachAfter1 + `))
+		SELECT kind, stage, min(stage_index), bucket,
+			count(*) FILTER (WHERE bucket >= 0), count(*) FILTER (WHERE bucket < 0), coalesce(sum(secs), 0)::float8
+		FROM (SELECT s.kind, s.stage, s.stage_index,
+				CASE WHEN s.status = 'pending' THEN -1
+					ELSE approval_time_bucket(approval_step_seconds(s.entered_at, s.decided_at, s.working_seconds)) END bucket,
+				CASE WHEN s.status <> 'pending' THEN approval_step_seconds(s.entered_at, s.decided_at, s.working_seconds) END secs
+			FROM (` + reachedSteps + `) s
+			WHERE ($1 = '' OR s.kind = $1)
+			  AND (s.status = 'pending' OR (s.status IN ('approved', 'rejected') AND s.decided_at IS NOT NULL))) t
 		GROUP BY 1, 2, 4 ORDER BY 1, 2, 4`, append([]any{kind}, v.caseArgs(now)...)
 }
 

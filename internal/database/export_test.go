@@ -2,7 +2,6 @@ package database
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,11 +13,12 @@ const ExposureSQL = exposureSQL
 // StuckByPredicate is the stuck report read by testing caseVisible on every
 // open step, as it was before caseReach: the reference caseReach must equal.
 func (db *DB) StuckByPredicate(ctx context.Context, f StuckFilter) ([]OpenStep, error) {
-	q, args := stuckQuery(f)
-	if !f.Viewer.All && f.Holder == "" && f.Requester == "" {
-		q = strings.Replace(q, `s.case_id = ANY(ARRAY(`+caseReachAfter6+`))`,
-			`EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = s.case_id AND `+caseVisibleAfter6+`)`, 1)
-	}
+	// The query of those who see every case, which tests the predicate on
+	// each open step, with f's viewer as its parameters.
+	all := f
+	all.Viewer.All = true
+	q, _ := stuckQuery(all)
+	_, args := stuckQuery(f)
 	rows, err := db.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -32,8 +32,8 @@ func (db *DB) StageTimesExact(ctx context.Context, kind string, v Viewer, now ti
 	rows, err := db.pool.Query(ctx, `
 		SELECT kind, stage,
 			count(*) FILTER (WHERE status IN ('approved', 'rejected')),
-			coalesce(avg(extract(epoch FROM decided_at - entered_at)) FILTER (WHERE status IN ('approved', 'rejected')), 0) / 3600,
-			coalesce(percentile_disc(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - entered_at))
+			coalesce(avg(approval_step_seconds(entered_at, decided_at, working_seconds)) FILTER (WHERE status IN ('approved', 'rejected')), 0) / 3600,
+			coalesce(percentile_disc(0.9) WITHIN GROUP (ORDER BY approval_step_seconds(entered_at, decided_at, working_seconds))
 				FILTER (WHERE status IN ('approved', 'rejected')), 0) / 3600,
 			count(*) FILTER (WHERE status = 'pending')
 		FROM approval_steps WHERE ($1 = '' OR kind = $1) AND status IN ('pending', 'approved', 'rejected')

@@ -42,7 +42,7 @@ func MigrateTo(ctx context.Context, url string, version int64) ([]int64, error) 
 	// Out-of-order: migrations are numbered when work starts, and work done in
 	// parallel lands in any order; each migration stands on its own.
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, dir, goose.WithSessionLocker(locker),
-		goose.WithAllowOutofOrder(true))
+		goose.WithAllowOutofOrder(true), goose.WithGoMigrations(goMigrations()...))
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}

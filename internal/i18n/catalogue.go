@@ -200,8 +200,7 @@ var catalogue = map[string]entry{
 	"team":             {"团队", "Team"},
 	"holder":           {"处理人（用户名）", "Holder (user name)"},
 	"kind":             {"类型", "Kind"},
-	"stage_times":      {"各审批步骤从进入到决定的用时（小时：平均 / P90）", "Time from entry to decision per approval stage (hours: average / P90)"},
-	"clock_hours":      {"%s 小时", "%s h"},
+	"stage_times":      {"各审批步骤从进入到决定的工作小时（平均 / P90）", "Working hours from entry to decision per approval stage (average / P90)"},
 	"avg":              {"平均", "average"},
 	"stuck_empty":      {"没有超时或在办的审批。", "No open reviews."},
 	"opened":           {"发起", "Opened"},
@@ -210,7 +209,7 @@ var catalogue = map[string]entry{
 
 	// pagesperf (issue 11): the chart as its own picture, My work per role,
 	// the deal's and the case's remaining forms
-	"stage_times_alt":      {"各审批步骤平均与 P90 用时图", "Chart of average and P90 time per approval stage"},
+	"stage_times_alt":      {"各审批步骤平均与 P90 工作小时图", "Chart of average and P90 working hours per approval stage"},
 	"stage_times_none":     {"还没有已决定的审批步骤。", "No approval step has been decided yet."},
 	"my_deliveries":        {"我负责的交付（%d 个工作日内到期或已逾期）", "My deliveries due (in the next %d working days, or late)"},
 	"no_deliveries":        {"没有即将到期的交付。", "No delivery is due."},
