@@ -44,7 +44,7 @@ func (s *scenario) ageing(on string) database.Ageing {
 }
 
 func (s *scenario) forecast(on string, weeks int) database.Forecast {
-	f, err := s.db.CollectionForecast(context.Background(), database.ViewerOf(rep), day(on), weeks)
+	f, err := s.db.CollectionForecast(context.Background(), database.ViewerOf(s.rep), day(on), weeks)
 	assert.NoError(s.t, err)
 	return f
 }
@@ -98,7 +98,7 @@ func (s *scenario) dealNow() deal.Deal {
 // Monday as its next action's day; the trail below shows those Saturdays.
 func TestCollectionEndToEndWithTheERP(t *testing.T) {
 	const so = "4500009001"
-	s := newScenario(t, "C1001", mustTime("2026-03-02 08:00"))
+	s := newScenario(t, "C1001", rep, mustTime("2026-03-02 08:00"))
 	s.sign(so)
 	s.act("shipped", "2026-04-10", "10:00", deliver, deal.Action{Name: deal.ActRecordShipment, ShipmentNo: "S1",
 		ShippedOn: day("2026-04-10"), Final: true})

@@ -50,6 +50,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 var (
 	rep     = identity.User{ID: "wang", Roles: []identity.Role{identity.RoleSales}}
+	liu     = identity.User{ID: "liu", Roles: []identity.Role{identity.RoleSales}}
 	boss    = identity.User{ID: "li", Roles: []identity.Role{identity.RoleSalesManager}}
 	deliver = identity.User{ID: "zhou", Roles: []identity.Role{identity.RoleDelivery}}
 	fin     = identity.User{ID: "sun", Roles: []identity.Role{identity.RoleFinance}}
@@ -187,6 +188,7 @@ type scenario struct {
 	chain audit.Chain
 	key   workflows.UpdateKey
 	raw   *pgx.Conn
+	rep   identity.User // the deal's seller
 
 	mu    sync.Mutex
 	now   time.Time
@@ -195,7 +197,7 @@ type scenario struct {
 	errs  map[string]error
 }
 
-func newScenario(t *testing.T, customer string, start time.Time) *scenario {
+func newScenario(t *testing.T, customer string, seller identity.User, start time.Time) *scenario {
 	t.Helper()
 	ctx := context.Background()
 	url := testenv.DatabaseURL(t)
@@ -210,12 +212,12 @@ func newScenario(t *testing.T, customer string, start time.Time) *scenario {
 	for _, u := range []struct {
 		id, manager string
 		role        identity.Role
-	}{{"li", "", identity.RoleSalesManager}, {"wang", "li", identity.RoleSales}, {"zhou", "", identity.RoleDelivery},
+	}{{"li", "", identity.RoleSalesManager}, {"wang", "li", identity.RoleSales}, {"liu", "li", identity.RoleSales}, {"zhou", "", identity.RoleDelivery},
 		{"sun", "", identity.RoleFinance}, {"wu", "li", identity.RoleCollector}} {
 		require.NoError(t, db.UserUpsert(ctx, identity.User{ID: u.id, Name: u.id, Roles: []identity.Role{u.role}}, u.manager, ""))
 	}
 
-	s := &scenario{t: t, db: db, raw: raw, now: start, errs: map[string]error{},
+	s := &scenario{t: t, db: db, raw: raw, rep: seller, now: start, errs: map[string]error{},
 		chain: testenv.AuditChain(t)}
 	s.key = workflows.UpdateKeyFrom(s.chain)
 	s.sim = erpsim.New(erpsim.Options{Log: quiet, Epoch: start.Add(-time.Hour), Now: s.clock})
@@ -250,7 +252,7 @@ func newScenario(t *testing.T, customer string, start time.Time) *scenario {
 	id, err := db.DealNextID(ctx)
 	require.NoError(t, err)
 	d, opened, err := deal.Open(id, deal.Opening{Title: "Spindles", Customer: deal.Customer{Code: customer, Name: customer},
-		Owners: deal.Owners{Delivery: "zhou", Payment: "wu"}}, rep, start)
+		Owners: deal.Owners{Delivery: "zhou", Payment: "wu"}}, seller, start)
 	require.NoError(t, err)
 	s.deal = workflows.DealInput{Deal: d, Opened: opened}
 	return s
@@ -366,14 +368,14 @@ func (s *scenario) run() {
 // plan on Monday 2 March 2026, and places its order (ERP number so) on 5
 // March: the advance is due 10 days after signing, on 12 March.
 func (s *scenario) sign(so string) {
-	s.act("quote", "2026-03-02", "10:00", rep, deal.Action{Name: deal.ActSubmitQuote,
+	s.act("quote", "2026-03-02", "10:00", s.rep, deal.Action{Name: deal.ActSubmitQuote,
 		Lines: []deal.QuoteLine{{SKU: "A", Quantity: 1, UnitPrice: 10000000}}, ValidUntil: day("2026-04-30")})
-	s.act("accept", "2026-03-02", "10:01", rep, deal.Action{Name: deal.ActAcceptQuote})
-	s.act("contract", "2026-03-02", "10:02", rep, deal.Action{Name: deal.ActSubmitContract, ContractNo: "HT-" + s.deal.Deal.ID,
+	s.act("accept", "2026-03-02", "10:01", s.rep, deal.Action{Name: deal.ActAcceptQuote})
+	s.act("contract", "2026-03-02", "10:02", s.rep, deal.Action{Name: deal.ActSubmitContract, ContractNo: "HT-" + s.deal.Deal.ID,
 		Amount: amount("100000.00")})
-	s.act("plan", "2026-03-02", "10:03", rep, payload(s.t, deal.ActSetCollectionPlan, deal.SetCollectionPlanPayload{Plan: plan306010}))
+	s.act("plan", "2026-03-02", "10:03", s.rep, payload(s.t, deal.ActSetCollectionPlan, deal.SetCollectionPlanPayload{Plan: plan306010}))
 	s.act("approve", "2026-03-02", "10:04", boss, deal.Action{Name: deal.ActApproveContract})
-	s.act("order", "2026-03-05", "10:00", rep, deal.Action{Name: deal.ActPlaceOrder, Kind: deal.OrderStock,
+	s.act("order", "2026-03-05", "10:00", s.rep, deal.Action{Name: deal.ActPlaceOrder, Kind: deal.OrderStock,
 		DeliveryDue: day("2026-04-30"), ERPOrderNo: so})
 }
 
