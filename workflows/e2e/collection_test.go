@@ -279,11 +279,14 @@ func TestCollectionEndToEndWithTheERP(t *testing.T) {
 	require.Equal(t, []database.ForecastWeek{{Week: day("2027-05-17"), Currency: "CNY", Expected: 1000000, Items: 1}}, f.Weeks)
 	require.Empty(t, f.Later)
 
-	// Whom the steps told, in their day's digest: the manager's step in li's.
+	// Whom the steps told, in their day's digest: the manager's step in li's
+	// (the package's other scenarios tick that day too: one digest each).
 	digests, err := s.db.DunningDigestsOf(context.Background(), "li", time.Date(2026, 3, 19, 0, 0, 0, 0, time.UTC))
 	require.NoError(t, err)
-	require.Len(t, digests, 1)
-	require.Contains(t, digests[0].Body, "- manager: ")
+	require.NotEmpty(t, digests)
+	for _, d := range digests {
+		require.Contains(t, d.Body, "- manager: ")
+	}
 }
 
 func last(v any) string {

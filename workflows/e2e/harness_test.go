@@ -51,6 +51,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 var (
 	rep     = identity.User{ID: "wang", Roles: []identity.Role{identity.RoleSales}}
 	liu     = identity.User{ID: "liu", Roles: []identity.Role{identity.RoleSales}}
+	zhao    = identity.User{ID: "zhao", Roles: []identity.Role{identity.RoleSales}}
 	boss    = identity.User{ID: "li", Roles: []identity.Role{identity.RoleSalesManager}}
 	deliver = identity.User{ID: "zhou", Roles: []identity.Role{identity.RoleDelivery}}
 	fin     = identity.User{ID: "sun", Roles: []identity.Role{identity.RoleFinance}}
@@ -65,8 +66,11 @@ type step struct {
 	Sync []string
 	Tick bool
 	// before and after run as the ScenarioHook activity (on an activity
-	// goroutine: they check with assert, not require).
+	// goroutine: they check with assert, not require). change, when set,
+	// runs before them and asks for a change of the signed plan: the
+	// scenario starts its PlanChangeWorkflow.
 	before, after func()
+	change        func() workflows.PlanChangeInput
 }
 
 type scenarioInput struct {
@@ -87,14 +91,24 @@ func scenarioWorkflow(ctx workflow.Context, in scenarioInput) error {
 	}
 	hook := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1}})
+	var changes []workflow.ChildWorkflowFuture
 	for i, s := range in.Steps {
 		if wait := s.At.Sub(workflow.Now(ctx)); wait > 0 {
 			if err := workflow.Sleep(ctx, wait); err != nil {
 				return err
 			}
 		}
-		if err := workflow.ExecuteActivity(hook, "ScenarioHook", i, false).Get(ctx, nil); err != nil {
+		var change workflows.PlanChangeInput
+		if err := workflow.ExecuteActivity(hook, "ScenarioHook", i, false).Get(ctx, &change); err != nil {
 			return err
+		}
+		if change.ID != 0 {
+			c := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: workflows.PlanChangeWorkflowID(change.ID)})
+			f := workflow.ExecuteChildWorkflow(c, workflows.PlanChangeWorkflow, change)
+			if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+				return err
+			}
+			changes = append(changes, f)
 		}
 		for _, entity := range s.Sync {
 			c := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
@@ -125,6 +139,11 @@ func scenarioWorkflow(ctx workflow.Context, in scenarioInput) error {
 			}
 		}
 		if err := workflow.ExecuteActivity(hook, "ScenarioHook", i, true).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	for _, f := range changes {
+		if err := f.Get(ctx, nil); err != nil {
 			return err
 		}
 	}
@@ -188,7 +207,7 @@ type scenario struct {
 	chain audit.Chain
 	key   workflows.UpdateKey
 	raw   *pgx.Conn
-	rep   identity.User // the deal's seller
+	rep   identity.User // the deal's seller: each scenario its own, so the rep's forecast is the scenario's
 
 	mu    sync.Mutex
 	now   time.Time
@@ -212,7 +231,7 @@ func newScenario(t *testing.T, customer string, seller identity.User, start time
 	for _, u := range []struct {
 		id, manager string
 		role        identity.Role
-	}{{"li", "", identity.RoleSalesManager}, {"wang", "li", identity.RoleSales}, {"liu", "li", identity.RoleSales}, {"zhou", "", identity.RoleDelivery},
+	}{{"li", "", identity.RoleSalesManager}, {"wang", "li", identity.RoleSales}, {"liu", "li", identity.RoleSales}, {"zhao", "li", identity.RoleSales}, {"zhou", "", identity.RoleDelivery},
 		{"sun", "", identity.RoleFinance}, {"wu", "li", identity.RoleCollector}} {
 		require.NoError(t, db.UserUpsert(ctx, identity.User{ID: u.id, Name: u.id, Roles: []identity.Role{u.role}}, u.manager, ""))
 	}
@@ -266,18 +285,22 @@ func (s *scenario) clock() time.Time {
 	return s.now
 }
 
-func (s *scenario) hook(_ context.Context, i int, after bool) error {
+func (s *scenario) hook(_ context.Context, i int, after bool) (workflows.PlanChangeInput, error) {
 	s.mu.Lock()
 	s.now = s.steps[i].At
-	f := s.steps[i].before
-	if after {
-		f = s.steps[i].after
-	}
+	st := s.steps[i]
 	s.mu.Unlock()
+	var change workflows.PlanChangeInput
+	f := st.before
+	if after {
+		f = st.after
+	} else if st.change != nil {
+		change = st.change()
+	}
 	if f != nil {
 		f()
 	}
-	return nil
+	return change, nil
 }
 
 // at adds a step on day (in Shanghai) at hh:mm there, with its hooks.
@@ -333,6 +356,28 @@ func (s *scenario) act(name, day, hhmm string, who identity.User, a deal.Action)
 	}, at.Sub(s.env.Now()))
 }
 
+// decide has who decide the approval case caseID on day at hh:mm, signed
+// as the API signs it; its outcome is in s.errs[name].
+func (s *scenario) decide(name, day, hhmm string, caseID string, in workflows.DecideInput) {
+	at := mustTime(day + " " + hhmm)
+	s.errs[name] = errNotRun
+	s.env.RegisterDelayedCallback(func() {
+		wf := workflows.ApprovalWorkflowID(caseID)
+		signed, err := workflows.SignUpdate(s.key, wf, workflows.ApprovalDecideUpdate, name, in)
+		if err != nil {
+			s.errs[name] = err
+			return
+		}
+		if err := s.env.UpdateWorkflowByID(wf, workflows.ApprovalDecideUpdate, name, &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { s.errs[name] = err },
+			OnComplete: func(_ any, err error) { s.errs[name] = err },
+		}, signed); err != nil {
+			s.errs[name] = err
+		}
+	}, at.Sub(s.env.Now()))
+}
+
 type notRun struct{}
 
 func (notRun) Error() string { return "not run" }
@@ -352,16 +397,23 @@ func payload(t *testing.T, name deal.ActionName, p any) deal.Action {
 	return a
 }
 
-// run runs the scenario to its last step and checks every action went through.
-func (s *scenario) run() {
+// run runs the scenario to its last step and checks every action went
+// through but those expected refused (their errors are returned).
+func (s *scenario) run(refused ...string) map[string]error {
 	s.t.Helper()
 	slices.SortFunc(s.steps, func(a, b step) int { return a.At.Compare(b.At) })
 	s.env.ExecuteWorkflow(scenarioWorkflow, scenarioInput{Deal: s.deal, Steps: s.steps})
 	require.True(s.t, s.env.IsWorkflowCompleted())
 	require.NoError(s.t, s.env.GetWorkflowError())
+	out := map[string]error{}
 	for name, err := range s.errs {
+		if slices.Contains(refused, name) {
+			out[name] = err
+			continue
+		}
 		require.NoError(s.t, err, name)
 	}
+	return out
 }
 
 // sign takes the deal to a signed 100,000.00 contract with the 30/60/10
