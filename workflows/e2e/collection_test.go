@@ -226,6 +226,10 @@ func TestCollectionEndToEndWithTheERP(t *testing.T) {
 	require.Len(t, d.Invoices, 5)
 	require.Len(t, d.Payments, 3)
 	require.Equal(t, money.Amount(8500000), d.Paid())
+	var refused int
+	require.NoError(t, s.raw.QueryRow(context.Background(), `SELECT count(*) FROM erp_record_refusals WHERE deal_id = $1`,
+		s.deal.Deal.ID).Scan(&refused))
+	require.Zero(t, refused, "every record the deal heard, again or not, is the ERP's as l2c holds it")
 
 	// Twelve months on: the retention waits with no step until three working
 	// days before the warranty ends, is due on 20 April 2027, and a working
@@ -287,6 +291,11 @@ func TestCollectionEndToEndWithTheERP(t *testing.T) {
 	for _, d := range digests {
 		require.Contains(t, d.Body, "- manager: ")
 	}
+	// Finance's step in finance's digest, the day the hold appeared.
+	digests, err = s.db.DunningDigestsOf(context.Background(), "role:finance", time.Date(2026, 4, 14, 0, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	require.NotEmpty(t, digests)
+	require.Contains(t, digests[0].Body, "- finance: ")
 }
 
 func last(v any) string {
