@@ -84,15 +84,16 @@ func (s *scenario) dealNow() deal.Deal {
 // acceptance, 7.3% a year late), its invoices, payments and credit note
 // issued in the ERP simulator and read by the ERP sync (SyncWorkflow), the
 // deal's workflow applying what the sync tells it, the dunning tick
-// (DunningWorkflow) every day at noon, the clock skipping from one to the
-// next across the due dates, a week, a month and 12 months to the
-// warranty's end. The advance is paid 69 days late, the delivery partly
+// (DunningWorkflow) at noon every day from 5 March to 30 June 2026, on the
+// first of each month after and every day from 12 to 30 April 2027, the
+// clock skipping from one to the next across the due dates, a week, a
+// month and 12 months to the warranty's end. The advance is paid 69 days late, the delivery partly
 // late and finished with a credit note; the ladder climbs to finance and
 // the credit hold appears and goes; the payments arrive twice; the
 // retention falls due at the warranty's end; ageing and forecast are read
 // on the way.
 //
-// The ticks run every day, as the hourly schedule does: a step whose day
+// Where the ticks run every day, as the hourly schedule does, a step whose day
 // is a Monday is taken on the Saturday before (collectionDecideOn: "a
 // Saturday counts the Friday as done"), though the instalment shows the
 // Monday as its next action's day; the trail below shows those Saturdays.
