@@ -70,7 +70,15 @@ func TestPagesDealListFiltersLikeTheAPI(t *testing.T) {
 	require.Contains(t, pagesDealRows(list.body), dealID, "Li by name")
 	row := list.body[strings.Index(list.body, `href="/deals/`+dealID+`"`):]
 	row = row[:strings.Index(row, "</tr>")]
-	require.Regexp(t, `<td data-label="当前处理人">(Li、He|He、Li)</td>`, row, "held by the approvers, by name")
+	// The shared test stack's other tests give more people the sales
+	// manager's role: Li and He are among the names, each by name.
+	requireHeldBy := func(html string, msg string) {
+		t.Helper()
+		held := regexp.MustCompile(`<td data-label="当前处理人">([^<]*)</td>`).FindStringSubmatch(html)
+		require.NotNil(t, held, html)
+		require.Subset(t, strings.Split(held[1], "、"), []string{"Li", "He"}, msg)
+	}
+	requireHeldBy(row, "held by the approvers, by name")
 	require.NotContains(t, row, "审批中", "not just \"in review\"")
 	require.Contains(t, row, "已 0 天", "how long it has been in its stage")
 	require.Contains(t, list.body, `value="Li"`, "what was typed stays in the field")
@@ -81,7 +89,7 @@ func TestPagesDealListFiltersLikeTheAPI(t *testing.T) {
 
 	customer := b.do("GET", "/customers/"+code, "", "")
 	require.Equal(t, http.StatusOK, customer.status)
-	require.Regexp(t, `<td data-label="当前处理人">(Li、He|He、Li)</td>`, customer.body, "the customer's deals name their holders too")
+	requireHeldBy(customer.body, "the customer's deals name their holders too")
 
 	// Other tests name their customers alike: this one gets a name of its own.
 	minimum := int64(9000)
@@ -328,10 +336,10 @@ func TestPagesPeopleByName(t *testing.T) {
 	wang.lang, li.lang = "zh-CN", "zh-CN"
 
 	before := s.get(dealID)
-	several := pagesAct(t, wang, dealID, "assign_owners", map[string]string{"delivery_owner": "h", "payment_owner": "Wu"})
+	several := pagesAct(t, wang, dealID, "assign_owners", map[string]string{"delivery_owner": "Zh", "payment_owner": "Wu"})
 	require.Equal(t, http.StatusUnprocessableEntity, several.status, several.body)
 	require.Regexp(t, `<span class="field-error" id="f-assign_owners-delivery_owner-error">有几位：[^<]*Zhou \(zhou\)[^<]*，请写全名或用户名</span>`, several.body)
-	require.Contains(t, several.body, `value="h"`, "what was typed is kept")
+	require.Contains(t, several.body, `value="Zh"`, "what was typed is kept")
 	require.Equal(t, before, s.get(dealID), "refused: nothing changed")
 
 	done := pagesAct(t, wang, dealID, "assign_owners", map[string]string{"delivery_owner": "Zhou", "payment_owner": "wu"})
@@ -422,8 +430,10 @@ func TestPagesWaitingLineSaysWhomItEscalatesTo(t *testing.T) {
 
 	wang := pagesSession(t, s, "wang")
 	for lang, want := range map[string]*regexp.Regexp{
-		"zh-CN": regexp.MustCompile(`(He、Xu Ming|Xu Ming、He)（销售经理审批），[0-9.]+ 工作小时，截止 [^，]+，之后升级至 Li`),
-		"en-US": regexp.MustCompile(`(He, Xu Ming|Xu Ming, He) \(Sales manager approval\), [0-9.]+ working hours?, due [^,]+, then escalates to Li`),
+		// Other tests on the shared stack give more people the role: He and
+		// Xu Ming are among the holders, Li among those it escalates to.
+		"zh-CN": regexp.MustCompile(`^(?:[^（]*、)?(?:He、(?:[^（]*、)?Xu Ming|Xu Ming、(?:[^（]*、)?He)(?:、[^（]*)?（销售经理审批），[0-9.]+ 工作小时，截止 [^，]+，之后升级至 (?:[^，]*、)?Li(?:、|$)`),
+		"en-US": regexp.MustCompile(`^(?:[^(]*, )?(?:He, (?:[^(]*, )?Xu Ming|Xu Ming, (?:[^(]*, )?He)(?:, [^(]*)? \(Sales manager approval\), [0-9.]+ working hours?, due [^,]+, then escalates to (?:[^,]*, )?Li(?:,|$)`),
 	} {
 		wang.lang = lang
 		body := wang.do("GET", "/deals/"+dealID, "", "").body
