@@ -81,7 +81,7 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 		// working day's tick places them, with the promises kept since the
 		// last working day. A broken promise still escalates at once, day
 		// off or not (promisesSettle above, told in stepsRecord): rare, and
-		// "at once" is its rule.
+		// "at once" is its rule. Decided stays 0: nothing was placed.
 		if !cal.IsWorkday(today) {
 			return tickFinish(ctx, tx, today, todayRank, days, ranks, chain, &res)
 		}
