@@ -15,9 +15,9 @@ import (
 // An order for a customer the dunning ladder holds (collection_credit_holds,
 // the row finance's step writes) is held for finance with the reason
 // dunning_hold, the day shown on the case; the rep cannot release it and
-// nothing changes when they try; when the hold ends (the tick deletes the
-// row once nothing stands at a holding step) the next re-check releases the
-// order by itself. An unflagged customer's order, otherwise the same, goes on.
+// nothing changes when they try; when the tick ends the hold (nothing of
+// the customer's stands at a holding step) it asks the holds to check
+// again, and the order is released by itself. An unflagged customer's order, otherwise the same, goes on.
 func TestCreditDunningHoldHoldsNewOrders(t *testing.T) {
 	s := setup(t)
 	ctx := context.Background()
@@ -70,11 +70,14 @@ func TestCreditDunningHoldHoldsNewOrders(t *testing.T) {
 	time.Sleep(time.Second)
 	require.Equal(t, "held", s.creditHold(id)["status"])
 
-	// The tick lifts the dunning hold; the next re-check releases the order.
-	_, err = pool.Exec(ctx, `DELETE FROM collection_credit_holds WHERE customer_code = $1`, code)
-	require.NoError(t, err)
-	r = s.do("POST", "/api/v1/sync/payments/run", "tok-admin", "")
-	require.Equal(t, 202, r.status, r.raw)
+	// The tick lifts the dunning hold (none of the customer's instalments
+	// stands at a holding step) and asks the credit holds to check again:
+	// the order is released by itself.
+	r = s.do("POST", "/api/v1/collection/dunning/run", "tok-sun", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.GreaterOrEqual(t, r.body["holds_cleared"], float64(1))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM collection_credit_holds WHERE customer_code = $1`, code).Scan(&flagged))
+	require.Zero(t, flagged)
 	require.Eventually(t, func() bool { return s.get(id)["stage"] == "delivery" }, 30*time.Second, 100*time.Millisecond)
 	hold = s.creditHold(id)
 	require.Equal(t, "released", hold["status"])
