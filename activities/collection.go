@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"go.temporal.io/sdk/client"
 
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
@@ -15,6 +18,10 @@ import (
 type Collection struct {
 	DB    *database.DB
 	Audit audit.Chain
+	// Temporal, when set, asks the open credit holds to check again after a
+	// tick that ended a dunning credit hold (their orders may go now).
+	Temporal client.Client
+	Log      *slog.Logger
 }
 
 // DunningTickInput is one tick: At is the scheduled instant, whose company
@@ -33,7 +40,21 @@ func (a *Collection) DunningTick(ctx context.Context, in DunningTickInput) (Dunn
 	if err != nil {
 		return DunningTickResult{}, err
 	}
-	return a.DB.DunningTick(ctx, cal.DateOf(in.At), cal, a.Audit)
+	res, err := a.DB.DunningTick(ctx, cal.DateOf(in.At), cal, a.Audit)
+	if err != nil || res.HoldsCleared == 0 {
+		return res, err
+	}
+	// A dunning hold ended: the orders it held check again now rather than
+	// at their daily re-check. The tick is done; a failed signal only
+	// leaves that to the daily re-check.
+	log := a.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if _, err := recheckCreditHolds(ctx, a.DB, a.Temporal, log, ""); err != nil {
+		log.WarnContext(ctx, "credit holds not asked to re-check after the dunning tick", "error", err)
+	}
+	return res, nil
 }
 
 // RefreshSummaries rebuilds the summaries the reports over everything read

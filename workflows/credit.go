@@ -233,5 +233,8 @@ func creditSubject(in CreditHoldInput) []approval.Field {
 	if e.OldestOverdueDays > 0 {
 		f = append(f, approval.Field{Name: "oldest_overdue_days", Value: fmt.Sprint(e.OldestOverdueDays)})
 	}
+	if e.DunningHoldSince != "" {
+		f = append(f, approval.Field{Name: "dunning_hold_since", Value: e.DunningHoldSince})
+	}
 	return append(f, approval.Field{Name: "held_because", Value: in.Decision.Summary()})
 }

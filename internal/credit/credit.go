@@ -44,6 +44,11 @@ type Exposure struct {
 	// Pending: the customer is not yet approved (onboarding); no order may
 	// be placed for them.
 	Pending bool `json:"pending,omitempty"`
+	// DunningHoldSince is the day the dunning ladder put the customer's new
+	// orders on hold (a step with credit_hold reached), as 2006-01-02; empty
+	// when not held. The hold lasts until the tick lifts it (none of the
+	// customer's open instalments stands at a holding step any more).
+	DunningHoldSince string `json:"dunning_hold_since,omitempty"`
 }
 
 // Reason kinds of a hold.
@@ -51,6 +56,9 @@ const (
 	ReasonOverLimit = "over_limit"
 	ReasonOverdue   = "overdue"
 	ReasonBlocked   = "blocked"
+	// ReasonDunningHold: the dunning ladder holds the customer's new orders
+	// (collection_credit_holds), whatever the limit and the advances.
+	ReasonDunningHold = "dunning_hold"
 )
 
 // Reason is one cause of a hold, in words finance reads.
@@ -118,12 +126,17 @@ func (p Policy) Grace(class string) int {
 
 // Decide applies the policy to e (whose Total it fills in). An order fully
 // covered by advances (Total ≤ 0) passes the limit and overdue rules; a
-// customer blocked in the ERP is held whatever.
+// customer blocked in the ERP, or under the dunning ladder's credit hold, is
+// held whatever.
 func (p Policy) Decide(e Exposure) Decision {
 	e.Total = e.Receivables + e.Unbilled + e.Order - e.Advances
 	d := Decision{Exposure: e, Covered: e.Total <= 0}
 	if e.Blocked {
 		d.Reasons = append(d.Reasons, Reason{Kind: ReasonBlocked, Detail: "the customer is blocked in the ERP"})
+	}
+	if e.DunningHoldSince != "" {
+		d.Reasons = append(d.Reasons, Reason{Kind: ReasonDunningHold, Detail: "the dunning ladder holds the customer's new orders since " +
+			e.DunningHoldSince})
 	}
 	if !d.Covered {
 		if e.Limit != nil && e.Total > *e.Limit+e.Allowance {

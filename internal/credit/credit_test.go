@@ -38,6 +38,10 @@ func TestDecide(t *testing.T) {
 	require.False(t, d.Hold)
 	require.True(t, d.Covered)
 	require.Equal(t, []string{ReasonBlocked}, kinds(p.Decide(Exposure{Order: 100, Advances: 200, Blocked: true})))
+	// The dunning ladder's credit hold holds it too, whatever the limit and advances.
+	d = p.Decide(Exposure{Order: 100, Advances: 200, Limit: amount(1000), DunningHoldSince: "2026-04-14"})
+	require.Equal(t, []string{ReasonDunningHold}, kinds(d))
+	require.Equal(t, "the dunning ladder holds the customer's new orders since 2026-04-14", d.Summary())
 }
 
 func TestParsePolicy(t *testing.T) {

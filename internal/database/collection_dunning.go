@@ -75,6 +75,16 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 		if err := promisesSettle(ctx, tx, today, todayRank, days, ranks, &res); err != nil {
 			return err
 		}
+		// A day off takes no ladder step: its rank is the next working
+		// day's, so placing on it would tell people on a Saturday of a step
+		// whose day (a Monday, as next_on shows) has not come. The next
+		// working day's tick places them, with the promises kept since the
+		// last working day. A broken promise still escalates at once, day
+		// off or not (promisesSettle above, told in stepsRecord): rare, and
+		// "at once" is its rule. Decided stays 0: nothing was placed.
+		if !cal.IsWorkday(today) {
+			return tickFinish(ctx, tx, today, todayRank, days, ranks, chain, &res)
+		}
 		var ladders string
 		var full bool
 		if err := tx.QueryRow(ctx, `SELECT l.sum, NOT EXISTS (SELECT 1 FROM dunning_tick_state s WHERE s.ladders = l.sum)
@@ -87,10 +97,11 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 		// go down), with the step after it and that step's day: one UPDATE
 		// over the instalments joined to the few ladder steps, each row
 		// rewritten in place only if something changed.
-		may := ``
+		may, args := ``, []any{days[0], ranks, wdays, today.String()}
 		if !full {
+			args = append(args, lastWorkday(today, cal).String())
 			may = ` AND (` + collectionDecideOn + ` <= $4::date OR (i.deal_id, i.no) IN (
-				SELECT deal_id, no FROM collection_promises WHERE settled_on = $4::date
+				SELECT deal_id, no FROM collection_promises WHERE settled_on <= $4::date AND settled_on > $5::date
 				UNION ALL SELECT deal_id, no FROM dunning_decided))`
 		}
 		step := `greatest(i.step, s.idx)`
@@ -120,7 +131,7 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 			  -- not recorded yet, or recorded today by a broken promise (its people are told here)
 			  AND NOT EXISTS (SELECT 1 FROM dunning_events e WHERE e.deal_id = c.deal_id AND e.no = c.no AND e.step = s.name
 				AND e.on_day <> $4)`,
-			days[0], ranks, wdays, today.String())
+			args...)
 		if err != nil {
 			return fmt.Errorf("dunning: place instalments: %w", err)
 		}
@@ -135,14 +146,7 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 			WHERE settled_on IS NULL AND due_on IS NOT NULL`).Scan(&res.Decided); err != nil {
 			return fmt.Errorf("dunning: count: %w", err)
 		}
-		if err := stepsRecord(ctx, tx, today, todayRank, days, ranks, &res); err != nil {
-			return err
-		}
-		// The tick itself on the audit trail, with what it did.
-		detail, _ := json.Marshal(res)
-		_, err = auditAppend(ctx, tx, chain, audit.Entry{At: time.Now().UTC(), Actor: "system", Action: "collection.dunning_tick",
-			ObjectType: "collection", ObjectID: today.String(), Detail: detail})
-		return err
+		return tickFinish(ctx, tx, today, todayRank, days, ranks, chain, &res)
 	})
 	if err != nil {
 		return TickResult{}, err
@@ -150,13 +154,37 @@ func (db *DB) DunningTick(ctx context.Context, today collection.Date, cal *calen
 	return res, nil
 }
 
+// tickFinish records the steps reached (stepsRecord) and the tick itself
+// on the audit trail, with what it did.
+func tickFinish(ctx context.Context, tx pgx.Tx, today collection.Date, todayRank int32, days []time.Time, ranks []int32,
+	chain audit.Chain, res *TickResult) error {
+	if err := stepsRecord(ctx, tx, today, todayRank, days, ranks, res); err != nil {
+		return err
+	}
+	detail, _ := json.Marshal(*res)
+	_, err := auditAppend(ctx, tx, chain, audit.Entry{At: time.Now().UTC(), Actor: "system", Action: "collection.dunning_tick",
+		ObjectType: "collection", ObjectID: today.String(), Detail: detail})
+	return err
+}
+
+// lastWorkday is the last working day before today (within the tick's
+// window): the promises kept after it are placed by today's tick.
+func lastWorkday(today collection.Date, cal *calendar.Calendar) collection.Date {
+	d := today.AddDays(-1)
+	for i := 0; i < tickPast && !cal.IsWorkday(d); i++ {
+		d = d.AddDays(-1)
+	}
+	return d
+}
+
 // collectionDecideOn is a day on or before the one an open instalment may
 // next move on its ladder: at once if never decided since its due date or
 // class changed, or if its next step lies outside the calendar window; else
-// before its next step's day. That day is a working day, but the step is
-// reached the day after the last working day before it (a Saturday counts
-// the Friday as done), so the tick looks a fortnight ahead: longer than any
-// run of days off. Never once on the last step.
+// before its next step's day. That day is a working day and the step is
+// taken on it (a day off takes no step: DunningTick); the tick still looks a
+// fortnight ahead, a margin for a calendar edited since next_on was worked
+// out (a holiday taken back brings a step forward). Never once on the last
+// step.
 const collectionDecideOn = `CASE WHEN i.decided_on IS NULL OR (i.next_on IS NULL AND i.next_step <> '') THEN '-infinity'::date
 	ELSE coalesce(i.next_on - 14, 'infinity'::date) END`
 

@@ -19,7 +19,8 @@ import (
 // (erp_invoices_customer_idx) with their payments by invoice
 // (erp_payments_invoice_idx), unapplied receipts (erp_payments_advance_idx),
 // other orders placed and not invoiced (deals_customer_ordered_idx) and
-// releases in force (credit_releases_customer_idx). $1 customer, $2 the deal
+// releases in force (credit_releases_customer_idx), and the dunning
+// ladder's credit hold (collection_credit_holds by customer). $1 customer, $2 the deal
 // being checked (left out of the unbilled orders), $3 today, $4 now.
 const exposureSQL = `
 WITH c AS (
@@ -35,7 +36,8 @@ SELECT c.credit_limit, c.currency, c.value_class, c.blocked, c.status = 'pending
 	(SELECT coalesce(sum(greatest(k.amount - coalesce((SELECT sum(v.amount) FROM deal_invoices v WHERE v.deal_id = d.id), 0), 0)), 0)
 		FROM deals d JOIN deal_contracts k ON k.deal_id = d.id
 		WHERE d.customer_code = $1 AND d.stage IN ('delivery', 'payment_collection') AND d.id <> $2 AND d.currency = c.currency)::bigint,
-	(SELECT coalesce(sum(r.amount), 0) FROM credit_releases r WHERE r.customer_code = $1 AND r.expires_at > $4)::bigint
+	(SELECT coalesce(sum(r.amount), 0) FROM credit_releases r WHERE r.customer_code = $1 AND r.expires_at > $4)::bigint,
+	(SELECT h.since FROM collection_credit_holds h WHERE h.customer_code = $1)
 FROM c`
 
 // CreditExposure reads customer's exposure for an order of amount on deal
@@ -46,8 +48,9 @@ func (db *DB) CreditExposure(ctx context.Context, customer, dealID string, amoun
 	var limit *int64
 	var oldest *time.Time
 	var recv, adv, unbilled, allowance int64
+	var dunning *time.Time
 	err := db.pool.QueryRow(ctx, exposureSQL, customer, dealID, today, now).Scan(&limit, &e.Currency, &e.ValueClass,
-		&e.Blocked, &e.Pending, &recv, &oldest, &adv, &unbilled, &allowance)
+		&e.Blocked, &e.Pending, &recv, &oldest, &adv, &unbilled, &allowance, &dunning)
 	if err != nil {
 		return e, fmt.Errorf("credit exposure of %s: %w", customer, notFound(err))
 	}
@@ -58,6 +61,9 @@ func (db *DB) CreditExposure(ctx context.Context, customer, dealID string, amoun
 	e.Receivables, e.Advances, e.Unbilled, e.Allowance = money.Amount(recv), money.Amount(adv), money.Amount(unbilled), money.Amount(allowance)
 	if oldest != nil {
 		e.OldestOverdueDays = credit.DaysOverdue(*oldest, today)
+	}
+	if dunning != nil {
+		e.DunningHoldSince = dunning.Format(time.DateOnly)
 	}
 	e.Total = e.Receivables + e.Unbilled + e.Order - e.Advances
 	return e, nil

@@ -71,11 +71,12 @@ func Register(w worker.Registry, d Deps) {
 	w.RegisterActivity(&activities.Classes{DB: d.DB, Log: d.Log, Audit: d.Audit, Location: d.Location})
 	w.RegisterActivity(&activities.FollowUps{DB: d.DB, Log: d.Log})
 	w.RegisterActivity(&activities.Market{DB: d.DB, Audit: d.Audit})
-	w.RegisterActivity(&activities.Collection{DB: d.DB, Audit: d.Audit})
 	erp := d.ERP
 	if erp == nil {
 		erp = &activities.ERP{DB: d.DB, Log: d.Log}
 	}
+	// A dunning hold the tick ends tells the credit holds too.
+	w.RegisterActivity(&activities.Collection{DB: d.DB, Audit: d.Audit, Temporal: erp.Temporal, Log: d.Log})
 	// A new credit limit written tells the customer's credit holds.
 	w.RegisterActivity(&activities.Terms{DB: d.DB, Audit: d.Audit, Temporal: erp.Temporal, Log: d.Log})
 	w.RegisterActivity(erp)

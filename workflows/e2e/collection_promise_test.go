@@ -55,8 +55,8 @@ func TestCollectionBrokenPromiseEndToEnd(t *testing.T) {
 
 	require.Equal(t, "open", got["promise"])
 	// The promised day itself is still in time.
-	require.Equal(t, []string{"2026-03-07 1 reminder [wu]", "2026-03-12 1 due [wu]", "open"}, got["2026-03-16"])
-	require.Equal(t, []string{"2026-03-07 1 reminder [wu]", "2026-03-12 1 due [wu]", "2026-03-17 1 manager [wu li]", "broken"},
+	require.Equal(t, []string{"2026-03-09 1 reminder [wu]", "2026-03-12 1 due [wu]", "open"}, got["2026-03-16"])
+	require.Equal(t, []string{"2026-03-09 1 reminder [wu]", "2026-03-12 1 due [wu]", "2026-03-17 1 manager [wu li]", "broken"},
 		got["2026-03-17"])
 	last := got["last"].(database.DunningEvent)
 	require.Equal(t, "promise to pay by 2026-03-16 broken", last.Why)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
@@ -93,10 +94,11 @@ func (s *scenario) dealNow() deal.Deal {
 // retention falls due at the warranty's end; ageing and forecast are read
 // on the way.
 //
-// Where the ticks run every day, as the hourly schedule does, a step whose day
-// is a Monday is taken on the Saturday before (collectionDecideOn: "a
-// Saturday counts the Friday as done"), though the instalment shows the
-// Monday as its next action's day; the trail below shows those Saturdays.
+// The ticks run every day, as the hourly schedule does; a day off takes no
+// step, so a step whose day is a Monday is taken that Monday, the day the
+// instalment shows as its next action's. On 15 April and 20 May an order of
+// the customer's is checked as the deal's order check runs it
+// (activities.Credit.CheckCredit): held for the dunning hold, then not.
 func TestCollectionEndToEndWithTheERP(t *testing.T) {
 	const so = "4500009001"
 	s := newScenario(t, "C1001", rep, mustTime("2026-03-02 08:00"))
@@ -116,8 +118,8 @@ func TestCollectionEndToEndWithTheERP(t *testing.T) {
 	s.at("2026-03-05", "12:00", step{Sync: []string{"invoices", "payments"}, Tick: true}, nil, func() {
 		got["forecast 2026-03-05"] = s.forecast("2026-03-05", 4)
 	})
-	for _, on := range []string{"2026-03-06", "2026-03-07", "2026-03-12", "2026-03-19", "2026-04-13", "2026-04-14",
-		"2026-05-07", "2026-05-10", "2026-05-16", "2026-06-11"} {
+	for _, on := range []string{"2026-03-06", "2026-03-07", "2026-03-09", "2026-03-12", "2026-03-19", "2026-04-13", "2026-04-14",
+		"2026-05-07", "2026-05-10", "2026-05-11", "2026-05-16", "2026-05-18", "2026-06-11"} {
 		s.at(on, "12:00", step{Tick: true}, nil, snap(on))
 	}
 	// Delivered in three lots, each billed: 20,000.00, 35,000.00, 5,000.00.
@@ -139,6 +141,23 @@ func TestCollectionEndToEndWithTheERP(t *testing.T) {
 		got["resync 2026-05-21"] = fmt.Sprintf("read %d inserted %d updated %d unchanged %d", run.Read, run.Inserted,
 			run.Updated, run.Unchanged)
 	})
+	// A new order of the customer's, checked as the deal's order check runs
+	// it: the day after finance's step, and after the payment of 20 May.
+	probe := func(key string) func() {
+		return func() {
+			c := &activities.Credit{DB: s.db, Location: shanghai}
+			d, err := c.CheckCredit(context.Background(), activities.CheckCreditInput{DealID: "probe", Customer: "C1001",
+				Amount: 100000, At: s.clock()})
+			assert.NoError(t, err)
+			var kinds []string
+			for _, r := range d.Reasons {
+				kinds = append(kinds, r.Kind+": "+r.Detail)
+			}
+			got[key] = kinds
+		}
+	}
+	s.at("2026-04-15", "13:00", step{}, nil, probe("order 2026-04-15"))
+	s.at("2026-05-20", "13:00", step{}, nil, probe("order 2026-05-20"))
 	s.at("2026-05-25", "13:00", step{}, nil, func() { got["ageing 2026-05-25"] = s.ageing("2026-05-25") })
 	// The third lot comes back: a credit note of 5,000.00.
 	s.at("2026-06-01", "12:00", step{Sync: []string{"invoices", "payments"}, Tick: true},
@@ -172,18 +191,20 @@ func TestCollectionEndToEndWithTheERP(t *testing.T) {
 	// retention have no due date until their trigger happens.
 	require.Equal(t, []string{unpaid + ` step "" next "" on -`, noDue, waiting, "not held"}, got["signed"])
 	require.Equal(t, []string{unpaid + ` step "" next "reminder" on 2026-03-09`, noDue, waiting, "not held"}, got["2026-03-06"])
-	// The reminder three working days before due (Monday 9 March), taken the Saturday before.
+	// The reminder three working days before due (Monday 9 March): not on
+	// the Saturday before, on the Monday.
+	require.Equal(t, got["2026-03-06"], got["2026-03-07"], "a day off takes no step")
 	require.Equal(t, []string{unpaid + ` step "reminder" next "due" on 2026-03-12`, noDue, waiting,
-		"2026-03-07 1 reminder [wu]", "not held"}, got["2026-03-07"])
+		"2026-03-09 1 reminder [wu]", "not held"}, got["2026-03-09"])
 	require.Equal(t, []string{unpaid + ` step "due" next "manager" on 2026-03-19`, noDue, waiting,
-		"2026-03-07 1 reminder [wu]", "2026-03-12 1 due [wu]", "not held"}, got["2026-03-12"])
+		"2026-03-09 1 reminder [wu]", "2026-03-12 1 due [wu]", "not held"}, got["2026-03-12"])
 	// A working week late: the owner's manager.
 	require.Equal(t, []string{unpaid + ` step "manager" next "finance" on 2026-04-14`, noDue, waiting,
-		"2026-03-07 1 reminder [wu]", "2026-03-12 1 due [wu]", "2026-03-19 1 manager [wu li]", "not held"}, got["2026-03-19"])
+		"2026-03-09 1 reminder [wu]", "2026-03-12 1 due [wu]", "2026-03-19 1 manager [wu li]", "not held"}, got["2026-03-19"])
 	// Finance and the credit hold 22 working days after due, past Qingming
 	// (4-6 April): not on the Monday before.
 	require.Equal(t, "not held", last(got["2026-04-13"]))
-	early := []string{"2026-03-07 1 reminder [wu]", "2026-03-12 1 due [wu]", "2026-03-19 1 manager [wu li]",
+	early := []string{"2026-03-09 1 reminder [wu]", "2026-03-12 1 due [wu]", "2026-03-19 1 manager [wu li]",
 		"2026-04-14 1 finance [wu li role:finance]"}
 	require.Equal(t, append(append([]string{unpaid + ` step "finance" next "letter" on 2026-05-18`,
 		"2 delivery due 2026-05-10 paid 0.00 credited 0.00 open 60000.00 settled - step \"\" next \"reminder\" on 2026-05-07", waiting},
@@ -193,20 +214,27 @@ func TestCollectionEndToEndWithTheERP(t *testing.T) {
 	require.Equal(t, append(append([]string{unpaid + ` step "finance" next "letter" on 2026-05-18`,
 		"2 delivery due 2026-05-10 paid 0.00 credited 0.00 open 60000.00 settled - step \"reminder\" next \"due\" on 2026-05-11",
 		ret + ` step "" next "reminder" on 2027-04-15`}, early...), "2026-05-07 2 reminder [wu]", "held since 2026-04-14"), got["2026-05-07"])
-	require.Contains(t, got["2026-05-10"], "2026-05-10 2 due [wu]")
+	require.Equal(t, got["2026-05-07"], got["2026-05-10"], "due on a Sunday: its due step on the Monday")
+	require.Contains(t, got["2026-05-11"], "2026-05-11 2 due [wu]")
 	// Two months late, a letter (to the owner, finance and the rep); the
 	// delivery a week late, the manager.
-	mid := append(slices.Clone(early), "2026-05-07 2 reminder [wu]", "2026-05-10 2 due [wu]",
-		"2026-05-16 1 letter [wu role:finance wang]", "2026-05-16 2 manager [wu li]")
+	// Not on the Saturday before: on Monday 18 May, the day both showed.
+	require.NotContains(t, got["2026-05-16"], "2026-05-16 1 letter [wu role:finance wang]")
+	mid := append(slices.Clone(early), "2026-05-07 2 reminder [wu]", "2026-05-11 2 due [wu]",
+		"2026-05-18 1 letter [wu role:finance wang]", "2026-05-18 2 manager [wu li]")
 	require.Equal(t, append(append([]string{unpaid + ` step "letter" next "" on -`,
 		"2 delivery due 2026-05-10 paid 0.00 credited 0.00 open 60000.00 settled - step \"manager\" next \"finance\" on 2026-06-10",
-		ret + ` step "" next "reminder" on 2027-04-15`}, mid...), "held since 2026-04-14"), got["2026-05-16"])
+		ret + ` step "" next "reminder" on 2027-04-15`}, mid...), "held since 2026-04-14"), got["2026-05-18"])
 	// Paid on 20 May, 50,000.00: the advance settled and 20,000.00 of the
 	// delivery; the hold ends with the advance.
 	paidLate := "1 advance due 2026-03-12 paid 30000.00 credited 0.00 open 0.00 settled 2026-05-20 step \"letter\" next \"\" on -"
 	partly := "2 delivery due 2026-05-10 paid 20000.00 credited 0.00 open 40000.00 settled - step \"manager\" next \"finance\" on 2026-06-10"
 	require.Equal(t, append(append([]string{paidLate, partly, ret + ` step "" next "reminder" on 2027-04-15`}, mid...), "not held"),
 		got["2026-05-20"])
+	// The dunning hold holds a new order of the customer's while it lasts.
+	require.Equal(t, []string{"dunning_hold: the dunning ladder holds the customer's new orders since 2026-04-14"},
+		got["order 2026-04-15"])
+	require.Empty(t, got["order 2026-05-20"], "the hold ended with the advance: a new order goes on")
 	// Arriving twice changes nothing: the sync reads both again and finds
 	// them unchanged, the deal hears them again and keeps one of each.
 	require.Equal(t, got["2026-05-20"], got["2026-05-21"])
