@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/calendar"
-	"github.com/l2c/l2c/internal/database"
 )
 
 // A tick on a day off takes no ladder step: the advance due Thursday 12
@@ -20,22 +19,8 @@ func TestCollectionDayOffTakesNoStep(t *testing.T) {
 	db := collectionSetup(t)
 	cal := calendar.China()
 	c := signedDeal(t, db, "C-DAYOFF")
-	tick := func(on string) database.TickResult {
-		t.Helper()
-		r, err := db.DunningTick(ctx, collDay(on), cal, testChain)
-		require.NoError(t, err)
-		return r
-	}
-	trail := func() []string {
-		t.Helper()
-		events, _, err := db.CollectionTrail(ctx, c.d.ID)
-		require.NoError(t, err)
-		var out []string
-		for _, e := range events {
-			out = append(out, e.On.String()+" "+e.Step)
-		}
-		return out
-	}
+	tick := dunningTicker(t, db, cal)
+	trail := func() []string { return dunningSteps(t, db, c.d.ID) }
 	next := func() string {
 		t.Helper()
 		p, err := db.CollectionPlanGet(ctx, c.d.ID)

@@ -125,6 +125,29 @@ var plan306010 = collection.Plan{InterestBP: 730, Instalments: []collection.Inst
 
 // signedDeal opens a deal for customer, signs a 100,000.00 contract with the
 // 30/60/10 plan on 2026-03-02 (a Monday) and names wu its payment owner.
+// dunningTicker ticks the ladder on a day ("2026-03-12") on cal, failing
+// the test on an error.
+func dunningTicker(t *testing.T, db *database.DB, cal *calendar.Calendar) func(on string) database.TickResult {
+	return func(on string) database.TickResult {
+		t.Helper()
+		r, err := db.DunningTick(context.Background(), collDay(on), cal, testChain)
+		require.NoError(t, err)
+		return r
+	}
+}
+
+// dunningSteps is deal id's dunning trail as "day step" lines.
+func dunningSteps(t *testing.T, db *database.DB, id string) []string {
+	t.Helper()
+	events, _, err := db.CollectionTrail(context.Background(), id)
+	require.NoError(t, err)
+	var out []string
+	for _, e := range events {
+		out = append(out, e.On.String()+" "+e.Step)
+	}
+	return out
+}
+
 func signedDeal(t *testing.T, db *database.DB, customer string) *collectionDeal {
 	return signedDealOf(t, db, customer, collRep)
 }
@@ -207,22 +230,8 @@ func TestCollectionDunningClimbsToFinanceAndHolds(t *testing.T) {
 	db := collectionSetup(t)
 	cal := calendar.China()
 	c := signedDeal(t, db, "C-DUN") // advance of 30,000.00 due Thursday 12 March 2026
-	tick := func(on string) database.TickResult {
-		t.Helper()
-		r, err := db.DunningTick(ctx, collDay(on), cal, testChain)
-		require.NoError(t, err)
-		return r
-	}
-	steps := func() []string {
-		t.Helper()
-		events, _, err := db.CollectionTrail(ctx, c.d.ID)
-		require.NoError(t, err)
-		var out []string
-		for _, e := range events {
-			out = append(out, e.On.String()+" "+e.Step)
-		}
-		return out
-	}
+	tick := dunningTicker(t, db, cal)
+	steps := func() []string { return dunningSteps(t, db, c.d.ID) }
 	instalment := func() database.Instalment {
 		p, err := db.CollectionPlanGet(ctx, c.d.ID)
 		require.NoError(t, err)
@@ -452,11 +461,7 @@ func TestCollectionRetentionFallsDueAtWarrantyEnd(t *testing.T) {
 		require.NoError(t, err)
 		return len(page) > 0
 	}
-	tick := func(on string) {
-		t.Helper()
-		_, err := db.DunningTick(ctx, collDay(on), cal, testChain)
-		require.NoError(t, err)
-	}
+	tick := dunningTicker(t, db, cal)
 	require.Equal(t, collDay("2027-04-20"), *retention().DueOn, "12 months after acceptance")
 	for _, on := range []string{"2026-05-11", "2026-10-12", "2027-04-14"} {
 		tick(on)
