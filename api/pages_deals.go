@@ -132,7 +132,10 @@ func (p pages) dealList(w http.ResponseWriter, r *http.Request, d pageData) {
 		case exact >= 0:
 			f.Customer = found[exact].Code
 		case len(found) == 1:
-			f.Customer = found[0].Code
+			// A part of one customer's name or code: the field then shows the
+			// code the list is of, so "BC42" is not read as BC42's deals when
+			// they are BC4250's.
+			f.Customer, v.Customer = found[0].Code, found[0].Code
 		case len(found) == 0:
 			unknownCustomer = true // taken as a code: the deals may name a customer the list does not show the viewer
 		default:

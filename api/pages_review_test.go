@@ -99,6 +99,7 @@ func TestPagesDealListFiltersLikeTheAPI(t *testing.T) {
 	require.NoError(t, err)
 	byName := b.do("GET", "/deals?customer="+url.QueryEscape(strings.TrimSuffix(unique, "机床厂")), "", "")
 	require.Contains(t, pagesDealRows(byName.body), dealID, "the customer by a part of its name")
+	require.Contains(t, byName.body, `name="customer" value="`+code+`"`, "the field says which customer the part found")
 	noCustomer := b.do("GET", "/deals?customer="+url.QueryEscape("没有这个客户"), "", "")
 	require.Equal(t, http.StatusOK, noCustomer.status, "a filter that finds nothing, as the API answers it")
 	require.Empty(t, pagesDealRows(noCustomer.body))
