@@ -49,6 +49,8 @@ type Info struct {
 	roles []identity.Role
 	// everyone may export it: each gets the slice the API shows them.
 	everyone bool
+	// write writes the report's sheets (all but About).
+	write func(*export, context.Context) error
 }
 
 var (
@@ -57,36 +59,36 @@ var (
 		{Name: Pipeline, Title: workbook.Text{EN: "Pipeline", ZH: "销售管道"},
 			Description: workbook.Text{EN: "Every deal: stage, since when, who holds it, owners, and money expected, contracted, invoiced and paid. Sales reps get their own deals.",
 				ZH: "全部商机：阶段、进入时间、当前处理人、负责人，以及预计、合同、开票和回款金额。销售人员只能导出自己的商机。"},
-			roles: managers},
+			write: (*export).pipeline, roles: managers},
 		{Name: Receivables, Title: workbook.Text{EN: "Receivables ageing", ZH: "应收账款账龄"},
 			Description: workbook.Text{EN: "Invoices not fully paid on a day, with days overdue and ageing bucket, and totals by customer.",
 				ZH: "截至某日未结清的发票，含逾期天数和账龄区间，并按客户汇总。"},
-			roles: append([]identity.Role{identity.RoleCollector}, managers...)},
+			write: (*export).receivables, roles: append([]identity.Role{identity.RoleCollector}, managers...)},
 		{Name: StuckReviews, Title: workbook.Text{EN: "Stuck reviews", ZH: "滞留审批"},
 			Description: workbook.Text{EN: "Every open review step: who holds it, since when, when it was due, and how far it has escalated.",
 				ZH: "所有未完成的审批步骤：当前处理人、等待时长、到期时间和升级级别。"},
-			roles: append([]identity.Role{identity.RoleMarketManager}, managers...)},
+			write: (*export).stuckReviews, roles: append([]identity.Role{identity.RoleMarketManager}, managers...)},
 		// Sync runs are read by those who manage the sync, as in the API (api/sync.go).
 		{Name: SyncRuns, Title: workbook.Text{EN: "ERP sync runs", ZH: "ERP 同步记录"},
 			Description: workbook.Text{EN: "Runs of the ERP sync: when, how long, what was read, written and rejected, and errors.",
 				ZH: "ERP 同步运行记录：时间、耗时、读取、写入和拒绝的行数，以及错误。"},
-			roles: []identity.Role{identity.RoleAdmin}},
+			write: (*export).syncRuns, roles: []identity.Role{identity.RoleAdmin}},
 		{Name: CollectionAgeing, Title: workbook.Text{EN: "Receivables ageing (ERP open items)", ZH: "应收账龄（ERP 未清项）"},
 			Description: workbook.Text{EN: "Every open item the ERP holds, deal or no deal, aged on a day (current, 1–30, 31–60, 61–90, 90+), by customer, owner and office. Each person gets what they may see.",
 				ZH: "ERP 中全部未清项（含无商机的发票），按截至日账龄（未到期、1–30、31–60、61–90、90 天以上），按客户、负责人和办事处汇总。每人只导出自己可见的部分。"},
-			everyone: true},
+			write: (*export).collectionAgeing, everyone: true},
 		{Name: CollectionForecast, Title: workbook.Text{EN: "Collection forecast", ZH: "回款预测"},
 			Description: workbook.Text{EN: "Money expected in each week from the collection plans and each customer's historical days to pay.",
 				ZH: "根据回款计划和客户历史付款天数，预计每周回款金额。"},
-			everyone: true},
+			write: (*export).collectionForecast, everyone: true},
 		{Name: DeliveriesDue, Title: workbook.Text{EN: "Deliveries due and late", ZH: "待交付与逾期交付"},
 			Description: workbook.Text{EN: "Open orders due within the next working days, and those already late.",
 				ZH: "近期到期及已逾期的未完成订单交付。"},
-			everyone: true},
+			write: (*export).deliveriesDue, everyone: true},
 		{Name: BigDeals, Title: workbook.Text{EN: "Big deals signed recently", ZH: "近期签约大单"},
 			Description: workbook.Text{EN: "Contracts of at least an amount signed in the last days.",
 				ZH: "近期签约且金额不低于门槛的合同。"},
-			everyone: true},
+			write: (*export).bigDeals, everyone: true},
 	}
 	aliases = map[string]Name{"receivables": Receivables, "ageing": Receivables, "aging": Receivables,
 		"receivables-aging": Receivables, "stuck": StuckReviews, "sync": SyncRuns, "syncs": SyncRuns,
@@ -196,25 +198,7 @@ func (r *Reporter) Export(ctx context.Context, out io.Writer, name Name, p Param
 		return Result{}, err
 	}
 	defer x.w.Close()
-	switch info.Name {
-	case Pipeline:
-		err = x.pipeline(ctx)
-	case Receivables:
-		err = x.receivables(ctx)
-	case StuckReviews:
-		err = x.stuckReviews(ctx)
-	case SyncRuns:
-		err = x.syncRuns(ctx)
-	case CollectionAgeing:
-		err = x.collectionAgeing(ctx)
-	case CollectionForecast:
-		err = x.collectionForecast(ctx)
-	case DeliveriesDue:
-		err = x.deliveriesDue(ctx)
-	case BigDeals:
-		err = x.bigDeals(ctx)
-	}
-	if err != nil {
+	if err := info.write(x, ctx); err != nil {
 		return Result{}, err
 	}
 	if err := x.about(); err != nil {
