@@ -158,8 +158,9 @@ type openFile struct {
 }
 
 // page hands out the next page of entity's rows after cur, converting each row
-// with conv. It is the engine behind the three ChangeReader methods.
-func page[T any](x *Connector, ctx context.Context, entity, cur string, conv func(f *openFile, vals []string) (T, string, error)) (connectors.Page[T], error) {
+// with conv, which names the row (its key) and leaves in the line the first
+// problem it found. It is the engine behind the three ChangeReader methods.
+func page[T any](x *Connector, ctx context.Context, entity, cur string, conv func(l *line) (T, string)) (connectors.Page[T], error) {
 	var out connectors.Page[T]
 	c, err := parseCursor(cur)
 	if err != nil {
@@ -199,12 +200,13 @@ func page[T any](x *Connector, ctx context.Context, entity, cur string, conv fun
 			continue
 		}
 		key := fmt.Sprintf("%s row %d", f.name, f.rows.Num())
-		v, id, err := conv(f, vals)
-		if err != nil {
+		l := &line{f: f, vals: vals}
+		v, id := conv(l)
+		if l.err != nil {
 			if id != "" {
 				key += " (" + id + ")"
 			}
-			out.Rejected = append(out.Rejected, connectors.Rejected{Key: key, Reason: err.Error()})
+			out.Rejected = append(out.Rejected, connectors.Rejected{Key: key, Reason: l.err.Error()})
 			continue
 		}
 		out.Rows = append(out.Rows, v)
@@ -410,99 +412,116 @@ func (f *openFile) get(vals []string, field string) string {
 	return strings.TrimSpace(vals[i])
 }
 
+// line reads one row's fields by name and keeps the first problem found, so
+// a row is refused for what is wrong first in the order its fields are read.
+type line struct {
+	f    *openFile
+	vals []string
+	err  error
+}
+
+func (l *line) get(field string) string { return l.f.get(l.vals, field) }
+
+// fail keeps err unless a problem was found before.
+func (l *line) fail(err error) {
+	if l.err == nil {
+		l.err = err
+	}
+}
+
+// need is a field that may not be empty; what names it to the person.
+func (l *line) need(field, what string) string {
+	s := l.get(field)
+	if s == "" {
+		l.fail(errors.New(what + " is empty"))
+	}
+	return s
+}
+
+// amount is a required amount, in minor units.
+func (l *line) amount(field string) int64 {
+	v, err := amount(l.get(field))
+	if err != nil {
+		l.fail(fmt.Errorf("%s: %w", field, err))
+	}
+	return v
+}
+
+// day is a required date; what names it to the person.
+func (l *line) day(field, what string) time.Time {
+	t, err := parseDay(l.get(field))
+	if err != nil {
+		l.fail(fmt.Errorf("%s: %w", what, err))
+	}
+	return t
+}
+
+// yes is a yes-or-no field; empty is no.
+func (l *line) yes(field string) bool {
+	b, err := yes(l.get(field))
+	if err != nil {
+		l.fail(err)
+	}
+	return b
+}
+
 // CustomersChanged implements connectors.ChangeReader.
 func (x *Connector) CustomersChanged(ctx context.Context, _ time.Time, cur string) (connectors.Page[connectors.Customer], error) {
-	return page(x, ctx, connectors.EntityCustomers, cur, func(f *openFile, v []string) (connectors.Customer, string, error) {
-		c := connectors.Customer{Code: f.get(v, "code"), Name: f.get(v, "name"), TaxID: f.get(v, "tax_id"),
-			Address: f.get(v, "address"), Phone: f.get(v, "phone"), PaymentTerms: f.get(v, "payment_terms"),
-			Currency: strings.ToUpper(f.get(v, "currency")), ChangedAt: f.mtime}
-		switch {
-		case c.Code == "":
-			return c, "", errors.New("customer code is empty")
-		case c.Name == "":
-			return c, c.Code, errors.New("customer name is empty")
-		case c.Currency != "" && len(c.Currency) != 3:
-			return c, c.Code, fmt.Errorf("currency %q is not a three-letter code", c.Currency)
+	return page(x, ctx, connectors.EntityCustomers, cur, func(l *line) (connectors.Customer, string) {
+		c := connectors.Customer{Code: l.need("code", "customer code"), Name: l.need("name", "customer name"), TaxID: l.get("tax_id"),
+			Address: l.get("address"), Phone: l.get("phone"), PaymentTerms: l.get("payment_terms"),
+			Currency: strings.ToUpper(l.get("currency")), ChangedAt: l.f.mtime}
+		if c.Currency != "" && len(c.Currency) != 3 {
+			l.fail(fmt.Errorf("currency %q is not a three-letter code", c.Currency))
 		}
-		var err error
-		if s := f.get(v, "min_discount"); s != "" {
-			bp, perr := percent(s)
-			if perr != nil {
-				return c, c.Code, fmt.Errorf("minimum discount: %w", perr)
+		if s := l.get("min_discount"); s != "" {
+			bp, err := percent(s)
+			if err != nil {
+				l.fail(fmt.Errorf("minimum discount: %w", err))
 			}
 			c.MinDiscountBP = &bp
 		}
-		if s := f.get(v, "credit_limit"); s != "" {
-			amt, perr := amount(s)
-			if perr != nil || amt < 0 {
-				return c, c.Code, fmt.Errorf("credit limit %q is not an amount", s)
+		if s := l.get("credit_limit"); s != "" {
+			amt, err := amount(s)
+			if err != nil || amt < 0 {
+				l.fail(fmt.Errorf("credit limit %q is not an amount", s))
 			}
 			c.CreditLimit = &amt
 		}
-		if c.Blocked, err = yes(f.get(v, "blocked")); err != nil {
-			return c, c.Code, err
-		}
-		if s := f.get(v, "changed_at"); s != "" {
-			t, perr := parseTime(s)
-			if perr != nil {
-				return c, c.Code, fmt.Errorf("changed at: %w", perr)
+		c.Blocked = l.yes("blocked")
+		if s := l.get("changed_at"); s != "" {
+			t, err := parseTime(s)
+			if err != nil {
+				l.fail(fmt.Errorf("changed at: %w", err))
 			}
 			c.ChangedAt = t
 		}
-		return c, c.Code, nil
+		return c, c.Code
 	})
 }
 
 // InvoicesChanged implements connectors.ChangeReader.
 func (x *Connector) InvoicesChanged(ctx context.Context, _ time.Time, cur string) (connectors.Page[connectors.Invoice], error) {
-	return page(x, ctx, connectors.EntityInvoices, cur, func(f *openFile, v []string) (connectors.Invoice, string, error) {
-		inv := connectors.Invoice{Number: f.get(v, "number"), Customer: f.get(v, "customer"),
-			SalesOrder: f.get(v, "sales_order"), Currency: orCNY(f.get(v, "currency")), ChangedAt: f.mtime}
-		if inv.Number == "" {
-			return inv, "", errors.New("invoice number is empty")
-		}
-		if inv.Customer == "" {
-			return inv, inv.Number, errors.New("customer is empty")
-		}
-		var err error
-		if inv.Amount, err = amount(f.get(v, "amount")); err != nil {
-			return inv, inv.Number, fmt.Errorf("amount: %w", err)
-		}
-		if inv.IssuedOn, err = parseDay(f.get(v, "issued_on")); err != nil {
-			return inv, inv.Number, fmt.Errorf("issue date: %w", err)
-		}
+	return page(x, ctx, connectors.EntityInvoices, cur, func(l *line) (connectors.Invoice, string) {
+		inv := connectors.Invoice{Number: l.need("number", "invoice number"), Customer: l.need("customer", "customer"),
+			SalesOrder: l.get("sales_order"), Currency: orCNY(l.get("currency")), ChangedAt: l.f.mtime,
+			Amount: l.amount("amount"), IssuedOn: l.day("issued_on", "issue date")}
 		inv.DueOn = inv.IssuedOn.AddDate(0, 0, 30)
-		if s := f.get(v, "due_on"); s != "" {
-			if inv.DueOn, err = parseDay(s); err != nil {
-				return inv, inv.Number, fmt.Errorf("due date: %w", err)
-			}
+		if l.get("due_on") != "" {
+			inv.DueOn = l.day("due_on", "due date")
 		}
-		if inv.Cancelled, err = yes(f.get(v, "cancelled")); err != nil {
-			return inv, inv.Number, err
-		}
-		return inv, inv.Number, nil
+		inv.Cancelled = l.yes("cancelled")
+		return inv, inv.Number
 	})
 }
 
 // PaymentsChanged implements connectors.ChangeReader.
 func (x *Connector) PaymentsChanged(ctx context.Context, _ time.Time, cur string) (connectors.Page[connectors.Payment], error) {
-	return page(x, ctx, connectors.EntityPayments, cur, func(f *openFile, v []string) (connectors.Payment, string, error) {
-		p := connectors.Payment{Reference: f.get(v, "reference"), InvoiceNo: f.get(v, "invoice_no"),
-			Customer: f.get(v, "customer"), Currency: orCNY(f.get(v, "currency")), ChangedAt: f.mtime}
-		if p.Reference == "" {
-			return p, "", errors.New("payment reference is empty")
-		}
-		if p.InvoiceNo == "" {
-			return p, p.Reference, errors.New("invoice number is empty")
-		}
-		var err error
-		if p.Amount, err = amount(f.get(v, "amount")); err != nil {
-			return p, p.Reference, fmt.Errorf("amount: %w", err)
-		}
-		if p.ReceivedOn, err = parseDay(f.get(v, "received_on")); err != nil {
-			return p, p.Reference, fmt.Errorf("received date: %w", err)
-		}
-		return p, p.Reference, nil
+	return page(x, ctx, connectors.EntityPayments, cur, func(l *line) (connectors.Payment, string) {
+		p := connectors.Payment{Reference: l.need("reference", "payment reference"), InvoiceNo: l.need("invoice_no", "invoice number"),
+			Customer: l.get("customer"), Currency: orCNY(l.get("currency")), ChangedAt: l.f.mtime,
+			Amount: l.amount("amount"), ReceivedOn: l.day("received_on", "received date")}
+		return p, p.Reference
 	})
 }
 

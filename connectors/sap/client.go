@@ -513,6 +513,16 @@ func getResults[T any](ctx context.Context, c *Client, op, u string) ([]T, error
 	return page.D.Results, nil
 }
 
+// getEntity reads one entity: the {"d": {...}} at u.
+func getEntity[T any](ctx context.Context, c *Client, op, u string) (T, error) {
+	res, err := c.get(ctx, op, u)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decodeEntity[T](op, res)
+}
+
 func decodeEntity[T any](op string, res *response) (T, error) {
 	var e Entity[T]
 	if err := json.Unmarshal(res.body, &e); err != nil {

@@ -79,11 +79,7 @@ func (c *Client) FindSalesOrder(ctx context.Context, customer, customerRef strin
 func (c *Client) ReadSalesOrder(ctx context.Context, number string) (connectors.SalesOrder, error) {
 	op := "read sales order " + number
 	q := url.Values{"$select": {"SalesOrder,SoldToParty,PurchaseOrderByCustomer,TransactionCurrency,TotalNetAmount"}}
-	res, err := c.get(ctx, op, c.serviceURL(ServiceSalesOrder, "/A_SalesOrder("+StringLit(number)+")", q))
-	if err != nil {
-		return connectors.SalesOrder{}, err
-	}
-	so, err := decodeEntity[SalesOrder](op, res)
+	so, err := getEntity[SalesOrder](ctx, c, op, c.serviceURL(ServiceSalesOrder, "/A_SalesOrder("+StringLit(number)+")", q))
 	if err != nil {
 		return connectors.SalesOrder{}, err
 	}
@@ -154,12 +150,8 @@ type DeliveryHeader struct {
 // is completely delivered (OverallDeliveryStatus C).
 func (c *Client) Shipments(ctx context.Context, salesOrder string) ([]connectors.Shipment, error) {
 	op := "read shipments of sales order " + salesOrder
-	res, err := c.get(ctx, op, c.serviceURL(ServiceSalesOrder, "/A_SalesOrder("+StringLit(salesOrder)+")",
+	so, err := getEntity[SalesOrder](ctx, c, op, c.serviceURL(ServiceSalesOrder, "/A_SalesOrder("+StringLit(salesOrder)+")",
 		url.Values{"$select": {"SalesOrder,OverallDeliveryStatus"}}))
-	if err != nil {
-		return nil, err
-	}
-	so, err := decodeEntity[SalesOrder](op, res)
 	if err != nil {
 		return nil, err
 	}
@@ -178,12 +170,8 @@ func (c *Client) Shipments(ctx context.Context, salesOrder string) ([]connectors
 	}
 	var out []connectors.Shipment
 	for _, d := range docs {
-		res, err := c.get(ctx, op, c.serviceURL(ServiceDelivery, "/A_OutbDeliveryHeader("+StringLit(d)+")",
+		h, err := getEntity[DeliveryHeader](ctx, c, op, c.serviceURL(ServiceDelivery, "/A_OutbDeliveryHeader("+StringLit(d)+")",
 			url.Values{"$select": {"DeliveryDocument,ActualGoodsMovementDate,OverallGoodsMovementStatus"}}))
-		if err != nil {
-			return nil, err
-		}
-		h, err := decodeEntity[DeliveryHeader](op, res)
 		if err != nil {
 			return nil, err
 		}

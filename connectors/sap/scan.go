@@ -172,6 +172,10 @@ func hasControl(b []byte) bool {
 	return false
 }
 
+// jsonEscapes maps the byte after a backslash to the byte its escape stands
+// for; 0 for \u and for bytes that escape nothing.
+var jsonEscapes = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
 func (s *scan) escapedString(start int) (string, bool) {
 	out := make([]byte, 0, 64)
 	for i := start; i < len(s.b); {
@@ -186,20 +190,10 @@ func (s *scan) escapedString(start int) (string, bool) {
 			}
 			e := s.b[i+1]
 			i += 2
-			switch e {
-			case '"', '\\', '/':
-				out = append(out, e)
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
+			switch {
+			case jsonEscapes[e] != 0:
+				out = append(out, jsonEscapes[e])
+			case e == 'u':
 				r, n := s.hex4(i)
 				if n == 0 {
 					s.fail("bad \\u escape")

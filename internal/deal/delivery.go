@@ -156,23 +156,24 @@ func (d *Deal) NextDeliveryNotice() DeliveryNotice {
 	return NoticeEscalation
 }
 
-// erpWaiting returns the order's ERP side when it is waiting to be created.
-func erpWaiting(d *Deal) (*OrderERP, error) {
+// erpWaiting returns a copy of d to record the ERP's answer in, and the
+// copy's order's ERP side, when the order is waiting to be created.
+func erpWaiting(d Deal) (Deal, *OrderERP, error) {
 	if d.Order == nil || d.Order.ERP == nil || d.Order.ERP.Status != ERPOrderWaiting {
-		return nil, wrongStage("deal %s has no order waiting for the ERP", d.ID)
+		return d, nil, wrongStage("deal %s has no order waiting for the ERP", d.ID)
 	}
-	return d.Order.ERP, nil
+	next := d.clone()
+	return next, next.Order.ERP, nil
 }
 
 // OrderCreatedInERP records that the ERP holds the order, under number; an
 // ERP that imports files gives no number yet (the order is sent).
 func OrderCreatedInERP(d Deal, number string, now time.Time) (Deal, HistoryEntry, error) {
 	now = storable(now)
-	if _, err := erpWaiting(&d); err != nil {
+	next, e, err := erpWaiting(d)
+	if err != nil {
 		return d, HistoryEntry{}, err
 	}
-	next := d.clone()
-	e := next.Order.ERP
 	t := now
 	e.DoneAt, e.Waiting = &t, nil
 	reason := ""
@@ -193,11 +194,10 @@ func OrderCreatedInERP(d Deal, number string, now time.Time) (Deal, HistoryEntry
 // not know, a blocked material): retrying cannot help; people must.
 func OrderRefusedByERP(d Deal, why string, now time.Time) (Deal, HistoryEntry, error) {
 	now = storable(now)
-	if _, err := erpWaiting(&d); err != nil {
+	next, e, err := erpWaiting(d)
+	if err != nil {
 		return d, HistoryEntry{}, err
 	}
-	next := d.clone()
-	e := next.Order.ERP
 	e.Status, e.Error, e.Waiting = ERPOrderRefused, why, nil
 	return next, next.record(d.Stage, SystemActor, "erp_order_refused", "the ERP refused the order: "+why, now), nil
 }

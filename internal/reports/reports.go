@@ -11,6 +11,8 @@ package reports
 import (
 	"bytes"
 	"context"
+	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,45 +51,56 @@ type Info struct {
 	roles []identity.Role
 	// everyone may export it: each gets the slice the API shows them.
 	everyone bool
+	// write writes the report's sheets (all but About).
+	write func(*export, context.Context) error
+}
+
+// catalogJSON is every report, in the order they are listed: names, titles
+// and descriptions in both languages, and who may export each (sync runs are
+// read by those who manage the sync, as in the API: api/sync.go).
+//
+//go:embed catalog.json
+var catalogJSON []byte
+
+// writers write each report's sheets.
+var writers = map[Name]func(*export, context.Context) error{
+	Pipeline:           (*export).pipeline,
+	Receivables:        (*export).receivables,
+	StuckReviews:       (*export).stuckReviews,
+	SyncRuns:           (*export).syncRuns,
+	CollectionAgeing:   (*export).collectionAgeing,
+	CollectionForecast: (*export).collectionForecast,
+	DeliveriesDue:      (*export).deliveriesDue,
+	BigDeals:           (*export).bigDeals,
 }
 
 var (
-	managers = []identity.Role{identity.RoleSalesManager, identity.RoleFinance, identity.RoleAdmin}
-	catalog  = []Info{
-		{Name: Pipeline, Title: workbook.Text{EN: "Pipeline", ZH: "销售管道"},
-			Description: workbook.Text{EN: "Every deal: stage, since when, who holds it, owners, and money expected, contracted, invoiced and paid. Sales reps get their own deals.",
-				ZH: "全部商机：阶段、进入时间、当前处理人、负责人，以及预计、合同、开票和回款金额。销售人员只能导出自己的商机。"},
-			roles: managers},
-		{Name: Receivables, Title: workbook.Text{EN: "Receivables ageing", ZH: "应收账款账龄"},
-			Description: workbook.Text{EN: "Invoices not fully paid on a day, with days overdue and ageing bucket, and totals by customer.",
-				ZH: "截至某日未结清的发票，含逾期天数和账龄区间，并按客户汇总。"},
-			roles: append([]identity.Role{identity.RoleCollector}, managers...)},
-		{Name: StuckReviews, Title: workbook.Text{EN: "Stuck reviews", ZH: "滞留审批"},
-			Description: workbook.Text{EN: "Every open review step: who holds it, since when, when it was due, and how far it has escalated.",
-				ZH: "所有未完成的审批步骤：当前处理人、等待时长、到期时间和升级级别。"},
-			roles: append([]identity.Role{identity.RoleMarketManager}, managers...)},
-		// Sync runs are read by those who manage the sync, as in the API (api/sync.go).
-		{Name: SyncRuns, Title: workbook.Text{EN: "ERP sync runs", ZH: "ERP 同步记录"},
-			Description: workbook.Text{EN: "Runs of the ERP sync: when, how long, what was read, written and rejected, and errors.",
-				ZH: "ERP 同步运行记录：时间、耗时、读取、写入和拒绝的行数，以及错误。"},
-			roles: []identity.Role{identity.RoleAdmin}},
-		{Name: CollectionAgeing, Title: workbook.Text{EN: "Receivables ageing (ERP open items)", ZH: "应收账龄（ERP 未清项）"},
-			Description: workbook.Text{EN: "Every open item the ERP holds, deal or no deal, aged on a day (current, 1–30, 31–60, 61–90, 90+), by customer, owner and office. Each person gets what they may see.",
-				ZH: "ERP 中全部未清项（含无商机的发票），按截至日账龄（未到期、1–30、31–60、61–90、90 天以上），按客户、负责人和办事处汇总。每人只导出自己可见的部分。"},
-			everyone: true},
-		{Name: CollectionForecast, Title: workbook.Text{EN: "Collection forecast", ZH: "回款预测"},
-			Description: workbook.Text{EN: "Money expected in each week from the collection plans and each customer's historical days to pay.",
-				ZH: "根据回款计划和客户历史付款天数，预计每周回款金额。"},
-			everyone: true},
-		{Name: DeliveriesDue, Title: workbook.Text{EN: "Deliveries due and late", ZH: "待交付与逾期交付"},
-			Description: workbook.Text{EN: "Open orders due within the next working days, and those already late.",
-				ZH: "近期到期及已逾期的未完成订单交付。"},
-			everyone: true},
-		{Name: BigDeals, Title: workbook.Text{EN: "Big deals signed recently", ZH: "近期签约大单"},
-			Description: workbook.Text{EN: "Contracts of at least an amount signed in the last days.",
-				ZH: "近期签约且金额不低于门槛的合同。"},
-			everyone: true},
-	}
+	catalog = func() []Info {
+		var list []struct {
+			Name        Name            `json:"name"`
+			Title       workbook.Text   `json:"title"`
+			Description workbook.Text   `json:"description"`
+			Roles       []identity.Role `json:"roles"`
+			Everyone    bool            `json:"everyone"`
+		}
+		if err := json.Unmarshal(catalogJSON, &list); err != nil {
+			panic(fmt.Sprintf("reports: catalog.json: %v", err))
+		}
+		infos := make([]Info, len(list))
+		for i, r := range list {
+			infos[i] = Info{Name: r.Name, Title: r.Title, Description: r.Description, roles: r.Roles, everyone: r.Everyone,
+				write: writers[r.Name]}
+			if infos[i].write == nil {
+				panic(fmt.Sprintf("reports: catalog.json: nothing writes %s", r.Name))
+			}
+			for _, role := range r.Roles {
+				if !role.Valid() {
+					panic(fmt.Sprintf("reports: catalog.json: %s: no role %q", r.Name, role))
+				}
+			}
+		}
+		return infos
+	}()
 	aliases = map[string]Name{"receivables": Receivables, "ageing": Receivables, "aging": Receivables,
 		"receivables-aging": Receivables, "stuck": StuckReviews, "sync": SyncRuns, "syncs": SyncRuns,
 		"forecast": CollectionForecast, "deliveries": DeliveriesDue}
@@ -184,8 +197,8 @@ func (r *Reporter) Export(ctx context.Context, out io.Writer, name Name, p Param
 	}
 	now := r.Now()
 	x := &export{r: r, info: info, p: p, viewer: viewer, now: now, loc: r.Location}
-	if info.Name == Pipeline && !viewer.Has(managers...) {
-		x.salesOwner = viewer.ID // a sales rep sees their own deals
+	if info.Name == Pipeline && !viewer.Has(info.roles...) {
+		x.salesOwner = viewer.ID // allowed only as a sales rep: their own deals
 	}
 	var err error
 	if x.names, err = r.DB.UserNames(ctx); err != nil {
@@ -196,25 +209,7 @@ func (r *Reporter) Export(ctx context.Context, out io.Writer, name Name, p Param
 		return Result{}, err
 	}
 	defer x.w.Close()
-	switch info.Name {
-	case Pipeline:
-		err = x.pipeline(ctx)
-	case Receivables:
-		err = x.receivables(ctx)
-	case StuckReviews:
-		err = x.stuckReviews(ctx)
-	case SyncRuns:
-		err = x.syncRuns(ctx)
-	case CollectionAgeing:
-		err = x.collectionAgeing(ctx)
-	case CollectionForecast:
-		err = x.collectionForecast(ctx)
-	case DeliveriesDue:
-		err = x.deliveriesDue(ctx)
-	case BigDeals:
-		err = x.bigDeals(ctx)
-	}
-	if err != nil {
+	if err := info.write(x, ctx); err != nil {
 		return Result{}, err
 	}
 	if err := x.about(); err != nil {

@@ -253,6 +253,9 @@ func (s *xmlScanner) attrs(fn func(name, value []byte) bool) {
 	}
 }
 
+// xmlEntities are XML's predefined entities and the bytes they stand for.
+var xmlEntities = map[string]byte{"lt": '<', "gt": '>', "amp": '&', "quot": '"', "apos": '\''}
+
 // unescape decodes XML entities and the _xHHHH_ escapes OOXML uses for
 // characters XML cannot carry.
 func unescape(b []byte) string {
@@ -272,25 +275,14 @@ func unescape(b []byte) string {
 			}
 			ent := string(b[i+1 : i+end])
 			i += end + 1
-			switch ent {
-			case "lt":
-				out = append(out, '<')
-			case "gt":
-				out = append(out, '>')
-			case "amp":
+			if e, ok := xmlEntities[ent]; ok {
+				out = append(out, e)
+			} else if r, ok := charRef(ent); ok {
+				out = utf8.AppendRune(out, r)
+			} else {
 				out = append(out, '&')
-			case "quot":
-				out = append(out, '"')
-			case "apos":
-				out = append(out, '\'')
-			default:
-				if r, ok := charRef(ent); ok {
-					out = utf8.AppendRune(out, r)
-				} else {
-					out = append(out, '&')
-					out = append(out, ent...)
-					out = append(out, ';')
-				}
+				out = append(out, ent...)
+				out = append(out, ';')
 			}
 		case c == '_' && i+6 < len(b) && b[i+1] == 'x' && b[i+6] == '_':
 			if v, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16); err == nil {
