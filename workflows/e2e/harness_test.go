@@ -33,13 +33,12 @@ import (
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/sap"
 	"github.com/l2c/l2c/internal/audit"
-	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
-	"github.com/l2c/l2c/internal/money"
 	"github.com/l2c/l2c/internal/testenv"
+	"github.com/l2c/l2c/internal/testenv/must"
 	"github.com/l2c/l2c/internal/wiring"
 	"github.com/l2c/l2c/workflows"
 )
@@ -492,18 +491,5 @@ func (s *scenario) plan() database.CollectionPlan {
 	return p
 }
 
-func day(v string) deal.Date {
-	d, err := calendar.ParseDate(v)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-func amount(v string) *money.Amount {
-	a, err := money.Parse(v)
-	if err != nil {
-		panic(err)
-	}
-	return &a
-}
+// day and amount read the days and amounts the scenarios write.
+var day, amount = must.Date, must.Amount
