@@ -346,18 +346,7 @@ func (s *scenario) act(name, day, hhmm string, who identity.User, a deal.Action)
 	s.env.RegisterDelayedCallback(func() {
 		a.Resolve(s.env.Now(), shanghai)
 		wf := workflows.DealWorkflowID(s.deal.Deal.ID)
-		in, err := workflows.SignUpdate(s.key, wf, workflows.DealActUpdate, updateID, workflows.ActInput{Actor: who, Action: a})
-		if err != nil {
-			s.errs[name] = err
-			return
-		}
-		if err := s.env.UpdateWorkflowByID(wf, workflows.DealActUpdate, updateID, &testsuite.TestUpdateCallback{
-			OnAccept:   func() {},
-			OnReject:   func(err error) { s.errs[name] = err },
-			OnComplete: func(_ any, err error) { s.errs[name] = err },
-		}, in); err != nil {
-			s.errs[name] = err
-		}
+		s.update(name, wf, workflows.DealActUpdate, updateID, workflows.ActInput{Actor: who, Action: a})
 	}, at.Sub(s.env.Now()))
 }
 
@@ -368,19 +357,25 @@ func (s *scenario) decide(name, day, hhmm string, caseID string, in workflows.De
 	s.errs[name] = errNotRun
 	s.env.RegisterDelayedCallback(func() {
 		wf := workflows.ApprovalWorkflowID(caseID)
-		signed, err := workflows.SignUpdate(s.key, wf, workflows.ApprovalDecideUpdate, name, in)
-		if err != nil {
-			s.errs[name] = err
-			return
-		}
-		if err := s.env.UpdateWorkflowByID(wf, workflows.ApprovalDecideUpdate, name, &testsuite.TestUpdateCallback{
-			OnAccept:   func() {},
-			OnReject:   func(err error) { s.errs[name] = err },
-			OnComplete: func(_ any, err error) { s.errs[name] = err },
-		}, signed); err != nil {
-			s.errs[name] = err
-		}
+		s.update(name, wf, workflows.ApprovalDecideUpdate, name, in)
 	}, at.Sub(s.env.Now()))
+}
+
+// update sends workflow wf the update, signed as the API signs it, with
+// updateID and input in; its outcome is in s.errs[name].
+func (s *scenario) update(name, wf, update, updateID string, in any) {
+	signed, err := workflows.SignUpdate(s.key, wf, update, updateID, in)
+	if err != nil {
+		s.errs[name] = err
+		return
+	}
+	if err := s.env.UpdateWorkflowByID(wf, update, updateID, &testsuite.TestUpdateCallback{
+		OnAccept:   func() {},
+		OnReject:   func(err error) { s.errs[name] = err },
+		OnComplete: func(_ any, err error) { s.errs[name] = err },
+	}, signed); err != nil {
+		s.errs[name] = err
+	}
 }
 
 type notRun struct{}
