@@ -13,6 +13,7 @@ import (
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/scheduler"
+	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -153,13 +154,13 @@ func TestERPStaleEntityAlertsOnce(t *testing.T) {
 	errs := make([]error, 3)
 	for i := range errs { // three replicas check at the same moment
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = scheduler.CheckHealth(ctx, e.db, later, quiet) }()
+		go func() { defer wg.Done(); errs[i] = scheduler.CheckHealth(ctx, e.db, later, testenv.Quiet) }()
 	}
 	wg.Wait()
 	for _, err := range errs {
 		require.NoError(t, err)
 	}
-	require.NoError(t, scheduler.CheckHealth(ctx, e.db, later.Add(time.Minute), quiet)) // and again a minute later
+	require.NoError(t, scheduler.CheckHealth(ctx, e.db, later.Add(time.Minute), testenv.Quiet)) // and again a minute later
 	hs, err := e.db.SyncHealthList(ctx, later)
 	require.NoError(t, err)
 	for _, h := range hs {
@@ -174,8 +175,8 @@ func TestERPStaleEntityAlertsOnce(t *testing.T) {
 	// A success clears it; stale again later, it alerts again.
 	st = e.sync("customers", "fresh-again", workflows.SyncInput{})
 	require.Equal(t, "succeeded", st.Status)
-	require.NoError(t, scheduler.CheckHealth(ctx, e.db, time.Now(), quiet))
+	require.NoError(t, scheduler.CheckHealth(ctx, e.db, time.Now(), testenv.Quiet))
 	require.False(t, erpHealth(t, e, "customers").Stale)
-	require.NoError(t, scheduler.CheckHealth(ctx, e.db, time.Now().Add(3*time.Hour), quiet))
+	require.NoError(t, scheduler.CheckHealth(ctx, e.db, time.Now().Add(3*time.Hour), testenv.Quiet))
 	require.Len(t, erpNotifications(t, e, "sync-stale/customers"), 2)
 }

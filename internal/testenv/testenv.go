@@ -57,6 +57,10 @@ const (
 
 var log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
+// Quiet is a logger that drops everything, for the code under test whose log
+// a test does not read.
+var Quiet = slog.New(slog.DiscardHandler)
+
 // env is the package-wide state. Each part is set up at most once; its error is
 // kept so every test that needs the part fails with the same reason.
 var env struct {

@@ -8,7 +8,6 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -44,8 +43,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
-
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 var (
 	rep     = identity.User{ID: "wang", Roles: []identity.Role{identity.RoleSales}}
@@ -241,12 +238,12 @@ func newScenario(t *testing.T, customer string, seller identity.User, start time
 	s := &scenario{t: t, db: db, raw: raw, rep: seller, now: start, errs: map[string]error{},
 		chain: testenv.AuditChain(t)}
 	s.key = workflows.UpdateKeyFrom(s.chain)
-	s.sim = erpsim.New(erpsim.Options{Log: quiet, Epoch: start.Add(-time.Hour), Now: s.clock})
+	s.sim = erpsim.New(erpsim.Options{Log: testenv.Quiet, Epoch: start.Add(-time.Hour), Now: s.clock})
 	srv := httptest.NewServer(s.sim.Handler())
 	t.Cleanup(srv.Close)
 	conn, err := sap.New(sap.Config{BaseURL: srv.URL, Username: "L2C_COMM", Password: "sim-secret",
 		MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField,
-		MinBackoff: 5 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Log: quiet})
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Log: testenv.Quiet})
 	require.NoError(t, err)
 	s.sig = &signals{}
 
@@ -256,8 +253,8 @@ func newScenario(t *testing.T, customer string, seller identity.User, start time
 	s.env.SetStartTime(start)
 	s.env.SetTestTimeout(5 * time.Minute) // wall clock without progress: the database under load
 	s.env.SetDetachedChildWait(false)
-	wiring.Register(s.env, wiring.Deps{DB: db, Log: quiet, Audit: s.chain, Location: shanghai,
-		ERP: &activities.ERP{Conn: conn, DB: db, Temporal: s.sig, Log: quiet, ChunkBudget: 5 * time.Second}})
+	wiring.Register(s.env, wiring.Deps{DB: db, Log: testenv.Quiet, Audit: s.chain, Location: shanghai,
+		ERP: &activities.ERP{Conn: conn, DB: db, Temporal: s.sig, Log: testenv.Quiet, ChunkBudget: 5 * time.Second}})
 	s.env.RegisterWorkflow(scenarioWorkflow)
 	s.env.RegisterActivityWithOptions(s.hook, activity.RegisterOptions{Name: "ScenarioHook"})
 	// The one piece not run as today's deals run: the order is not created
