@@ -132,14 +132,18 @@ func TestERPCountsSurviveWorkerKills(t *testing.T) {
 	require.Equal(t, r.Read, r.Inserted+r.Updated+r.Unchanged+r.Rejected, "every row read is counted once: %+v", r.SyncCounts)
 }
 
+// staleFromScratch has no sync alert told yet and customers alone watched
+// for staleness, stale after an hour.
+const staleFromScratch = `DELETE FROM notifications WHERE dedupe_key LIKE 'sync-%';
+	UPDATE sync_schedules SET stale_alerted_at = NULL, stale_after = interval '1 hour', enabled = (entity = 'customers')`
+
 // An entity whose last success is older than its threshold is stale: the
 // health line says so and the integration admins are told once, however
 // many replicas check; a successful run clears it, and it can alert again.
 func TestERPStaleEntityAlertsOnce(t *testing.T) {
 	ctx := context.Background()
 	e := setup(t, erpsim.Options{Customers: 50, Seed: 33})
-	_, err := e.raw.Exec(ctx, `DELETE FROM notifications WHERE dedupe_key LIKE 'sync-%';
-		UPDATE sync_schedules SET stale_alerted_at = NULL, stale_after = interval '1 hour', enabled = (entity = 'customers')`)
+	_, err := e.raw.Exec(ctx, staleFromScratch)
 	require.NoError(t, err)
 	st := e.sync("customers", "fresh", workflows.SyncInput{})
 	require.Equal(t, "succeeded", st.Status)

@@ -120,8 +120,7 @@ func TestERPFailingAndStaleOnEveryServer(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			ctx := context.Background()
 			e := sc.env(t)
-			_, err := e.raw.Exec(ctx, `DELETE FROM notifications WHERE dedupe_key LIKE 'sync-%';
-				UPDATE sync_schedules SET stale_alerted_at = NULL, stale_after = interval '1 hour', enabled = (entity = 'customers')`)
+			_, err := e.raw.Exec(ctx, staleFromScratch)
 			require.NoError(t, err)
 			st := e.sync("customers", sc.name+"-ok", workflows.SyncInput{})
 			require.Equal(t, "succeeded", st.Status, st.Error)
