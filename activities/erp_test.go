@@ -66,14 +66,9 @@ func newConn(t testing.TB, url string) *sap.Client {
 func setup(t testing.TB, o erpsim.Options) *syncEnv {
 	t.Helper()
 	ctx := context.Background()
-	url := testenv.DatabaseURL(t)
-	db, err := database.Open(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
-	raw, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(func() { raw.Close(context.Background()) })
-	_, err = raw.Exec(ctx, `TRUNCATE sync_rejects, sync_runs, erp_payments, erp_invoices, sync_checkpoints;
+	db := testenv.OpenDB(t)
+	raw := testenv.Conn(t, testenv.DatabaseURL(t))
+	_, err := raw.Exec(ctx, `TRUNCATE sync_rejects, sync_runs, erp_payments, erp_invoices, sync_checkpoints;
 		DELETE FROM customers WHERE source = 'erp';
 		UPDATE sync_schedules SET running_run = NULL, enabled = false`)
 	require.NoError(t, err)

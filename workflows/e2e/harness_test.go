@@ -218,13 +218,10 @@ type scenario struct {
 func newScenario(t *testing.T, customer string, seller identity.User, start time.Time) *scenario {
 	t.Helper()
 	ctx := context.Background()
-	url := testenv.DatabaseURL(t)
-	db, err := database.Open(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
-	raw := testenv.Conn(t, url)
+	db := testenv.OpenDB(t)
+	raw := testenv.Conn(t, testenv.DatabaseURL(t))
 	// The syncs' global state is the package's: each scenario starts over.
-	_, err = raw.Exec(ctx, `TRUNCATE sync_rejects, sync_runs, erp_payments, erp_invoices, sync_checkpoints;
+	_, err := raw.Exec(ctx, `TRUNCATE sync_rejects, sync_runs, erp_payments, erp_invoices, sync_checkpoints;
 		UPDATE sync_schedules SET running_run = NULL, enabled = false`)
 	require.NoError(t, err)
 	for _, u := range []struct {
