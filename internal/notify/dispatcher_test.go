@@ -33,9 +33,7 @@ func setup(t *testing.T) *database.DB {
 	require.NoError(t, err)
 	require.NoError(t, conn.Close(ctx))
 
-	db, err := database.Open(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
+	db := testenv.OpenDB(t)
 	for _, u := range []struct {
 		identity.User
 		email string
