@@ -13,6 +13,7 @@ import (
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/scheduler"
+	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -131,14 +132,18 @@ func TestERPCountsSurviveWorkerKills(t *testing.T) {
 	require.Equal(t, r.Read, r.Inserted+r.Updated+r.Unchanged+r.Rejected, "every row read is counted once: %+v", r.SyncCounts)
 }
 
+// staleFromScratch has no sync alert told yet and customers alone watched
+// for staleness, stale after an hour.
+const staleFromScratch = `DELETE FROM notifications WHERE dedupe_key LIKE 'sync-%';
+	UPDATE sync_schedules SET stale_alerted_at = NULL, stale_after = interval '1 hour', enabled = (entity = 'customers')`
+
 // An entity whose last success is older than its threshold is stale: the
 // health line says so and the integration admins are told once, however
 // many replicas check; a successful run clears it, and it can alert again.
 func TestERPStaleEntityAlertsOnce(t *testing.T) {
 	ctx := context.Background()
 	e := setup(t, erpsim.Options{Customers: 50, Seed: 33})
-	_, err := e.raw.Exec(ctx, `DELETE FROM notifications WHERE dedupe_key LIKE 'sync-%';
-		UPDATE sync_schedules SET stale_alerted_at = NULL, stale_after = interval '1 hour', enabled = (entity = 'customers')`)
+	_, err := e.raw.Exec(ctx, staleFromScratch)
 	require.NoError(t, err)
 	st := e.sync("customers", "fresh", workflows.SyncInput{})
 	require.Equal(t, "succeeded", st.Status)
@@ -153,13 +158,13 @@ func TestERPStaleEntityAlertsOnce(t *testing.T) {
 	errs := make([]error, 3)
 	for i := range errs { // three replicas check at the same moment
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = scheduler.CheckHealth(ctx, e.db, later, quiet) }()
+		go func() { defer wg.Done(); errs[i] = scheduler.CheckHealth(ctx, e.db, later, testenv.Quiet) }()
 	}
 	wg.Wait()
 	for _, err := range errs {
 		require.NoError(t, err)
 	}
-	require.NoError(t, scheduler.CheckHealth(ctx, e.db, later.Add(time.Minute), quiet)) // and again a minute later
+	require.NoError(t, scheduler.CheckHealth(ctx, e.db, later.Add(time.Minute), testenv.Quiet)) // and again a minute later
 	hs, err := e.db.SyncHealthList(ctx, later)
 	require.NoError(t, err)
 	for _, h := range hs {
@@ -174,8 +179,8 @@ func TestERPStaleEntityAlertsOnce(t *testing.T) {
 	// A success clears it; stale again later, it alerts again.
 	st = e.sync("customers", "fresh-again", workflows.SyncInput{})
 	require.Equal(t, "succeeded", st.Status)
-	require.NoError(t, scheduler.CheckHealth(ctx, e.db, time.Now(), quiet))
+	require.NoError(t, scheduler.CheckHealth(ctx, e.db, time.Now(), testenv.Quiet))
 	require.False(t, erpHealth(t, e, "customers").Stale)
-	require.NoError(t, scheduler.CheckHealth(ctx, e.db, time.Now().Add(3*time.Hour), quiet))
+	require.NoError(t, scheduler.CheckHealth(ctx, e.db, time.Now().Add(3*time.Hour), testenv.Quiet))
 	require.Len(t, erpNotifications(t, e, "sync-stale/customers"), 2)
 }

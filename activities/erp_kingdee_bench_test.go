@@ -24,7 +24,7 @@ func BenchmarkERPSyncKingdee(b *testing.B) {
 	for range b.N {
 		e := setup(b, erpsim.Options{})
 		e.erp.ChunkBudget = 10 * time.Minute
-		ksim := kingdeesim.New(kingdeesim.Options{Customers: n, Seed: 97, Log: quiet})
+		ksim := kingdeesim.New(kingdeesim.Options{Customers: n, Seed: 97, Log: testenv.Quiet})
 		srv := httptest.NewServer(ksim.Handler())
 		e.erp.Conn = erpKingdeeConnTB(b, srv.URL, 0)
 		settle(e)

@@ -22,10 +22,10 @@ import (
 // delivery (销售出库单) read, each once, the final one marked final.
 func TestWatchShipmentsKingdee(t *testing.T) {
 	ctx := context.Background()
-	ksim := kingdeesim.New(kingdeesim.Options{Log: quiet})
+	ksim := kingdeesim.New(kingdeesim.Options{Log: testenv.Quiet})
 	srv := httptest.NewServer(ksim.Handler())
 	t.Cleanup(srv.Close)
-	erp := &activities.ERP{Conn: erpKingdeeConn(t, srv.URL, 0), DB: testenv.OpenDB(t), Log: quiet}
+	erp := &activities.ERP{Conn: erpKingdeeConn(t, srv.URL, 0), DB: testenv.OpenDB(t), Log: testenv.Quiet}
 	c, err := erp.CreateERPCustomer(ctx, activities.CreateERPCustomerInput{Key: "approval/NC-KW", FirstSent: time.Now(),
 		Name: "金蝶发货测试有限公司", City: "Shenzhen"})
 	require.NoError(t, err)

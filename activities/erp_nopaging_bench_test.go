@@ -32,7 +32,7 @@ import (
 // so the figure is the sync's alone.
 func BenchmarkERPSyncNoPaging(b *testing.B) {
 	n := testenv.BenchRows(1_000_000)
-	sim := erpsim.New(erpsim.Options{Customers: n, Seed: 98, NoPaging: true, Log: quiet})
+	sim := erpsim.New(erpsim.Options{Customers: n, Seed: 98, NoPaging: true, Log: testenv.Quiet})
 	srv := httptest.NewServer(sim.Handler())
 	defer srv.Close()
 	for range b.N {
@@ -60,12 +60,12 @@ func TestERPNoPagingChild(t *testing.T) {
 	require.NoError(t, err)
 	raw.Close(ctx)
 	conn, err := sap.New(sap.Config{BaseURL: erpURL, Username: "L2C_COMM", Password: "sim-secret",
-		MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField, Log: quiet})
+		MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField, Log: testenv.Quiet})
 	require.NoError(t, err)
 	tc := testenv.TemporalClient(t)
 	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
-	wiring.Register(w, wiring.Deps{DB: db, Log: quiet,
-		ERP: &activities.ERP{Conn: conn, DB: db, Temporal: tc, Log: quiet, ChunkBudget: 10 * time.Minute}})
+	wiring.Register(w, wiring.Deps{DB: db, Log: testenv.Quiet,
+		ERP: &activities.ERP{Conn: conn, DB: db, Temporal: tc, Log: testenv.Quiet, ChunkBudget: 10 * time.Minute}})
 	require.NoError(t, w.Start())
 	defer w.Stop()
 	began := time.Now()

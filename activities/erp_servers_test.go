@@ -15,6 +15,7 @@ import (
 	"github.com/l2c/l2c/connectors/sap"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/scheduler"
+	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -42,7 +43,7 @@ func erpScenarios() []erpScenario {
 	return []erpScenario{
 		{name: "kingdee", total: 2000, pages: 3, env: func(t *testing.T) *syncEnv {
 			e := setup(t, erpsim.Options{})
-			ksim = kingdeesim.New(kingdeesim.Options{Customers: 2000, Receivables: 1500, Seed: 23, Log: quiet})
+			ksim = kingdeesim.New(kingdeesim.Options{Customers: 2000, Receivables: 1500, Seed: 23, Log: testenv.Quiet})
 			srv := httptest.NewServer(ksim.Handler())
 			t.Cleanup(srv.Close)
 			e.erp.Conn, e.clean = erpKingdeeConn(t, srv.URL, 900), erpKingdeeConn(t, srv.URL, 0)
@@ -69,7 +70,7 @@ func erpKingdeeConnTB(t testing.TB, url string, pageSize int) *kingdee.Client {
 	c, err := kingdee.New(kingdee.Config{BaseURL: url + "/k3cloud/", AcctID: "L2C_DC", Username: "l2c_api",
 		Password: "sim-secret", PageSize: pageSize, MinDiscountField: kingdeesim.DefaultMinDiscountField,
 		CreditLimitField: kingdeesim.DefaultCreditLimitField, MinBackoff: 5 * time.Millisecond,
-		MaxBackoff: 50 * time.Millisecond, Log: quiet})
+		MaxBackoff: 50 * time.Millisecond, Log: testenv.Quiet})
 	require.NoError(t, err)
 	return c
 }
@@ -78,7 +79,7 @@ func erpKingdeeConnTB(t testing.TB, url string, pageSize int) *kingdee.Client {
 func (e *syncEnv) erpPageSize(n int) {
 	c, err := sap.New(sap.Config{BaseURL: e.url, Username: "L2C_COMM", Password: "sim-secret", PageSize: n,
 		MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField,
-		MinBackoff: 5 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Log: quiet})
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Log: testenv.Quiet})
 	require.NoError(e.t, err)
 	e.conn, e.erp.Conn = c, c
 }
@@ -119,8 +120,7 @@ func TestERPFailingAndStaleOnEveryServer(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			ctx := context.Background()
 			e := sc.env(t)
-			_, err := e.raw.Exec(ctx, `DELETE FROM notifications WHERE dedupe_key LIKE 'sync-%';
-				UPDATE sync_schedules SET stale_alerted_at = NULL, stale_after = interval '1 hour', enabled = (entity = 'customers')`)
+			_, err := e.raw.Exec(ctx, staleFromScratch)
 			require.NoError(t, err)
 			st := e.sync("customers", sc.name+"-ok", workflows.SyncInput{})
 			require.Equal(t, "succeeded", st.Status, st.Error)
@@ -149,7 +149,7 @@ func TestERPFailingAndStaleOnEveryServer(t *testing.T) {
 			require.Equal(t, sum, sum2, "a failed run changed nothing")
 			require.Equal(t, database.SyncFailed, erpHealth(t, e, "customers").LastStatus)
 
-			require.NoError(t, scheduler.CheckHealth(ctx, e.db, time.Now().Add(2*time.Hour), quiet))
+			require.NoError(t, scheduler.CheckHealth(ctx, e.db, time.Now().Add(2*time.Hour), testenv.Quiet))
 			require.Len(t, erpNotifications(t, e, "sync-stale/customers"), 1)
 		})
 	}

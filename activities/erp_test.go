@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -41,8 +39,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
 // syncEnv is one test's ERP simulator, connector, database and worker. Tests
 // in this package share the database and the sync's global state
 // (checkpoints, schedules), so they run one after another and reset it.
@@ -62,7 +58,7 @@ type syncEnv struct {
 func newConn(t testing.TB, url string) *sap.Client {
 	c, err := sap.New(sap.Config{BaseURL: url, Username: "L2C_COMM", Password: "sim-secret",
 		MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField,
-		MinBackoff: 5 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Log: quiet})
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Log: testenv.Quiet})
 	require.NoError(t, err)
 	return c
 }
@@ -70,32 +66,27 @@ func newConn(t testing.TB, url string) *sap.Client {
 func setup(t testing.TB, o erpsim.Options) *syncEnv {
 	t.Helper()
 	ctx := context.Background()
-	url := testenv.DatabaseURL(t)
-	db, err := database.Open(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
-	raw, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(func() { raw.Close(context.Background()) })
-	_, err = raw.Exec(ctx, `TRUNCATE sync_rejects, sync_runs, erp_payments, erp_invoices, sync_checkpoints;
+	db := testenv.OpenDB(t)
+	raw := testenv.Conn(t, testenv.DatabaseURL(t))
+	_, err := raw.Exec(ctx, `TRUNCATE sync_rejects, sync_runs, erp_payments, erp_invoices, sync_checkpoints;
 		DELETE FROM customers WHERE source = 'erp';
 		UPDATE sync_schedules SET running_run = NULL, enabled = false`)
 	require.NoError(t, err)
 
-	o.Log = quiet
+	o.Log = testenv.Quiet
 	sim := erpsim.New(o)
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	e := &syncEnv{t: t, sim: sim, conn: newConn(t, srv.URL), clean: newConn(t, srv.URL), db: db, raw: raw,
 		tc: testenv.TemporalClient(t), url: srv.URL}
-	e.erp = &activities.ERP{Conn: e.conn, DB: db, Temporal: e.tc, Log: quiet, ChunkBudget: 5 * time.Second}
+	e.erp = &activities.ERP{Conn: e.conn, DB: db, Temporal: e.tc, Log: testenv.Quiet, ChunkBudget: 5 * time.Second}
 	e.startWorker()
 	return e
 }
 
 func (e *syncEnv) startWorker() {
 	w := worker.New(e.tc, workflows.TaskQueue, worker.Options{})
-	wiring.Register(w, wiring.Deps{DB: e.db, Log: quiet, ERP: e.erp})
+	wiring.Register(w, wiring.Deps{DB: e.db, Log: testenv.Quiet, ERP: e.erp})
 	w.RegisterWorkflowWithOptions(dealStub, workflow.RegisterOptions{Name: "DealStub"})
 	require.NoError(e.t, w.Start())
 	e.worker = w
@@ -480,7 +471,7 @@ func TestTwoSchedulersTickingAtOnceStartOneRun(t *testing.T) {
 	sctx, cancel := context.WithCancel(ctx)
 	var swg sync.WaitGroup
 	for range 2 {
-		s := scheduler.New(scheduler.Options{DB: e.db, Temporal: e.tc, Log: quiet, Poll: 100 * time.Millisecond})
+		s := scheduler.New(scheduler.Options{DB: e.db, Temporal: e.tc, Log: testenv.Quiet, Poll: 100 * time.Millisecond})
 		swg.Add(1)
 		go func() { defer swg.Done(); _ = s.Run(sctx) }()
 	}
@@ -511,7 +502,7 @@ func TestExchangeFolderSync(t *testing.T) {
 	ctx := context.Background()
 	e := setup(t, erpsim.Options{})
 	dir := t.TempDir()
-	x, err := exchange.New(exchange.Config{Dir: dir, PageRows: 2, Log: quiet})
+	x, err := exchange.New(exchange.Config{Dir: dir, PageRows: 2, Log: testenv.Quiet})
 	require.NoError(t, err)
 	e.erp.Conn = x
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "inbox", "customers_1.csv"),

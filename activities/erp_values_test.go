@@ -12,6 +12,7 @@ import (
 	"github.com/l2c/l2c/connectors"
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/exchange"
+	"github.com/l2c/l2c/internal/testenv"
 	"github.com/l2c/l2c/workflows"
 )
 
@@ -45,7 +46,7 @@ func TestERPFullWidthNameFromTheExchangeFolderIsKept(t *testing.T) {
 	ctx := context.Background()
 	e := setup(t, erpsim.Options{})
 	dir := t.TempDir()
-	x, err := exchange.New(exchange.Config{Dir: dir, Log: quiet})
+	x, err := exchange.New(exchange.Config{Dir: dir, Log: testenv.Quiet})
 	require.NoError(t, err)
 	e.erp.Conn = x
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "inbox", "customers_fw.csv"),

@@ -68,7 +68,7 @@ func TestApprEscalationSkipsADisabledManager(t *testing.T) {
 	// A worker whose working hour is 3 s, on a queue of its own.
 	const queue = "escalation-climb-test"
 	w := worker.New(tc, queue, worker.Options{})
-	wiring.Register(w, wiring.Deps{DB: db, Log: quiet, Audit: chain,
+	wiring.Register(w, wiring.Deps{DB: db, Log: testenv.Quiet, Audit: chain,
 		Calendar: func(context.Context) (activities.WorkingTime, error) { return fastHours{3 * time.Second}, nil }})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)

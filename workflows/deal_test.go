@@ -23,6 +23,7 @@ import (
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
+	"github.com/l2c/l2c/internal/testenv/must"
 )
 
 var (
@@ -183,13 +184,8 @@ func queryAt(t *testing.T, env *testsuite.TestWorkflowEnvironment, delay time.Du
 	}, delay)
 }
 
-func amount(s string) *money.Amount {
-	a, err := money.Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return &a
-}
+// amount reads the amounts the tests write.
+var amount = must.Amount
 
 var quote = deal.Action{Name: deal.ActSubmitQuote, Lines: []deal.QuoteLine{{SKU: "SP-100", Quantity: 4, UnitPrice: 250000}},
 	ValidUntil: deal.Date{Year: 2026, Month: 11, Day: 9}}

@@ -9,23 +9,11 @@ import (
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/money"
 	"github.com/l2c/l2c/internal/refusal"
+	"github.com/l2c/l2c/internal/testenv/must"
 )
 
-func day(s string) Date {
-	d, err := calendar.ParseDate(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-func amt(s string) *money.Amount {
-	a, err := money.Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return &a
-}
+// day and amt read the days and amounts the tests write.
+var day, amt = must.Date, must.Amount
 
 // plan306010 is the source cases' plan: 30% at signing, 60% on final
 // delivery, 10% retention a year after acceptance.

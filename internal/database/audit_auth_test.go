@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/audit"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // TestAuthVerifyNeedsTheHeadAndHoldsAgainstCheckpoints: a trail whose seal
@@ -18,11 +19,7 @@ import (
 func TestAuthVerifyNeedsTheHeadAndHoldsAgainstCheckpoints(t *testing.T) {
 	ctx := context.Background()
 	db, chain, conn := auditSetup(t)
-	exec := func(sql string) {
-		t.Helper()
-		_, err := conn.Exec(ctx, sql)
-		require.NoError(t, err)
-	}
+	exec := testenv.Exec(t, conn)
 	appendN := func(n int) {
 		for i := range n {
 			_, err := db.AuditAppend(ctx, chain, audit.Entry{At: time.Now(), Actor: "li", Action: "rules.save", ObjectID: fmt.Sprint(i)})

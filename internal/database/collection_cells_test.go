@@ -12,6 +12,7 @@ import (
 	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // TestCollectionCellsManagerAndCollectorKnownData: a sales manager's and a
@@ -39,11 +40,7 @@ import (
 func TestCollectionCellsManagerAndCollectorKnownData(t *testing.T) {
 	ctx := context.Background()
 	db, conn := collectionConn(t)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		_, err := conn.Exec(ctx, q, args...)
-		require.NoError(t, err)
-	}
+	exec := testenv.Exec(t, conn)
 	for _, u := range []struct {
 		user    identity.User
 		manager string

@@ -18,6 +18,7 @@ import (
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
 	"github.com/l2c/l2c/internal/testenv"
+	"github.com/l2c/l2c/internal/testenv/must"
 )
 
 // collectionDeal drives a deal with pure rules and saves every transition,
@@ -99,21 +100,8 @@ func (c *collectionDeal) withPayload(on string, by identity.User, name deal.Acti
 	c.act(on, by, a)
 }
 
-func collDay(s string) collection.Date {
-	d, err := calendar.ParseDate(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-func collAmount(s string) *money.Amount {
-	a, err := money.Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return &a
-}
+// collDay and collAmount read the days and amounts the tests write.
+var collDay, collAmount = must.Date, must.Amount
 
 // plan306010 is 30% ten days after signing, 60% 30 days after final
 // delivery, 10% retention 12 months after acceptance; 7.3% a year late.

@@ -13,6 +13,7 @@ import (
 	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/money"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // TestDunningTickNarrowEqualsFull runs a month of daily ticks over 900
@@ -27,11 +28,7 @@ func TestDunningTickNarrowEqualsFull(t *testing.T) {
 	db, conn := collectionConn(t)
 	cal := calendar.China()
 	start := collDay("2026-06-01")
-	exec := func(q string, args ...any) {
-		t.Helper()
-		_, err := conn.Exec(ctx, q, args...)
-		require.NoError(t, err, q)
-	}
+	exec := testenv.Exec(t, conn)
 	// This test's instalments and all they led to, and its ladders.
 	const clear = `DELETE FROM dunning_events WHERE deal_id LIKE 'TN-%'; DELETE FROM collection_promises WHERE deal_id LIKE 'TN-%';
 		DELETE FROM collection_credit_holds WHERE customer_code LIKE 'TN%'; DELETE FROM notifications WHERE deal_id LIKE 'TN-%';

@@ -37,17 +37,7 @@ func BenchmarkCollectionViews(b *testing.B) {
 	_, err := conn.Exec(ctx, `DELETE FROM dunning_events; DELETE FROM collection_promises; DELETE FROM collection_credit_holds;
 		DELETE FROM collection_instalments; DELETE FROM receivable_items`)
 	require.NoError(b, err)
-	copyRows := func(table string, cols []string, n int, row func(i int) []any) {
-		i := 0
-		_, err := conn.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
-			if i == n {
-				return nil, nil
-			}
-			i++
-			return row(i - 1), nil
-		}))
-		require.NoError(b, err, table)
-	}
+	copyRows := func(table string, cols []string, n int, row func(i int) []any) { copyN(b, conn, table, cols, n, row) }
 	code := func(i int) string { return fmt.Sprintf("VC%05d", i%customers) }
 	who := func(kind string, i int) string { return fmt.Sprintf("%s%03d", kind, i%reps) }
 	copyRows("customers", []string{"code", "name", "sales_owner", "source"}, customers, func(i int) []any {

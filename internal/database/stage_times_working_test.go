@@ -11,6 +11,7 @@ import (
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/database"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // TestStageTimesInWorkingHours: the stage times count working hours on the
@@ -27,11 +28,7 @@ func TestStageTimesInWorkingHours(t *testing.T) {
 	ctx := context.Background()
 	db := setup(t)
 	conn := rawConn(t)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		_, err := conn.Exec(ctx, q, args...)
-		require.NoError(t, err, q)
-	}
+	exec := testenv.Exec(t, conn)
 	exec(`DELETE FROM approval_steps WHERE kind = 'wh_review'`)
 	exec(`DELETE FROM approval_cases WHERE kind = 'wh_review'`)
 	exec(`INSERT INTO users (id, name, team, manager_id, roles) VALUES

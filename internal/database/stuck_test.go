@@ -23,14 +23,9 @@ import (
 // for someone away, and being the delegate of a holder away now.
 func stuckFixture(t testing.TB) time.Time {
 	t.Helper()
-	ctx := context.Background()
 	conn := rawConn(t)
 	now := time.Now().UTC().Truncate(time.Second)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		_, err := conn.Exec(ctx, q, args...)
-		require.NoError(t, err, q)
-	}
+	exec := testenv.Exec(t, conn)
 	exec(`DELETE FROM approval_steps WHERE kind = 'sk_review'`)
 	exec(`DELETE FROM terms_changes WHERE customer_code LIKE 'sk-%'`)
 	exec(`DELETE FROM approval_cases WHERE kind = 'sk_review'`)
@@ -178,11 +173,7 @@ func TestStageTimesFromBuckets(t *testing.T) {
 		}
 	}
 	check("as written")
-	exec := func(q string) {
-		t.Helper()
-		_, err := conn.Exec(ctx, q)
-		require.NoError(t, err, q)
-	}
+	exec := testenv.Exec(t, conn)
 	exec(`UPDATE approval_steps SET status = 'approved', decided_at = entered_at + interval '7 hours', decided_by = approver
 		WHERE kind = 'sk_review' AND status = 'pending' AND case_id = 'sk-K1'`)
 	check("decided")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/l2c/l2c/internal/identity"
 	"github.com/l2c/l2c/internal/money"
+	"github.com/l2c/l2c/internal/testenv/must"
 )
 
 var (
@@ -23,13 +24,8 @@ var (
 	fin   = identity.User{ID: "sun", Roles: []identity.Role{identity.RoleFinance}}
 )
 
-func amt(s string) *money.Amount {
-	a, err := money.Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return &a
-}
+// amt reads the amounts the tests write.
+var amt = must.Amount
 
 // apply runs a at t0 and fails the test on a refusal.
 func apply(t *testing.T, d Deal, by identity.User, a Action) Deal {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/notify"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -22,7 +23,7 @@ func TestConfigFromEnv(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "log", c.Kind)
 	require.Equal(t, notify.DefaultPollInterval, c.Poll)
-	require.IsType(t, notify.Log{}, c.Notifier(quiet))
+	require.IsType(t, notify.Log{}, c.Notifier(testenv.Quiet))
 
 	c, err = notify.ConfigFromEnv(env("L2C_NOTIFY", "smtp", "L2C_SMTP_ADDR", "smtp.exmail.qq.com:465",
 		"L2C_SMTP_FROM", "l2c <l2c@example.com>", "L2C_SMTP_USER", "l2c@example.com", "L2C_SMTP_PASSWORD", "x",
@@ -31,8 +32,8 @@ func TestConfigFromEnv(t *testing.T) {
 	require.Equal(t, notify.ImplicitTLS, c.SMTP.TLS, "port 465 means TLS from the start")
 	require.Equal(t, 500*time.Millisecond, c.Poll)
 	require.Equal(t, 4, c.MaxAttempts)
-	require.IsType(t, &notify.SMTP{}, c.Notifier(quiet))
-	d := c.Dispatcher(nil, quiet)
+	require.IsType(t, &notify.SMTP{}, c.Notifier(testenv.Quiet))
+	d := c.Dispatcher(nil, testenv.Quiet)
 	require.Equal(t, 4, d.MaxAttempts)
 
 	c, err = notify.ConfigFromEnv(env("L2C_NOTIFY", "smtp", "L2C_SMTP_ADDR", "mail.internal:587", "L2C_SMTP_FROM", "l2c@example.com"))
@@ -42,7 +43,7 @@ func TestConfigFromEnv(t *testing.T) {
 	c, err = notify.ConfigFromEnv(env("L2C_NOTIFY", "webhook",
 		"L2C_WEBHOOK_URL", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"))
 	require.NoError(t, err)
-	require.IsType(t, &notify.Webhook{}, c.Notifier(quiet))
+	require.IsType(t, &notify.Webhook{}, c.Notifier(testenv.Quiet))
 
 	for _, bad := range []struct {
 		env  []string

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"sync"
 	"testing"
@@ -22,8 +20,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
 // setup returns the package's database with an empty outbox and the test
 // staff. The tests share one outbox and a dispatcher takes every due row, so
 // they do not run in parallel.
@@ -37,9 +33,7 @@ func setup(t *testing.T) *database.DB {
 	require.NoError(t, err)
 	require.NoError(t, conn.Close(ctx))
 
-	db, err := database.Open(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
+	db := testenv.OpenDB(t)
 	for _, u := range []struct {
 		identity.User
 		email string
@@ -114,7 +108,7 @@ func TestDispatcherDeliversOnceAndExpandsRoles(t *testing.T) {
 	queue(t, db, "d-2", "role:finance")
 	queue(t, db, "d-3", "nobody")
 	rec := &recorder{}
-	d := &notify.Dispatcher{DB: db, Notifier: rec, Log: quiet}
+	d := &notify.Dispatcher{DB: db, Notifier: rec, Log: testenv.Quiet}
 
 	n, err := d.DeliverOnce(ctx)
 	require.NoError(t, err)
@@ -170,7 +164,7 @@ func TestDispatcherRetriesWithBackoffThenGivesUp(t *testing.T) {
 		return nil
 	}}
 	now := time.Now().Add(time.Second) // just past the rows' next_attempt_at, set by the database
-	d := &notify.Dispatcher{DB: db, Notifier: rec, Log: quiet, MaxAttempts: 3,
+	d := &notify.Dispatcher{DB: db, Notifier: rec, Log: testenv.Quiet, MaxAttempts: 3,
 		Backoff: func(n int) time.Duration { return time.Duration(n) * time.Minute },
 		Now:     func() time.Time { return now }}
 	deliver := func(want int) {
@@ -243,7 +237,7 @@ func TestTwoDispatchersDeliverEachRowOnce(t *testing.T) {
 	perDispatcher := make([]*recorder, 2)
 	for i := range perDispatcher {
 		perDispatcher[i] = &recorder{}
-		d := &notify.Dispatcher{DB: db, Log: quiet, BatchSize: 7, PollInterval: 10 * time.Millisecond,
+		d := &notify.Dispatcher{DB: db, Log: testenv.Quiet, BatchSize: 7, PollInterval: 10 * time.Millisecond,
 			Notifier: tee{rec, perDispatcher[i]}}
 		wg.Go(func() {
 			if err := d.Run(ctx); err != nil {
@@ -289,7 +283,7 @@ func TestShutdownFinishesTheSendInProgress(t *testing.T) {
 		cancel() // the process is asked to stop while this send is under way
 		return nil
 	}}
-	d := &notify.Dispatcher{DB: db, Notifier: rec, Log: quiet, BatchSize: 5}
+	d := &notify.Dispatcher{DB: db, Notifier: rec, Log: testenv.Quiet, BatchSize: 5}
 	require.NoError(t, d.Run(ctx))
 	require.Len(t, rec.got, 1)
 	sent := 0

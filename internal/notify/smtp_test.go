@@ -22,6 +22,7 @@ import (
 
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/notify"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 // smtpServer is just enough of a mail server to test against: EHLO, STARTTLS,
@@ -202,7 +203,7 @@ func TestSMTPThroughTheDispatcher(t *testing.T) {
 	queue(t, db, "m-2", "n-wang")
 	queue(t, db, "m-3", "n-qian") // has no e-mail address
 
-	d := &notify.Dispatcher{DB: db, Log: quiet, Notifier: &notify.SMTP{Addr: srv.addr, Username: "l2c", Password: "pw",
+	d := &notify.Dispatcher{DB: db, Log: testenv.Quiet, Notifier: &notify.SMTP{Addr: srv.addr, Username: "l2c", Password: "pw",
 		From: "l2c 通知 <l2c@example.com>", TLS: notify.StartTLS, TLSConfig: &tls.Config{RootCAs: srv.roots}}}
 	n, err := d.DeliverOnce(ctx)
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/l2c/l2c/internal/notify"
+	"github.com/l2c/l2c/internal/testenv"
 )
 
 type hook struct {
@@ -49,7 +50,7 @@ func TestWebhookThroughTheDispatcher(t *testing.T) {
 	defer srv.Close()
 	queue(t, db, "deal/D-000042/contract-review/1", "role:finance")
 
-	d := &notify.Dispatcher{DB: db, Log: quiet, Notifier: &notify.Webhook{URL: srv.URL + "/cgi-bin/webhook/send?key=secret"}}
+	d := &notify.Dispatcher{DB: db, Log: testenv.Quiet, Notifier: &notify.Webhook{URL: srv.URL + "/cgi-bin/webhook/send?key=secret"}}
 	n, err := d.DeliverOnce(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 1, n)

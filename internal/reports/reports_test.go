@@ -73,8 +73,7 @@ func setup(t testing.TB) *env {
 
 func sqlExec(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) {
 	t.Helper()
-	_, err := pool.Exec(context.Background(), sql, args...)
-	require.NoError(t, err, sql)
+	testenv.Exec(t, pool)(sql, args...)
 }
 
 // seed writes a few deals the way the deal workflow records them.

@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
@@ -56,6 +57,10 @@ const (
 )
 
 var log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+// Quiet is a logger that drops everything, for the code under test whose log
+// a test does not read.
+var Quiet = slog.New(slog.DiscardHandler)
 
 // env is the package-wide state. Each part is set up at most once; its error is
 // kept so every test that needs the part fails with the same reason.
@@ -124,6 +129,22 @@ func Conn(tb testing.TB, url string) *pgx.Conn {
 	}
 	tb.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+// Execer is what Exec runs SQL on: a connection (Conn) or a pool.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Exec is a test's exec(sql, args...) on db: it runs the statement and
+// fails tb, naming the SQL, if it fails.
+func Exec(tb testing.TB, db Execer) func(sql string, args ...any) {
+	return func(sql string, args ...any) {
+		tb.Helper()
+		if _, err := db.Exec(context.Background(), sql, args...); err != nil {
+			tb.Fatalf("%s: %v", sql, err)
+		}
+	}
 }
 
 // SharedDB opens the package's database (DatabaseURL) for a Shared fixture,

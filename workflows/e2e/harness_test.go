@@ -8,7 +8,6 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -33,20 +32,17 @@ import (
 	"github.com/l2c/l2c/connectors/erpsim"
 	"github.com/l2c/l2c/connectors/sap"
 	"github.com/l2c/l2c/internal/audit"
-	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/collection"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/identity"
-	"github.com/l2c/l2c/internal/money"
 	"github.com/l2c/l2c/internal/testenv"
+	"github.com/l2c/l2c/internal/testenv/must"
 	"github.com/l2c/l2c/internal/wiring"
 	"github.com/l2c/l2c/workflows"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
-
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 var (
 	rep     = identity.User{ID: "wang", Roles: []identity.Role{identity.RoleSales}}
@@ -222,13 +218,10 @@ type scenario struct {
 func newScenario(t *testing.T, customer string, seller identity.User, start time.Time) *scenario {
 	t.Helper()
 	ctx := context.Background()
-	url := testenv.DatabaseURL(t)
-	db, err := database.Open(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
-	raw := testenv.Conn(t, url)
+	db := testenv.OpenDB(t)
+	raw := testenv.Conn(t, testenv.DatabaseURL(t))
 	// The syncs' global state is the package's: each scenario starts over.
-	_, err = raw.Exec(ctx, `TRUNCATE sync_rejects, sync_runs, erp_payments, erp_invoices, sync_checkpoints;
+	_, err := raw.Exec(ctx, `TRUNCATE sync_rejects, sync_runs, erp_payments, erp_invoices, sync_checkpoints;
 		UPDATE sync_schedules SET running_run = NULL, enabled = false`)
 	require.NoError(t, err)
 	for _, u := range []struct {
@@ -242,12 +235,12 @@ func newScenario(t *testing.T, customer string, seller identity.User, start time
 	s := &scenario{t: t, db: db, raw: raw, rep: seller, now: start, errs: map[string]error{},
 		chain: testenv.AuditChain(t)}
 	s.key = workflows.UpdateKeyFrom(s.chain)
-	s.sim = erpsim.New(erpsim.Options{Log: quiet, Epoch: start.Add(-time.Hour), Now: s.clock})
+	s.sim = erpsim.New(erpsim.Options{Log: testenv.Quiet, Epoch: start.Add(-time.Hour), Now: s.clock})
 	srv := httptest.NewServer(s.sim.Handler())
 	t.Cleanup(srv.Close)
 	conn, err := sap.New(sap.Config{BaseURL: srv.URL, Username: "L2C_COMM", Password: "sim-secret",
 		MinDiscountField: erpsim.DefaultMinDiscountField, CreditLimitField: erpsim.DefaultCreditLimitField,
-		MinBackoff: 5 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Log: quiet})
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Log: testenv.Quiet})
 	require.NoError(t, err)
 	s.sig = &signals{}
 
@@ -257,8 +250,8 @@ func newScenario(t *testing.T, customer string, seller identity.User, start time
 	s.env.SetStartTime(start)
 	s.env.SetTestTimeout(5 * time.Minute) // wall clock without progress: the database under load
 	s.env.SetDetachedChildWait(false)
-	wiring.Register(s.env, wiring.Deps{DB: db, Log: quiet, Audit: s.chain, Location: shanghai,
-		ERP: &activities.ERP{Conn: conn, DB: db, Temporal: s.sig, Log: quiet, ChunkBudget: 5 * time.Second}})
+	wiring.Register(s.env, wiring.Deps{DB: db, Log: testenv.Quiet, Audit: s.chain, Location: shanghai,
+		ERP: &activities.ERP{Conn: conn, DB: db, Temporal: s.sig, Log: testenv.Quiet, ChunkBudget: 5 * time.Second}})
 	s.env.RegisterWorkflow(scenarioWorkflow)
 	s.env.RegisterActivityWithOptions(s.hook, activity.RegisterOptions{Name: "ScenarioHook"})
 	// The one piece not run as today's deals run: the order is not created
@@ -347,18 +340,7 @@ func (s *scenario) act(name, day, hhmm string, who identity.User, a deal.Action)
 	s.env.RegisterDelayedCallback(func() {
 		a.Resolve(s.env.Now(), shanghai)
 		wf := workflows.DealWorkflowID(s.deal.Deal.ID)
-		in, err := workflows.SignUpdate(s.key, wf, workflows.DealActUpdate, updateID, workflows.ActInput{Actor: who, Action: a})
-		if err != nil {
-			s.errs[name] = err
-			return
-		}
-		if err := s.env.UpdateWorkflowByID(wf, workflows.DealActUpdate, updateID, &testsuite.TestUpdateCallback{
-			OnAccept:   func() {},
-			OnReject:   func(err error) { s.errs[name] = err },
-			OnComplete: func(_ any, err error) { s.errs[name] = err },
-		}, in); err != nil {
-			s.errs[name] = err
-		}
+		s.update(name, wf, workflows.DealActUpdate, updateID, workflows.ActInput{Actor: who, Action: a})
 	}, at.Sub(s.env.Now()))
 }
 
@@ -369,19 +351,25 @@ func (s *scenario) decide(name, day, hhmm string, caseID string, in workflows.De
 	s.errs[name] = errNotRun
 	s.env.RegisterDelayedCallback(func() {
 		wf := workflows.ApprovalWorkflowID(caseID)
-		signed, err := workflows.SignUpdate(s.key, wf, workflows.ApprovalDecideUpdate, name, in)
-		if err != nil {
-			s.errs[name] = err
-			return
-		}
-		if err := s.env.UpdateWorkflowByID(wf, workflows.ApprovalDecideUpdate, name, &testsuite.TestUpdateCallback{
-			OnAccept:   func() {},
-			OnReject:   func(err error) { s.errs[name] = err },
-			OnComplete: func(_ any, err error) { s.errs[name] = err },
-		}, signed); err != nil {
-			s.errs[name] = err
-		}
+		s.update(name, wf, workflows.ApprovalDecideUpdate, name, in)
 	}, at.Sub(s.env.Now()))
+}
+
+// update sends workflow wf the update, signed as the API signs it, with
+// updateID and input in; its outcome is in s.errs[name].
+func (s *scenario) update(name, wf, update, updateID string, in any) {
+	signed, err := workflows.SignUpdate(s.key, wf, update, updateID, in)
+	if err != nil {
+		s.errs[name] = err
+		return
+	}
+	if err := s.env.UpdateWorkflowByID(wf, update, updateID, &testsuite.TestUpdateCallback{
+		OnAccept:   func() {},
+		OnReject:   func(err error) { s.errs[name] = err },
+		OnComplete: func(_ any, err error) { s.errs[name] = err },
+	}, signed); err != nil {
+		s.errs[name] = err
+	}
 }
 
 type notRun struct{}
@@ -492,18 +480,5 @@ func (s *scenario) plan() database.CollectionPlan {
 	return p
 }
 
-func day(v string) deal.Date {
-	d, err := calendar.ParseDate(v)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-func amount(v string) *money.Amount {
-	a, err := money.Parse(v)
-	if err != nil {
-		panic(err)
-	}
-	return &a
-}
+// day and amount read the days and amounts the scenarios write.
+var day, amount = must.Date, must.Amount
