@@ -31,6 +31,14 @@ func pagesDeal(t *testing.T, s *stack, title string) (dealID, caseID string) {
 	return dealID, caseID
 }
 
+// pagesDealCustomer is the code of the customer of deal dealID, as stored.
+func pagesDealCustomer(t *testing.T, s *stack, dealID string) string {
+	t.Helper()
+	dl, err := s.db.DealGet(context.Background(), dealID)
+	require.NoError(t, err)
+	return dl.Customer.Code
+}
+
 // pagesCard is the inbox card of a case (its ID holds dots, so by attribute).
 func pagesCard(caseID string) string { return `article[aria-labelledby="case-` + caseID + `"]` }
 
