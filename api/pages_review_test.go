@@ -329,32 +329,10 @@ func TestPagesPeopleByName(t *testing.T) {
 	require.Equal(t, "zhou", owners["delivery"])
 	require.Equal(t, "wu", owners["payment"])
 
-	delegate := func(to string) page {
-		v := url.Values{"csrf_token": {pagesCSRF(t, li.do("GET", "/approvals/"+caseID, "", "").body)}, "to": {to}, "note": {"出差"}}
-		return li.form("/approvals/"+caseID+"/delegate", v)
-	}
-	caseBefore, err := s.db.CaseGet(context.Background(), caseID)
-	require.NoError(t, err)
-	for to, msg := range map[string]string{"h": "有几位：", "He": "he 在本环节已有审批步骤"} {
-		p := delegate(to)
-		require.Equal(t, http.StatusUnprocessableEntity, p.status, p.body)
-		require.Contains(t, p.body, msg, "to %s", to)
-		after, err := s.db.CaseGet(context.Background(), caseID)
-		require.NoError(t, err)
-		require.Equal(t, caseBefore, after, "a refused hand-over to %q changed nothing", to)
-	}
-	p := delegate("Zhao")
-	require.Equal(t, http.StatusSeeOther, p.status, p.body)
-	require.Eventually(t, func() bool {
-		c, err := s.db.CaseGet(context.Background(), caseID)
-		require.NoError(t, err)
-		for _, st := range c.Pending() {
-			if st.Approver == "zhao" {
-				return true
-			}
-		}
-		return false
-	}, 10*time.Second, 50*time.Millisecond, "zhao holds li's step now")
+	pagesDelegations(t, s, caseID, []pagesRefusedDelegation{
+		{li, "h", http.StatusUnprocessableEntity, "有几位："},
+		{li, "He", http.StatusUnprocessableEntity, "he 在本环节已有审批步骤"},
+	}, li, "Zhao", "zhao")
 }
 
 // TestPagesInboxCardShowsTheChainAndComments: li rejected wang's contract

@@ -151,17 +151,14 @@ func TestPagesContractReviewEndToEnd(t *testing.T) {
 
 	// Rejecting needs a reason: refused with the API's message next to the
 	// field, and nothing changed.
-	before, err := s.db.CaseGet(context.Background(), caseID)
-	require.NoError(t, err)
+	before := s.storedCase(caseID)
 	li.submit(pagesCard(caseID) + ` button.reject`)
 	msg := li.textOf(`[id="note-` + caseID + `-error"]`)
 	require.Contains(t, msg, "驳回须填写意见", "the workflow's own message, in Chinese, next to the note")
 	invalid, err = chromedp.Run(li.ctx, chromedp.AttributeValue(chromedp.CSS(`[id="note-`+caseID+`"]`), "aria-invalid"))
 	require.NoError(t, err)
 	require.Equal(t, "true", invalid.Value)
-	after, err := s.db.CaseGet(context.Background(), caseID)
-	require.NoError(t, err)
-	require.Equal(t, before, after, "a refused rejection changed nothing")
+	require.Equal(t, before, s.storedCase(caseID), "a refused rejection changed nothing")
 
 	li.fill(`[id="note-`+caseID+`"]`, "条款符合客户标准")
 	li.submit(pagesCard(caseID) + ` button.approve`)
@@ -319,9 +316,7 @@ func TestPagesDealActionsRefusedLikeTheAPI(t *testing.T) {
 	require.Equal(t, "必填", b.textOf("#comment-text-error"), "the workflow's \"is required\", in Chinese")
 	caseID := strings.TrimPrefix(b.location(), "/approvals/")
 	caseID = strings.TrimSuffix(caseID, "/comment")
-	c, err := s.db.CaseGet(context.Background(), caseID)
-	require.NoError(t, err, caseID)
-	require.Empty(t, c.Comments)
+	require.Empty(t, s.storedCase(caseID).Comments)
 	b.fill("#comment-text", "客户要求月底前签约")
 	b.submit("form.comment button")
 	require.Contains(t, b.text(), "留言已发送。")
