@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/l2c/l2c/internal/approval"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/testenv"
 )
@@ -66,26 +65,6 @@ func (s *stack) decide(caseID, user string, status int, body string) reply {
 	r := s.do("POST", "/api/v1/approvals/"+caseID+"/decide", "tok-"+user, body)
 	require.Equal(s.t, status, r.status, "%s by %s: %s", body, user, r.raw)
 	return r
-}
-
-// storedCase is approval case caseID as the database holds it.
-func (s *stack) storedCase(caseID string) approval.Case {
-	s.t.Helper()
-	c, err := s.db.CaseGet(context.Background(), caseID)
-	require.NoError(s.t, err, caseID)
-	return c
-}
-
-// holdsStep is whether who holds an open step of approval case caseID.
-func (s *stack) holdsStep(caseID, who string) bool {
-	s.t.Helper()
-	c := s.storedCase(caseID)
-	for _, st := range c.Pending() {
-		if st.Approver == who {
-			return true
-		}
-	}
-	return false
 }
 
 func holders(c map[string]any) []string {

@@ -39,6 +39,26 @@ func pagesDealCustomer(t *testing.T, s *stack, dealID string) string {
 	return dl.Customer.Code
 }
 
+// storedCase is approval case caseID as the database holds it.
+func (s *stack) storedCase(caseID string) approval.Case {
+	s.t.Helper()
+	c, err := s.db.CaseGet(context.Background(), caseID)
+	require.NoError(s.t, err, caseID)
+	return c
+}
+
+// holdsStep is whether who holds an open step of approval case caseID.
+func (s *stack) holdsStep(caseID, who string) bool {
+	s.t.Helper()
+	c := s.storedCase(caseID)
+	for _, st := range c.Pending() {
+		if st.Approver == who {
+			return true
+		}
+	}
+	return false
+}
+
 // pagesCard is the inbox card of a case (its ID holds dots, so by attribute).
 func pagesCard(caseID string) string { return `article[aria-labelledby="case-` + caseID + `"]` }
 
