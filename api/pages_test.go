@@ -31,6 +31,16 @@ func pagesDeal(t *testing.T, s *stack, title string) (dealID, caseID string) {
 	return dealID, caseID
 }
 
+// pagesDealAtOrder is a pagesDeal whose contract li has approved, in the
+// order stage.
+func pagesDealAtOrder(t *testing.T, s *stack, title string) string {
+	t.Helper()
+	dealID, caseID := pagesDeal(t, s, title)
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(dealID)["stage"] == "order" }, 15*time.Second, 20*time.Millisecond)
+	return dealID
+}
+
 // pagesDealCustomer is the code of the customer of deal dealID, as stored.
 func pagesDealCustomer(t *testing.T, s *stack, dealID string) string {
 	t.Helper()

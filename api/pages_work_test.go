@@ -27,9 +27,7 @@ func section(body, id string) string {
 // invoice past due with what is still open after a part payment.
 func TestPagesMyWorkPerRole(t *testing.T) {
 	s := setup(t)
-	dealID, caseID := pagesDeal(t, s, "大单 My work")
-	s.decide(caseID, "li", 200, `{"approve":true}`)
-	require.Eventually(t, func() bool { return s.get(dealID)["stage"] == "order" }, 15*time.Second, 20*time.Millisecond)
+	dealID := pagesDealAtOrder(t, s, "大单 My work")
 
 	for user, sees := range map[string]bool{"li": true, "admin": true, "he": false, "wang": false} {
 		p := pagesSession(t, s, user).do("GET", "/", "", "")
@@ -93,9 +91,7 @@ func pagesAct(t *testing.T, b *browser, dealID, action string, fields map[string
 // and payment go through, each by its own person, and the deal is closed.
 func TestPagesDealFormsForWhoMay(t *testing.T) {
 	s := setup(t)
-	dealID, caseID := pagesDeal(t, s, "表单 who may")
-	s.decide(caseID, "li", 200, `{"approve":true}`)
-	require.Eventually(t, func() bool { return s.get(dealID)["stage"] == "order" }, 15*time.Second, 20*time.Millisecond)
+	dealID := pagesDealAtOrder(t, s, "表单 who may")
 	wang, zhou, sun, wu := pagesSession(t, s, "wang"), pagesSession(t, s, "zhou"), pagesSession(t, s, "sun"), pagesSession(t, s, "wu")
 	forms := func(b *browser) []string {
 		p := b.do("GET", "/deals/"+dealID, "", "")
@@ -243,9 +239,7 @@ func TestPagesDelegateFromTheCase(t *testing.T) {
 // invoice, wu the payment; the deal is closed.
 func TestPagesWalkthroughAfterTheContract(t *testing.T) {
 	s := setup(t)
-	dealID, caseID := pagesDeal(t, s, "走查 walkthrough")
-	s.decide(caseID, "li", 200, `{"approve":true}`)
-	require.Eventually(t, func() bool { return s.get(dealID)["stage"] == "order" }, 15*time.Second, 20*time.Millisecond)
+	dealID := pagesDealAtOrder(t, s, "走查 walkthrough")
 	tab := func(user string) *pagesTab {
 		pw := user + "'s long passphrase"
 		setPassword(t, s, user, pw)
