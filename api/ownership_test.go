@@ -301,19 +301,7 @@ func TestOwnershipHandoverMovesEveryOpenItem(t *testing.T) {
 	dealID := r.body["id"].(string)
 	// ow-hm, a sales manager, holds a step of wang's contract review.
 	_, caseID := s.inContractReview(`"contract_no":"HT-OWH","amount":"100"`)
-	c, err := s.db.CaseGet(ctx, caseID)
-	require.NoError(t, err)
-	held := func(who string) bool {
-		c, err = s.db.CaseGet(ctx, caseID)
-		require.NoError(t, err)
-		for _, st := range c.Pending() {
-			if st.Approver == who {
-				return true
-			}
-		}
-		return false
-	}
-	require.True(t, held("ow-hm"))
+	require.True(t, s.holdsStep(caseID, "ow-hm"))
 
 	body := `{"from":"ow-hm","to":"ow-rep","reason":"Han Mei leaves on 30 November"}`
 	for _, who := range []string{"ow-rep", "ow-hm", "li", "zhao"} {
@@ -326,7 +314,7 @@ func TestOwnershipHandoverMovesEveryOpenItem(t *testing.T) {
 	d, err := s.db.DealGet(ctx, dealID)
 	require.NoError(t, err)
 	require.Equal(t, "ow-hm", d.Owners.Sales)
-	require.True(t, held("ow-hm"))
+	require.True(t, s.holdsStep(caseID, "ow-hm"))
 	require.Zero(t, s.auditCount("ownership.handover", "ow-hm"))
 
 	r = s.do("POST", "/api/v1/ownership/handovers", "tok-ow-boss", body)
@@ -340,8 +328,8 @@ func TestOwnershipHandoverMovesEveryOpenItem(t *testing.T) {
 	d, err = s.db.DealGet(ctx, dealID)
 	require.NoError(t, err)
 	require.Equal(t, "ow-rep", d.Owners.Sales)
-	require.True(t, held("ow-rep"))
-	require.False(t, held("ow-hm"))
+	require.True(t, s.holdsStep(caseID, "ow-rep"))
+	require.False(t, s.holdsStep(caseID, "ow-hm"))
 	require.Equal(t, 1, s.auditCount("ownership.handover", "ow-hm"))
 	require.Equal(t, 1, s.auditCount("deal.hand_over", dealID))
 	var detail map[string]any

@@ -185,6 +185,16 @@ func (b *pagesTab) textOf(sel string) string {
 	return s
 }
 
+// pagesEval is the value of the script js on b's page.
+func pagesEval[T any](b *pagesTab, js string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	require.NoError(b.t, err)
+	return v
+}
+
 // valueOf is the value of the form field sel.
 func (b *pagesTab) valueOf(sel string) string {
 	b.t.Helper()

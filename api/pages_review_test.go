@@ -42,9 +42,7 @@ func pagesDealRows(body string) []string {
 func TestPagesDealListFiltersLikeTheAPI(t *testing.T) {
 	s := setup(t)
 	dealID, _ := pagesDeal(t, s, "Filtered")
-	dl, err := s.db.DealGet(context.Background(), dealID)
-	require.NoError(t, err)
-	code := dl.Customer.Code
+	code := pagesDealCustomer(t, s, dealID)
 	apiIDs := func(query string) []string {
 		r := s.do("GET", "/api/v1/deals?limit=200&"+query, "tok-admin", "")
 		require.Equal(t, 200, r.status, r.raw)
@@ -94,7 +92,7 @@ func TestPagesDealListFiltersLikeTheAPI(t *testing.T) {
 	// Other tests name their customers alike: this one gets a name of its own.
 	minimum := int64(9000)
 	unique := "无锡" + strings.TrimPrefix(code, "PG-") + "号机床厂"
-	_, err = s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: code, Name: unique, SalesOwner: "wang",
+	_, err := s.db.CustomersUpsert(context.Background(), []database.Customer{{Code: code, Name: unique, SalesOwner: "wang",
 		PaymentTerms: "NT90", MinDiscountBP: &minimum, Source: "manual"}}, nil)
 	require.NoError(t, err)
 	byName := b.do("GET", "/deals?customer="+url.QueryEscape(strings.TrimSuffix(unique, "机床厂")), "", "")
@@ -129,9 +127,7 @@ func TestPagesDealListFiltersLikeTheAPI(t *testing.T) {
 // must scroll sideways to read), or "".
 func (b *pagesTab) overflow() string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+	return pagesEval[string](b, `(() => {
 		const w = document.documentElement.clientWidth;
 		if (document.documentElement.scrollWidth <= w + 1) return "";
 		const wide = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > w + 1)
@@ -139,21 +135,15 @@ func (b *pagesTab) overflow() string {
 			.map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + e.className : "") +
 				" (" + Math.round(e.getBoundingClientRect().right) + "px): " + (e.innerText || "").slice(0, 60));
 		return "page " + document.documentElement.scrollWidth + "px wide in " + w + "px: " + wide.join("; ");
-	})()`))
-	require.NoError(b.t, err)
-	return s
+	})()`)
 }
 
 // emptyCells are the table cells a phone shows with a label and nothing
 // after it ("等待:" and no time), by label.
 func (b *pagesTab) emptyCells() []string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("td[data-label]")]
-		.filter(td => td.getClientRects().length > 0 && td.innerText.trim() === "").map(td => td.dataset.label)`))
-	require.NoError(b.t, err)
-	return s
+	return pagesEval[[]string](b, `[...document.querySelectorAll("td[data-label]")]
+		.filter(td => td.getClientRects().length > 0 && td.innerText.trim() === "").map(td => td.dataset.label)`)
 }
 
 // unlabelled are the page's form fields a screen reader could not name (no
@@ -161,9 +151,7 @@ func (b *pagesTab) emptyCells() []string {
 // (aria-describedby, a label's for) and the ids used twice.
 func (b *pagesTab) unlabelled() []string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+	return pagesEval[[]string](b, `(() => {
 		const out = [];
 		for (const e of document.querySelectorAll("input:not([type=hidden]), select, textarea"))
 			if (!(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
@@ -179,18 +167,14 @@ func (b *pagesTab) unlabelled() []string {
 			seen[e.id] = true;
 		}
 		return out;
-	})()`))
-	require.NoError(b.t, err)
-	return s
+	})()`)
 }
 
 // lowContrast are the texts on the page whose colour against their
 // background is below WCAG AA (4.5:1, 3:1 for large text), with the ratio.
 func (b *pagesTab) lowContrast() []string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, pagesWait)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+	return pagesEval[[]string](b, `(() => {
 		const rgb = c => { const m = c.match(/[\d.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; };
 		const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
 			return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
@@ -211,9 +195,7 @@ func (b *pagesTab) lowContrast() []string {
 				ratio.toFixed(2) + ":1 " + JSON.stringify(e.textContent.trim().slice(0, 30)));
 		}
 		return out.slice(0, 8);
-	})()`))
-	require.NoError(b.t, err)
-	return s
+	})()`)
 }
 
 // printed is what a page prints: the visible headings and whether any
@@ -228,12 +210,10 @@ func (b *pagesTab) printed() (headings []string, controls int) {
 		_, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
 		require.NoError(b.t, err)
 	}()
-	headings, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("h1, h2, h3")]
-		.filter(h => h.getClientRects().length > 0).map(h => h.innerText.trim())`))
-	require.NoError(b.t, err)
-	controls, err = chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("form, button, input, select, textarea, body > header")]
-		.filter(e => e.getClientRects().length > 0).length`))
-	require.NoError(b.t, err)
+	headings = pagesEval[[]string](b, `[...document.querySelectorAll("h1, h2, h3")]
+		.filter(h => h.getClientRects().length > 0).map(h => h.innerText.trim())`)
+	controls = pagesEval[int](b, `[...document.querySelectorAll("form, button, input, select, textarea, body > header")]
+		.filter(e => e.getClientRects().length > 0).length`)
 	return headings, controls
 }
 
@@ -245,9 +225,7 @@ func (b *pagesTab) printed() (headings []string, controls int) {
 func TestPagesEveryPageFitsAPhone(t *testing.T) {
 	s := setup(t)
 	dealID, caseID := pagesDeal(t, s, "数控机床 CNC-5 二期扩产项目")
-	dl, err := s.db.DealGet(context.Background(), dealID)
-	require.NoError(t, err)
-	code := dl.Customer.Code
+	code := pagesDealCustomer(t, s, dealID)
 	pages := map[string][]string{
 		"wang":  {"/", "/deals", "/deals/" + dealID, "/deals/new", "/approvals/" + caseID, "/customers", "/customers/" + code, "/funnel"},
 		"li":    {"/", "/inbox", "/approvals/" + caseID, "/approvals/stuck", "/deals?stage=contract_review", "/imports"},
@@ -351,32 +329,10 @@ func TestPagesPeopleByName(t *testing.T) {
 	require.Equal(t, "zhou", owners["delivery"])
 	require.Equal(t, "wu", owners["payment"])
 
-	delegate := func(to string) page {
-		v := url.Values{"csrf_token": {pagesCSRF(t, li.do("GET", "/approvals/"+caseID, "", "").body)}, "to": {to}, "note": {"出差"}}
-		return li.form("/approvals/"+caseID+"/delegate", v)
-	}
-	caseBefore, err := s.db.CaseGet(context.Background(), caseID)
-	require.NoError(t, err)
-	for to, msg := range map[string]string{"h": "有几位：", "He": "he 在本环节已有审批步骤"} {
-		p := delegate(to)
-		require.Equal(t, http.StatusUnprocessableEntity, p.status, p.body)
-		require.Contains(t, p.body, msg, "to %s", to)
-		after, err := s.db.CaseGet(context.Background(), caseID)
-		require.NoError(t, err)
-		require.Equal(t, caseBefore, after, "a refused hand-over to %q changed nothing", to)
-	}
-	p := delegate("Zhao")
-	require.Equal(t, http.StatusSeeOther, p.status, p.body)
-	require.Eventually(t, func() bool {
-		c, err := s.db.CaseGet(context.Background(), caseID)
-		require.NoError(t, err)
-		for _, st := range c.Pending() {
-			if st.Approver == "zhao" {
-				return true
-			}
-		}
-		return false
-	}, 10*time.Second, 50*time.Millisecond, "zhao holds li's step now")
+	pagesDelegations(t, s, caseID, []pagesRefusedDelegation{
+		{li, "h", http.StatusUnprocessableEntity, "有几位："},
+		{li, "He", http.StatusUnprocessableEntity, "he 在本环节已有审批步骤"},
+	}, li, "Zhao", "zhao")
 }
 
 // TestPagesInboxCardShowsTheChainAndComments: li rejected wang's contract

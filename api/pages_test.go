@@ -31,6 +31,44 @@ func pagesDeal(t *testing.T, s *stack, title string) (dealID, caseID string) {
 	return dealID, caseID
 }
 
+// pagesDealAtOrder is a pagesDeal whose contract li has approved, in the
+// order stage.
+func pagesDealAtOrder(t *testing.T, s *stack, title string) string {
+	t.Helper()
+	dealID, caseID := pagesDeal(t, s, title)
+	s.decide(caseID, "li", 200, `{"approve":true}`)
+	require.Eventually(t, func() bool { return s.get(dealID)["stage"] == "order" }, 15*time.Second, 20*time.Millisecond)
+	return dealID
+}
+
+// pagesDealCustomer is the code of the customer of deal dealID, as stored.
+func pagesDealCustomer(t *testing.T, s *stack, dealID string) string {
+	t.Helper()
+	dl, err := s.db.DealGet(context.Background(), dealID)
+	require.NoError(t, err)
+	return dl.Customer.Code
+}
+
+// storedCase is approval case caseID as the database holds it.
+func (s *stack) storedCase(caseID string) approval.Case {
+	s.t.Helper()
+	c, err := s.db.CaseGet(context.Background(), caseID)
+	require.NoError(s.t, err, caseID)
+	return c
+}
+
+// holdsStep is whether who holds an open step of approval case caseID.
+func (s *stack) holdsStep(caseID, who string) bool {
+	s.t.Helper()
+	c := s.storedCase(caseID)
+	for _, st := range c.Pending() {
+		if st.Approver == who {
+			return true
+		}
+	}
+	return false
+}
+
 // pagesCard is the inbox card of a case (its ID holds dots, so by attribute).
 func pagesCard(caseID string) string { return `article[aria-labelledby="case-` + caseID + `"]` }
 
@@ -143,17 +181,14 @@ func TestPagesContractReviewEndToEnd(t *testing.T) {
 
 	// Rejecting needs a reason: refused with the API's message next to the
 	// field, and nothing changed.
-	before, err := s.db.CaseGet(context.Background(), caseID)
-	require.NoError(t, err)
+	before := s.storedCase(caseID)
 	li.submit(pagesCard(caseID) + ` button.reject`)
 	msg := li.textOf(`[id="note-` + caseID + `-error"]`)
 	require.Contains(t, msg, "驳回须填写意见", "the workflow's own message, in Chinese, next to the note")
 	invalid, err = chromedp.Run(li.ctx, chromedp.AttributeValue(chromedp.CSS(`[id="note-`+caseID+`"]`), "aria-invalid"))
 	require.NoError(t, err)
 	require.Equal(t, "true", invalid.Value)
-	after, err := s.db.CaseGet(context.Background(), caseID)
-	require.NoError(t, err)
-	require.Equal(t, before, after, "a refused rejection changed nothing")
+	require.Equal(t, before, s.storedCase(caseID), "a refused rejection changed nothing")
 
 	li.fill(`[id="note-`+caseID+`"]`, "条款符合客户标准")
 	li.submit(pagesCard(caseID) + ` button.approve`)
@@ -311,9 +346,7 @@ func TestPagesDealActionsRefusedLikeTheAPI(t *testing.T) {
 	require.Equal(t, "必填", b.textOf("#comment-text-error"), "the workflow's \"is required\", in Chinese")
 	caseID := strings.TrimPrefix(b.location(), "/approvals/")
 	caseID = strings.TrimSuffix(caseID, "/comment")
-	c, err := s.db.CaseGet(context.Background(), caseID)
-	require.NoError(t, err, caseID)
-	require.Empty(t, c.Comments)
+	require.Empty(t, s.storedCase(caseID).Comments)
 	b.fill("#comment-text", "客户要求月底前签约")
 	b.submit("form.comment button")
 	require.Contains(t, b.text(), "留言已发送。")

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -28,9 +27,7 @@ func section(body, id string) string {
 // invoice past due with what is still open after a part payment.
 func TestPagesMyWorkPerRole(t *testing.T) {
 	s := setup(t)
-	dealID, caseID := pagesDeal(t, s, "大单 My work")
-	s.decide(caseID, "li", 200, `{"approve":true}`)
-	require.Eventually(t, func() bool { return s.get(dealID)["stage"] == "order" }, 15*time.Second, 20*time.Millisecond)
+	dealID := pagesDealAtOrder(t, s, "大单 My work")
 
 	for user, sees := range map[string]bool{"li": true, "admin": true, "he": false, "wang": false} {
 		p := pagesSession(t, s, user).do("GET", "/", "", "")
@@ -94,9 +91,7 @@ func pagesAct(t *testing.T, b *browser, dealID, action string, fields map[string
 // and payment go through, each by its own person, and the deal is closed.
 func TestPagesDealFormsForWhoMay(t *testing.T) {
 	s := setup(t)
-	dealID, caseID := pagesDeal(t, s, "表单 who may")
-	s.decide(caseID, "li", 200, `{"approve":true}`)
-	require.Eventually(t, func() bool { return s.get(dealID)["stage"] == "order" }, 15*time.Second, 20*time.Millisecond)
+	dealID := pagesDealAtOrder(t, s, "表单 who may")
 	wang, zhou, sun, wu := pagesSession(t, s, "wang"), pagesSession(t, s, "zhou"), pagesSession(t, s, "sun"), pagesSession(t, s, "wu")
 	forms := func(b *browser) []string {
 		p := b.do("GET", "/deals/"+dealID, "", "")
@@ -180,6 +175,41 @@ func TestPagesStuckChartIsItsOwnPicture(t *testing.T) {
 	require.NotContains(t, refused.body, "<svg")
 }
 
+// pagesDelegate hands b's step of case caseID over to to from the case's
+// page, with the note 出差.
+func pagesDelegate(t *testing.T, b *browser, caseID, to string) page {
+	t.Helper()
+	v := url.Values{"csrf_token": {pagesCSRF(t, b.do("GET", "/approvals/"+caseID, "", "").body)}, "to": {to}, "note": {"出差"}}
+	return b.form("/approvals/"+caseID+"/delegate", v)
+}
+
+// pagesRefusedDelegation is a hand-over of who's step to to that is refused
+// with code and a page saying msg.
+type pagesRefusedDelegation struct {
+	who  *browser
+	to   string
+	code int
+	msg  string
+}
+
+// pagesDelegations tries each refused hand-over of case caseID, which must
+// leave the case as it was, then hands by's step over to to: holder (to,
+// resolved) then holds the step.
+func pagesDelegations(t *testing.T, s *stack, caseID string, refused []pagesRefusedDelegation, by *browser, to, holder string) {
+	t.Helper()
+	before := s.storedCase(caseID)
+	for _, try := range refused {
+		p := pagesDelegate(t, try.who, caseID, try.to)
+		require.Equal(t, try.code, p.status, "to %s: %s", try.to, p.body)
+		require.Contains(t, p.body, try.msg, "to %s", try.to)
+		require.Equal(t, before, s.storedCase(caseID), "a refused hand-over to %q changed nothing", try.to)
+	}
+	p := pagesDelegate(t, by, caseID, to)
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Eventually(t, func() bool { return s.holdsStep(caseID, holder) }, 10*time.Second, 50*time.Millisecond,
+		"%s holds the step now", holder)
+}
+
 // TestPagesDelegateFromTheCase: li hands her step of wang's contract review
 // to a colleague from the case's page. Only a holder sees the form; a
 // requester posting it anyway, a colleague already holding the stage and a
@@ -194,42 +224,12 @@ func TestPagesDelegateFromTheCase(t *testing.T) {
 	require.Contains(t, own.body, `action="/approvals/`+caseID+`/delegate"`)
 	require.NotContains(t, wang.do("GET", "/approvals/"+caseID, "", "").body, "/delegate", "the requester holds no step")
 
-	delegate := func(b *browser, to string) page {
-		v := url.Values{"csrf_token": {pagesCSRF(t, b.do("GET", "/approvals/"+caseID, "", "").body)}, "to": {to}, "note": {"出差"}}
-		return b.form("/approvals/"+caseID+"/delegate", v)
-	}
-	before, err := s.db.CaseGet(context.Background(), caseID)
-	require.NoError(t, err)
-	for _, try := range []struct {
-		who  *browser
-		to   string
-		code int
-		msg  string
-	}{
+	pagesDelegations(t, s, caseID, []pagesRefusedDelegation{
 		{wang, "zhao", http.StatusForbidden, "wang 没有可委托的待办审批"},
 		{li, "he", http.StatusUnprocessableEntity, "he 在本环节已有审批步骤"},
 		{li, "nobody", http.StatusUnprocessableEntity, "没有用户“nobody”"},
 		{li, "li", http.StatusUnprocessableEntity, "不能委托给自己"},
-	} {
-		p := delegate(try.who, try.to)
-		require.Equal(t, try.code, p.status, "to %s: %s", try.to, p.body)
-		require.Contains(t, p.body, try.msg)
-		after, err := s.db.CaseGet(context.Background(), caseID)
-		require.NoError(t, err)
-		require.Equal(t, before, after, "a refused hand-over to %s changed nothing", try.to)
-	}
-	p := delegate(li, "zhao")
-	require.Equal(t, http.StatusSeeOther, p.status, p.body)
-	require.Eventually(t, func() bool {
-		c, err := s.db.CaseGet(context.Background(), caseID)
-		require.NoError(t, err)
-		for _, st := range c.Pending() {
-			if st.Approver == "zhao" {
-				return true
-			}
-		}
-		return false
-	}, 10*time.Second, 50*time.Millisecond, "zhao holds the step now")
+	}, li, "zhao", "zhao")
 }
 
 // TestPagesWalkthroughAfterTheContract is the README's walkthrough after
@@ -239,9 +239,7 @@ func TestPagesDelegateFromTheCase(t *testing.T) {
 // invoice, wu the payment; the deal is closed.
 func TestPagesWalkthroughAfterTheContract(t *testing.T) {
 	s := setup(t)
-	dealID, caseID := pagesDeal(t, s, "走查 walkthrough")
-	s.decide(caseID, "li", 200, `{"approve":true}`)
-	require.Eventually(t, func() bool { return s.get(dealID)["stage"] == "order" }, 15*time.Second, 20*time.Millisecond)
+	dealID := pagesDealAtOrder(t, s, "走查 walkthrough")
 	tab := func(user string) *pagesTab {
 		pw := user + "'s long passphrase"
 		setPassword(t, s, user, pw)

@@ -329,11 +329,9 @@ func pagesUpload(t *testing.T, csrf, csv string, fields ...string) (body, conten
 // its receivables by age; the admin sees the sync and the admin pages.
 func pagesEveryWorkspacePage(t *testing.T, s *stack, dealID string) {
 	ctx := context.Background()
-	dl, err := s.db.DealGet(ctx, dealID)
-	require.NoError(t, err)
-	code := dl.Customer.Code
+	code := pagesDealCustomer(t, s, dealID)
 	day := func(n int) time.Time { return time.Now().In(shanghai).AddDate(0, 0, n).Truncate(24 * time.Hour) }
-	_, err = s.db.InvoicesUpsert(ctx, []database.ERPInvoice{
+	_, err := s.db.InvoicesUpsert(ctx, []database.ERPInvoice{
 		{Number: code + "-1", CustomerCode: code, Amount: 100000, Currency: "CNY", IssuedOn: day(-10), DueOn: day(20), ERPChangedAt: time.Now()},
 		{Number: code + "-2", CustomerCode: code, Amount: 250000, Currency: "CNY", IssuedOn: day(-90), DueOn: day(-45), ERPChangedAt: time.Now()},
 		{Number: code + "-3", CustomerCode: code, Amount: 700000, Currency: "CNY", IssuedOn: day(-200), DueOn: day(-120), ERPChangedAt: time.Now()},
