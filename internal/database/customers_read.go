@@ -329,11 +329,6 @@ func (db *DB) CustomerTermsOf(ctx context.Context, code string) (DealCustomer, e
 // CustomerTermsVisible reports whether v may see the commercial terms of the
 // customer with code (the minimum discount a quote records is one of them).
 func (db *DB) CustomerTermsVisible(ctx context.Context, code string, v Viewer) (bool, error) {
-	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customers c WHERE c.code = $6 AND `+customerEntitled+`)`,
-		append(v.customerArgs(), code)...).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("terms of customer %s visible: %w", code, err)
-	}
-	return ok, nil
+	return queryValue[bool](ctx, db.pool, "terms of customer "+code+" visible", `SELECT EXISTS (SELECT 1 FROM customers c WHERE c.code = $6 AND `+customerEntitled+`)`,
+		append(v.customerArgs(), code)...)
 }

@@ -204,13 +204,8 @@ func (v Viewer) args() []any {
 // DealVisible reports whether v may see deal id; a deal v may not see is, to v,
 // a deal that does not exist.
 func (db *DB) DealVisible(ctx context.Context, id string, v Viewer) (bool, error) {
-	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deals d WHERE d.id = $6 AND `+dealVisible+`)`,
-		append(v.args(), id)...).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("deal %s visible: %w", id, err)
-	}
-	return ok, nil
+	return queryValue[bool](ctx, db.pool, "deal "+id+" visible", `SELECT EXISTS (SELECT 1 FROM deals d WHERE d.id = $6 AND `+dealVisible+`)`,
+		append(v.args(), id)...)
 }
 
 // DealFilter narrows a deal list. Zero values match everything.

@@ -338,13 +338,8 @@ type Activity struct {
 
 // ActivityAdd logs a; call it inside InTxAudited.
 func (db *DB) ActivityAdd(ctx context.Context, a Activity) (int64, error) {
-	var id int64
-	err := db.q(ctx).QueryRow(ctx, `INSERT INTO customer_activities (customer_code, deal_id, kind, happened_at, by_user, note)
-		VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6) RETURNING id`, a.Customer, a.DealID, a.Kind, a.HappenedAt, a.By, a.Note).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("log activity on %s: %w", a.Customer, err)
-	}
-	return id, nil
+	return queryValue[int64](ctx, db.q(ctx), "log activity on "+a.Customer, `INSERT INTO customer_activities (customer_code, deal_id, kind, happened_at, by_user, note)
+		VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6) RETURNING id`, a.Customer, a.DealID, a.Kind, a.HappenedAt, a.By, a.Note)
 }
 
 // ActivityList lists customer code's activities, newest first.

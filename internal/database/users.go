@@ -53,14 +53,9 @@ func (db *DB) UsersMissing(ctx context.Context, ids []string) ([]string, error) 
 // manager) whom an assistant or manager may hand deals to: themselves,
 // someone in their team, or one of their direct reports.
 func (db *DB) SalesOwnerInReach(ctx context.Context, actor, team, owner string) (bool, error) {
-	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users o WHERE o.id = $3 AND NOT o.disabled
+	return queryValue[bool](ctx, db.pool, "sales owner "+owner, `SELECT EXISTS (SELECT 1 FROM users o WHERE o.id = $3 AND NOT o.disabled
 		AND o.roles && ARRAY['sales', 'sales_manager'] AND (o.id = $1 OR ($2 <> '' AND o.team = $2) OR o.manager_id = $1))`,
-		actor, team, owner).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("sales owner %s: %w", owner, err)
-	}
-	return ok, nil
+		actor, team, owner)
 }
 
 // UserRow is a user as the administrators' list shows them.
