@@ -91,14 +91,10 @@ func (db *DB) CalendarSave(ctx context.Context, spec calendar.Spec, by string) (
 		if _, err := tx.Exec(ctx, `DELETE FROM calendar_days WHERE calendar_id = $1`, s.ID); err != nil {
 			return fmt.Errorf("clear calendar days: %w", err)
 		}
-		_, err = tx.Exec(ctx, `
+		return exec(ctx, tx, "insert calendar days", `
 			INSERT INTO calendar_days (calendar_id, day, kind, name)
 			SELECT $1, d.day::date, d.kind, d.name FROM unnest($2::text[], $3::text[], $4::text[]) AS d(day, kind, name)`,
 			s.ID, days, kinds, names)
-		if err != nil {
-			return fmt.Errorf("insert calendar days: %w", err)
-		}
-		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("save calendar %s: %w", s.ID, err)

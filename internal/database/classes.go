@@ -157,12 +157,8 @@ func (db *DB) ClassRulesSave(ctx context.Context, r ClassRules, by string) error
 	if err != nil {
 		return err
 	}
-	_, err = db.q(ctx).Exec(ctx, `INSERT INTO class_rules (rules, updated_by) VALUES ($1, $2)
+	return exec(ctx, db.q(ctx), "save class rules", `INSERT INTO class_rules (rules, updated_by) VALUES ($1, $2)
 		ON CONFLICT (id) DO UPDATE SET rules = EXCLUDED.rules, updated_by = EXCLUDED.updated_by, updated_at = now()`, b, by)
-	if err != nil {
-		return fmt.Errorf("save class rules: %w", err)
-	}
-	return nil
 }
 
 // ClassRun is what one run did.

@@ -389,12 +389,8 @@ func (db *DB) CollectionTemplateSave(ctx context.Context, t CollectionTemplate, 
 	if err != nil {
 		return err
 	}
-	_, err = db.q(ctx).Exec(ctx, `INSERT INTO collection_templates (code, name, payment_terms, plan, updated_by, updated_at)
+	return exec(ctx, db.q(ctx), "save collection template "+t.Code, `INSERT INTO collection_templates (code, name, payment_terms, plan, updated_by, updated_at)
 		VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,
 		payment_terms = EXCLUDED.payment_terms, plan = EXCLUDED.plan, updated_by = EXCLUDED.updated_by, updated_at = now()`,
 		t.Code, t.Name, t.PaymentTerms, raw, by)
-	if err != nil {
-		return fmt.Errorf("save collection template %s: %w", t.Code, err)
-	}
-	return nil
 }

@@ -146,12 +146,8 @@ func checkpointCommit(ctx context.Context, tx pgx.Tx, cp Checkpoint, n UpsertCou
 }
 
 func checkpointSave(ctx context.Context, tx pgx.Tx, cp Checkpoint) error {
-	_, err := tx.Exec(ctx, `INSERT INTO sync_checkpoints (entity, position) VALUES ($1, $2)
+	return exec(ctx, tx, "save checkpoint "+cp.Entity, `INSERT INTO sync_checkpoints (entity, position) VALUES ($1, $2)
 		ON CONFLICT (entity) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`, cp.Entity, cp.Position)
-	if err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", cp.Entity, err)
-	}
-	return nil
 }
 
 // CustomerMinDiscount returns the approved minimum discount (basis points of
@@ -284,10 +280,6 @@ func freshRows(ctx context.Context, tx pgx.Tx, table, keyColumn string, n int, k
 // none, adding the customer (as the ERP's, to be filled in by the next sync)
 // if l2c does not know it yet. The demo data uses it.
 func (db *DB) CustomerOwnerDefault(ctx context.Context, code, name, owner string) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO customers (code, name, sales_owner, source) VALUES ($1, $2, $3, 'erp')
+	return exec(ctx, db.pool, "owner of customer "+code, `INSERT INTO customers (code, name, sales_owner, source) VALUES ($1, $2, $3, 'erp')
 		ON CONFLICT (code) DO UPDATE SET sales_owner = coalesce(customers.sales_owner, EXCLUDED.sales_owner)`, code, name, owner)
-	if err != nil {
-		return fmt.Errorf("owner of customer %s: %w", code, err)
-	}
-	return nil
 }

@@ -255,13 +255,9 @@ func (db *DB) OwnershipRules(ctx context.Context) ([]ownership.Limit, []ownershi
 
 // PoolRuleSave sets one class's pool clock; call it inside InTxAudited.
 func (db *DB) PoolRuleSave(ctx context.Context, r ownership.Rule) error {
-	_, err := db.q(ctx).Exec(ctx, `INSERT INTO pool_rules (value_class, idle_days, warn_days, cooldown_days) VALUES ($1, $2, $3, $4)
+	return exec(ctx, db.q(ctx), fmt.Sprintf("save pool rule %q", r.Class), `INSERT INTO pool_rules (value_class, idle_days, warn_days, cooldown_days) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (value_class) DO UPDATE SET idle_days = EXCLUDED.idle_days, warn_days = EXCLUDED.warn_days,
 		cooldown_days = EXCLUDED.cooldown_days`, r.Class, r.IdleDays, r.WarnDays, r.CooldownDays)
-	if err != nil {
-		return fmt.Errorf("save pool rule %q: %w", r.Class, err)
-	}
-	return nil
 }
 
 // OwnershipLimitSave sets the caps of one scope; call it inside InTxAudited.
@@ -269,14 +265,10 @@ func (db *DB) OwnershipLimitSave(ctx context.Context, l ownership.Limit, by stri
 	if l.RollingDays <= 0 {
 		l.RollingDays = ownership.DefaultRollingDays
 	}
-	_, err := db.q(ctx).Exec(ctx, `INSERT INTO ownership_limits (scope, standing_cap, rolling_cap, rolling_days, updated_by)
+	return exec(ctx, db.q(ctx), "save ownership limit "+l.Scope, `INSERT INTO ownership_limits (scope, standing_cap, rolling_cap, rolling_days, updated_by)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope) DO UPDATE SET standing_cap = EXCLUDED.standing_cap,
 		rolling_cap = EXCLUDED.rolling_cap, rolling_days = EXCLUDED.rolling_days, updated_by = EXCLUDED.updated_by, updated_at = now()`,
 		l.Scope, l.Standing, l.Rolling, l.RollingDays, by)
-	if err != nil {
-		return fmt.Errorf("save ownership limit %s: %w", l.Scope, err)
-	}
-	return nil
 }
 
 // PoolCustomer is a customer in the pool, as those who may claim it see it.

@@ -30,17 +30,13 @@ func (db *DB) UserUpsert(ctx context.Context, u identity.User, managerID, token 
 		sum := sha256.Sum256([]byte(token))
 		digest = sum[:]
 	}
-	_, err := db.q(ctx).Exec(ctx, `
+	return exec(ctx, db.q(ctx), "upsert user "+u.ID, `
 		INSERT INTO users (id, name, team, manager_id, roles, token_sha256)
 		VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6)
 		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, team = EXCLUDED.team,
 			manager_id = EXCLUDED.manager_id, roles = EXCLUDED.roles,
 			token_sha256 = coalesce(EXCLUDED.token_sha256, users.token_sha256)`,
 		u.ID, u.Name, u.Team, managerID, u.Roles, digest)
-	if err != nil {
-		return fmt.Errorf("upsert user %s: %w", u.ID, err)
-	}
-	return nil
 }
 
 // UsersMissing returns those of ids that name no user, in the order given.
