@@ -30,19 +30,15 @@ func calendarRead(ctx context.Context, q auditQuerier, id string) (*calendar.Cal
 		start, end, _ := strings.Cut(h, "-")
 		s.Hours = append(s.Hours, calendar.Period{Start: start, End: end})
 	}
-	rows, err := q.Query(ctx, `SELECT day, kind, name FROM calendar_days WHERE calendar_id = $1 ORDER BY day`, id)
-	if err != nil {
-		return nil, fmt.Errorf("calendar %s days: %w", id, err)
-	}
-	s.Days, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (calendar.Day, error) {
+	s.Days, err = queryList(ctx, q, "calendar "+id+" days", func(row pgx.CollectableRow) (calendar.Day, error) {
 		var d calendar.Day
 		var day time.Time
 		err := row.Scan(&day, &d.Kind, &d.Name)
 		d.Date = day.Format(time.DateOnly)
 		return d, err
-	})
+	}, `SELECT day, kind, name FROM calendar_days WHERE calendar_id = $1 ORDER BY day`, id)
 	if err != nil {
-		return nil, fmt.Errorf("calendar %s days: %w", id, err)
+		return nil, err
 	}
 	// What is stored was valid when saved; New checks it again because the time
 	// zone database of this machine may differ from the one that saved it.

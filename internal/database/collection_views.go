@@ -215,16 +215,7 @@ type DeliveryRow struct {
 // deals v may see, narrowed by f, due by until, late ones (due before
 // today) included: the earliest due first, at most limit.
 func (db *DB) DeliveriesReport(ctx context.Context, v Viewer, f ReceivableFilter, today, until collection.Date, limit int) ([]DeliveryRow, error) {
-	rows, err := db.pool.Query(ctx, `SELECT d.id, d.title, coalesce(d.customer_code, ''), d.customer_name, d.stage,
-			coalesce(d.delivery_owner, ''), d.sales_owner, coalesce(s.team, ''), o.delivery_due,
-			(SELECT count(*) FROM deal_shipments sh WHERE sh.deal_id = d.id)::int
-		FROM deals d JOIN deal_orders o ON o.deal_id = d.id LEFT JOIN users s ON s.id = d.sales_owner
-		WHERE d.stage IN ('order', 'delivery') AND o.delivery_due <= $6 AND `+visibleDeal(v)+` AND `+dealFiltered(f, 7)+`
-		ORDER BY o.delivery_due, d.id LIMIT $10`, append(append(v.args(), pgDate(until)), f.Office, f.Owner, f.Customer, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("deliveries due: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DeliveryRow, error) {
+	return queryList(ctx, db.pool, "deliveries due", func(r pgx.CollectableRow) (DeliveryRow, error) {
 		var d DeliveryRow
 		var due time.Time
 		err := r.Scan(&d.DealID, &d.Title, &d.CustomerCode, &d.Customer, &d.Stage, &d.DeliveryOwner, &d.SalesOwner,
@@ -234,11 +225,12 @@ func (db *DB) DeliveriesReport(ctx context.Context, v Viewer, f ReceivableFilter
 			d.Late, d.DaysLate = true, daysBetween(d.Due, today)
 		}
 		return d, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("deliveries due: %w", err)
-	}
-	return out, nil
+	}, `SELECT d.id, d.title, coalesce(d.customer_code, ''), d.customer_name, d.stage,
+			coalesce(d.delivery_owner, ''), d.sales_owner, coalesce(s.team, ''), o.delivery_due,
+			(SELECT count(*) FROM deal_shipments sh WHERE sh.deal_id = d.id)::int
+		FROM deals d JOIN deal_orders o ON o.deal_id = d.id LEFT JOIN users s ON s.id = d.sales_owner
+		WHERE d.stage IN ('order', 'delivery') AND o.delivery_due <= $6 AND `+visibleDeal(v)+` AND `+dealFiltered(f, 7)+`
+		ORDER BY o.delivery_due, d.id LIMIT $10`, append(append(v.args(), pgDate(until)), f.Office, f.Owner, f.Customer, limit)...)
 }
 
 // BigDealRow is a contract signed recently.

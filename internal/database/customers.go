@@ -103,13 +103,9 @@ func (db *DB) CustomersUpsert(ctx context.Context, rows []Customer, cp *Checkpoi
 
 // CustomerCodesExisting returns which of codes are already in the customer master.
 func (db *DB) CustomerCodesExisting(ctx context.Context, codes []string) (map[string]bool, error) {
-	rows, err := db.pool.Query(ctx, `SELECT code FROM customers WHERE code = ANY($1)`, codes)
+	found, err := queryList(ctx, db.pool, "existing customer codes", pgx.RowTo[string], `SELECT code FROM customers WHERE code = ANY($1)`, codes)
 	if err != nil {
-		return nil, fmt.Errorf("existing customer codes: %w", err)
-	}
-	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("existing customer codes: %w", err)
+		return nil, err
 	}
 	out := make(map[string]bool, len(found))
 	for _, c := range found {
@@ -255,14 +251,10 @@ func freshRows(ctx context.Context, tx pgx.Tx, table, keyColumn string, n int, k
 	for i := range n {
 		keys[i] = key(i)
 	}
-	rows, err := tx.Query(ctx, `SELECT `+pgx.Identifier{keyColumn}.Sanitize()+` FROM `+pgx.Identifier{table}.Sanitize()+
+	held, err := queryList(ctx, tx, "existing keys in "+table, pgx.RowTo[string], `SELECT `+pgx.Identifier{keyColumn}.Sanitize()+` FROM `+pgx.Identifier{table}.Sanitize()+
 		` WHERE `+pgx.Identifier{keyColumn}.Sanitize()+` = ANY($1)`, keys)
 	if err != nil {
-		return nil, fmt.Errorf("existing keys in %s: %w", table, err)
-	}
-	held, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("existing keys in %s: %w", table, err)
+		return nil, err
 	}
 	seen := make(map[string]bool, len(held)+n)
 	for _, k := range held {

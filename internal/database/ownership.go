@@ -209,17 +209,13 @@ func (db *DB) CustomerOwnerOf(ctx context.Context, code string) (owner, team, ma
 }
 
 func ownershipLimits(ctx context.Context, q auditQuerier) (map[string]ownership.Limit, error) {
-	rows, err := q.Query(ctx, `SELECT scope, standing_cap, rolling_cap, rolling_days FROM ownership_limits`)
-	if err != nil {
-		return nil, fmt.Errorf("ownership limits: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ownership.Limit, error) {
+	list, err := queryList(ctx, q, "ownership limits", func(r pgx.CollectableRow) (ownership.Limit, error) {
 		var l ownership.Limit
 		err := r.Scan(&l.Scope, &l.Standing, &l.Rolling, &l.RollingDays)
 		return l, err
-	})
+	}, `SELECT scope, standing_cap, rolling_cap, rolling_days FROM ownership_limits`)
 	if err != nil {
-		return nil, fmt.Errorf("ownership limits: %w", err)
+		return nil, err
 	}
 	m := make(map[string]ownership.Limit, len(list))
 	for _, l := range list {
@@ -238,17 +234,13 @@ func (db *DB) OwnershipRules(ctx context.Context) ([]ownership.Limit, []ownershi
 	for _, l := range limits {
 		ls = append(ls, l)
 	}
-	rows, err := db.q(ctx).Query(ctx, `SELECT value_class, idle_days, warn_days, cooldown_days FROM pool_rules ORDER BY value_class`)
-	if err != nil {
-		return nil, nil, fmt.Errorf("pool rules: %w", err)
-	}
-	rules, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ownership.Rule, error) {
+	rules, err := queryList(ctx, db.q(ctx), "pool rules", func(r pgx.CollectableRow) (ownership.Rule, error) {
 		var p ownership.Rule
 		err := r.Scan(&p.Class, &p.IdleDays, &p.WarnDays, &p.CooldownDays)
 		return p, err
-	})
+	}, `SELECT value_class, idle_days, warn_days, cooldown_days FROM pool_rules ORDER BY value_class`)
 	if err != nil {
-		return nil, nil, fmt.Errorf("pool rules: %w", err)
+		return nil, nil, err
 	}
 	return ls, rules, nil
 }
