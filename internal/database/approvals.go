@@ -611,13 +611,8 @@ func shift(sql string, n int) string {
 // CaseVisible reports whether v may see case id at now; a case v may not see
 // is, to v, a case that does not exist.
 func (db *DB) CaseVisible(ctx context.Context, id string, v Viewer, now time.Time) (bool, error) {
-	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = $8 AND `+caseVisible+`)`,
-		append(v.caseArgs(now), id)...).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("case %s visible: %w", id, err)
-	}
-	return ok, nil
+	return queryValue[bool](ctx, db.pool, "case "+id+" visible", `SELECT EXISTS (SELECT 1 FROM approval_cases k WHERE k.id = $8 AND `+caseVisible+`)`,
+		append(v.caseArgs(now), id)...)
 }
 
 // StuckFilter narrows the stuck report. Zero values match everything.
@@ -874,8 +869,7 @@ const StageTimesCompactAt = 2000
 // upserted in key order, so two compactions do not deadlock. It returns how
 // many delta rows it folded.
 func (db *DB) CompactStageTimes(ctx context.Context) (int64, error) {
-	var n int64
-	err := db.pool.QueryRow(ctx, `
+	return queryValue[int64](ctx, db.pool, "compact stage times", `
 		WITH d AS (DELETE FROM approval_stage_time_deltas RETURNING *),
 		folded AS (
 			INSERT INTO approval_stage_times AS t (kind, stage, bucket, stage_index, steps, seconds)
@@ -884,9 +878,5 @@ func (db *DB) CompactStageTimes(ctx context.Context) (int64, error) {
 			ON CONFLICT (kind, stage, bucket) DO UPDATE SET steps = t.steps + EXCLUDED.steps,
 				seconds = t.seconds + EXCLUDED.seconds, stage_index = least(t.stage_index, EXCLUDED.stage_index)
 			RETURNING 1)
-		SELECT count(*) FROM d`).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("compact stage times: %w", err)
-	}
-	return n, nil
+		SELECT count(*) FROM d`)
 }

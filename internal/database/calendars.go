@@ -30,19 +30,15 @@ func calendarRead(ctx context.Context, q auditQuerier, id string) (*calendar.Cal
 		start, end, _ := strings.Cut(h, "-")
 		s.Hours = append(s.Hours, calendar.Period{Start: start, End: end})
 	}
-	rows, err := q.Query(ctx, `SELECT day, kind, name FROM calendar_days WHERE calendar_id = $1 ORDER BY day`, id)
-	if err != nil {
-		return nil, fmt.Errorf("calendar %s days: %w", id, err)
-	}
-	s.Days, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (calendar.Day, error) {
+	s.Days, err = queryList(ctx, q, "calendar "+id+" days", func(row pgx.CollectableRow) (calendar.Day, error) {
 		var d calendar.Day
 		var day time.Time
 		err := row.Scan(&day, &d.Kind, &d.Name)
 		d.Date = day.Format(time.DateOnly)
 		return d, err
-	})
+	}, `SELECT day, kind, name FROM calendar_days WHERE calendar_id = $1 ORDER BY day`, id)
 	if err != nil {
-		return nil, fmt.Errorf("calendar %s days: %w", id, err)
+		return nil, err
 	}
 	// What is stored was valid when saved; New checks it again because the time
 	// zone database of this machine may differ from the one that saved it.
@@ -91,14 +87,10 @@ func (db *DB) CalendarSave(ctx context.Context, spec calendar.Spec, by string) (
 		if _, err := tx.Exec(ctx, `DELETE FROM calendar_days WHERE calendar_id = $1`, s.ID); err != nil {
 			return fmt.Errorf("clear calendar days: %w", err)
 		}
-		_, err = tx.Exec(ctx, `
+		return exec(ctx, tx, "insert calendar days", `
 			INSERT INTO calendar_days (calendar_id, day, kind, name)
 			SELECT $1, d.day::date, d.kind, d.name FROM unnest($2::text[], $3::text[], $4::text[]) AS d(day, kind, name)`,
 			s.ID, days, kinds, names)
-		if err != nil {
-			return fmt.Errorf("insert calendar days: %w", err)
-		}
-		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("save calendar %s: %w", s.ID, err)

@@ -157,12 +157,8 @@ func (db *DB) ClassRulesSave(ctx context.Context, r ClassRules, by string) error
 	if err != nil {
 		return err
 	}
-	_, err = db.q(ctx).Exec(ctx, `INSERT INTO class_rules (rules, updated_by) VALUES ($1, $2)
+	return exec(ctx, db.q(ctx), "save class rules", `INSERT INTO class_rules (rules, updated_by) VALUES ($1, $2)
 		ON CONFLICT (id) DO UPDATE SET rules = EXCLUDED.rules, updated_by = EXCLUDED.updated_by, updated_at = now()`, b, by)
-	if err != nil {
-		return fmt.Errorf("save class rules: %w", err)
-	}
-	return nil
 }
 
 // ClassRun is what one run did.
@@ -470,13 +466,8 @@ func (db *DB) ClassProposalsToReview(ctx context.Context, v Viewer, after int64,
 // first run proposes for nearly every customer, and My work should not count
 // 100,000 of them on every visit.
 func (db *DB) ClassProposalsToReviewCount(ctx context.Context, v Viewer, max int) (int64, error) {
-	var n int64
-	err := db.q(ctx).QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM class_proposals p JOIN customers c ON c.code = p.customer_code
-		WHERE `+classToReview+` LIMIT $6) x`, append(v.customerArgs(), max+1)...).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("class proposals to review: %w", err)
-	}
-	return n, nil
+	return queryValue[int64](ctx, db.q(ctx), "class proposals to review", `SELECT count(*) FROM (SELECT 1 FROM class_proposals p JOIN customers c ON c.code = p.customer_code
+		WHERE `+classToReview+` LIMIT $6) x`, append(v.customerArgs(), max+1)...)
 }
 
 // ClassDecision is one decision on proposals.

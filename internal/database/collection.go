@@ -186,18 +186,17 @@ func collectionRefresh(ctx context.Context, tx pgx.Tx, dealID string, cal *calen
 		events[collection.Trigger(t)] = dateOf(on)
 	}
 	rows.Close()
-	moves, err := collect(ctx, tx, `
+	moves, err := queryList(ctx, tx, "payments of "+dealID, func(r pgx.CollectableRow) (collection.Move, error) {
+		var m collection.Move
+		var on time.Time
+		err := r.Scan(&m.Ref, &on, &m.Amount, &m.Credit)
+		m.On = dateOf(on)
+		return m, err
+	}, `
 		SELECT 'P:' || reference, received_on, amount, false FROM deal_payments WHERE deal_id = $1
-		UNION ALL SELECT 'C:' || number, issued_on, -amount, true FROM deal_invoices WHERE deal_id = $1 AND amount < 0`,
-		dealID, func(r pgx.CollectableRow) (collection.Move, error) {
-			var m collection.Move
-			var on time.Time
-			err := r.Scan(&m.Ref, &on, &m.Amount, &m.Credit)
-			m.On = dateOf(on)
-			return m, err
-		})
+		UNION ALL SELECT 'C:' || number, issued_on, -amount, true FROM deal_invoices WHERE deal_id = $1 AND amount < 0`, dealID)
 	if err != nil {
-		return fmt.Errorf("payments of %s: %w", dealID, err)
+		return err
 	}
 
 	amounts := plan.Amounts(money.Amount(*contract))
@@ -389,12 +388,8 @@ func (db *DB) CollectionTemplateSave(ctx context.Context, t CollectionTemplate, 
 	if err != nil {
 		return err
 	}
-	_, err = db.q(ctx).Exec(ctx, `INSERT INTO collection_templates (code, name, payment_terms, plan, updated_by, updated_at)
+	return exec(ctx, db.q(ctx), "save collection template "+t.Code, `INSERT INTO collection_templates (code, name, payment_terms, plan, updated_by, updated_at)
 		VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,
 		payment_terms = EXCLUDED.payment_terms, plan = EXCLUDED.plan, updated_by = EXCLUDED.updated_by, updated_at = now()`,
 		t.Code, t.Name, t.PaymentTerms, raw, by)
-	if err != nil {
-		return fmt.Errorf("save collection template %s: %w", t.Code, err)
-	}
-	return nil
 }

@@ -575,37 +575,29 @@ type DunningEvent struct {
 
 // CollectionTrail is a deal's dunning steps and promises, oldest first.
 func (db *DB) CollectionTrail(ctx context.Context, dealID string) ([]DunningEvent, []Promise, error) {
-	rows, err := db.q(ctx).Query(ctx, `SELECT deal_id, no, step, on_day, outstanding, why, told FROM dunning_events
-		WHERE deal_id = $1 ORDER BY on_day, no, step_index`, dealID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dunning trail of %s: %w", dealID, err)
-	}
-	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DunningEvent, error) {
+	events, err := queryList(ctx, db.q(ctx), "dunning trail of "+dealID, func(r pgx.CollectableRow) (DunningEvent, error) {
 		var e DunningEvent
 		var on time.Time
 		var out int64
 		err := r.Scan(&e.DealID, &e.No, &e.Step, &on, &out, &e.Why, &e.Told)
 		e.On, e.Outstanding = dateOf(on), money.Amount(out)
 		return e, err
-	})
+	}, `SELECT deal_id, no, step, on_day, outstanding, why, told FROM dunning_events
+		WHERE deal_id = $1 ORDER BY on_day, no, step_index`, dealID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("dunning trail of %s: %w", dealID, err)
+		return nil, nil, err
 	}
-	rows, err = db.q(ctx).Query(ctx, `SELECT id, deal_id, no, promised_on, amount, status, note, recorded_by, recorded_at
-		FROM collection_promises WHERE deal_id = $1 ORDER BY id`, dealID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("promises of %s: %w", dealID, err)
-	}
-	promises, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Promise, error) {
+	promises, err := queryList(ctx, db.q(ctx), "promises of "+dealID, func(r pgx.CollectableRow) (Promise, error) {
 		var p Promise
 		var on time.Time
 		var amount int64
 		err := r.Scan(&p.ID, &p.DealID, &p.No, &on, &amount, &p.Status, &p.Note, &p.RecordedBy, &p.RecordedAt)
 		p.PromisedOn, p.Amount = dateOf(on), money.Amount(amount)
 		return p, err
-	})
+	}, `SELECT id, deal_id, no, promised_on, amount, status, note, recorded_by, recorded_at
+		FROM collection_promises WHERE deal_id = $1 ORDER BY id`, dealID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("promises of %s: %w", dealID, err)
+		return nil, nil, err
 	}
 	return events, promises, nil
 }

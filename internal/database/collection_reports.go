@@ -195,18 +195,14 @@ func receivablesAgeing(ctx context.Context, tx pgx.Tx, v Viewer, by string, asOf
 		q := `SELECT grouping(` + key + `) = 1, coalesce(` + key + `, ''),
 			CASE WHEN grouping(` + key + `) = 1 THEN '' ELSE max(` + name + `) END, ` + ageingColumns + ` FROM (` + source + `) x
 			GROUP BY GROUPING SETS ((` + key + `, currency), (currency))` + receivableCellsHaving + ` ORDER BY 1, 2, 4`
-		rows, err := tx.Query(ctx, q, append([]any{reachMode}, args...)...)
-		if err != nil {
-			return a, fmt.Errorf("ageing by %s: %w", by, err)
-		}
-		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (totalOr[AgeingRow], error) {
+		all, err := queryList(ctx, tx, "ageing by "+by, func(r pgx.CollectableRow) (totalOr[AgeingRow], error) {
 			var t totalOr[AgeingRow]
 			row, err := scanAgeingRow(groupingRow{r, &t.total})
 			t.row = row
 			return t, err
-		})
+		}, q, append([]any{reachMode}, args...)...)
 		if err != nil {
-			return a, fmt.Errorf("ageing by %s: %w", by, err)
+			return a, err
 		}
 		for _, t := range all {
 			if t.total {

@@ -146,7 +146,16 @@ type OpenItem struct {
 // ReceivableOpenItems streams the open items v may see, narrowed by f, by
 // customer then due day: the rows the ageing adds up.
 func (db *DB) ReceivableOpenItems(ctx context.Context, v Viewer, f ReceivableFilter, fn func(OpenItem) error) error {
-	rows, err := db.pool.Query(ctx, `SELECT * FROM (SELECT r.number, r.customer_code, coalesce(c.name, r.customer_code),
+	scan := func(r pgx.CollectableRow) (OpenItem, error) {
+		var it OpenItem
+		var issued, due time.Time
+		var amount, open int64
+		err := r.Scan(&it.Number, &it.CustomerCode, &it.CustomerName, &it.DealID, &it.Owner, &it.Office,
+			&it.Currency, &issued, &due, &amount, &open)
+		it.IssuedOn, it.DueOn, it.Amount, it.Open = dateOf(issued), dateOf(due), money.Amount(amount), money.Amount(open)
+		return it, err
+	}
+	return queryEach(ctx, db.pool, "open items", scan, fn, `SELECT * FROM (SELECT r.number, r.customer_code, coalesce(c.name, r.customer_code),
 			coalesce(r.deal_id, ''), coalesce(nullif(d.payment_owner, ''), c.sales_owner, '') AS owner, coalesce(u.team, '') AS office,
 			r.currency, r.issued_on, r.due_on, r.amount, r.open
 		FROM receivable_items r
@@ -156,27 +165,6 @@ func (db *DB) ReceivableOpenItems(ctx context.Context, v Viewer, f ReceivableFil
 		WHERE ($2 OR (c.code IS NOT NULL AND (`+customerEntitled+` OR `+customerCollects+`)))) x
 		WHERE `+f.where(6, "office = $", "owner = $", "customer_code = $")+`
 		ORDER BY customer_code, due_on, number`, append(v.customerArgs(), f.args()...)...)
-	if err != nil {
-		return fmt.Errorf("open items: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var it OpenItem
-		var issued, due time.Time
-		var amount, open int64
-		if err := rows.Scan(&it.Number, &it.CustomerCode, &it.CustomerName, &it.DealID, &it.Owner, &it.Office,
-			&it.Currency, &issued, &due, &amount, &open); err != nil {
-			return fmt.Errorf("open items: %w", err)
-		}
-		it.IssuedOn, it.DueOn, it.Amount, it.Open = dateOf(issued), dateOf(due), money.Amount(amount), money.Amount(open)
-		if err := fn(it); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("open items: %w", err)
-	}
-	return nil
 }
 
 // dealFiltered narrows deals d by a filter at $n..$n+2: the sales owner's
@@ -215,16 +203,7 @@ type DeliveryRow struct {
 // deals v may see, narrowed by f, due by until, late ones (due before
 // today) included: the earliest due first, at most limit.
 func (db *DB) DeliveriesReport(ctx context.Context, v Viewer, f ReceivableFilter, today, until collection.Date, limit int) ([]DeliveryRow, error) {
-	rows, err := db.pool.Query(ctx, `SELECT d.id, d.title, coalesce(d.customer_code, ''), d.customer_name, d.stage,
-			coalesce(d.delivery_owner, ''), d.sales_owner, coalesce(s.team, ''), o.delivery_due,
-			(SELECT count(*) FROM deal_shipments sh WHERE sh.deal_id = d.id)::int
-		FROM deals d JOIN deal_orders o ON o.deal_id = d.id LEFT JOIN users s ON s.id = d.sales_owner
-		WHERE d.stage IN ('order', 'delivery') AND o.delivery_due <= $6 AND `+visibleDeal(v)+` AND `+dealFiltered(f, 7)+`
-		ORDER BY o.delivery_due, d.id LIMIT $10`, append(append(v.args(), pgDate(until)), f.Office, f.Owner, f.Customer, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("deliveries due: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DeliveryRow, error) {
+	return queryList(ctx, db.pool, "deliveries due", func(r pgx.CollectableRow) (DeliveryRow, error) {
 		var d DeliveryRow
 		var due time.Time
 		err := r.Scan(&d.DealID, &d.Title, &d.CustomerCode, &d.Customer, &d.Stage, &d.DeliveryOwner, &d.SalesOwner,
@@ -234,11 +213,12 @@ func (db *DB) DeliveriesReport(ctx context.Context, v Viewer, f ReceivableFilter
 			d.Late, d.DaysLate = true, daysBetween(d.Due, today)
 		}
 		return d, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("deliveries due: %w", err)
-	}
-	return out, nil
+	}, `SELECT d.id, d.title, coalesce(d.customer_code, ''), d.customer_name, d.stage,
+			coalesce(d.delivery_owner, ''), d.sales_owner, coalesce(s.team, ''), o.delivery_due,
+			(SELECT count(*) FROM deal_shipments sh WHERE sh.deal_id = d.id)::int
+		FROM deals d JOIN deal_orders o ON o.deal_id = d.id LEFT JOIN users s ON s.id = d.sales_owner
+		WHERE d.stage IN ('order', 'delivery') AND o.delivery_due <= $6 AND `+visibleDeal(v)+` AND `+dealFiltered(f, 7)+`
+		ORDER BY o.delivery_due, d.id LIMIT $10`, append(append(v.args(), pgDate(until)), f.Office, f.Owner, f.Customer, limit)...)
 }
 
 // BigDealRow is a contract signed recently.

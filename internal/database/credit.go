@@ -117,12 +117,8 @@ func (db *DB) CreditHoldOpen(ctx context.Context, h CreditHold, chain audit.Chai
 func (db *DB) CreditHoldChecked(ctx context.Context, id string, d credit.Decision, at time.Time) error {
 	reasons, _ := json.Marshal(d.Reasons)
 	exposure, _ := json.Marshal(d.Exposure)
-	_, err := db.pool.Exec(ctx, `UPDATE credit_holds SET reasons = $2, exposure = $3, checked_at = $4
+	return exec(ctx, db.pool, "credit hold "+id+" checked", `UPDATE credit_holds SET reasons = $2, exposure = $3, checked_at = $4
 		WHERE id = $1 AND status = 'held'`, id, reasons, exposure, at)
-	if err != nil {
-		return fmt.Errorf("credit hold %s checked: %w", id, err)
-	}
-	return nil
 }
 
 // CreditHoldSettle ends a hold (released or refused, by whom, why) with its

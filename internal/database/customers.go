@@ -103,13 +103,9 @@ func (db *DB) CustomersUpsert(ctx context.Context, rows []Customer, cp *Checkpoi
 
 // CustomerCodesExisting returns which of codes are already in the customer master.
 func (db *DB) CustomerCodesExisting(ctx context.Context, codes []string) (map[string]bool, error) {
-	rows, err := db.pool.Query(ctx, `SELECT code FROM customers WHERE code = ANY($1)`, codes)
+	found, err := queryList(ctx, db.pool, "existing customer codes", pgx.RowTo[string], `SELECT code FROM customers WHERE code = ANY($1)`, codes)
 	if err != nil {
-		return nil, fmt.Errorf("existing customer codes: %w", err)
-	}
-	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("existing customer codes: %w", err)
+		return nil, err
 	}
 	out := make(map[string]bool, len(found))
 	for _, c := range found {
@@ -146,12 +142,8 @@ func checkpointCommit(ctx context.Context, tx pgx.Tx, cp Checkpoint, n UpsertCou
 }
 
 func checkpointSave(ctx context.Context, tx pgx.Tx, cp Checkpoint) error {
-	_, err := tx.Exec(ctx, `INSERT INTO sync_checkpoints (entity, position) VALUES ($1, $2)
+	return exec(ctx, tx, "save checkpoint "+cp.Entity, `INSERT INTO sync_checkpoints (entity, position) VALUES ($1, $2)
 		ON CONFLICT (entity) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`, cp.Entity, cp.Position)
-	if err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", cp.Entity, err)
-	}
-	return nil
 }
 
 // CustomerMinDiscount returns the approved minimum discount (basis points of
@@ -259,14 +251,10 @@ func freshRows(ctx context.Context, tx pgx.Tx, table, keyColumn string, n int, k
 	for i := range n {
 		keys[i] = key(i)
 	}
-	rows, err := tx.Query(ctx, `SELECT `+pgx.Identifier{keyColumn}.Sanitize()+` FROM `+pgx.Identifier{table}.Sanitize()+
+	held, err := queryList(ctx, tx, "existing keys in "+table, pgx.RowTo[string], `SELECT `+pgx.Identifier{keyColumn}.Sanitize()+` FROM `+pgx.Identifier{table}.Sanitize()+
 		` WHERE `+pgx.Identifier{keyColumn}.Sanitize()+` = ANY($1)`, keys)
 	if err != nil {
-		return nil, fmt.Errorf("existing keys in %s: %w", table, err)
-	}
-	held, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("existing keys in %s: %w", table, err)
+		return nil, err
 	}
 	seen := make(map[string]bool, len(held)+n)
 	for _, k := range held {
@@ -284,10 +272,6 @@ func freshRows(ctx context.Context, tx pgx.Tx, table, keyColumn string, n int, k
 // none, adding the customer (as the ERP's, to be filled in by the next sync)
 // if l2c does not know it yet. The demo data uses it.
 func (db *DB) CustomerOwnerDefault(ctx context.Context, code, name, owner string) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO customers (code, name, sales_owner, source) VALUES ($1, $2, $3, 'erp')
+	return exec(ctx, db.pool, "owner of customer "+code, `INSERT INTO customers (code, name, sales_owner, source) VALUES ($1, $2, $3, 'erp')
 		ON CONFLICT (code) DO UPDATE SET sales_owner = coalesce(customers.sales_owner, EXCLUDED.sales_owner)`, code, name, owner)
-	if err != nil {
-		return fmt.Errorf("owner of customer %s: %w", code, err)
-	}
-	return nil
 }

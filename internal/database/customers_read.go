@@ -221,17 +221,15 @@ func (db *DB) CustomerReceivables(ctx context.Context, code string, v Viewer) (R
 			if !ok {
 				return ErrNotFound
 			}
-			invoices, err := collect(ctx, tx, `SELECT number, sales_order, currency, amount, issued_on, due_on,
-					cancelled, coalesce(deal_id, '')
-				FROM erp_invoices WHERE customer_code = $1 ORDER BY due_on, number`,
-				code, func(r pgx.CollectableRow) (i ReceivableInvoice, err error) {
-					var amount int64
-					var issued, due time.Time
-					err = r.Scan(&i.Number, &i.SalesOrder, &i.Currency, &amount, &issued, &due, &i.Cancelled, &i.DealID)
-					i.Amount, i.IssuedOn, i.DueOn, i.Payments = money.Amount(amount), dateOf(issued), dateOf(due),
-						[]ReceivablePayment{}
-					return i, err
-				})
+			invoices, err := queryList(ctx, tx, "invoices", func(r pgx.CollectableRow) (i ReceivableInvoice, err error) {
+				var amount int64
+				var issued, due time.Time
+				err = r.Scan(&i.Number, &i.SalesOrder, &i.Currency, &amount, &issued, &due, &i.Cancelled, &i.DealID)
+				i.Amount, i.IssuedOn, i.DueOn, i.Payments = money.Amount(amount), dateOf(issued), dateOf(due),
+					[]ReceivablePayment{}
+				return i, err
+			}, `SELECT number, sales_order, currency, amount, issued_on, due_on, cancelled, coalesce(deal_id, '')
+				FROM erp_invoices WHERE customer_code = $1 ORDER BY due_on, number`, code)
 			if err != nil {
 				return err
 			}
@@ -239,16 +237,15 @@ func (db *DB) CustomerReceivables(ctx context.Context, code string, v Viewer) (R
 				invoice string
 				ReceivablePayment
 			}
-			payments, err := collect(ctx, tx, `SELECT p.invoice_no, p.reference, p.amount, p.currency, p.received_on
+			payments, err := queryList(ctx, tx, "payments", func(r pgx.CollectableRow) (p payment, err error) {
+				var amount int64
+				var on time.Time
+				err = r.Scan(&p.invoice, &p.Reference, &amount, &p.Currency, &on)
+				p.Amount, p.ReceivedOn = money.Amount(amount), dateOf(on)
+				return p, err
+			}, `SELECT p.invoice_no, p.reference, p.amount, p.currency, p.received_on
 				FROM erp_invoices i JOIN erp_payments p ON p.invoice_no = i.number
-				WHERE i.customer_code = $1 ORDER BY p.received_on, p.reference`,
-				code, func(r pgx.CollectableRow) (p payment, err error) {
-					var amount int64
-					var on time.Time
-					err = r.Scan(&p.invoice, &p.Reference, &amount, &p.Currency, &on)
-					p.Amount, p.ReceivedOn = money.Amount(amount), dateOf(on)
-					return p, err
-				})
+				WHERE i.customer_code = $1 ORDER BY p.received_on, p.reference`, code)
 			if err != nil {
 				return err
 			}
@@ -329,11 +326,6 @@ func (db *DB) CustomerTermsOf(ctx context.Context, code string) (DealCustomer, e
 // CustomerTermsVisible reports whether v may see the commercial terms of the
 // customer with code (the minimum discount a quote records is one of them).
 func (db *DB) CustomerTermsVisible(ctx context.Context, code string, v Viewer) (bool, error) {
-	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customers c WHERE c.code = $6 AND `+customerEntitled+`)`,
-		append(v.customerArgs(), code)...).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("terms of customer %s visible: %w", code, err)
-	}
-	return ok, nil
+	return queryValue[bool](ctx, db.pool, "terms of customer "+code+" visible", `SELECT EXISTS (SELECT 1 FROM customers c WHERE c.code = $6 AND `+customerEntitled+`)`,
+		append(v.customerArgs(), code)...)
 }

@@ -208,14 +208,10 @@ func (t table[T]) read(ctx context.Context, q querier, id string) ([]T, error) {
 	if t.order != "" {
 		sql += ` ORDER BY ` + t.order
 	}
-	out, err := collect(ctx, q, sql, id, func(r pgx.CollectableRow) (v T, err error) {
+	return queryList(ctx, q, "read "+t.name, func(r pgx.CollectableRow) (v T, err error) {
 		err = t.scan(r, &v)
 		return v, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", t.name, err)
-	}
-	return out, nil
+	}, sql, id)
 }
 
 // one returns the single row of a table that holds at most one per deal.

@@ -204,13 +204,8 @@ func (v Viewer) args() []any {
 // DealVisible reports whether v may see deal id; a deal v may not see is, to v,
 // a deal that does not exist.
 func (db *DB) DealVisible(ctx context.Context, id string, v Viewer) (bool, error) {
-	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deals d WHERE d.id = $6 AND `+dealVisible+`)`,
-		append(v.args(), id)...).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("deal %s visible: %w", id, err)
-	}
-	return ok, nil
+	return queryValue[bool](ctx, db.pool, "deal "+id+" visible", `SELECT EXISTS (SELECT 1 FROM deals d WHERE d.id = $6 AND `+dealVisible+`)`,
+		append(v.args(), id)...)
 }
 
 // DealFilter narrows a deal list. Zero values match everything.
@@ -246,7 +241,10 @@ func (f DealFilter) inStageBefore() *time.Time {
 // DealList returns deals in ID order, a page at a time. Stage data is left out;
 // DealGet reads one deal whole.
 func (db *DB) DealList(ctx context.Context, f DealFilter) ([]deal.Deal, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+dealsTable.selectList()+` FROM deals d
+	return queryList(ctx, db.pool, "list deals", func(r pgx.CollectableRow) (d deal.Deal, err error) {
+		err = dealsTable.scan(r, &d)
+		return d, err
+	}, `SELECT `+dealsTable.selectList()+` FROM deals d
 		WHERE `+dealVisible+f.Viewer.narrowing()+`
 		  AND ($6 = '' OR d.stage = $6)
 		  AND ($7 = '' OR d.sales_owner = $7 OR d.discoverer = $7 OR d.delivery_owner = $7 OR d.payment_owner = $7)
@@ -255,36 +253,10 @@ func (db *DB) DealList(ctx context.Context, f DealFilter) ([]deal.Deal, error) {
 		       || ARRAY(SELECT 'approval:' || s.case_id FROM approval_steps s WHERE s.approver = $11 AND s.status = 'pending'))) AND ($12::timestamptz IS NULL OR d.stage_entered_at < $12)
 		ORDER BY d.id LIMIT $9`, append(f.Viewer.args(), string(f.Stage), f.Owner, f.After, f.Limit, f.Customer,
 		f.Holder, f.inStageBefore())...)
-	if err != nil {
-		return nil, fmt.Errorf("list deals: %w", err)
-	}
-	deals, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (d deal.Deal, err error) {
-		err = dealsTable.scan(r, &d)
-		return d, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list deals: %w", err)
-	}
-	return deals, nil
 }
 
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
-func collect[T any](ctx context.Context, q querier, sql string, id string, scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
-	rows, err := q.Query(ctx, sql, id)
-	if err != nil {
-		return nil, err
-	}
-	out, err := pgx.CollectRows(rows, scan)
-	if err != nil {
-		return nil, err
-	}
-	if out == nil {
-		out = []T{}
-	}
-	return out, nil
 }
 
 // pgDate and dateOf convert between calendar days and PostgreSQL's date.

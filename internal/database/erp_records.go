@@ -186,11 +186,7 @@ func (db *DB) DealSignalsDone(ctx context.Context, kind string, done []DealSigna
 	if kind == "payments" {
 		table, key = "erp_payments", "reference"
 	}
-	_, err := db.pool.Exec(ctx, `UPDATE `+table+` t SET signal_pending = false
+	return exec(ctx, db.pool, "deal signals done", `UPDATE `+table+` t SET signal_pending = false
 		FROM unnest($1::text[], $2::timestamptz[]) AS d(k, at)
 		WHERE t.`+key+` = d.k AND t.updated_at = d.at`, keys, stamps)
-	if err != nil {
-		return fmt.Errorf("deal signals done: %w", err)
-	}
-	return nil
 }

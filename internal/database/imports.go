@@ -75,11 +75,7 @@ func (db *DB) ImportStart(ctx context.Context, j ImportJob) (int64, error) {
 
 // ImportProgress moves a running import's count of rows read.
 func (db *DB) ImportProgress(ctx context.Context, id int64, rowsRead int) error {
-	_, err := db.pool.Exec(ctx, `UPDATE import_jobs SET rows_read = $2 WHERE id = $1 AND status = 'running'`, id, rowsRead)
-	if err != nil {
-		return fmt.Errorf("import %d progress: %w", id, err)
-	}
-	return nil
+	return exec(ctx, db.pool, fmt.Sprintf("import %d progress", id), `UPDATE import_jobs SET rows_read = $2 WHERE id = $1 AND status = 'running'`, id, rowsRead)
 }
 
 // ImportFinish records how an import ended, with its annotated workbook if any.

@@ -58,14 +58,9 @@ func scanKeyActivity(r pgx.CollectableRow) (KeyActivity, error) {
 
 // KeyActivityAdd records k as planned; call it inside InTxAudited.
 func (db *DB) KeyActivityAdd(ctx context.Context, k KeyActivity) (int64, error) {
-	var id int64
-	err := db.q(ctx).QueryRow(ctx, `INSERT INTO key_account_activities (deal_id, kind, planned_on, goal, support_wanted, planned_by, planned_at)
+	return queryValue[int64](ctx, db.q(ctx), "plan key-account activity on "+k.DealID, `INSERT INTO key_account_activities (deal_id, kind, planned_on, goal, support_wanted, planned_by, planned_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		k.DealID, k.Kind, k.PlannedOn.String(), k.Goal, k.SupportWanted, k.PlannedBy, k.PlannedAt).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("plan key-account activity on %s: %w", k.DealID, err)
-	}
-	return id, nil
+		k.DealID, k.Kind, k.PlannedOn.String(), k.Goal, k.SupportWanted, k.PlannedBy, k.PlannedAt)
 }
 
 // KeyActivityGet reads activity id.
@@ -110,13 +105,8 @@ func (db *DB) KeyActivitiesOwnedBy(ctx context.Context, owner string, limit int)
 // ManagesOwner says whether manager (of team, when not empty) manages
 // owner: owner reports to manager or is in manager's team.
 func (db *DB) ManagesOwner(ctx context.Context, manager, team, owner string) (bool, error) {
-	var ok bool
-	err := db.q(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users o WHERE o.id = $3
-		AND (o.manager_id = $1 OR ($2 <> '' AND o.team = $2)))`, manager, team, owner).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("does %s manage %s: %w", manager, owner, err)
-	}
-	return ok, nil
+	return queryValue[bool](ctx, db.q(ctx), "does "+manager+" manage "+owner, `SELECT EXISTS (SELECT 1 FROM users o WHERE o.id = $3
+		AND (o.manager_id = $1 OR ($2 <> '' AND o.team = $2)))`, manager, team, owner)
 }
 
 // KeyActivityAssign names supporter on open activity id, with note; call

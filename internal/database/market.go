@@ -90,14 +90,10 @@ const marketCommitted = `coalesce((SELECT sum(CASE WHEN a.status = 'done' THEN c
 // MarketBudgetSave sets a department's budget for a quarter; call it inside
 // InTxAudited.
 func (db *DB) MarketBudgetSave(ctx context.Context, b MarketBudget, by string) error {
-	_, err := db.q(ctx).Exec(ctx, `INSERT INTO market_budgets (department, quarter, currency, amount, warn_bp, updated_by)
+	return exec(ctx, db.q(ctx), "save budget "+b.Department+" "+b.Quarter, `INSERT INTO market_budgets (department, quarter, currency, amount, warn_bp, updated_by)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (department, quarter) DO UPDATE SET currency = EXCLUDED.currency,
 		amount = EXCLUDED.amount, warn_bp = EXCLUDED.warn_bp, updated_by = EXCLUDED.updated_by, updated_at = now()`,
 		b.Department, b.Quarter, b.Currency, int64(b.Amount), b.WarnBP, by)
-	if err != nil {
-		return fmt.Errorf("save budget %s %s: %w", b.Department, b.Quarter, err)
-	}
-	return nil
 }
 
 func scanBudget(r pgx.Row) (MarketBudget, error) {
@@ -217,13 +213,9 @@ func (db *DB) MarketActivityCost(ctx context.Context, id int64, cost money.Amoun
 // MarketActivityTag names activity id as the source of deal; a deal has
 // one source (tagging it again moves it). Call it inside InTxAudited.
 func (db *DB) MarketActivityTag(ctx context.Context, id int64, dealID, by string) error {
-	_, err := db.q(ctx).Exec(ctx, `INSERT INTO market_activity_deals (activity_id, deal_id, tagged_by) VALUES ($1, $2, $3)
+	return exec(ctx, db.q(ctx), "tag deal "+dealID, `INSERT INTO market_activity_deals (activity_id, deal_id, tagged_by) VALUES ($1, $2, $3)
 		ON CONFLICT (deal_id) DO UPDATE SET activity_id = EXCLUDED.activity_id, tagged_by = EXCLUDED.tagged_by, tagged_at = now()`,
 		id, dealID, by)
-	if err != nil {
-		return fmt.Errorf("tag deal %s: %w", dealID, err)
-	}
-	return nil
 }
 
 // MarketPipelineRow is the deals an activity produced in one stage and currency.

@@ -29,11 +29,7 @@ const ProvisionalPrefix = "NEW-"
 
 // CustomerStatus reads a customer's status; ErrNotFound if l2c has no such customer.
 func (db *DB) CustomerStatus(ctx context.Context, code string) (string, error) {
-	var s string
-	if err := db.pool.QueryRow(ctx, `SELECT status FROM customers WHERE code = $1`, code).Scan(&s); err != nil {
-		return "", fmt.Errorf("status of customer %s: %w", code, notFound(err))
-	}
-	return s, nil
+	return queryValue[string](ctx, db.pool, "status of customer "+code, `SELECT status FROM customers WHERE code = $1`, code)
 }
 
 // CustomerCodeNow is the code customer code goes by now: the ERP's number

@@ -209,17 +209,13 @@ func (db *DB) CustomerOwnerOf(ctx context.Context, code string) (owner, team, ma
 }
 
 func ownershipLimits(ctx context.Context, q auditQuerier) (map[string]ownership.Limit, error) {
-	rows, err := q.Query(ctx, `SELECT scope, standing_cap, rolling_cap, rolling_days FROM ownership_limits`)
-	if err != nil {
-		return nil, fmt.Errorf("ownership limits: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ownership.Limit, error) {
+	list, err := queryList(ctx, q, "ownership limits", func(r pgx.CollectableRow) (ownership.Limit, error) {
 		var l ownership.Limit
 		err := r.Scan(&l.Scope, &l.Standing, &l.Rolling, &l.RollingDays)
 		return l, err
-	})
+	}, `SELECT scope, standing_cap, rolling_cap, rolling_days FROM ownership_limits`)
 	if err != nil {
-		return nil, fmt.Errorf("ownership limits: %w", err)
+		return nil, err
 	}
 	m := make(map[string]ownership.Limit, len(list))
 	for _, l := range list {
@@ -238,30 +234,22 @@ func (db *DB) OwnershipRules(ctx context.Context) ([]ownership.Limit, []ownershi
 	for _, l := range limits {
 		ls = append(ls, l)
 	}
-	rows, err := db.q(ctx).Query(ctx, `SELECT value_class, idle_days, warn_days, cooldown_days FROM pool_rules ORDER BY value_class`)
-	if err != nil {
-		return nil, nil, fmt.Errorf("pool rules: %w", err)
-	}
-	rules, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ownership.Rule, error) {
+	rules, err := queryList(ctx, db.q(ctx), "pool rules", func(r pgx.CollectableRow) (ownership.Rule, error) {
 		var p ownership.Rule
 		err := r.Scan(&p.Class, &p.IdleDays, &p.WarnDays, &p.CooldownDays)
 		return p, err
-	})
+	}, `SELECT value_class, idle_days, warn_days, cooldown_days FROM pool_rules ORDER BY value_class`)
 	if err != nil {
-		return nil, nil, fmt.Errorf("pool rules: %w", err)
+		return nil, nil, err
 	}
 	return ls, rules, nil
 }
 
 // PoolRuleSave sets one class's pool clock; call it inside InTxAudited.
 func (db *DB) PoolRuleSave(ctx context.Context, r ownership.Rule) error {
-	_, err := db.q(ctx).Exec(ctx, `INSERT INTO pool_rules (value_class, idle_days, warn_days, cooldown_days) VALUES ($1, $2, $3, $4)
+	return exec(ctx, db.q(ctx), fmt.Sprintf("save pool rule %q", r.Class), `INSERT INTO pool_rules (value_class, idle_days, warn_days, cooldown_days) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (value_class) DO UPDATE SET idle_days = EXCLUDED.idle_days, warn_days = EXCLUDED.warn_days,
 		cooldown_days = EXCLUDED.cooldown_days`, r.Class, r.IdleDays, r.WarnDays, r.CooldownDays)
-	if err != nil {
-		return fmt.Errorf("save pool rule %q: %w", r.Class, err)
-	}
-	return nil
 }
 
 // OwnershipLimitSave sets the caps of one scope; call it inside InTxAudited.
@@ -269,14 +257,10 @@ func (db *DB) OwnershipLimitSave(ctx context.Context, l ownership.Limit, by stri
 	if l.RollingDays <= 0 {
 		l.RollingDays = ownership.DefaultRollingDays
 	}
-	_, err := db.q(ctx).Exec(ctx, `INSERT INTO ownership_limits (scope, standing_cap, rolling_cap, rolling_days, updated_by)
+	return exec(ctx, db.q(ctx), "save ownership limit "+l.Scope, `INSERT INTO ownership_limits (scope, standing_cap, rolling_cap, rolling_days, updated_by)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope) DO UPDATE SET standing_cap = EXCLUDED.standing_cap,
 		rolling_cap = EXCLUDED.rolling_cap, rolling_days = EXCLUDED.rolling_days, updated_by = EXCLUDED.updated_by, updated_at = now()`,
 		l.Scope, l.Standing, l.Rolling, l.RollingDays, by)
-	if err != nil {
-		return fmt.Errorf("save ownership limit %s: %w", l.Scope, err)
-	}
-	return nil
 }
 
 // PoolCustomer is a customer in the pool, as those who may claim it see it.
@@ -338,13 +322,8 @@ type Activity struct {
 
 // ActivityAdd logs a; call it inside InTxAudited.
 func (db *DB) ActivityAdd(ctx context.Context, a Activity) (int64, error) {
-	var id int64
-	err := db.q(ctx).QueryRow(ctx, `INSERT INTO customer_activities (customer_code, deal_id, kind, happened_at, by_user, note)
-		VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6) RETURNING id`, a.Customer, a.DealID, a.Kind, a.HappenedAt, a.By, a.Note).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("log activity on %s: %w", a.Customer, err)
-	}
-	return id, nil
+	return queryValue[int64](ctx, db.q(ctx), "log activity on "+a.Customer, `INSERT INTO customer_activities (customer_code, deal_id, kind, happened_at, by_user, note)
+		VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6) RETURNING id`, a.Customer, a.DealID, a.Kind, a.HappenedAt, a.By, a.Note)
 }
 
 // ActivityList lists customer code's activities, newest first.

@@ -7,8 +7,29 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The shapes of a read that every table group repeats: a list, a map of two
-// columns, a stream to a callback. Each wraps an error with what it read.
+// The shapes of a read that every table group repeats: one value, a list, a
+// map of two columns, a stream to a callback; and of a statement that
+// returns nothing. Each wraps an error with what it read or wrote.
+
+// queryValue runs sql with args on q, whose one row holds one column, and
+// returns that column; what names the value in an error, and no row is
+// ErrNotFound.
+func queryValue[T any](ctx context.Context, q auditQuerier, what, sql string, args ...any) (T, error) {
+	var v T
+	if err := q.QueryRow(ctx, sql, args...).Scan(&v); err != nil {
+		var zero T
+		return zero, fmt.Errorf("%s: %w", what, notFound(err))
+	}
+	return v, nil
+}
+
+// exec runs the statement sql with args on q; what names it in an error.
+func exec(ctx context.Context, q auditQuerier, what, sql string, args ...any) error {
+	if _, err := q.Exec(ctx, sql, args...); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
 
 // queryList runs sql with args on q and scans each row with scan; what names
 // the list in an error. The list is never nil.

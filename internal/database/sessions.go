@@ -90,13 +90,8 @@ type Session struct {
 // SessionCreate opens a session for user, known from now on by token's digest.
 func (db *DB) SessionCreate(ctx context.Context, user, token, method, ip, userAgent string, now, expires time.Time) (int64, error) {
 	sum := sha256.Sum256([]byte(token))
-	var id int64
-	err := db.pool.QueryRow(ctx, `INSERT INTO sessions (user_id, token_sha256, method, ip, user_agent, created_at, last_seen_at, expires_at)
-		VALUES ($1, $2, $3, $4, left($5, 256), $6, $6, $7) RETURNING id`, user, sum[:], method, ip, userAgent, now, expires).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("open session for %s: %w", user, err)
-	}
-	return id, nil
+	return queryValue[int64](ctx, db.pool, "open session for "+user, `INSERT INTO sessions (user_id, token_sha256, method, ip, user_agent, created_at, last_seen_at, expires_at)
+		VALUES ($1, $2, $3, $4, left($5, 256), $6, $6, $7) RETURNING id`, user, sum[:], method, ip, userAgent, now, expires)
 }
 
 // SessionByToken finds the live session a cookie names: not revoked, not

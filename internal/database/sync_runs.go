@@ -127,13 +127,9 @@ func (db *DB) SyncRunClaim(ctx context.Context, r SyncRun) (holder string, err e
 		if _, err := tx.Exec(ctx, `UPDATE sync_schedules SET running_run = $2 WHERE entity = $1`, r.Entity, r.ID); err != nil {
 			return fmt.Errorf("claim sync %s: %w", r.Entity, err)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO sync_runs (id, entity, trigger, requested_by, status, since)
+		return exec(ctx, tx, "record sync run "+r.ID, `INSERT INTO sync_runs (id, entity, trigger, requested_by, status, since)
 			VALUES ($1, $2, $3, $4, 'running', $5) ON CONFLICT (id) DO NOTHING`,
 			r.ID, r.Entity, r.Trigger, r.RequestedBy, r.Since)
-		if err != nil {
-			return fmt.Errorf("record sync run %s: %w", r.ID, err)
-		}
-		return nil
 	})
 	return holder, err
 }
@@ -146,35 +142,21 @@ func (db *DB) SyncRunAbandon(ctx context.Context, entity, runID, why string) err
 			entity, runID); err != nil {
 			return fmt.Errorf("release sync %s: %w", entity, err)
 		}
-		_, err := tx.Exec(ctx, `UPDATE sync_runs SET status = 'failed', error = $2, finished_at = now()
+		return exec(ctx, tx, "abandon sync run "+runID, `UPDATE sync_runs SET status = 'failed', error = $2, finished_at = now()
 			WHERE id = $1 AND status = 'running'`, runID, why)
-		if err != nil {
-			return fmt.Errorf("abandon sync run %s: %w", runID, err)
-		}
-		return nil
 	})
 }
 
 // SyncRunSkip records a run that did not start because another held the entity.
 func (db *DB) SyncRunSkip(ctx context.Context, r SyncRun, why string) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO sync_runs (id, entity, trigger, requested_by, status, finished_at, error)
+	return exec(ctx, db.pool, "record skipped sync run "+r.ID, `INSERT INTO sync_runs (id, entity, trigger, requested_by, status, finished_at, error)
 		VALUES ($1, $2, $3, $4, 'skipped', now(), $5) ON CONFLICT (id) DO NOTHING`,
 		r.ID, r.Entity, r.Trigger, r.RequestedBy, why)
-	if err != nil {
-		return fmt.Errorf("record skipped sync run %s: %w", r.ID, err)
-	}
-	return nil
 }
 
 // SyncRunProgress records a running run's counts so far.
 func (db *DB) SyncRunProgress(ctx context.Context, id string, since *time.Time, c SyncCounts) error {
-	_, err := db.pool.Exec(ctx, `UPDATE sync_runs SET pages = $2, rows_read = $3, inserted = $4, updated = $5,
-		unchanged = $6, rejected = $7, signalled = $8, since = COALESCE($9, since) WHERE id = $1 AND status = 'running'`,
-		id, c.Pages, c.Read, c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.Signalled, since)
-	if err != nil {
-		return fmt.Errorf("sync run %s progress: %w", id, err)
-	}
-	return nil
+	return runProgress(ctx, db.pool, id, since, c)
 }
 
 // SyncRunFinish records a run's outcome and releases its entity. A failed
@@ -224,12 +206,8 @@ func collectSyncRun(row pgx.CollectableRow) (SyncRun, error) { return scanSyncRu
 // an administrator sees "attempt 3: ERP unavailable (HTTP 503)" rather than a
 // run that only says running.
 func (db *DB) SyncRunAttemptFailed(ctx context.Context, id, why string) error {
-	_, err := db.pool.Exec(ctx, `UPDATE sync_runs SET failed_attempts = failed_attempts + 1, last_error = $2,
+	return exec(ctx, db.pool, "sync run "+id+": record failed attempt", `UPDATE sync_runs SET failed_attempts = failed_attempts + 1, last_error = $2,
 		last_error_at = now() WHERE id = $1 AND status = 'running'`, id, truncate(why, 2000))
-	if err != nil {
-		return fmt.Errorf("sync run %s: record failed attempt: %w", id, err)
-	}
-	return nil
 }
 
 func truncate(s string, n int) string {
@@ -267,12 +245,8 @@ func (db *DB) SyncRejectsAdd(ctx context.Context, runID string, rejects []SyncRe
 	for i, r := range rejects {
 		keys[i], reasons[i] = r.Key, r.Reason
 	}
-	_, err := db.pool.Exec(ctx, `INSERT INTO sync_rejects (run_id, erp_key, reason)
+	return exec(ctx, db.pool, "record rejected rows of "+runID, `INSERT INTO sync_rejects (run_id, erp_key, reason)
 		SELECT $1, k, r FROM unnest($2::text[], $3::text[]) AS t(k, r) ON CONFLICT DO NOTHING`, runID, keys, reasons)
-	if err != nil {
-		return fmt.Errorf("record rejected rows of %s: %w", runID, err)
-	}
-	return nil
 }
 
 // SyncRejectsList returns up to limit rejected rows of a run.
@@ -315,16 +289,12 @@ func (db *DB) CheckpointSave(ctx context.Context, cp Checkpoint) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error { return checkpointSave(ctx, tx, cp) })
 }
 
-// runProgress records a running run's counts in tx: the counts commit with
-// the rows they count.
-func runProgress(ctx context.Context, tx pgx.Tx, id string, since *time.Time, c SyncCounts) error {
-	_, err := tx.Exec(ctx, `UPDATE sync_runs SET pages = $2, rows_read = $3, inserted = $4, updated = $5,
+// runProgress records a running run's counts on q; in a checkpoint's
+// transaction, the counts commit with the rows they count.
+func runProgress(ctx context.Context, q auditQuerier, id string, since *time.Time, c SyncCounts) error {
+	return exec(ctx, q, "sync run "+id+" progress", `UPDATE sync_runs SET pages = $2, rows_read = $3, inserted = $4, updated = $5,
 		unchanged = $6, rejected = $7, signalled = $8, since = COALESCE($9, since) WHERE id = $1 AND status = 'running'`,
 		id, c.Pages, c.Read, c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.Signalled, since)
-	if err != nil {
-		return fmt.Errorf("sync run %s progress: %w", id, err)
-	}
-	return nil
 }
 
 // SyncHealth is one entity's health line: when it last succeeded, how far

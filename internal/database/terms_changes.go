@@ -84,21 +84,14 @@ func (db *DB) TermsChangeFinish(ctx context.Context, id int64, status, detail st
 
 // TermsChangeList lists a customer's changes of terms, newest first.
 func (db *DB) TermsChangeList(ctx context.Context, customer string) ([]TermsChange, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, customer_code, requested_by, reason, before, after, erp_etag,
+	out, err := queryList(ctx, db.pool, "terms changes of "+customer, pgx.RowToStructByPos[TermsChange], `SELECT id, customer_code, requested_by, reason, before, after, erp_etag,
 		coalesce(case_id, ''), status, detail, requested_at, finished_at
 		FROM terms_changes WHERE customer_code = $1 ORDER BY id DESC LIMIT 200`, customer)
 	if err != nil {
-		return nil, fmt.Errorf("terms changes of %s: %w", customer, err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TermsChange])
-	if err != nil {
-		return nil, fmt.Errorf("terms changes of %s: %w", customer, err)
+		return nil, err
 	}
 	for i := range out {
 		out[i].RequestedAt = out[i].RequestedAt.UTC()
-	}
-	if out == nil {
-		out = []TermsChange{}
 	}
 	return out, nil
 }

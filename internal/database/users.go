@@ -30,17 +30,13 @@ func (db *DB) UserUpsert(ctx context.Context, u identity.User, managerID, token 
 		sum := sha256.Sum256([]byte(token))
 		digest = sum[:]
 	}
-	_, err := db.q(ctx).Exec(ctx, `
+	return exec(ctx, db.q(ctx), "upsert user "+u.ID, `
 		INSERT INTO users (id, name, team, manager_id, roles, token_sha256)
 		VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6)
 		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, team = EXCLUDED.team,
 			manager_id = EXCLUDED.manager_id, roles = EXCLUDED.roles,
 			token_sha256 = coalesce(EXCLUDED.token_sha256, users.token_sha256)`,
 		u.ID, u.Name, u.Team, managerID, u.Roles, digest)
-	if err != nil {
-		return fmt.Errorf("upsert user %s: %w", u.ID, err)
-	}
-	return nil
 }
 
 // UsersMissing returns those of ids that name no user, in the order given.
@@ -53,14 +49,9 @@ func (db *DB) UsersMissing(ctx context.Context, ids []string) ([]string, error) 
 // manager) whom an assistant or manager may hand deals to: themselves,
 // someone in their team, or one of their direct reports.
 func (db *DB) SalesOwnerInReach(ctx context.Context, actor, team, owner string) (bool, error) {
-	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users o WHERE o.id = $3 AND NOT o.disabled
+	return queryValue[bool](ctx, db.pool, "sales owner "+owner, `SELECT EXISTS (SELECT 1 FROM users o WHERE o.id = $3 AND NOT o.disabled
 		AND o.roles && ARRAY['sales', 'sales_manager'] AND (o.id = $1 OR ($2 <> '' AND o.team = $2) OR o.manager_id = $1))`,
-		actor, team, owner).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("sales owner %s: %w", owner, err)
-	}
-	return ok, nil
+		actor, team, owner)
 }
 
 // UserRow is a user as the administrators' list shows them.
