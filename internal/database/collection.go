@@ -172,20 +172,22 @@ func collectionRefresh(ctx context.Context, tx pgx.Tx, dealID string, cal *calen
 		}
 	}
 	events := map[collection.Trigger]collection.Date{}
-	rows, err := tx.Query(ctx, `SELECT trigger, happened FROM collection_events WHERE deal_id = $1`, dealID)
-	if err != nil {
-		return fmt.Errorf("events of %s: %w", dealID, err)
+	// Read through queryEach, which also checks rows.Err: a read cut short
+	// must fail the refresh, not plan the instalments on half the events.
+	type event struct {
+		trigger string
+		on      time.Time
 	}
-	for rows.Next() {
-		var t string
-		var on time.Time
-		if err := rows.Scan(&t, &on); err != nil {
-			rows.Close()
-			return fmt.Errorf("events of %s: %w", dealID, err)
-		}
-		events[collection.Trigger(t)] = dateOf(on)
+	if err := queryEach(ctx, tx, "events of "+dealID, func(r pgx.CollectableRow) (event, error) {
+		var e event
+		err := r.Scan(&e.trigger, &e.on)
+		return e, err
+	}, func(e event) error {
+		events[collection.Trigger(e.trigger)] = dateOf(e.on)
+		return nil
+	}, `SELECT trigger, happened FROM collection_events WHERE deal_id = $1`, dealID); err != nil {
+		return err
 	}
-	rows.Close()
 	moves, err := queryList(ctx, tx, "payments of "+dealID, func(r pgx.CollectableRow) (collection.Move, error) {
 		var m collection.Move
 		var on time.Time
