@@ -535,7 +535,10 @@ func (db *DB) ClassProposalsDecide(ctx context.Context, chain audit.Chain, d Cla
 		}
 		got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 			var x row
-			return x, r.Scan(&x.id, &x.status, &x.own, &x.current, &x.entitl)
+			// Scan before x is read: in "return x, r.Scan(&x…)" the spec
+			// leaves open whether x is read before or after the call.
+			err := r.Scan(&x.id, &x.status, &x.own, &x.current, &x.entitl)
+			return x, err
 		})
 		if err != nil {
 			return audit.Entry{}, fmt.Errorf("class decision: %w", err)
