@@ -27,35 +27,6 @@ type approvals struct{ Deps }
 // overseers may look across everyone's reviews.
 var overseers = []identity.Role{identity.RoleSalesManager, identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
 
-func (h approvals) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /inbox", h.inbox},
-		route{"GET /stuck", h.stuck},
-		route{"GET /stage-times", h.stageTimes},
-		route{"POST /preview", h.preview},
-		route{"GET /{id}", h.get},
-		route{"GET /{id}/live", h.live},
-		route{"POST /{id}/decide", h.decide},
-		route{"POST /{id}/delegate", h.delegate},
-		route{"POST /{id}/comments", h.comment},
-		route{"POST /{id}/withdraw", h.withdraw},
-	)
-}
-
-func (h approvals) RulesRoutes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /{kind}", h.rules},
-		route{"PUT /{kind}", h.saveRules},
-	)
-}
-
-func (h approvals) DelegationRoutes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"POST /", h.addDelegation},
-		route{"DELETE /{id}", h.endDelegation},
-	)
-}
-
 // inbox lists the steps waiting on the caller, including those of colleagues
 // who are away and delegated to them, oldest first.
 func (h approvals) inbox(w http.ResponseWriter, r *http.Request) error {

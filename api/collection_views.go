@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/money"
@@ -18,14 +16,6 @@ import (
 // recently and finance's dunning queue, beside the ageing and the forecast
 // (collection.go). The pages and the workbook exports read the same
 // database functions with the same viewer.
-
-// viewRoutes are the views beside the ageing and the forecast, under /collection.
-func (h collectionAPI) viewRoutes(r chi.Router) {
-	r.Get("/deliveries", handle(h.Log, h.deliveries))
-	r.Get("/big-deals", handle(h.Log, h.bigDeals))
-	r.With(requireRoleTo("the dunning queue is for finance, collectors and administrators", dunningRoles...)).
-		Get("/dunning-queue", handle(h.Log, h.dunningQueue))
-}
 
 // receivableFilter is the office, owner and customer a view is narrowed to.
 func receivableFilter(r *http.Request) database.ReceivableFilter {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/civil"
 	"github.com/l2c/l2c/internal/database"
@@ -23,15 +21,6 @@ import (
 // owner's manager names, and done with an outcome that is a follow-up of the
 // deal's customer.
 type keyAccountAPI struct{ Deps }
-
-func (h keyAccountAPI) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"POST /", h.plan},
-		route{"GET /", h.list},
-		route{"POST /{id}/support", h.support},
-		route{"POST /{id}/outcome", h.outcome},
-	)
-}
 
 // keyActivityKinds are what a key-account activity is.
 var keyActivityKinds = []string{"tech_exchange", "exec_visit", "site_visit", "demo"}

@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/go-chi/chi/v5"
 	"go.temporal.io/sdk/client"
 
 	"github.com/l2c/l2c/internal/approval"
@@ -29,19 +28,6 @@ import (
 // remains and decided by a market_activity case before they run, their
 // actual cost, and the pipeline they produced.
 type marketAPI struct{ Deps }
-
-func (h marketAPI) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /budgets", h.budgets},
-		route{"PUT /budgets", h.saveBudget},
-		route{"GET /activities", h.list},
-		route{"POST /activities", h.apply},
-		route{"GET /activities/{id}", h.get},
-		route{"POST /activities/{id}/cost", h.cost},
-		route{"POST /activities/{id}/deals", h.tag},
-		route{"GET /activities/{id}/pipeline", h.pipeline},
-	)
-}
 
 // marketKinds are the kinds of market activity.
 var marketKinds = []string{"trade_fair", "seminar", "samples"}

@@ -26,28 +26,6 @@ import (
 // every change is audited in its own transaction.
 type ownershipAPI struct{ Deps }
 
-// PoolRoutes is /api/v1/pool.
-func (h ownershipAPI) PoolRoutes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /", h.pool},
-		route{"POST /{code}/claim", h.claim},
-	)
-}
-
-// Routes is /api/v1/ownership.
-func (h ownershipAPI) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"POST /check", h.check},
-		route{"POST /customers/{code}/assign", h.assign},
-		route{"POST /customers/{code}/release", h.release},
-		route{"GET /customers/{code}/history", h.history},
-		route{"POST /handovers", h.handover},
-		route{"GET /rules", h.rules},
-		route{"PUT /rules", h.saveRules},
-		route{"POST /recycle", h.recycle},
-	)
-}
-
 // collision is what a refused entry ran into, as the person refused may see
 // it: the owner masked, the last contact, what matched, and the request sent.
 type collision struct {

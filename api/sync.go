@@ -30,20 +30,6 @@ import (
 //	GET  /health               per entity: last success, checkpoint age, last run, stale or not
 type syncAdmin struct{ Deps }
 
-func (h syncAdmin) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Use(requireRole(identity.RoleAdmin))
-	mount(r, h.Log,
-		route{"GET /schedules", h.schedules},
-		route{"PUT /schedules/{entity}", h.saveSchedule},
-		route{"POST /{entity}/run", h.runNow},
-		route{"GET /runs", h.runs},
-		route{"GET /runs/*", h.run},
-		route{"GET /health", h.health},
-	)
-	return r
-}
-
 // requireRole refuses a request from someone without any of roles.
 func requireRole(roles ...identity.Role) func(http.Handler) http.Handler {
 	return requireRoleTo("only an administrator may manage the ERP sync", roles...)
