@@ -178,3 +178,86 @@ func serve(r chi.Router, log *slog.Logger, guards map[string][]func(http.Handler
 		into.Method(method, pattern, handle(log, e.serve))
 	}
 }
+
+// Routes are the pages' routes, every one: each page's handler is in the
+// pages_*.go file named after it. All of them send pageCSP; all but the
+// stylesheet, the language switch and the login ask for a session
+// (loggedIn), and the administrators' pages for an administrator.
+func (p pages) Routes(r chi.Router) {
+	r.Group(func(r chi.Router) {
+		r.Use(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Security-Policy", pageCSP)
+				// A browser under "no-referrer" sends its forms with Origin: null,
+				// which checkCSRF rightly refuses; "same-origin" names this site
+				// on the pages' own forms and still tells other sites nothing.
+				w.Header().Set("Referrer-Policy", "same-origin")
+				next.ServeHTTP(w, r)
+			})
+		})
+		r.Get("/static/l2c.css", p.stylesheet)
+		r.Get("/lang", p.switchLanguage)
+		r.Get("/login", p.loginForm)
+		r.Post("/login", p.loginSubmit)
+		r.Post("/logout", p.loggedIn(p.logoutSubmit))
+		r.Get("/", p.loggedIn(p.myWork))
+
+		r.Get("/deals", p.loggedIn(p.dealList))
+		r.Get("/deals/new", p.loggedIn(p.newDealForm))
+		r.Post("/deals/new", p.loggedIn(p.newDealSubmit))
+		r.Get("/deals/{id}", p.loggedIn(p.dealPage))
+		r.Post("/deals/{id}/act", p.loggedIn(p.dealAct))
+		r.Post("/deals/{id}/promise", p.loggedIn(p.promiseSubmit))
+		r.Post("/key-activities/{id}/support", p.loggedIn(p.keyActivitySubmit("support")))
+		r.Post("/key-activities/{id}/outcome", p.loggedIn(p.keyActivitySubmit("outcome")))
+		r.Get("/funnel", p.loggedIn(p.funnelPage))
+
+		r.Get("/inbox", p.loggedIn(p.inbox))
+		r.Post("/inbox/decide", p.loggedIn(p.decide))
+		r.Get("/approvals/stuck", p.loggedIn(p.stuckBoard))
+		r.Get("/approvals/stuck/chart.svg", p.loggedIn(p.stuckChart))
+		r.Get("/approvals/{id}", p.loggedIn(p.casePage))
+		r.Post("/approvals/{id}/decide", p.loggedIn(p.decide))
+		r.Post("/approvals/{id}/comment", p.loggedIn(p.caseComment))
+		r.Post("/approvals/{id}/delegate", p.loggedIn(p.caseDelegate))
+
+		r.Get("/customers", p.loggedIn(p.customerList))
+		r.Get("/customers/{code}", p.loggedIn(p.customerPage))
+		r.Post("/customers/{code}/terms", p.loggedIn(p.termsSubmit))
+		r.Get("/classes/review", p.loggedIn(p.classReview))
+		r.Post("/classes/review/decide", p.loggedIn(p.classReviewDecide))
+		r.Get("/imports", p.loggedIn(p.importList))
+		r.Post("/imports", p.loggedInUpload(p.importUpload))
+		r.Get("/imports/template", p.loggedIn(p.importTemplate))
+		r.Get("/imports/{id}", p.loggedIn(p.importPage))
+		r.Get("/imports/{id}/result", p.loggedIn(p.importResult))
+
+		r.Get("/collection", p.loggedIn(func(w http.ResponseWriter, r *http.Request, _ pageData) {
+			http.Redirect(w, r, "/collection/ageing", http.StatusSeeOther)
+		}))
+		r.Get("/collection/ageing", p.loggedIn(p.collectionPage("ageing")))
+		r.Get("/collection/forecast", p.loggedIn(p.collectionPage("forecast")))
+		r.Get("/collection/deliveries", p.loggedIn(p.collectionPage("deliveries")))
+		r.Get("/collection/big-deals", p.loggedIn(p.collectionPage("big_deals")))
+		r.Get("/collection/dunning", p.loggedIn(p.collectionPage("dunning")))
+		r.Get("/collection/export/{name}", p.loggedIn(p.collectionExport))
+
+		// The ERP sync: administrators only, as /api/v1/sync is.
+		admins := func(page func(http.ResponseWriter, *http.Request, pageData)) http.HandlerFunc {
+			return p.loggedIn(p.onlyAdmins("sync", syncAdminOnly, page))
+		}
+		r.Get("/sync", admins(p.syncPage))
+		r.Get("/sync/health", admins(p.syncPage)) // its first address, kept for bookmarks
+		r.Post("/sync/{entity}/run", admins(p.syncRun))
+		r.Post("/sync/{entity}/schedule", admins(p.syncSchedule))
+		r.Get("/admin", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/admin/rules", http.StatusSeeOther)
+		})
+		r.Get("/admin/rules", p.loggedIn(p.admin(p.rulesList)))
+		r.Get("/admin/rules/{kind}", p.loggedIn(p.admin(p.rulesEdit)))
+		r.Post("/admin/rules/{kind}", p.loggedIn(p.admin(p.rulesSave)))
+		r.Get("/admin/calendars", p.loggedIn(p.admin(p.calendarPage)))
+		r.Post("/admin/calendars", p.loggedIn(p.admin(p.calendarSave)))
+		r.Get("/admin/users", p.loggedIn(p.admin(p.userList)))
+	})
+}
