@@ -322,6 +322,11 @@ func (h marketAPI) cost(w http.ResponseWriter, r *http.Request) error {
 	return h.get(w, r)
 }
 
+// marketTagRequest names the deal an activity is the source of.
+type marketTagRequest struct {
+	DealID string `json:"deal_id"`
+}
+
 // tag names the activity as the source of a deal: the sales team, on a
 // deal they see, for an activity approved or done.
 func (h marketAPI) tag(w http.ResponseWriter, r *http.Request) error {
@@ -329,14 +334,9 @@ func (h marketAPI) tag(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	me := actor(r)
-	if !me.Has(identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleMarketManager) {
-		return problem(http.StatusForbidden, probForbidden, "deals are tagged with their source by the sales team or market management")
-	}
-	var req struct {
-		DealID string `json:"deal_id"`
-	}
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[marketTagRequest](w, r, hasRole(identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleMarketManager),
+		"deals are tagged with their source by the sales team or market management")
+	if err != nil {
 		return err
 	}
 	if a.Status != database.MarketApproved && a.Status != database.MarketDone {
