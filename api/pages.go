@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -407,6 +408,22 @@ func (d pageData) refused(pr *Problem) (string, fieldErrors) {
 		return d.P.T("check_fields"), fe
 	}
 	return d.P.Refusal(msg), fe
+}
+
+// renderFiltered shows a page read with the filters of its query: the page
+// when err is nil; a bad filter (400) on the page, with its message and each
+// field's own in errs; any other error as the error page.
+func (p pages) renderFiltered(w http.ResponseWriter, r *http.Request, d pageData, page string, errs *fieldErrors, err error) {
+	var pr *Problem
+	switch {
+	case err == nil:
+		p.render(w, http.StatusOK, page, d)
+	case errors.As(err, &pr) && pr.Status == http.StatusBadRequest:
+		d.Error, *errs = d.refused(pr)
+		p.render(w, pr.Status, page, d)
+	default:
+		p.failed(w, r, d, err)
+	}
 }
 
 // asDatabase is for pages that read lists: the same Viewer as the API.
