@@ -144,9 +144,7 @@ func (h approvals) get(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Waiting[s.ID] = hours(end.Sub(s.EnteredAt))
 	}
-	if v.Holders == nil {
-		v.Holders = []string{}
-	}
+	v.Holders = orEmpty(v.Holders)
 	return writeJSON(w, http.StatusOK, v)
 }
 

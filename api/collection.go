@@ -123,12 +123,8 @@ func (h collectionAPI) planOf(r *http.Request, d deal.Deal) (planView, error) {
 	} else if held && d.Customer.Code != "" {
 		v.CreditHold = &since
 	}
-	if v.Dunning == nil {
-		v.Dunning = []database.DunningEvent{}
-	}
-	if v.Promises == nil {
-		v.Promises = []database.Promise{}
-	}
+	v.Dunning = orEmpty(v.Dunning)
+	v.Promises = orEmpty(v.Promises)
 	return v, nil
 }
 

@@ -63,9 +63,7 @@ func (h collectionAPI) deliveries(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []database.DeliveryRow{}
-	}
+	list = orEmpty(list)
 	return writeJSON(w, http.StatusOK, map[string]any{"today": today, "until": until, "deliveries": list})
 }
 
@@ -80,9 +78,7 @@ func (h collectionAPI) bigDeals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []database.BigDealRow{}
-	}
+	list = orEmpty(list)
 	return writeJSON(w, http.StatusOK, map[string]any{"amount": amount, "days": days, "deals": list})
 }
 
@@ -101,8 +97,6 @@ func (h collectionAPI) dunningQueue(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []database.OpenInstalment{}
-	}
+	list = orEmpty(list)
 	return writeJSON(w, http.StatusOK, map[string]any{"instalments": list, "next": next})
 }

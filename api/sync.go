@@ -171,9 +171,7 @@ func (h syncAdmin) runs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if runs == nil {
-		runs = []database.SyncRun{}
-	}
+	runs = orEmpty(runs)
 	return writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
 }
 
@@ -192,9 +190,7 @@ func (h syncAdmin) run(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if rejects == nil {
-		rejects = []database.SyncReject{}
-	}
+	rejects = orEmpty(rejects)
 	return writeJSON(w, http.StatusOK, struct {
 		database.SyncRun
 		Rejects []database.SyncReject `json:"rejects"`
@@ -208,9 +204,7 @@ func (h syncAdmin) health(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if lines == nil {
-		lines = []database.SyncHealth{}
-	}
+	lines = orEmpty(lines)
 	stale := 0
 	for _, l := range lines {
 		if l.Stale {
