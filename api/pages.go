@@ -410,6 +410,19 @@ func (d pageData) refused(pr *Problem) (string, fieldErrors) {
 	return d.P.Refusal(msg), fe
 }
 
+// download serves the API's download (a workbook) in the page's language,
+// or the one asked for with ?lang=; its error is shown as the error page.
+func (p pages) download(w http.ResponseWriter, r *http.Request, d pageData, serve handlerFunc) {
+	if r.URL.Query().Get("lang") == "" {
+		q := r.URL.Query()
+		q.Set("lang", d.Lang)
+		r.URL.RawQuery = q.Encode()
+	}
+	if err := serve(w, r); err != nil {
+		p.failed(w, r, d, err)
+	}
+}
+
 // renderFiltered shows a page read with the filters of its query: the page
 // when err is nil; a bad filter (400) on the page, with its message and each
 // field's own in errs; any other error as the error page.

@@ -233,14 +233,7 @@ func (p pages) collectionExport(w http.ResponseWriter, r *http.Request, d pageDa
 		p.message(w, http.StatusNotFound, d, d.P.T("not_found"), d.P.T("not_found"))
 		return
 	}
-	if r.URL.Query().Get("lang") == "" {
-		q := r.URL.Query()
-		q.Set("lang", d.Lang)
-		r.URL.RawQuery = q.Encode()
-	}
-	if err := (reportsAPI{p.Deps}).export(w, r); err != nil {
-		p.failed(w, r, d, err)
-	}
+	p.download(w, r, d, reportsAPI{p.Deps}.export)
 }
 
 // dealCollection is the deal page's collection section: the plan, who each

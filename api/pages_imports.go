@@ -144,12 +144,5 @@ func (p pages) importResult(w http.ResponseWriter, r *http.Request, d pageData) 
 // importTemplate downloads the import template in the page's language
 // (or the one asked for with ?lang=).
 func (p pages) importTemplate(w http.ResponseWriter, r *http.Request, d pageData) {
-	if r.URL.Query().Get("lang") == "" {
-		q := r.URL.Query()
-		q.Set("lang", d.Lang)
-		r.URL.RawQuery = q.Encode()
-	}
-	if err := (imports{p.Deps}).template(w, r); err != nil {
-		p.failed(w, r, d, err)
-	}
+	p.download(w, r, d, imports{p.Deps}.template)
 }
