@@ -9,8 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
@@ -20,13 +18,6 @@ import (
 // on a customer (and a deal of it). They are follow-ups: the pool clock of
 // the customer restarts from the latest.
 type activitiesAPI struct{ Deps }
-
-func (h activitiesAPI) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"POST /", h.add},
-		route{"GET /", h.list},
-	)
-}
 
 // activityKinds are the follow-ups one logs.
 var activityKinds = map[string]bool{"visit": true, "call": true, "meeting": true}

@@ -27,35 +27,6 @@ type approvals struct{ Deps }
 // overseers may look across everyone's reviews.
 var overseers = []identity.Role{identity.RoleSalesManager, identity.RoleMarketManager, identity.RoleFinance, identity.RoleAdmin}
 
-func (h approvals) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /inbox", h.inbox},
-		route{"GET /stuck", h.stuck},
-		route{"GET /stage-times", h.stageTimes},
-		route{"POST /preview", h.preview},
-		route{"GET /{id}", h.get},
-		route{"GET /{id}/live", h.live},
-		route{"POST /{id}/decide", h.decide},
-		route{"POST /{id}/delegate", h.delegate},
-		route{"POST /{id}/comments", h.comment},
-		route{"POST /{id}/withdraw", h.withdraw},
-	)
-}
-
-func (h approvals) RulesRoutes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /{kind}", h.rules},
-		route{"PUT /{kind}", h.saveRules},
-	)
-}
-
-func (h approvals) DelegationRoutes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"POST /", h.addDelegation},
-		route{"DELETE /{id}", h.endDelegation},
-	)
-}
-
 // inbox lists the steps waiting on the caller, including those of colleagues
 // who are away and delegated to them, oldest first.
 func (h approvals) inbox(w http.ResponseWriter, r *http.Request) error {
@@ -173,9 +144,7 @@ func (h approvals) get(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Waiting[s.ID] = hours(end.Sub(s.EnteredAt))
 	}
-	if v.Holders == nil {
-		v.Holders = []string{}
-	}
+	v.Holders = orEmpty(v.Holders)
 	return writeJSON(w, http.StatusOK, v)
 }
 
@@ -230,13 +199,21 @@ type decideRequest struct {
 	OnBehalfOf string `json:"on_behalf_of,omitempty"`
 }
 
-func (h approvals) decide(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.find(r) // who may not see the case learns nothing, not even what is wrong with the request
+// caseBody is the case named in the path, if the caller may see it (find),
+// and then the request's JSON body: who may not see the case learns nothing,
+// not even what is wrong with the request.
+func caseBody[T any](h approvals, w http.ResponseWriter, r *http.Request) (approval.Case, T, error) {
+	var body T
+	c, err := h.find(r)
 	if err != nil {
-		return err
+		return c, body, err
 	}
-	var req decideRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	return c, body, decodeJSON(w, r, &body)
+}
+
+func (h approvals) decide(w http.ResponseWriter, r *http.Request) error {
+	c, req, err := caseBody[decideRequest](h, w, r)
+	if err != nil {
 		return err
 	}
 	now, err := h.decideOn(r, c, req)
@@ -265,16 +242,14 @@ func (h approvals) decideOn(r *http.Request, c approval.Case, req decideRequest)
 		workflows.DecideInput{Actor: actor(r), OnBehalfOf: req.OnBehalfOf, Approve: *req.Approve, Note: req.Note})
 }
 
+type delegateRequest struct {
+	To   string `json:"to"`
+	Note string `json:"note,omitempty"`
+}
+
 func (h approvals) delegate(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.find(r)
+	c, req, err := caseBody[delegateRequest](h, w, r)
 	if err != nil {
-		return err
-	}
-	var req struct {
-		To   string `json:"to"`
-		Note string `json:"note,omitempty"`
-	}
-	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
 	now, err := h.delegateOn(r, c, req.To, req.Note)
@@ -301,30 +276,26 @@ func (h approvals) delegateOn(r *http.Request, c approval.Case, to, note string)
 	return h.send(r, c, workflows.ApprovalDelegateUpdate, workflows.DelegateInput{Actor: actor(r), To: to, Note: note})
 }
 
+type commentRequest struct {
+	StepID string `json:"step_id,omitempty"`
+	Text   string `json:"text"`
+}
+
 func (h approvals) comment(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.find(r)
+	c, req, err := caseBody[commentRequest](h, w, r)
 	if err != nil {
-		return err
-	}
-	var req struct {
-		StepID string `json:"step_id,omitempty"`
-		Text   string `json:"text"`
-	}
-	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
 	return h.update(w, r, c, workflows.ApprovalCommentUpdate, workflows.CommentInput{Actor: actor(r), StepID: req.StepID, Text: req.Text})
 }
 
+type withdrawRequest struct {
+	Note string `json:"note,omitempty"`
+}
+
 func (h approvals) withdraw(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.find(r)
+	c, req, err := caseBody[withdrawRequest](h, w, r)
 	if err != nil {
-		return err
-	}
-	var req struct {
-		Note string `json:"note,omitempty"`
-	}
-	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
 	return h.update(w, r, c, workflows.ApprovalWithdrawUpdate, workflows.WithdrawInput{Actor: actor(r), Note: req.Note})

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
@@ -20,13 +18,6 @@ import (
 // auditTrail serves /api/v1/audit to admins: the trail as JSON pages, or whole
 // as CSV (?format=csv), and a verification of the chain.
 type auditTrail struct{ Deps }
-
-func (h auditTrail) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /", h.list},
-		route{"GET /verify", h.verify},
-	)
-}
 
 func (h auditTrail) admin(r *http.Request) error {
 	if !actor(r).Has(identity.RoleAdmin) {

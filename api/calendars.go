@@ -19,13 +19,6 @@ import (
 // counted on. Anyone may read one; only an admin may change one.
 type calendars struct{ Deps }
 
-func (h calendars) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /{id}", h.get},
-		route{"PUT /{id}", h.put},
-	)
-}
-
 func (h calendars) get(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
 	c, err := h.DB.CalendarGet(r.Context(), id)

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
@@ -25,18 +23,6 @@ import (
 // and the terms proposed per class at onboarding. A customer's class with
 // its factors is /api/v1/customers/{code}/class (customerClass).
 type classesAPI struct{ Deps }
-
-// Routes is /api/v1/classes.
-func (h classesAPI) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /proposals", h.proposals},
-		route{"POST /proposals/decide", h.decide},
-		route{"POST /run", h.run},
-		route{"GET /rules", h.rules},
-		route{"PUT /rules", h.saveRules},
-		route{"GET /terms", h.terms},
-	)
-}
 
 // mayReviewClasses: sales managers and finance decide class changes.
 func mayReviewClasses(u identity.User) bool {

@@ -28,33 +28,6 @@ import (
 // and the forecast; the company's ladders and templates.
 type collectionAPI struct{ Deps }
 
-// dealRoutes are the deal's own: mounted on the deals router, behind the
-// deal's visibility.
-func (h collectionAPI) dealRoutes(r chi.Router) {
-	mount(r, h.Log,
-		route{"GET /{id}/collection-plan", h.plan},
-		route{"POST /{id}/collection-plan/changes", h.requestChange},
-		route{"POST /{id}/collection-plan/instalments/{no}/promises", h.promise},
-	)
-}
-
-// Routes are the reports and the company's settings, under /collection.
-func (h collectionAPI) Routes() chi.Router {
-	r := chi.NewRouter()
-	mount(r, h.Log,
-		route{"GET /ageing", h.ageing},
-		route{"GET /forecast", h.forecast},
-		route{"GET /templates", h.templates},
-		route{"GET /ladders", h.ladders},
-	)
-	r.With(requireRoleTo("only an administrator may change the dunning ladders", identity.RoleAdmin)).
-		Put("/ladders/{class}", handle(h.Log, h.saveLadder))
-	r.With(requireRoleTo("only finance or an administrator may run the dunning ladder", identity.RoleFinance, identity.RoleAdmin)).
-		Post("/dunning/run", handle(h.Log, h.runDunning))
-	h.viewRoutes(r)
-	return r
-}
-
 // instalmentView is an instalment with its due rule, where it stands, what
 // it costs to be late and the promises made on it.
 type instalmentView struct {
@@ -150,12 +123,8 @@ func (h collectionAPI) planOf(r *http.Request, d deal.Deal) (planView, error) {
 	} else if held && d.Customer.Code != "" {
 		v.CreditHold = &since
 	}
-	if v.Dunning == nil {
-		v.Dunning = []database.DunningEvent{}
-	}
-	if v.Promises == nil {
-		v.Promises = []database.Promise{}
-	}
+	v.Dunning = orEmpty(v.Dunning)
+	v.Promises = orEmpty(v.Promises)
 	return v, nil
 }
 

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
 	"github.com/l2c/l2c/internal/money"
@@ -18,14 +16,6 @@ import (
 // recently and finance's dunning queue, beside the ageing and the forecast
 // (collection.go). The pages and the workbook exports read the same
 // database functions with the same viewer.
-
-// viewRoutes are the views beside the ageing and the forecast, under /collection.
-func (h collectionAPI) viewRoutes(r chi.Router) {
-	r.Get("/deliveries", handle(h.Log, h.deliveries))
-	r.Get("/big-deals", handle(h.Log, h.bigDeals))
-	r.With(requireRoleTo("the dunning queue is for finance, collectors and administrators", dunningRoles...)).
-		Get("/dunning-queue", handle(h.Log, h.dunningQueue))
-}
 
 // receivableFilter is the office, owner and customer a view is narrowed to.
 func receivableFilter(r *http.Request) database.ReceivableFilter {
@@ -73,9 +63,7 @@ func (h collectionAPI) deliveries(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []database.DeliveryRow{}
-	}
+	list = orEmpty(list)
 	return writeJSON(w, http.StatusOK, map[string]any{"today": today, "until": until, "deliveries": list})
 }
 
@@ -90,9 +78,7 @@ func (h collectionAPI) bigDeals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []database.BigDealRow{}
-	}
+	list = orEmpty(list)
 	return writeJSON(w, http.StatusOK, map[string]any{"amount": amount, "days": days, "deals": list})
 }
 
@@ -111,8 +97,6 @@ func (h collectionAPI) dunningQueue(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []database.OpenInstalment{}
-	}
+	list = orEmpty(list)
 	return writeJSON(w, http.StatusOK, map[string]any{"instalments": list, "next": next})
 }

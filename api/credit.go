@@ -22,13 +22,6 @@ import (
 // through the hold's approval case.
 type creditHolds struct{ Deps }
 
-func (h creditHolds) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /{id}", h.get},
-		route{"POST /{id}/release", h.release},
-	)
-}
-
 // find reads the hold named in the path if the caller may see its deal; any
 // other answers 404, like a missing one.
 func (h creditHolds) find(r *http.Request) (database.CreditHold, error) {

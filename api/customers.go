@@ -19,18 +19,6 @@ import (
 // terms, is decided in SQL (internal/database/customers_read.go).
 type customers struct{ Deps }
 
-func (h customers) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /", h.list},
-		route{"POST /", h.createCustomer},
-		route{"GET /{code}", h.get},
-		route{"GET /{code}/receivables", h.receivables},
-		route{"GET /{code}/class", h.customerClass},
-		route{"GET /{code}/terms-changes", h.termsChanges},
-		route{"POST /{code}/terms-changes", h.requestTermsChange},
-	)
-}
-
 // customerOwnerShape is the shape of a user's ID (the users table checks the same).
 var customerOwnerShape = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 

@@ -30,19 +30,6 @@ import (
 // deals serves /api/v1/deals: open, list, read and act on deals.
 type deals struct{ Deps }
 
-func (h deals) Routes() chi.Router {
-	r := chi.NewRouter()
-	mount(r, h.Log,
-		route{"POST /", h.create},
-		route{"GET /", h.list},
-		route{"GET /{id}", h.get},
-		route{"GET /{id}/live", h.live},
-		route{"POST /{id}/actions", h.act},
-	)
-	collectionAPI(h).dealRoutes(r)
-	return r
-}
-
 // dealView is a deal as the API shows it: its state and its history.
 type dealView struct {
 	deal.Deal

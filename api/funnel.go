@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/l2c/l2c/activities"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
@@ -22,16 +20,6 @@ import (
 // weighted pipeline by expected order month beside the reps' commit
 // categories, and the rules. Each viewer counts the deals they may see.
 type funnelAPI struct{ Deps }
-
-func (h funnelAPI) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /", h.funnel},
-		route{"GET /forecast", h.forecast},
-		route{"GET /rules", h.rules},
-		route{"PUT /rules", h.saveRules},
-		route{"POST /follow-ups/run", h.runFollowUps},
-	)
-}
 
 // mayReadFunnel: the sales team and those who oversee it; delivery and
 // collections work on deals, not on the pipeline.

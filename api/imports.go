@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/l2c/l2c/internal/customerimport"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
@@ -28,16 +26,6 @@ import (
 // imports serves /api/v1/imports: customer workbooks in, results and
 // templates out.
 type imports struct{ Deps }
-
-func (h imports) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"POST /customers", h.customers},
-		route{"GET /customers/template", h.template},
-		route{"GET /", h.list},
-		route{"GET /{id}", h.get},
-		route{"GET /{id}/result", h.result},
-	)
-}
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

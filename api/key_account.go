@@ -9,8 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/civil"
 	"github.com/l2c/l2c/internal/database"
@@ -23,15 +21,6 @@ import (
 // owner's manager names, and done with an outcome that is a follow-up of the
 // deal's customer.
 type keyAccountAPI struct{ Deps }
-
-func (h keyAccountAPI) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"POST /", h.plan},
-		route{"GET /", h.list},
-		route{"POST /{id}/support", h.support},
-		route{"POST /{id}/outcome", h.outcome},
-	)
-}
 
 // keyActivityKinds are what a key-account activity is.
 var keyActivityKinds = []string{"tech_exchange", "exec_visit", "site_visit", "demo"}
@@ -72,19 +61,18 @@ func (h keyAccountAPI) managesDeal(ctx context.Context, u identity.User, owner s
 	return h.DB.ManagesOwner(ctx, u.ID, u.Team, owner)
 }
 
+// keyActivityPlan is an activity planned on a deal (POST /api/v1/key-activities).
+type keyActivityPlan struct {
+	DealID        string     `json:"deal_id"`
+	Kind          string     `json:"kind"`
+	PlannedOn     civil.Date `json:"planned_on"`
+	Goal          string     `json:"goal"`
+	SupportWanted string     `json:"support_wanted,omitempty"`
+}
+
 func (h keyAccountAPI) plan(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !mayOwn(me) {
-		return problem(http.StatusForbidden, probForbidden, "key-account activities are planned by the sales team")
-	}
-	var req struct {
-		DealID        string     `json:"deal_id"`
-		Kind          string     `json:"kind"`
-		PlannedOn     civil.Date `json:"planned_on"`
-		Goal          string     `json:"goal"`
-		SupportWanted string     `json:"support_wanted,omitempty"`
-	}
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[keyActivityPlan](w, r, mayOwn, "key-account activities are planned by the sales team")
+	if err != nil {
 		return err
 	}
 	var fe keyActivityBad

@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/go-chi/chi/v5"
 	"go.temporal.io/sdk/client"
 
 	"github.com/l2c/l2c/internal/approval"
@@ -29,19 +28,6 @@ import (
 // remains and decided by a market_activity case before they run, their
 // actual cost, and the pipeline they produced.
 type marketAPI struct{ Deps }
-
-func (h marketAPI) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /budgets", h.budgets},
-		route{"PUT /budgets", h.saveBudget},
-		route{"GET /activities", h.list},
-		route{"POST /activities", h.apply},
-		route{"GET /activities/{id}", h.get},
-		route{"POST /activities/{id}/cost", h.cost},
-		route{"POST /activities/{id}/deals", h.tag},
-		route{"GET /activities/{id}/pipeline", h.pipeline},
-	)
-}
 
 // marketKinds are the kinds of market activity.
 var marketKinds = []string{"trade_fair", "seminar", "samples"}
@@ -336,6 +322,11 @@ func (h marketAPI) cost(w http.ResponseWriter, r *http.Request) error {
 	return h.get(w, r)
 }
 
+// marketTagRequest names the deal an activity is the source of.
+type marketTagRequest struct {
+	DealID string `json:"deal_id"`
+}
+
 // tag names the activity as the source of a deal: the sales team, on a
 // deal they see, for an activity approved or done.
 func (h marketAPI) tag(w http.ResponseWriter, r *http.Request) error {
@@ -343,14 +334,9 @@ func (h marketAPI) tag(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	me := actor(r)
-	if !me.Has(identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleMarketManager) {
-		return problem(http.StatusForbidden, probForbidden, "deals are tagged with their source by the sales team or market management")
-	}
-	var req struct {
-		DealID string `json:"deal_id"`
-	}
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[marketTagRequest](w, r, hasRole(identity.RoleSales, identity.RoleSalesAssistant, identity.RoleSalesManager, identity.RoleMarketManager),
+		"deals are tagged with their source by the sales team or market management")
+	if err != nil {
 		return err
 	}
 	if a.Status != database.MarketApproved && a.Status != database.MarketDone {

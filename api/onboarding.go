@@ -231,12 +231,6 @@ func onboardingSubject(code string, nc database.NewCustomer) []approval.Field {
 // requester, the holders of its case and those who see every customer see it.
 type onboardings struct{ Deps }
 
-func (h onboardings) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /{id}", h.get},
-	)
-}
-
 func (h onboardings) get(w http.ResponseWriter, r *http.Request) error {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	notFound := problem(http.StatusNotFound, probNotFound, fmt.Sprintf("no new-customer request %q", chi.URLParam(r, "id")))

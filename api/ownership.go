@@ -26,28 +26,6 @@ import (
 // every change is audited in its own transaction.
 type ownershipAPI struct{ Deps }
 
-// PoolRoutes is /api/v1/pool.
-func (h ownershipAPI) PoolRoutes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /", h.pool},
-		route{"POST /{code}/claim", h.claim},
-	)
-}
-
-// Routes is /api/v1/ownership.
-func (h ownershipAPI) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"POST /check", h.check},
-		route{"POST /customers/{code}/assign", h.assign},
-		route{"POST /customers/{code}/release", h.release},
-		route{"GET /customers/{code}/history", h.history},
-		route{"POST /handovers", h.handover},
-		route{"GET /rules", h.rules},
-		route{"PUT /rules", h.saveRules},
-		route{"POST /recycle", h.recycle},
-	)
-}
-
 // collision is what a refused entry ran into, as the person refused may see
 // it: the owner masked, the last contact, what matched, and the request sent.
 type collision struct {
@@ -115,19 +93,18 @@ func mayOwn(u identity.User) bool {
 	return u.Has(identity.RoleSales, identity.RoleSalesManager, identity.RoleSalesAssistant, identity.RoleAdmin)
 }
 
+// ownershipCheckRequest is what the guard matches a customer on.
+type ownershipCheckRequest struct {
+	TaxID string `json:"tax_id"`
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
 // check is the guard on its own, for whoever enters a customer (a form,
 // onboarding): 409 with the owner masked, else 200 with nothing owned.
 func (h ownershipAPI) check(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !mayOwn(me) {
-		return problem(http.StatusForbidden, probForbidden, "only the sales team enters customers")
-	}
-	var req struct {
-		TaxID string `json:"tax_id"`
-		Name  string `json:"name"`
-		Phone string `json:"phone"`
-	}
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[ownershipCheckRequest](w, r, mayOwn, "only the sales team enters customers")
+	if err != nil {
 		return err
 	}
 	if strings.TrimSpace(req.TaxID+req.Name+req.Phone) == "" {
@@ -169,18 +146,17 @@ func (h ownershipAPI) claim(w http.ResponseWriter, r *http.Request) error {
 	return h.take(w, r, me, database.TakeClaim, req.Reason)
 }
 
+// assignRequest names the rep a customer is given to, and why.
+type assignRequest struct {
+	Owner  string `json:"owner"`
+	Reason string `json:"reason,omitempty"`
+}
+
 // assign gives a customer (from the pool or from another rep) to a rep: a
 // sales manager or assistant for reps in their reach, an admin for anyone.
 func (h ownershipAPI) assign(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleSalesManager, identity.RoleSalesAssistant, identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only a sales manager, a sales assistant or an admin assigns customers")
-	}
-	var req struct {
-		Owner  string `json:"owner"`
-		Reason string `json:"reason,omitempty"`
-	}
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[assignRequest](w, r, hasRole(identity.RoleSalesManager, identity.RoleSalesAssistant, identity.RoleAdmin), "only a sales manager, a sales assistant or an admin assigns customers")
+	if err != nil {
 		return err
 	}
 	if req.Owner == "" {
@@ -293,21 +269,20 @@ type handoverWhyNo struct {
 	Why    string `json:"why"`
 }
 
+// handoverRequest names the leaver, the successor and why.
+type handoverRequest struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+}
+
 // handover moves everything a rep holds to a named successor: their
 // customers and collection plans in one audited transaction, then each open
 // deal (the hand_over action, audited with its transition) and each open
 // approval step (delegated in the leaver's name, noted as the handover).
 func (h ownershipAPI) handover(w http.ResponseWriter, r *http.Request) error {
-	me := actor(r)
-	if !me.Has(identity.RoleSalesManager, identity.RoleAdmin) {
-		return problem(http.StatusForbidden, probForbidden, "only a sales manager or an admin hands over a rep's customers and open work")
-	}
-	var req struct {
-		From   string `json:"from"`
-		To     string `json:"to"`
-		Reason string `json:"reason"`
-	}
-	if err := decodeJSON(w, r, &req); err != nil {
+	me, req, err := bodyFor[handoverRequest](w, r, hasRole(identity.RoleSalesManager, identity.RoleAdmin), "only a sales manager or an admin hands over a rep's customers and open work")
+	if err != nil {
 		return err
 	}
 	var fe []deal.FieldError

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -11,8 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/l2c/l2c/internal/calendar"
 	"github.com/l2c/l2c/internal/database"
@@ -147,49 +146,6 @@ const loginCookie = "__Host-l2c_login"
 
 // pageCSP lets pages load their own stylesheet and post forms to this site, nothing else.
 const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-func (p pages) Routes(r chi.Router) {
-	r.Group(func(r chi.Router) {
-		r.Use(func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Security-Policy", pageCSP)
-				// A browser under "no-referrer" sends its forms with Origin: null,
-				// which checkCSRF rightly refuses; "same-origin" names this site
-				// on the pages' own forms and still tells other sites nothing.
-				w.Header().Set("Referrer-Policy", "same-origin")
-				next.ServeHTTP(w, r)
-			})
-		})
-		r.Get("/static/l2c.css", p.stylesheet)
-		r.Get("/lang", p.switchLanguage)
-		r.Get("/login", p.loginForm)
-		r.Post("/login", p.loginSubmit)
-		r.Post("/logout", p.loggedIn(p.logoutSubmit))
-		r.Get("/", p.loggedIn(p.myWork))
-		r.Get("/deals", p.loggedIn(p.dealList))
-		r.Get("/deals/new", p.loggedIn(p.newDealForm))
-		r.Post("/deals/new", p.loggedIn(p.newDealSubmit))
-		r.Get("/deals/{id}", p.loggedIn(p.dealPage))
-		r.Post("/deals/{id}/act", p.loggedIn(p.dealAct))
-		r.Get("/inbox", p.loggedIn(p.inbox))
-		r.Get("/funnel", p.loggedIn(p.funnelPage))
-		r.Post("/inbox/decide", p.loggedIn(p.decide))
-		r.Get("/approvals/stuck", p.loggedIn(p.stuckBoard))
-		r.Get("/approvals/stuck/chart.svg", p.loggedIn(p.stuckChart))
-		r.Get("/approvals/{id}", p.loggedIn(p.casePage))
-		r.Post("/approvals/{id}/decide", p.loggedIn(p.decide))
-		r.Post("/approvals/{id}/comment", p.loggedIn(p.caseComment))
-		p.customerRoutes(r)
-		p.syncRoutes(r)
-		p.importRoutes(r)
-		p.adminRoutes(r)
-		p.collectionRoutes(r)
-		p.keyActivityRoutes(r)
-		r.Get("/classes/review", p.loggedIn(p.classReview))
-		r.Post("/classes/review/decide", p.loggedIn(p.classReviewDecide))
-		r.Post("/approvals/{id}/delegate", p.loggedIn(p.caseDelegate))
-	})
-}
 
 func (p pages) stylesheet(w http.ResponseWriter, _ *http.Request) {
 	css, _ := pageFiles.ReadFile("pages/l2c.css")
@@ -452,6 +408,35 @@ func (d pageData) refused(pr *Problem) (string, fieldErrors) {
 		return d.P.T("check_fields"), fe
 	}
 	return d.P.Refusal(msg), fe
+}
+
+// download serves the API's download (a workbook) in the page's language,
+// or the one asked for with ?lang=; its error is shown as the error page.
+func (p pages) download(w http.ResponseWriter, r *http.Request, d pageData, serve handlerFunc) {
+	if r.URL.Query().Get("lang") == "" {
+		q := r.URL.Query()
+		q.Set("lang", d.Lang)
+		r.URL.RawQuery = q.Encode()
+	}
+	if err := serve(w, r); err != nil {
+		p.failed(w, r, d, err)
+	}
+}
+
+// renderFiltered shows a page read with the filters of its query: the page
+// when err is nil; a bad filter (400) on the page, with its message and each
+// field's own in errs; any other error as the error page.
+func (p pages) renderFiltered(w http.ResponseWriter, r *http.Request, d pageData, page string, errs *fieldErrors, err error) {
+	var pr *Problem
+	switch {
+	case err == nil:
+		p.render(w, http.StatusOK, page, d)
+	case errors.As(err, &pr) && pr.Status == http.StatusBadRequest:
+		d.Error, *errs = d.refused(pr)
+		p.render(w, pr.Status, page, d)
+	default:
+		p.failed(w, r, d, err)
+	}
 }
 
 // asDatabase is for pages that read lists: the same Viewer as the API.

@@ -23,18 +23,6 @@ import (
 // (approvals.saveRuleSet, calendars.save), so the page refuses what the API
 // refuses, with the same messages.
 
-func (p pages) adminRoutes(r chi.Router) {
-	r.Get("/admin", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/admin/rules", http.StatusSeeOther)
-	})
-	r.Get("/admin/rules", p.loggedIn(p.admin(p.rulesList)))
-	r.Get("/admin/rules/{kind}", p.loggedIn(p.admin(p.rulesEdit)))
-	r.Post("/admin/rules/{kind}", p.loggedIn(p.admin(p.rulesSave)))
-	r.Get("/admin/calendars", p.loggedIn(p.admin(p.calendarPage)))
-	r.Post("/admin/calendars", p.loggedIn(p.admin(p.calendarSave)))
-	r.Get("/admin/users", p.loggedIn(p.admin(p.userList)))
-}
-
 // admin lets only administrators in; others are told so, as by the API.
 func (p pages) admin(page func(http.ResponseWriter, *http.Request, pageData)) func(http.ResponseWriter, *http.Request, pageData) {
 	return p.onlyAdmins("admin", "only administrators manage routing rules, calendars and users", page)

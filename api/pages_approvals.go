@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -626,17 +625,10 @@ func (p pages) stuckBoard(w http.ResponseWriter, r *http.Request, d pageData) {
 	if err == nil {
 		steps, err = h.DB.Stuck(r.Context(), f)
 	}
-	var pr *Problem
-	switch {
-	case err == nil:
+	if err == nil {
 		v.Rows = p.pendingRows(r, &d, steps)
-		p.render(w, http.StatusOK, "stuck.html", d)
-	case errors.As(err, &pr) && pr.Status == http.StatusBadRequest:
-		d.Error, v.Errors = d.refused(pr)
-		p.render(w, pr.Status, "stuck.html", d)
-	default:
-		p.failed(w, r, d, err)
 	}
+	p.renderFiltered(w, r, d, "stuck.html", &v.Errors, err)
 }
 
 // stuckChart is the stuck board's chart, a picture of its own

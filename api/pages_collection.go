@@ -29,19 +29,6 @@ import (
 // On the deal page: the plan, the dunning steps, the promises, and the
 // form that records a promise (recordPromise, the API's one rule).
 
-func (p pages) collectionRoutes(r chi.Router) {
-	r.Get("/collection", p.loggedIn(func(w http.ResponseWriter, r *http.Request, _ pageData) {
-		http.Redirect(w, r, "/collection/ageing", http.StatusSeeOther)
-	}))
-	r.Get("/collection/ageing", p.loggedIn(p.collectionPage("ageing")))
-	r.Get("/collection/forecast", p.loggedIn(p.collectionPage("forecast")))
-	r.Get("/collection/deliveries", p.loggedIn(p.collectionPage("deliveries")))
-	r.Get("/collection/big-deals", p.loggedIn(p.collectionPage("big_deals")))
-	r.Get("/collection/dunning", p.loggedIn(p.collectionPage("dunning")))
-	r.Get("/collection/export/{name}", p.loggedIn(p.collectionExport))
-	r.Post("/deals/{id}/promise", p.loggedIn(p.promiseSubmit))
-}
-
 // collectionTabs are the collection pages, in the order the tabs show them,
 // with the report each exports.
 var collectionTabs = []struct {
@@ -246,14 +233,7 @@ func (p pages) collectionExport(w http.ResponseWriter, r *http.Request, d pageDa
 		p.message(w, http.StatusNotFound, d, d.P.T("not_found"), d.P.T("not_found"))
 		return
 	}
-	if r.URL.Query().Get("lang") == "" {
-		q := r.URL.Query()
-		q.Set("lang", d.Lang)
-		r.URL.RawQuery = q.Encode()
-	}
-	if err := (reportsAPI{p.Deps}).export(w, r); err != nil {
-		p.failed(w, r, d, err)
-	}
+	p.download(w, r, d, reportsAPI{p.Deps}.export)
 }
 
 // dealCollection is the deal page's collection section: the plan, who each

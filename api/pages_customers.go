@@ -26,12 +26,6 @@ import (
 // customer the API answers 404 for is a 404 here, and a change the API
 // refuses is refused here with the same message next to its field.
 
-func (p pages) customerRoutes(r chi.Router) {
-	r.Get("/customers", p.loggedIn(p.customerList))
-	r.Get("/customers/{code}", p.loggedIn(p.customerPage))
-	r.Post("/customers/{code}/terms", p.loggedIn(p.termsSubmit))
-}
-
 // customerListView is /customers: the filters and a page of customers.
 type customerListView struct {
 	Q, Owner, Class, Blocked string

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -65,14 +64,5 @@ func (p pages) funnelPage(w http.ResponseWriter, r *http.Request, d pageData) {
 			p.names(r.Context(), &d, owners...)
 		}
 	}
-	var pr *Problem
-	switch {
-	case err == nil:
-		p.render(w, http.StatusOK, "funnel.html", d)
-	case errors.As(err, &pr) && pr.Status == http.StatusBadRequest:
-		d.Error, v.Errors = d.refused(pr)
-		p.render(w, pr.Status, "funnel.html", d)
-	default:
-		p.failed(w, r, d, err)
-	}
+	p.renderFiltered(w, r, d, "funnel.html", &v.Errors, err)
 }

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/l2c/l2c/internal/customerimport"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/identity"
@@ -19,14 +17,6 @@ import (
 // through the API's own import (imports.slot, readUpload, imports.run), so
 // the same files are refused with the same messages; who sees an import is
 // the API's rule (ImportGetFor, ImportListFor).
-
-func (p pages) importRoutes(r chi.Router) {
-	r.Get("/imports", p.loggedIn(p.importList))
-	r.Post("/imports", p.loggedInUpload(p.importUpload))
-	r.Get("/imports/template", p.loggedIn(p.importTemplate))
-	r.Get("/imports/{id}", p.loggedIn(p.importPage))
-	r.Get("/imports/{id}/result", p.loggedIn(p.importResult))
-}
 
 // importsView is /imports: the upload form and the imports the viewer sees.
 type importsView struct {
@@ -154,12 +144,5 @@ func (p pages) importResult(w http.ResponseWriter, r *http.Request, d pageData) 
 // importTemplate downloads the import template in the page's language
 // (or the one asked for with ?lang=).
 func (p pages) importTemplate(w http.ResponseWriter, r *http.Request, d pageData) {
-	if r.URL.Query().Get("lang") == "" {
-		q := r.URL.Query()
-		q.Set("lang", d.Lang)
-		r.URL.RawQuery = q.Encode()
-	}
-	if err := (imports{p.Deps}).template(w, r); err != nil {
-		p.failed(w, r, d, err)
-	}
+	p.download(w, r, d, imports{p.Deps}.template)
 }

@@ -16,11 +16,6 @@ import (
 // (assignSupport, recordOutcome), so the page refuses what the API refuses,
 // with the API's message next to the field it names.
 
-func (p pages) keyActivityRoutes(r chi.Router) {
-	r.Post("/key-activities/{id}/support", p.loggedIn(p.keyActivitySubmit("support")))
-	r.Post("/key-activities/{id}/outcome", p.loggedIn(p.keyActivitySubmit("outcome")))
-}
-
 // kaMay is what the viewer may do with one activity now.
 type kaMay struct{ Support, Outcome bool }
 

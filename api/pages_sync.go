@@ -18,16 +18,6 @@ import (
 // administrators only, as /api/v1/sync is; it starts and saves through the
 // API's own functions (syncAdmin.start, syncAdmin.save).
 
-func (p pages) syncRoutes(r chi.Router) {
-	admins := func(page func(http.ResponseWriter, *http.Request, pageData)) http.HandlerFunc {
-		return p.loggedIn(p.onlyAdmins("sync", syncAdminOnly, page))
-	}
-	r.Get("/sync", admins(p.syncPage))
-	r.Get("/sync/health", admins(p.syncPage)) // its first address, kept for bookmarks
-	r.Post("/sync/{entity}/run", admins(p.syncRun))
-	r.Post("/sync/{entity}/schedule", admins(p.syncSchedule))
-}
-
 // syncView is /sync.
 type syncView struct {
 	Entities []syncEntity

@@ -131,6 +131,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
+// orEmpty is s, or an empty slice for nil: a list answers [] in JSON, never null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 // maxBody bounds a JSON request body; a deal action is a few kilobytes at most.
 const maxBody = 1 << 20
 

@@ -17,13 +17,6 @@ import (
 // each one as an .xlsx download.
 type reportsAPI struct{ Deps }
 
-func (h reportsAPI) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"GET /", h.list},
-		route{"GET /{name}", h.export},
-	)
-}
-
 // list names the reports the caller may export, in their language.
 func (h reportsAPI) list(w http.ResponseWriter, r *http.Request) error {
 	lang, explicit := requestLang(r, r.URL.Query().Get("lang"))

@@ -7,7 +7,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -160,37 +159,7 @@ func NewRouter(d Deps) http.Handler {
 
 	pages{d}.Routes(r)
 	r.Mount("/auth", d.authRoutes())
-	r.Route("/api/v1", func(r chi.Router) {
-		// Failed authentications are limited by address, so guessing tokens is
-		// slow; authenticated requests by user, so one client cannot starve the others.
-		r.Use(authenticate(d), rateLimit(d.Limits.PerUser, userKey))
-		r.Get("/me", handle(d.Log, me))
-		r.Get("/openapi.json", openAPI)
-		r.Post("/me/password", handle(d.Log, d.changePassword))
-		r.Get("/me/sessions", handle(d.Log, d.sessions))
-		r.Delete("/me/sessions/{id}", handle(d.Log, d.endSession))
-		r.Mount("/deals", deals{d}.Routes())
-		r.Mount("/customers", customers{d}.Routes())
-		r.Mount("/sync", syncAdmin{d}.Routes())
-		r.Mount("/imports", imports{d}.Routes())
-		r.Mount("/reports", reportsAPI{d}.Routes())
-		r.Mount("/calendars", calendars{d}.Routes())
-		r.Mount("/audit", auditTrail{d}.Routes())
-		r.Mount("/tokens", tokens{d}.Routes())
-		r.Mount("/approvals", approvals{d}.Routes())
-		r.Mount("/approval-rules", approvals{d}.RulesRoutes())
-		r.Mount("/delegations", approvals{d}.DelegationRoutes())
-		r.Mount("/credit-holds", creditHolds{d}.Routes())
-		r.Mount("/customer-onboardings", onboardings{d}.Routes())
-		r.Mount("/pool", ownershipAPI{d}.PoolRoutes())
-		r.Mount("/ownership", ownershipAPI{d}.Routes())
-		r.Mount("/classes", classesAPI{d}.Routes())
-		r.Mount("/activities", activitiesAPI{d}.Routes())
-		r.Mount("/key-activities", keyAccountAPI{d}.Routes())
-		r.Mount("/collection", collectionAPI{d}.Routes())
-		r.Mount("/funnel", funnelAPI{d}.Routes())
-		r.Mount("/market", marketAPI{d}.Routes())
-	})
+	r.Route("/api/v1", d.apiRoutes)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem(http.StatusNotFound, probNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path))
 	})
@@ -202,21 +171,6 @@ func NewRouter(d Deps) http.Handler {
 
 // handlerFunc is an HTTP handler that returns its error instead of writing it.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-// route is one endpoint of a handler group: "METHOD /pattern" and its handler.
-type route struct {
-	pattern string
-	serve   handlerFunc
-}
-
-// mount adds routes to r, each served through handle, and returns r.
-func mount(r chi.Router, log *slog.Logger, routes ...route) chi.Router {
-	for _, rt := range routes {
-		method, pattern, _ := strings.Cut(rt.pattern, " ")
-		r.Method(method, pattern, handle(log, rt.serve))
-	}
-	return r
-}
 
 // bodyFor is the caller and the request's JSON body, for a caller that may
 // (else 403 why, the body unread).

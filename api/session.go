@@ -314,9 +314,9 @@ func randomSecret() string {
 // clients, and single sign-on. The pages post to /login and /logout instead.
 func (d Deps) authRoutes() http.Handler {
 	r := chi.NewRouter()
-	mount(r, d.Log,
-		route{"POST /login", d.login},
-		route{"POST /logout", d.logout},
+	serve(r, d.Log, nil,
+		at("", "POST /login", d.login),
+		at("", "POST /logout", d.logout),
 	)
 	if d.Sessions.OIDC != nil {
 		r.Get("/oidc/login", handle(d.Log, d.Sessions.OIDC.start(d)))

@@ -30,20 +30,6 @@ import (
 //	GET  /health               per entity: last success, checkpoint age, last run, stale or not
 type syncAdmin struct{ Deps }
 
-func (h syncAdmin) Routes() chi.Router {
-	r := chi.NewRouter()
-	r.Use(requireRole(identity.RoleAdmin))
-	mount(r, h.Log,
-		route{"GET /schedules", h.schedules},
-		route{"PUT /schedules/{entity}", h.saveSchedule},
-		route{"POST /{entity}/run", h.runNow},
-		route{"GET /runs", h.runs},
-		route{"GET /runs/*", h.run},
-		route{"GET /health", h.health},
-	)
-	return r
-}
-
 // requireRole refuses a request from someone without any of roles.
 func requireRole(roles ...identity.Role) func(http.Handler) http.Handler {
 	return requireRoleTo("only an administrator may manage the ERP sync", roles...)
@@ -185,9 +171,7 @@ func (h syncAdmin) runs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if runs == nil {
-		runs = []database.SyncRun{}
-	}
+	runs = orEmpty(runs)
 	return writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
 }
 
@@ -206,9 +190,7 @@ func (h syncAdmin) run(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if rejects == nil {
-		rejects = []database.SyncReject{}
-	}
+	rejects = orEmpty(rejects)
 	return writeJSON(w, http.StatusOK, struct {
 		database.SyncRun
 		Rejects []database.SyncReject `json:"rejects"`
@@ -222,9 +204,7 @@ func (h syncAdmin) health(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if lines == nil {
-		lines = []database.SyncHealth{}
-	}
+	lines = orEmpty(lines)
 	stale := 0
 	for _, l := range lines {
 		if l.Stale {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/l2c/l2c/internal/audit"
 	"github.com/l2c/l2c/internal/database"
 	"github.com/l2c/l2c/internal/deal"
@@ -20,14 +18,6 @@ import (
 // tokens serves /api/v1/tokens: a person's API tokens for scripts and
 // machines, each scoped, expiring and revocable.
 type tokens struct{ Deps }
-
-func (h tokens) Routes() chi.Router {
-	return mount(chi.NewRouter(), h.Log,
-		route{"POST /", h.create},
-		route{"GET /", h.list},
-		route{"DELETE /{id}", h.revoke},
-	)
-}
 
 // maxTokenDays bounds a token's life: a forgotten token stops working on its own.
 const maxTokenDays = 365
