@@ -180,6 +180,9 @@ func TestDealControlSegregationOfDuties(t *testing.T) {
 
 	s.act(id, "wang", 200, `{"action":"assign_owners","delivery_owner":"zhou","payment_owner":"wu"}`)
 	s.act(id, "wang", 200, `{"action":"place_order","kind":"stock","delivery_due":"`+future(14)+`"}`)
+	// The simulator does not know this customer and refuses the order a
+	// moment later; wait for that, or it lands between the snapshots below.
+	s.waitOrder(id, erpStatusIs("refused"))
 
 	before = s.dealSnapshot(id)
 	for _, who := range []string{"wang", "li"} {
